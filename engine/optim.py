@@ -1,0 +1,90 @@
+"""Optimisers: the update step, where learning actually happens.
+
+Each optimiser gets the network's parameters and the gradients from
+backpropagation and moves every parameter a little downhill. Hyper-parameters
+(lr, momentum) are plain attributes, so they may change between steps.
+Parameters are updated in place, so the network sees the new values.
+"""
+import numpy as np
+
+OPTIMIZERS = ("sgd", "momentum", "adam")
+
+
+class SGD:
+    """Plain gradient descent: w = w - lr * grad."""
+
+    def __init__(self, lr=0.1):
+        self.lr = lr
+
+    def step(self, params, grads):
+        for p, g in zip(params, grads):
+            p -= self.lr * g
+
+    def reset(self):
+        pass
+
+
+class Momentum:
+    """SGD with momentum: a velocity that remembers past steps.
+
+    v = momentum * v - lr * grad;  w = w + v
+    Steps that keep pointing the same way add up; zig-zags cancel out.
+    """
+
+    def __init__(self, lr=0.1, momentum=0.9):
+        self.lr, self.momentum = lr, momentum
+        self.velocity = None
+
+    def step(self, params, grads):
+        if self.velocity is None:
+            self.velocity = [np.zeros_like(p) for p in params]
+        for p, g, v in zip(params, grads, self.velocity):
+            v *= self.momentum
+            v -= self.lr * g
+            p += v
+
+    def reset(self):
+        self.velocity = None
+
+
+class Adam:
+    """Adam: momentum plus a per-weight step size from the gradient's recent size.
+
+    m = b1 m + (1-b1) g;  s = b2 s + (1-b2) g^2
+    w = w - lr * m_hat / (sqrt(s_hat) + eps), with m_hat, s_hat corrected for
+    starting at zero.
+    """
+
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+        self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
+        self.reset()
+
+    def reset(self):
+        self.m = self.s = None
+        self.t = 0
+
+    def step(self, params, grads):
+        if self.m is None:
+            self.m = [np.zeros_like(p) for p in params]
+            self.s = [np.zeros_like(p) for p in params]
+        self.t += 1
+        b1, b2 = self.beta1, self.beta2
+        for p, g, m, s in zip(params, grads, self.m, self.s):
+            m *= b1
+            m += (1 - b1) * g
+            s *= b2
+            s += (1 - b2) * g * g
+            m_hat = m / (1 - b1 ** self.t)   # m and s start at 0: undo that bias
+            s_hat = s / (1 - b2 ** self.t)
+            p -= self.lr * m_hat / (np.sqrt(s_hat) + self.eps)
+
+
+def make_optimizer(name, lr, momentum=0.9):
+    """Build an optimiser by name: 'sgd', 'momentum' or 'adam'."""
+    if name == "sgd":
+        return SGD(lr)
+    if name == "momentum":
+        return Momentum(lr, momentum)
+    if name == "adam":
+        return Adam(lr)
+    raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")

@@ -1,0 +1,278 @@
+"""The training loop, in small resumable steps.
+
+    for each epoch:
+        shuffle the training examples
+        for each mini-batch:
+            forward -> loss -> backward (gradients) -> optimiser step (update)
+
+`Trainer.run(batches=n)` does n mini-batches and returns a `StepReport`, so a
+user interface can train a little, redraw its charts, and continue. Stopping
+between two calls never leaves the model half-updated.
+"""
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .network import Network, one_hot
+from .optim import make_optimizer
+
+MAX_WEIGHT = 1e4        # a weight this large means training has blown up
+MAX_BATCH_POINTS = 2000  # per-batch loss history is halved when it grows past this
+
+
+@dataclass
+class Settings:
+    """Every knob of a training run."""
+    sizes: tuple = (784, 128, 10)
+    activation: str = "relu"
+    loss: str = "cross-entropy"
+    optimizer: str = "momentum"
+    lr: float = 0.1
+    momentum: float = 0.9
+    l2: float = 0.0
+    batch_size: int = 128
+    epochs: int = 10
+    seed: int = 0
+    val_fraction: float = 0.1
+    shuffle: bool = True
+    init_scale: float = 1.0
+
+    def check(self, n_examples=None):
+        """Raise ValueError with a clear message for a setting out of range."""
+        if len(self.sizes) < 2 or min(self.sizes) < 1:
+            raise ValueError("every layer needs at least 1 unit (got sizes %s)" % "-".join(map(str, self.sizes)))
+        if not (0 < self.lr <= 100):
+            raise ValueError(f"learning rate must be above 0 and at most 100 (got {self.lr:g})")
+        if not (0 <= self.momentum < 1):
+            raise ValueError(f"momentum must be in [0, 1) (got {self.momentum:g})")
+        if not (0 <= self.l2 <= 10):
+            raise ValueError(f"L2 must be between 0 and 10 (got {self.l2:g})")
+        if self.epochs < 1:
+            raise ValueError(f"epochs must be at least 1 (got {self.epochs})")
+        if self.batch_size < 1:
+            raise ValueError(f"batch size must be at least 1 (got {self.batch_size})")
+        if not (0 <= self.val_fraction < 0.9):
+            raise ValueError(f"validation fraction must be in [0, 0.9) (got {self.val_fraction:g})")
+        if self.init_scale <= 0:
+            raise ValueError(f"init scale must be above 0 (got {self.init_scale:g})")
+        if n_examples is not None:
+            n_train = n_examples - int(round(n_examples * self.val_fraction))
+            if self.batch_size > n_train:
+                raise ValueError(f"batch size {self.batch_size} is bigger than the {n_train} training examples")
+
+    def as_dict(self):
+        d = dict(self.__dict__)
+        d["sizes"] = list(self.sizes)
+        return d
+
+
+@dataclass
+class StepReport:
+    """What one call of Trainer.run did."""
+    batches: int = 0          # mini-batches done in this call
+    examples: int = 0         # examples seen in this call
+    seconds: float = 0.0      # wall time of this call
+    epochs_finished: list = field(default_factory=list)  # epoch records completed in this call
+    finished: bool = False    # all epochs done
+    diverged: bool = False    # stopped because the loss blew up
+    message: str = ""         # human-readable note (e.g. the divergence message)
+
+
+class History:
+    """Per-batch loss (bounded) and per-epoch metrics of one run."""
+
+    def __init__(self, max_batch_points=MAX_BATCH_POINTS):
+        self.max_batch_points = max_batch_points
+        self.batch_step = []   # global batch number of each stored point
+        self.batch_loss = []   # loss at that point (an average once downsampled)
+        self.epochs = []       # dicts: epoch, train_loss, train_acc, val_loss, val_acc, seconds
+        self._stride = 1       # how many batches each stored point averages
+        self._pending = []     # batches waiting to fill the current stride
+
+    def add_batch(self, step, loss):
+        self._pending.append(loss)
+        if len(self._pending) < self._stride:
+            return
+        self.batch_step.append(step)
+        self.batch_loss.append(float(np.mean(self._pending)))
+        self._pending = []
+        if len(self.batch_loss) >= self.max_batch_points:
+            # Keep memory bounded on long runs: average neighbouring pairs.
+            self.batch_step = self.batch_step[1::2]
+            losses = self.batch_loss
+            self.batch_loss = [(a + b) / 2 for a, b in zip(losses[0::2], losses[1::2])]
+            self._stride *= 2
+
+
+class Trainer:
+    """Trains `net` on (x, labels) with mini-batches, a few batches at a time.
+
+    net: a Network; x: (n, 784) float32 in [0,1]; labels: (n,) ints.
+    settings: a Settings. A fraction settings.val_fraction of x is held out
+    (chosen with settings.seed) as the validation set.
+    """
+
+    def __init__(self, net, x, labels, settings):
+        settings.check(len(x))
+        self.net, self.settings = net, settings
+        self.n_classes = net.sizes[-1]
+        rng = np.random.default_rng(settings.seed)
+        order = rng.permutation(len(x))
+        n_val = int(round(len(x) * settings.val_fraction))
+        self.val_idx, self.train_idx = np.sort(order[:n_val]), np.sort(order[n_val:])
+        self.x, self.labels = x, np.asarray(labels)
+        self.x_val, self.y_val = x[self.val_idx], self.labels[self.val_idx]
+        self.rng = np.random.default_rng(settings.seed + 1)  # only for shuffling
+        self.optimizer = make_optimizer(settings.optimizer, settings.lr, settings.momentum)
+        self.history = History()
+        self.epoch = 0            # epochs completed
+        self.pos = 0              # position inside the current epoch's order
+        self.step = 0             # mini-batches done in total
+        self.order = None         # this epoch's shuffled training indices
+        self.diverged = False
+        self.message = ""
+        self.train_seconds = 0.0
+        self._sum_loss = self._sum_correct = self._seen = 0.0
+        self._backup = [p.copy() for p in net.params()]
+
+    # ------------------------------------------------------------ settings
+
+    def set_hyperparams(self, lr=None, momentum=None, l2=None, batch_size=None, epochs=None):
+        """Change hyper-parameters between steps; they apply from the next batch."""
+        s = self.settings
+        new = Settings(**{**s.as_dict(),
+                          **{k: v for k, v in dict(lr=lr, momentum=momentum, l2=l2,
+                                                   batch_size=batch_size, epochs=epochs).items() if v is not None}})
+        new.sizes = s.sizes
+        new.check(len(self.x))
+        self.settings = new
+        self.optimizer.lr = new.lr
+        if hasattr(self.optimizer, "momentum"):
+            self.optimizer.momentum = new.momentum
+
+    # ------------------------------------------------------------ progress
+
+    @property
+    def n_train(self):
+        return len(self.train_idx)
+
+    @property
+    def batches_per_epoch(self):
+        return -(-self.n_train // self.settings.batch_size)
+
+    @property
+    def finished(self):
+        return self.epoch >= self.settings.epochs
+
+    @property
+    def done_fraction(self):
+        total = self.settings.epochs * self.n_train
+        return min(1.0, (self.epoch * self.n_train + self.pos) / total)
+
+    # ------------------------------------------------------------ training
+
+    def _start_epoch(self):
+        if self.settings.shuffle:
+            self.order = self.train_idx[self.rng.permutation(self.n_train)]
+        else:
+            self.order = self.train_idx
+        self.pos = 0
+        self._sum_loss = self._sum_correct = self._seen = 0.0
+
+    def train_batch(self, idx):
+        """One step of learning on the examples idx: forward, backward, update.
+
+        Returns the batch loss (before the update).
+        """
+        s = self.settings
+        x = self.x[idx]                                   # (b, 784)
+        y = one_hot(self.labels[idx], self.n_classes)     # (b, 10)
+        loss, grad_w, grad_b, out = self.net.gradients(x, y, s.l2)
+        if not np.isfinite(loss):
+            raise FloatingPointError(f"the loss became {loss}")
+        params = self.net.params()
+        for keep, p in zip(self._backup, params):
+            np.copyto(keep, p)                            # last good weights
+        self.optimizer.step(params, [g for gb in zip(grad_w, grad_b) for g in gb])
+        biggest = max(float(np.abs(W).max()) for W in self.net.weights)
+        if not np.isfinite(biggest) or biggest > MAX_WEIGHT:
+            raise FloatingPointError(f"a weight reached {biggest:.3g}")
+        self._sum_loss += loss * len(idx)
+        self._sum_correct += float((out.argmax(axis=1) == self.labels[idx]).sum())
+        self._seen += len(idx)
+        return loss
+
+    def _diverge(self, why):
+        # Put back the weights from before the step that blew up; the
+        # optimiser's memory (velocity, Adam moments) is tainted, so reset it.
+        for keep, p in zip(self._backup, self.net.params()):
+            np.copyto(p, keep)
+        self.optimizer.reset()
+        self.diverged = True
+        self.message = (f"Training diverged at epoch {self.epoch + 1}, batch {self.pos // self.settings.batch_size + 1}: "
+                        f"{why}. The learning rate {self.settings.lr:g} is too high for this setup; "
+                        f"the last good weights were kept. Try a smaller learning rate.")
+
+    def run(self, batches=None, seconds=None):
+        """Train for `batches` mini-batches (None = to the end), or until `seconds` pass.
+
+        Returns a StepReport. Does nothing once finished or diverged.
+        """
+        report = StepReport()
+        start = time.perf_counter()
+        while not (self.finished or self.diverged):
+            if batches is not None and report.batches >= batches:
+                break
+            if seconds is not None and report.batches and time.perf_counter() - start >= seconds:
+                break
+            if self.order is None or self.pos >= self.n_train:
+                self._start_epoch()
+            idx = self.order[self.pos:self.pos + self.settings.batch_size]
+            try:
+                with np.errstate(over="ignore", invalid="ignore"):
+                    loss = self.train_batch(idx)
+            except FloatingPointError as err:
+                self._diverge(str(err))
+                break
+            self.pos += len(idx)
+            self.step += 1
+            report.batches += 1
+            report.examples += len(idx)
+            self.history.add_batch(self.step, loss)
+            if self.pos >= self.n_train:
+                report.epochs_finished.append(self._end_epoch(time.perf_counter() - start))
+        report.seconds = time.perf_counter() - start
+        self.train_seconds += report.seconds
+        report.finished, report.diverged, report.message = self.finished, self.diverged, self.message
+        return report
+
+    def _end_epoch(self, seconds):
+        record = {"epoch": self.epoch + 1,
+                  "train_loss": self._sum_loss / self._seen,
+                  "train_acc": self._sum_correct / self._seen}
+        if len(self.val_idx):
+            val_loss, val_acc = self.evaluate(self.x_val, self.y_val)
+            record.update(val_loss=val_loss, val_acc=val_acc)
+        record["seconds"] = self.train_seconds + seconds
+        self.history.epochs.append(record)
+        self.epoch += 1
+        self.order = None
+        return record
+
+    def evaluate(self, x, labels, chunk=10000):
+        """Loss and accuracy of the current network on (x, labels), without training."""
+        total_loss = correct = 0.0
+        for i in range(0, len(x), chunk):
+            xb, lb = x[i:i + chunk], labels[i:i + chunk]
+            y = one_hot(lb, self.n_classes)
+            zs, acts = self.net.forward(xb, keep=True)
+            total_loss += self.net.loss_value(zs[-1], acts[-1], y) * len(xb)
+            correct += float((acts[-1].argmax(axis=1) == lb).sum())
+        return total_loss / len(x), correct / len(x)
+
+
+def new_run(x, labels, settings):
+    """Build a fresh Network from `settings` and a Trainer for it."""
+    net = Network(settings.sizes, settings.activation, settings.loss, settings.seed, settings.init_scale)
+    return Trainer(net, x, labels, settings)
