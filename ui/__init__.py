@@ -1,0 +1,1 @@
+"""Streamlit helpers shared by the pages: state/caching (state.py) and charts (charts.py)."""

@@ -1,0 +1,72 @@
+"""Session state and caching, in one place.
+
+Shared and read-only (one copy per server process, st.cache_resource):
+    the dataset, the built-in pretrained model.
+Per browser session (st.session_state), never shared:
+    the user's model, trainer and runs.
+"""
+import os
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from engine.data import load_mnist
+from engine.modelfile import load_model
+
+ROOT = Path(__file__).resolve().parent.parent
+PRETRAINED = ROOT / "engine" / "models" / "pretrained.npz"
+
+
+@st.cache_resource(show_spinner="Loading MNIST…")
+def _dataset(data_dir):
+    data = load_mnist(data_dir=data_dir or None, download=False)
+    for arr in (data.x_train, data.y_train, data.x_test, data.y_test, data.train_float(), data.test_float()):
+        arr.flags.writeable = False   # shared by every session: nobody may change it
+    return data
+
+
+def dataset():
+    """The loaded MNIST (full copy if one is found, else the built-in sample)."""
+    return _dataset(st.session_state.get("data_dir") or os.environ.get("MNIST_DIR", ""))
+
+
+def reload_dataset():
+    """Forget the cached dataset (after a download or a new folder setting)."""
+    _dataset.clear()
+
+
+@st.cache_resource(show_spinner="Loading the pretrained model…")
+def _pretrained():
+    net, settings = load_model(str(PRETRAINED))
+    for p in net.params():
+        p.flags.writeable = False     # shared: used for prediction only
+    return net, settings
+
+
+def pretrained_model():
+    """(net, settings) of the built-in model. Read-only: copy it before training."""
+    return _pretrained()
+
+
+def user_model():
+    """The session's own model: (net, info dict) or (None, None) before any training/upload."""
+    return st.session_state.get("model"), st.session_state.get("model_info")
+
+
+def set_user_model(net, info):
+    """Make `net` the session's current model. info: dict (source, settings, test_accuracy...)."""
+    st.session_state["model"] = net
+    st.session_state["model_info"] = info
+
+
+def active_model():
+    """The model the teaching pages use: the user's own if any, else the pretrained one.
+
+    Returns (net, label) where label says which it is.
+    """
+    net, info = user_model()
+    if net is not None:
+        return net, info.get("label", "your model")
+    net, _ = pretrained_model()
+    return net, "the built-in pretrained model"
