@@ -55,6 +55,17 @@ def save_model(path, net, settings=None):
     return atomic_write(path, lambda f: np.savez(f, **model_arrays(net, settings)))
 
 
+def _peek(source, n):
+    """The first n bytes of a path or file object (the file object is rewound)."""
+    if hasattr(source, "read"):
+        pos = source.tell()
+        head = source.read(n)
+        source.seek(pos)
+        return head
+    with open(source, "rb") as f:
+        return f.read(n)
+
+
 def _text(files, key):
     arr = files[key]
     if arr.dtype.kind != "U" or arr.shape != ():
@@ -71,15 +82,21 @@ def load_model(source, name=None):
     """
     name = name or (source if isinstance(source, str) else getattr(source, "name", "the model file"))
     if isinstance(source, (bytes, bytearray)):
-        if not source:
-            raise ModelFileError(f"{name} is empty")
         source = io.BytesIO(source)
     try:
-        npz = np.load(source, allow_pickle=False)
+        head = _peek(source, 4)
     except FileNotFoundError:
         raise ModelFileError(f"{name} does not exist") from None
+    except OSError as err:
+        raise ModelFileError(f"{name} cannot be read: {err}") from None
+    if not head:
+        raise ModelFileError(f"{name} is empty")
+    if head != b"PK\x03\x04":   # every .npz is a zip archive, and zips start with these bytes
+        raise ModelFileError(f"{name} is not a model file: expected an .npz archive (made by np.savez)")
+    try:
+        npz = np.load(source, allow_pickle=False)
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as err:
-        raise ModelFileError(f"{name} is not a model file (.npz archive): {err}") from None
+        raise ModelFileError(f"{name} is truncated or damaged (not a readable .npz archive): {err}") from None
     if not isinstance(npz, np.lib.npyio.NpzFile):
         raise ModelFileError(f"{name} holds a single array, not a model (.npz archive with weights)")
     with npz:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .augment import augment
 from .network import Network, one_hot
 from .optim import make_optimizer
 
@@ -37,6 +38,7 @@ class Settings:
     val_fraction: float = 0.1
     shuffle: bool = True
     init_scale: float = 1.0
+    augment: float = 0.0      # 0 = train on the images as they are; up to 1 = shifted, turned, thicker...
 
     def check(self, n_examples=None):
         """Raise ValueError with a clear message for a setting out of range."""
@@ -54,6 +56,8 @@ class Settings:
             raise ValueError(f"batch size must be at least 1 (got {self.batch_size})")
         if not (0 <= self.val_fraction < 0.9):
             raise ValueError(f"validation fraction must be in [0, 0.9) (got {self.val_fraction:g})")
+        if not (0 <= self.augment <= 1):
+            raise ValueError(f"augment must be between 0 and 1 (got {self.augment:g})")
         if self.init_scale <= 0:
             raise ValueError(f"init scale must be above 0 (got {self.init_scale:g})")
         if n_examples is not None:
@@ -115,6 +119,9 @@ class Trainer:
 
     def __init__(self, net, x, labels, settings):
         settings.check(len(x))
+        if x.shape[1] != net.sizes[0] or int(np.max(labels)) >= net.sizes[-1]:
+            raise ValueError(f"a {net.sizes[0]}-input, {net.sizes[-1]}-output network cannot learn "
+                             f"{x.shape[1]}-pixel images with labels up to {int(np.max(labels))}")
         self.net, self.settings = net, settings
         self.n_classes = net.sizes[-1]
         rng = np.random.default_rng(settings.seed)
@@ -123,7 +130,8 @@ class Trainer:
         self.val_idx, self.train_idx = np.sort(order[:n_val]), np.sort(order[n_val:])
         self.x, self.labels = x, np.asarray(labels)
         self.x_val, self.y_val = x[self.val_idx], self.labels[self.val_idx]
-        self.rng = np.random.default_rng(settings.seed + 1)  # only for shuffling
+        self.rng = np.random.default_rng(settings.seed + 1)      # only for shuffling
+        self.aug_rng = np.random.default_rng(settings.seed + 2)  # only for augmentation
         self.optimizer = make_optimizer(settings.optimizer, settings.lr, settings.momentum)
         self.history = History()
         self.epoch = 0            # epochs completed
@@ -187,6 +195,8 @@ class Trainer:
         """
         s = self.settings
         x = self.x[idx]                                   # (b, 784)
+        if s.augment:
+            x = augment(x, self.aug_rng, s.augment)
         y = one_hot(self.labels[idx], self.n_classes)     # (b, 10)
         loss, grad_w, grad_b, out = self.net.gradients(x, y, s.l2)
         if not np.isfinite(loss):
@@ -274,5 +284,6 @@ class Trainer:
 
 def new_run(x, labels, settings):
     """Build a fresh Network from `settings` and a Trainer for it."""
+    settings.check(len(x))
     net = Network(settings.sizes, settings.activation, settings.loss, settings.seed, settings.init_scale)
     return Trainer(net, x, labels, settings)

@@ -1,0 +1,205 @@
+"""Command line: python -m engine train | evaluate | predict | download.
+
+Every error (bad flag, bad file, missing data) is one line on stderr and exit
+code 2 - never a traceback.
+"""
+import argparse
+import sys
+import time
+
+import numpy as np
+
+from . import metrics
+from .data import DataError, download_mnist, load_mnist
+from .modelfile import ModelFileError, load_model, save_model
+from .network import ACTIVATIONS, LOSSES
+from .optim import OPTIMIZERS
+from .trainer import Settings, new_run
+
+
+class UsageError(Exception):
+    """A problem with what the user typed or pointed at."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):
+        # argparse would print the whole usage text; one clear line is kinder.
+        raise UsageError(f"{self.prog}: {message} (see --help)")
+
+
+def layer_sizes(text):
+    try:
+        sizes = [int(s) for s in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers like 784,128,10, got {text!r}")
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"need at least 2 layers of 1 or more units, got {text!r}")
+    return sizes
+
+
+def build_parser():
+    d = Settings()
+    p = Parser(prog="python -m engine", description="Digits from Scratch: a NumPy MLP for MNIST.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    t = sub.add_parser("train", help="train a model and save it")
+    t.add_argument("--layers", type=layer_sizes, default=list(d.sizes), help="layer sizes, e.g. 784,128,10")
+    t.add_argument("--activation", choices=ACTIVATIONS, default=d.activation, help="hidden-layer activation")
+    t.add_argument("--loss", choices=LOSSES, default=d.loss,
+                   help="mse = sigmoid outputs + mean squared error; cross-entropy = softmax outputs")
+    t.add_argument("--optimizer", choices=OPTIMIZERS, default=d.optimizer)
+    t.add_argument("--lr", type=float, default=d.lr, help="learning rate")
+    t.add_argument("--momentum", type=float, default=d.momentum, help="momentum (optimizer momentum)")
+    t.add_argument("--l2", type=float, default=d.l2, help="L2 weight decay")
+    t.add_argument("--batch-size", type=int, default=d.batch_size)
+    t.add_argument("--epochs", type=int, default=d.epochs)
+    t.add_argument("--seed", type=int, default=d.seed)
+    t.add_argument("--val-fraction", type=float, default=d.val_fraction,
+                   help="fraction of the training set held out for validation")
+    t.add_argument("--no-shuffle", action="store_true", help="keep the same batch order every epoch")
+    t.add_argument("--init-scale", type=float, default=d.init_scale, help="multiplies the initial weights")
+    t.add_argument("--augment", type=float, default=d.augment,
+                   help="random shifts/rotations/thickness of training images, 0 (off) to 1")
+    t.add_argument("--out", default="model.npz", help="where to save the model")
+    add_data_args(t)
+
+    e = sub.add_parser("evaluate", help="test accuracy, per-class table and confusion matrix")
+    e.add_argument("model")
+    add_data_args(e)
+
+    r = sub.add_parser("predict", help="read the digit in an image file")
+    r.add_argument("model")
+    r.add_argument("image", help="PNG/JPEG of one digit, any size (white on black or black on white)")
+
+    g = sub.add_parser("download", help="download the full MNIST into the cache (or --dir)")
+    g.add_argument("--dir", default=None, help="folder to download into (default: the user cache folder)")
+    return p
+
+
+def add_data_args(p):
+    p.add_argument("--data-dir", default=None,
+                   help="folder with the MNIST files (default: $MNIST_DIR, then the cache, then the built-in sample)")
+    p.add_argument("--download", action="store_true", help="download the full MNIST if no copy is found")
+
+
+def progress_bar(done, total, text="", width=30):
+    """One line that redraws itself: [#####-----]  45%  text."""
+    frac = done / total if total else 0
+    bar = "#" * int(frac * width) + "-" * (width - int(frac * width))
+    sys.stderr.write(f"\r[{bar}] {frac:4.0%}  {text}   ")
+    sys.stderr.flush()
+
+
+def load_data(args):
+    data = load_mnist(data_dir=args.data_dir, download=args.download,
+                      progress=download_progress if args.download else None)
+    print(f"dataset: {data.source}")
+    if data.note:
+        print(f"note: {data.note}")
+    return data
+
+
+def download_progress(name, done, total):
+    progress_bar(done, total or done or 1, f"{name}  {done / 1e6:.1f} of {(total or 0) / 1e6:.1f} MB")
+    if total and done >= total:
+        sys.stderr.write("\n")
+
+
+# ------------------------------------------------------------------ commands
+
+def cmd_train(args):
+    s = Settings(sizes=tuple(args.layers), activation=args.activation, loss=args.loss,
+                 optimizer=args.optimizer, lr=args.lr, momentum=args.momentum, l2=args.l2,
+                 batch_size=args.batch_size, epochs=args.epochs, seed=args.seed,
+                 val_fraction=args.val_fraction, shuffle=not args.no_shuffle,
+                 init_scale=args.init_scale, augment=args.augment)
+    if s.sizes[0] != 784 or s.sizes[-1] != 10:
+        raise UsageError(f"--layers must start with 784 (pixels) and end with 10 (digits), got {args.layers}")
+    s.check()
+    data = load_data(args)
+    s.check(len(data.x_train))
+    trainer = new_run(data.train_float(), data.y_train, s)
+    print(f"training {trainer.net.describe()} with {s.optimizer}, lr {s.lr:g}, batch {s.batch_size}, "
+          f"{s.epochs} epochs on {trainer.n_train} images ({len(trainer.val_idx)} held out for validation)")
+    while not (trainer.finished or trainer.diverged):
+        report = trainer.run(seconds=0.2)
+        h = trainer.history
+        progress_bar(trainer.done_fraction, 1,
+                     f"epoch {min(trainer.epoch + 1, s.epochs)}/{s.epochs}  loss {h.batch_loss[-1]:.4f}" if h.batch_loss else "")
+        for rec in report.epochs_finished:
+            val = f"  val loss {rec['val_loss']:.4f}  val acc {rec['val_acc']:.4f}" if "val_acc" in rec else ""
+            sys.stderr.write("\r" + " " * 79 + "\r")
+            print(f"epoch {rec['epoch']:3d}  train loss {rec['train_loss']:.4f}  train acc {rec['train_acc']:.4f}"
+                  f"{val}  ({rec['seconds']:.1f} s)", flush=True)
+    sys.stderr.write("\n")
+    if trainer.diverged:
+        print(trainer.message)
+        print("the model was not saved")
+        return 1
+    acc = metrics.accuracy(trainer.net.predict(data.test_float()), data.y_test)
+    print(f"test accuracy: {acc:.4f}")
+    save_model(args.out, trainer.net, {**s.as_dict(), "test_accuracy": acc, "dataset": data.source,
+                                       "train_seconds": round(trainer.train_seconds, 2)})
+    print(f"saved {args.out}")
+    return 0
+
+
+def cmd_evaluate(args):
+    net, _ = load_model(args.model)
+    data = load_data(args)
+    predicted = net.predict(data.test_float())
+    print(f"model: {net.describe()}")
+    print(f"test accuracy: {metrics.accuracy(predicted, data.y_test):.4f}")
+    print()
+    print(metrics.format_report(metrics.confusion_matrix(data.y_test, predicted, net.sizes[-1])))
+    return 0
+
+
+def read_image(path):
+    """An image file -> greyscale float array (H, W). Pillow reads the file format."""
+    try:
+        from PIL import Image, UnidentifiedImageError
+    except ImportError:
+        raise UsageError("reading images needs Pillow (pip install pillow)") from None
+    try:
+        with Image.open(path) as im:
+            return np.asarray(im.convert("RGBA"))
+    except FileNotFoundError:
+        raise UsageError(f"{path} does not exist") from None
+    except (UnidentifiedImageError, OSError) as err:
+        raise UsageError(f"{path} is not an image Pillow can read: {err}") from None
+
+
+def cmd_predict(args):
+    from .preprocess import preprocess_canvas
+    net, _ = load_model(args.model)
+    prep = preprocess_canvas(read_image(args.image))
+    if prep.empty:
+        raise UsageError(f"{args.image}: {prep.message}")
+    probs = net.predict_proba(prep.x[None, :])[0]
+    print(f"digit: {int(probs.argmax())}")
+    for digit, p in enumerate(probs):
+        print(f"  {digit}: {p:.4f}  {'#' * int(round(p * 40))}")
+    return 0
+
+
+def cmd_download(args):
+    folder = download_mnist(args.dir, progress=download_progress)
+    print(f"full MNIST is in {folder}")
+    return 0
+
+
+def main(argv=None):
+    try:
+        args = build_parser().parse_args(argv)
+        command = {"train": cmd_train, "evaluate": cmd_evaluate,
+                   "predict": cmd_predict, "download": cmd_download}[args.command]
+        return command(args)
+    except (UsageError, ModelFileError, DataError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:      # output piped into `head`, which stopped reading
+        return 0
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
