@@ -24,6 +24,7 @@ import hashlib
 import http.client
 import os
 import sys
+import tempfile
 import urllib.error
 import urllib.request
 import zipfile
@@ -33,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import atomic_write, atomic_write_bytes
+from .files import atomic_write_bytes
 
 # The SHA-256 of each official file's *decompressed* bytes. We check the
 # decompressed bytes because different mirrors gzip the same data differently.
@@ -248,8 +249,10 @@ def _load_folder(path):
     """Load the full set from a folder of IDX files, a folder with mnist.npz, or an .npz file."""
     if path.is_file() and path.suffix == ".npz":
         return _dataset(*read_npz_mnist(path), source=f"full MNIST from {path}", is_sample=False)
-    if not path.is_dir():
+    if not path.exists():
         raise DataError(f"{path}: MNIST folder not found")
+    if not path.is_dir():
+        raise DataError(f"{path}: expected a folder holding the MNIST files, or an .npz file")
 
     found = _find_idx_files(path)
     if all(found.values()):
@@ -329,7 +332,7 @@ def download_mnist(dest_dir=None, mirrors=None, progress=None, timeout=20.0, fil
     for name, sha256 in files.items():
         target = dest_dir / (name + ".gz")
         if target.exists():
-            if _gz_checksum_ok(target.read_bytes(), sha256):
+            if _is_verified(target, sha256):
                 continue
             target.unlink()  # a bad copy must not be mistaken for a good one later
         reasons = []
@@ -337,20 +340,16 @@ def download_mnist(dest_dir=None, mirrors=None, progress=None, timeout=20.0, fil
             url = mirror.rstrip("/") + "/" + name + ".gz"
             try:
                 data = _fetch(url, target.name, progress, timeout)
-                if not _gz_checksum_ok(data, sha256):
-                    raise _MirrorFailed("wrong checksum (damaged or different file)")
+                _verify_gz(data, sha256)
+                break  # got a good copy
             except _MIRROR_ERRORS as e:
                 reasons.append(f"{url}: {_describe(e, timeout)}")
-                continue
-            try:
-                atomic_write_bytes(target, data)
-            except OSError as e:
-                raise DataError(f"{dest_dir}: cannot write {target.name} ({e.strerror or e})") from None
-            break
-        else:
-            if not mirrors:
-                reasons.append("no mirrors given")
-            raise DataError(f"could not download {name}.gz: " + "; ".join(reasons))
+        else:  # the loop ended without `break`: no mirror worked
+            raise DataError(f"could not download {name}.gz: " + ("; ".join(reasons) or "no mirrors given"))
+        try:
+            atomic_write_bytes(target, data)
+        except OSError as e:
+            raise DataError(f"{dest_dir}: cannot write {target.name} ({e.strerror or e})") from None
     return dest_dir
 
 
@@ -358,9 +357,9 @@ def _check_writable(folder):
     """Create `folder` if needed and make sure we may write in it, before downloading."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        # Writing a tiny file is the only sure test (permissions, read-only disks...).
-        atomic_write(folder / ".write-test", lambda f: f.write(b"ok"))
-        (folder / ".write-test").unlink()
+        # Creating a file is the only sure test (permissions, read-only disks...).
+        with tempfile.TemporaryFile(dir=folder):
+            pass
     except OSError as e:
         raise DataError(f"{folder}: cannot write to the cache folder ({e.strerror or e}); "
                         f"set DIGITS_CACHE_DIR to a folder you can write to") from None
@@ -390,23 +389,33 @@ def _fetch(url, file_name, progress, timeout):
     return b"".join(chunks)
 
 
-def _gz_checksum_ok(gz_bytes, sha256):
-    """True if `gz_bytes` is valid gzip whose decompressed content has this SHA-256."""
+def _verify_gz(gz_bytes, sha256):
+    """Raise _MirrorFailed unless `gz_bytes` is valid gzip whose content has this SHA-256."""
     try:
         content = gzip.decompress(gz_bytes)
-    except (OSError, EOFError, zlib.error):
+    except (OSError, EOFError, zlib.error) as e:
+        raise _MirrorFailed(f"not a valid gzip file ({e})") from None
+    if hashlib.sha256(content).hexdigest() != sha256:
+        raise _MirrorFailed("wrong checksum (a damaged or different file)")
+
+
+def _is_verified(path, sha256):
+    """True if `path` is a gzip file whose content has this SHA-256."""
+    try:
+        _verify_gz(path.read_bytes(), sha256)
+    except _MirrorFailed:
         return False
-    return hashlib.sha256(content).hexdigest() == sha256
+    return True
 
 
 def _describe(error, timeout):
     """A short human reason for a failed download."""
     if isinstance(error, urllib.error.HTTPError):
         return f"HTTP {error.code} {error.reason}"
-    if isinstance(error, urllib.error.URLError):
-        error = error.reason if isinstance(error.reason, Exception) else error
-        if not isinstance(error, Exception):
-            return str(error)
+    if isinstance(error, urllib.error.URLError):  # a wrapper: the cause is in .reason
+        error = error.reason
+        if isinstance(error, str):
+            return error
     if isinstance(error, TimeoutError):
         return f"no answer within {timeout:g} s"
     if isinstance(error, OSError) and error.strerror:
