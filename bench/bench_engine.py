@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from engine.data import load_mnist  # noqa: E402
 from engine.trainer import Settings, new_run  # noqa: E402
 
-ORIGIN = dict(sizes=(784, 100, 10), activation="sigmoid", loss="mse", optimizer="sgd", lr=6.0,
+ORIGIN = dict(sizes=(784, 100, 10), activation="sigmoid", loss="mse", optimizer="sgd", lr=3.0,
               batch_size=100, epochs=10)
 DEFAULT = Settings().as_dict()
 BIG = dict(sizes=(784, 512, 10), activation="relu", loss="cross-entropy", optimizer="momentum", lr=0.05,

@@ -49,6 +49,8 @@ def build_parser():
                    help="mse = sigmoid outputs + mean squared error; cross-entropy = softmax outputs")
     t.add_argument("--optimizer", choices=OPTIMIZERS, default=d.optimizer)
     t.add_argument("--lr", type=float, default=d.lr, help="learning rate")
+    t.add_argument("--lr-decay", type=float, default=d.lr_decay,
+                   help="multiply the learning rate by this after every epoch (1 = constant)")
     t.add_argument("--momentum", type=float, default=d.momentum, help="momentum (optimizer momentum)")
     t.add_argument("--l2", type=float, default=d.l2, help="L2 weight decay")
     t.add_argument("--batch-size", type=int, default=d.batch_size)
@@ -109,7 +111,7 @@ def download_progress(name, done, total):
 
 def cmd_train(args):
     s = Settings(sizes=tuple(args.layers), activation=args.activation, loss=args.loss,
-                 optimizer=args.optimizer, lr=args.lr, momentum=args.momentum, l2=args.l2,
+                 optimizer=args.optimizer, lr=args.lr, lr_decay=args.lr_decay, momentum=args.momentum, l2=args.l2,
                  batch_size=args.batch_size, epochs=args.epochs, seed=args.seed,
                  val_fraction=args.val_fraction, shuffle=not args.no_shuffle,
                  init_scale=args.init_scale, augment=args.augment)

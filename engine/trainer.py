@@ -30,6 +30,7 @@ class Settings:
     loss: str = "cross-entropy"
     optimizer: str = "momentum"
     lr: float = 0.1
+    lr_decay: float = 1.0     # the learning rate is multiplied by this after every epoch
     momentum: float = 0.9
     l2: float = 0.0
     batch_size: int = 128
@@ -46,6 +47,8 @@ class Settings:
             raise ValueError("every layer needs at least 1 unit (got sizes %s)" % "-".join(map(str, self.sizes)))
         if not (0 < self.lr <= 100):
             raise ValueError(f"learning rate must be above 0 and at most 100 (got {self.lr:g})")
+        if not (0 < self.lr_decay <= 1):
+            raise ValueError(f"learning-rate decay must be above 0 and at most 1 (got {self.lr_decay:g})")
         if not (0 <= self.momentum < 1):
             raise ValueError(f"momentum must be in [0, 1) (got {self.momentum:g})")
         if not (0 <= self.l2 <= 10):
@@ -129,7 +132,6 @@ class Trainer:
         n_val = int(round(len(x) * settings.val_fraction))
         self.val_idx, self.train_idx = np.sort(order[:n_val]), np.sort(order[n_val:])
         self.x, self.labels = x, np.asarray(labels)
-        self.x_val, self.y_val = x[self.val_idx], self.labels[self.val_idx]
         self.rng = np.random.default_rng(settings.seed + 1)      # only for shuffling
         self.aug_rng = np.random.default_rng(settings.seed + 2)  # only for augmentation
         self.optimizer = make_optimizer(settings.optimizer, settings.lr, settings.momentum)
@@ -155,7 +157,7 @@ class Trainer:
         new.sizes = s.sizes
         new.check(len(self.x))
         self.settings = new
-        self.optimizer.lr = new.lr
+        self.optimizer.lr = new.lr * new.lr_decay ** self.epoch
         if hasattr(self.optimizer, "momentum"):
             self.optimizer.momentum = new.momentum
 
@@ -181,6 +183,8 @@ class Trainer:
     # ------------------------------------------------------------ training
 
     def _start_epoch(self):
+        # Big steps early, finer steps later: lr * lr_decay^epoch.
+        self.optimizer.lr = self.settings.lr * self.settings.lr_decay ** self.epoch
         if self.settings.shuffle:
             self.order = self.train_idx[self.rng.permutation(self.n_train)]
         else:
@@ -262,7 +266,7 @@ class Trainer:
                   "train_loss": self._sum_loss / self._seen,
                   "train_acc": self._sum_correct / self._seen}
         if len(self.val_idx):
-            val_loss, val_acc = self.evaluate(self.x_val, self.y_val)
+            val_loss, val_acc = self.evaluate(self.x, self.labels, self.val_idx)
             record.update(val_loss=val_loss, val_acc=val_acc)
         record["seconds"] = self.train_seconds + seconds
         self.history.epochs.append(record)
@@ -270,16 +274,20 @@ class Trainer:
         self.order = None
         return record
 
-    def evaluate(self, x, labels, chunk=10000):
-        """Loss and accuracy of the current network on (x, labels), without training."""
+    def evaluate(self, x, labels, idx=None, chunk=5000):
+        """Loss and accuracy of the current network on (x, labels), or on the rows idx of them.
+
+        Works in chunks, so no big copy of the data is ever made.
+        """
+        idx = np.arange(len(x)) if idx is None else idx
         total_loss = correct = 0.0
-        for i in range(0, len(x), chunk):
-            xb, lb = x[i:i + chunk], labels[i:i + chunk]
+        for i in range(0, len(idx), chunk):
+            xb, lb = x[idx[i:i + chunk]], labels[idx[i:i + chunk]]
             y = one_hot(lb, self.n_classes)
             zs, acts = self.net.forward(xb, keep=True)
             total_loss += self.net.loss_value(zs[-1], acts[-1], y) * len(xb)
             correct += float((acts[-1].argmax(axis=1) == lb).sum())
-        return total_loss / len(x), correct / len(x)
+        return total_loss / len(idx), correct / len(idx)
 
 
 def new_run(x, labels, settings):
