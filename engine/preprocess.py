@@ -162,7 +162,7 @@ def preprocess_canvas(image, background="auto"):
 
     image: anything `ink_from_image` accepts; typically the (H, W, 4) uint8
            RGBA image_data of streamlit-drawable-canvas (white stroke on a
-           black background).
+           black background). None counts as nothing drawn.
     background: "auto" (default), "black" or "white"; see ink_from_image.
 
     No digit (empty=True) when:
@@ -173,6 +173,8 @@ def preprocess_canvas(image, background="auto"):
     page that knows its canvas is black can pass background="black" to get
     ALL_INK instead.
     """
+    if image is None:                      # the canvas sends None before its first stroke
+        return _empty(np.zeros((0, 0), np.float32), NOTHING_DRAWN)
     raw = ink_from_image(image, background)
     raw = np.where(raw < INK_FLOOR, np.float32(0), raw)    # drop faint haze
     if raw.mean() > MAX_INK_FRACTION:
