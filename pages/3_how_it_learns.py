@@ -1,2 +1,270 @@
+"""How it learns: forward propagation, loss, backpropagation and one gradient-descent step,
+on one real image, using a private copy of the active model."""
+import numpy as np
+import pandas as pd
 import streamlit as st
-st.write("Coming soon.")
+
+from engine.data import DataError
+from engine.metrics import accuracy
+from engine.network import cross_entropy_terms, mse_terms, one_hot
+from engine.optim import SGD
+from ui import charts, state
+
+LEARNING_RATES = [0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0]
+N_CHECK = 500         # test images used to show what one-image steps do to the rest
+N_UNITS_SHOWN = 6     # hidden units whose first-layer gradient is drawn as a 28x28 picture
+N_WEIGHTS_SHOWN = 6   # weights in the update table
+HARD_POOL = 2000      # images searched for a "hard one"
+
+
+def num(v):
+    """A number for the text: 4 decimals, or scientific notation when tiny."""
+    v = float(v) + 0.0   # + 0.0 turns -0.0 into 0.0
+    return f"{v:.4f}" if v == 0 or abs(v) >= 1e-3 else f"{v:.2e}"
+
+st.title("🧠 How it learns")
+st.write("One training step on one image, in four parts, exactly as the network does it: "
+         "**forward** (predict), **loss** (how wrong?), **backward** (who is to blame?) and "
+         "**update** (learn). Training repeats this step over and over on mini-batches of images; "
+         "here you can watch a single step in slow motion.")
+
+try:
+    data = state.dataset()
+except DataError as e:
+    st.error(f"The dataset could not be loaded: {e}")
+    st.stop()
+original, model_label = state.active_model()
+
+# ------------------------------------------------------------ the image and the private copy
+n_train = len(data.y_train)
+
+
+def _random_image():
+    st.session_state["hl_index"] = int(np.random.default_rng().integers(n_train))
+
+
+def _hard_image(seed=None):
+    """An image the model is unsure about: the lowest true-class output among a random handful."""
+    rng = np.random.default_rng(seed)
+    pool = rng.choice(n_train, size=min(HARD_POOL, n_train), replace=False)
+    probs = original.predict_proba(data.train_float()[pool])
+    st.session_state["hl_index"] = int(pool[probs[np.arange(len(pool)), data.y_train[pool]].argmin()])
+
+
+def _reset_copy():
+    st.session_state.pop("hl_copy", None)
+
+
+if "hl_index" not in st.session_state:
+    _hard_image(seed=0)   # open on an image the model finds hard: more to see
+st.session_state["hl_index"] = min(int(st.session_state["hl_index"]), n_train - 1)
+c1, c2, c3, c4 = st.columns([4, 1.2, 1.2, 1.2], vertical_alignment="bottom")
+index = c1.slider("Training image", 0, n_train - 1, key="hl_index", persist_state="session")
+c2.button("🎲 Random image", key="hl_random", on_click=_random_image, width="stretch")
+c3.button("🤔 A hard one", key="hl_hard", on_click=_hard_image, width="stretch",
+          help="An image the model gets wrong or is unsure about: its loss is high, so there is a lot to learn.")
+c4.button("↺ Reset copy", key="hl_reset", on_click=_reset_copy, width="stretch",
+          help="Throw away the steps taken and start again from a fresh copy of the model.")
+
+x = data.train_float()[index:index + 1]            # (1, 784): one row = one example
+label = int(data.y_train[index])
+y = one_hot([label], original.sizes[-1])
+
+copy_key = (index, model_label, id(original))
+held = st.session_state.get("hl_copy")
+if held is None or held["key"] != copy_key:
+    held = {"key": copy_key, "net": original.copy(), "steps": 0, "last": None, "losses": []}
+    st.session_state["hl_copy"] = held
+net = held["net"]
+
+st.info(f"Working on a **private copy** of {model_label} ({net.describe()}). "
+        "Nothing you do on this page changes the model used by the other pages.", icon="🧪")
+
+# ------------------------------------------------------------ 1. forward
+st.header("1 · Forward propagation: predict")
+zs, acts = net.forward(x, keep=True)
+n_layers = net.n_layers
+hidden = net.activation
+out_name = "softmax" if net.loss == "cross-entropy" else "sigmoid"
+
+left, right = st.columns([1, 3], gap="large")
+with left:
+    st.image(charts.ink_image(data.x_train[index], scale=6), caption=f"training image #{index}: label {label}")
+with right:
+    st.markdown(f"**Input x: 784 numbers.** The 28×28 pixels, flattened and divided by 255 "
+                f"(so between 0 and 1). {int((x > 0).sum())} of them are not 0.")
+    st.altair_chart(charts.flat_strip_chart(data.x_train[index]), width="stretch")
+    st.write("Every layer then computes **z = W·a + b** (a weighted sum of its inputs, plus a bias, "
+             "for each of its units) and passes z through an activation function: "
+             f"**{hidden}** in the hidden layers, **{out_name}** at the output.")
+
+for l in range(n_layers):
+    n_out, n_in = net.weights[l].shape
+    a_in = "x" if l == 0 else f"a{l}"
+    last = l == n_layers - 1
+    fn = out_name if last else hidden
+    st.subheader(f"Layer {l + 1}" + (" (output)" if last else " (hidden)"))
+    st.code(f"W{l + 1}: {n_out}×{n_in}  ·  {a_in}: {n_in}  +  b{l + 1}: {n_out}  →  z{l + 1}: {n_out}\n"
+            f"a{l + 1} = {fn}(z{l + 1}): {n_out}", language=None)
+    c1, c2 = st.columns(2, gap="large")
+    c1.altair_chart(charts.vector_bars_chart(zs[l][0], f"z{l + 1}: weighted sums", digits=last,
+                                             highlight=label if last else None, fmt=".1f"), width="stretch")
+    c2.altair_chart(charts.vector_bars_chart(acts[l + 1][0], f"a{l + 1} = {fn}(z{l + 1})", digits=last,
+                                             highlight=label if last else None, fmt=".2f"), width="stretch")
+    if not last:
+        on = int((acts[l + 1][0] > 0).sum())
+        note = {"relu": f"ReLU keeps positive sums and turns negative ones into 0: {on} of {n_out} units are on.",
+                "leaky_relu": "Leaky ReLU keeps positive sums and shrinks negative ones to 1%.",
+                "sigmoid": "Sigmoid squeezes every sum into (0, 1).",
+                "tanh": "tanh squeezes every sum into (−1, 1)."}[hidden]
+        st.caption(note)
+
+output = acts[-1][0]
+predicted = int(output.argmax())
+verdict = "✅ right" if predicted == label else f"❌ wrong (the label is {label})"
+st.write(f"**Prediction: {predicted}**, the output neuron with the highest value "
+         f"({output[predicted]:.3f}), {verdict}. This step only *predicts*; nothing has been learnt yet.")
+
+# ------------------------------------------------------------ 2. loss
+st.header("2 · Loss: how wrong is it?")
+loss = net.loss_value(zs[-1], acts[-1], y)
+if net.loss == "mse":
+    terms, loss_name = mse_terms(acts[-1], y)[0], "mean squared error, ½(a − y)² per neuron"
+else:
+    terms, loss_name = cross_entropy_terms(acts[-1], y)[0], "cross-entropy, −y·log(a) per neuron"
+c1, c2 = st.columns([1.4, 3], gap="large")
+c1.metric("Loss on this image", num(loss))
+c1.write(f"The output is compared with the label {label}, one-hot, neuron by neuron ({loss_name}). "
+         "0 would be a perfect answer.")
+c1.code(f"y = {y[0].astype(int).tolist()}", language=None, wrap_lines=True)
+c2.altair_chart(charts.loss_terms_chart(pd.DataFrame({"neuron": [str(k) for k in range(len(terms))], "term": terms}),
+                                        "Each output neuron's share of the loss", "#e15759", height=230,
+                                        fmt=".3f" if terms.max() >= 1e-3 else ".1e"),
+                width="stretch")
+
+# ------------------------------------------------------------ 3. backward
+st.header("3 · Backpropagation: assign the blame")
+before = [p.copy() for p in net.params()]
+grad_w, grad_b = net.backward(zs, acts, y)
+unchanged = all(np.array_equal(p, q) for p, q in zip(before, net.params()))
+st.write("Backpropagation uses the chain rule to work out, for **every** weight and bias, how much the "
+         "loss would change if it were nudged: the gradients ∂Loss/∂W and ∂Loss/∂b. The error flows "
+         "backwards, from the output layer to the first layer.")
+if unchanged:
+    st.success(f"Check: after backward() all {net.n_params():,} weights and biases are **identical** to "
+               "before (compared number by number). Backpropagation only *assigns blame*; it changes nothing.",
+               icon="✅")
+else:
+    st.error("The weights changed during backward(): that should never happen.")
+
+st.code("\n".join(f"∂Loss/∂W{l + 1}: {g.shape[0]}×{g.shape[1]}   ∂Loss/∂b{l + 1}: {gb.shape[0]}"
+                  f"   (same shapes as W{l + 1} and b{l + 1})"
+                  for l, (g, gb) in enumerate(zip(grad_w, grad_b))), language=None)
+
+st.subheader(f"Output layer: ∂Loss/∂W{n_layers}")
+delta_out = grad_b[-1]    # for one example the bias gradient is the error signal δ of each neuron
+c1, c2 = st.columns([3, 1.3], gap="large")
+c1.altair_chart(charts.matrix_heat_chart(grad_w[-1], row_name="output neuron",
+                                         col_name="hidden unit" if n_layers > 1 else "pixel", height=270),
+                width="stretch")
+with c2:
+    st.write(f"Row k is output neuron k's error signal δₖ = ∂Loss/∂zₖ times each of its inputs. "
+             f"The true digit {label} has δ = {num(delta_out[label])}, so its weights from positive inputs get a "
+             f"{'negative' if delta_out[label] < 0 else 'positive'} gradient and the update will "
+             f"{'raise' if delta_out[label] < 0 else 'lower'} them. The other neurons get the opposite sign, "
+             "more strongly the more they were (wrongly) on. Blue = negative, orange = positive.")
+
+if n_layers > 1:
+    st.subheader("First layer: ∂Loss/∂W1, one 28×28 picture per hidden unit")
+    blame = np.abs(grad_b[0])
+    units = np.argsort(-blame)[:N_UNITS_SHOWN]
+    units = units[blame[units] > 0]
+    n_zero = int((blame == 0).sum())
+    if units.size:
+        st.altair_chart(charts.digit_pictures_chart(grad_w[0][units],
+                                                    [f"unit {u}" for u in units],
+                                                    size=118, diverging=True, columns=N_UNITS_SHOWN),
+                        width="content")
+    st.write(f"The {units.size} hidden units with the most blame. Each of unit j's 784 incoming weights has "
+             "a gradient, so it can be drawn as a picture. For a single image it is δⱼ × x: the digit "
+             "itself, scaled by the unit's blame δⱼ (its sign sets the colour). Pixels with no ink give "
+             "0 gradient: their weights played no part in this answer."
+             + (f" **{n_zero} of {grad_b[0].size}** units get no blame at all here: "
+                "they were off (z ≤ 0), where ReLU's slope is 0." if hidden == "relu" and n_zero else ""))
+
+# ------------------------------------------------------------ 4. update
+st.header("4 · Gradient descent: the update is where learning happens")
+st.write("Only now do the weights change. Every weight and bias takes a small step against its gradient:")
+st.code("w  ←  w − learning_rate × ∂Loss/∂w", language=None)
+lr = st.select_slider("Learning rate (lr)", LEARNING_RATES, value=0.001, key="hl_lr",
+                      persist_state="session",
+                      help="How big the step is. Too small: little change. Too big: it overshoots.")
+
+# Preview on the output layer's weights with the largest gradients, using the real optimiser.
+W, G = net.weights[-1], grad_w[-1]
+flat = np.argsort(-np.abs(G).ravel())[:N_WEIGHTS_SHOWN]
+rows, cols = np.unravel_index(flat, G.shape)
+w_now, g_now = W[rows, cols].copy(), G[rows, cols].copy()
+w_new = w_now.copy()
+SGD(lr).step([w_new], [g_now])
+table = pd.DataFrame({
+    "weight": [f"W{n_layers}[{r}, {c}]" for r, c in zip(rows, cols)],
+    "w now": w_now, "gradient": g_now, "lr × gradient": lr * g_now, "w after the step": w_new,
+})
+st.table(table.style.format("{:+.4g}", subset=list(table.columns[1:])).hide(axis="index"))
+st.caption(f"The {N_WEIGHTS_SHOWN} output-layer weights with the largest gradients. The step changes all "
+           f"{net.n_params():,} weights and biases the same way.")
+
+
+def _take_step(lr):
+    """One plain SGD step on the copy, from the gradients of this image."""
+    copy = st.session_state["hl_copy"]["net"]
+    z_b, a_b = copy.forward(x, keep=True)
+    loss_before = copy.loss_value(z_b[-1], a_b[-1], y)
+    gw, gb = copy.backward(z_b, a_b, y)
+    SGD(lr).step(copy.params(), [g for pair in zip(gw, gb) for g in pair])
+    z_a, a_a = copy.forward(x, keep=True)
+    held = st.session_state["hl_copy"]
+    held["steps"] += 1
+    held["last"] = {"lr": lr, "loss_before": loss_before, "loss_after": copy.loss_value(z_a[-1], a_a[-1], y),
+                    "out_before": a_b[-1][0].copy(), "out_after": a_a[-1][0].copy()}
+    held["losses"] = (held["losses"] or [loss_before]) + [held["last"]["loss_after"]]
+
+
+st.button("👣 Take one step", key="hl_step", type="primary", on_click=_take_step, args=(lr,))
+
+last = held["last"]
+if last is not None:
+    c1, c2 = st.columns([1, 2.5], gap="large")
+    with c1:
+        st.metric(f"Loss after step {held['steps']} (lr {last['lr']:g})", num(last["loss_after"]),
+                  delta=num(last["loss_after"] - last["loss_before"]), delta_color="inverse")
+        st.write(f"Before the step: {num(last['loss_before'])}. Output for {label}: "
+                 f"{last['out_before'][label]:.3f} → **{last['out_after'][label]:.3f}**.")
+        if last["loss_after"] > last["loss_before"]:
+            st.warning("The loss went up: the step was too big and overshot. Try a smaller learning rate.")
+    c2.altair_chart(charts.before_after_chart(last["out_before"], last["out_after"], label), width="stretch")
+    st.caption("The charts above (forward, loss, gradients) now show the copy after the step.")
+
+    x_check, y_check = data.test_float()[:N_CHECK], data.y_test[:N_CHECK]
+    acc_copy = accuracy(net.predict(x_check), y_check)
+    acc_original = accuracy(original.predict(x_check), y_check)
+    c1, c2 = st.columns([1, 2.5], gap="large")
+    with c1:
+        st.metric(f"Accuracy on {N_CHECK} test images", f"{acc_copy:.1%}",
+                  delta=f"{(acc_copy - acc_original) * 100:+.1f} points" if acc_copy != acc_original else None)
+        st.write(f"Without the steps ({model_label}): {acc_original:.1%}.")
+    with c2:
+        st.altair_chart(charts.step_loss_chart(held["losses"]), width="stretch")
+    st.write("Steps on a single image teach the network *this* image. With a large learning rate it fits "
+             "this one image at once and can forget much of the rest: watch the test accuracy. Real "
+             "training averages the gradients over a mini-batch of many images and takes many small "
+             "steps, so each update helps most images a little.")
+else:
+    st.write("Press **Take one step** to apply the update to the copy and see the loss and the 10 outputs "
+             "before and after.")
+
+changed = max(float(np.abs(p - q).max()) for p, q in zip(net.params(), original.params()))
+st.write(f"Steps taken on this copy: **{held['steps']}**. Largest change of any weight compared with "
+         f"{model_label}: {changed:.2e}. {model_label[0].upper() + model_label[1:]} itself is untouched: "
+         f"its loss on this image is still {num(original.loss_on(x, y))}.")

@@ -15,3 +15,407 @@ DIGITS = [str(d) for d in range(10)]
 def digit_scale():
     """Altair colour scale mapping '0'..'9' to DIGIT_COLORS."""
     return alt.Scale(domain=DIGITS, range=DIGIT_COLORS)
+
+
+# ---------------------------------------------------------------- teaching pages
+# (Home, Dataset, One-hot, How it learns.) Pictures are drawn as "ink on paper":
+# pixel 0 (no ink) is white, 255 (full ink) is black.
+
+PAPER_INK = alt.Scale(domain=[0, 255], range=["#ffffff", "#111111"])
+DIVERGING = "blueorange"   # negative = blue, 0 = white-ish, positive = orange
+LIT, DARK = "#f5b700", "#3b3f46"
+
+
+def ink_image(pixels, scale=4, frame=True):
+    """A digit (784,) or any 2-D uint8/float array of 0..255 ink -> an upscaled
+    uint8 picture (dark ink on white paper) for st.image, with a thin grey
+    frame showing the edge of the 28x28 box."""
+    img = np.asarray(pixels, dtype=np.float32)
+    if img.ndim == 1:
+        img = img.reshape(28, 28)
+    img = (255 - np.clip(img, 0, 255)).round().astype(np.uint8)
+    img = np.repeat(np.repeat(img, scale, axis=0), scale, axis=1)
+    return np.pad(img, 1, constant_values=200) if frame else img
+
+
+def matrix_image(rows, row_px=4, col_px=1):
+    """A slice of the data matrix (k, 784) as a picture: one image per strip of pixels."""
+    img = 255 - np.asarray(rows, dtype=np.uint8)
+    return np.repeat(np.repeat(img, row_px, axis=0), col_px, axis=1)
+
+
+def class_bar_chart(counts, title, height=220):
+    """Bar chart of how many examples each digit has."""
+    df = pd.DataFrame({"digit": DIGITS, "examples": np.asarray(counts, dtype=int)})
+    bars = alt.Chart(df).mark_bar().encode(
+        x=alt.X("digit:N", title="digit", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("examples:Q", title="examples"),
+        color=alt.Color("digit:N", scale=digit_scale(), legend=None),
+        tooltip=["digit", alt.Tooltip("examples:Q", format=",")],
+    )
+    text = bars.mark_text(dy=-6, fontSize=11).encode(text=alt.Text("examples:Q", format=","), color=alt.value("#444"))
+    return (bars + text).properties(title=title, height=height)
+
+
+def pixel_grid_chart(pixels, size=560, values=True, title=None):
+    """One digit as a 28x28 heat map, optionally with each 0-255 value written in its cell."""
+    img = np.asarray(pixels).reshape(28, 28)
+    rows, cols = np.indices(img.shape)
+    df = pd.DataFrame({"row": rows.ravel(), "col": cols.ravel(), "value": img.ravel().astype(int)})
+    base = alt.Chart(df).encode(
+        x=alt.X("col:O", title="column", axis=alt.Axis(labelAngle=0, labelFontSize=8, values=list(range(0, 28, 3)))),
+        y=alt.Y("row:O", title="row", axis=alt.Axis(labelFontSize=8, values=list(range(0, 28, 3)))),
+    )
+    rect = base.mark_rect(stroke="#e5e7eb", strokeWidth=0.3).encode(
+        color=alt.Color("value:Q", scale=PAPER_INK, legend=alt.Legend(title="ink 0-255")),
+        tooltip=["row", "col", "value"],
+    )
+    layers = rect
+    if values:
+        text = base.mark_text(fontSize=max(6, size // 75)).encode(
+            text="value:Q",
+            color=alt.when("datum.value > 110").then(alt.value("white"))
+                     .when("datum.value == 0").then(alt.value("#c9ccd1"))
+                     .otherwise(alt.value("black")),
+        )
+        layers = rect + text
+    chart = layers.properties(width=size, height=size)
+    return chart.properties(title=title) if title else chart
+
+
+def flat_strip_chart(pixels, height=100):
+    """The same digit as one long row of 784 numbers (a 1-pixel-high heat map).
+
+    Tick marks show where each of the 28 image rows starts."""
+    x = np.asarray(pixels).ravel().astype(int)
+    df = pd.DataFrame({"index": np.arange(x.size), "value": x})
+    df["end"] = df["index"] + 1
+    df["row"], df["col"] = df["index"] // 28, df["index"] % 28
+    df["strip"] = "x"
+    return alt.Chart(df).mark_rect().encode(
+        y=alt.Y("strip:N", axis=None),
+        x=alt.X("index:Q", title="position in the 784-long row (a new image row starts every 28)",
+                scale=alt.Scale(domain=[0, x.size], nice=False),
+                axis=alt.Axis(values=list(range(0, x.size + 1, 56)), grid=False)),
+        x2="end:Q",
+        color=alt.Color("value:Q", scale=PAPER_INK, legend=None),
+        tooltip=[alt.Tooltip("index:Q", title="position"), "row", "col", "value"],
+    ).properties(height=height)
+
+
+def digit_pictures_chart(images, titles, size=110, diverging=False, columns=10, domain=None):
+    """Several 28x28 pictures side by side (mean images, gradient maps...).
+
+    diverging=False: ink scale 0..255. diverging=True: blue (negative) to
+    orange (positive) around 0, one shared colour scale so pictures compare."""
+    images = np.asarray(images, dtype=np.float32).reshape(len(images), 28, 28)
+    rows, cols = np.indices((28, 28))
+    frames = []
+    for img, title in zip(images, titles):
+        frames.append(pd.DataFrame({"row": rows.ravel(), "col": cols.ravel(),
+                                    "value": img.ravel(), "picture": title}))
+    df = pd.concat(frames, ignore_index=True)
+    if diverging:
+        m = float(np.abs(images).max()) if domain is None else domain
+        m = m or 1.0
+        scale = alt.Scale(scheme=DIVERGING, domain=[-m, m], domainMid=0)
+        legend = alt.Legend(title="value", format=".1e" if m < 0.01 else ".2f", orient="right")
+    else:
+        scale, legend = PAPER_INK, None
+    return alt.Chart(df).mark_rect().encode(
+        x=alt.X("col:O", axis=None),
+        y=alt.Y("row:O", axis=None),
+        color=alt.Color("value:Q", scale=scale, legend=legend),
+        tooltip=["picture", "row", "col", alt.Tooltip("value:Q", format=".4g")],
+    ).properties(width=size, height=size).facet(
+        facet=alt.Facet("picture:N", title=None, sort=list(titles),
+                        header=alt.Header(labelFontSize=13, labelFontWeight="bold")),
+        columns=columns,
+    ).configure_view(stroke="#d1d5db")
+
+
+def pixel_histogram_chart(counts, height=260):
+    """How often each pixel value 0..255 occurs (log scale: 0 dominates)."""
+    counts = np.asarray(counts)
+    df = pd.DataFrame({"value": np.arange(counts.size), "pixels": counts})
+    df = df[df["pixels"] > 0]
+    df["end"] = df["value"] + 1
+    return alt.Chart(df).mark_rect(stroke="#9ca3af", strokeWidth=0.2).encode(
+        x=alt.X("value:Q", title="pixel value (0 = paper, 255 = full ink)", scale=alt.Scale(domain=[0, 256], nice=False)),
+        x2="end:Q",
+        y=alt.Y("pixels:Q", title="number of pixels (log scale)", scale=alt.Scale(type="log")),
+        y2=alt.datum(1),
+        color=alt.Color("value:Q", scale=alt.Scale(domain=[0, 255], range=["#c7cbd1", "#111111"]), legend=None),
+        tooltip=["value", alt.Tooltip("pixels:Q", format=",")],
+    ).properties(height=height)
+
+
+def neurons_chart(values, title=None, lit_colors=False, height=120, names=None):
+    """A layer of output neurons drawn as circles: bright = value near 1, dark = 0.
+
+    values: one number in [0, 1] per neuron (a one-hot label or a network output).
+    lit_colors: colour each lit neuron with its digit colour (else one warm yellow)."""
+    values = np.asarray(values, dtype=float)
+    n = values.size
+    names = names or [str(i) for i in range(n)]
+    df = pd.DataFrame({"neuron": names, "value": values,
+                       "shown": np.clip(values, 0, 1),
+                       "text": [f"{v:.0f}" if float(v).is_integer() else f"{v:.2f}" for v in values]})
+    x = alt.X("neuron:N", sort=names, title="output neuron", axis=alt.Axis(labelAngle=0, labelFontSize=13, ticks=False, domain=False))
+    dark = alt.Chart(df).mark_circle(size=1500, color=DARK, opacity=1).encode(x=x)
+    fill = alt.Color("neuron:N", scale=digit_scale(), legend=None) if lit_colors else alt.value(LIT)
+    lit = alt.Chart(df).mark_circle(size=1500).encode(
+        x=x, color=fill, opacity=alt.Opacity("shown:Q", scale=alt.Scale(domain=[0, 1], range=[0, 1]), legend=None),
+        tooltip=["neuron", alt.Tooltip("value:Q", format=".4f")])
+    text = alt.Chart(df).mark_text(fontSize=12, fontWeight="bold").encode(
+        x=x, text="text:N",
+        color=alt.when("datum.shown > 0.45").then(alt.value("#111111")).otherwise(alt.value("#ffffff")))
+    chart = (dark + lit + text).properties(height=height)
+    return chart.properties(title=title) if title else chart
+
+
+def loss_terms_chart(df, title, color, height=200, fmt=".3f"):
+    """Each neuron's share of a loss. df: columns neuron (str) and term (float)."""
+    names = list(df["neuron"])
+    bars = alt.Chart(df).mark_bar(color=color).encode(
+        x=alt.X("neuron:N", sort=names, title="output neuron", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("term:Q", title="share of the loss"),
+        tooltip=["neuron", alt.Tooltip("term:Q", format=".4f")],
+    )
+    text = bars.mark_text(dy=-6, fontSize=10, color="#444").encode(text=alt.Text("term:Q", format=fmt))
+    return (bars + text).properties(title=title, height=height)
+
+
+def vector_bars_chart(values, title=None, height=230, digits=False, highlight=None, fmt=".3f"):
+    """A layer's numbers (z or a) as bars, one per unit; digit colours for a 10-output layer."""
+    values = np.asarray(values, dtype=float).ravel()
+    df = pd.DataFrame({"unit": np.arange(values.size), "value": values})
+    df["digit"] = df["unit"].astype(str)
+    if digits:
+        x = alt.X("digit:N", sort=DIGITS, title="output neuron (digit)", axis=alt.Axis(labelAngle=0))
+        color = alt.Color("digit:N", scale=digit_scale(), legend=None)
+    else:
+        x = alt.X("unit:O", title=f"unit (0-{values.size - 1})",
+                  axis=alt.Axis(labels=values.size <= 32, ticks=values.size <= 32))
+        color = alt.condition("datum.value >= 0", alt.value("#f28e2b"), alt.value("#4e79a7"))
+    bars = alt.Chart(df).mark_bar().encode(
+        x=x, y=alt.Y("value:Q", title=None), color=color,
+        tooltip=["unit", alt.Tooltip("value:Q", format=".4f")])
+    chart = bars
+    if digits:
+        chart = bars + bars.mark_text(dy=-7, fontSize=10, color="#444").encode(
+            text=alt.Text("value:Q", format=fmt), y=alt.Y("value:Q"))
+    if highlight is not None:
+        mark = pd.DataFrame({"digit": [str(highlight)]})
+        chart = alt.Chart(mark).mark_rect(opacity=0.12, color="#888").encode(x=alt.X("digit:N", sort=DIGITS)) + chart
+    chart = chart.properties(height=height)
+    return chart.properties(title=title) if title else chart
+
+
+def matrix_heat_chart(matrix, title=None, row_name="output neuron", col_name="hidden unit", height=220):
+    """A weight or gradient matrix (n_out, n_in) as a heat map around 0 (blue -, orange +)."""
+    m = np.asarray(matrix, dtype=float)
+    r, c = np.indices(m.shape)
+    df = pd.DataFrame({"row": r.ravel(), "col": c.ravel(), "value": m.ravel()})
+    lim = float(np.abs(m).max()) or 1.0
+    chart = alt.Chart(df).mark_rect().encode(
+        x=alt.X("col:O", title=f"{col_name} (0-{m.shape[1] - 1})", axis=alt.Axis(labels=m.shape[1] <= 32, ticks=False)),
+        y=alt.Y("row:O", title=row_name),
+        color=alt.Color("value:Q", scale=alt.Scale(scheme=DIVERGING, domain=[-lim, lim], domainMid=0),
+                        legend=alt.Legend(title="value", format=".1e" if lim < 0.01 else ".2f")),
+        tooltip=[alt.Tooltip("row:O", title=row_name), alt.Tooltip("col:O", title=col_name),
+                 alt.Tooltip("value:Q", format=".3e")],
+    ).properties(height=height)
+    return chart.properties(title=title) if title else chart
+
+
+def before_after_chart(before, after, label, height=230):
+    """The 10 outputs before and after one update step, side by side per digit."""
+    df = pd.concat([
+        pd.DataFrame({"digit": DIGITS, "output": np.asarray(before, float), "when": "1 before"}),
+        pd.DataFrame({"digit": DIGITS, "output": np.asarray(after, float), "when": "2 after"}),
+    ])
+    df["true"] = df["digit"] == str(label)
+    return alt.Chart(df).mark_bar().encode(
+        x=alt.X("digit:N", sort=DIGITS, title="output neuron (digit)", axis=alt.Axis(labelAngle=0)),
+        xOffset=alt.XOffset("when:N"),
+        y=alt.Y("output:Q", title="output"),
+        color=alt.Color("when:N", scale=alt.Scale(domain=["1 before", "2 after"], range=["#bab0ac", "#59a14f"]),
+                        legend=alt.Legend(title=None, orient="top", labelExpr="slice(datum.label, 2)")),
+        tooltip=["digit", "when", alt.Tooltip("output:Q", format=".4f")],
+    ).properties(height=height)
+
+
+# ---------------------------------------------------------------- train / evaluate / draw
+
+TRAIN_COLOR, VAL_COLOR = "#4e79a7", "#f28e2b"
+# Stretch to the column's width but keep `height` for the plot itself (Streamlit's
+# default "fit" squeezes the plot to make room for titles and legends).
+_FIT_X = alt.AutoSizeParams(type="fit-x", contains="padding")
+
+
+def _thin(x, y, max_points):
+    """Every k-th point so a live chart never sends more than max_points."""
+    k = max(1, -(-len(x) // max_points))
+    return np.asarray(x)[::k], np.asarray(y, dtype=float)[::k]
+
+
+def batch_loss_chart(steps, losses, height=230, max_points=400):
+    """Loss of every mini-batch (averaged once the run is long) against the batch number."""
+    s, l = _thin(steps, losses, max_points)
+    df = pd.DataFrame({"batch": s, "loss": l})
+    return alt.Chart(df).mark_line(color=TRAIN_COLOR, strokeWidth=1.2, clip=True).encode(
+        x=alt.X("batch:Q", title="mini-batch"),
+        y=alt.Y("loss:Q", title="loss", scale=alt.Scale(zero=True)),
+        tooltip=[alt.Tooltip("batch:Q", format=","), alt.Tooltip("loss:Q", format=".4f")],
+    ).properties(height=height, title="Loss of each mini-batch", autosize=_FIT_X)
+
+
+def epoch_chart(epochs, what="loss", height=230, total_epochs=None):
+    """Per-epoch train vs validation loss (what='loss') or accuracy (what='acc')."""
+    rows = []
+    for e in epochs:
+        rows.append({"epoch": e["epoch"], "set": "training", "value": e[f"train_{what}"]})
+        if f"val_{what}" in e:
+            rows.append({"epoch": e["epoch"], "set": "validation", "value": e[f"val_{what}"]})
+    df = pd.DataFrame(rows, columns=["epoch", "set", "value"])
+    name = "loss" if what == "loss" else "accuracy"
+    x_scale = alt.Scale(domain=[1, max(2, total_epochs or 2)], nice=False) if total_epochs else alt.Scale()
+    y_axis = alt.Axis(format=".1%" if what == "acc" else "", tickCount=5)
+    y_scale = alt.Scale(zero=False) if what == "acc" else alt.Scale(zero=True)
+    return alt.Chart(df).mark_line(point=True).encode(
+        x=alt.X("epoch:Q", title="epoch", scale=x_scale, axis=alt.Axis(tickMinStep=1, format="d")),
+        y=alt.Y("value:Q", title=name, axis=y_axis, scale=y_scale),
+        color=alt.Color("set:N", scale=alt.Scale(domain=["training", "validation"], range=[TRAIN_COLOR, VAL_COLOR]),
+                        legend=alt.Legend(title=None, orient="top-right" if what == "loss" else "bottom-right",
+                                          fillColor="rgba(255,255,255,0.8)")),
+        # Tooltip objects, not plain strings: Altair turns strings into channels the slow way.
+        tooltip=[alt.Tooltip("epoch:Q"), alt.Tooltip("set:N"),
+                 alt.Tooltip("value:Q", format=".2%" if what == "acc" else ".4f")],
+    ).properties(height=height, title=f"{name.capitalize()} per epoch", autosize=_FIT_X)
+
+
+# Blue (negative) - white (0) - orange (positive), like the DIVERGING scheme above.
+_NEG, _MID, _POS = np.array([33, 102, 172]), np.array([255, 255, 255]), np.array([230, 97, 1])
+
+
+def diverging_rgb(values):
+    """Values in [-1, 1] -> RGB uint8: blue for negative, white for 0, orange for positive."""
+    v = np.clip(np.asarray(values, dtype=np.float32), -1, 1)[..., None]
+    rgb = np.where(v < 0, _MID + (-v) * (_NEG - _MID), _MID + v * (_POS - _MID))
+    return rgb.round().astype(np.uint8)
+
+
+def weight_grid_image(W, n_units=32, columns=8, scale=3, gap=2):
+    """First-layer weights (n_hidden, 784) as a grid of 28x28 pictures, one per hidden unit.
+
+    Each picture is scaled by its own largest |weight|, so every unit's pattern
+    is visible: orange pixels push that unit up, blue ones push it down.
+    Returns an RGB uint8 image for st.image."""
+    W = np.asarray(W, dtype=np.float32)[:n_units]
+    n = len(W)
+    rows = -(-n // columns)
+    cell = 28 * scale
+    img = np.full((rows * (cell + gap) + gap, columns * (cell + gap) + gap, 3), 230, np.uint8)
+    peak = np.abs(W).max(axis=1, keepdims=True)
+    norm = W / np.where(peak > 0, peak, 1)
+    for i, unit in enumerate(norm):
+        r, c = divmod(i, columns)
+        tile = np.repeat(np.repeat(diverging_rgb(unit.reshape(28, 28)), scale, axis=0), scale, axis=1)
+        y, x = gap + r * (cell + gap), gap + c * (cell + gap)
+        img[y:y + cell, x:x + cell] = tile
+    return img
+
+
+def confusion_chart(cm, normalise=False, selected=None, size=430, name="cm_cell"):
+    """The confusion matrix as a heat map: rows = true digit, columns = predicted.
+
+    Right answers (the diagonal) are green; mistakes are shaded orange by how
+    many there are. normalise=True labels and shades each cell by its share of
+    the row, i.e. of the images of that true digit. `selected` = (true,
+    predicted) draws a frame around that cell. Clicking a cell selects it
+    (point selection `name`, fields true and predicted)."""
+    cm = np.asarray(cm)
+    t, p = np.indices(cm.shape)
+    totals = cm.sum(axis=1, keepdims=True)
+    share = np.divide(cm, totals, out=np.zeros(cm.shape, float), where=totals > 0)
+    df = pd.DataFrame({"true": t.ravel().astype(str), "predicted": p.ravel().astype(str),
+                       "count": cm.ravel().astype(int), "share": share.ravel(),
+                       "kind": np.where((t == p).ravel(), "right", "wrong")})
+    field = "share" if normalise else "count"
+    df["label"] = [f"{v:.0%}" if normalise else f"{c:,}" for v, c in zip(df["share"], df["count"])]
+    df.loc[df["count"] == 0, "label"] = ""
+    wrong = df[(df["kind"] == "wrong") & (df["count"] > 0)]
+    top = float(wrong[field].max()) if len(wrong) else 1.0
+    pick = alt.selection_point(name=name, fields=["true", "predicted"], on="click", clear=False)
+    x = alt.X("predicted:N", sort=DIGITS, title="predicted digit", axis=alt.Axis(labelAngle=0, orient="top"))
+    y = alt.Y("true:N", sort=DIGITS, title="true digit")
+    tooltip = [alt.Tooltip("true:N"), alt.Tooltip("predicted:N"), alt.Tooltip("count:Q", format=","),
+               alt.Tooltip("share:Q", format=".1%", title="share of true digit")]
+    # Every cell: green (right) or white (no mistakes there).
+    cells = alt.Chart(df).mark_rect(stroke="#e5e7eb", strokeWidth=1).encode(
+        x=x, y=y,
+        color=alt.Color("kind:N", scale=alt.Scale(domain=["right", "wrong"], range=["#a1d99b", "#ffffff"]),
+                        legend=None),
+    )
+    mistakes = alt.Chart(wrong).mark_rect(stroke="#e5e7eb", strokeWidth=1).encode(
+        x=x, y=y, tooltip=tooltip,
+        color=alt.Color(f"{field}:Q", scale=alt.Scale(scheme="oranges", domain=[0, top]),
+                        legend=alt.Legend(title="mistakes", format=".0%" if normalise else ",d")),
+    )
+    text = alt.Chart(df).mark_text(fontSize=12).encode(
+        x=x, y=y, text="label:N",
+        color=alt.condition(f"datum.kind == 'wrong' && datum.{field} > {top * 0.6}",
+                            alt.value("white"), alt.value("#222")))
+    layers = [cells, mistakes, text]
+    if selected is not None:
+        mark = pd.DataFrame({"true": [str(selected[0])], "predicted": [str(selected[1])]})
+        layers.append(alt.Chart(mark).mark_rect(fill=None, stroke="#111", strokeWidth=3).encode(x=x, y=y))
+    # On top, an invisible cell per (true, predicted) that receives the clicks and tooltips.
+    layers.append(alt.Chart(df).mark_rect(fill="#ffffff", fillOpacity=0.01, cursor="pointer").encode(
+        x=x, y=y, tooltip=tooltip).add_params(pick))
+    return alt.layer(*layers).properties(width=size, height=size)
+
+
+def probability_chart(probs, is_probability=True, height=240, title=None):
+    """The ten outputs of the network as bars in the digit colours, the winner labelled."""
+    probs = np.asarray(probs, dtype=float).ravel()
+    df = pd.DataFrame({"digit": DIGITS, "value": probs})
+    df["text"] = [sure_text(v) if is_probability else f"{v:.2f}" for v in probs]
+    y_title = "probability" if is_probability else "output (sigmoid)"
+    bars = alt.Chart(df).mark_bar().encode(
+        x=alt.X("digit:N", sort=DIGITS, title="digit", axis=alt.Axis(labelAngle=0, labelFontSize=14)),
+        y=alt.Y("value:Q", title=y_title, scale=alt.Scale(domain=[0, 1]),
+                axis=alt.Axis(format=".0%" if is_probability else ".1f")),
+        color=alt.Color("digit:N", scale=digit_scale(), legend=None),
+        tooltip=[alt.Tooltip("digit:N"), alt.Tooltip("value:Q", format=".4f")],
+    )
+    text = bars.mark_text(dy=-7, fontSize=11, color="#333").encode(text="text:N")
+    chart = (bars + text).properties(height=height, autosize=_FIT_X)
+    return chart.properties(title=title) if title else chart
+
+
+def sure_text(p):
+    """A probability as a percentage that never rounds up to a certain-sounding '100%'."""
+    return f"{np.floor(p * 1000) / 10:.1f}%" if p >= 0.995 else f"{p:.0%}"
+
+
+def ink01_image(ink, size=None, scale=None):
+    """Ink in [0, 1] (any 2-D shape) -> dark-on-white uint8 picture, enlarged by
+    whole pixels (nearest neighbour) to about `size` pixels, or by `scale`."""
+    ink = np.asarray(ink, dtype=np.float32)
+    if ink.size == 0:
+        return np.full((8, 8), 255, np.uint8)
+    if scale is None:
+        scale = max(1, int((size or 112) // max(ink.shape)))
+    return ink_image(ink * 255, scale=scale)
+
+
+def step_loss_chart(losses, height=200):
+    """The loss on one image after each update step (step 0 = before any step)."""
+    df = pd.DataFrame({"step": np.arange(len(losses)), "loss": np.asarray(losses, float)})
+    return alt.Chart(df).mark_line(point=alt.OverlayMarkDef(color="#e15759", size=60), color="#e15759").encode(
+        x=alt.X("step:O", title="step", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("loss:Q", title="loss on this image"),
+        tooltip=["step", alt.Tooltip("loss:Q", format=".4g")],
+    ).properties(height=height, title="Loss on this image, step by step")
