@@ -167,4 +167,5 @@ pages = [
     st.Page("pages/5_evaluate.py", title="Evaluate", icon="📊"),
     st.Page("pages/6_draw.py", title="Draw", icon="✏️"),
 ]
+st.session_state["_routed"] = True     # see state.routed()
 st.navigation(pages).run()

@@ -27,8 +27,8 @@ from engine.trainer import Settings, new_run  # noqa: E402
 ORIGIN = dict(sizes=(784, 100, 10), activation="sigmoid", loss="mse", optimizer="sgd", lr=3.0,
               batch_size=100, epochs=10)
 DEFAULT = Settings().as_dict()
-BIG = dict(sizes=(784, 512, 10), activation="relu", loss="cross-entropy", optimizer="momentum", lr=0.05,
-           momentum=0.9, batch_size=128, epochs=60, l2=0.0, augment=0.0)
+BIG = dict(sizes=(784, 512, 10), activation="relu", loss="cross-entropy", optimizer="momentum", lr=0.05, lr_decay=0.95,
+           momentum=0.9, batch_size=128, epochs=30, l2=0.0, augment=0.5)
 
 
 def train_for(data, settings, budget=None, epochs=None):
