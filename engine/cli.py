@@ -85,7 +85,9 @@ def add_data_args(p):
 
 
 def progress_bar(done, total, text="", width=30):
-    """One line that redraws itself: [#####-----]  45%  text."""
+    """One line that redraws itself: [#####-----]  45%  text. Only on a terminal."""
+    if not sys.stderr.isatty():
+        return
     frac = done / total if total else 0
     bar = "#" * int(frac * width) + "-" * (width - int(frac * width))
     sys.stderr.write(f"\r[{bar}] {frac:4.0%}  {text}   ")
@@ -104,7 +106,8 @@ def load_data(args):
 def download_progress(name, done, total):
     progress_bar(done, total or done or 1, f"{name}  {done / 1e6:.1f} of {(total or 0) / 1e6:.1f} MB")
     if total and done >= total:
-        sys.stderr.write("\n")
+        # On a terminal, end the bar's line; elsewhere (a log) one line per file.
+        sys.stderr.write("\n" if sys.stderr.isatty() else f"downloaded {name} ({done / 1e6:.1f} MB)\n")
 
 
 # ------------------------------------------------------------------ commands
@@ -130,10 +133,12 @@ def cmd_train(args):
                      f"epoch {min(trainer.epoch + 1, s.epochs)}/{s.epochs}  loss {h.batch_loss[-1]:.4f}" if h.batch_loss else "")
         for rec in report.epochs_finished:
             val = f"  val loss {rec['val_loss']:.4f}  val acc {rec['val_acc']:.4f}" if "val_acc" in rec else ""
-            sys.stderr.write("\r" + " " * 79 + "\r")
+            if sys.stderr.isatty():
+                sys.stderr.write("\r" + " " * 79 + "\r")
             print(f"epoch {rec['epoch']:3d}  train loss {rec['train_loss']:.4f}  train acc {rec['train_acc']:.4f}"
                   f"{val}  ({rec['seconds']:.1f} s)", flush=True)
-    sys.stderr.write("\n")
+    if sys.stderr.isatty():
+        sys.stderr.write("\n")
     if trainer.diverged:
         print(trainer.message)
         print("the model was not saved")
