@@ -145,7 +145,9 @@ def cmd_train(args):
         return 1
     acc = metrics.accuracy(trainer.net.predict(data.test_float()), data.y_test)
     print(f"test accuracy: {acc:.4f}")
-    save_model(args.out, trainer.net, {**s.as_dict(), "test_accuracy": acc, "dataset": data.source,
+    save_model(args.out, trainer.net, {**s.as_dict(), "test_accuracy": acc,
+                                       # (the kind of data, not the folder: the file may be shared)
+                                       "dataset": data.source if data.is_sample else "full MNIST",
                                        "train_seconds": round(trainer.train_seconds, 2)})
     print(f"saved {args.out}")
     return 0
