@@ -3,7 +3,14 @@
 This file sets up the app (title, icon, navigation) and holds the Home page.
 Each other page lives in pages/ and is listed here in teaching order.
 """
-import streamlit as st
+import os
+
+# One BLAS thread per training session: on a shared classroom server many
+# sessions train at once, and threads fighting over 2 cores are 5-10x slower.
+# (Must be set before NumPy is first imported.)
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import streamlit as st  # noqa: E402
 
 from engine.data import DataError, default_cache_dir, download_mnist
 from ui import state
@@ -166,6 +173,7 @@ pages = [
     st.Page("pages/4_train.py", title="Train", icon="🏋️"),
     st.Page("pages/5_evaluate.py", title="Evaluate", icon="📊"),
     st.Page("pages/6_draw.py", title="Draw", icon="✏️"),
+    st.Page("pages/7_inside.py", title="Inside the network", icon="🔬"),
 ]
 st.session_state["_routed"] = True     # see state.routed()
 st.navigation(pages).run()

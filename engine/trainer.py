@@ -271,7 +271,7 @@ class Trainer:
         record["seconds"] = self.train_seconds + seconds
         self.history.epochs.append(record)
         self.epoch += 1
-        self.order = None
+        self.order, self.pos = None, 0
         return record
 
     def evaluate(self, x, labels, idx=None, chunk=5000):

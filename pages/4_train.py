@@ -1,2 +1,234 @@
+"""Train: every knob of the engine, live charts while it learns, save and load models."""
+import time
+
 import streamlit as st
-st.write("Coming soon.")
+
+from engine.modelfile import model_to_bytes
+from engine.network import ACTIVATIONS
+from engine.optim import OPTIMIZERS
+from ui import charts, state, training
+
+state.routed()
+st.title("🏋️ Train your own network")
+data = state.dataset()
+st.caption(f"Training data: {data.source} ({len(data.x_train):,} training images, "
+           f"{len(data.x_test):,} test images kept aside for the final check).")
+
+training.restore_widgets()
+status = training.status()
+busy = status in training.ACTIVE
+
+LOSS_NAMES = {"cross-entropy": "softmax + cross-entropy", "mse": "sigmoid + MSE (as in the write-up)"}
+OPT_NAMES = {"sgd": "plain SGD (w = w − lr·grad)", "momentum": "SGD with momentum", "adam": "Adam"}
+
+# ------------------------------------------------------------------ settings
+with st.expander("Settings" + (" (locked while a run is going: Stop or Reset to change them)" if busy else ""),
+                 expanded=not busy):
+    c1, c2, c3, c4 = st.columns(4)
+    c1.markdown("**The network**")
+    c1.text_input("Hidden layers", key="train_hidden", disabled=busy,
+                  help="Units in each hidden layer, separated by commas: 128, or 256,128 for two layers. "
+                       "Leave empty for no hidden layer. Input (784) and output (10) are added for you.")
+    c1.selectbox("Activation", ACTIVATIONS, key="train_activation", disabled=busy,
+                 help="What each hidden unit does to its weighted sum z.")
+    c1.selectbox("Output + loss", list(LOSS_NAMES), key="train_loss", disabled=busy, format_func=LOSS_NAMES.get,
+                 help="How the 10 outputs are made and how their wrongness is measured. "
+                      "Softmax + cross-entropy usually learns faster than sigmoid + MSE.")
+    c1.number_input("Init scale", min_value=0.0, max_value=100.0, step=0.1, format="%.2f",
+                    key="train_init_scale", disabled=busy,
+                    help="Multiplies the random start weights (1 = the usual, well-matched size).")
+    c2.markdown("**The update step**")
+    c2.selectbox("Optimiser", OPTIMIZERS, key="train_optimizer", disabled=busy, format_func=OPT_NAMES.get,
+                 help="How gradients turn into weight updates.")
+    c2.number_input("Learning rate", min_value=0.0, max_value=100.0, step=0.01, format="%.4f",
+                    key="train_lr", disabled=busy,
+                    help="Size of each step downhill: w = w − lr × gradient. Too big and training blows up.")
+    c2.number_input("Momentum", min_value=0.0, max_value=0.999, step=0.05, format="%.3f",
+                    key="train_momentum", disabled=busy or st.session_state.get("train_optimizer") != "momentum",
+                    help="Only for 'SGD with momentum': how much of the previous step is kept (0 = none).")
+    c2.number_input("L2 (weight decay)", min_value=0.0, max_value=10.0, step=0.0001, format="%.4f",
+                    key="train_l2", disabled=busy,
+                    help="Penalty on large weights, added to the loss. 0 = off.")
+    c3.markdown("**The loop**")
+    c3.number_input("Epochs", min_value=1, max_value=200, step=1, key="train_epochs", disabled=busy,
+                    help="Full passes over the training images.")
+    c3.number_input("Batch size", min_value=1, max_value=60000, step=16, key="train_batch_size", disabled=busy,
+                    help="Images per mini-batch: one weight update per batch.")
+    c3.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key="train_seed", disabled=busy,
+                    help="Fixes the random start weights, the validation split and the shuffling: "
+                         "same seed + same settings = same run.")
+    c4.markdown("**The data**")
+    c4.slider("Validation share", 0.0, 0.5, step=0.05, key="train_val_fraction", disabled=busy,
+              help="Part of the training images held out to check for overfitting after each epoch. "
+                   "They are never trained on.")
+    if "train_augment" in training.WIDGETS:
+        c4.slider("Augment", 0.0, 1.0, step=0.1, key="train_augment", disabled=busy,
+                  help="0 = train on the images as they are. Higher = each batch is randomly shifted, "
+                       "turned and thickened a little, which helps with hand-drawn digits.")
+    c4.toggle("Shuffle each epoch", key="train_shuffle", disabled=busy,
+              help="Visit the training images in a new random order every epoch.")
+    try:
+        sizes = training.settings_from_widgets(data.x_train.shape[1], 10).sizes
+        st.caption(f"Network: {' → '.join(map(str, sizes))} units. "
+                   f"Defaults are a good start: press **Start** without changing anything.")
+    except ValueError as err:
+        st.caption(f"⚠️ {err}")
+    st.button("Back to defaults", key="train_defaults", on_click=training.reset_widgets, disabled=busy)
+training.save_widgets()
+
+# ------------------------------------------------------------------ buttons
+b = st.columns(5)
+b[0].button("Start", key="train_start", icon=":material/play_arrow:", type="primary", on_click=training.start,
+            disabled=busy, width="stretch", help="Start a new run with these settings (a fresh network).")
+b[1].button("Pause", key="train_pause", icon=":material/pause:", on_click=training.pause,
+            disabled=status != "running", width="stretch", help="Pause between two mini-batches.")
+b[2].button("Resume", key="train_resume", icon=":material/resume:", on_click=training.resume,
+            disabled=status != "paused", width="stretch", help="Carry on from where it paused.")
+b[3].button("Stop", key="train_stop", icon=":material/stop:", on_click=training.stop, disabled=not busy,
+            width="stretch", help="End the run now; the network as it is becomes your model.")
+b[4].button("Reset", key="train_reset", icon=":material/restart_alt:", on_click=training.reset,
+            disabled=status == "idle", width="stretch",
+            help="Clear this run's charts. Your model and past runs are kept.")
+
+if st.session_state.get("train_error"):
+    st.error(st.session_state["train_error"])
+
+
+# ------------------------------------------------------------------ live panel
+def live_panel():
+    """Draws the run; while it runs, trains slice after slice, redrawing in place.
+
+    Each slice is short (training.SLICE_SECONDS), so a click on Pause or another
+    page interrupts within a fraction of a second, between two mini-batches.
+    After training.LOOP_SECONDS the fragment ends and st.fragment's run_every starts it again."""
+    run = training.trainer()
+    if run is None:
+        st.info("Press **Start** to train a network with the settings above. "
+                "You'll see the loss fall and the accuracy rise, live.")
+        return
+    top, error = st.empty(), st.empty()
+    c1, c2, c3 = st.columns(3)
+    batch_box, loss_box, acc_box = c1.empty(), c2.empty(), c3.empty()
+    epoch_note = st.empty()
+    W = run.net.weights[0]
+    n_show = min(32, W.shape[0])
+    st.markdown(f"**What the first layer looks for** ({n_show} of its {W.shape[0]} units)")
+    weights_box = st.empty()
+    note = st.empty()
+
+    def draw(batches=True, epochs=True, weights=True):
+        now = training.status()
+        p = training.progress()
+        label = {"running": "Training…", "paused": "Paused", "finished": "Finished",
+                 "stopped": "Stopped early", "diverged": "Diverged"}[now]
+        left = f" · about {p['seconds_left']:.0f} s left" if now == "running" and p["seconds_left"] is not None else ""
+        where = f"epoch {p['epoch']}/{p['epochs']} · batch {p['batch']}/{p['batches']}"
+        if now in ("stopped", "diverged"):
+            where = f"after {where}"
+        top.progress(p["fraction"], text=f"**{label}** {where} · {p['speed']:,.0f} examples/s{left}")
+        if run.diverged:
+            error.error(run.message)
+        h = run.history
+        if batches and h.batch_loss:
+            batch_box.altair_chart(charts.batch_loss_chart(h.batch_step, h.batch_loss), width="stretch")
+        elif batches:
+            batch_box.caption("The loss of each mini-batch appears here.")
+        if epochs and h.epochs:
+            loss_box.altair_chart(charts.epoch_chart(h.epochs, "loss", total_epochs=run.settings.epochs),
+                                  width="stretch")
+            acc_box.altair_chart(charts.epoch_chart(h.epochs, "acc", total_epochs=run.settings.epochs),
+                                 width="stretch")
+        elif epochs:
+            loss_box.caption("Training and validation loss appear here after the first epoch.")
+            acc_box.caption("…and the accuracy.")
+        if epochs and len(h.epochs) >= 2 and "val_loss" in h.epochs[0]:
+            epoch_note.caption("Validation images are never trained on. If their loss starts rising while the "
+                               "training loss keeps falling, the network is memorising rather than learning "
+                               "(overfitting).")
+        if weights:
+            weights_box.image(
+                charts.weight_grid_image(run.net.weights[0], n_units=n_show, columns=min(16, n_show), scale=2),
+                caption="Each square is one hidden unit's 784 weights drawn as a 28×28 picture: orange pixels push "
+                        "the unit up, blue ones push it down. They start as noise and turn into stroke detectors.")
+
+    draw()
+    if training.status() != "running":
+        return
+    note.caption("You can pause, stop or switch pages at any time: the run waits for you and carries on "
+                 "when you come back to this page.")
+    end = time.perf_counter() + st.session_state.get("train_loop_seconds", training.LOOP_SECONDS)
+    last_chart = last_epochs = last_weights = time.perf_counter()
+    epochs_drawn = len(run.history.epochs)
+    while training.status() == "running":
+        training.train_slice(st.session_state.get("train_slice_seconds", training.SLICE_SECONDS))
+        if training.status() != "running":
+            st.rerun()       # the run ended (or diverged): redraw the whole page with the result
+        # The progress bar after every slice; charts and pictures less often, to keep training fast.
+        now = time.perf_counter()
+        chart = now - last_chart >= training.CHART_EVERY
+        epochs = len(run.history.epochs) > epochs_drawn and now - last_epochs >= training.CHART_EVERY
+        weights = now - last_weights >= training.HEAVY_EVERY
+        draw(batches=chart, epochs=epochs, weights=weights)
+        if chart:
+            last_chart = now
+        if epochs:
+            last_epochs, epochs_drawn = now, len(run.history.epochs)
+        if weights:
+            last_weights = now
+        timing = st.session_state.setdefault("train_timing", {"train": 0.0, "draw": 0.0})
+        timing["draw"] += time.perf_counter() - now
+        if time.perf_counter() >= end:
+            break
+
+
+# Drawn last (into this spot) so that the rest of the page is already there while it trains.
+live_area = st.container()
+
+# ------------------------------------------------------------------ result
+result = st.session_state.get("train_result")
+if result and training.trainer() is not None:
+    if result["status"] == "diverged":
+        st.warning("This run diverged, so it did not replace your model. Lower the learning rate and press Start.")
+    else:
+        how = "stopped early" if result["status"] == "stopped" else "finished"
+        st.success(f"Run {how}: **{result['test_accuracy']:.2%}** of the {len(data.x_test):,} test images right "
+                   f"(test loss {result['test_loss']:.4f}) after {result['train_seconds']:.1f} s of training. "
+                   f"It is now your model on the Evaluate and Draw pages.")
+
+# ------------------------------------------------------------------ save / load
+st.divider()
+st.subheader("Your model")
+c1, c2 = st.columns(2)
+with c2:    # first, so a model loaded just now is the one described on the left
+    uploaded = st.file_uploader("Load a saved model", type=["npz"], key="train_upload",
+                                help="A .npz file saved here before. It is checked before use; "
+                                     "a bad file never replaces your current model.")
+    outcome = training.load_uploaded(uploaded)
+    if outcome:
+        ok, message = outcome
+        (st.success if ok else st.error)(message)
+net, info = state.user_model()
+with c1:
+    if net is None:
+        st.write("No model of your own yet: the other pages use the built-in pretrained model. "
+                 "Train one above, or load a file you saved before.")
+    else:
+        acc = info.get("test_accuracy")
+        st.write(f"**{info.get('label', 'your model')}**, {info.get('origin', '')}"
+                 + (f", {acc:.2%} on the test set." if acc is not None else "."))
+        settings = info.get("settings") or {}
+        st.download_button("Save model (.npz)", icon=":material/download:", data=lambda: model_to_bytes(net, settings),
+                           file_name="digits_model.npz", mime="application/octet-stream",
+                           key="train_download", on_click="ignore",
+                           help="Saves the weights and settings with np.savez, like the write-up does.")
+
+runs = st.session_state.get("runs", [])
+if runs:
+    words = {"finished": "finished", "stopped": "stopped early", "diverged": "diverged"}
+    st.caption(f"Runs this session: {len(runs)}. Latest: " + "; ".join(
+        f"{r['label'].removeprefix('your model ').strip('()')}, {r['settings']['epochs']} epochs, lr {r['settings']['lr']:g}: "
+        f"{words.get(r['status'], r['status'])}, {r['test_accuracy']:.1%} on the test set" for r in runs[-3:][::-1]))
+
+with live_area:
+    running = training.status() == "running"
+    st.fragment(live_panel, run_every=training.TICK_SECONDS if running else None)()

@@ -1,2 +1,95 @@
+"""Draw: write a digit with the mouse (or a finger) and watch the network read it."""
+import numpy as np
 import streamlit as st
-st.write("Coming soon.")
+
+from engine.preprocess import ALL_INK, preprocess_canvas
+from ui import charts, state
+
+state.routed()
+st.title("✏️ Draw a digit")
+
+# ------------------------------------------------------------------ which model
+own, own_info = state.user_model()
+pre, _ = state.pretrained_model()
+if own is not None:
+    use_own = st.toggle("Use my model", value=True, key="draw_use_mine",
+                        help="On: your latest trained or loaded model. Off: the built-in pretrained model.")
+else:
+    use_own = False
+net, label = (own, own_info.get("label", "your model")) if use_own else (pre, "the built-in pretrained model")
+about = "" if net.describe() in label else f" ({net.describe()})"
+st.caption(f"Guessing with **{label}**{about}."
+           + ("" if own is not None else " Train your own on the Train page to try it here."))
+
+# ------------------------------------------------------------------ canvas
+st.session_state.setdefault("draw_canvas_n", 0)
+
+
+def clear():
+    st.session_state["draw_canvas_n"] += 1      # a new key = a fresh, empty canvas
+
+
+left, right = st.columns([1, 1.3], gap="large")
+with left:
+    from streamlit_drawable_canvas import st_canvas   # only inside a running app
+    width = st.slider("Pen width", 6, 40, 18, key="draw_stroke",
+                      help="Thickness of the pen in canvas pixels. MNIST digits have thick strokes.")
+    result = st_canvas(stroke_width=width, stroke_color="#FFFFFF", background_color="#000000",
+                       width=280, height=280, drawing_mode="freedraw", update_streamlit=True,
+                       return_image_data=True, key=f"draw_canvas_{st.session_state['draw_canvas_n']}")
+    st.button("🧹 Clear", key="draw_clear", on_click=clear, help="Wipe the canvas and start again.")
+    st.caption("Draw one digit, large, in the middle of the black square.")
+
+image = result.image_data if result is not None else None
+prep = preprocess_canvas(image, background="black") if image is not None else None
+
+with right:
+    if prep is not None and prep.message == ALL_INK:
+        st.warning(f"{ALL_INK}.")
+    elif prep is None or prep.empty:
+        st.info("Draw a digit in the black square: the network's guess appears here as you draw.")
+    else:
+        out = net.predict_proba(prep.x[None, :])[0]
+        guess = int(out.argmax())
+        color = charts.DIGIT_COLORS[guess]
+        sure = f"{charts.sure_text(out[guess])} sure" if net.loss != "mse" else f"output {out[guess]:.2f}"
+        st.markdown(
+            f'<div style="display:flex;align-items:center;gap:1.2rem">'
+            f'<div id="draw-prediction" data-digit="{guess}" style="font-size:6rem;font-weight:800;'
+            f'line-height:1;color:{color};-webkit-text-stroke:2px #333">{guess}</div>'
+            f'<div style="font-size:1.2rem">The network reads a <b>{guess}</b><br>'
+            f'<span style="color:#666">({sure})</span></div></div>',
+            unsafe_allow_html=True)
+        is_prob = net.loss != "mse"
+        st.altair_chart(charts.probability_chart(out, is_prob, height=230), width="stretch")
+        if not is_prob:
+            st.caption("This model ends in sigmoids (MSE loss): ten scores between 0 and 1 that need not add up to 1.")
+        else:
+            st.caption("The ten outputs of the softmax layer: one probability per digit, adding up to 100%.")
+
+# ------------------------------------------------------------------ preprocessing steps
+if prep is not None and not prep.empty:
+    st.subheader("From your drawing to 784 numbers")
+    st.write("The network was trained on MNIST, where every digit was prepared the same way. "
+             "Your drawing gets the same treatment before the network sees it:")
+    cols = st.columns(4)
+    steps = [
+        (prep.raw, "1. Raw", f"The canvas: {prep.raw.shape[0]}×{prep.raw.shape[1]} pixels, each with some ink or none."),
+        (prep.cropped, "2. Cropped",
+         f"Cut to the box around the ink ({prep.cropped.shape[0]}×{prep.cropped.shape[1]}), so where you drew doesn't matter."),
+        (prep.resized, "3. Scaled to fit 20×20",
+         f"Shrunk to {prep.resized.shape[0]}×{prep.resized.shape[1]}, keeping its shape, like the MNIST digits."),
+        (prep.centred, "4. Centred in 28×28",
+         "Placed in a 28×28 image so its centre of mass sits in the middle, like MNIST."),
+    ]
+    for col, (img, title, text) in zip(cols, steps):
+        col.markdown(f"**{title}**")
+        col.image(charts.ink01_image(img, size=140), width=140)
+        col.caption(text)
+    st.markdown("**5. 784 numbers**")
+    st.altair_chart(charts.flat_strip_chart(prep.x * 255), width="stretch")
+    nz = int(np.count_nonzero(prep.x))
+    st.caption(f"The 28 rows of step 4 laid end to end: 784 pixel values ({nz} of them with some ink), "
+               f"divided by 255 so the network gets numbers between 0 (no ink) and 1 (full ink), exactly like "
+               f"the MNIST images. This row is all the network sees. Ink is shown dark on white, "
+               f"like on the Dataset page.")

@@ -260,12 +260,12 @@ def _thin(x, y, max_points):
     return np.asarray(x)[::k], np.asarray(y, dtype=float)[::k]
 
 
-def batch_loss_chart(steps, losses, height=230, max_points=400):
+def batch_loss_chart(steps, losses, height=230, max_points=300):
     """Loss of every mini-batch (averaged once the run is long) against the batch number."""
     s, l = _thin(steps, losses, max_points)
     df = pd.DataFrame({"batch": s, "loss": l})
-    return alt.Chart(df).mark_line(color=TRAIN_COLOR, strokeWidth=1.2, clip=True).encode(
-        x=alt.X("batch:Q", title="mini-batch"),
+    return alt.Chart(df).mark_line(color=TRAIN_COLOR, strokeWidth=1.2, clip=True, point=len(df) < 20).encode(
+        x=alt.X("batch:Q", title="mini-batch", axis=alt.Axis(format=",d", tickMinStep=1)),
         y=alt.Y("loss:Q", title="loss", scale=alt.Scale(zero=True)),
         tooltip=[alt.Tooltip("batch:Q", format=","), alt.Tooltip("loss:Q", format=".4f")],
     ).properties(height=height, title="Loss of each mini-batch", autosize=_FIT_X)
@@ -419,3 +419,64 @@ def step_loss_chart(losses, height=200):
         y=alt.Y("loss:Q", title="loss on this image"),
         tooltip=["step", alt.Tooltip("loss:Q", format=".4g")],
     ).properties(height=height, title="Loss on this image, step by step")
+
+
+# ---------------------------------------------------------------- inside the network
+
+def activation_bars_chart(values, top=(), title=None, height=200):
+    """A hidden layer's activations, one bar per unit; the `top` units drawn in
+    orange with their numbers above, the rest grey."""
+    values = np.asarray(values, dtype=float).ravel()
+    top = [int(u) for u in top]
+    df = pd.DataFrame({"unit": np.arange(values.size), "value": values})
+    df["top"] = df["unit"].isin(top)
+    step = max(1, -(-values.size // 16))          # about 16 labelled units along the axis
+    base = alt.Chart(df).encode(x=alt.X("unit:O", title=f"hidden unit (0-{values.size - 1})",
+                                        axis=alt.Axis(values=list(range(0, values.size, step)), labelAngle=0)))
+    bars = base.mark_bar().encode(
+        y=alt.Y("value:Q", title="activation"),
+        color=alt.condition("datum.top", alt.value("#f28e2b"), alt.value("#9aa1ab")),
+        tooltip=["unit", alt.Tooltip("value:Q", format=".3f")])
+    labels = base.transform_filter("datum.top").mark_text(dy=-7, fontSize=11, color="#333").encode(
+        y="value:Q", text="unit:Q")
+    chart = (bars + labels).properties(height=height, autosize=_FIT_X)
+    return chart.properties(title=title) if title else chart
+
+
+def pca_map_chart(coords, labels, ratio, height=520):
+    """A 2-D PCA map: one dot per image in its digit's colour, the digit written
+    at each class's centre. Click a digit in the legend to pick it out."""
+    coords = np.asarray(coords, dtype=float)
+    df = pd.DataFrame({"x": coords[:, 0], "y": coords[:, 1], "digit": np.asarray(labels).astype(str),
+                       "image": np.arange(len(coords))})
+    pick = alt.selection_point(fields=["digit"], bind="legend")
+    dots = alt.Chart(df).mark_circle(size=22).encode(
+        x=alt.X("x:Q", title=f"direction 1 ({ratio[0]:.0%} of the spread)", axis=alt.Axis(labels=False, ticks=False)),
+        y=alt.Y("y:Q", title=f"direction 2 ({ratio[1]:.0%} of the spread)", axis=alt.Axis(labels=False, ticks=False)),
+        color=alt.Color("digit:N", scale=digit_scale(),
+                        legend=alt.Legend(title="digit (click)", orient="right", symbolSize=160, labelFontSize=14)),
+        opacity=alt.when(pick).then(alt.value(0.7)).otherwise(alt.value(0.05)),
+        tooltip=[alt.Tooltip("digit:N"), alt.Tooltip("image:Q", title="sample #")],
+    ).add_params(pick)
+    centres = df.groupby("digit", as_index=False)[["x", "y"]].mean()
+    halo = alt.Chart(centres).mark_text(fontSize=26, fontWeight="bold", stroke="white", strokeWidth=6,
+                                        color="white").encode(x="x:Q", y="y:Q", text="digit:N")
+    text = alt.Chart(centres).mark_text(fontSize=26, fontWeight="bold", color="#222").encode(
+        x="x:Q", y="y:Q", text="digit:N")
+    return (dots + halo + text).properties(height=height, autosize=_FIT_X)
+
+
+def robustness_chart(levels, accuracies, x_title, title, color="#4e79a7", x_format="~g", height=260):
+    """Accuracy (0-100%) against the strength of a change, with the 10% of guessing marked."""
+    df = pd.DataFrame({"level": np.asarray(levels, float), "accuracy": np.asarray(accuracies, float)})
+    line = alt.Chart(df).mark_line(point=alt.OverlayMarkDef(size=60, color=color), color=color).encode(
+        x=alt.X("level:Q", title=x_title, axis=alt.Axis(values=list(df["level"]), format=x_format)),
+        y=alt.Y("accuracy:Q", title="accuracy", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format=".0%")),
+        tooltip=[alt.Tooltip("level:Q", title=x_title, format=x_format),
+                 alt.Tooltip("accuracy:Q", format=".1%")])
+    values = line.mark_text(dy=-12, fontSize=11, color="#333").encode(text=alt.Text("accuracy:Q", format=".0%"))
+    guess = pd.DataFrame({"accuracy": [0.1], "text": ["guessing: 10%"]})
+    rule = alt.Chart(guess).mark_rule(strokeDash=[5, 4], color="#999").encode(y="accuracy:Q")
+    rule_text = alt.Chart(guess).mark_text(align="right", dy=-7, color="#777", fontSize=11).encode(
+        y="accuracy:Q", x=alt.value("width"), text="text:N")
+    return (rule + rule_text + line + values).properties(height=height, title=title, autosize=_FIT_X)

@@ -1,0 +1,333 @@
+"""The Train, Evaluate and Draw pages, driven through Streamlit's AppTest.
+
+Run with the built-in sample: `MNIST_DIR= .venv/bin/python -m pytest tests/test_app_training.py -q`.
+Fragments do not tick by themselves in AppTest, so training is driven by
+rerunning the page: each full run of the Train page trains (see ui/training.py).
+"""
+import base64
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from engine import metrics
+from engine.modelfile import load_model, model_arrays, model_to_bytes
+from engine.network import Network
+from engine.trainer import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "dashboard.py")
+TRAIN, EVALUATE, DRAW = "pages/4_train.py", "pages/5_evaluate.py", "pages/6_draw.py"
+
+
+@pytest.fixture(autouse=True)
+def builtin_sample(monkeypatch):
+    if os.environ.get("MNIST_DIR") is None:
+        monkeypatch.setenv("MNIST_DIR", "")
+
+
+def open_page(page):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def run_until_done(at, max_runs=40):
+    for _ in range(max_runs):
+        if at.session_state["train_status"] != "running":
+            break
+        at.run()
+        assert not at.exception, at.exception
+    return at.session_state["train_status"]
+
+
+def get(at, key):
+    try:
+        return at.session_state[key]
+    except KeyError:
+        return None
+
+
+def texts(elements):
+    return " ".join(str(e.value) for e in elements)
+
+
+def sample_data():
+    from engine.data import load_mnist
+    return load_mnist(data_dir=os.environ.get("MNIST_DIR") or None)
+
+
+# ------------------------------------------------------------------ Train
+
+
+def test_train_page_renders_with_the_engine_defaults():
+    at = open_page(TRAIN)
+    s = Settings()
+    assert at.text_input(key="train_hidden").value == "128"
+    assert at.selectbox(key="train_activation").value == s.activation
+    assert at.selectbox(key="train_loss").value == s.loss
+    assert at.selectbox(key="train_optimizer").value == s.optimizer
+    assert at.number_input(key="train_lr").value == pytest.approx(s.lr)
+    assert at.number_input(key="train_momentum").value == pytest.approx(s.momentum)
+    assert at.number_input(key="train_l2").value == pytest.approx(s.l2)
+    assert at.number_input(key="train_batch_size").value == s.batch_size
+    assert at.number_input(key="train_epochs").value == s.epochs
+    assert at.number_input(key="train_seed").value == s.seed
+    assert at.number_input(key="train_init_scale").value == pytest.approx(s.init_scale)
+    assert at.slider(key="train_val_fraction").value == pytest.approx(s.val_fraction)
+    assert at.toggle(key="train_shuffle").value is s.shuffle
+    for key in ("train_start", "train_pause", "train_resume", "train_stop", "train_reset"):
+        assert at.button(key=key) is not None
+    assert "Press **Start**" in texts(at.info)
+    assert get(at, "trainer") is None and get(at, "model") is None
+
+
+def test_training_to_the_end_sets_the_users_model():
+    at = open_page(TRAIN)
+    at.number_input(key="train_epochs").set_value(2).run()
+    at.button(key="train_start").click().run()
+    assert not at.exception, at.exception
+    assert run_until_done(at) == "finished"
+
+    run = at.session_state["trainer"]
+    assert len(run.history.epochs) == 2 and run.history.batch_loss      # what the live charts draw
+    assert len(at.get("vega_lite_chart")) == 3                     # batch loss, epoch loss, epoch accuracy
+    result = at.session_state["train_result"]
+    net, info = at.session_state["model"], at.session_state["model_info"]
+    data = sample_data()
+    # The reported test accuracy is the engine's, on the test set, for the model now in use.
+    assert result["test_accuracy"] == pytest.approx(metrics.accuracy(net.predict(data.test_float()), data.y_test))
+    assert result["test_accuracy"] > 0.85
+    assert info["label"].startswith("your model (784-128-10, relu")
+    assert info["test_accuracy"] == result["test_accuracy"]
+    assert info["settings"]["epochs"] == 2 and len(info["history"]["epochs"]) == 2
+    assert info["source"] == data.source
+    assert net is not run.net                                            # a copy: later runs can't change it
+    runs = at.session_state["runs"]
+    assert len(runs) == 1 and runs[0]["status"] == "finished" and runs[0]["settings"]["epochs"] == 2
+    assert "Run finished" in texts(at.success)
+    # The save button's file loads back to the same weights.
+    again, settings = load_model(model_to_bytes(net, info["settings"]))
+    assert all(np.array_equal(a, b) for a, b in zip(again.params(), net.params()))
+
+
+def test_a_diverging_run_shows_the_engines_message_and_keeps_finite_weights():
+    at = open_page(TRAIN)
+    at.number_input(key="train_lr").set_value(100.0).run()
+    at.button(key="train_start").click().run()
+    assert run_until_done(at) == "diverged"
+    run = at.session_state["trainer"]
+    assert run.diverged and run.message
+    assert run.message in texts(at.error)
+    assert all(np.isfinite(p).all() for p in run.net.params())
+    assert get(at, "model") is None                  # a diverged run never becomes "your model"
+    assert at.session_state["runs"][-1]["status"] == "diverged"
+
+
+def test_bad_settings_are_refused_with_the_engines_message():
+    at = open_page(TRAIN)
+    at.number_input(key="train_lr").set_value(0.0).run()
+    at.button(key="train_start").click().run()
+    assert "learning rate must be above 0" in texts(at.error)
+    assert at.session_state["train_status"] == "idle" and get(at, "trainer") is None
+    at.number_input(key="train_lr").set_value(0.1)
+    at.text_input(key="train_hidden").set_value("12a").run()
+    at.button(key="train_start").click().run()
+    assert "whole numbers" in texts(at.error)
+    assert get(at, "trainer") is None
+
+
+def test_pause_resume_stop_and_reset_leave_a_consistent_state():
+    at = open_page(TRAIN)
+    at.session_state["train_loop_seconds"] = 0      # one short slice per rerun, so we can act mid-run
+    at.session_state["train_slice_seconds"] = 0.01
+    at.button(key="train_start").click().run()
+    assert at.session_state["train_status"] == "running"
+    run = at.session_state["trainer"]
+    assert 0 < run.step
+
+    at.button(key="train_pause").click().run()
+    assert at.session_state["train_status"] == "paused"
+    step = run.step
+    at.run()
+    assert run.step == step                          # paused: no training
+    at.button(key="train_resume").click().run()
+    assert at.session_state["train_status"] == "running" and run.step > step
+
+    at.button(key="train_stop").click().run()
+    assert at.session_state["train_status"] == "stopped"
+    assert at.session_state["train_result"]["status"] == "stopped"
+    net = at.session_state["model"]
+    assert net is not None and "Run stopped early" in texts(at.success)
+    step = run.step
+    at.run()
+    assert run.step == step                          # stopped runs stay stopped
+
+    at.button(key="train_reset").click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["train_status"] == "idle"
+    assert get(at, "trainer") is None and get(at, "train_result") is None
+    assert at.session_state["model"] is net          # Reset keeps your model and the run record
+    assert len(at.session_state["runs"]) == 1
+    assert "Press **Start**" in texts(at.info)
+    at.button(key="train_start").click().run()       # and a new run can start
+    assert at.session_state["train_status"] == "running"
+
+
+def _npz(arrays):
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
+
+
+def test_bad_uploads_show_an_error_and_keep_the_current_model():
+    at = open_page(TRAIN)
+    good = Network([784, 16, 10], seed=3)
+    at.file_uploader(key="train_upload").set_value(("mine.npz", model_to_bytes(good), "application/octet-stream"))
+    at.run()
+    assert not at.exception, at.exception
+    assert "Loaded mine.npz" in texts(at.success)
+    current = at.session_state["model"]
+    assert current.sizes == [784, 16, 10]
+    assert np.array_equal(current.weights[0], good.weights[0])
+
+    rng = np.random.default_rng(0)
+    wrong_shape = model_arrays(good)
+    wrong_shape["W0"] = np.zeros((16, 700), np.float32)
+    wrong_inputs = Network([100, 8, 10], seed=0)
+    for name, content, expected in [
+        ("noise.npz", rng.integers(0, 256, 5000, dtype=np.uint8).tobytes(), "not a model file"),
+        ("shapes.npz", _npz(wrong_shape), "'W0' has shape (16, 700)"),
+        ("small.npz", model_to_bytes(wrong_inputs), "needs 784 inputs"),
+    ]:
+        at.file_uploader(key="train_upload").set_value((name, content, "application/octet-stream"))
+        at.run()
+        assert not at.exception, at.exception
+        errors = texts(at.error)
+        assert "Could not load that model" in errors and expected in errors, errors
+        assert at.session_state["model"] is current   # still the same model
+
+
+# ------------------------------------------------------------------ Evaluate
+
+
+def test_evaluate_page_confusion_matrix_and_cell_pick():
+    at = open_page(EVALUATE)
+    data = sample_data()
+    cache = at.session_state["eval_cache"]
+    cm = cache["cm"]
+    assert cm.sum() == len(data.y_test)
+    if data.is_sample:
+        assert cm.sum() == 2000
+    net = cache["net"]
+    acc = metrics.accuracy(net.predict(data.test_float()), data.y_test)
+    assert at.metric[0].value == f"{acc:.2%}"
+    assert "built-in pretrained model" in texts(at.caption)
+    at.selectbox(key="eval_true").set_value(4)
+    at.selectbox(key="eval_pred").set_value(9).run()
+    assert not at.exception, at.exception
+    n = int(cm[4, 9])
+    assert f"**True 4, predicted 9**: {n:,} image" in texts(at.markdown)
+    at.toggle(key="eval_normalise").set_value(True).run()
+    assert not at.exception, at.exception
+    assert at.session_state["eval_cache"] is cache   # not recomputed on rerun
+
+
+def test_evaluate_uses_the_users_model_once_there_is_one():
+    at = open_page(EVALUATE)
+    mine = Network([784, 8, 10], seed=1)               # untrained: about 10% right
+    at.session_state["model"] = mine
+    at.session_state["model_info"] = {"label": "your model (784-8-10, test)"}
+    at.run()
+    assert not at.exception, at.exception
+    assert at.session_state["eval_cache"]["net"] is mine
+    assert "your model (784-8-10, test)" in texts(at.caption)
+
+
+# ------------------------------------------------------------------ Draw
+
+
+def _canvas_state(rgba):
+    """What the canvas component sends back: its drawing as a PNG data URL."""
+    buf = io.BytesIO()
+    Image.fromarray(rgba).save(buf, format="PNG")
+    url = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    return {"drawing": {"raw": {"objects": []}, "data": url}}
+
+
+def _drawn_one():
+    img = np.zeros((280, 280, 4), np.uint8)
+    img[..., 3] = 255                                   # opaque black canvas
+    img[50:230, 128:150, :3] = 255                      # a thick white vertical stroke: "1"
+    return img
+
+
+def prediction(at):
+    for m in at.markdown:
+        if 'id="draw-prediction"' in m.value:
+            return int(m.value.split('data-digit="')[1][0])
+    return None
+
+
+def test_draw_page_asks_for_a_digit_when_empty():
+    at = open_page(DRAW)
+    assert "Draw a digit" in texts(at.info)
+    assert prediction(at) is None
+    assert "built-in pretrained model" in texts(at.caption)
+
+
+def test_a_drawn_one_is_read_as_one_and_clear_empties_the_canvas():
+    at = open_page(DRAW)
+    at.session_state["draw_canvas_0"] = _canvas_state(_drawn_one())
+    at.run()
+    assert not at.exception, at.exception
+    assert prediction(at) == 1
+    assert "Draw a digit" not in texts(at.info)
+    assert "784 numbers" in texts(at.markdown)
+    at.button(key="draw_clear").click().run()
+    assert prediction(at) is None and "Draw a digit" in texts(at.info)
+
+
+def test_draw_switches_to_the_users_model():
+    at = open_page(DRAW)
+    mine = Network([784, 8, 10], seed=1)
+    mine.biases[-1][:] = 0
+    mine.weights[-1][:] = 0
+    mine.biases[-1][3] = 10.0                           # this model always says 3
+    at.session_state["model"] = mine
+    at.session_state["model_info"] = {"label": "your model (always 3)"}
+    at.session_state["draw_canvas_0"] = _canvas_state(_drawn_one())
+    at.run()
+    assert "your model (always 3)" in texts(at.caption) and prediction(at) == 3
+    at.toggle(key="draw_use_mine").set_value(False).run()
+    assert "built-in pretrained model" in texts(at.caption) and prediction(at) == 1
+
+
+def test_settings_and_the_run_survive_a_page_switch():
+    at = open_page(TRAIN)
+    at.session_state["train_loop_seconds"] = 0
+    at.session_state["train_slice_seconds"] = 0.01
+    at.number_input(key="train_epochs").set_value(3)
+    at.text_input(key="train_hidden").set_value("64,32").run()
+    at.button(key="train_start").click().run()
+    run = at.session_state["trainer"]
+    assert run.net.sizes == [784, 64, 32, 10]
+    at.switch_page(DRAW)
+    at.run()
+    assert not at.exception, at.exception
+    at.switch_page(TRAIN)
+    at.run()
+    assert not at.exception, at.exception
+    assert at.number_input(key="train_epochs").value == 3
+    assert at.text_input(key="train_hidden").value == "64,32"
+    assert at.session_state["trainer"] is run and at.session_state["train_status"] == "running"
+    at.session_state["train_loop_seconds"] = 30
+    at.run()
+    assert run_until_done(at) == "finished" and len(run.history.epochs) == 3
