@@ -2,8 +2,10 @@
 import numpy as np
 import streamlit as st
 
+from engine import data as engine_data
 from engine.data import DataError
 from ui import charts, state
+from ui.code import show_code
 
 N_GRID = 30          # digits shown in the sample grid
 MATRIX_ROWS = 40     # rows of the data matrix drawn as a picture
@@ -138,6 +140,10 @@ st.image(charts.matrix_image(data.x_train[:MATRIX_ROWS], row_px=5, col_px=1), wi
 st.write("The vertical bands are real: pixels near the borders (the left and right ends of every "
          "28-wide block) are blank in almost every image, while middle positions often hold ink. "
          "For training, every number is divided by 255, so the network reads values between 0 and 1.")
+show_code(engine_data._dataset, engine_data.Dataset.train_float, engine_data._to_float,
+          intro="When the data is loaded, `_dataset` flattens every 28×28 image into a row of 784 with one "
+                "`reshape` and stacks the rows into the matrix. `train_float` makes the copy the network "
+                "reads: every pixel divided by 255, so between 0 and 1.")
 
 # ------------------------------------------------------------ 6. the average digit
 st.header("6 · The average of each digit")

@@ -6,6 +6,7 @@ import streamlit as st
 from engine.data import DataError
 from engine.network import cross_entropy, cross_entropy_terms, mse, mse_terms, one_hot
 from ui import charts, state
+from ui.code import show_code
 
 # Starting values of the "what-if" output sliders (one per neuron).
 DEFAULT_OUTPUTS = [0.10, 0.05, 0.20, 0.60, 0.05, 0.30, 0.10, 0.20, 0.05, 0.10]
@@ -50,6 +51,8 @@ st.write(f"A vector of **{n_classes}** numbers, one per output neuron: all **0**
          f"position {label}. It reads: *neuron {label} should be fully on, every other neuron off*. "
          "Nothing else changes, only the shape, and that is what lets the loss compare answer and label "
          "**neuron by neuron**.")
+show_code(one_hot, intro="`one_hot([label], n_classes)` made the vector above: a row of zeros, then one "
+                         "NumPy assignment puts the 1 at the label's position.")
 
 # ------------------------------------------------------------ 2. compare with an output
 st.header("2 · Comparing the label with an output")
@@ -142,6 +145,9 @@ with c2:
     st.write(f"Cross-entropy multiplies by y, so only the true neuron {cmp_label} counts: −log(a) is 0 when "
              "it outputs 1 and grows without limit as it nears 0. With softmax outputs (which add up to 1), "
              "raising the true neuron pushes all the others down too.")
+show_code(mse_terms, mse, cross_entropy_terms, cross_entropy,
+          intro="The table's last two columns are `mse_terms(a, y)` and `cross_entropy_terms(a, y)`; "
+                "the two losses above add the terms up (and average over the batch, here one image).")
 
 # ------------------------------------------------------------ 4. why not just "3"?
 st.header(f"4 · Why not just use the number {cmp_label}?")

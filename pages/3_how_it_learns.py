@@ -6,9 +6,10 @@ import streamlit as st
 
 from engine.data import DataError
 from engine.metrics import accuracy
-from engine.network import cross_entropy_terms, mse_terms, one_hot
+from engine.network import Network, activate, activate_prime, cross_entropy_terms, mse_terms, one_hot
 from engine.optim import SGD
 from ui import charts, state
+from ui.code import show_code
 
 LEARNING_RATES = [0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0]
 N_CHECK = 500         # test images used to show what one-image steps do to the rest
@@ -125,6 +126,10 @@ predicted = int(output.argmax())
 verdict = "✅ right" if predicted == label else f"❌ wrong (the label is {label})"
 st.write(f"**Prediction: {predicted}**, the output neuron with the highest value "
          f"({output[predicted]:.3f}), {verdict}. This step only *predicts*; nothing has been learnt yet.")
+show_code(Network.forward, Network.output, activate,
+          intro="`net.forward(x, keep=True)` drew the charts above: one line, `z = a @ W.T + b`, per layer "
+                "(the whole batch at once; here a batch of one image), then the activation. "
+                "`keep=True` keeps every z and a for backpropagation.")
 
 # ------------------------------------------------------------ 2. loss
 st.header("2 · Loss: how wrong is it?")
@@ -142,6 +147,9 @@ c2.altair_chart(charts.loss_terms_chart(pd.DataFrame({"neuron": [str(k) for k in
                                         "Each output neuron's share of the loss", "#e15759", height=230,
                                         fmt=".3f" if terms.max() >= 1e-3 else ".1e"),
                 width="stretch")
+show_code(Network.loss_value,
+          intro="`net.loss_value(z, a, y)` gave the number above. For cross-entropy it starts from the "
+                "weighted sums z (log-softmax), which stays exact even when a probability rounds to 0.")
 
 # ------------------------------------------------------------ 3. backward
 st.header("3 · Backpropagation: assign the blame")
@@ -192,6 +200,10 @@ if n_layers > 1:
              "0 gradient: their weights played no part in this answer."
              + (f" **{n_zero} of {grad_b[0].size}** units get no blame at all here: "
                 "they were off (z ≤ 0), where ReLU's slope is 0." if hidden == "relu" and n_zero else ""))
+show_code(Network.backward, Network.output_delta, activate_prime,
+          intro="`net.backward(zs, activations, y)` made every gradient on this page. It starts from the "
+                "output layer's error signal δ (`output_delta`), and each layer's gradient is "
+                "`delta.T @ activations[l]`. Nothing in it writes to `self.weights`: it only computes.")
 
 # ------------------------------------------------------------ 4. update
 st.header("4 · Gradient descent: the update is where learning happens")
@@ -233,6 +245,9 @@ def _take_step(lr):
 
 
 st.button("👣 Take one step", key="hl_step", type="primary", on_click=_take_step, args=(lr,))
+show_code(SGD.step,
+          intro="The button runs `SGD(lr).step(net.params(), gradients)`: the only place where weights "
+                "change. `p -= lr * g` updates each weight array in place.")
 
 last = held["last"]
 if last is not None:

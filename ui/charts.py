@@ -295,6 +295,26 @@ def epoch_chart(epochs, what="loss", height=230, total_epochs=None):
     ).properties(height=height, title=f"{name.capitalize()} per epoch", autosize=_FIT_X)
 
 
+def compare_chart(df, x_title, y_title, title, percent=False, height=360, points=True):
+    """Several runs' curves in one chart: df has columns run, x, value; one colour per run."""
+    y_axis = alt.Axis(format=".0%" if percent else "", tickCount=6)
+    return alt.Chart(df).mark_line(point=points, clip=True, strokeWidth=2).encode(
+        x=alt.X("x:Q", title=x_title, axis=alt.Axis(tickMinStep=1) if points else alt.Axis()),
+        y=alt.Y("value:Q", title=y_title, axis=y_axis, scale=alt.Scale(zero=not percent)),
+        color=alt.Color("run:N", title=None, scale=alt.Scale(scheme="tableau10"),
+                        legend=alt.Legend(orient="bottom", columns=2, labelLimit=420)),
+        tooltip=[alt.Tooltip("run:N"), alt.Tooltip("x:Q", title=x_title, format=",.2f"),
+                 alt.Tooltip("value:Q", title=y_title, format=".2%" if percent else ".4f")],
+    ).properties(height=height, title=title, autosize=_FIT_X)
+
+
+def projector(chart):
+    """The same chart with text big enough for a projector (presenter mode)."""
+    return (chart.configure_axis(labelFontSize=16, titleFontSize=18)
+                 .configure_legend(labelFontSize=16, titleFontSize=16, symbolSize=160)
+                 .configure_title(fontSize=20))
+
+
 # Blue (negative) - white (0) - orange (positive), like the DIVERGING scheme above.
 _NEG, _MID, _POS = np.array([33, 102, 172]), np.array([255, 255, 255]), np.array([230, 97, 1])
 
@@ -466,7 +486,7 @@ def pca_map_chart(coords, labels, ratio, height=520):
     return (dots + halo + text).properties(height=height, autosize=_FIT_X)
 
 
-def robustness_chart(levels, accuracies, x_title, title, color="#4e79a7", x_format="~g", height=260):
+def robustness_chart(levels, accuracies, x_title, title, color="#4e79a7", x_format=".1f", height=260):
     """Accuracy (0-100%) against the strength of a change, with the 10% of guessing marked."""
     df = pd.DataFrame({"level": np.asarray(levels, float), "accuracy": np.asarray(accuracies, float)})
     line = alt.Chart(df).mark_line(point=alt.OverlayMarkDef(size=60, color=color), color=color).encode(

@@ -1,0 +1,160 @@
+"""Looking inside a trained network: hidden activations, PCA maps, robustness.
+
+Everything here only reads the network; nothing is changed. Batches are rows,
+as everywhere: x is (n, 784) float32 in [0, 1].
+"""
+import hashlib
+
+import numpy as np
+
+from engine.augment import SIDE, bilinear
+from engine.metrics import accuracy
+
+
+def fingerprint(net):
+    """A short hex digest of the network's shape and every weight and bias.
+
+    Two networks with the same fingerprint compute exactly the same function,
+    so it is a safe key for caching results per model.
+    """
+    h = hashlib.blake2b(digest_size=16)
+    h.update(f"{net.sizes}|{net.activation}|{net.loss}".encode())
+    for p in net.params():
+        h.update(np.ascontiguousarray(p).tobytes())
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------- activations
+
+def layer_values(net, x, scores=False):
+    """What every layer holds for the batch x: [x, a1, ..., a_hidden, output].
+
+    The same list as net.forward(x, keep=True)[1]: the input, then each hidden
+    layer's activations, then the output. scores=True gives the output layer's
+    weighted sums z (its scores before softmax or sigmoid) as the last entry
+    instead: they keep more detail than probabilities squeezed towards 0 and 1.
+    """
+    zs, activations = net.forward(x, keep=True)
+    return activations[:-1] + [zs[-1]] if scores else activations
+
+
+def top_units(activations, k):
+    """Indices of the k largest values of a 1-D activation vector, largest first.
+
+    Only units that are on (value > 0) are returned, so there may be fewer than k.
+    """
+    a = np.asarray(activations).ravel()
+    order = np.argsort(-a, kind="stable")[:k]
+    return order[a[order] > 0]
+
+
+def unit_evidence(net, x, units):
+    """For first-layer units, each pixel's contribution to the unit's weighted sum.
+
+    x: (784,) one image. Returns (len(units), 784): W1[j, i] * x[i]. Summed
+    over i and plus the bias b1[j], it gives the unit's z.
+    """
+    return net.weights[0][units] * np.asarray(x, dtype=net.weights[0].dtype)[None, :]
+
+
+# ---------------------------------------------------------------- PCA
+
+def pca_2d(h):
+    """Project the rows of h (n, d) onto their two directions of largest variance.
+
+    Principal component analysis: centre every column, then the eigenvectors of
+    the covariance matrix are the directions of spread, and each eigenvalue is
+    the variance along its direction. The two largest give the 2-D map.
+    Returns (coords (n, 2), explained_variance_ratio (2,)): the share of the
+    total variance along each of the two directions, largest first. If d < 2
+    or the data has no spread the missing parts are 0.
+    """
+    h = np.asarray(h, dtype=np.float64)
+    if h.ndim != 2 or h.shape[0] < 1:
+        raise ValueError("pca_2d needs a 2-D array with at least one row")
+    n, d = h.shape
+    centred = h - h.mean(axis=0)
+    coords, ratio = np.zeros((n, 2)), np.zeros(2)
+    if d <= n:
+        values, vectors = np.linalg.eigh(centred.T @ centred)          # (d,), (d, d)
+    else:
+        # Fewer rows than columns: the small n x n Gram matrix has the same
+        # non-zero eigenvalues; its eigenvectors map back through centred.T.
+        values, u = np.linalg.eigh(centred @ centred.T)
+        vectors = centred.T @ u
+        vectors /= np.maximum(np.linalg.norm(vectors, axis=0), 1e-300)
+    values = np.clip(values, 0, None)
+    total = float(values.sum())
+    if total <= 0:
+        return coords, ratio
+    order = np.argsort(values)[::-1][:2]                # eigh sorts ascending: take the top two
+    keep = order[values[order] > total * 1e-12]         # ignore directions with no spread
+    directions = vectors[:, keep].T                     # (k, d)
+    # A direction and its opposite explain the same: fix the sign so that the
+    # largest entry is positive (the map does not flip between runs).
+    flip = np.sign(directions[np.arange(len(keep)), np.abs(directions).argmax(axis=1)])
+    coords[:, :len(keep)] = centred @ (directions * flip[:, None]).T
+    ratio[:len(keep)] = values[keep] / total
+    return coords, ratio
+
+
+def centroid_agreement(h, labels):
+    """Share of rows of h (n, d) whose nearest class centre is their own class.
+
+    A simple number for "how cleanly do the classes form separate clusters":
+    1.0 when every point sits closest to the centre (mean) of its own class.
+    Works for a 2-D map and for a whole layer (any d).
+    """
+    h = np.asarray(h, dtype=np.float64)
+    labels = np.asarray(labels)
+    classes = np.unique(labels)
+    centres = np.stack([h[labels == c].mean(axis=0) for c in classes])     # (k, d)
+    # Squared distances |h - c|^2 = |h|^2 - 2 h.c + |c|^2, without an (n, k, d) array.
+    dist = (h ** 2).sum(axis=1)[:, None] - 2 * h @ centres.T + (centres ** 2).sum(axis=1)[None, :]
+    return float((classes[dist.argmin(axis=1)] == labels).mean())
+
+
+# ---------------------------------------------------------------- robustness
+
+def add_noise(x, sigma, rng=None, noise=None):
+    """x plus Gaussian noise of standard deviation sigma, clipped to [0, 1].
+
+    Pass `noise` (standard normal, shaped like x) to reuse the same random
+    pattern at several strengths.
+    """
+    if noise is None:
+        noise = (rng or np.random.default_rng(0)).standard_normal(x.shape).astype(np.float32)
+    return np.clip(x + np.float32(sigma) * noise, 0, 1).astype(np.float32)
+
+
+def rotate(x, degrees):
+    """Turn every image of the batch x (n, 784) by `degrees` counter-clockwise
+    about the centre of the 28x28 box. Bilinear interpolation, zeros outside.
+    All images at once (no loop over images)."""
+    x = np.asarray(x, dtype=np.float32)
+    n = x.shape[0]
+    angle = np.deg2rad(degrees)
+    # For every output pixel, where does it come from in the input? (the inverse turn)
+    r, c = np.mgrid[0:SIDE, 0:SIDE].astype(np.float64) - (SIDE - 1) / 2
+    cos, sin = np.cos(angle), np.sin(angle)
+    src_r = cos * r + sin * c + (SIDE - 1) / 2
+    src_c = -sin * r + cos * c + (SIDE - 1) / 2
+    rows = np.broadcast_to(src_r, (n, SIDE, SIDE))
+    cols = np.broadcast_to(src_c, (n, SIDE, SIDE))
+    return bilinear(x.reshape(n, SIDE, SIDE), rows, cols).reshape(n, SIDE * SIDE)
+
+
+def accuracy_under_noise(net, x, labels, levels, seed=0):
+    """Accuracy on x after adding Gaussian noise of each standard deviation in `levels`.
+
+    The same random pattern is used at every level (only its strength grows),
+    so the curve shows the effect of the strength, not of luck.
+    Returns an array of accuracies, one per level.
+    """
+    noise = np.random.default_rng(seed).standard_normal(np.shape(x)).astype(np.float32)
+    return np.array([accuracy(net.predict(add_noise(x, s, noise=noise)), labels) for s in levels])
+
+
+def accuracy_under_rotation(net, x, labels, angles):
+    """Accuracy on x with every image turned by each angle (degrees) in `angles`."""
+    return np.array([accuracy(net.predict(rotate(x, a)), labels) for a in angles])
