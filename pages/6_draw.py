@@ -46,9 +46,12 @@ prep = preprocess_canvas(image, background="black") if image is not None else No
 with right:
     if prep is not None and prep.message == ALL_INK:
         st.warning(f"{ALL_INK}.")
+    elif prep is not None and prep.empty and prep.raw.any():     # a dot or a tiny scribble
+        st.info("That is too little ink to be a digit: draw one digit, large, across most of the black square.")
     elif prep is None or prep.empty:
         st.info("Draw a digit in the black square: the network's guess appears here as you draw.")
     else:
+        st.session_state["draw_last_x"] = prep.x      # the "Inside the network" page can look at it
         out = net.predict_proba(prep.x[None, :])[0]
         guess = int(out.argmax())
         color = charts.DIGIT_COLORS[guess]
