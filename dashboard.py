@@ -13,7 +13,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import streamlit as st  # noqa: E402
 
 from engine.data import DataError, default_cache_dir, download_mnist
-from ui import state
+from ui import presenter, state
 
 st.set_page_config(page_title="Digits from Scratch", page_icon="🔢", layout="wide")
 
@@ -174,6 +174,8 @@ pages = [
     st.Page("pages/5_evaluate.py", title="Evaluate", icon="📊"),
     st.Page("pages/6_draw.py", title="Draw", icon="✏️"),
     st.Page("pages/7_inside.py", title="Inside the network", icon="🔬"),
+    st.Page("pages/8_compare.py", title="Compare runs", icon="⚖️"),
 ]
 st.session_state["_routed"] = True     # see state.routed()
+presenter.presenter_toggle()            # sidebar switch on every page (ui/presenter.py)
 st.navigation(pages).run()

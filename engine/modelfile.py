@@ -15,6 +15,7 @@ value is checked; anything wrong raises ModelFileError with the reason.
 """
 import io
 import json
+import math
 import zipfile
 
 import numpy as np
@@ -26,6 +27,10 @@ FORMAT_VERSION = 1
 KIND = "digits-from-scratch-mlp"
 MAX_LAYERS = 20
 MAX_UNITS = 100_000
+# At most this many weights and biases (80 MB as float32): far above anything
+# the app trains (its biggest, 5 hidden layers of 2048, has 18.4 million), and
+# small enough that a file can never make a shared server run out of memory.
+MAX_PARAMS = 20_000_000
 
 
 class ModelFileError(ValueError):
@@ -101,7 +106,10 @@ def load_model(source, name=None):
         raise ModelFileError(f"{name} holds a single array, not a model (.npz archive with weights)")
     with npz:
         try:
+            _check_declared_size(npz, name)     # before anything is decompressed
             files = {k: npz[k] for k in npz.files}
+        except ModelFileError:
+            raise
         except ValueError as err:
             if "pickle" in str(err).lower() or "object" in str(err).lower():
                 raise ModelFileError(f"{name} contains pickled Python objects, which are never loaded "
@@ -110,6 +118,24 @@ def load_model(source, name=None):
         except (OSError, EOFError, zipfile.BadZipFile, KeyError) as err:
             raise ModelFileError(f"{name} is truncated or damaged: {err}") from None
     return _from_arrays(files, name)
+
+
+def _check_declared_size(npz, name):
+    """Refuse an archive whose arrays would be too big once loaded, reading only
+    their .npy headers (a small compressed file can hold gigabytes of zeros)."""
+    readers = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+    total = 0
+    for member in npz.zip.namelist():
+        with npz.zip.open(member) as f:
+            version = np.lib.format.read_magic(f)
+            if version not in readers:
+                raise ValueError(f"unsupported .npy format version {version}")
+            shape, _, dtype = readers[version](f)
+        total += math.prod(shape) * dtype.itemsize
+    limit = 8 * MAX_PARAMS + 2**20       # float64 weights allowed, plus the small text values
+    if total > limit:
+        raise ModelFileError(f"{name} is too big: its arrays would take {total / 1e6:,.0f} MB once loaded; "
+                             f"a model may have at most {MAX_PARAMS:,} weights and biases")
 
 
 def _from_arrays(files, name):
@@ -125,6 +151,10 @@ def _from_arrays(files, name):
     sizes = [int(s) for s in sizes]
     if min(sizes) < 1 or max(sizes) > MAX_UNITS:
         raise ModelFileError(f"{name}: layer sizes {sizes} must be between 1 and {MAX_UNITS}")
+    n_params = sum((n_in + 1) * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+    if n_params > MAX_PARAMS:     # checked before Network() allocates anything
+        raise ModelFileError(f"{name} is too big: layer sizes {'-'.join(map(str, sizes))} make {n_params:,} "
+                             f"weights and biases; a model may have at most {MAX_PARAMS:,}")
     activation, loss = _text(files, "activation"), _text(files, "loss")
     if activation not in ACTIVATIONS:
         raise ModelFileError(f"{name}: unknown activation '{activation}'")

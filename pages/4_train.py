@@ -1,4 +1,8 @@
-"""Train: every knob of the engine, live charts while it learns, save and load models."""
+"""Train: every knob of the engine, live charts while it learns, save and load models.
+
+The settings live in the address too (lesson links, ui/lesson.py); guided experiments load
+ready-made settings; presenter mode (ui/presenter.py) shows only the main controls.
+"""
 import time
 
 import streamlit as st
@@ -6,7 +10,7 @@ import streamlit as st
 from engine.modelfile import model_to_bytes
 from engine.network import ACTIVATIONS
 from engine.optim import OPTIMIZERS
-from ui import charts, state, training
+from ui import charts, lesson, presenter, state, training
 
 state.routed()
 st.title("🏋️ Train your own network")
@@ -17,56 +21,101 @@ st.caption(f"Training data: {data.source} ({len(data.x_train):,} training images
 training.restore_widgets()
 status = training.status()
 busy = status in training.ACTIVE
+lesson.read_url(busy)       # a lesson link's settings, applied once when the page opens with them
+present = presenter.on()    # presenter mode: only the main controls, bigger text
+if lesson.notes():
+    st.warning("Some settings in this link were ignored:\n\n" + "\n".join(f"- {n}" for n in lesson.notes()))
 
 LOSS_NAMES = {"cross-entropy": "softmax + cross-entropy", "mse": "sigmoid + MSE (as in the write-up)"}
 OPT_NAMES = {"sgd": "plain SGD (w = w − lr·grad)", "momentum": "SGD with momentum", "adam": "Adam"}
 
+# ------------------------------------------------------------------ guided experiments
+with st.expander("🧪 Guided experiments", expanded=False):
+    st.write("Each button loads a small experiment into the settings below (and into the address, so you can "
+             "share it). Press **Start**, watch, and read why it happens. Then compare runs on **Compare runs**.")
+    for i, exp in enumerate(lesson.EXPERIMENTS):
+        if i:
+            st.divider()
+        st.markdown(f"**{i + 1}. {exp['title']}**")
+        cols = st.columns(len(exp["variants"]) + (1 if len(exp["variants"]) == 1 else 0))
+        for col, label in zip(cols, exp["variants"]):
+            col.button(label, key=f"exp_{exp['id']}_{list(exp['variants']).index(label)}", icon="🧪",
+                       on_click=lesson.load_preset, args=(exp["id"], label), disabled=busy, width="stretch")
+        st.markdown(f"👀 **What to look for:** {exp['look_for']}")
+        st.markdown(f"💡 **Why:** {exp['why']}")
+loaded = st.session_state.pop("lesson_loaded", None)
+if loaded:
+    st.success(f"Loaded **{loaded}** into the settings. Press **Start**.", icon="🧪")
+
 # ------------------------------------------------------------------ settings
 with st.expander("Settings" + (" (locked while a run is going: Stop or Reset to change them)" if busy else ""),
                  expanded=not busy):
-    c1, c2, c3, c4 = st.columns(4)
+    lo = lesson.limits             # widget limits = lesson-link limits (ui/lesson.py)
+    # Presenter mode: three wide columns (loss next to the learning rate), the rest hidden.
+    c1, c2, c3, c4 = st.columns(4) if not present else (*st.columns(3), None)
     c1.markdown("**The network**")
     c1.text_input("Hidden layers", key="train_hidden", disabled=busy,
                   help="Units in each hidden layer, separated by commas: 128, or 256,128 for two layers. "
                        "Leave empty for no hidden layer. Input (784) and output (10) are added for you.")
     c1.selectbox("Activation", ACTIVATIONS, key="train_activation", disabled=busy,
                  help="What each hidden unit does to its weighted sum z.")
-    c1.selectbox("Output + loss", list(LOSS_NAMES), key="train_loss", disabled=busy, format_func=LOSS_NAMES.get,
-                 help="How the 10 outputs are made and how their wrongness is measured. "
-                      "Softmax + cross-entropy usually learns faster than sigmoid + MSE.")
-    c1.number_input("Init scale", min_value=0.0, max_value=100.0, step=0.1, format="%.2f",
-                    key="train_init_scale", disabled=busy,
-                    help="Multiplies the random start weights (1 = the usual, well-matched size).")
-    c2.markdown("**The update step**")
-    c2.selectbox("Optimiser", OPTIMIZERS, key="train_optimizer", disabled=busy, format_func=OPT_NAMES.get,
-                 help="How gradients turn into weight updates.")
-    c2.number_input("Learning rate", min_value=0.0, max_value=100.0, step=0.01, format="%.4f",
+
+    def loss_box(col):
+        col.selectbox("Output + loss", list(LOSS_NAMES), key="train_loss", disabled=busy, format_func=LOSS_NAMES.get,
+                      help="How the 10 outputs are made and how their wrongness is measured. "
+                           "Softmax + cross-entropy usually learns faster than sigmoid + MSE.")
+
+    if not present:
+        loss_box(c1)
+        c1.number_input("Init scale", *lo("train_init_scale"), step=0.1, format="%.2f",
+                        key="train_init_scale", disabled=busy,
+                        help="Multiplies the random start weights (1 = the usual, well-matched size).")
+    c2.markdown("**The loss and the step**" if present else "**The update step**")
+    if present:
+        loss_box(c2)
+    if not present:
+        c2.selectbox("Optimiser", OPTIMIZERS, key="train_optimizer", disabled=busy, format_func=OPT_NAMES.get,
+                     help="How gradients turn into weight updates.")
+    c2.number_input("Learning rate", *lo("train_lr"), step=0.01, format="%.4f",
                     key="train_lr", disabled=busy,
                     help="Size of each step downhill: w = w − lr × gradient. Too big and training blows up.")
-    c2.number_input("Momentum", min_value=0.0, max_value=0.999, step=0.05, format="%.3f",
-                    key="train_momentum", disabled=busy or st.session_state.get("train_optimizer") != "momentum",
-                    help="Only for 'SGD with momentum': how much of the previous step is kept (0 = none).")
-    c2.number_input("L2 (weight decay)", min_value=0.0, max_value=10.0, step=0.0001, format="%.4f",
-                    key="train_l2", disabled=busy,
-                    help="Penalty on large weights, added to the loss. 0 = off.")
+    if not present:
+        if "train_lr_decay" in training.WIDGETS:
+            c2.number_input("Learning-rate decay", *lo("train_lr_decay"), step=0.05, format="%.3f",
+                            key="train_lr_decay", disabled=busy,
+                            help="After every epoch the learning rate is multiplied by this: big steps early, "
+                                 "finer ones later. 1 = no decay; 0.9 = 10% smaller each epoch.")
+        c2.number_input("Momentum", *lo("train_momentum"), step=0.05, format="%.3f",
+                        key="train_momentum", disabled=busy or st.session_state.get("train_optimizer") != "momentum",
+                        help="Only for 'SGD with momentum': how much of the previous step is kept (0 = none).")
+        c2.number_input("L2 (weight decay)", *lo("train_l2"), step=0.0001, format="%.4f",
+                        key="train_l2", disabled=busy,
+                        help="Penalty on large weights, added to the loss. 0 = off.")
     c3.markdown("**The loop**")
-    c3.number_input("Epochs", min_value=1, max_value=200, step=1, key="train_epochs", disabled=busy,
+    c3.number_input("Epochs", *lo("train_epochs"), step=1, key="train_epochs", disabled=busy,
                     help="Full passes over the training images.")
-    c3.number_input("Batch size", min_value=1, max_value=60000, step=16, key="train_batch_size", disabled=busy,
-                    help="Images per mini-batch: one weight update per batch.")
-    c3.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key="train_seed", disabled=busy,
-                    help="Fixes the random start weights, the validation split and the shuffling: "
-                         "same seed + same settings = same run.")
-    c4.markdown("**The data**")
-    c4.slider("Validation share", 0.0, 0.5, step=0.05, key="train_val_fraction", disabled=busy,
-              help="Part of the training images held out to check for overfitting after each epoch. "
-                   "They are never trained on.")
-    if "train_augment" in training.WIDGETS:
-        c4.slider("Augment", 0.0, 1.0, step=0.1, key="train_augment", disabled=busy,
-                  help="0 = train on the images as they are. Higher = each batch is randomly shifted, "
-                       "turned and thickened a little, which helps with hand-drawn digits.")
-    c4.toggle("Shuffle each epoch", key="train_shuffle", disabled=busy,
-              help="Visit the training images in a new random order every epoch.")
+    if not present:
+        c3.number_input("Batch size", *lo("train_batch_size"), step=16, key="train_batch_size", disabled=busy,
+                        help="Images per mini-batch: one weight update per batch.")
+        c3.number_input("Seed", *lo("train_seed"), step=1, key="train_seed", disabled=busy,
+                        help="Fixes the random start weights, the validation split and the shuffling: "
+                             "same seed + same settings = same run.")
+        c4.markdown("**The data**")
+        c4.slider("Validation share", *lo("train_val_fraction"), step=0.05, key="train_val_fraction", disabled=busy,
+                  help="Part of the training images held out to check for overfitting after each epoch. "
+                       "They are never trained on.")
+        if "train_augment" in training.WIDGETS:
+            c4.slider("Augment", *lo("train_augment"), step=0.1, key="train_augment", disabled=busy,
+                      help="0 = train on the images as they are. Higher = each batch is randomly shifted, "
+                           "turned and thickened a little, which helps with hand-drawn digits.")
+        c4.toggle("Shuffle each epoch", key="train_shuffle", disabled=busy,
+                  help="Visit the training images in a new random order every epoch.")
+    else:
+        try:
+            others = lesson.settings_summary(training.settings_from_widgets(data.x_train.shape[1], 10).as_dict())
+            st.caption(f"Presenter mode shows the main settings only. All of them: {others}.")
+        except ValueError:
+            pass
     try:
         sizes = training.settings_from_widgets(data.x_train.shape[1], 10).sizes
         st.caption(f"Network: {' → '.join(map(str, sizes))} units. "
@@ -75,6 +124,14 @@ with st.expander("Settings" + (" (locked while a run is going: Stop or Reset to 
         st.caption(f"⚠️ {err}")
     st.button("Back to defaults", key="train_defaults", on_click=training.reset_widgets, disabled=busy)
 training.save_widgets()
+link_params = lesson.write_url()      # the address follows the settings, so it can be shared
+with st.expander("🔗 Copy lesson link"):
+    st.write("This address opens the Train page with exactly these settings"
+             + (" in presenter mode" if present else "") + ". Send it to your students, or keep it as a bookmark "
+             "(copy button at the right of the box).")
+    st.code(lesson.link(link_params), language=None, wrap_lines=True)
+    st.caption("Only settings that differ from the defaults are in the link. Your browser's address bar "
+               "shows the same link.")
 
 # ------------------------------------------------------------------ buttons
 b = st.columns(5)
@@ -130,13 +187,15 @@ def live_panel():
             error.error(run.message)
         h = run.history
         if batches and h.batch_loss:
-            batch_box.altair_chart(charts.batch_loss_chart(h.batch_step, h.batch_loss), width="stretch")
+            batch_box.altair_chart(presenter.chart(charts.batch_loss_chart(h.batch_step, h.batch_loss,
+                                                                           height=presenter.height(230))),
+                                   width="stretch")
         elif batches:
             batch_box.caption("The loss of each mini-batch appears here.")
         if epochs and h.epochs:
-            loss_box.altair_chart(charts.epoch_chart(h.epochs, "loss", total_epochs=run.settings.epochs),
-                                  width="stretch")
-            acc_box.altair_chart(charts.epoch_chart(h.epochs, "acc", total_epochs=run.settings.epochs),
+            for box, what in ((loss_box, "loss"), (acc_box, "acc")):
+                box.altair_chart(presenter.chart(charts.epoch_chart(h.epochs, what, height=presenter.height(230),
+                                                                    total_epochs=run.settings.epochs)),
                                  width="stretch")
         elif epochs:
             loss_box.caption("Training and validation loss appear here after the first epoch.")
@@ -194,33 +253,43 @@ if result and training.trainer() is not None:
         st.success(f"Run {how}: **{result['test_accuracy']:.2%}** of the {len(data.x_test):,} test images right "
                    f"(test loss {result['test_loss']:.4f}) after {result['train_seconds']:.1f} s of training. "
                    f"It is now your model on the Evaluate and Draw pages.")
+    runs = st.session_state.get("runs", [])
+    if runs and not present:
+        d1, d2 = st.columns([1, 3], vertical_alignment="center")
+        d1.download_button("History (CSV)", icon=":material/download:", data=training.history_csv(runs[-1:]),
+                           file_name=f"run_{runs[-1].get('id', len(runs))}_history.csv", mime="text/csv",
+                           key="train_history_csv", on_click="ignore",
+                           help="This run's loss and accuracy after every epoch, and the loss of each mini-batch.")
+        d2.caption("To save a chart as a picture: hover it and click the download icon at its top right (PNG).")
 
 # ------------------------------------------------------------------ save / load
-st.divider()
-st.subheader("Your model")
-c1, c2 = st.columns(2)
-with c2:    # first, so a model loaded just now is the one described on the left
-    uploaded = st.file_uploader("Load a saved model", type=["npz"], key="train_upload",
-                                help="A .npz file saved here before. It is checked before use; "
-                                     "a bad file never replaces your current model.")
-    outcome = training.load_uploaded(uploaded)
-    if outcome:
-        ok, message = outcome
-        (st.success if ok else st.error)(message)
-net, info = state.user_model()
-with c1:
-    if net is None:
-        st.write("No model of your own yet: the other pages use the built-in pretrained model. "
-                 "Train one above, or load a file you saved before.")
-    else:
-        acc = info.get("test_accuracy")
-        st.write(f"**{info.get('label', 'your model')}**, {info.get('origin', '')}"
-                 + (f", {acc:.2%} on the test set." if acc is not None else "."))
-        settings = info.get("settings") or {}
-        st.download_button("Save model (.npz)", icon=":material/download:", data=lambda: model_to_bytes(net, settings),
-                           file_name="digits_model.npz", mime="application/octet-stream",
-                           key="train_download", on_click="ignore",
-                           help="Saves the weights and settings with np.savez, like the write-up does.")
+if not present:     # files are for the desk, not the projector
+    st.divider()
+    st.subheader("Your model")
+    c1, c2 = st.columns(2)
+    with c2:    # first, so a model loaded just now is the one described on the left
+        uploaded = st.file_uploader("Load a saved model", type=["npz"], key="train_upload",
+                                    help="A .npz file saved here before. It is checked before use; "
+                                         "a bad file never replaces your current model.")
+        outcome = training.load_uploaded(uploaded)
+        if outcome:
+            ok, message = outcome
+            (st.success if ok else st.error)(message)
+    net, info = state.user_model()
+    with c1:
+        if net is None:
+            st.write("No model of your own yet: the other pages use the built-in pretrained model. "
+                     "Train one above, or load a file you saved before.")
+        else:
+            acc = info.get("test_accuracy")
+            st.write(f"**{info.get('label', 'your model')}**, {info.get('origin', '')}"
+                     + (f", {acc:.2%} on the test set." if acc is not None else "."))
+            settings = info.get("settings") or {}
+            st.download_button("Save model (.npz)", icon=":material/download:",
+                               data=lambda: model_to_bytes(net, settings),
+                               file_name="digits_model.npz", mime="application/octet-stream",
+                               key="train_download", on_click="ignore",
+                               help="Saves the weights and settings with np.savez, like the write-up does.")
 
 runs = st.session_state.get("runs", [])
 if runs:
@@ -228,6 +297,7 @@ if runs:
     st.caption(f"Runs this session: {len(runs)}. Latest: " + "; ".join(
         f"{r['label'].removeprefix('your model ').strip('()')}, {r['settings']['epochs']} epochs, lr {r['settings']['lr']:g}: "
         f"{words.get(r['status'], r['status'])}, {r['test_accuracy']:.1%} on the test set" for r in runs[-3:][::-1]))
+    st.page_link("pages/8_compare.py", label="Compare your runs side by side", icon="⚖️")
 
 with live_area:
     running = training.status() == "running"

@@ -96,6 +96,11 @@ with left:
                     on_select=_pick_from_chart, selection_mode="cm_cell")
     st.caption(f"The counts add up to {int(cm.sum()):,}, the number of test images." if not normalise else
                "Each row adds up to 100%: all the test images of that true digit.")
+    st.download_button("Confusion matrix (CSV)", icon=":material/download:", key="eval_cm_csv", on_click="ignore",
+                       data=pd.DataFrame(cm, index=[f"true {d}" for d in range(10)],
+                                         columns=[f"predicted {d}" for d in range(10)]).to_csv(),
+                       file_name="confusion_matrix.csv", mime="text/csv",
+                       help="The counts: one row per true digit, one column per predicted digit.")
 with right:
     idx = np.flatnonzero((y == true_d) & (p["predicted"] == pred_d))
     many = f"{len(idx):,} image" + ("" if len(idx) == 1 else "s")

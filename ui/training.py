@@ -25,6 +25,7 @@ the network is never left half-updated.
 import time
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from engine import metrics
@@ -59,6 +60,8 @@ WIDGETS = {
 }
 if hasattr(_D, "augment"):      # newer engines can distort the training images a little
     WIDGETS["train_augment"] = float(_D.augment)
+if hasattr(_D, "lr_decay"):     # ... and shrink the learning rate after every epoch
+    WIDGETS["train_lr_decay"] = float(_D.lr_decay)
 ACTIVE = ("running", "paused")
 
 
@@ -109,7 +112,9 @@ def parse_hidden(text):
 def settings_from_widgets(n_inputs=784, n_classes=10):
     """A Settings built from the widget values. Raises ValueError for bad text."""
     ss = st.session_state
-    get = lambda k: ss.get(k, WIDGETS[k])  # noqa: E731
+    # A widget hidden in this run (presenter mode) loses its key: use its saved value.
+    saved = ss.get("train_saved", {})
+    get = lambda k: ss.get(k, saved.get(k, WIDGETS[k]))  # noqa: E731
     return Settings(sizes=(n_inputs, *parse_hidden(get("train_hidden")), n_classes),
                     activation=get("train_activation"), loss=get("train_loss"),
                     optimizer=get("train_optimizer"), lr=float(get("train_lr")),
@@ -117,7 +122,8 @@ def settings_from_widgets(n_inputs=784, n_classes=10):
                     batch_size=int(get("train_batch_size")), epochs=int(get("train_epochs")),
                     seed=int(get("train_seed")), val_fraction=float(get("train_val_fraction")),
                     shuffle=bool(get("train_shuffle")), init_scale=float(get("train_init_scale")),
-                    **({"augment": float(get("train_augment"))} if "train_augment" in WIDGETS else {}))
+                    **({"augment": float(get("train_augment"))} if "train_augment" in WIDGETS else {}),
+                    **({"lr_decay": float(get("train_lr_decay"))} if "train_lr_decay" in WIDGETS else {}))
 
 
 # ------------------------------------------------------------------ run control
@@ -207,8 +213,9 @@ def finish(stopped=False):
               "wall_seconds": time.time() - st.session_state.get("train_timing", {}).get("started", time.time()),
               "message": run.message}
     label = f"your model ({net.describe()})"
-    record = {"label": label, "settings": run.settings.as_dict(), "history": history,
-              "source": source, **result}
+    run_id = st.session_state["run_counter"] = st.session_state.get("run_counter", 0) + 1
+    record = {"id": run_id, "label": label, "settings": run.settings.as_dict(), "history": history,
+              "source": source, "n_train": run.n_train, **result}
     st.session_state.setdefault("runs", []).append(record)
     if end != "diverged":
         state.set_user_model(net, {"label": label, "settings": run.settings.as_dict(),
@@ -240,6 +247,32 @@ def progress():
             "batch": -(-in_epoch // s.batch_size), "batches": run.batches_per_epoch,
             "speed": speed, "seconds_left": (total - seen) / speed if speed > 0 else None,
             "elapsed": run.train_seconds}
+
+
+# ------------------------------------------------------------------ run records
+
+HISTORY_COLUMNS = ["run", "kind", "epoch", "batch", "train_loss", "train_acc", "val_loss", "val_acc",
+                   "batch_loss", "seconds"]
+
+
+def history_frame(record, name=None):
+    """A run record's history as one table: a row per epoch (kind "epoch"), then a
+    row per stored mini-batch loss (kind "batch"; averaged once a run is long)."""
+    name = name or record.get("name") or record.get("label", "run")
+    history = record.get("history") or {}
+    rows = [{"run": name, "kind": "epoch", **{k: e.get(k) for k in
+                                              ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "seconds")}}
+            for e in history.get("epochs", [])]
+    rows += [{"run": name, "kind": "batch", "batch": s, "batch_loss": loss}
+             for s, loss in zip(history.get("batch_step", []), history.get("batch_loss", []))]
+    return pd.DataFrame(rows, columns=HISTORY_COLUMNS)
+
+
+def history_csv(records, names=None):
+    """CSV text of the histories of one or more run records (see history_frame)."""
+    names = names or [None] * len(records)
+    frames = [history_frame(r, n) for r, n in zip(records, names)]
+    return pd.concat(frames, ignore_index=True).to_csv(index=False) if frames else ",".join(HISTORY_COLUMNS) + "\n"
 
 
 # ------------------------------------------------------------------ model files

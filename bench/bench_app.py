@@ -1,0 +1,212 @@
+"""App performance figures (issue 4): re-render time, live-chart cost, memory.
+
+    MNIST_DIR=/path/to/mnist python bench/bench_app.py [--epochs 5] [--sessions 5]
+
+(a) Server time to re-render each page after its first load: Streamlit's AppTest
+    runs the page script once (first load: caches fill), then at.run() is timed
+    5 times; the median is printed per page. Target: < 300 ms. This is the
+    script's time on the server (what a click costs before the browser gets
+    the first delta), not the browser's drawing.
+(b) Training with live charts vs headless, same settings (the page defaults,
+    --epochs epochs):
+      headless   engine only: new_run(...).run() to the end, then the test-set
+                 evaluation the page also does when a run finishes;
+      live page  the Train page in AppTest: click Start, then rerun until the run
+                 has finished. Each rerun executes the page's live fragment body
+                 (training slices with the progress bar, loss/accuracy charts and
+                 weight pictures redrawn in between), which is exactly what the
+                 fragment's run_every ticks do in a browser.
+    examples/second = training examples / wall seconds of the whole thing. Each
+    is measured twice, alternating, and the best is kept (the machine is shared).
+    Target: the live page at most 15% slower.
+(c) Server memory with five sessions: one process, five AppTest sessions that
+    each visit every page, train a model (1 epoch) and use it on Evaluate and
+    Draw. RSS (VmRSS) printed after each session. Target: < 600 MB with the
+    full MNIST.
+"""
+import argparse
+import os
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")   # as dashboard.py does
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+RENDER_TARGET_MS = 300
+SLOWDOWN_TARGET = 0.15
+MEMORY_TARGET_MB = 600
+APP = str(ROOT / "dashboard.py")
+PAGES = re.findall(r'st\.Page\("(pages/[^"]+\.py)"', (ROOT / "dashboard.py").read_text())
+
+
+def rss_mb(pid="self"):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def new_session():
+    from streamlit.testing.v1 import AppTest
+    at = AppTest.from_file(APP, default_timeout=600)
+    at.run()
+    return at
+
+
+def go(at, page):
+    if page:
+        at.switch_page(page)
+    at.run()
+    assert not at.exception, (page, at.exception)
+
+
+def timed_run(at):
+    """(wall seconds, CPU seconds of this process) of one rerun. The CPU time is
+    what the rerun costs the server whatever else the machine is doing."""
+    start, cpu = time.perf_counter(), time.process_time()
+    at.run()
+    took = time.perf_counter() - start, time.process_time() - cpu
+    assert not at.exception, at.exception
+    return took
+
+
+# ------------------------------------------------------------------ (a)
+
+def rerender_times(repeats=5):
+    at = new_session()
+    rows = []
+    for page in [None] + PAGES:
+        go(at, page)                                          # first load
+        times = [timed_run(at) for _ in range(repeats)]
+        rows.append((page or "Home (dashboard.py)", statistics.median(t[0] for t in times),
+                     max(t[0] for t in times), statistics.median(t[1] for t in times)))
+    # The Train page again, with a paused run: its charts and weight pictures are drawn.
+    go(at, "pages/4_train.py")
+    at.session_state["train_loop_seconds"] = 0
+    at.session_state["train_slice_seconds"] = 0.3
+    at.button(key="train_start").click().run()
+    at.button(key="train_pause").click().run()
+    times = [timed_run(at) for _ in range(repeats)]
+    rows.append(("pages/4_train.py (paused run, charts drawn)", statistics.median(t[0] for t in times),
+                 max(t[0] for t in times), statistics.median(t[1] for t in times)))
+    return rows
+
+
+# ------------------------------------------------------------------ (b)
+
+def headless(data, settings):
+    from engine.trainer import new_run
+    start = time.perf_counter()
+    run = new_run(data.train_float(), data.y_train, settings)
+    run.run()
+    run.evaluate(data.test_float(), data.y_test)
+    wall = time.perf_counter() - start
+    return run.settings.epochs * run.n_train / wall, wall
+
+
+def live_page(epochs):
+    at = new_session()
+    go(at, "pages/4_train.py")
+    at.number_input(key="train_epochs").set_value(epochs).run()
+    start = time.perf_counter()
+    at.button(key="train_start").click().run()
+    reruns = 1
+    while at.session_state["train_status"] == "running":
+        at.run()
+        reruns += 1
+    wall = time.perf_counter() - start
+    assert at.session_state["train_status"] == "finished", at.session_state["train_status"]
+    run = at.session_state["trainer"]
+    timing = at.session_state["train_timing"]
+    return epochs * run.n_train / wall, wall, reruns, timing
+
+
+# ------------------------------------------------------------------ (c)
+
+def five_sessions(n):
+    sessions, rows = [], [("before any session (imports, no data yet)", rss_mb())]
+    for i in range(n):
+        at = new_session()
+        for page in PAGES:
+            go(at, page)
+        go(at, "pages/4_train.py")
+        at.number_input(key="train_epochs").set_value(1).run()
+        at.button(key="train_start").click().run()
+        while at.session_state["train_status"] == "running":
+            at.run()
+        for page in ("pages/5_evaluate.py", "pages/6_draw.py", "pages/7_inside.py"):
+            if page in PAGES:
+                go(at, page)
+        sessions.append(at)
+        rows.append((f"{i + 1} session{'s' if i else ''} (all pages visited, 1 epoch trained)", rss_mb()))
+    return rows, sessions
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--epochs", type=int, default=5, help="epochs for (b) (default 5)")
+    ap.add_argument("--sessions", type=int, default=5, help="sessions for (c) (default 5)")
+    ap.add_argument("--only", choices=["a", "b", "c"], help="run one part only")
+    args = ap.parse_args()
+    from engine.data import load_mnist
+    from engine.trainer import Settings
+    data = load_mnist()
+    load = os.getloadavg()
+    print(f"data: {data.source}; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, {os.cpu_count()} CPUs, "
+          f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}")
+    ok = True
+
+    if args.only in (None, "c"):
+        # First, while this process holds nothing else of the app (AppTest sessions share its caches).
+        rows, sessions = five_sessions(args.sessions)
+        print(f"\n(c) memory of one server process with {args.sessions} sessions (VmRSS)")
+        for what, mb in rows:
+            print(f"  {mb:6.0f} MB  {what}")
+        peak = max(mb for _, mb in rows)
+        good = peak < MEMORY_TARGET_MB
+        ok &= good
+        print(f"  max {peak:.0f} MB; target < {MEMORY_TARGET_MB} MB: {'met' if good else 'NOT met'}")
+        del sessions
+
+    if args.only in (None, "a"):
+        print("\n(a) server time to re-render each page (after the first load), 5 reruns")
+        rows = rerender_times()
+        print("  wall median  wall worst  CPU median")
+        for page, med, worst, cpu in rows:
+            print(f"  {med * 1000:8.0f} ms {worst * 1000:8.0f} ms {cpu * 1000:8.0f} ms  {page}")
+        worst_median = max(r[1] for r in rows)
+        worst_cpu = max(r[3] for r in rows)
+        good = worst_median * 1000 < RENDER_TARGET_MS
+        ok &= good
+        print(f"  slowest median: wall {worst_median * 1000:.0f} ms, CPU {worst_cpu * 1000:.0f} ms; "
+              f"target < {RENDER_TARGET_MS} ms (wall): {'met' if good else 'NOT met'}")
+
+    if args.only in (None, "b"):
+        print(f"\n(b) training speed, page defaults, {args.epochs} epochs: headless vs the Train page's live fragment")
+        s = Settings(epochs=args.epochs)
+        best_h = best_p = None
+        for attempt in range(2):
+            speed, wall = headless(data, s)
+            print(f"  headless  {speed:9,.0f} examples/s ({wall:.1f} s)")
+            best_h = max(best_h or 0, speed)
+            speed, wall, reruns, timing = live_page(args.epochs)
+            print(f"  live page {speed:9,.0f} examples/s ({wall:.1f} s, {reruns} reruns; inside: training "
+                  f"{timing['train']:.1f} s, drawing {timing['draw']:.2f} s)")
+            best_p = max(best_p or 0, speed)
+        slower = 1 - best_p / best_h
+        good = slower <= SLOWDOWN_TARGET
+        ok &= good
+        print(f"  best: headless {best_h:,.0f}, live page {best_p:,.0f} examples/s: the page is "
+              f"{slower:.1%} slower; target <= {SLOWDOWN_TARGET:.0%}: {'met' if good else 'NOT met'}")
+
+    print("\nOK: every target met" if ok else "\nSome target NOT met (see above)")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,189 @@
+"""Compare runs: every training run of this session, their curves in one chart, side by side."""
+import pandas as pd
+import streamlit as st
+
+from ui import charts, lesson, presenter, state, training
+
+state.routed()
+st.title("⚖️ Compare runs")
+st.write("Every run you trained in this session, finished or not. Pick a few to lay their curves over each "
+         "other: the fairest way to see what one setting changes is two runs that differ only in it.")
+
+runs = st.session_state.setdefault("runs", [])
+if not runs:
+    st.info("No runs yet. Train a network on the Train page (the **🧪 Guided experiments** there load "
+            "ready-made pairs of settings), then come back here.")
+    st.page_link("pages/4_train.py", label="Go to Train", icon="🏋️")
+    st.stop()
+
+# Older records may lack an id or a name: give them one, once.
+for r in runs:
+    if "id" not in r:
+        r["id"] = st.session_state["run_counter"] = st.session_state.get("run_counter", 0) + 1
+    if not r.get("name"):
+        r["name"] = f"Run {r['id']}: " + (lesson.preset_label(r["settings"]) or lesson.short_name(r["settings"]))
+by_id = {r["id"]: r for r in runs}
+STATUS = {"finished": "finished", "stopped": "stopped early", "diverged": "diverged"}
+
+
+def _rename(run_id):
+    """The name box changed: keep the new name unless it is empty or another run's."""
+    run = by_id.get(run_id)
+    if run is None:
+        return
+    name = st.session_state.get(f"cmp_name_{run_id}", "").strip()
+    taken = {r["name"] for r in runs if r["id"] != run_id}
+    if not name or name in taken:
+        st.session_state["cmp_msg"] = ("That name is empty or already used by another run; the old name is kept."
+                                       if name else "A run needs a name; the old name is kept.")
+        st.session_state[f"cmp_name_{run_id}"] = run["name"]
+    else:
+        run["name"] = name
+
+
+def _delete(run_id):
+    st.session_state["runs"] = [r for r in st.session_state["runs"] if r["id"] != run_id]
+    st.session_state.pop(f"cmp_name_{run_id}", None)
+    st.session_state["cmp_msg"] = f"Deleted {by_id[run_id]['name']}."
+
+
+# ------------------------------------------------------------------ the runs
+st.subheader(f"Your runs ({len(runs)})")
+msg = st.session_state.pop("cmp_msg", None)
+if msg:
+    st.info(msg)
+present = presenter.on()
+for r in runs:
+    key = f"cmp_name_{r['id']}"
+    if key not in st.session_state:
+        st.session_state[key] = r["name"]
+    with st.container(border=True):
+        c = st.columns([3, 3.4, 2, 1, 1.1] if not present else [3, 3, 2], vertical_alignment="center")
+        c[0].text_input("Name", key=key, on_change=_rename, args=(r["id"],), label_visibility="collapsed",
+                        help="Rename the run (names label the curves below).")
+        c[1].caption(lesson.settings_summary(r["settings"]) + f" · {STATUS.get(r['status'], r['status'])}")
+        c[2].markdown(f"**{r['test_accuracy']:.1%}** on the test set  \n{r['train_seconds']:.1f} s of training")
+        if not present:
+            c[3].download_button("CSV", key=f"cmp_csv_{r['id']}", data=training.history_csv([r]),
+                                 file_name=f"run_{r['id']}_history.csv", mime="text/csv", on_click="ignore",
+                                 width="stretch", help="Download this run's history as CSV "
+                                                       "(per epoch and per mini-batch).")
+            c[4].button("Delete", key=f"cmp_del_{r['id']}", on_click=_delete, args=(r["id"],), width="stretch",
+                        help="Remove this run from the list (your model stays).")
+
+# ------------------------------------------------------------------ pick and overlay
+st.subheader("Their curves, in one chart")
+ids = [r["id"] for r in runs]
+if "cmp_pick" in st.session_state:      # runs deleted since: drop them from the choice
+    st.session_state["cmp_pick"] = [i for i in st.session_state["cmp_pick"] if i in by_id and i in ids]
+else:
+    st.session_state["cmp_pick"] = ids[-4:]
+c1, c2 = st.columns([3, 2])
+picked = c1.multiselect("Runs to compare", ids, key="cmp_pick", format_func=lambda i: by_id[i]["name"],
+                        placeholder="Choose runs")
+CURVES = {"val_acc": "Validation accuracy per epoch", "val_loss": "Validation loss per epoch",
+          "batch_loss": "Training loss of each mini-batch"}
+curve = c2.radio("Curve", list(CURVES), format_func=CURVES.get, key="cmp_curve",
+                 help="Validation: images held out from training, checked after each epoch. "
+                      "Mini-batch losses are placed by epochs done, so runs with different batch sizes line up.")
+chosen = [by_id[i] for i in picked]
+
+if not chosen:
+    st.info("Choose one or more runs above.")
+    st.stop()
+
+rows, fallback = [], []
+for r in chosen:
+    h = r.get("history") or {}
+    if curve == "batch_loss":
+        # x = epochs done when the batch ended: batch number × batch size / training images.
+        per_epoch = r.get("n_train") and r["n_train"] / r["settings"]["batch_size"]
+        for step, loss in zip(h.get("batch_step", []), h.get("batch_loss", [])):
+            rows.append({"run": r["name"], "x": step / per_epoch if per_epoch else step, "value": loss})
+    else:
+        what = curve.removeprefix("val_")
+        for e in h.get("epochs", []):
+            value = e.get(curve)
+            if value is None:              # no validation images in this run: its training numbers
+                value = e.get(f"train_{what}")
+                if r["name"] not in fallback:
+                    fallback.append(r["name"])
+            rows.append({"run": r["name"], "x": e["epoch"], "value": value})
+df = pd.DataFrame(rows, columns=["run", "x", "value"])
+if df.empty:
+    st.info("These runs ended before their first " + ("mini-batch." if curve == "batch_loss" else "epoch.")
+            + " Pick another curve or other runs.")
+else:
+    title = CURVES[curve]
+    x_title = "epochs done" if curve == "batch_loss" else "epoch"
+    y_title = {"val_acc": "accuracy", "val_loss": "loss", "batch_loss": "loss"}[curve]
+    chart = charts.compare_chart(df, x_title, y_title, title, percent=curve == "val_acc",
+                                 height=presenter.height(360), points=curve != "batch_loss")
+    st.altair_chart(presenter.chart(chart), width="stretch", key="cmp_chart")
+    notes = ["To save the chart as a picture: hover it and click the download icon at its top right (PNG)."]
+    if fallback:
+        notes.insert(0, "No validation images in " + ", ".join(fallback) + ": the training numbers are shown.")
+    if curve != "val_acc" and len({r["settings"]["loss"] for r in chosen}) > 1:
+        notes.insert(0, "⚠️ These runs use different losses (MSE and cross-entropy), whose values are on different "
+                        "scales: compare their accuracy instead.")
+    st.caption(" ".join(notes))
+
+# ------------------------------------------------------------------ side by side
+st.subheader("Side by side")
+
+
+def _column(r):
+    s = r["settings"]
+    return {
+        "test accuracy": f"{r['test_accuracy']:.2%}",
+        "test loss": f"{r['test_loss']:.4f}",
+        "training time": f"{r['train_seconds']:.1f} s",
+        "ended": STATUS.get(r["status"], r["status"]) + (f" after {r['epoch_fraction']:.1f} epochs"
+                                                         if r["status"] != "finished" else ""),
+        "layers": "-".join(map(str, s["sizes"])),
+        "weights and biases": f"{r.get('n_params', 0):,}",
+        "activation": s["activation"],
+        "output + loss": lesson.LOSS_SHORT.get(s["loss"], s["loss"]),
+        "optimiser": s["optimizer"],
+        "learning rate": f"{s['lr']:g}",
+        "lr decay per epoch": f"{s.get('lr_decay', 1.0):g}",
+        "momentum": f"{s['momentum']:g}" if s["optimizer"] == "momentum" else "–",
+        "L2": f"{s['l2']:g}",
+        "batch size": f"{s['batch_size']:,}",
+        "epochs": str(s["epochs"]),
+        "init scale": f"{s['init_scale']:g}",
+        "shuffle": "yes" if s["shuffle"] else "no",
+        "validation share": f"{s['val_fraction']:.0%}",
+        "augment": f"{s.get('augment', 0.0):g}",
+        "seed": str(s["seed"]),
+        "data": r.get("source", ""),
+    }
+
+
+table = pd.DataFrame({r["name"]: _column(r) for r in chosen})
+same = table.nunique(axis=1) == 1
+if len(chosen) > 1 and not st.toggle("Show settings that are the same in every run", key="cmp_show_same"):
+    table = table[~same | table.index.isin(["test accuracy", "test loss", "training time"])]
+st.dataframe(table, width="stretch", height="content", key="cmp_table")
+if len(chosen) > 1:
+    st.caption("Rows that differ between the chosen runs are the experiment; the others are kept the same "
+               "(switch them on above to check).")
+
+if not present:
+    d1, d2 = st.columns(2)
+    d1.download_button("Histories of the chosen runs (CSV)", key="cmp_csv_all", data=training.history_csv(chosen),
+                       file_name="runs_history.csv", mime="text/csv", on_click="ignore", icon=":material/download:",
+                       help="One table: a row per epoch (kind = epoch) and per mini-batch (kind = batch), "
+                            "with the run's name in the first column.")
+    d2.download_button("Settings and results (CSV)", key="cmp_table_csv",
+                       data=pd.DataFrame({r["name"]: _column(r) for r in chosen}).to_csv(),
+                       file_name="runs_side_by_side.csv", mime="text/csv", on_click="ignore",
+                       icon=":material/download:")
+
+with st.expander("The classic comparison: the write-up's network vs today's usual choice"):
+    st.write("The write-up trains sigmoid units with a sigmoid output and mean squared error. Most networks today "
+             "use ReLU hidden units and softmax + cross-entropy. On the Train page, open **🧪 Guided experiments → "
+             "The write-up's sigmoid + MSE vs ReLU + softmax + cross-entropy**, train both variants (same plain "
+             "SGD, learning rate, batch size and epochs), then choose them here with *Validation accuracy per "
+             "epoch*. Cross-entropy is far ahead after the first epoch and stays ahead.")
+    st.page_link("pages/4_train.py", label="Go to Train", icon="🏋️")

@@ -1,0 +1,69 @@
+"""Every page opens in a real browser, shows its title and no exception.
+
+Each page is opened by its own URL in a fresh session (as from a bookmark),
+and a full-page screenshot is saved as <page>.png (docs/screenshots/ with
+UPDATE_SCREENSHOTS=1, see conftest.py)
+(the Draw page's is taken with a digit drawn, in test_browser_draw.py).
+A second test checks the sidebar links and follows a few of them.
+"""
+import re
+
+import pytest
+
+pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.browser
+from playwright.sync_api import expect  # noqa: E402
+
+from browser_utils import full_screenshot, no_exception, open_page, wait_for_app, WAIT  # noqa: E402
+
+# (URL path, words the page title must contain, screenshot name or None, sidebar label)
+PAGES = [
+    ("", r"Digits from Scratch", "home", "Home"),
+    ("dataset", r"Dataset", "dataset", "Dataset: images become numbers"),
+    ("one_hot", r"One-hot", "one_hot", "One-hot encoding"),
+    ("how_it_learns", r"How it learns", "how_it_learns", "How it learns"),
+    ("train", r"Train", "train", "Train"),
+    ("evaluate", r"Evaluate", "evaluate", "Evaluate"),
+    ("draw", r"Draw", None, "Draw"),
+    ("inside", r"Inside", "inside", "Inside the network"),
+    ("compare", r"Compare", "compare", "Compare runs"),
+]
+
+
+def title(page):
+    return page.locator("[data-testid=stMain] h1").first
+
+
+@pytest.mark.parametrize("path,words,shot,label", PAGES, ids=[p[2] or p[0] for p in PAGES])
+def test_page_opens(page, app_url, screenshot_dir, path, words, shot, label):
+    open_page(page, f"{app_url}/{path}")
+    expect(title(page)).to_be_visible()
+    expect(title(page)).to_contain_text(re.compile(words, re.I))
+    no_exception(page)
+    # The page names itself in the browser tab too.
+    assert "Digits from Scratch" in page.title() or label in page.title(), page.title()
+    if shot:
+        full_screenshot(page, screenshot_dir / f"{shot}.png")
+        no_exception(page)
+
+
+def test_sidebar_links(page, app_url):
+    """The sidebar lists every page in teaching order with its URL; clicking a link
+    switches page (URL, title and highlighted link follow) without a reload."""
+    open_page(page, app_url)
+    nav = page.locator("[data-testid=stSidebarNav]")
+    links = nav.get_by_role("link")
+    expect(links).to_have_count(len(PAGES))
+    for link, (path, _, _, label) in zip(links.all(), PAGES):
+        expect(link).to_contain_text(label)
+        assert link.get_attribute("href").rstrip("/") == f"{app_url}/{path}".rstrip("/")
+    # Every page was opened by its URL above; here a few clicks, lightest pages first.
+    by_path = {p[0]: p for p in PAGES}
+    for path in ["one_hot", "draw", ""]:
+        _, words, _, label = by_path[path]
+        nav.get_by_role("link", name=re.compile(re.escape(label) + "$")).click()
+        expect(page).to_have_url(re.compile(rf"/{path}(\?.*)?$"), timeout=WAIT)
+        expect(title(page)).to_contain_text(re.compile(words, re.I), timeout=WAIT)
+        wait_for_app(page)
+        no_exception(page)
+        expect(nav.locator("a[aria-current=page]")).to_contain_text(label)

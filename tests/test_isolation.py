@@ -1,0 +1,280 @@
+"""Many users on one server: sessions never see each other, shared things never change.
+
+Two AppTest sessions run in this one process, like two browser tabs on one
+Streamlit server: they share st.cache_resource (the dataset, the pretrained
+model) and nothing else. Also: Stop / Pause / Resume / Reset clicked at random
+moments always leave a consistent model.
+
+Run: `MNIST_DIR= .venv/bin/python -m pytest tests/test_isolation.py -q`
+"""
+import hashlib
+import os
+import random
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from engine.modelfile import load_model, model_to_bytes
+from engine.network import Network
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "dashboard.py")
+TRAIN, DRAW = "pages/4_train.py", "pages/6_draw.py"
+PAGES = re.findall(r'st\.Page\("(pages/[^"]+\.py)"', (ROOT / "dashboard.py").read_text())
+
+
+@pytest.fixture(autouse=True)
+def builtin_sample(monkeypatch):
+    if os.environ.get("MNIST_DIR") is None:
+        monkeypatch.setenv("MNIST_DIR", "")
+
+
+def open_page(page=None):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    if page:
+        at.switch_page(page)
+        at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def get(at, key):
+    try:
+        return at.session_state[key]
+    except KeyError:
+        return None
+
+
+def ok(at):
+    assert not at.exception, at.exception
+    return at
+
+
+def shared_dataset():
+    """The dataset every session uses (the cached object itself)."""
+    from ui import state
+    return state._dataset(os.environ.get("MNIST_DIR", ""))
+
+
+def fingerprint(arrays):
+    h = hashlib.sha256()
+    for a in arrays:
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()
+
+
+def dataset_arrays(ds):
+    return [ds.x_train, ds.y_train, ds.x_test, ds.y_test, ds.train_float(), ds.test_float()]
+
+
+def pretrained_file():
+    net, _ = load_model(str(ROOT / "engine" / "models" / "pretrained.npz"))
+    return net
+
+
+# ------------------------------------------------------------------ two sessions
+
+A = {"train_hidden": "32", "train_optimizer": "sgd", "train_lr": 0.05, "train_epochs": 2,
+     "train_batch_size": 64, "train_seed": 1}
+B = {"train_hidden": "16,8", "train_activation": "tanh", "train_optimizer": "adam", "train_lr": 0.01,
+     "train_epochs": 1, "train_batch_size": 100, "train_seed": 2}
+
+
+def set_widgets(at, values):
+    for key, value in values.items():
+        if key == "train_hidden":
+            at.text_input(key=key).set_value(value)
+        elif key in ("train_optimizer", "train_activation"):
+            at.selectbox(key=key).set_value(value)
+        else:
+            at.number_input(key=key).set_value(value)
+    at.run()
+    return ok(at)
+
+
+def assert_widgets(at, values):
+    for key, value in values.items():
+        assert at.session_state[key] == value, (key, at.session_state[key], value)
+
+
+def test_two_sessions_train_at_once_without_seeing_each_other():
+    ds = shared_dataset()
+    before = fingerprint(dataset_arrays(ds))
+    a, b = open_page(TRAIN), open_page(TRAIN)
+    for at in (a, b):
+        at.session_state["train_loop_seconds"] = 0        # one short slice per rerun
+        at.session_state["train_slice_seconds"] = 0.02
+    set_widgets(a, A)
+    set_widgets(b, B)
+    ok(a.button(key="train_start").click().run())
+    ok(b.button(key="train_start").click().run())
+    ra, rb = a.session_state["trainer"], b.session_state["trainer"]
+    assert ra is not rb and ra.net is not rb.net
+    assert ra.net.sizes == [784, 32, 10] and rb.net.sizes == [784, 16, 8, 10]
+    assert rb.net.activation == "tanh" and ra.net.activation == "relu"
+    assert type(ra.optimizer).__name__ == "SGD" and type(rb.optimizer).__name__ == "Adam"
+    for pa in ra.net.params():
+        assert not any(np.shares_memory(pa, pb) for pb in rb.net.params())
+    # Both train on the one shared, read-only copy of the data.
+    assert ra.x is rb.x is ds.train_float()
+
+    # Step them alternately: each rerun trains only its own session.
+    for i in range(6):
+        at, mine, other = (a, ra, rb) if i % 2 == 0 else (b, rb, ra)
+        mine_step, other_step = mine.step, other.step
+        other_w = [p.copy() for p in other.net.params()]
+        ok(at.run())
+        assert mine.step > mine_step and other.step == other_step
+        assert all(np.array_equal(p, q) for p, q in zip(other.net.params(), other_w))
+        assert at.session_state["trainer"] is mine
+    assert_widgets(a, A)
+    assert_widgets(b, B)
+    assert ra.settings.lr == 0.05 and rb.settings.lr == 0.01
+
+    # A stops: only A gets a model and a run record.
+    ok(a.button(key="train_stop").click().run())
+    assert a.session_state["train_status"] == "stopped"
+    model_a = a.session_state["model"]
+    assert model_a.sizes == [784, 32, 10]
+    assert get(b, "model") is None and b.session_state["runs"] == []
+    assert b.session_state["train_status"] == "running" and len(a.session_state["runs"]) == 1
+
+    # B loads a file: A's model does not change.
+    upload = Network([784, 12, 10], seed=5)
+    b.file_uploader(key="train_upload").set_value(("b.npz", model_to_bytes(upload), "application/octet-stream"))
+    ok(b.run())
+    assert b.session_state["model"].sizes == [784, 12, 10]
+    assert a.session_state["model"] is model_a and model_a.sizes == [784, 32, 10]
+
+    # B runs to its end: its model becomes B's run, A keeps its own.
+    b.session_state["train_loop_seconds"] = 30
+    for _ in range(10):
+        if b.session_state["train_status"] != "running":
+            break
+        ok(b.run())
+    assert b.session_state["train_status"] == "finished"
+    assert b.session_state["model"].sizes == [784, 16, 8, 10]
+    ok(a.run())
+    assert a.session_state["model"] is model_a
+    assert [r["settings"]["sizes"] for r in a.session_state["runs"]] == [[784, 32, 10]]
+    assert [r["settings"]["sizes"] for r in b.session_state["runs"]] == [[784, 16, 8, 10]]
+    assert_widgets(a, A)
+    assert_widgets(b, B)
+
+    # The shared data was never changed by either session.
+    assert shared_dataset() is ds
+    assert fingerprint(dataset_arrays(ds)) == before
+
+
+def test_shared_dataset_is_read_only():
+    open_page(TRAIN)           # loads it the way the app does
+    ds = shared_dataset()
+    for arr in dataset_arrays(ds):
+        assert not arr.flags.writeable
+        with pytest.raises(ValueError, match="read-only"):
+            arr[0] = 0
+        with pytest.raises(ValueError, match="read-only"):
+            arr += 0
+
+
+def test_shared_pretrained_model_is_read_only_and_unchanged_after_every_page():
+    original = pretrained_file()
+    a, b = open_page(), open_page()
+    for page in PAGES:                       # both sessions visit every page of the app
+        for at in (a, b):
+            at.switch_page(page)
+            ok(at.run())
+    from ui import state
+    net, _ = state._pretrained()
+    for p, q in zip(net.params(), original.params()):
+        assert np.array_equal(p, q)
+        assert not p.flags.writeable
+        with pytest.raises(ValueError, match="read-only"):
+            p[0] = 0
+    assert get(a, "model") is None and get(b, "model") is None   # nobody's model is the shared one
+
+
+# ------------------------------------------------------------------ stop / resume / reset at any moment
+
+BUTTONS = ("train_start", "train_pause", "train_resume", "train_stop", "train_reset")
+
+
+def params_of(net):
+    return [p.copy() for p in net.params()]
+
+
+def same(params, net):
+    return len(params) == len(net.params()) and all(np.array_equal(p, q) for p, q in zip(params, net.params()))
+
+
+def check_consistent(at, expected_model):
+    """The invariants that must hold after any click."""
+    status = at.session_state["train_status"]
+    assert status in ("idle", "running", "paused", "stopped", "finished", "diverged")
+    run = get(at, "trainer")
+    assert (run is None) == (status == "idle")
+    if run is not None:
+        sizes = run.settings.sizes
+        assert run.net.sizes == list(sizes)
+        for l, (W, bias) in enumerate(zip(run.net.weights, run.net.biases)):
+            assert W.shape == (sizes[l + 1], sizes[l]) and bias.shape == (sizes[l + 1],)
+            assert np.isfinite(W).all() and np.isfinite(bias).all()
+        assert 0 <= run.pos <= run.n_train and 0 <= run.epoch <= run.settings.epochs
+        assert run.finished == (status == "finished")
+    model = get(at, "model")
+    if expected_model is None:
+        assert model is None
+    else:
+        assert same(expected_model, model), "the session's model changed when no run ended"
+        assert all(np.isfinite(p).all() for p in model.params())
+    # The buttons offer exactly what makes sense now.
+    enabled = {k for k in BUTTONS if not at.button(key=k).disabled}
+    expected = {"idle": {"train_start"}, "running": {"train_pause", "train_stop", "train_reset"},
+                "paused": {"train_resume", "train_stop", "train_reset"}}.get(
+        status, {"train_start", "train_reset"})
+    assert enabled == expected, (status, enabled)
+    return enabled
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_stop_resume_reset_at_random_moments_leave_a_consistent_model(seed):
+    rnd = random.Random(seed)
+    at = open_page(TRAIN)
+    at.session_state["train_loop_seconds"] = 0
+    at.text_input(key="train_hidden").set_value(rnd.choice(["16", "24,12"]))
+    at.number_input(key="train_epochs").set_value(2)
+    at.number_input(key="train_batch_size").set_value(rnd.choice([32, 100, 500])).run()
+    expected_model, enabled = None, check_consistent(at, None)
+    ended = 0
+    for _ in range(25):
+        # A slice of random length, so clicks land at random points in an epoch.
+        at.session_state["train_slice_seconds"] = rnd.choice([0.001, 0.005, 0.02, 0.05])
+        action = rnd.choice(sorted(enabled) + ["rerun", "rerun"])
+        before = at.session_state["train_status"]
+        run = get(at, "trainer")
+        step = run.step if run is not None else None
+        if action == "rerun":
+            ok(at.run())
+        else:
+            ok(at.button(key=action).click().run())
+        status = at.session_state["train_status"]
+        if status in ("stopped", "finished") and before in ("running", "paused"):
+            # A run just ended: the session's model is now a copy of the trainer's network.
+            run = at.session_state["trainer"]
+            model = at.session_state["model"]
+            assert model is not run.net and same(params_of(run.net), model)
+            assert at.session_state["model_info"]["status"] == status
+            expected_model = params_of(model)
+            ended += 1
+        if before == "paused" and action in ("rerun", "train_reset"):
+            assert run.step == step                  # nothing trains while paused
+        if action == "train_stop":
+            assert status == "stopped" or (status == "finished" and run.finished)
+        enabled = check_consistent(at, expected_model)
+    at.button(key="train_start").click().run() if "train_start" in enabled else at.button(key="train_stop").click().run()
+    check_consistent(at, expected_model if at.session_state["train_status"] in ("running", "paused", "idle")
+                     else params_of(at.session_state["model"]))
