@@ -285,11 +285,12 @@ EXPERIMENTS = [
             "Sigmoid, init scale 1 (to compare)": {"train_activation": "sigmoid", "train_epochs": 3},
         },
         "look_for": "With init scale 30 the first losses are more than ten times higher and take several "
-                    "times as many mini-batches to come down; after 3 epochs it is several points behind the scale-1 run.",
+                    "times as many mini-batches to come down; after 3 epochs it is several points behind the "
+                    "scale-1 run.",
         "why": "Big weights make big weighted sums z, and a sigmoid is flat far from 0: its output sticks at 0 or "
                "1 and its slope σ(z)(1 − σ(z)) is almost 0. Backprop multiplies the blame by that slope, so little "
                "blame reaches the first layer and its units barely learn (here about three quarters of the hidden "
-               "units start stuck). The outputs also start confidently wrong, hence the huge first loss.",
+               "outputs start stuck near 0 or 1). The outputs also start confidently wrong, hence the huge first loss.",
     },
     {
         "id": "tiny_hidden",
@@ -318,8 +319,8 @@ EXPERIMENTS = [
         "look_for": "Same plain SGD, learning rate, batches of 100 and 5 epochs. Sigmoid + MSE creeps: on the "
                     "built-in sample, about two thirds of the validation images right after the first epoch and "
                     "mid-80s % at the end, while cross-entropy is near 90% after one epoch and mid-90s % at the "
-                    "end (the full MNIST gives higher numbers and a similar gap). Compare accuracies, not losses: the two losses use "
-                    "different scales. Train both, then open **Compare runs**.",
+                    "end (the full MNIST gives higher numbers and a similar gap). Compare accuracies, not "
+                    "losses: the two losses use different scales. Train both, then open **Compare runs**.",
         "why": "With sigmoid outputs and MSE, an output's blame is (a − y)·σ′(z), and σ′(z) is nearly 0 when the "
                "output is confidently wrong: the blame is tiny exactly when it should be big. Softmax + "
                "cross-entropy makes it simply a − y, so sure-and-wrong gets the biggest correction. ReLU hidden "
