@@ -1,7 +1,7 @@
 """Digits from Scratch: start with `streamlit run dashboard.py`.
 
 This file sets up the app (title, icon, navigation) and holds the Home page.
-Each other page lives in pages/ and is listed here in teaching order.
+Each other page lives in app_pages/ and is listed here in teaching order.
 """
 import os
 
@@ -20,15 +20,15 @@ st.set_page_config(page_title="Digits from Scratch", page_icon="🔢", layout="w
 
 OPTIMIZER_NAMES = {"sgd": "plain gradient descent (SGD)", "momentum": "SGD with momentum", "adam": "Adam"}
 PAGE_GUIDE = [
-    ("pages/1_dataset.py", "Dataset: images become numbers", "🖼️",
+    ("app_pages/1_dataset.py", "Dataset: images become numbers", "🖼️",
      "How a 28×28 picture becomes 784 numbers, and the whole dataset one big matrix."),
-    ("pages/2_one_hot.py", "One-hot encoding", "🎯",
+    ("app_pages/2_one_hot.py", "One-hot encoding", "🎯",
      "Why the label 3 is written [0, 0, 0, 1, 0, …]: one target per output neuron."),
-    ("pages/3_how_it_learns.py", "How it learns", "🧠",
+    ("app_pages/3_how_it_learns.py", "How it learns", "🧠",
      "One step on one image: forward, loss, backward (blame) and the update (learning)."),
-    ("pages/4_train.py", "Train", "🏋️", "Train your own network here and watch the loss fall."),
-    ("pages/5_evaluate.py", "Evaluate", "📊", "How good is it? Accuracy, confusions and its mistakes."),
-    ("pages/6_draw.py", "Draw", "✏️", "Draw a digit and see what the network thinks."),
+    ("app_pages/4_train.py", "Train", "🏋️", "Train your own network here and watch the loss fall."),
+    ("app_pages/5_evaluate.py", "Evaluate", "📊", "How good is it? Accuracy, confusions and its mistakes."),
+    ("app_pages/6_draw.py", "Draw", "✏️", "Draw a digit and see what the network thinks."),
 ]
 
 
@@ -167,15 +167,14 @@ def home():
 
 pages = [
     st.Page(home, title="Home", icon="🏠", default=True),
-    st.Page("pages/1_dataset.py", title="Dataset: images become numbers", icon="🖼️"),
-    st.Page("pages/2_one_hot.py", title="One-hot encoding", icon="🎯"),
-    st.Page("pages/3_how_it_learns.py", title="How it learns", icon="🧠"),
-    st.Page("pages/4_train.py", title="Train", icon="🏋️"),
-    st.Page("pages/5_evaluate.py", title="Evaluate", icon="📊"),
-    st.Page("pages/6_draw.py", title="Draw", icon="✏️"),
-    st.Page("pages/7_inside.py", title="Inside the network", icon="🔬"),
-    st.Page("pages/8_compare.py", title="Compare runs", icon="⚖️"),
+    st.Page("app_pages/1_dataset.py", title="Dataset: images become numbers", icon="🖼️"),
+    st.Page("app_pages/2_one_hot.py", title="One-hot encoding", icon="🎯"),
+    st.Page("app_pages/3_how_it_learns.py", title="How it learns", icon="🧠"),
+    st.Page("app_pages/4_train.py", title="Train", icon="🏋️"),
+    st.Page("app_pages/5_evaluate.py", title="Evaluate", icon="📊"),
+    st.Page("app_pages/6_draw.py", title="Draw", icon="✏️"),
+    st.Page("app_pages/7_inside.py", title="Inside the network", icon="🔬"),
+    st.Page("app_pages/8_compare.py", title="Compare runs", icon="⚖️"),
 ]
-st.session_state["_routed"] = True     # see state.routed()
 presenter.presenter_toggle()            # sidebar switch on every page (ui/presenter.py)
 st.navigation(pages).run()

@@ -41,7 +41,7 @@ RENDER_TARGET_MS = 300
 SLOWDOWN_TARGET = 0.15
 MEMORY_TARGET_MB = 600
 APP = str(ROOT / "dashboard.py")
-PAGES = re.findall(r'st\.Page\("(pages/[^"]+\.py)"', (ROOT / "dashboard.py").read_text())
+PAGES = re.findall(r'st\.Page\("(app_pages/[^"]+\.py)"', (ROOT / "dashboard.py").read_text())
 
 
 def rss_mb(pid="self"):
@@ -86,13 +86,13 @@ def rerender_times(repeats=5):
         rows.append((page or "Home (dashboard.py)", statistics.median(t[0] for t in times),
                      max(t[0] for t in times), statistics.median(t[1] for t in times)))
     # The Train page again, with a paused run: its charts and weight pictures are drawn.
-    go(at, "pages/4_train.py")
+    go(at, "app_pages/4_train.py")
     at.session_state["train_loop_seconds"] = 0
     at.session_state["train_slice_seconds"] = 0.3
     at.button(key="train_start").click().run()
     at.button(key="train_pause").click().run()
     times = [timed_run(at) for _ in range(repeats)]
-    rows.append(("pages/4_train.py (paused run, charts drawn)", statistics.median(t[0] for t in times),
+    rows.append(("app_pages/4_train.py (paused run, charts drawn)", statistics.median(t[0] for t in times),
                  max(t[0] for t in times), statistics.median(t[1] for t in times)))
     return rows
 
@@ -111,7 +111,7 @@ def headless(data, settings):
 
 def live_page(epochs):
     at = new_session()
-    go(at, "pages/4_train.py")
+    go(at, "app_pages/4_train.py")
     at.number_input(key="train_epochs").set_value(epochs).run()
     start = time.perf_counter()
     at.button(key="train_start").click().run()
@@ -134,12 +134,12 @@ def five_sessions(n):
         at = new_session()
         for page in PAGES:
             go(at, page)
-        go(at, "pages/4_train.py")
+        go(at, "app_pages/4_train.py")
         at.number_input(key="train_epochs").set_value(1).run()
         at.button(key="train_start").click().run()
         while at.session_state["train_status"] == "running":
             at.run()
-        for page in ("pages/5_evaluate.py", "pages/6_draw.py", "pages/7_inside.py"):
+        for page in ("app_pages/5_evaluate.py", "app_pages/6_draw.py", "app_pages/7_inside.py"):
             if page in PAGES:
                 go(at, page)
         sessions.append(at)

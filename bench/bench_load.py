@@ -66,7 +66,7 @@ def page_list():
     """(menu title, page title shown as the h1) for every page of dashboard.py, Home first."""
     text = (ROOT / "dashboard.py").read_text()
     pages = [("Home", "Digits from Scratch")]
-    for path, title in re.findall(r'st\.Page\("(pages/[^"]+\.py)", title="([^"]+)"', text):
+    for path, title in re.findall(r'st\.Page\("(app_pages/[^"]+\.py)", title="([^"]+)"', text):
         h1 = re.search(r'st\.title\("([^"]+)"\)', (ROOT / path).read_text())
         pages.append((title, h1.group(1) if h1 else title))
     return pages

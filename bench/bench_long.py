@@ -76,7 +76,7 @@ def run_apptest(epochs, deadline):
 
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=600)
     at.run()
-    at.switch_page("pages/4_train.py")
+    at.switch_page("app_pages/4_train.py")
     at.run()
     assert not at.exception, at.exception
     print(f"data: {at.caption[0].value}")

@@ -48,7 +48,7 @@ def texts(at):
 
 # ------------------------------------------------------------ every page renders
 
-@pytest.mark.parametrize("page", [None, "pages/1_dataset.py", "pages/2_one_hot.py", "pages/3_how_it_learns.py"])
+@pytest.mark.parametrize("page", [None, "app_pages/1_dataset.py", "app_pages/2_one_hot.py", "app_pages/3_how_it_learns.py"])
 def test_page_renders_on_the_sample(page):
     at = open_page(page)
     assert at.title, "every page has a title"
@@ -82,7 +82,7 @@ def test_home_bad_folder_shows_an_error_and_keeps_the_data(sample, tmp_path):
 # ------------------------------------------------------------ Dataset
 
 def test_dataset_digit_filter_changes_the_shown_digits(sample):
-    at = open_page("pages/1_dataset.py")
+    at = open_page("app_pages/1_dataset.py")
     first = np.array(at.session_state["ds_shown"])
     assert len(set(sample.y_train[first])) > 1, "the unfiltered grid mixes digits"
 
@@ -98,7 +98,7 @@ def test_dataset_digit_filter_changes_the_shown_digits(sample):
 
 
 def test_dataset_shows_the_real_matrix_shape(sample):
-    at = open_page("pages/1_dataset.py")
+    at = open_page("app_pages/1_dataset.py")
     values = [m.value for m in at.metric]
     assert f"{sample.x_train.shape[0]:,} × 784" in values
     assert f"{sample.x_test.shape[0]:,} × 784" in values
@@ -112,7 +112,7 @@ def expected_vector(label, n):
 
 @pytest.mark.parametrize("n, label", [(5, 3), (10, 7), (2, 0)])
 def test_one_hot_vector_is_right(n, label):
-    at = open_page("pages/2_one_hot.py")
+    at = open_page("app_pages/2_one_hot.py")
     at.slider(key="oh_classes").set_value(n).run()
     at.slider(key="oh_label").set_value(label).run()
     assert not at.exception
@@ -126,7 +126,7 @@ def test_one_hot_vector_is_right(n, label):
 
 
 def test_one_hot_label_is_kept_valid_when_classes_shrink():
-    at = open_page("pages/2_one_hot.py")
+    at = open_page("app_pages/2_one_hot.py")
     at.slider(key="oh_classes").set_value(10).run()
     at.slider(key="oh_label").set_value(9).run()
     at.slider(key="oh_classes").set_value(4).run()
@@ -135,7 +135,7 @@ def test_one_hot_label_is_kept_valid_when_classes_shrink():
 
 
 def test_one_hot_real_output_explains_ten_outputs(sample):
-    at = open_page("pages/2_one_hot.py")          # starts at 5 classes
+    at = open_page("app_pages/2_one_hot.py")          # starts at 5 classes
     at.toggle(key="oh_real").set_value(True).run()
     assert not at.exception
     assert any("10 output neurons" in e.value for e in at.info)
@@ -153,7 +153,7 @@ def test_one_hot_real_output_explains_ten_outputs(sample):
 
 def test_one_step_changes_the_copy_lowers_the_loss_and_spares_the_model(sample):
     from ui import state
-    at = open_page("pages/3_how_it_learns.py")
+    at = open_page("app_pages/3_how_it_learns.py")
     held = at.session_state["hl_copy"]
     index = at.slider(key="hl_index").value
     pretrained, _ = state.pretrained_model()
@@ -193,7 +193,7 @@ def test_one_step_changes_the_copy_lowers_the_loss_and_spares_the_model(sample):
 
 def test_the_step_uses_plain_sgd_with_the_gradients_shown(sample):
     """One step with lr equals w - lr * grad, computed independently here."""
-    at = open_page("pages/3_how_it_learns.py")
+    at = open_page("app_pages/3_how_it_learns.py")
     at.slider(key="hl_index").set_value(11).run()
     at.select_slider(key="hl_lr").set_value(0.3).run()
     net0 = at.session_state["hl_copy"]["net"].copy()
@@ -209,7 +209,7 @@ def test_the_step_uses_plain_sgd_with_the_gradients_shown(sample):
 
 
 def test_a_new_image_gets_a_fresh_copy():
-    at = open_page("pages/3_how_it_learns.py")
+    at = open_page("app_pages/3_how_it_learns.py")
     at.button(key="hl_step").click().run()
     assert at.session_state["hl_copy"]["steps"] == 1
     at.slider(key="hl_index").set_value(3).run()
@@ -218,17 +218,17 @@ def test_a_new_image_gets_a_fresh_copy():
 
 
 def test_choices_and_the_copy_survive_a_page_switch():
-    at = open_page("pages/3_how_it_learns.py")
+    at = open_page("app_pages/3_how_it_learns.py")
     at.slider(key="hl_index").set_value(42).run()
     at.button(key="hl_step").click().run()
-    at.switch_page("pages/2_one_hot.py")
+    at.switch_page("app_pages/2_one_hot.py")
     at.run()
     at.slider(key="oh_classes").set_value(7).run()
-    at.switch_page("pages/3_how_it_learns.py")
+    at.switch_page("app_pages/3_how_it_learns.py")
     at.run()
     assert not at.exception
     assert at.slider(key="hl_index").value == 42
     assert at.session_state["hl_copy"]["steps"] == 1
-    at.switch_page("pages/2_one_hot.py")
+    at.switch_page("app_pages/2_one_hot.py")
     at.run()
     assert at.slider(key="oh_classes").value == 7

@@ -21,7 +21,7 @@ from engine.trainer import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "dashboard.py")
-TRAIN, EVALUATE, DRAW = "pages/4_train.py", "pages/5_evaluate.py", "pages/6_draw.py"
+TRAIN, EVALUATE, DRAW = "app_pages/4_train.py", "app_pages/5_evaluate.py", "app_pages/6_draw.py"
 
 
 @pytest.fixture(autouse=True)

@@ -35,7 +35,7 @@ from engine.trainer import Settings, new_run
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "dashboard.py")
-HOME, TRAIN, DRAW = None, "pages/4_train.py", "pages/6_draw.py"
+HOME, TRAIN, DRAW = None, "app_pages/4_train.py", "app_pages/6_draw.py"
 TITLES = {HOME: "Digits from Scratch", TRAIN: "Train your own network", DRAW: "Draw a digit"}
 
 

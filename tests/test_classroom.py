@@ -18,7 +18,7 @@ from ui import lesson, training
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "dashboard.py")
-TRAIN, COMPARE, EVALUATE = "pages/4_train.py", "pages/8_compare.py", "pages/5_evaluate.py"
+TRAIN, COMPARE, EVALUATE = "app_pages/4_train.py", "app_pages/8_compare.py", "app_pages/5_evaluate.py"
 ADVANCED = ("train_momentum", "train_l2", "train_seed", "train_init_scale", "train_batch_size",
             "train_optimizer", "train_lr_decay")
 
@@ -27,25 +27,6 @@ ADVANCED = ("train_momentum", "train_l2", "train_seed", "train_init_scale", "tra
 def builtin_sample(monkeypatch):
     if os.environ.get("MNIST_DIR") is None:
         monkeypatch.setenv("MNIST_DIR", "")
-
-
-@pytest.fixture(autouse=True)
-def through_dashboard(monkeypatch):
-    """Run pages inside dashboard.py's navigation, as the server does.
-
-    AppTest resets PagesManager.uses_pages_directory before every run, and with a
-    pages/ folder that means Streamlit's old mode: a switched-to page file runs
-    alone, without dashboard.py (so without the presenter switch). The reset is
-    pointed at a subclass, so the real flag stays False (st.navigation mode).
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-    from streamlit.testing.v1 import app_test
-
-    class _Reset(PagesManager):
-        pass
-
-    monkeypatch.setattr(PagesManager, "uses_pages_directory", False)
-    monkeypatch.setattr(app_test, "PagesManager", _Reset)
 
 
 @pytest.fixture
@@ -171,7 +152,7 @@ def test_widget_changes_update_the_address_and_the_link_is_applied_only_once():
     assert at.query_params["hidden"] == "64-32"
     assert "hidden=64-32" in texts(at.code)
     # After a page switch the address is empty, but the settings stay and are written back.
-    at.switch_page("pages/6_draw.py")
+    at.switch_page("app_pages/6_draw.py")
     at.run()
     at.switch_page(TRAIN)
     at.run()
@@ -266,7 +247,7 @@ def test_a_link_can_open_in_presenter_mode_on_any_page():
     assert at.number_input(key="train_lr").value == pytest.approx(0.5)
     assert not at.warning                                     # present is not an "unknown" setting
     assert "present=1" in texts(at.code)
-    at.switch_page("pages/1_dataset.py")
+    at.switch_page("app_pages/1_dataset.py")
     at.run()
     assert not at.exception, at.exception
     assert at.session_state["presenter"] is True and at.query_params.get("present") == "1"

@@ -16,7 +16,7 @@ from engine.network import Network, cross_entropy_terms, mse_terms, one_hot
 from engine.optim import SGD
 
 ROOT = Path(__file__).resolve().parent.parent
-INSIDE = "pages/7_inside.py"
+INSIDE = "app_pages/7_inside.py"
 
 
 @pytest.fixture(autouse=True)
@@ -93,9 +93,9 @@ def test_inside_caches_per_model():
 # ------------------------------------------------------------ the code expanders
 
 @pytest.mark.parametrize("page, functions", [
-    ("pages/1_dataset.py", [engine_data._dataset, engine_data.Dataset.train_float]),
-    ("pages/2_one_hot.py", [one_hot, mse_terms, cross_entropy_terms]),
-    ("pages/3_how_it_learns.py", [Network.forward, Network.backward, Network.output_delta, SGD.step]),
+    ("app_pages/1_dataset.py", [engine_data._dataset, engine_data.Dataset.train_float]),
+    ("app_pages/2_one_hot.py", [one_hot, mse_terms, cross_entropy_terms]),
+    ("app_pages/3_how_it_learns.py", [Network.forward, Network.backward, Network.output_delta, SGD.step]),
     (INSIDE, [analysis.pca_2d, analysis.accuracy_under_rotation]),
 ])
 def test_code_expanders_show_the_real_source(page, functions):
@@ -108,7 +108,7 @@ def test_code_expanders_show_the_real_source(page, functions):
 
 
 def test_the_code_names_the_functions():
-    at = open_page("pages/3_how_it_learns.py")
+    at = open_page("app_pages/3_how_it_learns.py")
     shown = "\n".join(code_in_expanders(at))
     assert "def backward" in shown and "def forward" in shown and "def step" in shown
     captions = "\n".join(c.value for e in at.expander for c in e.caption)
@@ -119,7 +119,7 @@ def test_inside_choices_survive_a_page_switch():
     at = open_page(INSIDE)
     at.selectbox(key="in_pca_layer").set_value(0).run()
     at.number_input(key="in_index").set_value(12).run()
-    at.switch_page("pages/2_one_hot.py")
+    at.switch_page("app_pages/2_one_hot.py")
     at.run()
     at.switch_page(INSIDE)
     at.run()

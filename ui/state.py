@@ -18,23 +18,6 @@ ROOT = Path(__file__).resolve().parent.parent
 PRETRAINED = ROOT / "engine" / "models" / "pretrained.npz"
 
 
-def routed():
-    """Call first on every page: make sure it runs inside dashboard.py's navigation.
-
-    On a fresh server the very first request may name a page directly (a
-    shared lesson link). Streamlit then runs that page file alone, in its old
-    "pages folder" mode, without dashboard.py's layout and menu. One rerun
-    sends it through dashboard.py, which sets the flag.
-    """
-    if not st.session_state.get("_routed"):
-        st.session_state["_routed"] = True      # rerun at most once
-        # Streamlit keeps the old mode until st.navigation runs once; switch it
-        # off so the rerun starts from dashboard.py.
-        from streamlit.runtime.pages_manager import PagesManager
-        PagesManager.uses_pages_directory = False
-        st.rerun()
-
-
 @st.cache_resource(show_spinner="Loading MNIST…")
 def _dataset(data_dir):
     data = load_mnist(data_dir=data_dir or None, download=False)

@@ -23,7 +23,6 @@ def num(v):
     v = float(v) + 0.0   # + 0.0 turns -0.0 into 0.0
     return f"{v:.4f}" if v == 0 or abs(v) >= 1e-3 else f"{v:.2e}"
 
-state.routed()
 st.title("🧠 How it learns")
 st.write("One training step on one image, in four parts, exactly as the network does it: "
          "**forward** (predict), **loss** (how wrong?), **backward** (who is to blame?) and "

@@ -5,7 +5,6 @@ import streamlit as st
 from engine.preprocess import ALL_INK, preprocess_canvas
 from ui import charts, state
 
-state.routed()
 st.title("✏️ Draw a digit")
 
 # ------------------------------------------------------------------ which model

@@ -10,7 +10,6 @@ from ui.code import show_code
 N_GRID = 30          # digits shown in the sample grid
 MATRIX_ROWS = 40     # rows of the data matrix drawn as a picture
 
-state.routed()
 st.title("🖼️ Dataset: how images become numbers")
 st.write("A neural network never *sees* a picture. Every image reaches it as a list of numbers, "
          "one per pixel. This page follows one handwritten digit from picture to numbers.")

@@ -6,7 +6,6 @@ import streamlit as st
 from engine import metrics
 from ui import charts, state
 
-state.routed()
 st.title("📊 Evaluate a model")
 data = state.dataset()
 

@@ -4,7 +4,6 @@ import streamlit as st
 
 from ui import charts, lesson, presenter, state, training
 
-state.routed()
 st.title("⚖️ Compare runs")
 st.write("Every run you trained in this session, finished or not. Pick a few to lay their curves over each "
          "other: the fairest way to see what one setting changes is two runs that differ only in it.")
@@ -13,7 +12,7 @@ runs = st.session_state.setdefault("runs", [])
 if not runs:
     st.info("No runs yet. Train a network on the Train page (the **🧪 Guided experiments** there load "
             "ready-made pairs of settings), then come back here.")
-    st.page_link("pages/4_train.py", label="Go to Train", icon="🏋️")
+    st.page_link("app_pages/4_train.py", label="Go to Train", icon="🏋️")
     st.stop()
 
 # Older records may lack an id or a name: give them one, once.
@@ -186,4 +185,4 @@ with st.expander("The classic comparison: the write-up's network vs today's usua
              "The write-up's sigmoid + MSE vs ReLU + softmax + cross-entropy**, train both variants (same plain "
              "SGD, learning rate, batch size and epochs), then choose them here with *Validation accuracy per "
              "epoch*. Cross-entropy is far ahead after the first epoch and stays ahead.")
-    st.page_link("pages/4_train.py", label="Go to Train", icon="🏋️")
+    st.page_link("app_pages/4_train.py", label="Go to Train", icon="🏋️")

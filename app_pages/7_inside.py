@@ -15,7 +15,6 @@ N_ROBUST = 1000       # test images for the robustness curves
 NOISE_LEVELS = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6]
 ANGLES = [0, 10, 20, 30, 40, 50, 60]
 
-state.routed()
 st.title("🔬 Inside the trained network")
 st.write("The other pages show what goes in and what comes out. Here we open the box: what the hidden "
          "units respond to, how the layers gradually sort the digits, and where the network breaks.")

@@ -12,7 +12,6 @@ from engine.network import ACTIVATIONS
 from engine.optim import OPTIMIZERS
 from ui import charts, lesson, presenter, state, training
 
-state.routed()
 st.title("🏋️ Train your own network")
 data = state.dataset()
 st.caption(f"Training data: {data.source} ({len(data.x_train):,} training images, "
@@ -297,7 +296,7 @@ if runs:
     st.caption(f"Runs this session: {len(runs)}. Latest: " + "; ".join(
         f"{r['label'].removeprefix('your model ').strip('()')}, {r['settings']['epochs']} epochs, lr {r['settings']['lr']:g}: "
         f"{words.get(r['status'], r['status'])}, {r['test_accuracy']:.1%} on the test set" for r in runs[-3:][::-1]))
-    st.page_link("pages/8_compare.py", label="Compare your runs side by side", icon="⚖️")
+    st.page_link("app_pages/8_compare.py", label="Compare your runs side by side", icon="⚖️")
 
 with live_area:
     running = training.status() == "running"

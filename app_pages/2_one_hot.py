@@ -25,7 +25,6 @@ def vector_text(v):
     return "[" + ", ".join(f"{x:.0f}" if float(x).is_integer() else f"{x:.2f}" for x in v) + "]"
 
 
-state.routed()
 st.title("🎯 One-hot encoding")
 st.write("The network does not answer with a single digit. Its output layer has **one neuron per class** "
          "(10 for the digits 0-9), and each neuron says how strongly it votes for its class. To measure how "
