@@ -29,6 +29,9 @@ PAGE_GUIDE = [
     ("app_pages/4_train.py", "Train", "🏋️", "Train your own network here and watch the loss fall."),
     ("app_pages/5_evaluate.py", "Evaluate", "📊", "How good is it? Accuracy, confusions and its mistakes."),
     ("app_pages/6_draw.py", "Draw", "✏️", "Draw a digit and see what the network thinks."),
+    ("app_pages/7_inside.py", "Inside the network", "🔬",
+     "What the hidden units respond to, how digits separate layer by layer, and where the network breaks."),
+    ("app_pages/8_compare.py", "Compare runs", "⚖️", "Your runs side by side: which setting made the difference?"),
 ]
 
 
@@ -138,7 +141,8 @@ def home():
             st.caption("Used until you train or load your own on the Train page.")
         st.write(f"{net.n_params():,} weights and biases. Trained with {settings_text(settings)}.")
         if accuracy is not None:
-            st.metric("Test accuracy", f"{float(accuracy):.1%}")
+            where = settings.get("dataset") or (info or {}).get("source") or "the test set"
+            st.metric("Test accuracy", f"{float(accuracy):.1%}", help=f"Measured on the test images of {where}.")
 
     st.header("The pages")
     for path, title, icon, line in PAGE_GUIDE:

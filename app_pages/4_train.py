@@ -177,7 +177,9 @@ def live_panel():
         p = training.progress()
         label = {"running": "Training…", "paused": "Paused", "finished": "Finished",
                  "stopped": "Stopped early", "diverged": "Diverged"}[now]
-        left = f" · about {p['seconds_left']:.0f} s left" if now == "running" and p["seconds_left"] is not None else ""
+        secs = p["seconds_left"]
+        left = "" if now != "running" or secs is None else (
+            f" · about {secs:.0f} s left" if secs < 90 else f" · about {secs / 60:.0f} min left")
         where = f"epoch {p['epoch']}/{p['epochs']} · batch {p['batch']}/{p['batches']}"
         if now in ("stopped", "diverged"):
             where = f"after {where}"

@@ -7,8 +7,9 @@ import numpy as np
 import pandas as pd
 
 # Tableau-10: ten colours that stay distinct for most kinds of colour blindness.
+# 5, 7 and 9 use Tableau's darker shades so digits written in their colour stay readable.
 DIGIT_COLORS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
-                "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"]
+                "#b6992d", "#b07aa1", "#d37295", "#9c755f", "#79706e"]
 DIGITS = [str(d) for d in range(10)]
 
 
@@ -179,7 +180,7 @@ def loss_terms_chart(df, title, color, height=200, fmt=".3f"):
     names = list(df["neuron"])
     bars = alt.Chart(df).mark_bar(color=color).encode(
         x=alt.X("neuron:N", sort=names, title="output neuron", axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("term:Q", title="share of the loss"),
+        y=alt.Y("term:Q", title="loss term"),
         tooltip=["neuron", alt.Tooltip("term:Q", format=".4f")],
     )
     text = bars.mark_text(dy=-6, fontSize=10, color="#444").encode(text=alt.Text("term:Q", format=fmt))
@@ -280,15 +281,18 @@ def epoch_chart(epochs, what="loss", height=230, total_epochs=None):
             rows.append({"epoch": e["epoch"], "set": "validation", "value": e[f"val_{what}"]})
     df = pd.DataFrame(rows, columns=["epoch", "set", "value"])
     name = "loss" if what == "loss" else "accuracy"
-    x_scale = alt.Scale(domain=[1, max(2, total_epochs or 2)], nice=False) if total_epochs else alt.Scale()
+    # Short runs show their whole length from the start; long runs grow the axis as
+    # they go, so 200 planned epochs don't squeeze the first ten against the edge.
+    done = epochs[-1]["epoch"] if epochs else 1
+    upper = min(total_epochs, max(10, done + 1)) if total_epochs else None
+    x_scale = alt.Scale(domain=[1, max(2, upper)], nice=False) if upper else alt.Scale()
     y_axis = alt.Axis(format=".1%" if what == "acc" else "", tickCount=5)
     y_scale = alt.Scale(zero=False) if what == "acc" else alt.Scale(zero=True)
     return alt.Chart(df).mark_line(point=True).encode(
         x=alt.X("epoch:Q", title="epoch", scale=x_scale, axis=alt.Axis(tickMinStep=1, format="d")),
         y=alt.Y("value:Q", title=name, axis=y_axis, scale=y_scale),
         color=alt.Color("set:N", scale=alt.Scale(domain=["training", "validation"], range=[TRAIN_COLOR, VAL_COLOR]),
-                        legend=alt.Legend(title=None, orient="top-right" if what == "loss" else "bottom-right",
-                                          fillColor="rgba(255,255,255,0.8)")),
+                        legend=alt.Legend(title=None, orient="top", direction="horizontal")),
         # Tooltip objects, not plain strings: Altair turns strings into channels the slow way.
         tooltip=[alt.Tooltip("epoch:Q"), alt.Tooltip("set:N"),
                  alt.Tooltip("value:Q", format=".2%" if what == "acc" else ".4f")],
