@@ -39,7 +39,9 @@ def mean_images(source, _x, _y):
 
 @st.cache_data(show_spinner="Counting pixel values…")
 def pixel_value_counts(source, _x):
-    return np.bincount(_x.ravel(), minlength=256)
+    # In chunks: bincount turns its input into int64, and on all of MNIST that
+    # would be a 376 MB temporary copy on the shared server.
+    return sum(np.bincount(_x[i:i + 5000].ravel(), minlength=256) for i in range(0, len(_x), 5000))
 
 
 @st.cache_data(show_spinner=False)

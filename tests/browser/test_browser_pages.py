@@ -26,7 +26,7 @@ PAGES = [
     ("evaluate", r"Evaluate", "evaluate", "Evaluate"),
     ("draw", r"Draw", None, "Draw"),
     ("inside", r"Inside", "inside", "Inside the network"),
-    ("compare", r"Compare", "compare", "Compare runs"),
+    ("compare", r"Compare", "compare_empty", "Compare runs"),
 ]
 
 
