@@ -27,7 +27,7 @@ from engine.trainer import Settings, new_run  # noqa: E402
 ORIGIN = dict(sizes=(784, 100, 10), activation="sigmoid", loss="mse", optimizer="sgd", lr=3.0,
               batch_size=100, epochs=10)
 DEFAULT = Settings().as_dict()
-BIG = dict(sizes=(784, 512, 10), activation="relu", loss="cross-entropy", optimizer="momentum", lr=0.05, lr_decay=0.95,
+BIG = dict(sizes=(784, 256, 10), activation="relu", loss="cross-entropy", optimizer="momentum", lr=0.05, lr_decay=0.95,
            momentum=0.9, batch_size=128, epochs=30, l2=0.0, augment=0.5)
 
 
@@ -109,7 +109,9 @@ def main():
         print("This benchmark needs the full MNIST: set MNIST_DIR (e.g. MNIST_DIR=../shared/mnist).")
         return 1
     print(f"dataset: {data.source} ({len(data.x_train)} train / {len(data.x_test)} test), loaded in {load_s:.2f} s")
-    print(f"numpy {np.__version__}, {os.cpu_count()} cores")
+    print(f"numpy {np.__version__}, {os.cpu_count()} cores, "
+          f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset (all cores)')}, "
+          f"load average {os.getloadavg()[0]:.1f}")
 
     print("\n1. The origin write-up's setup, 10 epochs:")
     _, acc_origin = train_for(data, ORIGIN)
