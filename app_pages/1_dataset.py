@@ -3,7 +3,6 @@ import numpy as np
 import streamlit as st
 
 from engine import data as engine_data
-from engine.data import DataError
 from ui import charts, state
 from ui.code import show_code
 
@@ -14,11 +13,7 @@ st.title("🖼️ Dataset: how images become numbers")
 st.write("A neural network never *sees* a picture. Every image reaches it as a list of numbers, "
          "one per pixel. This page follows one handwritten digit from picture to numbers.")
 
-try:
-    data = state.dataset()
-except DataError as e:
-    st.error(f"The dataset could not be loaded: {e}")
-    st.stop()
+data = state.dataset_or_stop()
 
 st.caption(f"Data: **{data.source}** — {len(data.y_train):,} training and {len(data.y_test):,} test images.")
 

@@ -4,7 +4,6 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from engine.data import DataError
 from engine.metrics import accuracy
 from engine.network import Network, activate, activate_prime, cross_entropy_terms, mse_terms, one_hot
 from engine.optim import SGD
@@ -29,11 +28,7 @@ st.write("One training step on one image, in four parts, exactly as the network 
          "**update** (learn). Training repeats this step over and over on mini-batches of images; "
          "here you can watch a single step in slow motion.")
 
-try:
-    data = state.dataset()
-except DataError as e:
-    st.error(f"The dataset could not be loaded: {e}")
-    st.stop()
+data = state.dataset_or_stop()
 original, model_label = state.active_model()
 
 # ------------------------------------------------------------ the image and the private copy

@@ -5,7 +5,6 @@ import numpy as np
 import streamlit as st
 
 from engine import analysis
-from engine.data import DataError
 from ui import charts, state
 from ui.code import show_code
 
@@ -19,11 +18,7 @@ st.title("🔬 Inside the trained network")
 st.write("The other pages show what goes in and what comes out. Here we open the box: what the hidden "
          "units respond to, how the layers gradually sort the digits, and where the network breaks.")
 
-try:
-    data = state.dataset()
-except DataError as e:
-    st.error(f"The dataset could not be loaded: {e}")
-    st.stop()
+data = state.dataset_or_stop()
 net, model_label = state.active_model()
 own, _ = state.user_model()
 st.info(f"Looking inside **{model_label}** ({net.describe()})."

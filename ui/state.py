@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from engine.data import load_mnist
+from engine.data import DataError, load_mnist
 from engine.modelfile import load_model
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,6 +29,15 @@ def _dataset(data_dir):
 def dataset():
     """The loaded MNIST (full copy if one is found, else the built-in sample)."""
     return _dataset(st.session_state.get("data_dir") or os.environ.get("MNIST_DIR", ""))
+
+
+def dataset_or_stop():
+    """The dataset; if it cannot be loaded, say why on the page and stop the page there."""
+    try:
+        return dataset()
+    except DataError as e:
+        st.error(f"The dataset could not be loaded: {e}")
+        st.stop()
 
 
 def reload_dataset():
