@@ -48,7 +48,14 @@ def start(page, epochs):
 def test_live_run_grows_pauses_and_stops(page, app_url, screenshot_dir):
     open_page(page, f"{app_url}/train")
     expect(page.get_by_text("Press Start to train")).to_be_visible()
-    progress = start(page, 200)                 # far more than the test waits for: it never ends by itself
+    # A big network for 200 epochs: minutes of work even on a fast machine, so the
+    # run is still going when the test pauses and stops it.
+    hidden = key(page, "train_hidden").locator("input")
+    hidden.fill("1024,1024")
+    hidden.press("Enter")
+    expect(hidden).to_have_value("1024,1024")
+    wait_for_app(page)
+    progress = start(page, 200)
     expect(progress).to_contain_text("Training…")
 
     # After the first epoch the per-epoch loss and accuracy charts join the mini-batch loss chart.
