@@ -20,6 +20,7 @@ import tomllib
 import tracemalloc
 import zipfile
 from pathlib import Path
+from apptest_utils import open_page  # noqa: E402
 
 import numpy as np
 import pytest
@@ -52,16 +53,6 @@ def builtin_sample():
 
 def texts(elements):
     return " ".join(str(e.value) for e in elements)
-
-
-def open_page(page):
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    if page:
-        at.switch_page(page)
-        at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def give_model(at):

@@ -12,6 +12,7 @@ import os
 import random
 import re
 from pathlib import Path
+from apptest_utils import open_page  # noqa: E402
 
 import numpy as np
 import pytest
@@ -30,16 +31,6 @@ PAGES = re.findall(r'st\.Page\("(app_pages/[^"]+\.py)"', (ROOT / "dashboard.py")
 def builtin_sample(monkeypatch):
     if os.environ.get("MNIST_DIR") is None:
         monkeypatch.setenv("MNIST_DIR", "")
-
-
-def open_page(page=None):
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    if page:
-        at.switch_page(page)
-        at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def get(at, key):
