@@ -83,8 +83,8 @@ st.write("A fair dataset has roughly the same number of examples of every class,
          "network; the test set is kept apart to check it on images it has never seen.")
 train_counts, test_counts = class_counts(data.source, data.y_train, data.y_test)
 c1, c2 = st.columns(2)
-c1.altair_chart(charts.class_bar_chart(train_counts, f"Training set: {len(data.y_train):,} images"), width="stretch")
-c2.altair_chart(charts.class_bar_chart(test_counts, f"Test set: {len(data.y_test):,} images"), width="stretch")
+charts.show(c1, charts.class_bar_chart, train_counts, f"Training set: {len(data.y_train):,} images", width="stretch")
+charts.show(c2, charts.class_bar_chart, test_counts, f"Test set: {len(data.y_test):,} images", width="stretch")
 
 # ------------------------------------------------------------ 3. one digit, in numbers
 st.header("3 · One image is a grid of 784 numbers")
@@ -103,7 +103,7 @@ with left:
              f"{int((pixels == 0).sum())} blank ones.")
     st.write("The pale grey cells in the grid are the zeros.")
 with right:
-    st.altair_chart(charts.pixel_grid_chart(pixels, size=600), width="content")
+    charts.show(st, charts.pixel_grid_chart, pixels, size=600, width="content")
 
 # ------------------------------------------------------------ 4. flattening
 st.header("4 · Flattened into one row of 784")
@@ -111,7 +111,7 @@ st.write("The network's input layer has one input per pixel, so the 28×28 grid 
          "the 28 rows are laid end to end, top row first. Row 0 becomes positions 0-27, row 1 becomes "
          "28-55, and so on up to position 783. The picture is gone; only the order of the numbers "
          "remembers where each pixel was.")
-st.altair_chart(charts.flat_strip_chart(pixels), width="stretch")
+charts.show(st, charts.flat_strip_chart, pixels, width="stretch")
 ink = np.flatnonzero(pixels)
 start = int(ink[0]) // 28 * 28 if ink.size else 0
 st.write(f"The first {start} numbers are all 0 (the blank rows at the top). Positions {start}–{start + 55}, "
@@ -136,10 +136,11 @@ st.image(charts.matrix_image(data.x_train[:MATRIX_ROWS], row_px=5, col_px=1), wi
 st.write("The vertical bands are real: pixels near the borders (the left and right ends of every "
          "28-wide block) are blank in almost every image, while middle positions often hold ink. "
          "For training, every number is divided by 255, so the network reads values between 0 and 1.")
-show_code(engine_data._dataset, engine_data.Dataset.train_float, engine_data._to_float,
+show_code(engine_data._dataset, engine_data.to_float,
           intro="When the data is loaded, `_dataset` flattens every 28×28 image into a row of 784 with one "
-                "`reshape` and stacks the rows into the matrix. `train_float` makes the copy the network "
-                "reads: every pixel divided by 255, so between 0 and 1.")
+                "`reshape` and stacks the rows into the matrix. `to_float` turns pixels into what the network "
+                "reads: every pixel divided by 255, so between 0 and 1. The trainer does this one mini-batch "
+                "at a time: the whole training set as float32 would take four times the memory.")
 
 # ------------------------------------------------------------ 6. the average digit
 st.header("6 · The average of each digit")
@@ -160,4 +161,4 @@ st.write(f"Across all {total:,} training pixels: **{counts[0] / total:.0%} are e
          f"{counts[1:128].sum() / total:.0%} are light greys: the soft edges of the strokes, left when the "
          "digits were scanned and smoothed. The height scale is logarithmic, or the spike at 0 would "
          "hide everything else.")
-st.altair_chart(charts.pixel_histogram_chart(counts), width="stretch")
+charts.show(st, charts.pixel_histogram_chart, counts, width="stretch")

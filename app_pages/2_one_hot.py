@@ -45,7 +45,7 @@ label = c2.slider("True label", 0, n_classes - 1, key="oh_label", persist_state=
 
 target = one_hot([label], n_classes)[0]
 st.code(f"label {label}   →   one-hot {vector_text(target)}", language=None)
-st.altair_chart(charts.neurons_chart(target, height=110), width="stretch")
+charts.show(st, charts.neurons_chart, target, height=110, width="stretch")
 st.write(f"A vector of **{n_classes}** numbers, one per output neuron: all **0** except a **1** at "
          f"position {label}. It reads: *neuron {label} should be fully on, every other neuron off*. "
          "Nothing else changes, only the shape, and that is what lets the loss compare answer and label "
@@ -110,9 +110,8 @@ else:
 n = len(output)
 names = [str(k) for k in range(n)]
 c1, c2 = st.columns(2, gap="large")
-c1.altair_chart(charts.neurons_chart(cmp_target, title="Label y (one-hot)", height=130),
-                width="stretch")
-c2.altair_chart(charts.neurons_chart(output, title="Output a of the network", height=130), width="stretch")
+charts.show(c1, charts.neurons_chart, cmp_target, title="Label y (one-hot)", height=130, width="stretch")
+charts.show(c2, charts.neurons_chart, output, title="Output a of the network", height=130, width="stretch")
 
 # ------------------------------------------------------------ 3. the loss, neuron by neuron
 st.header("3 · The loss, neuron by neuron")
@@ -132,15 +131,14 @@ st.dataframe(table, hide_index=True, width="stretch",
 c1, c2 = st.columns(2, gap="large")
 with c1:
     st.metric("Mean squared error (sum of the terms)", num(mse(a, y)))
-    st.altair_chart(charts.loss_terms_chart(pd.DataFrame({"neuron": names, "term": m_terms}),
-                                            "MSE: every neuron pays for its distance", MSE_COLOR), width="stretch")
+    charts.show(st, charts.loss_terms_chart, pd.DataFrame({"neuron": names, "term": m_terms}),
+                "MSE: every neuron pays for its distance", MSE_COLOR, width="stretch")
     st.write("MSE (the original write-up's loss) compares every neuron with its target: neurons that "
              "should be 0 pay for being on, and the true neuron pays for being below 1.")
 with c2:
     st.metric("Cross-entropy (sum of the terms)", num(cross_entropy(a, y)))
-    st.altair_chart(charts.loss_terms_chart(pd.DataFrame({"neuron": names, "term": c_terms}),
-                                            "Cross-entropy: only the true neuron's term is not 0", CE_COLOR),
-                    width="stretch")
+    charts.show(st, charts.loss_terms_chart, pd.DataFrame({"neuron": names, "term": c_terms}),
+                "Cross-entropy: only the true neuron's term is not 0", CE_COLOR, width="stretch")
     st.write(f"Cross-entropy multiplies by y, so only the true neuron {cmp_label} counts: −log(a) is 0 when "
              "it outputs 1 and grows without limit as it nears 0. With softmax outputs (which add up to 1), "
              "raising the true neuron pushes all the others down too.")

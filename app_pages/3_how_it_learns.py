@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from engine.data import to_float
 from engine.metrics import accuracy
 from engine.network import Network, activate, activate_prime, cross_entropy_terms, mse_terms, one_hot
 from engine.optim import SGD
@@ -43,7 +44,7 @@ def _hard_image(seed=None):
     """An image the model is unsure about: the lowest true-class output among a random handful."""
     rng = np.random.default_rng(seed)
     pool = rng.choice(n_train, size=min(HARD_POOL, n_train), replace=False)
-    probs = original.predict_proba(data.train_float()[pool])
+    probs = original.predict_proba(to_float(data.x_train[pool]))
     st.session_state["hl_index"] = int(pool[probs[np.arange(len(pool)), data.y_train[pool]].argmin()])
 
 
@@ -62,7 +63,7 @@ c3.button("🤔 A hard one", key="hl_hard", on_click=_hard_image, width="stretch
 c4.button("↺ Reset copy", key="hl_reset", on_click=_reset_copy, width="stretch",
           help="Throw away the steps taken and start again from a fresh copy of the model.")
 
-x = data.train_float()[index:index + 1]            # (1, 784): one row = one example
+x = to_float(data.x_train[index:index + 1])       # (1, 784): one row = one example, 0..1
 label = int(data.y_train[index])
 y = one_hot([label], original.sizes[-1])
 
@@ -89,7 +90,7 @@ with left:
 with right:
     st.markdown(f"**Input x: 784 numbers.** The 28×28 pixels, flattened and divided by 255 "
                 f"(so between 0 and 1). {int((x > 0).sum())} of them are not 0.")
-    st.altair_chart(charts.flat_strip_chart(data.x_train[index]), width="stretch")
+    charts.show(st, charts.flat_strip_chart, data.x_train[index], width="stretch")
     st.write("Every layer then computes **z = W·a + b** (a weighted sum of its inputs, plus a bias, "
              "for each of its units) and passes z through an activation function: "
              f"**{hidden}** in the hidden layers, **{out_name}** at the output.")
@@ -103,10 +104,10 @@ for l in range(n_layers):
     st.code(f"W{l + 1}: {n_out}×{n_in}  ·  {a_in}: {n_in}  +  b{l + 1}: {n_out}  →  z{l + 1}: {n_out}\n"
             f"a{l + 1} = {fn}(z{l + 1}): {n_out}", language=None)
     c1, c2 = st.columns(2, gap="large")
-    c1.altair_chart(charts.vector_bars_chart(zs[l][0], f"z{l + 1}: weighted sums", digits=last,
-                                             highlight=label if last else None, fmt=".1f"), width="stretch")
-    c2.altair_chart(charts.vector_bars_chart(acts[l + 1][0], f"a{l + 1} = {fn}(z{l + 1})", digits=last,
-                                             highlight=label if last else None, fmt=".2f"), width="stretch")
+    charts.show(c1, charts.vector_bars_chart, zs[l][0], f"z{l + 1}: weighted sums", digits=last,
+                highlight=label if last else None, fmt=".1f", width="stretch")
+    charts.show(c2, charts.vector_bars_chart, acts[l + 1][0], f"a{l + 1} = {fn}(z{l + 1})", digits=last,
+                highlight=label if last else None, fmt=".2f", width="stretch")
     if not last:
         on = int((acts[l + 1][0] > 0).sum())
         note = {"relu": f"ReLU keeps positive sums and turns negative ones into 0: {on} of {n_out} units are on.",
@@ -137,10 +138,9 @@ c1.metric("Loss on this image", num(loss))
 c1.write(f"The output is compared with the label {label}, one-hot, neuron by neuron ({loss_name}). "
          "0 would be a perfect answer.")
 c1.code(f"y = {y[0].astype(int).tolist()}", language=None, wrap_lines=True)
-c2.altair_chart(charts.loss_terms_chart(pd.DataFrame({"neuron": [str(k) for k in range(len(terms))], "term": terms}),
-                                        "Each output neuron's share of the loss", "#e15759", height=230,
-                                        fmt=".3f" if terms.max() >= 1e-3 else ".1e"),
-                width="stretch")
+charts.show(c2, charts.loss_terms_chart, pd.DataFrame({"neuron": [str(k) for k in range(len(terms))], "term": terms}),
+            "Each output neuron's share of the loss", "#e15759", height=230,
+            fmt=".3f" if terms.max() >= 1e-3 else ".1e", width="stretch")
 show_code(Network.loss_value,
           intro="`net.loss_value(z, a, y)` gave the number above. For cross-entropy it starts from the "
                 "weighted sums z (log-softmax), which stays exact even when a probability rounds to 0.")
@@ -167,9 +167,8 @@ st.code("\n".join(f"∂Loss/∂W{l + 1}: {g.shape[0]}×{g.shape[1]}   ∂Loss/�
 st.subheader(f"Output layer: ∂Loss/∂W{n_layers}")
 delta_out = grad_b[-1]    # for one example the bias gradient is the error signal δ of each neuron
 c1, c2 = st.columns([3, 1.3], gap="large")
-c1.altair_chart(charts.matrix_heat_chart(grad_w[-1], row_name="output neuron",
-                                         col_name="hidden unit" if n_layers > 1 else "pixel", height=270),
-                width="stretch")
+charts.show(c1, charts.matrix_heat_chart, grad_w[-1], row_name="output neuron",
+            col_name="hidden unit" if n_layers > 1 else "pixel", height=270, width="stretch")
 with c2:
     st.write(f"Row k is output neuron k's error signal δₖ = ∂Loss/∂zₖ times each of its inputs. "
              f"The true digit {label} has δ = {num(delta_out[label])}, so its weights from positive inputs get a "
@@ -184,10 +183,9 @@ if n_layers > 1:
     units = units[blame[units] > 0]
     n_zero = int((blame == 0).sum())
     if units.size:
-        st.altair_chart(charts.digit_pictures_chart(grad_w[0][units],
-                                                    [f"unit {u}" for u in units],
-                                                    size=118, diverging=True, columns=N_UNITS_SHOWN),
-                        width="content")
+        charts.show(st, charts.digit_pictures_chart, grad_w[0][units],
+                    [f"unit {u}" for u in units],
+                    size=118, diverging=True, columns=N_UNITS_SHOWN, width="content")
     st.write(f"The {units.size} hidden units with the most blame. Each of unit j's 784 incoming weights has "
              "a gradient, so it can be drawn as a picture. For a single image it is δⱼ × x: the digit "
              "itself, scaled by the unit's blame δⱼ (its sign sets the colour). Pixels with no ink give "
@@ -253,7 +251,7 @@ if last is not None:
                  f"{last['out_before'][label]:.3f} → **{last['out_after'][label]:.3f}**.")
         if last["loss_after"] > last["loss_before"]:
             st.warning("The loss went up: the step was too big and overshot. Try a smaller learning rate.")
-    c2.altair_chart(charts.before_after_chart(last["out_before"], last["out_after"], label), width="stretch")
+    charts.show(c2, charts.before_after_chart, last["out_before"], last["out_after"], label, width="stretch")
     st.caption("The charts above (forward, loss, gradients) now show the copy after the step.")
 
     x_check, y_check = data.test_float()[:N_CHECK], data.y_test[:N_CHECK]
@@ -265,7 +263,7 @@ if last is not None:
                   delta=f"{(acc_copy - acc_original) * 100:+.1f} points" if acc_copy != acc_original else None)
         st.write(f"Without the steps ({model_label}): {acc_original:.1%}.")
     with c2:
-        st.altair_chart(charts.step_loss_chart(held["losses"]), width="stretch")
+        charts.show(st, charts.step_loss_chart, held["losses"], width="stretch")
     st.write("Steps on a single image teach the network *this* image. With a large learning rate it fits "
              "this one image at once and can forget much of the rest: watch the test accuracy. Real "
              "training averages the gradients over a mini-batch of many images and takes many small "

@@ -188,16 +188,14 @@ def live_panel():
             error.error(run.message)
         h = run.history
         if batches and h.batch_loss:
-            batch_box.altair_chart(presenter.chart(charts.batch_loss_chart(h.batch_step, h.batch_loss,
-                                                                           height=presenter.height(230))),
-                                   width="stretch")
+            charts.show(batch_box, charts.batch_loss_chart, h.batch_step, h.batch_loss,
+                        height=presenter.height(230), big=presenter.on())
         elif batches:
             batch_box.caption("The loss of each mini-batch appears here.")
         if epochs and h.epochs:
             for box, what in ((loss_box, "loss"), (acc_box, "acc")):
-                box.altair_chart(presenter.chart(charts.epoch_chart(h.epochs, what, height=presenter.height(230),
-                                                                    total_epochs=run.settings.epochs)),
-                                 width="stretch")
+                charts.show(box, charts.epoch_chart, h.epochs, what, height=presenter.height(230),
+                            total_epochs=run.settings.epochs, big=presenter.on())
         elif epochs:
             loss_box.caption("Training and validation loss appear here after the first epoch.")
             acc_box.caption("…and the accuracy.")

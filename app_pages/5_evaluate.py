@@ -91,8 +91,8 @@ with right:
     true_d = s1.selectbox("True digit", range(10), key="eval_true")
     pred_d = s2.selectbox("Predicted digit", range(10), key="eval_pred")
 with left:
-    st.altair_chart(charts.confusion_chart(cm, normalise, (true_d, pred_d)), key="eval_cm_chart",
-                    on_select=_pick_from_chart, selection_mode="cm_cell")
+    charts.show(st, charts.confusion_chart, cm, normalise, (true_d, pred_d), key="eval_cm_chart",
+                on_select=_pick_from_chart, selection_mode="cm_cell")
     st.caption(f"The counts add up to {int(cm.sum()):,}, the number of test images." if not normalise else
                "Each row adds up to 100%: all the test images of that true digit.")
     st.download_button("Confusion matrix (CSV)", icon=":material/download:", key="eval_cm_csv", on_click="ignore",
@@ -145,9 +145,8 @@ else:
                         format_func=lambda i: f"test image {i}: true {y[i]}, predicted {p['predicted'][i]}")
     a, b = st.columns([1, 3])
     a.image(charts.ink_image(data.x_test[pick], scale=5), caption=f"test image {pick}")
-    b.altair_chart(charts.probability_chart(p["probs"][pick], is_prob, height=220,
-                                            title=f"What the model thought of test image {pick}"),
-                   width="stretch")
+    charts.show(b, charts.probability_chart, p["probs"][pick], is_prob, height=220,
+                title=f"What the model thought of test image {pick}", width="stretch")
     if not is_prob:
         st.caption("This model ends in sigmoids (MSE loss), so its ten outputs are scores between 0 and 1 "
                    "that need not add up to 1.")

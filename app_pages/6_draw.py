@@ -63,7 +63,7 @@ with right:
             f'<span style="color:#666">({sure})</span></div></div>',
             unsafe_allow_html=True)
         is_prob = net.loss != "mse"
-        st.altair_chart(charts.probability_chart(out, is_prob, height=230), width="stretch")
+        charts.show(st, charts.probability_chart, out, is_prob, height=230, width="stretch")
         if not is_prob:
             st.caption("This model ends in sigmoids (MSE loss): ten scores between 0 and 1 that need not add up to 1.")
         else:
@@ -89,7 +89,7 @@ if prep is not None and not prep.empty:
         col.image(charts.ink01_image(img, size=140), width=140)
         col.caption(text)
     st.markdown("**5. 784 numbers**")
-    st.altair_chart(charts.flat_strip_chart(prep.x * 255), width="stretch")
+    charts.show(st, charts.flat_strip_chart, prep.x * 255, width="stretch")
     nz = int(np.count_nonzero(prep.x))
     st.caption(f"The 28 rows of step 4 laid end to end: 784 pixel values ({nz} of them with some ink), "
                f"divided by 255 so the network gets numbers between 0 (no ink) and 1 (full ink), exactly like "

@@ -102,8 +102,8 @@ values = analysis.layer_values(net, x[None, :])
 out = values[-1][0]
 guess = int(out.argmax())
 with right:
-    st.altair_chart(charts.probability_chart(out, is_probability=net.loss == "cross-entropy", height=210,
-                                             title=f"Output: the network reads a {guess}"), width="stretch")
+    charts.show(st, charts.probability_chart, out, is_probability=net.loss == "cross-entropy", height=210,
+                title=f"Output: the network reads a {guess}", width="stretch")
 
 if n_hidden == 0:
     st.info("This model has no hidden layer: the pixels go straight to the 10 output neurons, so there is "
@@ -113,7 +113,7 @@ for l in range(1, n_hidden + 1):
     top = analysis.top_units(a, N_TOP)
     on = int((a > 0).sum()) if hidden in ("relu", "leaky_relu") else None
     st.subheader(f"Hidden layer {l}: {a.size} units")
-    st.altair_chart(charts.activation_bars_chart(a, top=top, height=190), width="stretch")
+    charts.show(st, charts.activation_bars_chart, a, top=top, height=190, width="stretch")
     if on is not None:
         st.caption(f"{on} of {a.size} units are on for this digit ({on / a.size:.0%}); the rest output 0. "
                    f"The {len(top)} most active are orange, with their numbers.")
@@ -123,15 +123,15 @@ for l in range(1, n_hidden + 1):
         st.markdown(f"**What do the {len(top)} most active units of layer 1 look for?** Each unit has one "
                     "weight per pixel, so its 784 incoming weights can be drawn as a 28×28 picture.")
         titles = [f"unit {u}" for u in top]
-        st.altair_chart(charts.digit_pictures_chart(net.weights[0][top], titles, size=96, diverging=True,
-                                                    columns=N_TOP), width="content")
+        charts.show(st, charts.digit_pictures_chart, net.weights[0][top], titles, size=96, diverging=True,
+                    columns=N_TOP, width="content")
         st.caption("Orange pixels: ink there pushes the unit **up**. Blue: ink there pushes it **down**. "
                    "Most units are not 'a 3 detector'; they look for strokes and blobs in certain places "
                    "and are shared by many digits.")
         st.markdown("**…and what they found in this digit:** each weight times the pixel under it "
                     "(only inked pixels count). The unit adds these up, plus its bias, to get its z.")
-        st.altair_chart(charts.digit_pictures_chart(analysis.unit_evidence(net, x, top), titles, size=96,
-                                                    diverging=True, columns=N_TOP), width="content")
+        charts.show(st, charts.digit_pictures_chart, analysis.unit_evidence(net, x, top), titles, size=96,
+                    diverging=True, columns=N_TOP, width="content")
     elif l > 1:
         st.caption(f"Units of layer {l} take their input from layer {l - 1}, not from the pixels, so their "
                    "weights are no longer a picture.")
@@ -155,7 +155,7 @@ c2.caption(f"This flat map shows {ratio.sum():.0%} of the layer's spread; the re
            f"cannot draw, so clusters overlap more here than they really do. In the map, {agree_map:.0%} of "
            f"the images lie closest to the centre of their own digit; using all {net.sizes[layer]} numbers "
            f"of the layer, {agree_full:.0%} do.")
-st.altair_chart(charts.pca_map_chart(coords, data.y_test[pca_idx], ratio), width="stretch")
+charts.show(st, charts.pca_map_chart, coords, data.y_test[pca_idx], ratio, width="stretch")
 st.write("**What to look for:** on the raw pixels most digits overlap in one big cloud (only the simple "
          "shapes, like 1 and 0, keep to their own side). Layer by layer the colours pull apart into "
          "cleaner clusters. That is what training built: a chain of re-descriptions of the image in which "
@@ -186,17 +186,16 @@ example = x_rob[:1]
 noise = np.random.default_rng(1).standard_normal(example.shape).astype(np.float32)
 c1, c2 = st.columns(2, gap="large")
 with c1:
-    st.altair_chart(charts.robustness_chart(NOISE_LEVELS, noise_acc, "noise strength σ",
-                                            "Accuracy with random noise added"), width="stretch")
+    charts.show(st, charts.robustness_chart, NOISE_LEVELS, noise_acc, "noise strength σ",
+                "Accuracy with random noise added", width="stretch")
     st.image([charts.ink01_image(analysis.add_noise(example, s, noise=noise).reshape(28, 28), scale=2)
               for s in NOISE_LEVELS], caption=[f"σ {s:g}" for s in NOISE_LEVELS], width=62)
     st.caption("Every pixel gets a random number added (Gaussian, standard deviation σ), then is clipped "
                "to 0-1. The network is fairly tolerant of light speckle, less of heavy snow.")
 with c2:
-    st.altair_chart(charts.robustness_chart(ANGLES, rot_acc, "turned by (degrees)",
-                                            "Accuracy with the digit turned", color="#e15759",
-                                            x_format="d"),
-                    width="stretch")
+    charts.show(st, charts.robustness_chart, ANGLES, rot_acc, "turned by (degrees)",
+                "Accuracy with the digit turned", color="#e15759",
+                x_format="d", width="stretch")
     st.image([charts.ink01_image(analysis.rotate(example, a).reshape(28, 28), scale=2) for a in ANGLES],
              caption=[f"{a}°" for a in ANGLES], width=62)
     st.caption("Every image is turned about its centre, counter-clockwise.")

@@ -116,9 +116,8 @@ else:
     title = CURVES[curve]
     x_title = "epochs done" if curve == "batch_loss" else "epoch"
     y_title = {"val_acc": "accuracy", "val_loss": "loss", "batch_loss": "loss"}[curve]
-    chart = charts.compare_chart(df, x_title, y_title, title, percent=curve == "val_acc",
-                                 height=presenter.height(360), points=curve != "batch_loss")
-    st.altair_chart(presenter.chart(chart), width="stretch", key="cmp_chart")
+    charts.show(st, charts.compare_chart, df, x_title, y_title, title, percent=curve == "val_acc",
+                height=presenter.height(360), points=curve != "batch_loss", big=presenter.on(), key="cmp_chart")
     notes = ["To save the chart as a picture: hover it and click the download icon at its top right (PNG)."]
     if fallback:
         notes.insert(0, "No validation images in " + ", ".join(fallback) + ": the training numbers are shown.")

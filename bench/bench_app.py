@@ -106,7 +106,7 @@ def rerender_times(repeats=5):
 def headless(data, settings):
     from engine.trainer import new_run
     start, cpu = time.perf_counter(), time.process_time()
-    run = new_run(data.train_float(), data.y_train, settings)
+    run = new_run(data.x_train, data.y_train, settings)
     run.run()
     run.evaluate(data.test_float(), data.y_test)
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu

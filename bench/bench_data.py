@@ -33,13 +33,13 @@ def report(name, load):
     ds, fastest, slowest = timed(load)
     uint8 = sum(a.nbytes for a in (ds.x_train, ds.y_train, ds.x_test, ds.y_test))
     start = time.perf_counter()
-    floats = ds.train_float().nbytes + ds.test_float().nbytes
+    floats = ds.test_float().nbytes
     float_time = time.perf_counter() - start
     print(f"{name}: {ds.source}")
     print(f"  load time      {fastest:.3f} s best, {slowest:.3f} s worst of {REPEATS}")
     print(f"  shapes         x_train {ds.x_train.shape}, x_test {ds.x_test.shape}")
     print(f"  memory uint8   {uint8 / 1e6:.1f} MB (images + labels)")
-    print(f"  memory float32 {floats / 1e6:.1f} MB (train_float + test_float, made in {float_time:.3f} s)")
+    print(f"  memory float32 {floats / 1e6:.1f} MB (test_float, made in {float_time:.3f} s)")
 
 
 def main():

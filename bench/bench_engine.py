@@ -36,7 +36,7 @@ def train_for(data, settings, budget=None, epochs=None):
     s = Settings(**{**Settings().as_dict(), **settings, "val_fraction": 0.0})
     if epochs:
         s.epochs = epochs
-    trainer = new_run(data.train_float(), data.y_train, s)
+    trainer = new_run(data.x_train, data.y_train, s)
     xt, yt = data.test_float(), data.y_test
     best = (0.0, 0)
     print(f"  {trainer.net.describe()}, {s.optimizer} lr {s.lr:g}, batch {s.batch_size}"
@@ -131,7 +131,7 @@ def main():
     peak = matmul_peak()
     mm = epoch_matmul_time(n, sizes, 128)
     s = Settings(batch_size=128, epochs=3, val_fraction=0.0)
-    trainer = new_run(data.train_float(), data.y_train, s)
+    trainer = new_run(data.x_train, data.y_train, s)
     epoch_s = min(trainer.run(batches=trainer.batches_per_epoch).seconds for _ in range(3))
     flops = epoch_flops(n, sizes)
     print(f"   float32 matmul peak (2048x2048): {peak:.1f} GFLOP/s")

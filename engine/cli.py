@@ -123,7 +123,7 @@ def cmd_train(args):
     s.check()
     data = load_data(args)
     s.check(len(data.x_train))
-    trainer = new_run(data.train_float(), data.y_train, s)
+    trainer = new_run(data.x_train, data.y_train, s)
     print(f"training {trainer.net.describe()} with {s.optimizer}, lr {s.lr:g}, batch {s.batch_size}, "
           f"{s.epochs} epochs on {trainer.n_train} images ({len(trainer.val_idx)} held out for validation)")
     while not (trainer.finished or trainer.diverged):

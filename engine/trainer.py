@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .augment import augment
+from .data import to_float
 from .network import Network, one_hot
 from .optim import make_optimizer
 
@@ -115,7 +116,10 @@ class History:
 class Trainer:
     """Trains `net` on (x, labels) with mini-batches, a few batches at a time.
 
-    net: a Network; x: (n, 784) float32 in [0,1]; labels: (n,) ints.
+    net: a Network; x: (n, 784) images, uint8 0..255 or float32 in [0,1];
+    labels: (n,) ints. x is only read: each mini-batch is turned into
+    float32 on its own, so uint8 images never need a float copy of the
+    whole set.
     settings: a Settings. A fraction settings.val_fraction of x is held out
     (chosen with settings.seed) as the validation set.
     """
@@ -198,7 +202,7 @@ class Trainer:
         Returns the batch loss (before the update).
         """
         s = self.settings
-        x = self.x[idx]                                   # (b, 784)
+        x = to_float(self.x[idx])                         # (b, 784) float32 in [0, 1]
         if s.augment:
             x = augment(x, self.aug_rng, s.augment)
         y = one_hot(self.labels[idx], self.n_classes)     # (b, 10)
@@ -282,7 +286,7 @@ class Trainer:
         idx = np.arange(len(x)) if idx is None else idx
         total_loss = correct = 0.0
         for i in range(0, len(idx), chunk):
-            xb, lb = x[idx[i:i + chunk]], labels[idx[i:i + chunk]]
+            xb, lb = to_float(x[idx[i:i + chunk]]), labels[idx[i:i + chunk]]
             y = one_hot(lb, self.n_classes)
             zs, acts = self.net.forward(xb, keep=True)
             total_loss += self.net.loss_value(zs[-1], acts[-1], y) * len(xb)

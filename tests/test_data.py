@@ -402,13 +402,14 @@ def test_sample_contents():
     assert data.SAMPLE_PATH.stat().st_size < 4_000_000
 
 
-def test_train_float_is_cached_float32():
+def test_to_float_and_cached_test_float():
     ds = load_sample()
-    x = ds.train_float()
+    x = data.to_float(ds.x_train)
     assert x.dtype == np.float32 and x.shape == (10_000, 784)
     assert x.min() == 0.0 and x.max() == 1.0
     assert np.allclose(x[:1000], ds.x_train[:1000] / 255.0)
-    assert ds.train_float() is x
+    assert data.to_float(x) is x                      # already float32: no copy
+    assert data.to_float(np.array([[0.5]])).dtype == np.float32
     t = ds.test_float()
     assert t.dtype == np.float32 and t.shape == (2_000, 784) and ds.test_float() is t
     assert 0.0 <= t.min() and t.max() <= 1.0

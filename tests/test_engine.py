@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from engine import metrics
+from engine.data import to_float
 from engine.modelfile import ModelFileError, load_model, model_arrays, model_to_bytes, save_model
 from engine.network import (ACTIVATIONS, LOSSES, Network, cross_entropy, log_softmax, one_hot,
                             softmax)
@@ -152,6 +153,22 @@ def test_stop_and_resume_equals_uninterrupted():
     for p, q in zip(a.net.params(), b.net.params()):
         np.testing.assert_array_equal(p, q)
     assert a.history.batch_loss == b.history.batch_loss
+
+
+def test_uint8_images_train_exactly_like_their_float_copy():
+    # The trainer turns each mini-batch of uint8 pixels into floats itself, so
+    # the app never keeps a float32 copy of the whole training set.
+    rng = np.random.default_rng(3)
+    pixels = rng.integers(0, 256, size=(150, 784), dtype=np.uint8)
+    labels = rng.integers(0, 10, size=150)
+    s = Settings(sizes=(784, 16, 10), batch_size=32, epochs=2, seed=4, val_fraction=0.2, augment=0.5)
+    a, b = new_run(pixels, labels, s), new_run(to_float(pixels), labels, s)
+    a.run(), b.run()
+    for p, q in zip(a.net.params(), b.net.params()):
+        np.testing.assert_array_equal(p, q)
+    assert a.history.epochs[-1]["val_loss"] == b.history.epochs[-1]["val_loss"]
+    assert a.evaluate(pixels, labels) == b.evaluate(to_float(pixels), labels)
+    assert a.x is pixels and a.x.dtype == np.uint8
 
 
 def test_same_seed_same_model_different_seed_different():

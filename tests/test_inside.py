@@ -93,7 +93,7 @@ def test_inside_caches_per_model():
 # ------------------------------------------------------------ the code expanders
 
 @pytest.mark.parametrize("page, functions", [
-    ("app_pages/1_dataset.py", [engine_data._dataset, engine_data.Dataset.train_float]),
+    ("app_pages/1_dataset.py", [engine_data._dataset, engine_data.to_float]),
     ("app_pages/2_one_hot.py", [one_hot, mse_terms, cross_entropy_terms]),
     ("app_pages/3_how_it_learns.py", [Network.forward, Network.backward, Network.output_delta, SGD.step]),
     (INSIDE, [analysis.pca_2d, analysis.accuracy_under_rotation]),

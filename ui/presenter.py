@@ -8,7 +8,6 @@ can open straight into it.
 """
 import streamlit as st
 
-from ui import charts
 
 KEY = "presenter"
 PARAM = "present"
@@ -49,11 +48,6 @@ def presenter_toggle():
     st.session_state["_presenter_synced"] = want
     if on():
         st.html(CSS)
-
-
-def chart(c):
-    """An Altair chart with projector-sized text when presenter mode is on."""
-    return charts.projector(c) if on() else c
 
 
 def height(normal):

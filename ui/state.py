@@ -21,7 +21,7 @@ PRETRAINED = ROOT / "engine" / "models" / "pretrained.npz"
 @st.cache_resource(show_spinner="Loading MNIST…")
 def _dataset(data_dir):
     data = load_mnist(data_dir=data_dir or None, download=False)
-    for arr in (data.x_train, data.y_train, data.x_test, data.y_test, data.train_float(), data.test_float()):
+    for arr in (data.x_train, data.y_train, data.x_test, data.y_test, data.test_float()):
         arr.flags.writeable = False   # shared by every session: nobody may change it
     return data
 

@@ -144,7 +144,7 @@ def start(settings=None):
         if settings is None:
             settings = settings_from_widgets(data.x_train.shape[1], 10)
         settings.check(len(data.x_train))
-        run = new_run(data.train_float(), data.y_train, settings)
+        run = new_run(data.x_train, data.y_train, settings)
     except ValueError as err:
         st.session_state["train_error"] = f"Can't start: {err}."
         return st.session_state["train_error"]
