@@ -592,8 +592,10 @@ def _name_data(data):
     if datasets is None:                              # a chart converted some other way
         return alt.to_values(data)
     if id(data) not in _collecting.names:             # layers often share one frame
-        _collecting.names[id(data)] = f"data_{len(datasets)}"
-        datasets[_collecting.names[id(data)]] = data
+        # Named by content, as Streamlit does. (Not "data_0": Vega-Lite uses such names itself.)
+        name = "ds_" + hashlib.blake2b(repr(_fingerprint(data)).encode(), digest_size=10).hexdigest()
+        _collecting.names[id(data)] = name
+        datasets[name] = data
     return {"name": _collecting.names[id(data)]}
 
 

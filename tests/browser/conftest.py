@@ -151,9 +151,15 @@ def _new_page(browser, request, **options):
     ctx = browser.new_context(viewport=VIEWPORT, device_scale_factor=1, **options)
     ctx.set_default_timeout(60_000)
     page = ctx.new_page()
+    # Uncaught JavaScript errors (a chart spec Vega cannot draw, say) fail the test:
+    # Streamlit only shows them in the browser's console.
+    errors = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
     yield page
     _keep_evidence(request, page)
     ctx.close()
+    if errors and not request.node.stash.get(_FAILED, False):
+        pytest.fail("JavaScript errors in the page:\n" + "\n".join(errors[:5]), pytrace=False)
 
 
 @pytest.fixture

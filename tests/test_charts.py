@@ -1,0 +1,124 @@
+"""ui/charts.py: every chart is valid Vega-Lite, and the spec cache gives the right chart.
+
+Pages draw through charts.show(), which skips Altair's schema check to be fast;
+this file does that check instead, for every chart builder.
+"""
+import altair as alt
+import numpy as np
+import pandas as pd
+import pytest
+
+from ui import charts
+
+RNG = np.random.default_rng(0)
+IMG = RNG.integers(0, 256, 784).astype(np.uint8)
+PROBS = RNG.dirichlet(np.ones(10))
+EPOCHS = [{"epoch": e, "train_loss": 1 / e, "val_loss": 1.1 / e, "train_acc": 0.9, "val_acc": 0.88}
+          for e in (1, 2, 3)]
+TERMS = pd.DataFrame({"neuron": [str(k) for k in range(10)], "term": RNG.random(10)})
+RUNS = pd.DataFrame({"run": ["a"] * 3 + ["b"] * 3, "x": [1, 2, 3] * 2, "value": RNG.random(6)})
+
+# (builder, args, kwargs, rows of data the chart must carry in total)
+CASES = [
+    (charts.class_bar_chart, (RNG.integers(1, 100, 10), "Training set"), {}, 10),
+    (charts.pixel_grid_chart, (IMG,), {"size": 300}, 784),
+    (charts.flat_strip_chart, (IMG,), {}, 784),
+    (charts.digit_pictures_chart, (RNG.normal(size=(3, 784)), ["a", "b", "c"]), {"diverging": True}, 3 * 784),
+    (charts.pixel_histogram_chart, (RNG.integers(0, 1000, 256),), {}, None),
+    (charts.neurons_chart, (np.eye(10)[3],), {"title": "y"}, None),
+    (charts.loss_terms_chart, (TERMS, "MSE", "#59a14f"), {}, 10),
+    (charts.vector_bars_chart, (RNG.normal(size=32),), {"title": "z1"}, None),
+    (charts.vector_bars_chart, (PROBS,), {"digits": True, "highlight": 4}, None),
+    (charts.matrix_heat_chart, (RNG.normal(size=(10, 16)),), {}, 160),
+    (charts.before_after_chart, (PROBS, np.roll(PROBS, 1), 3), {}, None),
+    (charts.batch_loss_chart, (list(range(1, 501)), list(RNG.random(500))), {}, None),
+    (charts.epoch_chart, (EPOCHS, "acc"), {"total_epochs": 10}, 6),
+    (charts.compare_chart, (RUNS, "epoch", "loss", "Two runs"), {}, 6),
+    (charts.confusion_chart, (RNG.integers(0, 50, (10, 10)), True, (2, 7)), {}, None),
+    (charts.probability_chart, (PROBS,), {"title": "test image 5"}, None),
+    (charts.step_loss_chart, ([2.0, 1.0, 0.5],), {}, 3),
+    (charts.activation_bars_chart, (RNG.random(64),), {"top": [3, 9]}, None),
+    (charts.pca_map_chart, (RNG.normal(size=(50, 2)), RNG.integers(0, 10, 50), (0.2, 0.1)), {}, None),
+    (charts.robustness_chart, ([0, 0.2, 0.4], [0.9, 0.6, 0.3], "noise", "Noise"), {}, None),
+]
+
+
+@pytest.mark.parametrize("build, args, kwargs, rows", CASES, ids=[c[0].__name__ for c in CASES])
+def test_every_chart_is_valid_vega_lite(build, args, kwargs, rows):
+    chart = build(*args, **kwargs)
+    chart.to_dict(validate=True)                    # raises on a spec Vega-Lite would reject
+    charts.projector(build(*args, **kwargs)).to_dict(validate=True)
+    spec = charts.to_spec(build(*args, **kwargs))
+    # The data travel as named datasets, and every name the chart uses is there.
+    assert spec["datasets"] and all(isinstance(d, pd.DataFrame) for d in spec["datasets"].values())
+    used = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            if set(node) == {"name"} and isinstance(node["name"], str) and node["name"].startswith("ds_"):
+                used.add(node["name"])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+    walk({k: v for k, v in spec.items() if k != "datasets"})
+    assert used == set(spec["datasets"])
+    if rows is not None:
+        assert max(len(d) for d in spec["datasets"].values()) == rows
+    assert "continuousWidth" not in spec.get("config", {}).get("view", {})   # Altair's 300x300 theme is off
+
+
+def test_the_spec_cache_returns_the_same_chart_for_the_same_input_only():
+    counts = np.arange(10) * 7
+    a = charts.chart_spec(charts.class_bar_chart, counts, "Train")
+    b = charts.chart_spec(charts.class_bar_chart, counts.copy(), "Train")        # equal content: a hit
+    (name,) = a["datasets"]
+    assert b["datasets"][name] is a["datasets"][name]
+    changed = counts.copy()
+    changed[4] += 1
+    c = charts.chart_spec(charts.class_bar_chart, changed, "Train")
+    (frame,) = c["datasets"].values()
+    assert frame["examples"].tolist() == changed.tolist()
+    d = charts.chart_spec(charts.class_bar_chart, counts, "Test")                 # another title
+    assert d["title"] != a["title"]
+    big = charts.chart_spec(charts.class_bar_chart, counts, "Train", big=True)
+    assert big["config"]["axis"]["labelFontSize"] > 11 and "axis" not in a.get("config", {})
+    # Streamlit removes "datasets" from the dict it is given: the cached one must survive that.
+    a.pop("datasets")
+    assert name in charts.chart_spec(charts.class_bar_chart, counts, "Train")["datasets"]
+
+
+def test_arguments_are_told_apart_by_value_and_type():
+    fp = charts._fingerprint
+    assert fp(np.array([1, 2, 3])) == fp(np.array([1, 2, 3]))
+    assert fp(np.array([1, 2, 3])) != fp(np.array([1, 2, 4]))
+    assert fp(np.array([1, 2, 3], np.int64)) != fp(np.array([1, 2, 3], np.int32))
+    assert fp(np.zeros((2, 3))) != fp(np.zeros((3, 2)))
+    assert fp([1.0] * 20) != fp([1.0] * 19 + [1.5]) and fp(list(range(20))) == fp(list(range(20)))
+    assert fp({"a": 1, "b": 2}) == fp({"b": 2, "a": 1}) != fp({"a": 1, "b": 3})
+    assert fp(TERMS) == fp(TERMS.copy()) != fp(TERMS.assign(term=TERMS["term"] + 1))
+    assert fp(1) != fp(1.0) and fp("1") != fp(1) and fp(None) != fp("None")
+    with pytest.raises(TypeError, match="chart argument"):
+        fp(object())
+
+
+def test_the_cache_stays_within_its_memory_bound(monkeypatch):
+    monkeypatch.setattr(charts, "SPEC_CACHE_BYTES", 300_000)
+    for k in range(40):                        # 40 different 784-row charts, ~40 kB of data each
+        charts.chart_spec(charts.flat_strip_chart, np.full(784, k, np.uint8))
+    assert 0 < charts._specs_bytes <= 300_000
+    assert charts._specs_bytes == sum(size for _, size in charts._specs.values())
+    # The newest is still there; the oldest were dropped.
+    (newest,) = charts.chart_spec(charts.flat_strip_chart, np.full(784, 39, np.uint8))["datasets"].values()
+    assert newest["value"].eq(39).all()
+    keys = [k for k in charts._specs if k[0] == "flat_strip_chart"]
+    assert len(keys) < 40
+
+
+def test_an_altair_chart_converted_elsewhere_still_gets_its_data():
+    # The app's data transformer is on for the whole process; outside to_spec it inlines the data.
+    df = pd.DataFrame({"x": [1, 2], "y": [3, 4]})
+    spec = alt.Chart(df).mark_point().encode(x="x", y="y").to_dict()
+    assert [{"x": 1, "y": 3}, {"x": 2, "y": 4}] in spec.get("datasets", {}).values() or \
+        spec["data"].get("values") == [{"x": 1, "y": 3}, {"x": 2, "y": 4}]
