@@ -24,6 +24,13 @@ def digit_scale():
     return alt.Scale(domain=DIGITS, range=DIGIT_COLORS)
 
 
+# Every channel below is a typed object (alt.X("col:O"), alt.Tooltip(...), alt.ColorValue(...)),
+# never a plain string or alt.value()/alt.condition(): Altair turns those into channel
+# objects by searching its whole schema, 5-15 ms each, 100 times slower. Colours that
+# depend on a value are worked out in the DataFrame and drawn with scale=None.
+# Layers are separate alt.Chart()s joined once with alt.layer(..., height=, title=):
+# `a + b` and .properties() on a layered chart deep-copy every layer, 10-40 ms a time.
+
 # ---------------------------------------------------------------- teaching pages
 # (Home, Dataset, One-hot, How it learns.) Pictures are drawn as "ink on paper":
 # pixel 0 (no ink) is white, 255 (full ink) is black.
@@ -54,14 +61,15 @@ def matrix_image(rows, row_px=4, col_px=1):
 def class_bar_chart(counts, title, height=220):
     """Bar chart of how many examples each digit has."""
     df = pd.DataFrame({"digit": DIGITS, "examples": np.asarray(counts, dtype=int)})
+    x = alt.X("digit:N", title="digit", axis=alt.Axis(labelAngle=0))
+    y = alt.Y("examples:Q", title="examples")
     bars = alt.Chart(df).mark_bar().encode(
-        x=alt.X("digit:N", title="digit", axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("examples:Q", title="examples"),
-        color=alt.Color("digit:N", scale=digit_scale(), legend=None),
-        tooltip=["digit", alt.Tooltip("examples:Q", format=",")],
+        x=x, y=y, color=alt.Color("digit:N", scale=digit_scale(), legend=None),
+        tooltip=[alt.Tooltip("digit:N"), alt.Tooltip("examples:Q", format=",")],
     )
-    text = bars.mark_text(dy=-6, fontSize=11).encode(text=alt.Text("examples:Q", format=","), color=alt.value("#444"))
-    return (bars + text).properties(title=title, height=height)
+    text = alt.Chart(df).mark_text(dy=-6, fontSize=11, color="#444").encode(
+        x=x, y=y, text=alt.Text("examples:Q", format=","))
+    return alt.layer(bars, text, title=title, height=height)
 
 
 def pixel_grid_chart(pixels, size=560, values=True, title=None):
@@ -69,25 +77,20 @@ def pixel_grid_chart(pixels, size=560, values=True, title=None):
     img = np.asarray(pixels).reshape(28, 28)
     rows, cols = np.indices(img.shape)
     df = pd.DataFrame({"row": rows.ravel(), "col": cols.ravel(), "value": img.ravel().astype(int)})
-    base = alt.Chart(df).encode(
-        x=alt.X("col:O", title="column", axis=alt.Axis(labelAngle=0, labelFontSize=8, values=list(range(0, 28, 3)))),
-        y=alt.Y("row:O", title="row", axis=alt.Axis(labelFontSize=8, values=list(range(0, 28, 3)))),
-    )
-    rect = base.mark_rect(stroke="#e5e7eb", strokeWidth=0.3).encode(
-        color=alt.Color("value:Q", scale=PAPER_INK, legend=alt.Legend(title="ink 0-255")),
-        tooltip=["row", "col", "value"],
-    )
-    layers = rect
+    # The number's colour: white on dark cells, light grey for the many zeros, else black.
+    df["ink"] = np.where(df["value"] > 110, "white", np.where(df["value"] == 0, "#c9ccd1", "black"))
+    x = alt.X("col:O", title="column", axis=alt.Axis(labelAngle=0, labelFontSize=8, values=list(range(0, 28, 3))))
+    y = alt.Y("row:O", title="row", axis=alt.Axis(labelFontSize=8, values=list(range(0, 28, 3))))
+    layers = [alt.Chart(df).mark_rect(stroke="#e5e7eb", strokeWidth=0.3).encode(
+        x=x, y=y, color=alt.Color("value:Q", scale=PAPER_INK, legend=alt.Legend(title="ink 0-255")),
+        tooltip=[alt.Tooltip("row:O"), alt.Tooltip("col:O"), alt.Tooltip("value:Q")],
+    )]
     if values:
-        text = base.mark_text(fontSize=max(6, size // 75)).encode(
-            text="value:Q",
-            color=alt.when("datum.value > 110").then(alt.value("white"))
-                     .when("datum.value == 0").then(alt.value("#c9ccd1"))
-                     .otherwise(alt.value("black")),
-        )
-        layers = rect + text
-    chart = layers.properties(width=size, height=size)
-    return chart.properties(title=title) if title else chart
+        layers.append(alt.Chart(df).mark_text(fontSize=max(6, size // 75)).encode(
+            x=x, y=y, text=alt.Text("value:Q"), color=alt.Color("ink:N", scale=None)))
+    # The numbers' colours (scale=None) must not be merged with the cells' ink scale.
+    return alt.layer(*layers, width=size, height=size, title=title or alt.Undefined,
+                     resolve=alt.Resolve(scale=alt.ScaleResolveMap(color="independent")))
 
 
 def flat_strip_chart(pixels, height=100):
@@ -99,15 +102,16 @@ def flat_strip_chart(pixels, height=100):
     df["end"] = df["index"] + 1
     df["row"], df["col"] = df["index"] // 28, df["index"] % 28
     df["strip"] = "x"
-    return alt.Chart(df).mark_rect().encode(
+    return alt.Chart(df, height=height).mark_rect().encode(
         y=alt.Y("strip:N", axis=None),
         x=alt.X("index:Q", title="position in the 784-long row (a new image row starts every 28)",
                 scale=alt.Scale(domain=[0, x.size], nice=False),
                 axis=alt.Axis(values=list(range(0, x.size + 1, 56)), grid=False)),
-        x2="end:Q",
+        x2=alt.X2("end"),
         color=alt.Color("value:Q", scale=PAPER_INK, legend=None),
-        tooltip=[alt.Tooltip("index:Q", title="position"), "row", "col", "value"],
-    ).properties(height=height)
+        tooltip=[alt.Tooltip("index:Q", title="position"), alt.Tooltip("row:O"), alt.Tooltip("col:O"),
+                 alt.Tooltip("value:Q")],
+    )
 
 
 def digit_pictures_chart(images, titles, size=110, diverging=False, columns=10, domain=None):
@@ -129,16 +133,17 @@ def digit_pictures_chart(images, titles, size=110, diverging=False, columns=10, 
         legend = alt.Legend(title="value", format=".1e" if m < 0.01 else ".2f", orient="right")
     else:
         scale, legend = PAPER_INK, None
-    return alt.Chart(df).mark_rect().encode(
+    return alt.Chart(df, width=size, height=size).mark_rect().encode(
         x=alt.X("col:O", axis=None),
         y=alt.Y("row:O", axis=None),
         color=alt.Color("value:Q", scale=scale, legend=legend),
-        tooltip=["picture", "row", "col", alt.Tooltip("value:Q", format=".4g")],
-    ).properties(width=size, height=size).facet(
+        tooltip=[alt.Tooltip("picture:N"), alt.Tooltip("row:O"), alt.Tooltip("col:O"),
+                 alt.Tooltip("value:Q", format=".4g")],
+    ).facet(
         facet=alt.Facet("picture:N", title=None, sort=list(titles),
                         header=alt.Header(labelFontSize=13, labelFontWeight="bold")),
-        columns=columns,
-    ).configure_view(stroke="#d1d5db")
+        columns=columns, config=alt.Config(view=alt.ViewConfig(stroke="#d1d5db")),
+    )
 
 
 def pixel_histogram_chart(counts, height=260):
@@ -147,14 +152,14 @@ def pixel_histogram_chart(counts, height=260):
     df = pd.DataFrame({"value": np.arange(counts.size), "pixels": counts})
     df = df[df["pixels"] > 0]
     df["end"] = df["value"] + 1
-    return alt.Chart(df).mark_rect(stroke="#9ca3af", strokeWidth=0.2).encode(
+    return alt.Chart(df, height=height).mark_rect(stroke="#9ca3af", strokeWidth=0.2).encode(
         x=alt.X("value:Q", title="pixel value (0 = paper, 255 = full ink)", scale=alt.Scale(domain=[0, 256], nice=False)),
-        x2="end:Q",
+        x2=alt.X2("end"),
         y=alt.Y("pixels:Q", title="number of pixels (log scale)", scale=alt.Scale(type="log")),
-        y2=alt.datum(1),
+        y2=alt.Y2Datum(1),
         color=alt.Color("value:Q", scale=alt.Scale(domain=[0, 255], range=["#c7cbd1", "#111111"]), legend=None),
-        tooltip=["value", alt.Tooltip("pixels:Q", format=",")],
-    ).properties(height=height)
+        tooltip=[alt.Tooltip("value:Q"), alt.Tooltip("pixels:Q", format=",")],
+    )
 
 
 def neurons_chart(values, title=None, lit_colors=False, height=120, names=None):
@@ -168,29 +173,28 @@ def neurons_chart(values, title=None, lit_colors=False, height=120, names=None):
     df = pd.DataFrame({"neuron": names, "value": values,
                        "shown": np.clip(values, 0, 1),
                        "text": [f"{v:.0f}" if float(v).is_integer() else f"{v:.2f}" for v in values]})
+    df["ink"] = np.where(df["shown"] > 0.45, "#111111", "#ffffff")   # dark text on a bright neuron
     x = alt.X("neuron:N", sort=names, title="output neuron", axis=alt.Axis(labelAngle=0, labelFontSize=13, ticks=False, domain=False))
     dark = alt.Chart(df).mark_circle(size=1500, color=DARK, opacity=1).encode(x=x)
-    fill = alt.Color("neuron:N", scale=digit_scale(), legend=None) if lit_colors else alt.value(LIT)
+    fill = alt.Color("neuron:N", scale=digit_scale(), legend=None) if lit_colors else alt.ColorValue(LIT)
     lit = alt.Chart(df).mark_circle(size=1500).encode(
         x=x, color=fill, opacity=alt.Opacity("shown:Q", scale=alt.Scale(domain=[0, 1], range=[0, 1]), legend=None),
-        tooltip=["neuron", alt.Tooltip("value:Q", format=".4f")])
+        tooltip=[alt.Tooltip("neuron:N"), alt.Tooltip("value:Q", format=".4f")])
     text = alt.Chart(df).mark_text(fontSize=12, fontWeight="bold").encode(
-        x=x, text="text:N",
-        color=alt.when("datum.shown > 0.45").then(alt.value("#111111")).otherwise(alt.value("#ffffff")))
-    chart = (dark + lit + text).properties(height=height)
-    return chart.properties(title=title) if title else chart
+        x=x, text=alt.Text("text:N"), color=alt.Color("ink:N", scale=None))
+    return alt.layer(dark, lit, text, height=height, title=title or alt.Undefined)
 
 
 def loss_terms_chart(df, title, color, height=200, fmt=".3f"):
     """Each neuron's share of a loss. df: columns neuron (str) and term (float)."""
     names = list(df["neuron"])
+    x = alt.X("neuron:N", sort=names, title="output neuron", axis=alt.Axis(labelAngle=0))
+    y = alt.Y("term:Q", title="loss term")
     bars = alt.Chart(df).mark_bar(color=color).encode(
-        x=alt.X("neuron:N", sort=names, title="output neuron", axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("term:Q", title="loss term"),
-        tooltip=["neuron", alt.Tooltip("term:Q", format=".4f")],
-    )
-    text = bars.mark_text(dy=-6, fontSize=10, color="#444").encode(text=alt.Text("term:Q", format=fmt))
-    return (bars + text).properties(title=title, height=height)
+        x=x, y=y, tooltip=[alt.Tooltip("neuron:N"), alt.Tooltip("term:Q", format=".4f")])
+    text = alt.Chart(df).mark_text(dy=-6, fontSize=10, color="#444").encode(
+        x=x, y=y, text=alt.Text("term:Q", format=fmt))
+    return alt.layer(bars, text, title=title, height=height)
 
 
 def vector_bars_chart(values, title=None, height=230, digits=False, highlight=None, fmt=".3f"):
@@ -198,25 +202,25 @@ def vector_bars_chart(values, title=None, height=230, digits=False, highlight=No
     values = np.asarray(values, dtype=float).ravel()
     df = pd.DataFrame({"unit": np.arange(values.size), "value": values})
     df["digit"] = df["unit"].astype(str)
+    df["sign"] = np.where(values >= 0, "#f28e2b", "#4e79a7")      # orange positive, blue negative
     if digits:
         x = alt.X("digit:N", sort=DIGITS, title="output neuron (digit)", axis=alt.Axis(labelAngle=0))
         color = alt.Color("digit:N", scale=digit_scale(), legend=None)
     else:
         x = alt.X("unit:O", title=f"unit (0-{values.size - 1})",
                   axis=alt.Axis(labels=values.size <= 32, ticks=values.size <= 32))
-        color = alt.condition("datum.value >= 0", alt.value("#f28e2b"), alt.value("#4e79a7"))
-    bars = alt.Chart(df).mark_bar().encode(
-        x=x, y=alt.Y("value:Q", title=None), color=color,
-        tooltip=["unit", alt.Tooltip("value:Q", format=".4f")])
-    chart = bars
+        color = alt.Color("sign:N", scale=None)
+    y = alt.Y("value:Q", title=None)
+    layers = [alt.Chart(df).mark_bar().encode(
+        x=x, y=y, color=color, tooltip=[alt.Tooltip("unit:O"), alt.Tooltip("value:Q", format=".4f")])]
     if digits:
-        chart = bars + bars.mark_text(dy=-7, fontSize=10, color="#444").encode(
-            text=alt.Text("value:Q", format=fmt), y=alt.Y("value:Q"))
-    if highlight is not None:
+        layers.append(alt.Chart(df).mark_text(dy=-7, fontSize=10, color="#444").encode(
+            x=x, y=y, text=alt.Text("value:Q", format=fmt)))
+    if highlight is not None:     # a grey band behind the true digit
         mark = pd.DataFrame({"digit": [str(highlight)]})
-        chart = alt.Chart(mark).mark_rect(opacity=0.12, color="#888").encode(x=alt.X("digit:N", sort=DIGITS)) + chart
-    chart = chart.properties(height=height)
-    return chart.properties(title=title) if title else chart
+        layers.insert(0, alt.Chart(mark).mark_rect(opacity=0.12, color="#888").encode(
+            x=alt.X("digit:N", sort=DIGITS)))
+    return alt.layer(*layers, height=height, title=title or alt.Undefined)
 
 
 def matrix_heat_chart(matrix, title=None, row_name="output neuron", col_name="hidden unit", height=220):
@@ -225,15 +229,14 @@ def matrix_heat_chart(matrix, title=None, row_name="output neuron", col_name="hi
     r, c = np.indices(m.shape)
     df = pd.DataFrame({"row": r.ravel(), "col": c.ravel(), "value": m.ravel()})
     lim = float(np.abs(m).max()) or 1.0
-    chart = alt.Chart(df).mark_rect().encode(
+    return alt.Chart(df, height=height, title=title or alt.Undefined).mark_rect().encode(
         x=alt.X("col:O", title=f"{col_name} (0-{m.shape[1] - 1})", axis=alt.Axis(labels=m.shape[1] <= 32, ticks=False)),
         y=alt.Y("row:O", title=row_name),
         color=alt.Color("value:Q", scale=alt.Scale(scheme=DIVERGING, domain=[-lim, lim], domainMid=0),
                         legend=alt.Legend(title="value", format=".1e" if lim < 0.01 else ".2f")),
         tooltip=[alt.Tooltip("row:O", title=row_name), alt.Tooltip("col:O", title=col_name),
                  alt.Tooltip("value:Q", format=".3e")],
-    ).properties(height=height)
-    return chart.properties(title=title) if title else chart
+    )
 
 
 def before_after_chart(before, after, label, height=230):
@@ -243,14 +246,14 @@ def before_after_chart(before, after, label, height=230):
         pd.DataFrame({"digit": DIGITS, "output": np.asarray(after, float), "when": "2 after"}),
     ])
     df["true"] = df["digit"] == str(label)
-    return alt.Chart(df).mark_bar().encode(
+    return alt.Chart(df, height=height).mark_bar().encode(
         x=alt.X("digit:N", sort=DIGITS, title="output neuron (digit)", axis=alt.Axis(labelAngle=0)),
         xOffset=alt.XOffset("when:N"),
         y=alt.Y("output:Q", title="output"),
         color=alt.Color("when:N", scale=alt.Scale(domain=["1 before", "2 after"], range=["#bab0ac", "#59a14f"]),
                         legend=alt.Legend(title=None, orient="top", labelExpr="slice(datum.label, 2)")),
-        tooltip=["digit", "when", alt.Tooltip("output:Q", format=".4f")],
-    ).properties(height=height)
+        tooltip=[alt.Tooltip("digit:N"), alt.Tooltip("when:N"), alt.Tooltip("output:Q", format=".4f")],
+    )
 
 
 # ---------------------------------------------------------------- train / evaluate / draw
@@ -271,11 +274,12 @@ def batch_loss_chart(steps, losses, height=230, max_points=300):
     """Loss of every mini-batch (averaged once the run is long) against the batch number."""
     s, l = _thin(steps, losses, max_points)
     df = pd.DataFrame({"batch": s, "loss": l})
-    return alt.Chart(df).mark_line(color=TRAIN_COLOR, strokeWidth=1.2, clip=True, point=len(df) < 20).encode(
+    chart = alt.Chart(df, height=height, title="Loss of each mini-batch", autosize=_FIT_X)
+    return chart.mark_line(color=TRAIN_COLOR, strokeWidth=1.2, clip=True, point=len(df) < 20).encode(
         x=alt.X("batch:Q", title="mini-batch", axis=alt.Axis(format=",d", tickMinStep=1)),
         y=alt.Y("loss:Q", title="loss", scale=alt.Scale(zero=True)),
         tooltip=[alt.Tooltip("batch:Q", format=","), alt.Tooltip("loss:Q", format=".4f")],
-    ).properties(height=height, title="Loss of each mini-batch", autosize=_FIT_X)
+    )
 
 
 def epoch_chart(epochs, what="loss", height=230, total_epochs=None):
@@ -294,7 +298,8 @@ def epoch_chart(epochs, what="loss", height=230, total_epochs=None):
     x_scale = alt.Scale(domain=[1, max(2, upper)], nice=False) if upper else alt.Scale()
     y_axis = alt.Axis(format=".1%" if what == "acc" else "", tickCount=5)
     y_scale = alt.Scale(zero=False) if what == "acc" else alt.Scale(zero=True)
-    return alt.Chart(df).mark_line(point=True).encode(
+    chart = alt.Chart(df, height=height, title=f"{name.capitalize()} per epoch", autosize=_FIT_X)
+    return chart.mark_line(point=True).encode(
         x=alt.X("epoch:Q", title="epoch", scale=x_scale, axis=alt.Axis(tickMinStep=1, format="d")),
         y=alt.Y("value:Q", title=name, axis=y_axis, scale=y_scale),
         color=alt.Color("set:N", scale=alt.Scale(domain=["training", "validation"], range=[TRAIN_COLOR, VAL_COLOR]),
@@ -302,20 +307,21 @@ def epoch_chart(epochs, what="loss", height=230, total_epochs=None):
         # Tooltip objects, not plain strings: Altair turns strings into channels the slow way.
         tooltip=[alt.Tooltip("epoch:Q"), alt.Tooltip("set:N"),
                  alt.Tooltip("value:Q", format=".2%" if what == "acc" else ".4f")],
-    ).properties(height=height, title=f"{name.capitalize()} per epoch", autosize=_FIT_X)
+    )
 
 
 def compare_chart(df, x_title, y_title, title, percent=False, height=360, points=True):
     """Several runs' curves in one chart: df has columns run, x, value; one colour per run."""
     y_axis = alt.Axis(format=".0%" if percent else "", tickCount=6)
-    return alt.Chart(df).mark_line(point=points, clip=True, strokeWidth=2).encode(
+    chart = alt.Chart(df, height=height, title=title, autosize=_FIT_X)
+    return chart.mark_line(point=points, clip=True, strokeWidth=2).encode(
         x=alt.X("x:Q", title=x_title, axis=alt.Axis(tickMinStep=1) if points else alt.Axis()),
         y=alt.Y("value:Q", title=y_title, axis=y_axis, scale=alt.Scale(zero=not percent)),
         color=alt.Color("run:N", title=None, scale=alt.Scale(scheme="tableau10"),
                         legend=alt.Legend(orient="bottom", columns=2, labelLimit=420)),
         tooltip=[alt.Tooltip("run:N"), alt.Tooltip("x:Q", title=x_title, format=",.2f"),
                  alt.Tooltip("value:Q", title=y_title, format=".2%" if percent else ".4f")],
-    ).properties(height=height, title=title, autosize=_FIT_X)
+    )
 
 
 def projector(chart):
@@ -377,6 +383,7 @@ def confusion_chart(cm, normalise=False, selected=None, size=430, name="cm_cell"
     df.loc[df["count"] == 0, "label"] = ""
     wrong = df[(df["kind"] == "wrong") & (df["count"] > 0)]
     top = float(wrong[field].max()) if len(wrong) else 1.0
+    df["ink"] = np.where((df["kind"] == "wrong") & (df[field] > top * 0.6), "white", "#222")  # text on dark cells
     pick = alt.selection_point(name=name, fields=["true", "predicted"], on="click", clear=False)
     x = alt.X("predicted:N", sort=DIGITS, title="predicted digit", axis=alt.Axis(labelAngle=0, orient="top"))
     y = alt.Y("true:N", sort=DIGITS, title="true digit")
@@ -394,9 +401,7 @@ def confusion_chart(cm, normalise=False, selected=None, size=430, name="cm_cell"
                         legend=alt.Legend(title="mistakes", format=".0%" if normalise else ",d")),
     )
     text = alt.Chart(df).mark_text(fontSize=12).encode(
-        x=x, y=y, text="label:N",
-        color=alt.condition(f"datum.kind == 'wrong' && datum.{field} > {top * 0.6}",
-                            alt.value("white"), alt.value("#222")))
+        x=x, y=y, text=alt.Text("label:N"), color=alt.Color("ink:N", scale=None))
     layers = [cells, mistakes, text]
     if selected is not None:
         mark = pd.DataFrame({"true": [str(selected[0])], "predicted": [str(selected[1])]})
@@ -404,7 +409,7 @@ def confusion_chart(cm, normalise=False, selected=None, size=430, name="cm_cell"
     # On top, an invisible cell per (true, predicted) that receives the clicks and tooltips.
     layers.append(alt.Chart(df).mark_rect(fill="#ffffff", fillOpacity=0.01, cursor="pointer").encode(
         x=x, y=y, tooltip=tooltip).add_params(pick))
-    return alt.layer(*layers).properties(width=size, height=size)
+    return alt.layer(*layers, width=size, height=size)
 
 
 def probability_chart(probs, is_probability=True, height=240, title=None):
@@ -413,16 +418,15 @@ def probability_chart(probs, is_probability=True, height=240, title=None):
     df = pd.DataFrame({"digit": DIGITS, "value": probs})
     df["text"] = [sure_text(v) if is_probability else f"{v:.2f}" for v in probs]
     y_title = "probability" if is_probability else "output (sigmoid)"
+    x = alt.X("digit:N", sort=DIGITS, title="digit", axis=alt.Axis(labelAngle=0, labelFontSize=14))
+    y = alt.Y("value:Q", title=y_title, scale=alt.Scale(domain=[0, 1]),
+              axis=alt.Axis(format=".0%" if is_probability else ".1f"))
     bars = alt.Chart(df).mark_bar().encode(
-        x=alt.X("digit:N", sort=DIGITS, title="digit", axis=alt.Axis(labelAngle=0, labelFontSize=14)),
-        y=alt.Y("value:Q", title=y_title, scale=alt.Scale(domain=[0, 1]),
-                axis=alt.Axis(format=".0%" if is_probability else ".1f")),
-        color=alt.Color("digit:N", scale=digit_scale(), legend=None),
+        x=x, y=y, color=alt.Color("digit:N", scale=digit_scale(), legend=None),
         tooltip=[alt.Tooltip("digit:N"), alt.Tooltip("value:Q", format=".4f")],
     )
-    text = bars.mark_text(dy=-7, fontSize=11, color="#333").encode(text="text:N")
-    chart = (bars + text).properties(height=height, autosize=_FIT_X)
-    return chart.properties(title=title) if title else chart
+    text = alt.Chart(df).mark_text(dy=-7, fontSize=11, color="#333").encode(x=x, y=y, text=alt.Text("text:N"))
+    return alt.layer(bars, text, height=height, autosize=_FIT_X, title=title or alt.Undefined)
 
 
 def sure_text(p):
@@ -444,11 +448,12 @@ def ink01_image(ink, size=None, scale=None):
 def step_loss_chart(losses, height=200):
     """The loss on one image after each update step (step 0 = before any step)."""
     df = pd.DataFrame({"step": np.arange(len(losses)), "loss": np.asarray(losses, float)})
-    return alt.Chart(df).mark_line(point=alt.OverlayMarkDef(color="#e15759", size=60), color="#e15759").encode(
+    chart = alt.Chart(df, height=height, title="Loss on this image, step by step")
+    return chart.mark_line(point=alt.OverlayMarkDef(color="#e15759", size=60), color="#e15759").encode(
         x=alt.X("step:O", title="step", axis=alt.Axis(labelAngle=0)),
         y=alt.Y("loss:Q", title="loss on this image"),
-        tooltip=["step", alt.Tooltip("loss:Q", format=".4g")],
-    ).properties(height=height, title="Loss on this image, step by step")
+        tooltip=[alt.Tooltip("step:O"), alt.Tooltip("loss:Q", format=".4g")],
+    )
 
 
 # ---------------------------------------------------------------- inside the network
@@ -460,17 +465,17 @@ def activation_bars_chart(values, top=(), title=None, height=200):
     top = [int(u) for u in top]
     df = pd.DataFrame({"unit": np.arange(values.size), "value": values})
     df["top"] = df["unit"].isin(top)
+    df["colour"] = np.where(df["top"], "#f28e2b", "#9aa1ab")
     step = max(1, -(-values.size // 16))          # about 16 labelled units along the axis
-    base = alt.Chart(df).encode(x=alt.X("unit:O", title=f"hidden unit (0-{values.size - 1})",
-                                        axis=alt.Axis(values=list(range(0, values.size, step)), labelAngle=0)))
-    bars = base.mark_bar().encode(
-        y=alt.Y("value:Q", title="activation"),
-        color=alt.condition("datum.top", alt.value("#f28e2b"), alt.value("#9aa1ab")),
-        tooltip=["unit", alt.Tooltip("value:Q", format=".3f")])
-    labels = base.transform_filter("datum.top").mark_text(dy=-7, fontSize=11, color="#333").encode(
-        y="value:Q", text="unit:Q")
-    chart = (bars + labels).properties(height=height, autosize=_FIT_X)
-    return chart.properties(title=title) if title else chart
+    x = alt.X("unit:O", title=f"hidden unit (0-{values.size - 1})",
+              axis=alt.Axis(values=list(range(0, values.size, step)), labelAngle=0))
+    y = alt.Y("value:Q", title="activation")
+    bars = alt.Chart(df).mark_bar().encode(
+        x=x, y=y, color=alt.Color("colour:N", scale=None),
+        tooltip=[alt.Tooltip("unit:O"), alt.Tooltip("value:Q", format=".3f")])
+    labels = alt.Chart(df[df["top"]]).mark_text(dy=-7, fontSize=11, color="#333").encode(
+        x=x, y=y, text=alt.Text("unit:Q"))
+    return alt.layer(bars, labels, height=height, autosize=_FIT_X, title=title or alt.Undefined)
 
 
 def pca_map_chart(coords, labels, ratio, height=520):
@@ -485,15 +490,16 @@ def pca_map_chart(coords, labels, ratio, height=520):
         y=alt.Y("y:Q", title=f"direction 2 ({ratio[1]:.0%} of the spread)", axis=alt.Axis(labels=False, ticks=False)),
         color=alt.Color("digit:N", scale=digit_scale(),
                         legend=alt.Legend(title="digit (click)", orient="right", symbolSize=160, labelFontSize=14)),
-        opacity=alt.when(pick).then(alt.value(0.7)).otherwise(alt.value(0.05)),
+        opacity=alt.when(pick).then(alt.value(0.7)).otherwise(alt.value(0.05)),   # (the one slow channel)
         tooltip=[alt.Tooltip("digit:N"), alt.Tooltip("image:Q", title="sample #")],
     ).add_params(pick)
     centres = df.groupby("digit", as_index=False)[["x", "y"]].mean()
     halo = alt.Chart(centres).mark_text(fontSize=26, fontWeight="bold", stroke="white", strokeWidth=6,
-                                        color="white").encode(x="x:Q", y="y:Q", text="digit:N")
+                                        color="white").encode(
+        x=alt.X("x:Q"), y=alt.Y("y:Q"), text=alt.Text("digit:N"))
     text = alt.Chart(centres).mark_text(fontSize=26, fontWeight="bold", color="#222").encode(
-        x="x:Q", y="y:Q", text="digit:N")
-    return (dots + halo + text).properties(height=height, autosize=_FIT_X)
+        x=alt.X("x:Q"), y=alt.Y("y:Q"), text=alt.Text("digit:N"))
+    return alt.layer(dots, halo, text, height=height, autosize=_FIT_X)
 
 
 def robustness_chart(levels, accuracies, x_title, title, color="#4e79a7", x_format=".1f", height=260):
@@ -504,12 +510,13 @@ def robustness_chart(levels, accuracies, x_title, title, color="#4e79a7", x_form
         y=alt.Y("accuracy:Q", title="accuracy", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format=".0%")),
         tooltip=[alt.Tooltip("level:Q", title=x_title, format=x_format),
                  alt.Tooltip("accuracy:Q", format=".1%")])
-    values = line.mark_text(dy=-12, fontSize=11, color="#333").encode(text=alt.Text("accuracy:Q", format=".0%"))
+    values = alt.Chart(df).mark_text(dy=-12, fontSize=11, color="#333").encode(
+        x=alt.X("level:Q"), y=alt.Y("accuracy:Q"), text=alt.Text("accuracy:Q", format=".0%"))
     guess = pd.DataFrame({"accuracy": [0.1], "text": ["guessing: 10%"]})
-    rule = alt.Chart(guess).mark_rule(strokeDash=[5, 4], color="#999").encode(y="accuracy:Q")
+    rule = alt.Chart(guess).mark_rule(strokeDash=[5, 4], color="#999").encode(y=alt.Y("accuracy:Q"))
     rule_text = alt.Chart(guess).mark_text(align="right", dy=-7, color="#777", fontSize=11).encode(
-        y="accuracy:Q", x=alt.value("width"), text="text:N")
-    return (rule + rule_text + line + values).properties(height=height, title=title, autosize=_FIT_X)
+        y=alt.Y("accuracy:Q"), x=alt.XValue("width"), text=alt.Text("text:N"))
+    return alt.layer(rule, rule_text, line, values, height=height, title=title, autosize=_FIT_X)
 
 
 # ---------------------------------------------------------------- drawing a chart

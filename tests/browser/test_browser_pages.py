@@ -14,7 +14,7 @@ pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.browser
 from playwright.sync_api import expect  # noqa: E402
 
-from browser_utils import full_screenshot, no_exception, open_page, wait_for_app, WAIT  # noqa: E402
+from browser_utils import WAIT, button, full_screenshot, key, no_exception, open_page, wait_for_app  # noqa: E402
 
 # (URL path, words the page title must contain, screenshot name or None, sidebar label)
 PAGES = [
@@ -67,3 +67,32 @@ def test_sidebar_links(page, app_url):
         wait_for_app(page)
         no_exception(page)
         expect(nav.locator("a[aria-current=page]")).to_contain_text(label)
+
+
+def every_chart_drawn(page):
+    """Every chart on the page has been drawn by Vega (a chart Vega-Lite cannot
+    compile stays empty; its error fails the test through conftest's page-error check)."""
+    charts = page.locator("[data-testid=stVegaLiteChart]")
+    expect(charts.first).to_be_visible(timeout=WAIT)
+    for i in range(charts.count()):
+        expect(charts.nth(i).locator("svg.marks, canvas").first).to_be_attached(timeout=WAIT)
+
+
+def test_charts_after_interactions(page, app_url):
+    """Charts that only appear after a click are drawn too: one update step on How it
+    learns (before/after outputs, loss per step), a real model output on One-hot."""
+    open_page(page, f"{app_url}/how_it_learns")
+    n_before = page.locator("[data-testid=stVegaLiteChart]").count()
+    for _ in range(2):
+        button(page, "hl_step").click()
+        wait_for_app(page)
+    expect(page.locator("[data-testid=stVegaLiteChart]")).to_have_count(n_before + 2, timeout=WAIT)
+    every_chart_drawn(page)
+    no_exception(page)
+
+    open_page(page, f"{app_url}/one_hot")
+    key(page, "oh_real").locator("label").first.click()
+    expect(key(page, "oh_img")).to_be_visible(timeout=WAIT)
+    wait_for_app(page)
+    every_chart_drawn(page)
+    no_exception(page)
