@@ -13,7 +13,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import streamlit as st  # noqa: E402
 
 from engine.data import DataError, default_cache_dir, download_mnist
-from ui import presenter, state
+from ui import presenter, state, training
 
 st.set_page_config(page_title="Digits from Scratch", page_icon="🔢", layout="wide")
 
@@ -181,4 +181,7 @@ pages = [
     st.Page("app_pages/8_compare.py", title="Compare runs", icon="⚖️"),
 ]
 presenter.presenter_toggle()            # sidebar switch on every page (ui/presenter.py)
-st.navigation(pages).run()
+page = st.navigation(pages)
+page.run()
+if page.url_path != "train":            # a run in progress trains on, shown in the sidebar
+    training.sidebar_panel()            # (the Train page draws its own live panel)

@@ -212,8 +212,8 @@ def live_panel():
     draw()
     if training.status() != "running":
         return
-    note.caption("You can pause, stop or switch pages at any time: the run waits for you and carries on "
-                 "when you come back to this page.")
+    note.caption("You can pause, stop or switch pages at any time. On other pages the run carries on, "
+                 "with its progress in the sidebar.")
     end = time.perf_counter() + st.session_state.get("train_loop_seconds", training.LOOP_SECONDS)
     last_chart = last_epochs = last_weights = time.perf_counter()
     epochs_drawn = len(run.history.epochs)

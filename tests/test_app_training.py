@@ -310,6 +310,52 @@ def test_draw_switches_to_the_users_model():
     assert "built-in pretrained model" in texts(at.caption) and prediction(at) == 1
 
 
+def test_a_run_trains_on_while_another_page_is_open():
+    """Start a run, go to Draw: the run keeps training there (shown in the sidebar),
+    and once it ends, Draw uses the new model without a visit to the Train page."""
+    at = open_page(TRAIN)
+    at.session_state["train_loop_seconds"] = 0
+    at.session_state["train_slice_seconds"] = 0.005
+    at.number_input(key="train_epochs").set_value(3)
+    at.text_input(key="train_hidden").set_value("16").run()
+    at.button(key="train_start").click().run()
+    run = at.session_state["trainer"]
+    at.switch_page(DRAW)
+    at.run()
+    assert not at.exception, at.exception
+    steps = run.step
+    at.run()
+    assert run.step > steps                                  # trained during a Draw page run
+    bars = [p for p in at.sidebar.get("progress")]
+    assert bars and "Training" in bars[0].proto.text and "epoch 1/3" in bars[0].proto.text
+    assert "built-in pretrained model" in texts(at.caption)
+    at.session_state["train_slice_seconds"] = 0.2
+    for _ in range(400):
+        if at.session_state["train_status"] != "running":
+            break
+        at.run()
+        assert not at.exception, at.exception
+    assert at.session_state["train_status"] == "finished" and run.epoch == 3
+    assert at.session_state["model"].sizes == [784, 16, 10]
+    assert "your model (784-16-10" in texts(at.caption)
+    assert not at.sidebar.get("progress")                    # the panel is gone
+
+
+def test_pause_in_the_sidebar():
+    at = open_page(TRAIN)
+    at.session_state["train_loop_seconds"] = 0
+    at.session_state["train_slice_seconds"] = 0.01
+    at.button(key="train_start").click().run()
+    at.switch_page("app_pages/1_dataset.py")
+    at.run()
+    at.button(key="sidebar_pause").click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["train_status"] == "paused"
+    steps = at.session_state["trainer"].step
+    at.run()
+    assert at.session_state["trainer"].step == steps and not at.sidebar.get("progress")
+
+
 def test_settings_and_the_run_survive_a_page_switch():
     at = open_page(TRAIN)
     at.session_state["train_loop_seconds"] = 0

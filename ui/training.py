@@ -20,7 +20,9 @@ How the page trains: its live panel is an st.fragment(run_every=TICK_SECONDS).
 Each run of it trains slice after slice (train_slice, about SLICE_SECONDS each),
 redrawing in place between slices, for up to LOOP_SECONDS; then run_every starts
 it again. A click (Pause, Stop, another page) interrupts between two slices, so
-the network is never left half-updated.
+the network is never left half-updated. On every other page, sidebar_panel()
+keeps a running run going the same way, with a small progress bar in the
+sidebar, so a class can look at other pages while a long run trains.
 """
 import time
 
@@ -192,6 +194,38 @@ def train_slice(seconds=SLICE_SECONDS):
     if run.finished or run.diverged:
         finish()
     return report
+
+
+def sidebar_panel():
+    """On pages other than Train: if a run is going, keep training it in a
+    fragment in the sidebar, with a progress bar, a Pause button and a link
+    to the Train page. Call it after the page has run, so the page shows first."""
+    if status() == "running":
+        st.session_state["_sidebar_inline"] = True      # this first call is part of the page's run
+        with st.sidebar:
+            st.fragment(_sidebar_live, run_every=TICK_SECONDS)()
+
+
+def _sidebar_live():
+    if status() != "running":        # paused from here, or the run ended
+        st.rerun()                   # ... the whole page again, without this panel
+    bar = st.empty()
+    c1, c2 = st.columns([1, 1.4], vertical_alignment="center")
+    c1.button("Pause", key="sidebar_pause", icon=":material/pause:", on_click=pause)
+    c2.page_link("app_pages/4_train.py", label="Watch it", icon="🏋️")
+    # Within the page's own run: one slice, so the page is soon done; on the
+    # fragment's own ticks: slices for up to LOOP_SECONDS, like the Train page.
+    inline = st.session_state.pop("_sidebar_inline", False)
+    end = time.perf_counter() + (0 if inline else st.session_state.get("train_loop_seconds", LOOP_SECONDS))
+    while True:
+        train_slice(st.session_state.get("train_slice_seconds", SLICE_SECONDS))
+        if status() != "running":
+            st.rerun()               # finished: every page now shows the new model
+        p = progress()
+        bar.progress(p["fraction"], text=f"**Training** · epoch {p['epoch']}/{p['epochs']} · "
+                                         f"{p['fraction']:.0%}")
+        if time.perf_counter() >= end:
+            break
 
 
 def finish(stopped=False):

@@ -18,6 +18,7 @@ from browser_utils import (WAIT, app_navigation, button, full_screenshot, key, n
 PROGRESS = "[data-testid=stProgress]"
 POSITION = re.compile(r"epoch (\d+)/(\d+) · batch (\d+)/(\d+)")
 CHART = "[data-testid=stVegaLiteChart]"
+VIEWPORT_RIGHT = 1390        # x of the empty right margin: park the mouse there for screenshots
 
 
 def set_number(page, widget_key, value):
@@ -111,4 +112,33 @@ def test_short_run_finishes_and_becomes_my_model(page, app_url):
     wait_visible(page, key(page, "draw_use_mine"))
     expect(page.get_by_text(re.compile(r"Guessing with your model"))).to_be_visible(timeout=WAIT)
     wait_for_app(page)
+    no_exception(page)
+
+
+def test_a_run_trains_on_while_you_look_at_another_page(page, app_url, screenshot_dir):
+    """Start a run, go to the Dataset page: the run carries on there, its progress
+    in the sidebar (the sidebar's fragment ticks on its own), and when it ends the
+    Draw page uses the new model."""
+    open_page(page, f"{app_url}/train")
+    # A big network, so the run is still going when we leave the page (several seconds an epoch).
+    hidden = key(page, "train_hidden").locator("input")
+    hidden.fill("1024,1024")
+    hidden.press("Enter")
+    expect(hidden).to_have_value("1024,1024")
+    start(page, 5)
+    nav = page.locator("[data-testid=stSidebarNav]")
+    nav.get_by_role("link", name=re.compile(r"Dataset: images become numbers$")).click()
+    sidebar = page.locator("[data-testid=stSidebar]")
+    bar = sidebar.locator(PROGRESS)
+    wait_visible(page, bar)
+    expect(bar).to_contain_text(re.compile(r"Training · epoch \d/5"))
+    page.mouse.move(VIEWPORT_RIGHT, 450)
+    page.screenshot(path=str(screenshot_dir / "sidebar_training.png"), animations="disabled")
+    # Nobody clicks, yet the run gets to its end: the sidebar's fragment trains on its own
+    # (the page's own run trains only one half-second slice). Then the panel goes ...
+    expect(bar).to_have_count(0, timeout=3 * WAIT)
+    wait_for_app(page)
+    no_exception(page)
+    nav.get_by_role("link", name=re.compile(r"Draw$")).click()
+    expect(page.get_by_text(re.compile(r"Guessing with your model"))).to_be_visible(timeout=WAIT)
     no_exception(page)
