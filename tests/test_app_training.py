@@ -310,16 +310,24 @@ def test_draw_switches_to_the_users_model():
     assert "built-in pretrained model" in texts(at.caption) and prediction(at) == 1
 
 
+def start_run(epochs=None, hidden=None, slice_seconds=0.01):
+    """The Train page with a run started; each page run trains one short slice."""
+    at = open_page(TRAIN)
+    at.session_state["train_loop_seconds"] = 0
+    at.session_state["train_slice_seconds"] = slice_seconds
+    if epochs is not None:
+        at.number_input(key="train_epochs").set_value(epochs)
+    if hidden is not None:
+        at.text_input(key="train_hidden").set_value(hidden)
+    at.run()
+    at.button(key="train_start").click().run()
+    return at, at.session_state["trainer"]
+
+
 def test_a_run_trains_on_while_another_page_is_open():
     """Start a run, go to Draw: the run keeps training there (shown in the sidebar),
     and once it ends, Draw uses the new model without a visit to the Train page."""
-    at = open_page(TRAIN)
-    at.session_state["train_loop_seconds"] = 0
-    at.session_state["train_slice_seconds"] = 0.005
-    at.number_input(key="train_epochs").set_value(3)
-    at.text_input(key="train_hidden").set_value("16").run()
-    at.button(key="train_start").click().run()
-    run = at.session_state["trainer"]
+    at, run = start_run(epochs=3, hidden="16", slice_seconds=0.005)
     at.switch_page(DRAW)
     at.run()
     assert not at.exception, at.exception
@@ -342,10 +350,7 @@ def test_a_run_trains_on_while_another_page_is_open():
 
 
 def test_pause_in_the_sidebar():
-    at = open_page(TRAIN)
-    at.session_state["train_loop_seconds"] = 0
-    at.session_state["train_slice_seconds"] = 0.01
-    at.button(key="train_start").click().run()
+    at, _ = start_run()
     at.switch_page("app_pages/1_dataset.py")
     at.run()
     at.button(key="sidebar_pause").click().run()
@@ -357,13 +362,7 @@ def test_pause_in_the_sidebar():
 
 
 def test_settings_and_the_run_survive_a_page_switch():
-    at = open_page(TRAIN)
-    at.session_state["train_loop_seconds"] = 0
-    at.session_state["train_slice_seconds"] = 0.01
-    at.number_input(key="train_epochs").set_value(3)
-    at.text_input(key="train_hidden").set_value("64,32").run()
-    at.button(key="train_start").click().run()
-    run = at.session_state["trainer"]
+    at, run = start_run(epochs=3, hidden="64,32")
     assert run.net.sizes == [784, 64, 32, 10]
     at.switch_page(DRAW)
     at.run()
