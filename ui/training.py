@@ -40,6 +40,7 @@ CHART_EVERY = 1.0        # seconds between redraws of the loss and accuracy char
 HEAVY_EVERY = 2.0        # ... and of the weight pictures
 LOOP_SECONDS = 20.0      # one run of the live panel trains slices for this long ...
 TICK_SECONDS = 0.5       # ... and st.fragment(run_every=...) starts the next one
+SIDEBAR_SLICE_SECONDS = 0.2   # shorter slices on other pages: a click there waits at most this long
 MAX_HIDDEN_LAYERS = 5    # keep runs small enough for a shared classroom server
 MAX_UNITS = 2048
 
@@ -218,7 +219,7 @@ def _sidebar_live():
     inline = st.session_state.pop("_sidebar_inline", False)
     end = time.perf_counter() + (0 if inline else st.session_state.get("train_loop_seconds", LOOP_SECONDS))
     while True:
-        train_slice(st.session_state.get("train_slice_seconds", SLICE_SECONDS))
+        train_slice(st.session_state.get("train_slice_seconds", SIDEBAR_SLICE_SECONDS))
         if status() != "running":
             st.rerun()               # finished: every page now shows the new model
         p = progress()
