@@ -240,6 +240,21 @@ def test_presenter_mode_hides_advanced_controls_and_keeps_explanations():
     assert "present" not in at.query_params
 
 
+def test_presenter_mode_enlarges_the_chart_text():
+    at = open_page(TRAIN)
+    train_run(at, train_epochs=2, train_hidden="16")
+
+    def label_sizes():
+        specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+        assert len(specs) == 3                        # batch loss, loss and accuracy per epoch
+        return {s.get("config", {}).get("axis", {}).get("labelFontSize") for s in specs}
+    assert label_sizes() == {None}                    # Streamlit's normal sizes
+    at.sidebar.toggle(key="presenter").set_value(True).run()
+    assert label_sizes() == {16}
+    at.sidebar.toggle(key="presenter").set_value(False).run()
+    assert label_sizes() == {None}
+
+
 def test_a_link_can_open_in_presenter_mode_on_any_page():
     at = open_page(TRAIN, {"present": "1", "lr": "0.5"})
     assert at.session_state["presenter"] is True
