@@ -122,3 +122,13 @@ def test_an_altair_chart_converted_elsewhere_still_gets_its_data():
     spec = alt.Chart(df).mark_point().encode(x="x", y="y").to_dict()
     assert [{"x": 1, "y": 3}, {"x": 2, "y": 4}] in spec.get("datasets", {}).values() or \
         spec["data"].get("values") == [{"x": 1, "y": 3}, {"x": 2, "y": 4}]
+
+
+def test_pages_draw_charts_only_through_charts_show():
+    # st.altair_chart would build and validate the chart on every rerun (50-100 ms each).
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    files = [root / "dashboard.py", *sorted((root / "app_pages").glob("*.py")), *sorted((root / "ui").glob("*.py"))]
+    offenders = [f.name for f in files if f.name != "charts.py" and "altair_chart(" in f.read_text()]
+    assert not offenders, offenders
+    assert any("charts.show(" in f.read_text() for f in files)
