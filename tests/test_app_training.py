@@ -4,16 +4,15 @@ Run with the built-in sample: `MNIST_DIR= .venv/bin/python -m pytest tests/test_
 Fragments do not tick by themselves in AppTest, so training is driven by
 rerunning the page: each full run of the Train page trains (see ui/training.py).
 """
-import base64
 import io
 import os
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from apptest_utils import canvas_state, get, run_until_done, texts
 from engine import metrics
 from engine.modelfile import load_model, model_arrays, model_to_bytes
 from engine.network import Network
@@ -39,24 +38,6 @@ def open_page(page):
     return at
 
 
-def run_until_done(at, max_runs=40):
-    for _ in range(max_runs):
-        if at.session_state["train_status"] != "running":
-            break
-        at.run()
-        assert not at.exception, at.exception
-    return at.session_state["train_status"]
-
-
-def get(at, key):
-    try:
-        return at.session_state[key]
-    except KeyError:
-        return None
-
-
-def texts(elements):
-    return " ".join(str(e.value) for e in elements)
 
 
 def sample_data():
@@ -254,14 +235,6 @@ def test_evaluate_uses_the_users_model_once_there_is_one():
 # ------------------------------------------------------------------ Draw
 
 
-def _canvas_state(rgba):
-    """What the canvas component sends back: its drawing as a PNG data URL."""
-    buf = io.BytesIO()
-    Image.fromarray(rgba).save(buf, format="PNG")
-    url = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
-    return {"drawing": {"raw": {"objects": []}, "data": url}}
-
-
 def _drawn_one():
     img = np.zeros((280, 280, 4), np.uint8)
     img[..., 3] = 255                                   # opaque black canvas
@@ -285,7 +258,7 @@ def test_draw_page_asks_for_a_digit_when_empty():
 
 def test_a_drawn_one_is_read_as_one_and_clear_empties_the_canvas():
     at = open_page(DRAW)
-    at.session_state["draw_canvas_0"] = _canvas_state(_drawn_one())
+    at.session_state["draw_canvas_0"] = canvas_state(_drawn_one())
     at.run()
     assert not at.exception, at.exception
     assert prediction(at) == 1
@@ -303,7 +276,7 @@ def test_draw_switches_to_the_users_model():
     mine.biases[-1][3] = 10.0                           # this model always says 3
     at.session_state["model"] = mine
     at.session_state["model_info"] = {"label": "your model (always 3)"}
-    at.session_state["draw_canvas_0"] = _canvas_state(_drawn_one())
+    at.session_state["draw_canvas_0"] = canvas_state(_drawn_one())
     at.run()
     assert "your model (always 3)" in texts(at.caption) and prediction(at) == 3
     at.toggle(key="draw_use_mine").set_value(False).run()

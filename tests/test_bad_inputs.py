@@ -12,7 +12,6 @@ load_uploaded -> engine.modelfile.load_model) is what runs.
 
 Run: `MNIST_DIR= .venv/bin/python -m pytest tests/test_bad_inputs.py -q`
 """
-import base64
 import io
 import os
 import socket
@@ -20,7 +19,7 @@ import tomllib
 import tracemalloc
 import zipfile
 from pathlib import Path
-from apptest_utils import open_page  # noqa: E402
+from apptest_utils import canvas_state, open_page, run_until_done, texts  # noqa: E402
 
 import numpy as np
 import pytest
@@ -50,10 +49,6 @@ def builtin_sample():
 
 
 # ------------------------------------------------------------------ helpers
-
-def texts(elements):
-    return " ".join(str(e.value) for e in elements)
-
 
 def give_model(at):
     """Put a model of its own into the session (as an upload would) and return a snapshot."""
@@ -313,12 +308,7 @@ def test_a_diverging_run_keeps_the_model_and_says_what_to_do():
     snap = give_model(at)
     at.number_input(key="train_lr").set_value(100.0).run()
     at.button(key="train_start").click().run()
-    for _ in range(20):
-        if at.session_state["train_status"] != "running":
-            break
-        at.run()
-    assert not at.exception, at.exception
-    assert at.session_state["train_status"] == "diverged"
+    assert run_until_done(at, max_runs=20) == "diverged"
     run = at.session_state["trainer"]
     errors = texts(at.error)
     assert "Training diverged" in errors and "too high" in errors and "Try a smaller learning rate" in errors
@@ -329,13 +319,6 @@ def test_a_diverging_run_keeps_the_model_and_says_what_to_do():
 
 
 # ------------------------------------------------------------------ drawings
-
-def canvas_state(rgba):
-    buf = io.BytesIO()
-    Image.fromarray(rgba).save(buf, format="PNG")
-    url = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
-    return {"drawing": {"raw": {"objects": []}, "data": url}}
-
 
 def blank_canvas():
     img = np.zeros((280, 280, 4), np.uint8)

@@ -13,6 +13,7 @@ import pytest
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
+from apptest_utils import run_until_done, texts
 from engine.trainer import Settings
 from ui import lesson, training
 
@@ -55,10 +56,6 @@ def open_page(page, query=None):
     return at
 
 
-def texts(elements):
-    return " ".join(str(e.value) for e in elements)
-
-
 def widget_keys(at):
     keys = set()
     for kind in ("number_input", "selectbox", "text_input", "slider", "toggle", "button", "file_uploader",
@@ -73,11 +70,7 @@ def train_run(at, **widgets):
         at.session_state[key] = value
     at.run()
     at.button(key="train_start").click().run()
-    for _ in range(40):
-        if at.session_state["train_status"] != "running":
-            break
-        at.run()
-    assert not at.exception, at.exception
+    run_until_done(at)
     return at.session_state["runs"][-1]
 
 

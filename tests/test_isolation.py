@@ -12,7 +12,7 @@ import os
 import random
 import re
 from pathlib import Path
-from apptest_utils import open_page  # noqa: E402
+from apptest_utils import get, open_page  # noqa: E402
 
 import numpy as np
 import pytest
@@ -31,13 +31,6 @@ PAGES = re.findall(r'st\.Page\("(app_pages/[^"]+\.py)"', (ROOT / "dashboard.py")
 def builtin_sample(monkeypatch):
     if os.environ.get("MNIST_DIR") is None:
         monkeypatch.setenv("MNIST_DIR", "")
-
-
-def get(at, key):
-    try:
-        return at.session_state[key]
-    except KeyError:
-        return None
 
 
 def ok(at):
