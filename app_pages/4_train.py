@@ -3,14 +3,12 @@
 The settings live in the address too (lesson links, ui/lesson.py); guided experiments load
 ready-made settings; presenter mode (ui/presenter.py) shows only the main controls.
 """
-import time
-
 import streamlit as st
 
 from engine.modelfile import model_to_bytes
 from engine.network import ACTIVATIONS
 from engine.optim import OPTIMIZERS
-from ui import charts, lesson, presenter, state, training
+from ui import charts, lesson, limits, presenter, state, training
 
 st.title("🏋️ Train your own network")
 data = state.dataset()
@@ -116,9 +114,14 @@ with st.expander("Settings" + (" (locked while a run is going: Stop or Reset to 
         except ValueError:
             pass
     try:
-        sizes = training.settings_from_widgets(data.x_train.shape[1], 10).sizes
-        st.caption(f"Network: {' → '.join(map(str, sizes))} units. "
+        chosen = training.settings_from_widgets(data.x_train.shape[1], 10)
+        st.caption(f"Network: {' → '.join(map(str, chosen.sizes))} units. "
                    f"Defaults are a good start: press **Start** without changing anything.")
+        cost, batch_seconds = training.check_cost(chosen, len(data.y_test))
+        st.caption(f"Estimated for this server: {cost.n_params:,} weights and biases, about "
+                   f"{cost.memory_bytes / 2**20:,.0f} MB of memory while training, "
+                   f"{training.duration_text(batch_seconds) if batch_seconds >= 1 else 'under a second'} "
+                   f"per mini-batch.")
     except ValueError as err:
         st.caption(f"⚠️ {err}")
     st.button("Back to defaults", key="train_defaults", on_click=training.reset_widgets, disabled=busy)
@@ -140,7 +143,8 @@ b[1].button("Pause", key="train_pause", icon=":material/pause:", on_click=traini
             disabled=status != "running", width="stretch", help="Pause between two mini-batches.")
 b[2].button("Resume", key="train_resume", icon=":material/resume:", on_click=training.resume,
             disabled=status != "paused", width="stretch", help="Carry on from where it paused.")
-b[3].button("Stop", key="train_stop", icon=":material/stop:", on_click=training.stop, disabled=not busy,
+b[3].button("Stop", key="train_stop", icon=":material/stop:", on_click=training.stop,
+            disabled=status not in ("running", "paused"),
             width="stretch", help="End the run now; the network as it is becomes your model.")
 b[4].button("Reset", key="train_reset", icon=":material/restart_alt:", on_click=training.reset,
             disabled=status == "idle", width="stretch",
@@ -151,92 +155,48 @@ if st.session_state.get("train_error"):
 
 
 # ------------------------------------------------------------------ live panel
-def live_panel():
-    """Draws the run; while it runs, trains slice after slice, redrawing in place.
-
-    Each slice is short (training.SLICE_SECONDS), so a click on Pause or another
-    page interrupts within a fraction of a second, between two mini-batches.
-    After training.LOOP_SECONDS the fragment ends and st.fragment's run_every starts it again."""
+def live_panel(ticking):
+    """Draws the run as it is now. The run trains in its own thread; while it goes,
+    st.fragment(run_every=...) redraws this panel every training.TICK_SECONDS,
+    and `ticking` is True. A click on Pause or Stop is answered at once."""
     run = training.trainer()
     if run is None:
         st.info("Press **Start** to train a network with the settings above. "
                 "You'll see the loss fall and the accuracy rise, live.")
         return
-    top, error = st.empty(), st.empty()
+    now = training.status()
+    if ticking and now not in training.ACTIVE:
+        st.rerun()           # the run ended (or diverged): redraw the whole page with the result
+    st.progress(training.progress()["fraction"], text=training.progress_text())
+    if run.diverged:
+        st.error(run.message)
+    h = run.history
     c1, c2, c3 = st.columns(3)
-    batch_box, loss_box, acc_box = c1.empty(), c2.empty(), c3.empty()
-    epoch_note = st.empty()
+    if h.batch_loss:
+        charts.show(c1, charts.batch_loss_chart, list(h.batch_step), list(h.batch_loss),
+                    height=presenter.height(230), big=presenter.on())
+    else:
+        c1.caption("The loss of each mini-batch appears here.")
+    epochs = list(h.epochs)
+    if epochs:
+        for box, what in ((c2, "loss"), (c3, "acc")):
+            charts.show(box, charts.epoch_chart, epochs, what, height=presenter.height(230),
+                        total_epochs=run.settings.epochs, big=presenter.on())
+    else:
+        c2.caption("Training and validation loss appear here after the first epoch.")
+        c3.caption("…and the accuracy.")
+    if len(epochs) >= 2 and "val_loss" in epochs[0]:
+        st.caption("Validation images are never trained on. If their loss starts rising while the "
+                   "training loss keeps falling, the network is memorising rather than learning (overfitting).")
     W = run.net.weights[0]
     n_show = min(32, W.shape[0])
     st.markdown(f"**What the first layer looks for** ({n_show} of its {W.shape[0]} units)")
-    weights_box = st.empty()
-    note = st.empty()
-
-    def draw(batches=True, epochs=True, weights=True):
-        now = training.status()
-        p = training.progress()
-        label = {"running": "Training…", "paused": "Paused", "finished": "Finished",
-                 "stopped": "Stopped early", "diverged": "Diverged"}[now]
-        secs = p["seconds_left"]
-        left = "" if now != "running" or secs is None else (
-            f" · about {secs:.0f} s left" if secs < 90 else f" · about {secs / 60:.0f} min left")
-        where = f"epoch {p['epoch']}/{p['epochs']} · batch {p['batch']}/{p['batches']}"
-        if now in ("stopped", "diverged"):
-            where = f"after {where}"
-        top.progress(p["fraction"], text=f"**{label}** {where} · {p['speed']:,.0f} examples/s{left}")
-        if run.diverged:
-            error.error(run.message)
-        h = run.history
-        if batches and h.batch_loss:
-            charts.show(batch_box, charts.batch_loss_chart, h.batch_step, h.batch_loss,
-                        height=presenter.height(230), big=presenter.on())
-        elif batches:
-            batch_box.caption("The loss of each mini-batch appears here.")
-        if epochs and h.epochs:
-            for box, what in ((loss_box, "loss"), (acc_box, "acc")):
-                charts.show(box, charts.epoch_chart, h.epochs, what, height=presenter.height(230),
-                            total_epochs=run.settings.epochs, big=presenter.on())
-        elif epochs:
-            loss_box.caption("Training and validation loss appear here after the first epoch.")
-            acc_box.caption("…and the accuracy.")
-        if epochs and len(h.epochs) >= 2 and "val_loss" in h.epochs[0]:
-            epoch_note.caption("Validation images are never trained on. If their loss starts rising while the "
-                               "training loss keeps falling, the network is memorising rather than learning "
-                               "(overfitting).")
-        if weights:
-            weights_box.image(
-                charts.weight_grid_image(run.net.weights[0], n_units=n_show, columns=min(16, n_show), scale=2),
-                caption="Each square is one hidden unit's 784 weights drawn as a 28×28 picture: orange pixels push "
-                        "the unit up, blue ones push it down. They start as noise and turn into stroke detectors.")
-
-    draw()
-    if training.status() != "running":
-        return
-    note.caption("You can pause, stop or switch pages at any time. On other pages the run carries on, "
-                 "with its progress in the sidebar.")
-    end = time.perf_counter() + st.session_state.get("train_loop_seconds", training.LOOP_SECONDS)
-    last_chart = last_epochs = last_weights = time.perf_counter()
-    epochs_drawn = len(run.history.epochs)
-    while training.status() == "running":
-        training.train_slice(st.session_state.get("train_slice_seconds", training.SLICE_SECONDS))
-        if training.status() != "running":
-            st.rerun()       # the run ended (or diverged): redraw the whole page with the result
-        # The progress bar after every slice; charts and pictures less often, to keep training fast.
-        now = time.perf_counter()
-        chart = now - last_chart >= training.CHART_EVERY
-        epochs = len(run.history.epochs) > epochs_drawn and now - last_epochs >= training.CHART_EVERY
-        weights = now - last_weights >= training.HEAVY_EVERY
-        draw(batches=chart, epochs=epochs, weights=weights)
-        if chart:
-            last_chart = now
-        if epochs:
-            last_epochs, epochs_drawn = now, len(run.history.epochs)
-        if weights:
-            last_weights = now
-        timing = st.session_state.setdefault("train_timing", {"train": 0.0, "draw": 0.0})
-        timing["draw"] += time.perf_counter() - now
-        if time.perf_counter() >= end:
-            break
+    st.image(charts.weight_grid_image(W, n_units=n_show, columns=min(16, n_show), scale=2),
+             caption="Each square is one hidden unit's 784 weights drawn as a 28×28 picture: orange pixels push "
+                     "the unit up, blue ones push it down. They start as noise and turn into stroke detectors.")
+    if now == "running":
+        st.caption("You can pause, stop or switch pages at any time. On other pages the run carries on, "
+                   "with its progress in the sidebar.")
 
 
 # Drawn last (into this spot) so that the rest of the page is already there while it trains.
@@ -268,6 +228,7 @@ if not present:     # files are for the desk, not the projector
     c1, c2 = st.columns(2)
     with c2:    # first, so a model loaded just now is the one described on the left
         uploaded = st.file_uploader("Load a saved model", type=["npz"], key="train_upload",
+                                    max_upload_size=limits.UPLOAD_MB,     # fits the biggest model you can train
                                     help="A .npz file saved here before. It is checked before use; "
                                          "a bad file never replaces your current model.")
         outcome = training.load_uploaded(uploaded)
@@ -299,5 +260,5 @@ if runs:
     st.page_link("app_pages/8_compare.py", label="Compare your runs side by side", icon="⚖️")
 
 with live_area:
-    running = training.status() == "running"
-    st.fragment(live_panel, run_every=training.TICK_SECONDS if running else None)()
+    ticking = training.status() in ("running", "stopping")
+    st.fragment(live_panel, run_every=training.TICK_SECONDS if ticking else None)(ticking)

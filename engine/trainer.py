@@ -21,6 +21,16 @@ from .optim import make_optimizer
 
 MAX_WEIGHT = 1e4        # a weight this large means training has blown up
 MAX_BATCH_POINTS = 2000  # per-batch loss history is halved when it grows past this
+# A big mini-batch is worked through in parts of at most this much arithmetic
+# (about 0.1 s on one core), so a request to stop is seen between two parts.
+PART_FLOPS = 4e9
+
+
+def part_size(sizes, flops=PART_FLOPS, per_example=6):
+    """How many examples one part may hold: forward + backward cost about
+    6 floating-point operations per weight and example (2 for forward alone)."""
+    n_weights = sum(n_in * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+    return max(1, int(flops // (per_example * n_weights)))
 
 
 @dataclass
@@ -149,6 +159,7 @@ class Trainer:
         self.train_seconds = 0.0
         self._sum_loss = self._sum_correct = self._seen = 0.0
         self._backup = [p.copy() for p in net.params()]
+        self.part = part_size(net.sizes)   # examples per part of a big batch
 
     # ------------------------------------------------------------ settings
 
@@ -196,28 +207,48 @@ class Trainer:
         self.pos = 0
         self._sum_loss = self._sum_correct = self._seen = 0.0
 
-    def train_batch(self, idx):
+    def train_batch(self, idx, stop=None):
         """One step of learning on the examples idx: forward, backward, update.
 
-        Returns the batch loss (before the update).
+        Returns the batch loss (before the update). A batch bigger than
+        self.part is worked through in parts: the batch's gradient is the
+        size-weighted mean of the parts' gradients, so the step is the same.
+        stop() is asked between parts; if it says True the batch is dropped,
+        nothing has changed, and None is returned.
         """
         s = self.settings
-        x = to_float(self.x[idx])                         # (b, 784) float32 in [0, 1]
-        if s.augment:
-            x = augment(x, self.aug_rng, s.augment)
-        y = one_hot(self.labels[idx], self.n_classes)     # (b, 10)
-        loss, grad_w, grad_b, out = self.net.gradients(x, y, s.l2)
+        loss, grads, correct = 0.0, None, 0.0
+        for start in range(0, len(idx), self.part):
+            if start and stop is not None and stop():
+                return None
+            part = idx[start:start + self.part]
+            x = to_float(self.x[part])                    # (b, 784) float32 in [0, 1]
+            if s.augment:
+                x = augment(x, self.aug_rng, s.augment)
+            y = one_hot(self.labels[part], self.n_classes)   # (b, 10)
+            part_loss, grad_w, grad_b, out = self.net.gradients(x, y, s.l2)
+            share = len(part) / len(idx)
+            part_grads = [g for gb in zip(grad_w, grad_b) for g in gb]
+            if share == 1:
+                grads = part_grads                        # the usual case: one part
+            elif grads is None:
+                grads = [np.multiply(g, share, dtype=g.dtype) for g in part_grads]
+            else:
+                for total, g in zip(grads, part_grads):
+                    total += share * g
+            loss += share * part_loss
+            correct += float((out.argmax(axis=1) == self.labels[part]).sum())
         if not np.isfinite(loss):
             raise FloatingPointError(f"the loss became {loss}")
         params = self.net.params()
         for keep, p in zip(self._backup, params):
             np.copyto(keep, p)                            # last good weights
-        self.optimizer.step(params, [g for gb in zip(grad_w, grad_b) for g in gb])
+        self.optimizer.step(params, grads)
         biggest = max(float(np.abs(W).max()) for W in self.net.weights)
         if not np.isfinite(biggest) or biggest > MAX_WEIGHT:
             raise FloatingPointError(f"a weight reached {biggest:.3g}")
         self._sum_loss += loss * len(idx)
-        self._sum_correct += float((out.argmax(axis=1) == self.labels[idx]).sum())
+        self._sum_correct += correct
         self._seen += len(idx)
         return loss
 
@@ -232,60 +263,77 @@ class Trainer:
                         f"{why}. The learning rate {self.settings.lr:g} is too high for this setup; "
                         f"the last good weights were kept. Try a smaller learning rate.")
 
-    def run(self, batches=None, seconds=None):
-        """Train for `batches` mini-batches (None = to the end), or until `seconds` pass.
+    def run(self, batches=None, seconds=None, stop=None):
+        """Train for `batches` mini-batches (None = to the end), or until `seconds` pass,
+        or until stop() says True (asked between batches and between the parts of a
+        big one: a batch that is cut short is dropped and done again next time).
 
         Returns a StepReport. Does nothing once finished or diverged.
         """
         report = StepReport()
         start = time.perf_counter()
-        while not (self.finished or self.diverged):
+        while not self.diverged:
+            if self.order is not None and self.pos >= self.n_train:   # an epoch's batches are all done
+                record = self._end_epoch(time.perf_counter() - start, stop)
+                if record is None:
+                    break                 # stopped while checking the validation set: done again next time
+                report.epochs_finished.append(record)
+            if self.finished:
+                break
             if batches is not None and report.batches >= batches:
                 break
             if seconds is not None and report.batches and time.perf_counter() - start >= seconds:
                 break
-            if self.order is None or self.pos >= self.n_train:
+            if stop is not None and stop():
+                break
+            if self.order is None:
                 self._start_epoch()
             idx = self.order[self.pos:self.pos + self.settings.batch_size]
             try:
                 with np.errstate(over="ignore", invalid="ignore"):
-                    loss = self.train_batch(idx)
+                    loss = self.train_batch(idx, stop)
             except FloatingPointError as err:
                 self._diverge(str(err))
+                break
+            if loss is None:
                 break
             self.pos += len(idx)
             self.step += 1
             report.batches += 1
             report.examples += len(idx)
             self.history.add_batch(self.step, loss)
-            if self.pos >= self.n_train:
-                report.epochs_finished.append(self._end_epoch(time.perf_counter() - start))
         report.seconds = time.perf_counter() - start
         self.train_seconds += report.seconds
         report.finished, report.diverged, report.message = self.finished, self.diverged, self.message
         return report
 
-    def _end_epoch(self, seconds):
+    def _end_epoch(self, seconds, stop=None):
         record = {"epoch": self.epoch + 1,
                   "train_loss": self._sum_loss / self._seen,
                   "train_acc": self._sum_correct / self._seen}
         if len(self.val_idx):
-            val_loss, val_acc = self.evaluate(self.x, self.labels, self.val_idx)
-            record.update(val_loss=val_loss, val_acc=val_acc)
+            checked = self.evaluate(self.x, self.labels, self.val_idx, stop=stop)
+            if checked is None:
+                return None
+            record.update(val_loss=checked[0], val_acc=checked[1])
         record["seconds"] = self.train_seconds + seconds
         self.history.epochs.append(record)
         self.epoch += 1
         self.order, self.pos = None, 0
         return record
 
-    def evaluate(self, x, labels, idx=None, chunk=5000):
+    def evaluate(self, x, labels, idx=None, stop=None):
         """Loss and accuracy of the current network on (x, labels), or on the rows idx of them.
 
-        Works in chunks, so no big copy of the data is ever made.
+        Works in parts (no big copy of the data is ever made), asking stop()
+        between them: returns None if it said True.
         """
         idx = np.arange(len(x)) if idx is None else idx
+        chunk = min(5000, part_size(self.net.sizes, per_example=2))
         total_loss = correct = 0.0
         for i in range(0, len(idx), chunk):
+            if i and stop is not None and stop():
+                return None
             xb, lb = to_float(x[idx[i:i + chunk]]), labels[idx[i:i + chunk]]
             y = one_hot(lb, self.n_classes)
             zs, acts = self.net.forward(xb, keep=True)

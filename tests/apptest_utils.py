@@ -1,6 +1,7 @@
 """Helpers shared by the AppTest test modules."""
 import base64
 import io
+import time
 from pathlib import Path
 
 from PIL import Image
@@ -33,13 +34,22 @@ def texts(elements):
     return " ".join(str(e.value) for e in elements)
 
 
-def run_until_done(at, max_runs=40):
-    """Rerun while a training run is going (each run trains a slice); its final status."""
-    for _ in range(max_runs):
-        if at.session_state["train_status"] != "running":
-            break
-        at.run()
-        assert not at.exception, at.exception
+def wait_for(condition, timeout=120, what="the condition"):
+    """Wait until condition() is true (a run trains in its own thread). Generous
+    timeout: the tests count batches and epochs, never seconds."""
+    end = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < end, f"timed out waiting for {what}"
+        time.sleep(0.005)
+
+
+def run_until_done(at, timeout=120):
+    """Wait for the session's training run to end, then rerun the page; its final status."""
+    job = get(at, "train_job")
+    if job is not None:
+        assert job.join(timeout), "the training run did not end"
+    at.run()
+    assert not at.exception, at.exception
     return at.session_state["train_status"]
 
 

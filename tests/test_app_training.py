@@ -1,18 +1,20 @@
 """The Train, Evaluate and Draw pages, driven through Streamlit's AppTest.
 
 Run with the built-in sample: `MNIST_DIR= .venv/bin/python -m pytest tests/test_app_training.py -q`.
-Fragments do not tick by themselves in AppTest, so training is driven by
-rerunning the page: each full run of the Train page trains (see ui/training.py).
+A run trains in its own thread (ui/training.py): the tests wait for a number of
+batches or for the run's end, never for a number of seconds.
 """
 import io
 import os
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from apptest_utils import canvas_state, get, run_until_done, texts
+from apptest_utils import canvas_state, get, run_until_done, texts, wait_for
 from engine import metrics
 from engine.modelfile import load_model, model_arrays, model_to_bytes
 from engine.network import Network
@@ -127,20 +129,22 @@ def test_bad_settings_are_refused_with_the_engines_message():
 
 def test_pause_resume_stop_and_reset_leave_a_consistent_state():
     at = open_page(TRAIN)
-    at.session_state["train_loop_seconds"] = 0      # one short slice per rerun, so we can act mid-run
-    at.session_state["train_slice_seconds"] = 0.01
+    at.number_input(key="train_epochs").set_value(200).run()     # far longer than this test
     at.button(key="train_start").click().run()
     assert at.session_state["train_status"] == "running"
     run = at.session_state["trainer"]
-    assert 0 < run.step
+    wait_for(lambda: run.step >= 3, what="3 batches")
 
     at.button(key="train_pause").click().run()
     assert at.session_state["train_status"] == "paused"
+    assert at.session_state["train_job"].phase == "paused"      # the thread itself has stopped training
     step = run.step
     at.run()
+    at.session_state["train_job"].join(0.3)
     assert run.step == step                          # paused: no training
     at.button(key="train_resume").click().run()
-    assert at.session_state["train_status"] == "running" and run.step > step
+    assert at.session_state["train_status"] == "running"
+    wait_for(lambda: run.step > step, what="training after Resume")
 
     at.button(key="train_stop").click().run()
     assert at.session_state["train_status"] == "stopped"
@@ -283,13 +287,10 @@ def test_draw_switches_to_the_users_model():
     assert "built-in pretrained model" in texts(at.caption) and prediction(at) == 1
 
 
-def start_run(epochs=None, hidden=None, slice_seconds=0.01):
-    """The Train page with a run started; each page run trains one short slice."""
+def start_run(epochs=200, hidden=None):
+    """The Train page with a run started (200 epochs: it goes on for the whole test)."""
     at = open_page(TRAIN)
-    at.session_state["train_loop_seconds"] = 0
-    at.session_state["train_slice_seconds"] = slice_seconds
-    if epochs is not None:
-        at.number_input(key="train_epochs").set_value(epochs)
+    at.number_input(key="train_epochs").set_value(epochs)
     if hidden is not None:
         at.text_input(key="train_hidden").set_value(hidden)
     at.run()
@@ -300,38 +301,76 @@ def start_run(epochs=None, hidden=None, slice_seconds=0.01):
 def test_a_run_trains_on_while_another_page_is_open():
     """Start a run, go to Draw: the run keeps training there (shown in the sidebar),
     and once it ends, Draw uses the new model without a visit to the Train page."""
-    at, run = start_run(epochs=3, hidden="16", slice_seconds=0.005)
+    at, run = start_run(epochs=3, hidden="16")
+    at.session_state["train_job"].pause()            # held at a known point while we look
     at.switch_page(DRAW)
     at.run()
     assert not at.exception, at.exception
+    at.session_state["train_job"].resume()
     steps = run.step
-    at.run()
-    assert run.step > steps                                  # trained during a Draw page run
-    bars = [p for p in at.sidebar.get("progress")]
-    assert bars and "Training" in bars[0].proto.text and "epoch 1/3" in bars[0].proto.text
-    assert "built-in pretrained model" in texts(at.caption)
-    at.session_state["train_slice_seconds"] = 0.2
-    for _ in range(400):
-        if at.session_state["train_status"] != "running":
-            break
+    wait_for(lambda: run.step > steps, what="training while Draw is shown")
+    if run.epoch == 0:                               # still in the first epoch: the sidebar says so
         at.run()
-        assert not at.exception, at.exception
-    assert at.session_state["train_status"] == "finished" and run.epoch == 3
+        bars = [p for p in at.sidebar.get("progress")]
+        assert bars and "Training" in bars[0].proto.text and "epoch 1/3" in bars[0].proto.text
+    assert "built-in pretrained model" in texts(at.caption)
+    assert run_until_done(at) == "finished" and run.epoch == 3
     assert at.session_state["model"].sizes == [784, 16, 10]
     assert "your model (784-16-10" in texts(at.caption)
     assert not at.sidebar.get("progress")                    # the panel is gone
 
 
 def test_pause_in_the_sidebar():
-    at, _ = start_run()
+    at, run = start_run()
     at.switch_page("app_pages/1_dataset.py")
     at.run()
+    assert at.sidebar.get("progress")                        # the run shows in the sidebar
     at.button(key="sidebar_pause").click().run()
     assert not at.exception, at.exception
     assert at.session_state["train_status"] == "paused"
-    steps = at.session_state["trainer"].step
+    steps = run.step
+    at.session_state["train_job"].join(0.3)
     at.run()
-    assert at.session_state["trainer"].step == steps and not at.sidebar.get("progress")
+    assert run.step == steps and not at.sidebar.get("progress")
+
+
+def test_a_pause_is_answered_within_a_second_even_mid_batch():
+    """Issue 11: a huge mini-batch is worked through in parts, so Pause and Stop
+    do not wait for it. 5 hidden layers of 1024 and a batch of 8,000: one batch is
+    many seconds of work; the run must answer within a second and never move on."""
+    at = open_page(TRAIN)
+    at.text_input(key="train_hidden").set_value("1024,1024,1024,1024,1024")
+    at.number_input(key="train_batch_size").set_value(8000).run()
+    at.button(key="train_start").click().run()
+    assert not at.error, texts(at.error)
+    run = at.session_state["trainer"]
+    assert run.part < 8000                           # the batch really is split
+    wait_for(lambda: at.session_state["train_job"].phase == "training", what="the run to start training")
+    started = time.monotonic()
+    at.button(key="train_pause").click().run()
+    assert time.monotonic() - started < 3            # AppTest's own rerun included; the run answers in < 1 s
+    job = at.session_state["train_job"]
+    assert at.session_state["train_status"] == "paused" and job.phase == "paused"
+    step = run.step
+    job.join(0.5)
+    assert run.step == step
+    started = time.monotonic()
+    at.button(key="train_stop").click().run()
+    assert time.monotonic() - started < 30 and at.session_state["train_status"] in ("stopped", "stopping")
+    assert run_until_done(at) == "stopped"
+
+
+def test_two_clicks_never_train_one_session_in_two_threads():
+    """Issue 11: Resume/Pause clicked again and again start no second thread."""
+    at, run = start_run()
+    threads = lambda: [t for t in threading.enumerate() if t.name.startswith("training ")]  # noqa: E731
+    for _ in range(4):
+        at.button(key="train_pause").click().run()
+        at.button(key="train_resume").click().run()
+        assert len(threads()) == 1
+    assert at.button(key="train_start").disabled       # no second run while one goes
+    at.button(key="train_stop").click().run()
+    assert run_until_done(at) == "stopped" and not threads()
 
 
 def test_settings_and_the_run_survive_a_page_switch():

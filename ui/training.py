@@ -1,28 +1,23 @@
-"""The session's training run: start, pause, resume, stop, reset, one slice, finish.
+"""The session's training run: start, pause, resume, stop, reset, finish.
 
-Everything lives in st.session_state, so a run survives reruns, button clicks
-and page switches. The Train page only draws what is here; tests drive the
-same functions directly.
+The run trains in a thread of its own (engine/worker.py), so the pages never
+train: they only ask (pause, resume, stop, reset) and draw what the run has done.
+Every request is seen by the run within a fraction of a second, whatever the
+settings; a click never waits for a mini-batch, and a session never trains in two
+threads at once. Before Start the run's memory and the time of one mini-batch are
+estimated and settings over the server's limits (ui/limits.py) are refused; at most
+limits.MAX_TRAINING_RUNS runs of the whole server train at once, the others wait
+in line (engine/worker.Slots).
 
 Session keys used:
     train_<knob>     the settings widgets (see WIDGETS), restored after a page switch
     trainer          the engine Trainer of the current run, or absent
-    train_status     "idle" | "running" | "paused" | "finished" | "stopped" | "diverged"
-    train_error      why the last Start was refused (Settings.check message), or ""
+    train_job        the worker.BackgroundRun training it, or absent
+    train_status     "idle" | "running" | "paused" | "stopping" | "finished" | "stopped" | "diverged"
+    train_error      why the last Start was refused, or ""
     train_result     final metrics of the current run once it ended
     runs             every ended run: settings + history + final metrics (a list)
     train_upload     the model-file uploader; train_upload_result remembers its outcome
-    train_timing     seconds spent training vs drawing the live charts (to check their cost)
-    train_loop_seconds, train_slice_seconds   optional overrides of LOOP_SECONDS and
-                     SLICE_SECONDS (tests set them to act in the middle of a run)
-
-How the page trains: its live panel is an st.fragment(run_every=TICK_SECONDS).
-Each run of it trains slice after slice (train_slice, about SLICE_SECONDS each),
-redrawing in place between slices, for up to LOOP_SECONDS; then run_every starts
-it again. A click (Pause, Stop, another page) interrupts between two slices, so
-the network is never left half-updated. On every other page, sidebar_panel()
-keeps a running run going the same way, with a small progress bar in the
-sidebar, so a class can look at other pages while a long run trains.
 """
 import time
 
@@ -31,18 +26,14 @@ import pandas as pd
 import streamlit as st
 
 from engine import metrics
+from engine.cost import run_cost
 from engine.modelfile import ModelFileError, load_model
 from engine.trainer import Settings, new_run
-from ui import state
+from engine.worker import BackgroundRun
+from ui import limits, server, state
 
-SLICE_SECONDS = 0.5      # training between two updates of the progress bar
-CHART_EVERY = 1.0        # seconds between redraws of the loss and accuracy charts ...
-HEAVY_EVERY = 2.0        # ... and of the weight pictures
-LOOP_SECONDS = 20.0      # one run of the live panel trains slices for this long ...
-TICK_SECONDS = 0.5       # ... and st.fragment(run_every=...) starts the next one
-SIDEBAR_SLICE_SECONDS = 0.2   # shorter slices on other pages: a click there waits at most this long
-MAX_HIDDEN_LAYERS = 5    # keep runs small enough for a shared classroom server
-MAX_UNITS = 2048
+TICK_SECONDS = 1.0       # the live panels redraw this often while a run is going
+ANSWER_SECONDS = 1.0     # Pause and Stop wait at most this long for the run to answer
 
 _D = Settings()
 # Widget key -> default value (the engine's Settings() defaults).
@@ -60,12 +51,10 @@ WIDGETS = {
     "train_val_fraction": float(_D.val_fraction),
     "train_shuffle": bool(_D.shuffle),
     "train_init_scale": float(_D.init_scale),
+    "train_augment": float(_D.augment),
+    "train_lr_decay": float(_D.lr_decay),
 }
-if hasattr(_D, "augment"):      # newer engines can distort the training images a little
-    WIDGETS["train_augment"] = float(_D.augment)
-if hasattr(_D, "lr_decay"):     # ... and shrink the learning rate after every epoch
-    WIDGETS["train_lr_decay"] = float(_D.lr_decay)
-ACTIVE = ("running", "paused")
+ACTIVE = ("running", "paused", "stopping")
 
 
 # ------------------------------------------------------------------ settings
@@ -105,10 +94,10 @@ def parse_hidden(text):
                          f"(got '{text}')") from None
     if any(s < 1 for s in sizes):
         raise ValueError(f"every hidden layer needs at least 1 unit (got '{text}')")
-    if len(sizes) > MAX_HIDDEN_LAYERS:
-        raise ValueError(f"at most {MAX_HIDDEN_LAYERS} hidden layers here (got {len(sizes)})")
-    if sizes and max(sizes) > MAX_UNITS:
-        raise ValueError(f"at most {MAX_UNITS} units per layer here (got {max(sizes)})")
+    if len(sizes) > limits.MAX_HIDDEN_LAYERS:
+        raise ValueError(f"at most {limits.MAX_HIDDEN_LAYERS} hidden layers here (got {len(sizes)})")
+    if sizes and max(sizes) > limits.MAX_UNITS:
+        raise ValueError(f"at most {limits.MAX_UNITS} units per layer here (got {max(sizes)})")
     return sizes
 
 
@@ -125,127 +114,146 @@ def settings_from_widgets(n_inputs=784, n_classes=10):
                     batch_size=int(get("train_batch_size")), epochs=int(get("train_epochs")),
                     seed=int(get("train_seed")), val_fraction=float(get("train_val_fraction")),
                     shuffle=bool(get("train_shuffle")), init_scale=float(get("train_init_scale")),
-                    **({"augment": float(get("train_augment"))} if "train_augment" in WIDGETS else {}),
-                    **({"lr_decay": float(get("train_lr_decay"))} if "train_lr_decay" in WIDGETS else {}))
+                    augment=float(get("train_augment")), lr_decay=float(get("train_lr_decay")))
+
+
+def check_cost(settings, n_test):
+    """Refuse (ValueError saying what to change) settings over the server's limits.
+
+    Returns (cost, seconds of one mini-batch): both estimates, shown before Start."""
+    cost = run_cost(settings, n_test)
+    megabytes = cost.memory_bytes / 2**20
+    if megabytes > limits.RUN_MEMORY_MB:
+        raise ValueError(f"this network would need about {megabytes:,.0f} MB of memory to train, and this server "
+                         f"allows {limits.RUN_MEMORY_MB:,.0f} MB per run: use fewer or smaller hidden layers")
+    seconds = cost.batch_flops * limits.OVERHEAD / server.machine_flops()
+    if seconds > limits.BATCH_SECONDS:
+        fits = max(1, int(settings.batch_size * limits.BATCH_SECONDS / seconds))
+        raise ValueError(f"one mini-batch of {settings.batch_size:,} images would take about {seconds:,.0f} s on "
+                         f"this server, and it allows {limits.BATCH_SECONDS:g} s: use a batch size of at most "
+                         f"{fits:,}, or a smaller network")
+    return cost, seconds
 
 
 # ------------------------------------------------------------------ run control
-
-def status():
-    return st.session_state.get("train_status", "idle")
-
 
 def trainer():
     return st.session_state.get("trainer")
 
 
+def job():
+    return st.session_state.get("train_job")
+
+
+def status():
+    """The run's status. A run whose thread has ended is recorded first (finish)."""
+    now = st.session_state.get("train_status", "idle")
+    if now in ACTIVE and job() is not None and job().done:
+        finish()
+        now = st.session_state["train_status"]
+    return now
+
+
 def start(settings=None):
     """Start a new run with `settings` (default: the widgets). Returns an error
     message (also kept in train_error) or "" when the run started."""
+    if status() in ACTIVE:
+        return ""                       # one run at a time (a double click lands here)
     data = state.dataset()
     try:
         if settings is None:
             settings = settings_from_widgets(data.x_train.shape[1], 10)
         settings.check(len(data.x_train))
+        check_cost(settings, len(data.y_test))
         run = new_run(data.x_train, data.y_train, settings)
     except ValueError as err:
         st.session_state["train_error"] = f"Can't start: {err}."
         return st.session_state["train_error"]
-    st.session_state.update(trainer=run, train_status="running", train_error="",
-                            train_result=None, train_data_source=data.source,
-                            train_timing={"started": time.time(), "train": 0.0, "draw": 0.0})
+    worker = BackgroundRun(run, server.training_slots(), data.test_float(), data.y_test,
+                           alive=server.session_alive(), name=f"training {run.net.describe()}")
+    st.session_state.update(trainer=run, train_job=worker, train_status="running", train_error="",
+                            train_result=None, train_data_source=data.source, train_started=time.time())
     return ""
 
 
 def pause():
     if status() == "running":
+        job().pause(wait=ANSWER_SECONDS)
         st.session_state["train_status"] = "paused"
 
 
 def resume():
     if status() == "paused":
+        job().resume()
         st.session_state["train_status"] = "running"
 
 
 def stop():
-    """End the run now; the model as it is becomes the session's model."""
-    if status() in ACTIVE:
-        finish(stopped=True)
+    """End the run now; the model as it is becomes the session's model (once
+    the run has answered, within a second; until then the status is "stopping")."""
+    if status() in ("running", "paused"):
+        st.session_state["train_status"] = "stopping"
+        if job().stop(wait=ANSWER_SECONDS):
+            finish()
 
 
 def reset():
     """Forget the current run (its charts); the session's model and `runs` stay."""
-    for key in ("trainer", "train_result", "train_data_source"):
+    if job() is not None:
+        job().stop(wait=0)
+    for key in ("trainer", "train_job", "train_result", "train_data_source"):
         st.session_state.pop(key, None)
     st.session_state["train_status"] = "idle"
     st.session_state["train_error"] = ""
 
 
-def train_slice(seconds=SLICE_SECONDS):
-    """Train for about `seconds` if a run is going; finish it when it ends.
-
-    Returns the engine's StepReport, or None when nothing was trained.
-    """
-    run = trainer()
-    if run is None or status() != "running":
-        return None
-    report = run.run(seconds=seconds)
-    timing = st.session_state.setdefault("train_timing", {"train": 0.0, "draw": 0.0})
-    timing["train"] += report.seconds
-    if run.finished or run.diverged:
-        finish()
-    return report
+def wait(seconds):
+    """Let the run train for up to `seconds` (tests and benchmarks; pages never wait)."""
+    if job() is not None:
+        job().join(seconds)
+    return status()
 
 
 def sidebar_panel():
-    """On pages other than Train: if a run is going, keep training it in a
-    fragment in the sidebar, with a progress bar, a Pause button and a link
-    to the Train page. Call it after the page has run, so the page shows first."""
-    if status() == "running":
-        st.session_state["_sidebar_inline"] = True      # this first call is part of the page's run
+    """On pages other than Train: while a run is going, show its progress in the
+    sidebar, with a Pause button and a link to the Train page. The run trains in
+    its own thread; this panel only redraws, so a click here is answered at once."""
+    if status() in ("running", "stopping"):
         with st.sidebar:
             st.fragment(_sidebar_live, run_every=TICK_SECONDS)()
 
 
 def _sidebar_live():
-    if status() != "running":        # paused from here, or the run ended
-        st.rerun()                   # ... the whole page again, without this panel
-    bar = st.empty()
+    if status() not in ("running", "stopping"):   # paused from here, or the run ended
+        st.rerun()                    # ... the whole page again: every page now shows the new model
+    st.progress(progress()["fraction"], text=progress_text(short=True))
     c1, c2 = st.columns([1, 1.4], vertical_alignment="center")
     c1.button("Pause", key="sidebar_pause", icon=":material/pause:", on_click=pause)
     c2.page_link("app_pages/4_train.py", label="Watch it", icon="🏋️")
-    # Within the page's own run: one slice, so the page is soon done; on the
-    # fragment's own ticks: slices for up to LOOP_SECONDS, like the Train page.
-    inline = st.session_state.pop("_sidebar_inline", False)
-    end = time.perf_counter() + (0 if inline else st.session_state.get("train_loop_seconds", LOOP_SECONDS))
-    while True:
-        train_slice(st.session_state.get("train_slice_seconds", SIDEBAR_SLICE_SECONDS))
-        if status() != "running":
-            st.rerun()               # finished: every page now shows the new model
-        p = progress()
-        bar.progress(p["fraction"], text=f"**Training** · epoch {p['epoch']}/{p['epochs']} · "
-                                         f"{p['fraction']:.0%}")
-        if time.perf_counter() >= end:
-            break
 
 
 def finish(stopped=False):
-    """Evaluate the run on the test set, record it in `runs`, and (unless it
-    diverged) make its network the session's model. Safe to call twice."""
-    run = trainer()
-    if run is None or status() not in ACTIVE:
+    """Record the run once its thread is done: its test accuracy in `runs`, and
+    (unless it diverged) its network as the session's model. Safe to call twice."""
+    run, worker = trainer(), job()
+    if run is None or worker is None or not worker.done or \
+            st.session_state.get("train_status", "idle") not in ACTIVE:
         return st.session_state.get("train_result")
     data = state.dataset()
-    test_loss, test_acc = run.evaluate(data.test_float(), data.y_test)
+    if worker.error is not None or worker.result is None:
+        st.session_state["train_status"] = "stopped"
+        st.session_state["train_error"] = f"The run stopped: {worker.error or 'its page was closed'}."
+        return None
+    test_loss, test_acc = worker.result
     net = run.net.copy()     # the session's model never changes under anyone's feet
-    end = "diverged" if run.diverged else ("stopped" if stopped and not run.finished else "finished")
+    end = "diverged" if run.diverged else ("finished" if run.finished else "stopped")
     history = {"batch_step": list(run.history.batch_step), "batch_loss": list(run.history.batch_loss),
                "epochs": [dict(e) for e in run.history.epochs]}
     source = st.session_state.get("train_data_source", data.source)
     result = {"status": end, "test_accuracy": float(test_acc), "test_loss": float(test_loss),
               "epochs_done": run.epoch, "epoch_fraction": run.done_fraction * run.settings.epochs,
               "train_seconds": run.train_seconds, "n_params": int(net.n_params()),
-              "wall_seconds": time.time() - st.session_state.get("train_timing", {}).get("started", time.time()),
+              "wall_seconds": time.time() - st.session_state.get("train_started", time.time()),
               "message": run.message}
     label = f"your model ({net.describe()})"
     run_id = st.session_state["run_counter"] = st.session_state.get("run_counter", 0) + 1
@@ -260,6 +268,41 @@ def finish(stopped=False):
     st.session_state["train_status"] = end
     st.session_state["train_result"] = result
     return result
+
+
+def duration_text(seconds):
+    """12 s, 5 min, 2 h 10 min: a duration as a person says it."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    hours, minutes = divmod(round(seconds / 60), 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+def progress_text(short=False):
+    """The progress line of the current run, in words."""
+    now, p = status(), progress()
+    where = f"epoch {p['epoch']}/{p['epochs']}"
+    if short:
+        return f"**Training** · {where} · {p['fraction']:.0%}"
+    where += f" · batch {p['batch']}/{p['batches']}"
+    place = job().position() if job() is not None else 0
+    if now == "running" and place:
+        training_now, waiting = server.training_slots().counts()
+        return (f"**Waiting for a free place** ({_ordinal(place)} in line): this server trains "
+                f"{limits.MAX_TRAINING_RUNS} runs at a time, and {training_now + waiting} want to · {where}")
+    label = {"running": "Training…", "paused": "Paused", "stopping": "Stopping…", "finished": "Finished",
+             "stopped": "Stopped early", "diverged": "Diverged"}[now]
+    secs = p["seconds_left"]
+    left = f" · about {duration_text(secs)} left" if now == "running" and secs is not None else ""
+    if now in ("stopped", "diverged"):
+        where = f"after {where}"
+    return f"**{label}** {where} · {p['speed']:,.0f} examples/s{left}"
+
+
+def _ordinal(n):
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
 
 
 def progress():

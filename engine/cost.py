@@ -1,0 +1,55 @@
+"""What a training run will cost, worked out before it starts.
+
+A class server must refuse a setting that would take all its memory or make one
+mini-batch last a minute, and say what to change. The sums:
+
+    weights      n_w = sum over layers of (n_in + 1) * n_out, float32 (4 bytes each)
+    memory       the weights, their gradients, the last good copy (divergence
+                 safety), the finished model's copy, plus the optimiser's memory
+                 (momentum: 1 more copy, Adam: 2), plus the activations of one part
+                 of a batch (z, a and delta for every layer: trainer.part_size)
+    arithmetic   forward 2 and backward 4 operations per weight and example
+"""
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .trainer import part_size
+
+BYTES = 4                                                 # float32
+OPTIMIZER_COPIES = {"sgd": 0, "momentum": 1, "adam": 2}   # extra arrays per weight
+
+
+@dataclass
+class RunCost:
+    n_params: int           # weights and biases
+    memory_bytes: int       # memory the run needs while it trains
+    batch_flops: float      # arithmetic of one mini-batch (forward + backward)
+    test_flops: float       # arithmetic of one pass over the test set
+
+
+def run_cost(settings, n_test=10_000):
+    """The RunCost of training a network with `settings` (a trainer.Settings)."""
+    sizes = list(settings.sizes)
+    n_w = sum(n_in * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+    n_params = n_w + sum(sizes[1:])
+    copies = 4 + OPTIMIZER_COPIES.get(settings.optimizer, 2)
+    part = min(settings.batch_size, part_size(sizes))
+    activations = 3 * part * sum(sizes) * BYTES + (2 * part * sizes[0] * BYTES if settings.augment else 0)
+    return RunCost(n_params=n_params, memory_bytes=copies * n_params * BYTES + activations,
+                   batch_flops=6.0 * n_w * settings.batch_size, test_flops=2.0 * n_w * n_test)
+
+
+def measure_flops(seconds=0.05):
+    """Floating-point operations per second of one float32 matrix multiply on
+    this machine, about the size the trainer does (measured, not assumed)."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((256, 784), dtype=np.float32)
+    b = rng.standard_normal((784, 512), dtype=np.float32)
+    a @ b                                     # warm up
+    n, start = 0, time.perf_counter()
+    while n < 3 or time.perf_counter() - start < seconds:
+        a @ b
+        n += 1
+    return n * 2.0 * 256 * 784 * 512 / (time.perf_counter() - start)

@@ -1,0 +1,176 @@
+"""A training run in a thread of its own, and a line for runs that share one server.
+
+A user interface must answer a click at once, but one mini-batch of a big network
+can take many seconds. So the training happens here, in one worker thread per run,
+and the interface only asks: pause(), resume(), stop(), and reads the Trainer's
+progress. The worker is the only thread that ever changes its Trainer's network,
+and it checks for a request between batches and between the parts of a big batch
+(Trainer.run's `stop`), so a request takes effect within a fraction of a second.
+
+Slots: at most `size` runs of one server train at the same time (2 cores can't do
+more work by running more threads). The others wait in line, first come first
+served, and a run that has trained for `turn_seconds` while others wait gives its
+place to the next and lines up again, so every run moves on and none waits forever.
+"""
+import threading
+import time
+from collections import deque
+
+SLICE_SECONDS = 0.25     # the worker trains this long between two looks at the line
+
+
+class Slots:
+    """At most `size` runs train at once; the others wait in line (see the module doc)."""
+
+    def __init__(self, size=2, turn_seconds=10.0):
+        self.size, self.turn_seconds = max(1, int(size)), float(turn_seconds)
+        self._cond = threading.Condition()
+        self._running = {}          # run -> time it got its place
+        self._line = deque()        # runs waiting, first in line first
+
+    def acquire(self, run, give_up=lambda: False, poll=0.1):
+        """Wait for a place to train. Returns True once `run` has one, or False
+        (and leaves the line) as soon as give_up() says True."""
+        with self._cond:
+            self._line.append(run)
+            while self._line.index(run) >= self.size - len(self._running):
+                if give_up():
+                    self._line.remove(run)
+                    self._cond.notify_all()
+                    return False
+                self._cond.wait(poll)
+            self._line.remove(run)
+            self._running[run] = time.monotonic()
+            return True
+
+    def release(self, run):
+        with self._cond:
+            self._running.pop(run, None)
+            self._cond.notify_all()
+
+    def should_yield(self, run):
+        """True when others wait and `run` has had its turn."""
+        with self._cond:
+            since = self._running.get(run)
+            return bool(self._line) and since is not None and time.monotonic() - since >= self.turn_seconds
+
+    def position(self, run):
+        """0 while `run` trains, n when it is n-th in line, None when it is in neither."""
+        with self._cond:
+            if run in self._running:
+                return 0
+            return self._line.index(run) + 1 if run in self._line else None
+
+    def counts(self):
+        """(runs training, runs waiting) on this server."""
+        with self._cond:
+            return len(self._running), len(self._line)
+
+
+class BackgroundRun:
+    """Trains `trainer` in its own thread until it finishes, diverges or is stopped,
+    then measures the network on (x_test, y_test).
+
+    state: what was asked ("running", "paused", "stopped");
+    phase: what the thread does ("waiting" in line, "training", "paused", "testing", "done").
+    result: (test_loss, test_accuracy) once done; error: an exception the thread hit.
+    alive(): False when nobody is there any more (the browser tab closed): the run stops.
+    """
+
+    def __init__(self, trainer, slots, x_test, y_test, alive=lambda: True, name="training run"):
+        self.trainer, self.slots = trainer, slots
+        self.x_test, self.y_test, self.alive = x_test, y_test, alive
+        self.state, self.phase = "running", "waiting"
+        self.result = self.error = None
+        self._wake = threading.Event()
+        self._thread = threading.Thread(target=self._main, name=name, daemon=True)
+        with _ALL_LOCK:
+            _ALL.add(self)
+        self._thread.start()
+
+    # ------------------------------------------------------------ asked by the interface
+    def pause(self, wait=1.0):
+        """Ask to pause; wait up to `wait` s until the thread has stopped training."""
+        if self.state == "running":
+            self.state = "paused"
+        return self._wait_for(lambda: self.phase in ("paused", "done"), wait)
+
+    def resume(self):
+        if self.state == "paused":
+            self.state = "running"
+            self._wake.set()
+
+    def stop(self, wait=1.0):
+        """Ask to stop; wait up to `wait` s until the thread is done (False if not yet)."""
+        self.state = "stopped"
+        self._wake.set()
+        return self._wait_for(lambda: self.phase == "done", wait)
+
+    @property
+    def done(self):
+        return self.phase == "done"
+
+    def join(self, timeout=None):
+        self._thread.join(timeout)
+        return self.done
+
+    def position(self):
+        """0 while training, n when n-th in line for a place (see Slots)."""
+        return self.slots.position(self)
+
+    def _wait_for(self, condition, seconds):
+        end = time.monotonic() + seconds
+        while not condition() and time.monotonic() < end:
+            time.sleep(0.01)
+        return condition()
+
+    def _interrupted(self):
+        return self.state != "running" or not self.alive()
+
+    # ------------------------------------------------------------ the thread
+    def _main(self):
+        run = self.trainer
+        try:
+            while not (run.finished or run.diverged) and self.state != "stopped":
+                if not self.alive():
+                    self.state = "stopped"
+                    break
+                if self.state == "paused":
+                    self.phase = "paused"
+                    self._wake.wait(1.0)      # wakes on resume/stop, and now and then to check alive()
+                    self._wake.clear()
+                    continue
+                self.phase = "waiting"
+                if not self.slots.acquire(self, give_up=self._interrupted):
+                    continue
+                try:
+                    self.phase = "training"
+                    while not (self._interrupted() or run.finished or run.diverged):
+                        run.run(seconds=SLICE_SECONDS, stop=self._interrupted)
+                        if self.slots.should_yield(self):
+                            break             # others wait: back in line
+                finally:
+                    self.slots.release(self)
+            if self.alive():          # nobody left to show the test accuracy to: skip it
+                self.phase = "testing"
+                self.result = run.evaluate(self.x_test, self.y_test)
+        except Exception as err:              # shown to the user by whoever reads the run
+            self.error = err
+        finally:
+            self.phase = "done"
+            with _ALL_LOCK:
+                _ALL.discard(self)
+
+
+_ALL = set()                 # every run whose thread is still going (for stop_all)
+_ALL_LOCK = threading.Lock()
+
+
+def stop_all(wait=5.0):
+    """Stop every run of this process (tests, and a server shutting down)."""
+    with _ALL_LOCK:
+        runs = list(_ALL)
+    for run in runs:
+        run.stop(wait=0)
+    for run in runs:
+        run.join(wait)

@@ -1,0 +1,62 @@
+"""Every limit a class server puts on its users, in one place.
+
+Whoever runs the server may change them with environment variables, for example
+`DIGITS_MAX_TRAINING_RUNS=4 streamlit run dashboard.py`. A value that is not a
+positive number is ignored (the default is used, and the log says so).
+
+    DIGITS_MAX_TRAINING_RUNS  runs that train at the same time on the server; the
+                              others wait in line (default: the number of CPU cores)
+    DIGITS_TURN_SECONDS       while others wait, a run gives its place to the next
+                              after training this long, and lines up again (10)
+    DIGITS_RUN_MEMORY_MB      memory one run may need, estimated before Start (1500)
+    DIGITS_BATCH_SECONDS      time one mini-batch may take, estimated before Start (20)
+    DIGITS_KEEP_HOURS         how long a browser's runs and model are kept on the
+                              server after it leaves, to be offered back on its return (4)
+    DIGITS_KEEP_MB            memory for all that is kept that way, oldest dropped first (1000)
+    DIGITS_UNSEEN_MINUTES     a run nobody has looked at for this long pauses (10)
+"""
+import logging
+import math
+import os
+
+from engine.modelfile import MAX_PARAMS
+
+_log = logging.getLogger(__name__)
+
+
+def _env(name, default, kind=float):
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = kind(text)
+    except ValueError:
+        value = None
+    if value is None or not math.isfinite(value) or value <= 0:
+        _log.warning("%s=%r is not a positive number; using %s", name, text, default)
+        return default
+    return value
+
+
+MAX_TRAINING_RUNS = _env("DIGITS_MAX_TRAINING_RUNS", os.cpu_count() or 2, int)
+TURN_SECONDS = _env("DIGITS_TURN_SECONDS", 10.0)
+RUN_MEMORY_MB = _env("DIGITS_RUN_MEMORY_MB", 1500.0)
+BATCH_SECONDS = _env("DIGITS_BATCH_SECONDS", 20.0)
+KEEP_HOURS = _env("DIGITS_KEEP_HOURS", 4.0)
+KEEP_MB = _env("DIGITS_KEEP_MB", 1000.0)
+UNSEEN_MINUTES = _env("DIGITS_UNSEEN_MINUTES", 10.0)
+
+# The network's shape. With these, the biggest network (5 hidden layers of 2048)
+# has 18.4 million weights and biases, below the model files' MAX_PARAMS.
+MAX_HIDDEN_LAYERS = 5
+MAX_UNITS = 2048
+MAX_EPOCHS = 200
+
+# Whatever the app lets you train and save, it lets you load back: the upload
+# limit fits a model file of MAX_PARAMS float32 numbers, plus the archive's headers.
+# (.streamlit/config.toml's server.maxUploadSize must be at least this; a test checks.)
+UPLOAD_MB = math.ceil((4 * MAX_PARAMS + 2**20) / 2**20)
+
+# One mini-batch takes about this many times its matrix multiplies (measured by
+# bench/bench_engine.py: 1.4-2x): used to turn arithmetic into seconds.
+OVERHEAD = 2.0
