@@ -13,7 +13,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import streamlit as st  # noqa: E402
 
 from engine.data import DataError, default_cache_dir, download_mnist
-from ui import presenter, state, training
+from ui import keep, presenter, state, training
 
 st.set_page_config(page_title="Digits from Scratch", page_icon="🔢", layout="wide")
 
@@ -57,15 +57,20 @@ def settings_text(settings):
 def _use_folder():
     """The folder box changed: try the new folder, keep the old data if it does not work."""
     folder = st.session_state["data_dir_input"].strip()
-    previous = st.session_state.get("data_dir", "")
-    st.session_state["data_dir"] = folder
-    state.reload_dataset()
+    # Try it before keeping it: a folder kept first and failing later would break
+    # every page of this session. Any name a student can type must end here, in a
+    # message, so OS, path and value errors are caught as well as DataError.
     try:
-        data = state.dataset()
-    except DataError as e:
-        st.session_state["data_dir"] = previous
-        st.session_state["home_msg"] = ("error", f"That folder cannot be used: {e}")
+        data = state.dataset_in(folder)
+    except (DataError, OSError, RuntimeError, ValueError) as e:
+        reason = str(e) if isinstance(e, DataError) else (getattr(e, "strerror", None) or str(e))
+        reason = reason.rstrip(".")
+        if len(reason) > 300:           # one sentence, not a screenful
+            reason = reason[:300] + "…"
+        st.session_state["home_msg"] = ("error", f"That folder cannot be used: {reason}. "
+                                                 "The data loaded before is still in use.")
     else:
+        st.session_state["data_dir"] = folder
         st.session_state["home_msg"] = ("success", f"Now using: {data.source}.")
 
 
@@ -97,6 +102,31 @@ def _download_full_mnist():
     else:
         st.session_state["home_msg"] = ("success", f"Downloaded. Now using: {data.source}.")
     st.rerun()
+
+
+def _is_sample(source):
+    """True if a dataset's description names the built-in sample (see engine/data.py load_sample)."""
+    return str(source).startswith("built-in sample")
+
+
+def _accuracy_help(where, data):
+    """Where a model's test accuracy was measured, and whether the data loaded now differs."""
+    if not where:
+        return "Measured on a test set that was not recorded."
+    text = f"Measured on the test images of {where}"
+    # Sample or full set is what changes the figure; two copies of the full set are the same data.
+    if data is not None and _is_sample(where) != data.is_sample:
+        return (f"{text} when it was tested; the data loaded now is {data.source}, "
+                "so the Evaluate page may show a different figure.")
+    return text + "."
+
+
+def _restore_folder_box():
+    """Streamlit drops a widget's value while another page is shown: put the folder in use
+    back into the box (only once it was dropped, so what the student typed stays)."""
+    st.session_state.setdefault("data_dir", "")
+    if "data_dir_input" not in st.session_state:
+        st.session_state["data_dir_input"] = st.session_state["data_dir"]
 
 
 def home():
@@ -131,18 +161,21 @@ def home():
             if hasattr(settings, "as_dict"):
                 settings = settings.as_dict()
             accuracy = info.get("test_accuracy", settings.get("test_accuracy"))
+            # Where that accuracy was measured: the session measured info's on info["source"]
+            # (an upload's file may say it was trained elsewhere); else the file's own word.
+            where = info.get("source") if "test_accuracy" in info else settings.get("dataset")
             st.markdown(f"**{info.get('label', 'Your model')}**: {net.describe()}")
             if info.get("source"):
                 st.caption(f"From: {info['source']}")
         else:
             net, settings = state.pretrained_model()
             accuracy = settings.get("test_accuracy")
+            where = settings.get("dataset")
             st.markdown(f"**The built-in pretrained model**: {net.describe()}")
             st.caption("Used until you train or load your own on the Train page.")
         st.write(f"{net.n_params():,} weights and biases. Trained with {settings_text(settings)}.")
         if accuracy is not None:
-            where = settings.get("dataset") or (info or {}).get("source") or "the test set"
-            st.metric("Test accuracy", f"{float(accuracy):.1%}", help=f"Measured on the test images of {where}.")
+            st.metric("Test accuracy", f"{float(accuracy):.1%}", help=_accuracy_help(where, data))
 
     st.header("The pages")
     for path, title, icon, line in PAGE_GUIDE:
@@ -160,6 +193,7 @@ def home():
         st.write("Already have the MNIST files? Type the folder holding the four files "
                  "(train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, "
                  "t10k-labels-idx1-ubyte, raw or .gz) or a mnist.npz, then press Enter.")
+        _restore_folder_box()
         st.text_input("MNIST folder", key="data_dir_input", on_change=_use_folder,
                       placeholder="e.g. ~/data/mnist  (leave empty for the automatic choice)")
         if not full:
@@ -181,7 +215,12 @@ pages = [
     st.Page("app_pages/8_compare.py", title="Compare runs", icon="⚖️"),
 ]
 presenter.presenter_toggle()            # sidebar switch on every page (ui/presenter.py)
+training.status()                       # a run that ended in its thread is recorded before any page draws
+with st.sidebar:
+    browser = keep.browser_key()        # this browser's own key (ui/keep.py): nothing lost on reload
+keep.offer(browser)                     # "Welcome back": restore what this browser left here
 page = st.navigation(pages)
 page.run()
 if page.url_path != "train":            # a run in progress trains on, shown in the sidebar
     training.sidebar_panel()            # (the Train page draws its own live panel)
+keep.remember(browser)

@@ -197,8 +197,9 @@ def read_npz_mnist(path):
     return tuple(arrays[key] for key in NPZ_KEYS)
 
 
-def _read_npz(path, keys):
-    """Load the named arrays from an .npz file, as a dict; DataError if that fails."""
+def _read_npz(path, keys, optional=()):
+    """Load the named arrays (and those of `optional` it has) from an .npz file, as a dict;
+    DataError if that fails."""
     try:
         npz = np.load(path, allow_pickle=False)
         if not isinstance(npz, np.lib.npyio.NpzFile):
@@ -208,7 +209,7 @@ def _read_npz(path, keys):
             if missing:
                 raise DataError(f"{path}: missing arrays {', '.join(missing)} "
                                 f"(has {', '.join(npz.files) or 'none'})")
-            return {key: npz[key] for key in keys}
+            return {key: npz[key] for key in [*keys, *optional] if key in npz.files}
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None
     except ValueError as e:  # e.g. "Object arrays cannot be loaded when allow_pickle=False"
@@ -248,7 +249,7 @@ def _has_copy(folder):
 def _load_folder(path):
     """Load the full set from a folder of IDX files, a folder with mnist.npz, or an .npz file."""
     if path.is_file() and path.suffix == ".npz":
-        return _dataset(*read_npz_mnist(path), source=f"full MNIST from {path}", is_sample=False)
+        return _load_npz(path)
     if not path.exists():
         raise DataError(f"{path}: MNIST folder not found")
     if not path.is_dir():
@@ -271,6 +272,40 @@ def _load_folder(path):
     missing = [name + "[.gz]" for name, p in found.items() if p is None]
     raise DataError(f"{path}: missing MNIST files {', '.join(missing)} "
                     f"(or put a {NPZ_NAME} there instead)")
+
+
+def _load_npz(path):
+    """A Keras-style mnist.npz, or a copy of the built-in sample (named as the sample, not as full MNIST)."""
+    arrays = _read_npz(path, NPZ_KEYS, optional=["format", "source_sizes"])
+    if "format" in arrays or "source_sizes" in arrays:   # only the sample holds these
+        sample = _sample_dataset(arrays, path)
+        sample.source += f" (read from {path})"
+        sample.note = f"{path} holds the built-in sample, not the full set"
+        return sample
+    _check_pair(arrays["x_train"], arrays["y_train"], f"{path} x_train/y_train")
+    _check_pair(arrays["x_test"], arrays["y_test"], f"{path} x_test/y_test")
+    return _dataset(*(arrays[key] for key in NPZ_KEYS), source=f"full MNIST from {path}", is_sample=False)
+
+
+def _short(text, limit=60):
+    """`text` cut to its first `limit` characters, so a huge name can't flood a message."""
+    text = str(text)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _folder_path(data_dir):
+    """The Path that `data_dir` names, with ~ expanded. Names no file system can
+    accept raise DataError with one sentence, instead of an OSError or RuntimeError
+    deep inside pathlib."""
+    text = os.fspath(data_dir)
+    if "\x00" in text:   # the OS refuses such names; pathlib would say "embedded null byte"
+        raise DataError(f"{_short(text.replace(chr(0), '?'))}: a folder name cannot contain a NUL character")
+    try:
+        return Path(text).expanduser()
+    except RuntimeError:  # "~someone" for a user this computer doesn't have (or no home folder at all)
+        user = text.split("/", 1)[0]
+        raise DataError(f"{_short(text)}: no home folder found for {_short(user, 30)}, "
+                        f"so the ~ cannot be expanded") from None
 
 
 # ------------------------------------------------------------ where to keep it
@@ -442,7 +477,12 @@ def load_mnist(data_dir=None, cache_dir=None, download=False, progress=None, mir
     if data_dir is None:
         data_dir = os.environ.get("MNIST_DIR") or None
     if data_dir is not None:
-        return _load_folder(Path(data_dir).expanduser())
+        path = _folder_path(data_dir)
+        try:
+            return _load_folder(path)
+        except (OSError, ValueError) as e:   # e.g. "File name too long" from the first look at the path
+            reason = getattr(e, "strerror", None) or str(e)
+            raise DataError(f"{_short(path)}: cannot be opened ({_short(reason, 100)})") from None
 
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     note = f"no full MNIST found (MNIST_DIR is not set and {cache_dir} holds no copy)"
@@ -468,12 +508,17 @@ def load_sample():
     It holds 1,000 training and 200 test images of each digit, picked at random
     from the official files by scripts/build_sample.py.
     """
-    arrays = _read_npz(SAMPLE_PATH, NPZ_KEYS + ["format", "source_sizes"])
-    if str(arrays["format"]) != SAMPLE_FORMAT:
-        raise DataError(f"{SAMPLE_PATH}: unknown sample format {str(arrays['format'])!r}")
-    _check_pair(arrays["x_train"], arrays["y_train"], f"{SAMPLE_PATH} x_train/y_train")
-    _check_pair(arrays["x_test"], arrays["y_test"], f"{SAMPLE_PATH} x_test/y_test")
+    return _sample_dataset(_read_npz(SAMPLE_PATH, NPZ_KEYS + ["format", "source_sizes"]), SAMPLE_PATH)
+
+
+def _sample_dataset(arrays, path):
+    """The Dataset of the built-in sample's arrays, read from `path`."""
+    sizes = arrays.get("source_sizes")
+    if str(arrays.get("format")) != SAMPLE_FORMAT or sizes is None or sizes.dtype.kind not in "iu":
+        raise DataError(f"{path}: unknown sample format {_short(arrays.get('format'))!r}")
+    _check_pair(arrays["x_train"], arrays["y_train"], f"{path} x_train/y_train")
+    _check_pair(arrays["x_test"], arrays["y_test"], f"{path} x_test/y_test")
     n_sample = len(arrays["y_train"]) + len(arrays["y_test"])
-    n_full = int(arrays["source_sizes"].sum())
+    n_full = int(sizes.sum())
     return _dataset(*(arrays[key] for key in NPZ_KEYS),
                     source=f"built-in sample: {n_sample:,} of {n_full:,} digits", is_sample=True)

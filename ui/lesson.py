@@ -23,7 +23,8 @@ are written, so links stay short. The URL parameters:
 
 Example: /train?hidden=5&activation=sigmoid&loss=mse&lr=3&epochs=5
 
-Unknown parameters and bad values are ignored, each with a note saying why.
+Unknown parameters and bad values are ignored, each with a note saying why
+(long names and values cut short, at most MAX_NOTES notes and a count of the rest).
 A link is applied once, when the page opens with it; after that the widgets
 lead and the URL follows them.
 """
@@ -92,7 +93,11 @@ def parse_value(name, text):
     if kind == "hidden":
         if text.lower() in ("", "none", "0"):
             return key, ""
-        sizes = training.parse_hidden(text.replace("-", ",").replace("_", ","))
+        sizes_text = text.replace("-", ",").replace("_", ",")
+        try:
+            sizes = training.parse_hidden(sizes_text)
+        except ValueError as err:   # it quotes the text it got, which in a link can be 10 kB long
+            raise ValueError(str(err).replace(sizes_text, _shown(sizes_text))) from None
         return key, ",".join(map(str, sizes))
     if kind == "choice":
         value = VALUE_ALIASES.get(name, {}).get(text.lower(), text.lower())
@@ -110,39 +115,54 @@ def parse_value(name, text):
         number = float(text)
     except ValueError:
         raise ValueError("not a number") from None
-    if not math.isfinite(number):
+    if math.isnan(number):
         raise ValueError("not a number")
-    if kind == "int" and not number.is_integer():
-        raise ValueError("must be a whole number")
+    # The range first: a huge number (float() makes 1e400 infinite) is out of range, not "not whole".
     if number < low or number > high or (low_open and number == low):
         raise ValueError(f"must be {_range_text(low, high, low_open)}")
+    if kind == "int" and not number.is_integer():
+        raise ValueError("must be a whole number")
     if name in SNAP:
         number = round(round(number / SNAP[name]) * SNAP[name], 10)
     return key, int(number) if kind == "int" else float(number)
+
+
+MAX_NOTES = 10          # a link can hold hundreds of bad parameters: say a few, count the rest
+SHOWN_CHARS = 40        # ...and any of them can be 10 kB long: show its start only
+
+
+def _shown(text, limit=SHOWN_CHARS):
+    """Link text as it is quoted in a note: at most `limit` characters, on one line,
+    without backticks (they would end the note's code span)."""
+    text = str(text).replace("`", "'").replace("\n", " ").replace("\r", " ")
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def from_params(params):
     """Widget values from URL parameters (a dict name -> text).
 
     Returns (values, notes): values maps widget key -> value for every valid
-    parameter; notes lists each ignored parameter and why. Unknown names and
-    the presenter flag are not settings (the flag is ignored silently).
+    parameter; notes lists each ignored parameter and why (at most MAX_NOTES,
+    then one line counting the rest). Unknown names and the presenter flag are
+    not settings (the flag is ignored silently).
     """
     values, notes = {}, []
     for raw_name, text in params.items():
         if raw_name == PRESENT:
             continue
         name = ALIASES.get(raw_name.lower(), raw_name.lower())
-        shown = f"`{raw_name}={text}`"
+        shown = f"`{_shown(raw_name)}={_shown(text)}`"
         if name not in PARAMS:
             notes.append(f"{shown}: not a setting of this page (known: {', '.join(PARAMS)})")
             continue
         try:
             key, value = parse_value(name, text)
         except ValueError as err:
-            notes.append(f"{shown}: {err}")
+            notes.append(f"{shown}: {_shown(err, 200)}")    # some reasons quote the value again
             continue
         values[key] = value
+    if len(notes) > MAX_NOTES:
+        notes = notes[:MAX_NOTES] + [f"…and {len(notes) - MAX_NOTES} more parameters, ignored too."]
     return values, notes
 
 

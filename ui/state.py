@@ -18,7 +18,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PRETRAINED = ROOT / "engine" / "models" / "pretrained.npz"
 
 
-@st.cache_resource(show_spinner="Loading MNIST…")
+# max_entries: every differently spelled folder is a new entry (55 MB for the full set),
+# so a session typing many names must not be able to fill the server's memory.
+@st.cache_resource(show_spinner="Loading MNIST…", max_entries=4)
 def _dataset(data_dir):
     data = load_mnist(data_dir=data_dir or None, download=False)
     for arr in (data.x_train, data.y_train, data.x_test, data.y_test, data.test_float()):
@@ -28,7 +30,13 @@ def _dataset(data_dir):
 
 def dataset():
     """The loaded MNIST (full copy if one is found, else the built-in sample)."""
-    return _dataset(st.session_state.get("data_dir") or os.environ.get("MNIST_DIR", ""))
+    return dataset_in(st.session_state.get("data_dir", ""))
+
+
+def dataset_in(folder):
+    """The dataset in `folder` ("" = the automatic choice), loaded and cached but not made
+    the session's: the Home page tries a folder with it before keeping it."""
+    return _dataset(folder or os.environ.get("MNIST_DIR", ""))
 
 
 def dataset_or_stop():
