@@ -13,7 +13,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import streamlit as st  # noqa: E402
 
 from engine.data import DataError, default_cache_dir, download_mnist
-from ui import keep, presenter, state, training
+from ui import presenter, state, training
 
 st.set_page_config(page_title="Digits from Scratch", page_icon="🔢", layout="wide")
 
@@ -215,12 +215,7 @@ pages = [
     st.Page("app_pages/8_compare.py", title="Compare runs", icon="⚖️"),
 ]
 presenter.presenter_toggle()            # sidebar switch on every page (ui/presenter.py)
-training.status()                       # a run that ended in its thread is recorded before any page draws
-with st.sidebar:
-    browser = keep.browser_key()        # this browser's own key (ui/keep.py): nothing lost on reload
-keep.offer(browser)                     # "Welcome back": restore what this browser left here
 page = st.navigation(pages)
 page.run()
 if page.url_path != "train":            # a run in progress trains on, shown in the sidebar
     training.sidebar_panel()            # (the Train page draws its own live panel)
-keep.remember(browser)
