@@ -35,6 +35,20 @@ def model_key(net):
     return held[1]
 
 
+def attempt(what, compute):
+    """compute(), or None after saying on the page why `what` cannot be shown.
+
+    A model with huge weights makes its numbers overflow, and then a PCA or an
+    accuracy means nothing (or the maths fails): the page explains that in
+    place of the section instead of stopping with a traceback.
+    """
+    try:
+        return compute()
+    except (ValueError, ArithmeticError) as err:     # AnalysisError, LinAlgError, FloatingPointError...
+        st.error(f"Cannot show {what}: {err}.", icon="⚠️")
+        return None
+
+
 def subset(n, size):
     """A fixed, spread-out choice of `size` test images (the same for every model)."""
     return np.sort(np.random.default_rng(0).choice(n, size=min(size, n), replace=False))
@@ -98,43 +112,46 @@ with left:
         st.caption("Draw a digit on the Draw page and you can look at it here too.")
     st.image(charts.ink01_image(x.reshape(28, 28), scale=6), caption=caption)
 
-values = analysis.layer_values(net, x[None, :])
-out = values[-1][0]
-guess = int(out.argmax())
 with right:
-    charts.show(st, charts.probability_chart, out, is_probability=net.loss == "cross-entropy", height=210,
-                title=f"Output: the network reads a {guess}", width="stretch")
+    values = attempt("what the layers hold for this digit", lambda: analysis.layer_values(net, x[None, :]))
+if values is not None:
+    out = values[-1][0]
+    guess = int(out.argmax())
+    with right:
+        charts.show(st, charts.probability_chart, out, is_probability=net.loss == "cross-entropy", height=210,
+                    title=f"Output: the network reads a {guess}", width="stretch")
 
-if n_hidden == 0:
-    st.info("This model has no hidden layer: the pixels go straight to the 10 output neurons, so there is "
-            "nothing in between to look at. Train one with a hidden layer to see more.")
-for l in range(1, n_hidden + 1):
-    a = values[l][0]
-    top = analysis.top_units(a, N_TOP)
-    on = int((a > 0).sum()) if hidden in ("relu", "leaky_relu") else None
-    st.subheader(f"Hidden layer {l}: {a.size} units")
-    charts.show(st, charts.activation_bars_chart, a, top=top, height=190, width="stretch")
-    if on is not None:
-        st.caption(f"{on} of {a.size} units are on for this digit ({on / a.size:.0%}); the rest output 0. "
-                   f"The {len(top)} most active are orange, with their numbers.")
-    else:
-        st.caption(f"{hidden} outputs for every unit; the {len(top)} most active are orange, with their numbers.")
-    if l == 1 and top.size:
-        st.markdown(f"**What do the {len(top)} most active units of layer 1 look for?** Each unit has one "
-                    "weight per pixel, so its 784 incoming weights can be drawn as a 28×28 picture.")
-        titles = [f"unit {u}" for u in top]
-        charts.show(st, charts.digit_pictures_chart, net.weights[0][top], titles, size=96, diverging=True,
-                    columns=N_TOP, width="content")
-        st.caption("Orange pixels: ink there pushes the unit **up**. Blue: ink there pushes it **down**. "
-                   "Most units are not 'a 3 detector'; they look for strokes and blobs in certain places "
-                   "and are shared by many digits.")
-        st.markdown("**…and what they found in this digit:** each weight times the pixel under it "
-                    "(only inked pixels count). The unit adds these up, plus its bias, to get its z.")
-        charts.show(st, charts.digit_pictures_chart, analysis.unit_evidence(net, x, top), titles, size=96,
-                    diverging=True, columns=N_TOP, width="content")
-    elif l > 1:
-        st.caption(f"Units of layer {l} take their input from layer {l - 1}, not from the pixels, so their "
-                   "weights are no longer a picture.")
+    if n_hidden == 0:
+        st.info("This model has no hidden layer: the pixels go straight to the 10 output neurons, so there is "
+                "nothing in between to look at. Train one with a hidden layer to see more.")
+    for l in range(1, n_hidden + 1):
+        a = values[l][0]
+        top = analysis.top_units(a, N_TOP)
+        on = int((a > 0).sum()) if hidden in ("relu", "leaky_relu") else None
+        st.subheader(f"Hidden layer {l}: {a.size} units")
+        charts.show(st, charts.activation_bars_chart, a, top=top, height=190, width="stretch")
+        if on is not None:
+            st.caption(f"{on} of {a.size} units are on for this digit ({on / a.size:.0%}); the rest output 0. "
+                       f"The {len(top)} most active are orange, with their numbers.")
+        else:
+            st.caption(f"{hidden} outputs for every unit; the {len(top)} most active are orange, "
+                       f"with their numbers.")
+        if l == 1 and top.size:
+            st.markdown(f"**What do the {len(top)} most active units of layer 1 look for?** Each unit has one "
+                        "weight per pixel, so its 784 incoming weights can be drawn as a 28×28 picture.")
+            titles = [f"unit {u}" for u in top]
+            charts.show(st, charts.digit_pictures_chart, net.weights[0][top], titles, size=96, diverging=True,
+                        columns=N_TOP, width="content")
+            st.caption("Orange pixels: ink there pushes the unit **up**. Blue: ink there pushes it **down**. "
+                       "Most units are not 'a 3 detector'; they look for strokes and blobs in certain places "
+                       "and are shared by many digits.")
+            st.markdown("**…and what they found in this digit:** each weight times the pixel under it "
+                        "(only inked pixels count). The unit adds these up, plus its bias, to get its z.")
+            charts.show(st, charts.digit_pictures_chart, analysis.unit_evidence(net, x, top), titles, size=96,
+                        diverging=True, columns=N_TOP, width="content")
+        elif l > 1:
+            st.caption(f"Units of layer {l} take their input from layer {l - 1}, not from the pixels, so their "
+                       "weights are no longer a picture.")
 
 # ------------------------------------------------------------ 2. PCA map
 st.header("2 · A map of how the network sorts digits")
@@ -143,34 +160,36 @@ st.write(f"Each layer turns every image into a list of numbers ({', '.join(str(s
          "directions in which those lists differ the most and places each image by its position along "
          "them. Images that the layer treats alike end up close together.")
 pca_idx = subset(n_test, N_PCA)
-maps = pca_maps(key, data.source, net, data.test_float()[pca_idx], data.y_test[pca_idx])
-st.session_state.setdefault("in_pca_layer", min(1, n_hidden + 1))     # the first hidden layer
-if int(st.session_state["in_pca_layer"]) > n_hidden + 1:
-    st.session_state["in_pca_layer"] = n_hidden + 1       # the model changed: fewer layers
-c1, c2 = st.columns([1.6, 3], vertical_alignment="bottom")
-layer = c1.selectbox("Layer", list(range(n_hidden + 2)), key="in_pca_layer", format_func=lambda l: layer_names[l],
-                     persist_state="session")
-coords, ratio, agree_map, agree_full = maps[layer]
-c2.caption(f"This flat map shows {ratio.sum():.0%} of the layer's spread; the rest is in directions it "
-           f"cannot draw, so clusters overlap more here than they really do. In the map, {agree_map:.0%} of "
-           f"the images lie closest to the centre of their own digit; using all {net.sizes[layer]} numbers "
-           f"of the layer, {agree_full:.0%} do.")
-charts.show(st, charts.pca_map_chart, coords, data.y_test[pca_idx], ratio, width="stretch")
-st.write("**What to look for:** on the raw pixels most digits overlap in one big cloud (only the simple "
-         "shapes, like 1 and 0, keep to their own side). Layer by layer the colours pull apart into "
-         "cleaner clusters. That is what training built: a chain of re-descriptions of the image in which "
-         "the digits become easy to tell apart. Where two colours still touch (often 4 and 9, or 3, 5 and "
-         "8), the network makes most of its mistakes. Click a digit in the legend to pick it out.")
-st.dataframe({"layer": layer_names, "closest to own digit's centre (whole layer)": [100 * m[3] for m in maps],
-              "… in the flat map": [100 * m[2] for m in maps],
-              "spread the map shows": [100 * float(m[1].sum()) for m in maps]},
-             hide_index=True, width="content",
-             column_config={"closest to own digit's centre (whole layer)": st.column_config.ProgressColumn(
-                                format="%.0f%%", min_value=0, max_value=100),
-                            "… in the flat map": st.column_config.NumberColumn(format="%.0f%%"),
-                            "spread the map shows": st.column_config.NumberColumn(format="%.0f%%")})
-st.caption("Every layer at a glance: for each image, is the nearest digit centre its own digit's? "
-           "The share grows layer by layer as the clusters get cleaner.")
+maps = attempt("the PCA map", lambda: pca_maps(key, data.source, net, data.test_float()[pca_idx],
+                                                 data.y_test[pca_idx]))
+if maps is not None:
+    st.session_state.setdefault("in_pca_layer", min(1, n_hidden + 1))     # the first hidden layer
+    if int(st.session_state["in_pca_layer"]) > n_hidden + 1:
+        st.session_state["in_pca_layer"] = n_hidden + 1       # the model changed: fewer layers
+    c1, c2 = st.columns([1.6, 3], vertical_alignment="bottom")
+    layer = c1.selectbox("Layer", list(range(n_hidden + 2)), key="in_pca_layer",
+                         format_func=lambda l: layer_names[l], persist_state="session")
+    coords, ratio, agree_map, agree_full = maps[layer]
+    c2.caption(f"This flat map shows {ratio.sum():.0%} of the layer's spread; the rest is in directions it "
+               f"cannot draw, so clusters overlap more here than they really do. In the map, {agree_map:.0%} of "
+               f"the images lie closest to the centre of their own digit; using all {net.sizes[layer]} numbers "
+               f"of the layer, {agree_full:.0%} do.")
+    charts.show(st, charts.pca_map_chart, coords, data.y_test[pca_idx], ratio, width="stretch")
+    st.write("**What to look for:** on the raw pixels most digits overlap in one big cloud (only the simple "
+             "shapes, like 1 and 0, keep to their own side). Layer by layer the colours pull apart into "
+             "cleaner clusters. That is what training built: a chain of re-descriptions of the image in which "
+             "the digits become easy to tell apart. Where two colours still touch (often 4 and 9, or 3, 5 and "
+             "8), the network makes most of its mistakes. Click a digit in the legend to pick it out.")
+    st.dataframe({"layer": layer_names, "closest to own digit's centre (whole layer)": [100 * m[3] for m in maps],
+                  "… in the flat map": [100 * m[2] for m in maps],
+                  "spread the map shows": [100 * float(m[1].sum()) for m in maps]},
+                 hide_index=True, width="content",
+                 column_config={"closest to own digit's centre (whole layer)": st.column_config.ProgressColumn(
+                                    format="%.0f%%", min_value=0, max_value=100),
+                                "… in the flat map": st.column_config.NumberColumn(format="%.0f%%"),
+                                "spread the map shows": st.column_config.NumberColumn(format="%.0f%%")})
+    st.caption("Every layer at a glance: for each image, is the nearest digit centre its own digit's? "
+               "The share grows layer by layer as the clusters get cleaner.")
 show_code(analysis.pca_2d, intro="The map is `pca_2d` on the chosen layer's values for the 2,000 images: "
                                  "centre, covariance matrix, its two largest eigenvectors, project.")
 
@@ -180,25 +199,26 @@ st.write(f"The test accuracy is measured on clean, upright digits. What if they 
          f"Here {N_ROBUST:,} test images are changed more and more, and the same model reads them again.")
 rob_idx = subset(n_test, N_ROBUST)
 x_rob, y_rob = data.test_float()[rob_idx], data.y_test[rob_idx]
-noise_acc, rot_acc = robustness(key, data.source, net, x_rob, y_rob)
-
-example = x_rob[:1]
-noise = np.random.default_rng(1).standard_normal(example.shape).astype(np.float32)
-c1, c2 = st.columns(2, gap="large")
-with c1:
-    charts.show(st, charts.robustness_chart, NOISE_LEVELS, noise_acc, "noise strength σ",
-                "Accuracy with random noise added", width="stretch")
-    st.image([charts.ink01_image(analysis.add_noise(example, s, noise=noise).reshape(28, 28), scale=2)
-              for s in NOISE_LEVELS], caption=[f"σ {s:g}" for s in NOISE_LEVELS], width=62)
-    st.caption("Every pixel gets a random number added (Gaussian, standard deviation σ), then is clipped "
-               "to 0-1. The network is fairly tolerant of light speckle, less of heavy snow.")
-with c2:
-    charts.show(st, charts.robustness_chart, ANGLES, rot_acc, "turned by (degrees)",
-                "Accuracy with the digit turned", color="#e15759",
-                x_format="d", width="stretch")
-    st.image([charts.ink01_image(analysis.rotate(example, a).reshape(28, 28), scale=2) for a in ANGLES],
-             caption=[f"{a}°" for a in ANGLES], width=62)
-    st.caption("Every image is turned about its centre, counter-clockwise.")
+curves = attempt("the robustness curves", lambda: robustness(key, data.source, net, x_rob, y_rob))
+if curves is not None:
+    noise_acc, rot_acc = curves
+    example = x_rob[:1]
+    noise = np.random.default_rng(1).standard_normal(example.shape).astype(np.float32)
+    c1, c2 = st.columns(2, gap="large")
+    with c1:
+        charts.show(st, charts.robustness_chart, NOISE_LEVELS, noise_acc, "noise strength σ",
+                    "Accuracy with random noise added", width="stretch")
+        st.image([charts.ink01_image(analysis.add_noise(example, s, noise=noise).reshape(28, 28), scale=2)
+                  for s in NOISE_LEVELS], caption=[f"σ {s:g}" for s in NOISE_LEVELS], width=62)
+        st.caption("Every pixel gets a random number added (Gaussian, standard deviation σ), then is clipped "
+                   "to 0-1. The network is fairly tolerant of light speckle, less of heavy snow.")
+    with c2:
+        charts.show(st, charts.robustness_chart, ANGLES, rot_acc, "turned by (degrees)",
+                    "Accuracy with the digit turned", color="#e15759",
+                    x_format="d", width="stretch")
+        st.image([charts.ink01_image(analysis.rotate(example, a).reshape(28, 28), scale=2) for a in ANGLES],
+                 caption=[f"{a}°" for a in ANGLES], width=62)
+        st.caption("Every image is turned about its centre, counter-clockwise.")
 st.write("**Why turning hurts so much:** an MLP has no built-in idea that a turned 7 is still a 7. Each "
          "weight belongs to one fixed pixel position, so when the ink moves to other pixels the network "
          "sees a different pattern, not the same shape. It only copes with the small turns it saw while "
@@ -207,4 +227,5 @@ st.write("**Why turning hurts so much:** an MLP has no built-in idea that a turn
          "the whole image, so a stroke is recognised wherever it is.")
 show_code(analysis.accuracy_under_noise, analysis.accuracy_under_rotation, analysis.rotate,
           intro="The curves come from these functions: all 1,000 images are changed at once, then "
-                "`net.predict` reads them again.")
+                "the network reads them again (`checked_predict`: `net.predict`, after checking that "
+                "no number overflowed).")

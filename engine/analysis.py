@@ -1,7 +1,9 @@
 """Looking inside a trained network: hidden activations, PCA maps, robustness.
 
 Everything here only reads the network; nothing is changed. Batches are rows,
-as everywhere: x is (n, 784) float32 in [0, 1].
+as everywhere: x is (n, 784) float32 in [0, 1]. When the maths cannot be done
+for a model (its numbers overflow to infinity, the PCA does not converge), the
+functions raise AnalysisError saying why, for the page to show.
 """
 import hashlib
 
@@ -9,6 +11,17 @@ import numpy as np
 
 from engine.augment import SIDE, bilinear
 from engine.metrics import accuracy
+
+
+class AnalysisError(ValueError):
+    """The model cannot be analysed (its numbers overflow...); the message says why."""
+
+
+def _require_finite(h, what):
+    """Raise AnalysisError if h holds NaN or infinity: nothing sensible can be drawn from it."""
+    if not np.isfinite(h).all():
+        raise AnalysisError(f"{what} overflow to infinity or NaN, because the model's weights are too "
+                            f"large for float32 arithmetic")
 
 
 def fingerprint(net):
@@ -34,8 +47,12 @@ def layer_values(net, x, scores=False):
     weighted sums z (its scores before softmax or sigmoid) as the last entry
     instead: they keep more detail than probabilities squeezed towards 0 and 1.
     """
-    zs, activations = net.forward(x, keep=True)
-    return activations[:-1] + [zs[-1]] if scores else activations
+    with np.errstate(all="ignore"):       # an overflow is reported below, once, in words
+        zs, activations = net.forward(x, keep=True)
+    values = activations[:-1] + [zs[-1]] if scores else activations
+    for l, v in enumerate(values[1:], start=1):
+        _require_finite(v, f"the values of layer {l}" if l < len(values) - 1 else "the network's outputs")
+    return values
 
 
 def top_units(activations, k):
@@ -72,17 +89,22 @@ def pca_2d(h):
     h = np.asarray(h, dtype=np.float64)
     if h.ndim != 2 or h.shape[0] < 1:
         raise ValueError("pca_2d needs a 2-D array with at least one row")
+    _require_finite(h, "the values to map")
     n, d = h.shape
     centred = h - h.mean(axis=0)
     coords, ratio = np.zeros((n, 2)), np.zeros(2)
-    if d <= n:
-        values, vectors = np.linalg.eigh(centred.T @ centred)          # (d,), (d, d)
-    else:
-        # Fewer rows than columns: the small n x n Gram matrix has the same
-        # non-zero eigenvalues; its eigenvectors map back through centred.T.
-        values, u = np.linalg.eigh(centred @ centred.T)
-        vectors = centred.T @ u
-        vectors /= np.maximum(np.linalg.norm(vectors, axis=0), 1e-300)
+    try:
+        with np.errstate(over="raise", invalid="raise"):     # finite values can still overflow when squared
+            if d <= n:
+                values, vectors = np.linalg.eigh(centred.T @ centred)          # (d,), (d, d)
+            else:
+                # Fewer rows than columns: the small n x n Gram matrix has the same
+                # non-zero eigenvalues; its eigenvectors map back through centred.T.
+                values, u = np.linalg.eigh(centred @ centred.T)
+                vectors = centred.T @ u
+                vectors /= np.maximum(np.linalg.norm(vectors, axis=0), 1e-300)
+    except (np.linalg.LinAlgError, FloatingPointError) as err:
+        raise AnalysisError(f"the PCA cannot be computed for these values ({err})") from None
     values = np.clip(values, 0, None)
     total = float(values.sum())
     if total <= 0:
@@ -106,6 +128,7 @@ def centroid_agreement(h, labels):
     Works for a 2-D map and for a whole layer (any d).
     """
     h = np.asarray(h, dtype=np.float64)
+    _require_finite(h, "the values to compare")
     labels = np.asarray(labels)
     classes = np.unique(labels)
     centres = np.stack([h[labels == c].mean(axis=0) for c in classes])     # (k, d)
@@ -144,6 +167,11 @@ def rotate(x, degrees):
     return bilinear(x.reshape(n, SIDE, SIDE), rows, cols).reshape(n, SIDE * SIDE)
 
 
+def checked_predict(net, x):
+    """net.predict(x), or AnalysisError if the outputs overflow (an argmax of NaN means nothing)."""
+    return layer_values(net, x)[-1].argmax(axis=1)
+
+
 def accuracy_under_noise(net, x, labels, levels, seed=0):
     """Accuracy on x after adding Gaussian noise of each standard deviation in `levels`.
 
@@ -152,9 +180,9 @@ def accuracy_under_noise(net, x, labels, levels, seed=0):
     Returns an array of accuracies, one per level.
     """
     noise = np.random.default_rng(seed).standard_normal(np.shape(x)).astype(np.float32)
-    return np.array([accuracy(net.predict(add_noise(x, s, noise=noise)), labels) for s in levels])
+    return np.array([accuracy(checked_predict(net, add_noise(x, s, noise=noise)), labels) for s in levels])
 
 
 def accuracy_under_rotation(net, x, labels, angles):
     """Accuracy on x with every image turned by each angle (degrees) in `angles`."""
-    return np.array([accuracy(net.predict(rotate(x, a)), labels) for a in angles])
+    return np.array([accuracy(checked_predict(net, rotate(x, a)), labels) for a in angles])

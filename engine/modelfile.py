@@ -11,17 +11,20 @@ A model file is an .npz archive (a zip of .npy arrays) holding:
 
 Loading uses allow_pickle=False: a file can carry only plain numbers and
 strings, never Python objects that would run code. Every key, shape, dtype and
-value is checked; anything wrong raises ModelFileError with the reason.
+value is checked; anything wrong raises ModelFileError with the reason. The
+settings are only a description, so a bad one is dropped with a note
+(clean_settings) instead of refusing the whole model.
 """
 import io
 import json
 import math
-import zipfile
+import zlib
 
 import numpy as np
 
 from .files import atomic_write
 from .network import ACTIVATIONS, DTYPE, LOSSES, Network
+from .optim import OPTIMIZERS
 
 FORMAT_VERSION = 1
 KIND = "digits-from-scratch-mlp"
@@ -31,6 +34,18 @@ MAX_UNITS = 100_000
 # the app trains (its biggest, 5 hidden layers of 2048, has 18.4 million), and
 # small enough that a file can never make a shared server run out of memory.
 MAX_PARAMS = 20_000_000
+# The largest weight or bias a file may hold. The trainer stops long before
+# (it calls |w| > 1e4 divergence, MAX_WEIGHT in engine/trainer.py); the extra
+# room is for hand-made models, while a layer's weighted sums (a few thousand
+# inputs times 1e6) stay far inside float32's range (3.4e38), so the pages that
+# analyse a model do not meet infinities on the first layers.
+MAX_ABS_PARAM = 1e6
+# The app writes about 400 characters of settings; a longer text is not ours
+# and would only cost memory and time to parse.
+MAX_SETTINGS_CHARS = 100_000
+# A model has 6 text/number arrays plus W and b per layer: more members than
+# this and the archive is not a model (checked before opening any of them).
+MAX_MEMBERS = 6 + 2 * MAX_LAYERS
 
 
 class ModelFileError(ValueError):
@@ -83,8 +98,17 @@ def load_model(source, name=None):
 
     Raises ModelFileError naming what is wrong for any file that is not a valid
     model: not an .npz, truncated, pickled objects, missing keys, wrong shapes,
-    wrong dtypes, non-finite weights.
+    wrong dtypes, non-finite or huge weights. The settings are cleaned (see
+    clean_settings); load_model_with_notes also says what was dropped.
     """
+    net, settings, _ = load_model_with_notes(source, name)
+    return net, settings
+
+
+def load_model_with_notes(source, name=None):
+    """Like load_model, but returns (net, settings, notes): notes is a list of
+    short sentences, one per setting of the file that was dropped (unknown or
+    of the wrong type or range), for the user to see."""
     name = name or (source if isinstance(source, str) else getattr(source, "name", "the model file"))
     if isinstance(source, (bytes, bytearray)):
         source = io.BytesIO(source)
@@ -98,9 +122,12 @@ def load_model(source, name=None):
         raise ModelFileError(f"{name} is empty")
     if head != b"PK\x03\x04":   # every .npz is a zip archive, and zips start with these bytes
         raise ModelFileError(f"{name} is not a model file: expected an .npz archive (made by np.savez)")
+    # zipfile, zlib and numpy raise many kinds of exception for a damaged or
+    # crafted archive (BadZipFile, zlib.error, RuntimeError, NotImplementedError,
+    # ValueError, EOFError...): every one of them means "not a usable file".
     try:
         npz = np.load(source, allow_pickle=False)
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as err:
+    except Exception as err:
         raise ModelFileError(f"{name} is truncated or damaged (not a readable .npz archive): {err}") from None
     if not isinstance(npz, np.lib.npyio.NpzFile):
         raise ModelFileError(f"{name} holds a single array, not a model (.npz archive with weights)")
@@ -110,27 +137,43 @@ def load_model(source, name=None):
             files = {k: npz[k] for k in npz.files}
         except ModelFileError:
             raise
-        except ValueError as err:
-            if "pickle" in str(err).lower() or "object" in str(err).lower():
-                raise ModelFileError(f"{name} contains pickled Python objects, which are never loaded "
-                                     f"(they could run code)") from None
-            raise ModelFileError(f"{name} is damaged: {err}") from None
-        except (OSError, EOFError, zipfile.BadZipFile, KeyError) as err:
-            raise ModelFileError(f"{name} is truncated or damaged: {err}") from None
+        except Exception as err:
+            raise _unreadable(name, err) from None
     return _from_arrays(files, name)
+
+
+def _unreadable(name, err):
+    """The ModelFileError for an archive member that zipfile, zlib or numpy could not read."""
+    text = str(err)
+    if isinstance(err, ValueError) and ("pickle" in text.lower() or "object" in text.lower()):
+        return ModelFileError(f"{name} contains pickled Python objects, which are never loaded "
+                              f"(they could run code)")
+    if isinstance(err, RuntimeError) and "encrypted" in text:
+        return ModelFileError(f"{name} is password-protected (encrypted); model files saved by this app never are")
+    if isinstance(err, NotImplementedError):
+        return ModelFileError(f"{name} is compressed in a way this app cannot read; "
+                              f"save it with np.savez or np.savez_compressed")
+    if isinstance(err, zlib.error):
+        return ModelFileError(f"{name} is damaged: its compressed data cannot be unpacked ({text})")
+    return ModelFileError(f"{name} is truncated or damaged: {text or type(err).__name__}")
 
 
 def _check_declared_size(npz, name):
     """Refuse an archive whose arrays would be too big once loaded, reading only
     their .npy headers (a small compressed file can hold gigabytes of zeros)."""
     readers = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+    members = npz.zip.namelist()
+    if len(members) > MAX_MEMBERS:
+        raise ModelFileError(f"{name} holds {len(members):,} arrays; a model has at most {MAX_MEMBERS}")
     total = 0
-    for member in npz.zip.namelist():
+    for member in members:
         with npz.zip.open(member) as f:
             version = np.lib.format.read_magic(f)
             if version not in readers:
                 raise ValueError(f"unsupported .npy format version {version}")
             shape, _, dtype = readers[version](f)
+        if any(n < 0 for n in shape):     # two negative sizes would multiply to a positive total
+            raise ValueError(f"'{member}' declares a negative shape {shape}")
         total += math.prod(shape) * dtype.itemsize
     limit = 8 * MAX_PARAMS + 2**20       # float64 weights allowed, plus the small text values
     if total > limit:
@@ -162,12 +205,19 @@ def _from_arrays(files, name):
         raise ModelFileError(f"{name}: unknown loss '{loss}'")
     settings = {}
     if "settings" in files:
+        text = _text(files, "settings")
+        if len(text) > MAX_SETTINGS_CHARS:
+            raise ModelFileError(f"{name}: 'settings' is {len(text):,} characters long; "
+                                 f"at most {MAX_SETTINGS_CHARS:,} are read")
         try:
-            settings = json.loads(_text(files, "settings"))
-        except json.JSONDecodeError:
+            settings = json.loads(text)
+        except RecursionError:
+            raise ModelFileError(f"{name}: 'settings' is nested too deeply to read") from None
+        except ValueError:      # not JSON, or a number with thousands of digits
             raise ModelFileError(f"{name}: 'settings' is not valid JSON") from None
         if not isinstance(settings, dict):
             raise ModelFileError(f"{name}: 'settings' must be a JSON object")
+    settings, notes = clean_settings(settings)
     net = Network(sizes, activation, loss, seed=0)
     for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         for key, shape in ((f"W{l}", (n_out, n_in)), (f"b{l}", (n_out,))):
@@ -179,11 +229,101 @@ def _from_arrays(files, name):
             if arr.shape != shape:
                 raise ModelFileError(f"{name}: '{key}' has shape {arr.shape}, expected {shape} "
                                      f"for layer sizes {'-'.join(map(str, sizes))}")
+            with np.errstate(over="ignore", invalid="ignore"):
+                arr = arr.astype(DTYPE)       # checked after the cast: 1e300 as float64 becomes inf
             if not np.isfinite(arr).all():
-                raise ModelFileError(f"{name}: '{key}' contains NaN or infinite values")
-            (net.weights if key[0] == "W" else net.biases)[l] = arr.astype(DTYPE)
+                raise ModelFileError(f"{name}: '{key}' contains NaN or infinite values "
+                                     f"(or values too large for float32)")
+            if arr.size and np.abs(arr).max() > MAX_ABS_PARAM:
+                raise ModelFileError(f"{name}: '{key}' holds values up to {np.abs(arr).max():.3g}; "
+                                     f"weights and biases above {MAX_ABS_PARAM:g} are refused")
+            (net.weights if key[0] == "W" else net.biases)[l] = arr
     extra = sorted(set(files) - {"format_version", "kind", "sizes", "activation", "loss", "settings"}
                    - {f"{c}{l}" for l in range(len(sizes) - 1) for c in "Wb"})
     if extra:
         raise ModelFileError(f"{name}: unexpected arrays {', '.join(extra)} (more layers than 'sizes' says?)")
-    return net, settings
+    return net, settings, notes
+
+
+# ---------------------------------------------------------------- settings
+
+def _real(test):
+    """A check for a finite number (not a bool: JSON's true is not a number) that passes `test`."""
+    def check(v):
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            return False
+        return (isinstance(v, int) or math.isfinite(v)) and test(v)
+    return check
+
+
+def _whole(low, high):
+    """A check for a whole number from low to high."""
+    return lambda v: isinstance(v, int) and not isinstance(v, bool) and low <= v <= high
+
+
+def _layer_sizes(v):
+    units = _whole(1, MAX_UNITS)
+    return isinstance(v, (list, tuple)) and 2 <= len(v) <= MAX_LAYERS + 1 and all(units(n) for n in v)
+
+
+# What a model file's settings may hold: every field of engine/trainer.py's
+# Settings, plus what engine/cli.py adds when it saves a model. Each entry is
+# (check, what the value must be); the ranges are those Settings.check accepts,
+# with generous upper bounds where it has none.
+SETTING_RULES = {
+    "sizes": (_layer_sizes, f"a list of 2 to {MAX_LAYERS + 1} layer sizes from 1 to {MAX_UNITS}"),
+    "activation": (lambda v: isinstance(v, str) and v in ACTIVATIONS, "one of " + ", ".join(ACTIVATIONS)),
+    "loss": (lambda v: isinstance(v, str) and v in LOSSES, "one of " + ", ".join(LOSSES)),
+    "optimizer": (lambda v: isinstance(v, str) and v in OPTIMIZERS, "one of " + ", ".join(OPTIMIZERS)),
+    "lr": (_real(lambda v: 0 < v <= 100), "a number above 0 and at most 100"),
+    "lr_decay": (_real(lambda v: 0 < v <= 1), "a number above 0 and at most 1"),
+    "momentum": (_real(lambda v: 0 <= v < 1), "a number from 0 to below 1"),
+    "l2": (_real(lambda v: 0 <= v <= 10), "a number from 0 to 10"),
+    "batch_size": (_whole(1, 10_000_000), "a whole number from 1 to 10,000,000"),
+    "epochs": (_whole(1, 100_000), "a whole number from 1 to 100,000"),
+    "seed": (_whole(0, 2**63 - 1), "a whole number of at least 0"),
+    "val_fraction": (_real(lambda v: 0 <= v < 0.9), "a number from 0 to below 0.9"),
+    "shuffle": (lambda v: isinstance(v, bool), "true or false"),
+    "init_scale": (_real(lambda v: 0 < v <= 1000), "a number above 0 and at most 1000"),
+    "augment": (_real(lambda v: 0 <= v <= 1), "a number from 0 to 1"),
+    "test_accuracy": (_real(lambda v: 0 <= v <= 1), "a number from 0 to 1"),
+    "dataset": (lambda v: isinstance(v, str) and 0 < len(v) <= 200, "a text of at most 200 characters"),
+    "train_seconds": (_real(lambda v: 0 <= v <= 1e9), "a number of seconds of at least 0"),
+}
+MAX_NOTES = 10     # a file with thousands of odd settings gets a short list, not thousands of lines
+
+
+def _shown(value):
+    """A value, short, for a note: never the whole of a huge text or a nested list."""
+    if isinstance(value, (list, tuple, dict)):
+        return "an object" if isinstance(value, dict) else "a list"
+    try:
+        text = repr(value)
+    except ValueError:          # an int of more than 4,300 digits (Python refuses to write it)
+        return "a huge number"
+    return text if len(text) <= 30 else text[:27] + "..."
+
+
+def clean_settings(raw):
+    """Keep only the settings the app knows, each with the right type and range.
+
+    raw: the dict read from a model file's JSON, or any settings dict about to
+    be shown (it need not even be a dict). Returns (settings, notes):
+    the usable settings, and one short sentence per setting dropped (unknown
+    name, wrong type, out of range). Pages can then format every value kept
+    (a learning rate is a number, an optimiser one of the known names...).
+    """
+    if not isinstance(raw, dict):
+        return {}, ["the training settings are not a list of names and values; ignored"]
+    settings, notes = {}, []
+    for key, value in raw.items():
+        rule = SETTING_RULES.get(key)
+        if rule is None:
+            notes.append(f"unknown setting {_shown(key)} ignored")
+        elif not rule[0](value):
+            notes.append(f"setting '{key}' ignored: {_shown(value)} is not {rule[1]}")
+        else:
+            settings[key] = value
+    if len(notes) > MAX_NOTES:
+        notes = notes[:MAX_NOTES - 1] + [f"and {len(notes) - MAX_NOTES + 1:,} more settings ignored"]
+    return settings, notes

@@ -24,7 +24,7 @@ from engine.network import Network
 net = Network([784, 2000, 2000, 10], seed=1)     # ~22 MB: each save takes a while
 print("ready", flush=True)
 while True:
-    save_model({path!r}, net, {{"writer": "new"}})
+    save_model({path!r}, net, {{"dataset": "new"}})
 """
 
 
@@ -32,7 +32,7 @@ while True:
 def test_killed_writer_leaves_a_loadable_model(tmp_path, delay):
     path = tmp_path / "model.npz"
     old = Network([784, 16, 10], seed=0)
-    save_model(path, old, {"writer": "old"})
+    save_model(path, old, {"dataset": "old"})   # (a setting the loader keeps: it drops unknown ones)
     proc = subprocess.Popen([sys.executable, "-c", WRITER.format(root=str(ROOT), path=str(path))],
                             stdout=subprocess.PIPE, text=True)
     try:
@@ -44,8 +44,8 @@ def test_killed_writer_leaves_a_loadable_model(tmp_path, delay):
         if proc.poll() is None:
             proc.kill()
     net, settings = load_model(str(path))   # never a half-written file
-    assert settings["writer"] in ("old", "new")
-    if settings["writer"] == "old":
+    assert settings["dataset"] in ("old", "new")
+    if settings["dataset"] == "old":
         np.testing.assert_array_equal(net.weights[0], old.weights[0])
     else:
         assert net.sizes == [784, 2000, 2000, 10]
