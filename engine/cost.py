@@ -10,10 +10,7 @@ mini-batch last a minute, and say what to change. The sums:
                  of a batch (z, a and delta for every layer: trainer.part_size)
     arithmetic   forward 2 and backward 4 operations per weight and example
 """
-import time
 from dataclasses import dataclass
-
-import numpy as np
 
 from .trainer import part_size
 
@@ -39,17 +36,3 @@ def run_cost(settings, n_test=10_000):
     activations = 3 * part * sum(sizes) * BYTES + (2 * part * sizes[0] * BYTES if settings.augment else 0)
     return RunCost(n_params=n_params, memory_bytes=copies * n_params * BYTES + activations,
                    batch_flops=6.0 * n_w * settings.batch_size, test_flops=2.0 * n_w * n_test)
-
-
-def measure_flops(seconds=0.05):
-    """Floating-point operations per second of one float32 matrix multiply on
-    this machine, about the size the trainer does (measured, not assumed)."""
-    rng = np.random.default_rng(0)
-    a = rng.standard_normal((256, 784), dtype=np.float32)
-    b = rng.standard_normal((784, 512), dtype=np.float32)
-    a @ b                                     # warm up
-    n, start = 0, time.perf_counter()
-    while n < 3 or time.perf_counter() - start < seconds:
-        a @ b
-        n += 1
-    return n * 2.0 * 256 * 784 * 512 / (time.perf_counter() - start)

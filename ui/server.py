@@ -1,12 +1,10 @@
 """What one server process shares among its sessions, besides the data and the
-built-in model (ui/state.py): the line of runs waiting to train, the machine's
-measured speed, and whether a browser session is still there."""
+built-in model (ui/state.py): the line of runs waiting to train and whether a browser session is still there."""
 import time
 
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from engine.cost import measure_flops
 from engine.worker import Slots
 from ui import limits
 
@@ -18,12 +16,6 @@ GONE_SECONDS = 60     # a run whose browser has been away this long stops (a dro
 def training_slots():
     """The server's one line of training runs (engine/worker.Slots)."""
     return Slots(limits.MAX_TRAINING_RUNS, limits.TURN_SECONDS)
-
-
-@st.cache_resource
-def machine_flops():
-    """Floating-point operations per second of one core here, measured once."""
-    return measure_flops()
 
 
 def session_alive():

@@ -27,7 +27,7 @@ import streamlit as st
 
 from engine import metrics
 from engine.cost import run_cost
-from engine.modelfile import ModelFileError, load_model
+from engine.modelfile import ModelFileError, load_model_with_notes
 from engine.trainer import Settings, new_run
 from engine.worker import BackgroundRun
 from ui import limits, server, state
@@ -126,7 +126,7 @@ def check_cost(settings, n_test):
     if megabytes > limits.RUN_MEMORY_MB:
         raise ValueError(f"this network would need about {megabytes:,.0f} MB of memory to train, and this server "
                          f"allows {limits.RUN_MEMORY_MB:,.0f} MB per run: use fewer or smaller hidden layers")
-    seconds = cost.batch_flops * limits.OVERHEAD / server.machine_flops()
+    seconds = cost.batch_flops / (limits.CORE_GFLOPS * 1e9)
     if seconds > limits.BATCH_SECONDS:
         fits = max(1, int(settings.batch_size * limits.BATCH_SECONDS / seconds))
         raise ValueError(f"one mini-batch of {settings.batch_size:,} images would take about {seconds:,.0f} s on "
@@ -376,7 +376,7 @@ def _load(content, name):
     kept = ("Your current model is still in use." if state.user_model()[0] is not None
             else "The built-in pretrained model is still in use.")
     try:
-        net, settings = load_model(bytes(content), name=name)
+        net, settings, notes = load_model_with_notes(bytes(content), name=name)
     except ModelFileError as err:
         return False, f"Could not load that model: {err}. {kept}"
     if net.sizes[0] != data.x_train.shape[1] or net.sizes[-1] != 10:
@@ -387,4 +387,5 @@ def _load(content, name):
     label = f"your uploaded model ({net.describe()})"
     state.set_user_model(net, {"label": label, "settings": settings, "test_accuracy": float(test_acc),
                                "history": None, "source": data.source, "origin": f"uploaded file {name}"})
-    return True, f"Loaded {name}: {net.describe()}, {test_acc:.1%} on the test set. It is now your model."
+    ignored = f" Some training settings in the file were ignored: {'; '.join(notes)}." if notes else ""
+    return True, f"Loaded {name}: {net.describe()}, {test_acc:.1%} on the test set. It is now your model.{ignored}"

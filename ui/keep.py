@@ -1,0 +1,155 @@
+"""Nothing lost on reload: a browser's runs and model, kept on the server for a while.
+
+Streamlit starts a new, empty session when a page is reloaded or a lost connection
+cannot be resumed. So each browser gets a random key of its own, kept in its
+localStorage by a tiny component (no cookie, nothing in the address: a lesson link
+carries no key, and another browser has another key). The server keeps the finished
+runs and the current model of each key for limits.KEEP_HOURS, within limits.KEEP_MB
+in all (the oldest are dropped first), and offers them back when that browser returns.
+A run still training when the page goes away is not kept: it stops a minute later.
+"""
+import hashlib
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+
+import streamlit as st
+
+from ui import limits
+
+KEY_JS = """
+export default function(component) {
+    const name = "digits-from-scratch-browser-key";
+    let key = window.localStorage.getItem(name);
+    if (!key || !/^[0-9a-f]{32}$/.test(key)) {
+        const bytes = new Uint8Array(16);
+        window.crypto.getRandomValues(bytes);      // works on plain http too, unlike randomUUID
+        key = Array.from(bytes, b => b.toString(16).padStart(2, "0")).join("");
+        window.localStorage.setItem(name, key);
+    }
+    component.setStateValue("key", key);
+}
+"""
+KEY_PATTERN = re.compile(r"[0-9a-f]{32}")
+
+
+@dataclass
+class Kept:
+    runs: list
+    model: object            # engine Network, or None
+    model_info: dict
+    saved: float = field(default_factory=time.time)
+    nbytes: int = 0
+
+
+class Store:
+    """What the server keeps, by browser (a hash of its key). Thread-safe, bounded."""
+
+    def __init__(self, max_bytes, max_seconds):
+        self.max_bytes, self.max_seconds = max_bytes, max_seconds
+        self._kept, self._lock = {}, threading.Lock()
+
+    @staticmethod
+    def _id(key):
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    def put(self, key, runs, model, model_info):
+        nbytes = sum(p.nbytes for p in model.params()) if model is not None else 0
+        nbytes += sum(16 * (len(r.get("history", {}).get("batch_loss", [])) + 50) for r in runs)
+        with self._lock:
+            self._kept[self._id(key)] = Kept(list(runs), model, dict(model_info or {}), nbytes=nbytes)
+            self._prune()
+
+    def get(self, key):
+        with self._lock:
+            self._prune()
+            return self._kept.get(self._id(key))
+
+    def drop(self, key):
+        with self._lock:
+            self._kept.pop(self._id(key), None)
+
+    def total_bytes(self):
+        with self._lock:
+            return sum(k.nbytes for k in self._kept.values())
+
+    def _prune(self):
+        old = time.time() - self.max_seconds
+        for kid in [kid for kid, k in self._kept.items() if k.saved < old]:
+            del self._kept[kid]
+        by_age = sorted(self._kept, key=lambda kid: self._kept[kid].saved)
+        while by_age and sum(k.nbytes for k in self._kept.values()) > self.max_bytes:
+            del self._kept[by_age.pop(0)]
+
+
+@st.cache_resource
+def store():
+    """The server's one Store (shared by every session)."""
+    return Store(limits.KEEP_MB * 2**20, limits.KEEP_HOURS * 3600)
+
+
+@st.cache_resource
+def _key_component():
+    return st.components.v2.component("digits_browser_key", js=KEY_JS)
+
+
+def browser_key():
+    """This browser's key, or None until its first answer arrives (or when it sends junk)."""
+    key = getattr(_key_component()(key="browser_key", on_key_change=lambda: None), "key", None)
+    return key if isinstance(key, str) and KEY_PATTERN.fullmatch(key) else None
+
+
+def remember(key):
+    """Call at the end of every page run: keep this session's runs and model for
+    its browser, or, on a new session, find what was kept and offer it back."""
+    if key is None:
+        return
+    ss = st.session_state
+    if "keep_answered" not in ss:           # the first run that knows the key
+        kept = store().get(key)
+        fresh = not ss.get("runs") and ss.get("model") is None
+        ss["keep_answered"] = not (kept and fresh)
+        if not ss["keep_answered"]:
+            st.rerun()                       # show the offer now
+    if not ss["keep_answered"]:
+        return                               # don't overwrite what is offered back
+    mine = (len(ss.get("runs", [])), id(ss.get("model")))
+    if ss.get("keep_saved") != mine and (ss.get("runs") or ss.get("model") is not None):
+        store().put(key, ss.get("runs", []), ss.get("model"), ss.get("model_info"))
+        ss["keep_saved"] = mine
+
+
+def offer(key):
+    """In the sidebar: what this browser left here last time, with Restore / No thanks."""
+    if key is None or st.session_state.get("keep_answered", True):
+        return
+    kept = store().get(key)
+    if kept is None:
+        st.session_state["keep_answered"] = True
+        return
+    minutes = (time.time() - kept.saved) / 60
+    what = [f"{len(kept.runs)} run{'s' if len(kept.runs) != 1 else ''}"] if kept.runs else []
+    if kept.model is not None:
+        what.append("your model")
+    with st.sidebar.container(border=True):
+        st.markdown(f"**Welcome back!** This browser left {' and '.join(what)} here "
+                    f"{'a moment' if minutes < 1 else f'{minutes:.0f} min'} ago.")
+        c1, c2 = st.columns(2)
+        c1.button("Restore", key="keep_restore", icon=":material/restore:", on_click=_restore, args=(key,))
+        c2.button("No thanks", key="keep_discard", on_click=_discard, args=(key,))
+
+
+def _restore(key):
+    kept = store().get(key)
+    if kept is not None:
+        st.session_state["runs"] = list(kept.runs) + st.session_state.get("runs", [])
+        st.session_state["run_counter"] = max([r.get("id", 0) for r in kept.runs] + [0])
+        if kept.model is not None:
+            st.session_state["model"], st.session_state["model_info"] = kept.model, dict(kept.model_info)
+    st.session_state["keep_answered"] = True
+
+
+def _discard(key):
+    store().drop(key)
+    st.session_state["keep_answered"] = True
