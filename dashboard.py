@@ -13,7 +13,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import streamlit as st  # noqa: E402
 
 from engine.data import DataError, default_cache_dir, download_mnist
-from ui import presenter, state, training
+from engine.modelfile import clean_settings
+from ui import keep, presenter, state, training
 
 st.set_page_config(page_title="Digits from Scratch", page_icon="🔢", layout="wide")
 
@@ -36,7 +37,13 @@ PAGE_GUIDE = [
 
 
 def settings_text(settings):
-    """How a model was trained, in words, from its settings dict."""
+    """How a model was trained, in words, from its settings dict.
+
+    The settings may come from an uploaded file or an old session, so only the
+    values of the right type and range are used (clean_settings drops the
+    others): an odd value is left out instead of breaking the Home page.
+    """
+    settings, _ = clean_settings(settings)
     if not settings:
         return "training settings unknown"
     opt = settings.get("optimizer")
@@ -215,7 +222,12 @@ pages = [
     st.Page("app_pages/8_compare.py", title="Compare runs", icon="⚖️"),
 ]
 presenter.presenter_toggle()            # sidebar switch on every page (ui/presenter.py)
+training.status()                       # a run that ended in its thread is recorded before any page draws
+with st.sidebar:
+    browser = keep.browser_key()        # this browser's own key (ui/keep.py): nothing lost on reload
+keep.offer(browser)                     # "Welcome back": restore what this browser left here
 page = st.navigation(pages)
 page.run()
 if page.url_path != "train":            # a run in progress trains on, shown in the sidebar
     training.sidebar_panel()            # (the Train page draws its own live panel)
+keep.remember(browser)
