@@ -1,15 +1,16 @@
 """Nothing lost on reload: a browser's runs and model, kept on the server for a while.
 
 Streamlit starts a new, empty session when a page is reloaded or a lost connection
-cannot be resumed. So each browser gets a random key of its own, kept in its
-localStorage by a tiny component (no cookie, nothing in the address: a lesson link
-carries no key, and another browser has another key). The server keeps the finished
+cannot be resumed. So each browser gets a random key of its own, kept in a cookie
+that a tiny component sets (nothing in the address: a lesson link carries no key,
+and another browser has another key). The server keeps the finished
 runs and the current model of each key for limits.KEEP_HOURS, within limits.KEEP_MB
 in all (the oldest are dropped first), and offers them back when that browser returns.
 A run still training when the page goes away is not kept: it stops a minute later.
 """
 import hashlib
 import re
+import secrets
 import threading
 import time
 from dataclasses import dataclass, field
@@ -18,17 +19,14 @@ import streamlit as st
 
 from ui import limits
 
+COOKIE = "digits_browser_key"
 KEY_JS = """
 export default function(component) {
-    const name = "digits-from-scratch-browser-key";
-    let key = window.localStorage.getItem(name);
-    if (!key || !/^[0-9a-f]{32}$/.test(key)) {
-        const bytes = new Uint8Array(16);
-        window.crypto.getRandomValues(bytes);      // works on plain http too, unlike randomUUID
-        key = Array.from(bytes, b => b.toString(16).padStart(2, "0")).join("");
-        window.localStorage.setItem(name, key);
+    // Keep the key the server made for this browser, so it comes back with the next visit.
+    const name = "digits_browser_key";
+    if (!document.cookie.split("; ").some(c => c.startsWith(name + "="))) {
+        document.cookie = `${name}=${component.data}; path=/; max-age=2592000; SameSite=Strict`;
     }
-    component.setStateValue("key", key);
 }
 """
 KEY_PATTERN = re.compile(r"[0-9a-f]{32}")
@@ -95,38 +93,26 @@ def _key_component():
 
 
 def browser_key():
-    """This browser's key, or None until its first answer arrives (or when it sends junk)."""
-    key = getattr(_key_component()(key="browser_key", on_key_change=lambda: None), "key", None)
-    return key if isinstance(key, str) and KEY_PATTERN.fullmatch(key) else None
-
-
-def remember(key):
-    """Call at the end of every page run: keep this session's runs and model for
-    its browser, or, on a new session, find what was kept and offer it back."""
-    if key is None:
-        return
-    ss = st.session_state
-    if "keep_answered" not in ss:           # the first run that knows the key
-        kept = store().get(key)
-        fresh = not ss.get("runs") and ss.get("model") is None
-        ss["keep_answered"] = not (kept and fresh)
-        if not ss["keep_answered"]:
-            st.rerun()                       # show the offer now
-    if not ss["keep_answered"]:
-        return                               # don't overwrite what is offered back
-    mine = (len(ss.get("runs", [])), id(ss.get("model")))
-    if ss.get("keep_saved") != mine and (ss.get("runs") or ss.get("model") is not None):
-        store().put(key, ss.get("runs", []), ss.get("model"), ss.get("model_info"))
-        ss["keep_saved"] = mine
+    """This browser's key: the one it brought (a cookie), or a new random one that a
+    tiny component stores in the browser for next time. The page never reruns for it."""
+    key = st.context.cookies.get(COOKIE)
+    if isinstance(key, str) and KEY_PATTERN.fullmatch(key):
+        return key
+    key = st.session_state.setdefault("browser_key_new", secrets.token_hex(16))
+    _key_component()(data=key, key="browser_key")
+    return key
 
 
 def offer(key):
-    """In the sidebar: what this browser left here last time, with Restore / No thanks."""
-    if key is None or st.session_state.get("keep_answered", True):
-        return
-    kept = store().get(key)
+    """Call before the page: on a session's first run, look for what this browser
+    left here; if there is something, offer it back in the sidebar (Restore / No thanks)."""
+    ss = st.session_state
+    if "keep_answered" not in ss:
+        fresh = not ss.get("runs") and ss.get("model") is None
+        ss["keep_answered"] = not (fresh and store().get(key) is not None)
+    kept = None if ss["keep_answered"] else store().get(key)
     if kept is None:
-        st.session_state["keep_answered"] = True
+        ss["keep_answered"] = True
         return
     minutes = (time.time() - kept.saved) / 60
     what = [f"{len(kept.runs)} run{'s' if len(kept.runs) != 1 else ''}"] if kept.runs else []
@@ -138,6 +124,18 @@ def offer(key):
         c1, c2 = st.columns(2)
         c1.button("Restore", key="keep_restore", icon=":material/restore:", on_click=_restore, args=(key,))
         c2.button("No thanks", key="keep_discard", on_click=_discard, args=(key,))
+
+
+def remember(key):
+    """Call after the page: keep this session's runs and model for its browser
+    (not while an offer is unanswered: that would overwrite what is offered)."""
+    ss = st.session_state
+    if not ss.get("keep_answered"):
+        return
+    mine = (len(ss.get("runs", [])), id(ss.get("model")))
+    if ss.get("keep_saved") != mine and (ss.get("runs") or ss.get("model") is not None):
+        store().put(key, ss.get("runs", []), ss.get("model"), ss.get("model_info"))
+        ss["keep_saved"] = mine
 
 
 def _restore(key):

@@ -182,3 +182,9 @@ def screenshot_dir():
     folder = SCREENSHOTS if os.environ.get("UPDATE_SCREENSHOTS") == "1" else SCRATCH / "pages"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+@pytest.fixture
+def other_page(browser, request):
+    """A second, separate browser (its own context: no cookies or storage shared)."""
+    yield from _new_page(browser, request)
