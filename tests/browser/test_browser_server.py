@@ -108,3 +108,23 @@ def test_a_reload_offers_the_runs_and_model_back_to_this_browser_only(page, othe
     expect(other_page.get_by_text("Welcome back!")).to_have_count(0)
     expect(other_page.get_by_text(re.compile(r"Runs this session"))).to_have_count(0)
     no_exception(other_page)
+
+
+def test_the_biggest_model_the_app_trains_loads_back_through_the_uploader(page, app_url, tmp_path):
+    """Issue 11: a 5x2048 model saved as 74 MB was refused by a 20 MB upload limit.
+    The largest network the Train page allows goes through the real uploader."""
+    from engine.modelfile import model_to_bytes
+    from engine.network import Network
+    from ui import limits
+    sizes = [784] + [limits.MAX_UNITS] * limits.MAX_HIDDEN_LAYERS + [10]
+    path = tmp_path / "biggest.npz"
+    path.write_bytes(model_to_bytes(Network(sizes, seed=0), {"epochs": 1}))
+    assert path.stat().st_size > 70e6
+    open_page(page, f"{app_url}/train")
+    uploader = key(page, "train_upload")
+    wait_visible(page, uploader)
+    uploader.locator("input[type=file]").set_input_files(str(path))
+    loaded = page.get_by_text(re.compile(r"Loaded biggest\.npz: 784-2048-2048-2048-2048-2048-10"))
+    wait_visible(page, loaded, timeout=3 * WAIT)
+    wait_for_app(page)
+    no_exception(page)
