@@ -10,6 +10,7 @@ import hashlib
 import numpy as np
 
 from engine.augment import SIDE, bilinear
+from engine.data import to_float
 from engine.metrics import accuracy
 
 
@@ -72,6 +73,18 @@ def unit_evidence(net, x, units):
     over i and plus the bias b1[j], it gives the unit's z.
     """
     return net.weights[0][units] * np.asarray(x, dtype=net.weights[0].dtype)[None, :]
+
+
+def hard_example(net, x, labels, pool=1000, seed=None):
+    """The index of an image the network is unsure about or gets wrong.
+
+    Among `pool` images of x picked at random (the same ones for the same seed),
+    the one whose true class gets the lowest output: the most to learn from.
+    x: (n, 784) uint8 or float; only the picked rows are made float.
+    """
+    picked = np.random.default_rng(seed).choice(len(labels), size=min(pool, len(labels)), replace=False)
+    out = net.predict_proba(to_float(x[picked]))
+    return int(picked[out[np.arange(len(picked)), labels[picked]].argmin()])
 
 
 # ---------------------------------------------------------------- PCA

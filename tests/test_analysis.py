@@ -1,4 +1,4 @@
-"""engine/analysis.py: PCA maps, cluster agreement, noise and rotation robustness."""
+"""engine/analysis.py: PCA maps, cluster agreement, hard examples, noise and rotation robustness."""
 from pathlib import Path
 
 import numpy as np
@@ -111,6 +111,17 @@ def test_fingerprint_follows_the_weights(trained):
     twin.weights[0][0, 0] += 1e-3
     assert analysis.fingerprint(twin) != analysis.fingerprint(trained)
     assert analysis.fingerprint(Network([784, 16, 10])) != analysis.fingerprint(Network([784, 32, 10]))
+
+
+def test_a_hard_example_is_the_least_sure_of_its_pool(sample, trained):
+    x, labels = sample.x_train, sample.y_train
+    i = analysis.hard_example(trained, x, labels, pool=300, seed=0)
+    assert analysis.hard_example(trained, x.astype(np.float32) / 255, labels, pool=300, seed=0) == i  # uint8 or float
+    picked = np.random.default_rng(0).choice(len(labels), size=300, replace=False)
+    true_out = trained.predict_proba(x[picked].astype(np.float32) / 255)[np.arange(300), labels[picked]]
+    assert i == picked[true_out.argmin()]
+    assert true_out.min() < 0.5 < np.median(true_out)          # unsure about it, sure about most
+    assert analysis.hard_example(trained, x[:5], labels[:5], pool=300, seed=1) in range(5)   # pool > n: all of them
 
 
 # ------------------------------------------------------------ robustness
