@@ -3,7 +3,8 @@ import numpy as np
 import streamlit as st
 
 from engine import data as engine_data
-from ui import charts, state
+from ui import charts, pictures, state
+from ui.chart_cache import show
 from ui.code import show_code
 
 N_GRID = 30          # digits shown in the sample grid
@@ -71,7 +72,7 @@ rng = np.random.default_rng(st.session_state.get("ds_seed", 0))
 shown = np.sort(rng.choice(pool, size=min(N_GRID, len(pool)), replace=False))
 st.session_state["ds_shown"] = shown            # read by the tests
 
-st.image([charts.ink_image(data.x_train[i], scale=3) for i in shown],
+st.image([pictures.ink_image(data.x_train[i], scale=3) for i in shown],
          caption=[f"label {data.y_train[i]}" for i in shown], width=84)
 st.caption(f"{len(shown)} of {len(pool):,} training images"
            + ("" if choice == "all digits" else f" labelled {choice}") + ". Dark = ink, white = paper.")
@@ -83,8 +84,8 @@ st.write("A fair dataset has roughly the same number of examples of every class,
          "network; the test set is kept apart to check it on images it has never seen.")
 train_counts, test_counts = class_counts(data.source, data.y_train, data.y_test)
 c1, c2 = st.columns(2)
-charts.show(c1, charts.class_bar_chart, train_counts, f"Training set: {len(data.y_train):,} images", width="stretch")
-charts.show(c2, charts.class_bar_chart, test_counts, f"Test set: {len(data.y_test):,} images", width="stretch")
+show(c1, charts.class_bar_chart, train_counts, f"Training set: {len(data.y_train):,} images", width="stretch")
+show(c2, charts.class_bar_chart, test_counts, f"Test set: {len(data.y_test):,} images", width="stretch")
 
 # ------------------------------------------------------------ 3. one digit, in numbers
 st.header("3 · One image is a grid of 784 numbers")
@@ -97,13 +98,13 @@ with left:
                             persist_state="session",
                             help="Changes to the first image of the grid when you filter or reshuffle.")
     pixels = data.x_train[index]
-    st.image(charts.ink_image(pixels, scale=8), caption=f"image #{index}: label {data.y_train[index]}")
+    st.image(pictures.ink_image(pixels, scale=8), caption=f"image #{index}: label {data.y_train[index]}")
     st.write("Each pixel holds one number from **0** (no ink, paper) to **255** (full ink). "
              f"This image has {int((pixels > 0).sum())} pixels with some ink and "
              f"{int((pixels == 0).sum())} blank ones.")
     st.write("The pale grey cells in the grid are the zeros.")
 with right:
-    charts.show(st, charts.pixel_grid_chart, pixels, size=600, width="content")
+    show(st, charts.pixel_grid_chart, pixels, size=600, width="content")
 
 # ------------------------------------------------------------ 4. flattening
 st.header("4 · Flattened into one row of 784")
@@ -111,7 +112,7 @@ st.write("The network's input layer has one input per pixel, so the 28×28 grid 
          "the 28 rows are laid end to end, top row first. Row 0 becomes positions 0-27, row 1 becomes "
          "28-55, and so on up to position 783. The picture is gone; only the order of the numbers "
          "remembers where each pixel was.")
-charts.show(st, charts.flat_strip_chart, pixels, width="stretch")
+show(st, charts.flat_strip_chart, pixels, width="stretch")
 ink = np.flatnonzero(pixels)
 start = int(ink[0]) // 28 * 28 if ink.size else 0
 st.write(f"The first {start} numbers are all 0 (the blank rows at the top). Positions {start}–{start + 55}, "
@@ -130,7 +131,7 @@ c1, c2, c3 = st.columns(3)
 c1.metric("Training matrix x_train", f"{n:,} × {d}")
 c2.metric("Test matrix x_test", f"{data.x_test.shape[0]:,} × {data.x_test.shape[1]}")
 c3.metric("Labels y_train", f"{len(data.y_train):,} digits")
-st.image(charts.matrix_image(data.x_train[:MATRIX_ROWS], row_px=5, col_px=1), width="stretch",
+st.image(pictures.matrix_image(data.x_train[:MATRIX_ROWS], row_px=5, col_px=1), width="stretch",
          caption=f"The first {MATRIX_ROWS} rows of x_train, all 784 columns (each thin strip is one image). "
                  f"Their labels: {' '.join(str(v) for v in data.y_train[:MATRIX_ROWS])}")
 st.write("The vertical bands are real: pixels near the borders (the left and right ends of every "
@@ -147,7 +148,7 @@ st.header("6 · The average of each digit")
 st.write("Average all training images with the same label, pixel by pixel, and a blurry "
          "'typical' digit appears. Where the average is dark, most people put ink.")
 means = mean_images(data.source, data.x_train, data.y_train)
-st.image([charts.ink_image(m, scale=3) for m in means],
+st.image([pictures.ink_image(m, scale=3) for m in means],
          caption=[f"average {d}" for d in range(10)], width=84)
 st.caption(f"Each picture is the average of the {train_counts.min():,}–{train_counts.max():,} training images "
            "with that label.")
@@ -161,4 +162,4 @@ st.write(f"Across all {total:,} training pixels: **{counts[0] / total:.0%} are e
          f"{counts[1:128].sum() / total:.0%} are light greys: the soft edges of the strokes, left when the "
          "digits were scanned and smoothed. The height scale is logarithmic, or the spike at 0 would "
          "hide everything else.")
-charts.show(st, charts.pixel_histogram_chart, counts, width="stretch")
+show(st, charts.pixel_histogram_chart, counts, width="stretch")

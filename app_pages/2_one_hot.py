@@ -3,9 +3,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from engine.data import DataError
+from engine.analysis import hard_example
 from engine.network import cross_entropy, cross_entropy_terms, mse, mse_terms, one_hot
-from ui import charts, state
+from ui import charts, formats, pictures, state
+from ui.chart_cache import show
 from ui.code import show_code
 
 # Starting values of the "what-if" output sliders (one per neuron).
@@ -14,15 +15,9 @@ MSE_COLOR, CE_COLOR = "#4e79a7", "#e15759"
 HARD_POOL = 1000      # test images searched for a "hard one"
 
 
-def num(v):
-    """A number for the text: 4 decimals, or scientific notation when tiny."""
-    v = float(v) + 0.0   # + 0.0 turns -0.0 into 0.0
-    return f"{v:.4f}" if v == 0 or abs(v) >= 1e-3 else f"{v:.2e}"
-
-
 def vector_text(v):
     """[0, 0, 0, 1, 0] for whole numbers, else two decimals."""
-    return "[" + ", ".join(f"{x:.0f}" if float(x).is_integer() else f"{x:.2f}" for x in v) + "]"
+    return "[" + ", ".join(formats.value_text(x) for x in v) + "]"
 
 
 st.title("🎯 One-hot encoding")
@@ -45,7 +40,7 @@ label = c2.slider("True label", 0, n_classes - 1, key="oh_label", persist_state=
 
 target = one_hot([label], n_classes)[0]
 st.code(f"label {label}   →   one-hot {vector_text(target)}", language=None)
-charts.show(st, charts.neurons_chart, target, height=110, width="stretch")
+show(st, charts.neurons_chart, target, height=110, width="stretch")
 st.write(f"A vector of **{n_classes}** numbers, one per output neuron: all **0** except a **1** at "
          f"position {label}. It reads: *neuron {label} should be fully on, every other neuron off*. "
          "Nothing else changes, only the shape, and that is what lets the loss compare answer and label "
@@ -58,11 +53,7 @@ st.header("2 · Comparing the label with an output")
 real = st.toggle("Use a real output of the model on a test image", key="oh_real", persist_state="session")
 
 if real:
-    try:
-        data = state.dataset()
-    except DataError as e:
-        st.error(f"The dataset could not be loaded: {e}")
-        st.stop()
+    data = state.dataset_or_stop()
     net, model_label = state.active_model()
     n_out = net.sizes[-1]
     if n_classes != n_out:
@@ -74,11 +65,7 @@ if real:
         st.session_state["oh_img"] = int(np.random.default_rng().integers(len(data.y_test)))
 
     def _hard_image(seed=None):
-        """A test image the model is unsure about: the lowest true-class output among a random handful."""
-        pool = np.random.default_rng(seed).choice(len(data.y_test), size=min(HARD_POOL, len(data.y_test)),
-                                                  replace=False)
-        probs = net.predict_proba(data.test_float()[pool])
-        st.session_state["oh_img"] = int(pool[probs[np.arange(len(pool)), data.y_test[pool]].argmin()])
+        st.session_state["oh_img"] = hard_example(net, data.test_float(), data.y_test, HARD_POOL, seed)
 
     if "oh_img" not in st.session_state:
         _hard_image(seed=0)     # open on an image where the output is not a clean one-hot
@@ -90,7 +77,7 @@ if real:
         st.button("🎲 Random test image", key="oh_random", on_click=_random_image, width="stretch")
         st.button("🤔 A hard one", key="oh_hard", on_click=_hard_image, width="stretch",
                   help="An image the model is unsure about or gets wrong.")
-        st.image(charts.ink_image(data.x_test[i], scale=5), caption=f"test image #{i}: label {data.y_test[i]}")
+        st.image(pictures.ink_image(data.x_test[i], scale=5), caption=f"test image #{i}: label {data.y_test[i]}")
     cmp_label = int(data.y_test[i])
     cmp_target = one_hot([cmp_label], n_out)[0]
     output = net.predict_proba(data.test_float()[i:i + 1])[0]
@@ -110,8 +97,8 @@ else:
 n = len(output)
 names = [str(k) for k in range(n)]
 c1, c2 = st.columns(2, gap="large")
-charts.show(c1, charts.neurons_chart, cmp_target, title="Label y (one-hot)", height=130, width="stretch")
-charts.show(c2, charts.neurons_chart, output, title="Output a of the network", height=130, width="stretch")
+show(c1, charts.neurons_chart, cmp_target, title="Label y (one-hot)", height=130, width="stretch")
+show(c2, charts.neurons_chart, output, title="Output a of the network", height=130, width="stretch")
 
 # ------------------------------------------------------------ 3. the loss, neuron by neuron
 st.header("3 · The loss, neuron by neuron")
@@ -130,15 +117,15 @@ st.dataframe(table, hide_index=True, width="stretch",
 
 c1, c2 = st.columns(2, gap="large")
 with c1:
-    st.metric("Mean squared error (sum of the terms)", num(mse(a, y)))
-    charts.show(st, charts.loss_terms_chart, pd.DataFrame({"neuron": names, "term": m_terms}),
-                "MSE: every neuron pays for its distance", MSE_COLOR, width="stretch")
+    st.metric("Mean squared error (sum of the terms)", formats.num(mse(a, y)))
+    show(st, charts.loss_terms_chart, pd.DataFrame({"neuron": names, "term": m_terms}),
+         "MSE: every neuron pays for its distance", MSE_COLOR, width="stretch")
     st.write("MSE (the original write-up's loss) compares every neuron with its target: neurons that "
              "should be 0 pay for being on, and the true neuron pays for being below 1.")
 with c2:
-    st.metric("Cross-entropy (sum of the terms)", num(cross_entropy(a, y)))
-    charts.show(st, charts.loss_terms_chart, pd.DataFrame({"neuron": names, "term": c_terms}),
-                "Cross-entropy: only the true neuron's term is not 0", CE_COLOR, width="stretch")
+    st.metric("Cross-entropy (sum of the terms)", formats.num(cross_entropy(a, y)))
+    show(st, charts.loss_terms_chart, pd.DataFrame({"neuron": names, "term": c_terms}),
+         "Cross-entropy: only the true neuron's term is not 0", CE_COLOR, width="stretch")
     st.write(f"Cross-entropy multiplies by y, so only the true neuron {cmp_label} counts: −log(a) is 0 when "
              "it outputs 1 and grows without limit as it nears 0. With softmax outputs (which add up to 1), "
              "raising the true neuron pushes all the others down too.")
@@ -165,4 +152,4 @@ with c2:
     st.code(f"a     = {vector_text(np.round(output, 2))}\n"
             f"a - y = {vector_text(np.round(output - cmp_target, 2))}", language=None, wrap_lines=True)
     st.write(f"Each neuron gets its own target: 1 for neuron {cmp_label}, 0 for the others. The errors say "
-             f"exactly which neurons to push up and which down. MSE against it: **{num(mse(a, y))}**.")
+             f"exactly which neurons to push up and which down. MSE against it: **{formats.num(mse(a, y))}**.")

@@ -4,11 +4,13 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from engine.analysis import hard_example
 from engine.data import to_float
 from engine.metrics import accuracy
 from engine.network import Network, activate, activate_prime, cross_entropy_terms, mse_terms, one_hot
-from engine.optim import SGD
-from ui import charts, state
+from engine.optim import SGD, make_optimizer
+from ui import charts, formats, pictures, state
+from ui.chart_cache import show
 from ui.code import show_code
 
 LEARNING_RATES = [0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0]
@@ -16,12 +18,6 @@ N_CHECK = 500         # test images used to show what one-image steps do to the 
 N_UNITS_SHOWN = 6     # hidden units whose first-layer gradient is drawn as a 28x28 picture
 N_WEIGHTS_SHOWN = 6   # weights in the update table
 HARD_POOL = 2000      # images searched for a "hard one"
-
-
-def num(v):
-    """A number for the text: 4 decimals, or scientific notation when tiny."""
-    v = float(v) + 0.0   # + 0.0 turns -0.0 into 0.0
-    return f"{v:.4f}" if v == 0 or abs(v) >= 1e-3 else f"{v:.2e}"
 
 st.title("🧠 How it learns")
 st.write("One training step on one image, in four parts, exactly as the network does it: "
@@ -41,11 +37,7 @@ def _random_image():
 
 
 def _hard_image(seed=None):
-    """An image the model is unsure about: the lowest true-class output among a random handful."""
-    rng = np.random.default_rng(seed)
-    pool = rng.choice(n_train, size=min(HARD_POOL, n_train), replace=False)
-    probs = original.predict_proba(to_float(data.x_train[pool]))
-    st.session_state["hl_index"] = int(pool[probs[np.arange(len(pool)), data.y_train[pool]].argmin()])
+    st.session_state["hl_index"] = hard_example(original, data.x_train, data.y_train, HARD_POOL, seed)
 
 
 def _reset_copy():
@@ -86,11 +78,11 @@ out_name = "softmax" if net.loss == "cross-entropy" else "sigmoid"
 
 left, right = st.columns([1, 3], gap="large")
 with left:
-    st.image(charts.ink_image(data.x_train[index], scale=6), caption=f"training image #{index}: label {label}")
+    st.image(pictures.ink_image(data.x_train[index], scale=6), caption=f"training image #{index}: label {label}")
 with right:
     st.markdown(f"**Input x: 784 numbers.** The 28×28 pixels, flattened and divided by 255 "
                 f"(so between 0 and 1). {int((x > 0).sum())} of them are not 0.")
-    charts.show(st, charts.flat_strip_chart, data.x_train[index], width="stretch")
+    show(st, charts.flat_strip_chart, data.x_train[index], width="stretch")
     st.write("Every layer then computes **z = W·a + b** (a weighted sum of its inputs, plus a bias, "
              "for each of its units) and passes z through an activation function: "
              f"**{hidden}** in the hidden layers, **{out_name}** at the output.")
@@ -104,10 +96,10 @@ for l in range(n_layers):
     st.code(f"W{l + 1}: {n_out}×{n_in}  ·  {a_in}: {n_in}  +  b{l + 1}: {n_out}  →  z{l + 1}: {n_out}\n"
             f"a{l + 1} = {fn}(z{l + 1}): {n_out}", language=None)
     c1, c2 = st.columns(2, gap="large")
-    charts.show(c1, charts.vector_bars_chart, zs[l][0], f"z{l + 1}: weighted sums", digits=last,
-                highlight=label if last else None, fmt=".1f", width="stretch")
-    charts.show(c2, charts.vector_bars_chart, acts[l + 1][0], f"a{l + 1} = {fn}(z{l + 1})", digits=last,
-                highlight=label if last else None, fmt=".2f", width="stretch")
+    show(c1, charts.vector_bars_chart, zs[l][0], f"z{l + 1}: weighted sums", digits=last,
+         highlight=label if last else None, fmt=".1f", width="stretch")
+    show(c2, charts.vector_bars_chart, acts[l + 1][0], f"a{l + 1} = {fn}(z{l + 1})", digits=last,
+         highlight=label if last else None, fmt=".2f", width="stretch")
     if not last:
         on = int((acts[l + 1][0] > 0).sum())
         note = {"relu": f"ReLU keeps positive sums and turns negative ones into 0: {on} of {n_out} units are on.",
@@ -134,13 +126,13 @@ if net.loss == "mse":
 else:
     terms, loss_name = cross_entropy_terms(acts[-1], y)[0], "cross-entropy, −y·log(a) per neuron"
 c1, c2 = st.columns([1.4, 3], gap="large")
-c1.metric("Loss on this image", num(loss))
+c1.metric("Loss on this image", formats.num(loss))
 c1.write(f"The output is compared with the label {label}, one-hot, neuron by neuron ({loss_name}). "
          "0 would be a perfect answer.")
 c1.code(f"y = {y[0].astype(int).tolist()}", language=None, wrap_lines=True)
-charts.show(c2, charts.loss_terms_chart, pd.DataFrame({"neuron": [str(k) for k in range(len(terms))], "term": terms}),
-            "Each output neuron's share of the loss", "#e15759", height=230,
-            fmt=".3f" if terms.max() >= 1e-3 else ".1e", width="stretch")
+show(c2, charts.loss_terms_chart, pd.DataFrame({"neuron": [str(k) for k in range(len(terms))], "term": terms}),
+     "Each output neuron's share of the loss", "#e15759", height=230,
+     fmt=".3f" if terms.max() >= 1e-3 else ".1e", width="stretch")
 show_code(Network.loss_value,
           intro="`net.loss_value(z, a, y)` gave the number above. For cross-entropy it starts from the "
                 "weighted sums z (log-softmax), which stays exact even when a probability rounds to 0.")
@@ -167,12 +159,12 @@ st.code("\n".join(f"∂Loss/∂W{l + 1}: {g.shape[0]}×{g.shape[1]}   ∂Loss/�
 st.subheader(f"Output layer: ∂Loss/∂W{n_layers}")
 delta_out = grad_b[-1]    # for one example the bias gradient is the error signal δ of each neuron
 c1, c2 = st.columns([3, 1.3], gap="large")
-charts.show(c1, charts.matrix_heat_chart, grad_w[-1], row_name="output neuron",
-            col_name="hidden unit" if n_layers > 1 else "pixel", height=270, width="stretch")
+show(c1, charts.matrix_heat_chart, grad_w[-1], row_name="output neuron",
+     col_name="hidden unit" if n_layers > 1 else "pixel", height=270, width="stretch")
 with c2:
     st.write(f"Row k is output neuron k's error signal δₖ = ∂Loss/∂zₖ times each of its inputs. "
-             f"The true digit {label} has δ = {num(delta_out[label])}, so its weights from positive inputs get a "
-             f"{'negative' if delta_out[label] < 0 else 'positive'} gradient and the update will "
+             f"The true digit {label} has δ = {formats.num(delta_out[label])}, so its weights from positive "
+             f"inputs get a {'negative' if delta_out[label] < 0 else 'positive'} gradient and the update will "
              f"{'raise' if delta_out[label] < 0 else 'lower'} them. The other neurons get the opposite sign, "
              "more strongly the more they were (wrongly) on. Blue = negative, orange = positive.")
 
@@ -183,9 +175,9 @@ if n_layers > 1:
     units = units[blame[units] > 0]
     n_zero = int((blame == 0).sum())
     if units.size:
-        charts.show(st, charts.digit_pictures_chart, grad_w[0][units],
-                    [f"unit {u}" for u in units],
-                    size=118, diverging=True, columns=N_UNITS_SHOWN, width="content")
+        show(st, charts.digit_pictures_chart, grad_w[0][units],
+             [f"unit {u}" for u in units],
+             size=118, diverging=True, columns=N_UNITS_SHOWN, width="content")
     st.write(f"The {units.size} hidden units with the most blame. Each of unit j's 784 incoming weights has "
              "a gradient, so it can be drawn as a picture. For a single image it is δⱼ × x: the digit "
              "itself, scaled by the unit's blame δⱼ (its sign sets the colour). Pixels with no ink give "
@@ -211,7 +203,7 @@ flat = np.argsort(-np.abs(G).ravel())[:N_WEIGHTS_SHOWN]
 rows, cols = np.unravel_index(flat, G.shape)
 w_now, g_now = W[rows, cols].copy(), G[rows, cols].copy()
 w_new = w_now.copy()
-SGD(lr).step([w_new], [g_now])
+make_optimizer("sgd", lr).step([w_new], [g_now])
 table = pd.DataFrame({
     "weight": [f"W{n_layers}[{r}, {c}]" for r, c in zip(rows, cols)],
     "w now": w_now, "gradient": g_now, "lr × gradient": lr * g_now, "w after the step": w_new,
@@ -222,36 +214,37 @@ st.caption(f"The {N_WEIGHTS_SHOWN} output-layer weights with the largest gradien
 
 
 def _take_step(lr):
-    """One plain SGD step on the copy, from the gradients of this image."""
-    copy = st.session_state["hl_copy"]["net"]
-    z_b, a_b = copy.forward(x, keep=True)
-    loss_before = copy.loss_value(z_b[-1], a_b[-1], y)
-    gw, gb = copy.backward(z_b, a_b, y)
-    SGD(lr).step(copy.params(), [g for pair in zip(gw, gb) for g in pair])
-    z_a, a_a = copy.forward(x, keep=True)
+    """One plain SGD step on the copy, from the gradients of this image: the trainer's
+    step (net.gradients, then the optimiser's step) on a batch of one."""
     held = st.session_state["hl_copy"]
+    copy = held["net"]
+    loss_before, gw, gb, out_before = copy.gradients(x, y)
+    make_optimizer("sgd", lr).step(copy.params(), [g for pair in zip(gw, gb) for g in pair])
+    loss_after = copy.loss_on(x, y)
     held["steps"] += 1
-    held["last"] = {"lr": lr, "loss_before": loss_before, "loss_after": copy.loss_value(z_a[-1], a_a[-1], y),
-                    "out_before": a_b[-1][0].copy(), "out_after": a_a[-1][0].copy()}
-    held["losses"] = (held["losses"] or [loss_before]) + [held["last"]["loss_after"]]
+    held["last"] = {"lr": lr, "loss_before": loss_before, "loss_after": loss_after,
+                    "out_before": out_before[0], "out_after": copy.predict_proba(x)[0]}
+    held["losses"] = (held["losses"] or [loss_before]) + [loss_after]
 
 
 st.button("👣 Take one step", key="hl_step", type="primary", on_click=_take_step, args=(lr,))
-show_code(SGD.step,
-          intro="The button runs `SGD(lr).step(net.params(), gradients)`: the only place where weights "
-                "change. `p -= lr * g` updates each weight array in place.")
+show_code(Network.gradients, SGD.step,
+          intro="The button takes the trainer's step, on a batch of one image and with plain SGD: "
+                "`net.gradients(x, y)` (forward, loss, backward), then `make_optimizer(\"sgd\", lr).step("
+                "net.params(), gradients)`, the only place where weights change. `p -= lr * g` updates each "
+                "weight array in place.")
 
 last = held["last"]
 if last is not None:
     c1, c2 = st.columns([1, 2.5], gap="large")
     with c1:
-        st.metric(f"Loss after step {held['steps']} (lr {last['lr']:g})", num(last["loss_after"]),
-                  delta=num(last["loss_after"] - last["loss_before"]), delta_color="inverse")
-        st.write(f"Before the step: {num(last['loss_before'])}. Output for {label}: "
+        st.metric(f"Loss after step {held['steps']} (lr {last['lr']:g})", formats.num(last["loss_after"]),
+                  delta=formats.num(last["loss_after"] - last["loss_before"]), delta_color="inverse")
+        st.write(f"Before the step: {formats.num(last['loss_before'])}. Output for {label}: "
                  f"{last['out_before'][label]:.3f} → **{last['out_after'][label]:.3f}**.")
         if last["loss_after"] > last["loss_before"]:
             st.warning("The loss went up: the step was too big and overshot. Try a smaller learning rate.")
-    charts.show(c2, charts.before_after_chart, last["out_before"], last["out_after"], label, width="stretch")
+    show(c2, charts.before_after_chart, last["out_before"], last["out_after"], label, width="stretch")
     st.caption("The charts above (forward, loss, gradients) now show the copy after the step.")
 
     x_check, y_check = data.test_float()[:N_CHECK], data.y_test[:N_CHECK]
@@ -263,7 +256,7 @@ if last is not None:
                   delta=f"{(acc_copy - acc_original) * 100:+.1f} points" if acc_copy != acc_original else None)
         st.write(f"Without the steps ({model_label}): {acc_original:.1%}.")
     with c2:
-        charts.show(st, charts.step_loss_chart, held["losses"], width="stretch")
+        show(st, charts.step_loss_chart, held["losses"], width="stretch")
     st.write("Steps on a single image teach the network *this* image. With a large learning rate it fits "
              "this one image at once and can forget much of the rest: watch the test accuracy. Real "
              "training averages the gradients over a mini-batch of many images and takes many small "
@@ -275,4 +268,4 @@ else:
 changed = max(float(np.abs(p - q).max()) for p, q in zip(net.params(), original.params()))
 st.write(f"Steps taken on this copy: **{held['steps']}**. Largest change of any weight compared with "
          f"{model_label}: {changed:.2e}. {model_label[0].upper() + model_label[1:]} itself is untouched: "
-         f"its loss on this image is still {num(original.loss_on(x, y))}.")
+         f"its loss on this image is still {formats.num(original.loss_on(x, y))}.")

@@ -4,25 +4,14 @@ import pandas as pd
 import streamlit as st
 
 from engine import metrics
-from ui import charts, state
+from ui import charts, formats, model_picker, pictures, state
+from ui.chart_cache import show
 
 st.title("📊 Evaluate a model")
 data = state.dataset()
 
-# ------------------------------------------------------------------ which model
-own, own_info = state.user_model()
-pre, _ = state.pretrained_model()
-if own is not None:
-    choice = st.radio("Model to evaluate", ["yours", "pretrained"], key="eval_model", horizontal=True,
-                      format_func={"yours": own_info.get("label", "your model"),
-                                   "pretrained": "the built-in pretrained model"}.get,
-                      help="Your latest trained or loaded model, or the one that ships with the app.")
-    net, label = (own, own_info.get("label", "your model")) if choice == "yours" else \
-        (pre, "the built-in pretrained model")
-else:
-    net, label = state.active_model()
-about = "" if net.describe() in label else f" ({net.describe()})"
-st.caption(f"Evaluating **{label}**{about} on the {len(data.x_test):,} test images "
+net, name = model_picker.pick_model("eval_use_mine")
+st.caption(f"Evaluating {name} on the {len(data.x_test):,} test images "
            f"of the {data.source}. The model never saw these during training.")
 
 
@@ -45,11 +34,9 @@ cm, y = p["cm"], data.y_test
 is_prob = net.loss != "mse"
 
 
-def sure(value):
-    """A probability as text that never rounds a mistake up to '100%'; raw sigmoid outputs as numbers."""
-    if not is_prob:
-        return f"output {value:.2f}"
-    return charts.sure_text(value)
+def sure(i, digit):
+    """How sure the model was that test image i is `digit`, as text."""
+    return formats.output_text(p["probs"][i, digit], is_prob)
 
 
 n_wrong = int(len(y) - np.trace(cm))
@@ -91,8 +78,8 @@ with right:
     true_d = s1.selectbox("True digit", range(10), key="eval_true")
     pred_d = s2.selectbox("Predicted digit", range(10), key="eval_pred")
 with left:
-    charts.show(st, charts.confusion_chart, cm, normalise, (true_d, pred_d), key="eval_cm_chart",
-                on_select=_pick_from_chart, selection_mode="cm_cell")
+    show(st, charts.confusion_chart, cm, normalise, (true_d, pred_d), key="eval_cm_chart",
+         on_select=_pick_from_chart, selection_mode="cm_cell")
     st.caption(f"The counts add up to {int(cm.sum()):,}, the number of test images." if not normalise else
                "Each row adds up to 100%: all the test images of that true digit.")
     st.download_button("Confusion matrix (CSV)", icon=":material/download:", key="eval_cm_csv", on_click="ignore",
@@ -108,8 +95,8 @@ with right:
     if len(idx):
         # Most confident first.
         order = idx[np.argsort(-p["probs"][idx, pred_d], kind="stable")][:24]
-        st.image([charts.ink_image(data.x_test[i], scale=3) for i in order],
-                 caption=[sure(p["probs"][i, pred_d]) for i in order], width=64)
+        st.image([pictures.ink_image(data.x_test[i], scale=3) for i in order],
+                 caption=[sure(i, pred_d) for i in order], width=64)
         shown = f"the {len(order)} it was surest about" if len(idx) > len(order) else "most confident first"
         st.caption(f"Under each image: how sure the model was that it is a {pred_d} ({shown}).")
 
@@ -138,15 +125,15 @@ else:
     wrong = metrics.confident_mistakes(p["probs"], y, n=20)
     st.write("Wrong answers the model was surest about. Some are sloppy handwriting, "
              "some even a person would get wrong, and some are real blind spots.")
-    st.image([charts.ink_image(data.x_test[i], scale=3) for i in wrong],
-             caption=[f"true {y[i]}, said {p['predicted'][i]} ({sure(p['probs'][i, p['predicted'][i]])})"
+    st.image([pictures.ink_image(data.x_test[i], scale=3) for i in wrong],
+             caption=[f"true {y[i]}, said {p['predicted'][i]} ({sure(i, p['predicted'][i])})"
                       for i in wrong], width=84)
     pick = st.selectbox("Look closer at one mistake", [int(i) for i in wrong], key="eval_mistake",
                         format_func=lambda i: f"test image {i}: true {y[i]}, predicted {p['predicted'][i]}")
     a, b = st.columns([1, 3])
-    a.image(charts.ink_image(data.x_test[pick], scale=5), caption=f"test image {pick}")
-    charts.show(b, charts.probability_chart, p["probs"][pick], is_prob, height=220,
-                title=f"What the model thought of test image {pick}", width="stretch")
+    a.image(pictures.ink_image(data.x_test[pick], scale=5), caption=f"test image {pick}")
+    show(b, charts.probability_chart, p["probs"][pick], is_prob, height=220,
+         title=f"What the model thought of test image {pick}", width="stretch")
     if not is_prob:
         st.caption("This model ends in sigmoids (MSE loss), so its ten outputs are scores between 0 and 1 "
                    "that need not add up to 1.")

@@ -3,22 +3,14 @@ import numpy as np
 import streamlit as st
 
 from engine.preprocess import ALL_INK, preprocess_canvas
-from ui import charts, state
+from ui import charts, formats, model_picker, pictures, state
+from ui.chart_cache import show
 
 st.title("✏️ Draw a digit")
 
-# ------------------------------------------------------------------ which model
-own, own_info = state.user_model()
-pre, _ = state.pretrained_model()
-if own is not None:
-    use_own = st.toggle("Use my model", value=True, key="draw_use_mine",
-                        help="On: your latest trained or loaded model. Off: the built-in pretrained model.")
-else:
-    use_own = False
-net, label = (own, own_info.get("label", "your model")) if use_own else (pre, "the built-in pretrained model")
-about = "" if net.describe() in label else f" ({net.describe()})"
-st.caption(f"Guessing with **{label}**{about}."
-           + ("" if own is not None else " Train your own on the Train page to try it here."))
+net, name = model_picker.pick_model("draw_use_mine")
+st.caption(f"Guessing with {name}."
+           + ("" if state.user_model()[0] is not None else " Train your own on the Train page to try it here."))
 
 # ------------------------------------------------------------------ canvas
 st.session_state.setdefault("draw_canvas_n", 0)
@@ -54,7 +46,8 @@ with right:
         out = net.predict_proba(prep.x[None, :])[0]
         guess = int(out.argmax())
         color = charts.DIGIT_COLORS[guess]
-        sure = f"{charts.sure_text(out[guess])} sure" if net.loss != "mse" else f"output {out[guess]:.2f}"
+        is_prob = net.loss != "mse"
+        sure = formats.output_text(out[guess], is_prob) + (" sure" if is_prob else "")
         st.markdown(
             f'<div style="display:flex;align-items:center;gap:1.2rem">'
             f'<div id="draw-prediction" data-digit="{guess}" style="font-size:6rem;font-weight:800;'
@@ -62,8 +55,7 @@ with right:
             f'<div style="font-size:1.2rem">The network reads a <b>{guess}</b><br>'
             f'<span style="color:#666">({sure})</span></div></div>',
             unsafe_allow_html=True)
-        is_prob = net.loss != "mse"
-        charts.show(st, charts.probability_chart, out, is_prob, height=230, width="stretch")
+        show(st, charts.probability_chart, out, is_prob, height=230, width="stretch")
         if not is_prob:
             st.caption("This model ends in sigmoids (MSE loss): ten scores between 0 and 1 that need not add up to 1.")
         else:
@@ -86,10 +78,10 @@ if prep is not None and not prep.empty:
     ]
     for col, (img, title, text) in zip(cols, steps):
         col.markdown(f"**{title}**")
-        col.image(charts.ink01_image(img, size=140), width=140)
+        col.image(pictures.ink01_image(img, size=140), width=140)
         col.caption(text)
     st.markdown("**5. 784 numbers**")
-    charts.show(st, charts.flat_strip_chart, prep.x * 255, width="stretch")
+    show(st, charts.flat_strip_chart, prep.x * 255, width="stretch")
     nz = int(np.count_nonzero(prep.x))
     st.caption(f"The 28 rows of step 4 laid end to end: 784 pixel values ({nz} of them with some ink), "
                f"divided by 255 so the network gets numbers between 0 (no ink) and 1 (full ink), exactly like "

@@ -5,7 +5,8 @@ import numpy as np
 import streamlit as st
 
 from engine import analysis
-from ui import charts, state
+from ui import charts, pictures, state
+from ui.chart_cache import show
 from ui.code import show_code
 
 N_TOP = 8             # most active hidden units drawn as 28x28 pictures
@@ -110,7 +111,7 @@ with left:
         caption = "your drawing, as the network sees it (28×28)"
     if not has_drawing:
         st.caption("Draw a digit on the Draw page and you can look at it here too.")
-    st.image(charts.ink01_image(x.reshape(28, 28), scale=6), caption=caption)
+    st.image(pictures.ink01_image(x.reshape(28, 28), scale=6), caption=caption)
 
 with right:
     values = attempt("what the layers hold for this digit", lambda: analysis.layer_values(net, x[None, :]))
@@ -118,8 +119,8 @@ if values is not None:
     out = values[-1][0]
     guess = int(out.argmax())
     with right:
-        charts.show(st, charts.probability_chart, out, is_probability=net.loss == "cross-entropy", height=210,
-                    title=f"Output: the network reads a {guess}", width="stretch")
+        show(st, charts.probability_chart, out, is_probability=net.loss == "cross-entropy", height=210,
+             title=f"Output: the network reads a {guess}", width="stretch")
 
     if n_hidden == 0:
         st.info("This model has no hidden layer: the pixels go straight to the 10 output neurons, so there is "
@@ -129,7 +130,7 @@ if values is not None:
         top = analysis.top_units(a, N_TOP)
         on = int((a > 0).sum()) if hidden in ("relu", "leaky_relu") else None
         st.subheader(f"Hidden layer {l}: {a.size} units")
-        charts.show(st, charts.activation_bars_chart, a, top=top, height=190, width="stretch")
+        show(st, charts.activation_bars_chart, a, top=top, height=190, width="stretch")
         if on is not None:
             st.caption(f"{on} of {a.size} units are on for this digit ({on / a.size:.0%}); the rest output 0. "
                        f"The {len(top)} most active are orange, with their numbers.")
@@ -140,15 +141,15 @@ if values is not None:
             st.markdown(f"**What do the {len(top)} most active units of layer 1 look for?** Each unit has one "
                         "weight per pixel, so its 784 incoming weights can be drawn as a 28×28 picture.")
             titles = [f"unit {u}" for u in top]
-            charts.show(st, charts.digit_pictures_chart, net.weights[0][top], titles, size=96, diverging=True,
-                        columns=N_TOP, width="content")
+            show(st, charts.digit_pictures_chart, net.weights[0][top], titles, size=96, diverging=True,
+                 columns=N_TOP, width="content")
             st.caption("Orange pixels: ink there pushes the unit **up**. Blue: ink there pushes it **down**. "
                        "Most units are not 'a 3 detector'; they look for strokes and blobs in certain places "
                        "and are shared by many digits.")
             st.markdown("**…and what they found in this digit:** each weight times the pixel under it "
                         "(only inked pixels count). The unit adds these up, plus its bias, to get its z.")
-            charts.show(st, charts.digit_pictures_chart, analysis.unit_evidence(net, x, top), titles, size=96,
-                        diverging=True, columns=N_TOP, width="content")
+            show(st, charts.digit_pictures_chart, analysis.unit_evidence(net, x, top), titles, size=96,
+                 diverging=True, columns=N_TOP, width="content")
         elif l > 1:
             st.caption(f"Units of layer {l} take their input from layer {l - 1}, not from the pixels, so their "
                        "weights are no longer a picture.")
@@ -174,7 +175,7 @@ if maps is not None:
                f"cannot draw, so clusters overlap more here than they really do. In the map, {agree_map:.0%} of "
                f"the images lie closest to the centre of their own digit; using all {net.sizes[layer]} numbers "
                f"of the layer, {agree_full:.0%} do.")
-    charts.show(st, charts.pca_map_chart, coords, data.y_test[pca_idx], ratio, width="stretch")
+    show(st, charts.pca_map_chart, coords, data.y_test[pca_idx], ratio, width="stretch")
     st.write("**What to look for:** on the raw pixels most digits overlap in one big cloud (only the simple "
              "shapes, like 1 and 0, keep to their own side). Layer by layer the colours pull apart into "
              "cleaner clusters. That is what training built: a chain of re-descriptions of the image in which "
@@ -206,17 +207,17 @@ if curves is not None:
     noise = np.random.default_rng(1).standard_normal(example.shape).astype(np.float32)
     c1, c2 = st.columns(2, gap="large")
     with c1:
-        charts.show(st, charts.robustness_chart, NOISE_LEVELS, noise_acc, "noise strength σ",
-                    "Accuracy with random noise added", width="stretch")
-        st.image([charts.ink01_image(analysis.add_noise(example, s, noise=noise).reshape(28, 28), scale=2)
+        show(st, charts.robustness_chart, NOISE_LEVELS, noise_acc, "noise strength σ",
+             "Accuracy with random noise added", width="stretch")
+        st.image([pictures.ink01_image(analysis.add_noise(example, s, noise=noise).reshape(28, 28), scale=2)
                   for s in NOISE_LEVELS], caption=[f"σ {s:g}" for s in NOISE_LEVELS], width=62)
         st.caption("Every pixel gets a random number added (Gaussian, standard deviation σ), then is clipped "
                    "to 0-1. The network is fairly tolerant of light speckle, less of heavy snow.")
     with c2:
-        charts.show(st, charts.robustness_chart, ANGLES, rot_acc, "turned by (degrees)",
-                    "Accuracy with the digit turned", color="#e15759",
-                    x_format="d", width="stretch")
-        st.image([charts.ink01_image(analysis.rotate(example, a).reshape(28, 28), scale=2) for a in ANGLES],
+        show(st, charts.robustness_chart, ANGLES, rot_acc, "turned by (degrees)",
+             "Accuracy with the digit turned", color="#e15759",
+             x_format="d", width="stretch")
+        st.image([pictures.ink01_image(analysis.rotate(example, a).reshape(28, 28), scale=2) for a in ANGLES],
                  caption=[f"{a}°" for a in ANGLES], width=62)
         st.caption("Every image is turned about its centre, counter-clockwise.")
 st.write("**Why turning hurts so much:** an MLP has no built-in idea that a turned 7 is still a 7. Each "

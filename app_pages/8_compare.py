@@ -1,28 +1,23 @@
 """Compare runs: every training run of this session, their curves in one chart, side by side."""
-import pandas as pd
 import streamlit as st
 
-from ui import charts, lesson, presenter, state, training
+from ui import charts, presenter, run_names, runs, training
+from ui.chart_cache import show
 
 st.title("⚖️ Compare runs")
 st.write("Every run you trained in this session, finished or not. Pick a few to lay their curves over each "
          "other: the fairest way to see what one setting changes is two runs that differ only in it.")
 
-runs = st.session_state.setdefault("runs", [])
-if not runs:
+records = st.session_state.setdefault("runs", [])
+if not records:
     st.info("No runs yet. Train a network on the Train page (the **🧪 Guided experiments** there load "
             "ready-made pairs of settings), then come back here.")
     st.page_link("app_pages/4_train.py", label="Go to Train", icon="🏋️")
     st.stop()
 
-# Older records may lack an id or a name: give them one, once.
-for r in runs:
-    if "id" not in r:
-        r["id"] = st.session_state["run_counter"] = st.session_state.get("run_counter", 0) + 1
-    if not r.get("name"):
-        r["name"] = f"Run {r['id']}: " + (lesson.preset_label(r["settings"]) or lesson.short_name(r["settings"]))
-by_id = {r["id"]: r for r in runs}
-STATUS = {"finished": "finished", "stopped": "stopped early", "diverged": "diverged"}
+for r in records:
+    r.setdefault("name", run_names.default_name(r))     # a new run: named once, renamed below
+by_id = {r["id"]: r for r in records}
 
 
 def _rename(run_id):
@@ -31,7 +26,7 @@ def _rename(run_id):
     if run is None:
         return
     name = st.session_state.get(f"cmp_name_{run_id}", "").strip()
-    taken = {r["name"] for r in runs if r["id"] != run_id}
+    taken = {r["name"] for r in records if r["id"] != run_id}
     if not name or name in taken:
         st.session_state["cmp_msg"] = ("That name is empty or already used by another run; the old name is kept."
                                        if name else "A run needs a name; the old name is kept.")
@@ -47,12 +42,12 @@ def _delete(run_id):
 
 
 # ------------------------------------------------------------------ the runs
-st.subheader(f"Your runs ({len(runs)})")
+st.subheader(f"Your runs ({len(records)})")
 msg = st.session_state.pop("cmp_msg", None)
 if msg:
     st.info(msg)
 present = presenter.on()
-for r in runs:
+for r in records:
     key = f"cmp_name_{r['id']}"
     if key not in st.session_state:
         st.session_state[key] = r["name"]
@@ -60,7 +55,7 @@ for r in runs:
         c = st.columns([3, 3.4, 2, 1, 1.1] if not present else [3, 3, 2], vertical_alignment="center")
         c[0].text_input("Name", key=key, on_change=_rename, args=(r["id"],), label_visibility="collapsed",
                         help="Rename the run (names label the curves below).")
-        c[1].caption(lesson.settings_summary(r["settings"]) + f" · {STATUS.get(r['status'], r['status'])}")
+        c[1].caption(run_names.settings_summary(r["settings"]) + f" · {runs.status_text(r)}")
         c[2].markdown(f"**{r['test_accuracy']:.1%}** on the test set  \n{r['train_seconds']:.1f} s of training")
         if not present:
             c[3].download_button("CSV", key=f"cmp_csv_{r['id']}", data=training.history_csv([r]),
@@ -72,7 +67,7 @@ for r in runs:
 
 # ------------------------------------------------------------------ pick and overlay
 st.subheader("Their curves, in one chart")
-ids = [r["id"] for r in runs]
+ids = [r["id"] for r in records]
 if "cmp_pick" in st.session_state:      # runs deleted since: drop them from the choice
     st.session_state["cmp_pick"] = [i for i in st.session_state["cmp_pick"] if i in by_id and i in ids]
 else:
@@ -80,9 +75,7 @@ else:
 c1, c2 = st.columns([3, 2])
 picked = c1.multiselect("Runs to compare", ids, key="cmp_pick", format_func=lambda i: by_id[i]["name"],
                         placeholder="Choose runs")
-CURVES = {"val_acc": "Validation accuracy per epoch", "val_loss": "Validation loss per epoch",
-          "batch_loss": "Training loss of each mini-batch"}
-curve = c2.radio("Curve", list(CURVES), format_func=CURVES.get, key="cmp_curve",
+curve = c2.radio("Curve", list(runs.CURVES), format_func=runs.CURVES.get, key="cmp_curve",
                  help="Validation: images held out from training, checked after each epoch. "
                       "Mini-batch losses are placed by epochs done, so runs with different batch sizes line up.")
 chosen = [by_id[i] for i in picked]
@@ -91,33 +84,16 @@ if not chosen:
     st.info("Choose one or more runs above.")
     st.stop()
 
-rows, fallback = [], []
-for r in chosen:
-    h = r.get("history") or {}
-    if curve == "batch_loss":
-        # x = epochs done when the batch ended: batch number × batch size / training images.
-        per_epoch = r.get("n_train") and r["n_train"] / r["settings"]["batch_size"]
-        for step, loss in zip(h.get("batch_step", []), h.get("batch_loss", [])):
-            rows.append({"run": r["name"], "x": step / per_epoch if per_epoch else step, "value": loss})
-    else:
-        what = curve.removeprefix("val_")
-        for e in h.get("epochs", []):
-            value = e.get(curve)
-            if value is None:              # no validation images in this run: its training numbers
-                value = e.get(f"train_{what}")
-                if r["name"] not in fallback:
-                    fallback.append(r["name"])
-            rows.append({"run": r["name"], "x": e["epoch"], "value": value})
-df = pd.DataFrame(rows, columns=["run", "x", "value"])
+df, fallback = runs.curve_frame(chosen, curve)
 if df.empty:
     st.info("These runs ended before their first " + ("mini-batch." if curve == "batch_loss" else "epoch.")
             + " Pick another curve or other runs.")
 else:
-    title = CURVES[curve]
+    title = runs.CURVES[curve]
     x_title = "epochs done" if curve == "batch_loss" else "epoch"
     y_title = {"val_acc": "accuracy", "val_loss": "loss", "batch_loss": "loss"}[curve]
-    charts.show(st, charts.compare_chart, df, x_title, y_title, title, percent=curve == "val_acc",
-                height=presenter.height(360), points=curve != "batch_loss", big=presenter.on(), key="cmp_chart")
+    show(st, charts.compare_chart, df, x_title, y_title, title, percent=curve == "val_acc",
+         height=presenter.height(360), points=curve != "batch_loss", big=presenter.on(), key="cmp_chart")
     notes = ["To save the chart as a picture: hover it and click the download icon at its top right (PNG)."]
     if fallback:
         notes.insert(0, "No validation images in " + ", ".join(fallback) + ": the training numbers are shown.")
@@ -129,40 +105,11 @@ else:
 # ------------------------------------------------------------------ side by side
 st.subheader("Side by side")
 
-
-def _column(r):
-    s = r["settings"]
-    return {
-        "test accuracy": f"{r['test_accuracy']:.2%}",
-        "test loss": f"{r['test_loss']:.4f}",
-        "training time": f"{r['train_seconds']:.1f} s",
-        "ended": STATUS.get(r["status"], r["status"]) + (f" after {r['epoch_fraction']:.1f} epochs"
-                                                         if r["status"] != "finished" else ""),
-        "layers": "-".join(map(str, s["sizes"])),
-        "weights and biases": f"{r.get('n_params', 0):,}",
-        "activation": s["activation"],
-        "output + loss": lesson.LOSS_SHORT.get(s["loss"], s["loss"]),
-        "optimiser": s["optimizer"],
-        "learning rate": f"{s['lr']:g}",
-        "lr decay per epoch": f"{s.get('lr_decay', 1.0):g}",
-        "momentum": f"{s['momentum']:g}" if s["optimizer"] == "momentum" else "–",
-        "L2": f"{s['l2']:g}",
-        "batch size": f"{s['batch_size']:,}",
-        "epochs": str(s["epochs"]),
-        "init scale": f"{s['init_scale']:g}",
-        "shuffle": "yes" if s["shuffle"] else "no",
-        "validation share": f"{s['val_fraction']:.0%}",
-        "augment": f"{s.get('augment', 0.0):g}",
-        "seed": str(s["seed"]),
-        "data": r.get("source", ""),
-    }
-
-
-table = pd.DataFrame({r["name"]: _column(r) for r in chosen})
-same = table.nunique(axis=1) == 1
+table = runs.side_by_side(chosen)
+shown = table
 if len(chosen) > 1 and not st.toggle("Show settings that are the same in every run", key="cmp_show_same"):
-    table = table[~same | table.index.isin(["test accuracy", "test loss", "training time"])]
-st.dataframe(table, width="stretch", height="content", key="cmp_table")
+    shown = runs.differences(table)
+st.dataframe(shown, width="stretch", height="content", key="cmp_table")
 if len(chosen) > 1:
     st.caption("Rows that differ between the chosen runs are the experiment; the others are kept the same "
                "(switch them on above to check).")
@@ -174,7 +121,7 @@ if not present:
                        help="One table: a row per epoch (kind = epoch) and per mini-batch (kind = batch), "
                             "with the run's name in the first column.")
     d2.download_button("Settings and results (CSV)", key="cmp_table_csv",
-                       data=pd.DataFrame({r["name"]: _column(r) for r in chosen}).to_csv(),
+                       data=table.to_csv(),
                        file_name="runs_side_by_side.csv", mime="text/csv", on_click="ignore",
                        icon=":material/download:")
 

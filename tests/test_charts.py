@@ -1,14 +1,19 @@
-"""ui/charts.py: every chart is valid Vega-Lite, and the spec cache gives the right chart.
+"""ui/charts.py and ui/chart_cache.py: every chart is valid Vega-Lite, and the spec cache
+gives the right chart.
 
-Pages draw through charts.show(), which skips Altair's schema check to be fast;
+Pages draw through chart_cache.show(), which skips Altair's schema check to be fast;
 this file does that check instead, for every chart builder.
 """
+import inspect
+import re
+from pathlib import Path
+
 import altair as alt
 import numpy as np
 import pandas as pd
 import pytest
 
-from ui import charts
+from ui import chart_cache, charts
 
 RNG = np.random.default_rng(0)
 IMG = RNG.integers(0, 256, 784).astype(np.uint8)
@@ -43,12 +48,20 @@ CASES = [
 ]
 
 
+def test_every_chart_builder_has_a_case():
+    # A builder without a case would skip the schema check that show() leaves out.
+    builders = {name for name, f in inspect.getmembers(charts, inspect.isfunction)
+                if f.__module__ == charts.__name__ and not name.startswith("_")}
+    missing = builders - {build.__name__ for build, *_ in CASES}
+    assert not missing, f"add a case to CASES for {sorted(missing)}"
+
+
 @pytest.mark.parametrize("build, args, kwargs, rows", CASES, ids=[c[0].__name__ for c in CASES])
 def test_every_chart_is_valid_vega_lite(build, args, kwargs, rows):
     chart = build(*args, **kwargs)
     chart.to_dict(validate=True)                    # raises on a spec Vega-Lite would reject
-    charts.projector(build(*args, **kwargs)).to_dict(validate=True)
-    spec = charts.to_spec(build(*args, **kwargs))
+    chart_cache.projector(build(*args, **kwargs)).to_dict(validate=True)
+    spec = chart_cache.to_spec(build(*args, **kwargs))
     # The data travel as named datasets, and every name the chart uses is there.
     assert spec["datasets"] and all(isinstance(d, pd.DataFrame) for d in spec["datasets"].values())
     used = set()
@@ -71,26 +84,26 @@ def test_every_chart_is_valid_vega_lite(build, args, kwargs, rows):
 
 def test_the_spec_cache_returns_the_same_chart_for_the_same_input_only():
     counts = np.arange(10) * 7
-    a = charts.chart_spec(charts.class_bar_chart, counts, "Train")
-    b = charts.chart_spec(charts.class_bar_chart, counts.copy(), "Train")        # equal content: a hit
+    a = chart_cache.chart_spec(charts.class_bar_chart, counts, "Train")
+    b = chart_cache.chart_spec(charts.class_bar_chart, counts.copy(), "Train")        # equal content: a hit
     (name,) = a["datasets"]
     assert b["datasets"][name] is a["datasets"][name]
     changed = counts.copy()
     changed[4] += 1
-    c = charts.chart_spec(charts.class_bar_chart, changed, "Train")
+    c = chart_cache.chart_spec(charts.class_bar_chart, changed, "Train")
     (frame,) = c["datasets"].values()
     assert frame["examples"].tolist() == changed.tolist()
-    d = charts.chart_spec(charts.class_bar_chart, counts, "Test")                 # another title
+    d = chart_cache.chart_spec(charts.class_bar_chart, counts, "Test")                 # another title
     assert d["title"] != a["title"]
-    big = charts.chart_spec(charts.class_bar_chart, counts, "Train", big=True)
+    big = chart_cache.chart_spec(charts.class_bar_chart, counts, "Train", big=True)
     assert big["config"]["axis"]["labelFontSize"] > 11 and "axis" not in a.get("config", {})
     # Streamlit removes "datasets" from the dict it is given: the cached one must survive that.
     a.pop("datasets")
-    assert name in charts.chart_spec(charts.class_bar_chart, counts, "Train")["datasets"]
+    assert name in chart_cache.chart_spec(charts.class_bar_chart, counts, "Train")["datasets"]
 
 
 def test_arguments_are_told_apart_by_value_and_type():
-    fp = charts._fingerprint
+    fp = chart_cache._fingerprint
     assert fp(np.array([1, 2, 3])) == fp(np.array([1, 2, 3]))
     assert fp(np.array([1, 2, 3])) != fp(np.array([1, 2, 4]))
     assert fp(np.array([1, 2, 3], np.int64)) != fp(np.array([1, 2, 3], np.int32))
@@ -104,15 +117,15 @@ def test_arguments_are_told_apart_by_value_and_type():
 
 
 def test_the_cache_stays_within_its_memory_bound(monkeypatch):
-    monkeypatch.setattr(charts, "SPEC_CACHE_BYTES", 300_000)
+    monkeypatch.setattr(chart_cache, "SPEC_CACHE_BYTES", 300_000)
     for k in range(40):                        # 40 different 784-row charts, ~40 kB of data each
-        charts.chart_spec(charts.flat_strip_chart, np.full(784, k, np.uint8))
-    assert 0 < charts._specs_bytes <= 300_000
-    assert charts._specs_bytes == sum(size for _, size in charts._specs.values())
+        chart_cache.chart_spec(charts.flat_strip_chart, np.full(784, k, np.uint8))
+    assert 0 < chart_cache._specs_bytes <= 300_000
+    assert chart_cache._specs_bytes == sum(size for _, size in chart_cache._specs.values())
     # The newest is still there; the oldest were dropped.
-    (newest,) = charts.chart_spec(charts.flat_strip_chart, np.full(784, 39, np.uint8))["datasets"].values()
+    (newest,) = chart_cache.chart_spec(charts.flat_strip_chart, np.full(784, 39, np.uint8))["datasets"].values()
     assert newest["value"].eq(39).all()
-    keys = [k for k in charts._specs if k[0] == "flat_strip_chart"]
+    keys = [k for k in chart_cache._specs if k[0] == "flat_strip_chart"]
     assert len(keys) < 40
 
 
@@ -124,11 +137,12 @@ def test_an_altair_chart_converted_elsewhere_still_gets_its_data():
         spec["data"].get("values") == [{"x": 1, "y": 3}, {"x": 2, "y": 4}]
 
 
-def test_pages_draw_charts_only_through_charts_show():
-    # st.altair_chart would build and validate the chart on every rerun (50-100 ms each).
-    from pathlib import Path
+def test_pages_draw_charts_only_through_show():
+    # st.altair_chart would build and validate the chart on every rerun (50-100 ms each),
+    # and so would a builder called directly instead of passed to show().
     root = Path(__file__).resolve().parent.parent
     files = [root / "dashboard.py", *sorted((root / "app_pages").glob("*.py")), *sorted((root / "ui").glob("*.py"))]
-    offenders = [f.name for f in files if f.name != "charts.py" and "altair_chart(" in f.read_text()]
+    offenders = [f.name for f in files if f.name != "chart_cache.py" and
+                 ("altair_chart(" in f.read_text() or re.search(r"\bcharts\.[a-z_]+_chart\(", f.read_text()))]
     assert not offenders, offenders
-    assert any("charts.show(" in f.read_text() for f in files)
+    assert any("from ui.chart_cache import show" in f.read_text() for f in files)

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from apptest_utils import run_until_done, texts
 from engine.trainer import Settings
-from ui import lesson, training
+from ui import experiments, lesson, training
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "dashboard.py")
@@ -176,7 +176,7 @@ def test_url_parameters_round_trip_and_match_the_widget_limits():
 
 def test_each_experiment_preset_sets_the_controls_it_names():
     at = open_page(TRAIN)
-    for exp in lesson.EXPERIMENTS:
+    for exp in experiments.EXPERIMENTS:
         assert exp["look_for"] and exp["why"] and exp["variants"]
         for i, (label, values) in enumerate(exp["variants"].items()):
             at.number_input(key="train_seed").set_value(7).run()       # a leftover that a preset must reset
@@ -188,7 +188,7 @@ def test_each_experiment_preset_sets_the_controls_it_names():
             assert at.number_input(key="train_seed").value == 0
             assert dict(at.query_params) == lesson.to_params({**training.WIDGETS, **values})
             assert label in texts(at.success)
-            training.Settings(**lesson._settings_dict(values)).check(9000)      # every preset can start
+            training.Settings(**experiments._settings_dict(values)).check(9000)      # every preset can start
 
 
 def test_a_preset_run_is_named_after_its_variant():

@@ -1,16 +1,16 @@
-"""Every Altair chart of the app is built here, so pages stay thin and look alike.
+"""The Altair charts of the app: one builder per chart, so pages stay thin and look alike.
 
-One colour per digit everywhere (DIGIT_COLORS), the same in every chart.
-Pages draw a chart with show(where, builder, *args), never st.altair_chart:
-see "Drawing a chart" at the end of this file for why.
+Every public function here is a chart builder (tests/test_charts.py checks each
+against the Vega-Lite schema). One colour per digit everywhere (DIGIT_COLORS).
+Pages draw a chart with ui.chart_cache.show(where, builder, *args), never
+st.altair_chart: see ui/chart_cache.py for why. Pictures for st.image are in
+ui/pictures.py.
 """
-import hashlib
-import threading
-from collections import OrderedDict
-
 import altair as alt
 import numpy as np
 import pandas as pd
+
+from ui.formats import sure_text, value_text
 
 # Tableau-10: ten colours that stay distinct for most kinds of colour blindness.
 # 5, 7 and 9 use Tableau's darker shades so digits written in their colour stay readable.
@@ -19,7 +19,7 @@ DIGIT_COLORS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
 DIGITS = [str(d) for d in range(10)]
 
 
-def digit_scale():
+def _digit_scale():
     """Altair colour scale mapping '0'..'9' to DIGIT_COLORS."""
     return alt.Scale(domain=DIGITS, range=DIGIT_COLORS)
 
@@ -32,30 +32,12 @@ def digit_scale():
 # `a + b` and .properties() on a layered chart deep-copy every layer, 10-40 ms a time.
 
 # ---------------------------------------------------------------- teaching pages
-# (Home, Dataset, One-hot, How it learns.) Pictures are drawn as "ink on paper":
+# (Dataset, One-hot, How it learns.) Pictures are drawn as "ink on paper":
 # pixel 0 (no ink) is white, 255 (full ink) is black.
 
 PAPER_INK = alt.Scale(domain=[0, 255], range=["#ffffff", "#111111"])
 DIVERGING = "blueorange"   # negative = blue, 0 = white-ish, positive = orange
 LIT, DARK = "#f5b700", "#3b3f46"
-
-
-def ink_image(pixels, scale=4, frame=True):
-    """A digit (784,) or any 2-D uint8/float array of 0..255 ink -> an upscaled
-    uint8 picture (dark ink on white paper) for st.image, with a thin grey
-    frame showing the edge of the 28x28 box."""
-    img = np.asarray(pixels, dtype=np.float32)
-    if img.ndim == 1:
-        img = img.reshape(28, 28)
-    img = (255 - np.clip(img, 0, 255)).round().astype(np.uint8)
-    img = np.repeat(np.repeat(img, scale, axis=0), scale, axis=1)
-    return np.pad(img, 1, constant_values=200) if frame else img
-
-
-def matrix_image(rows, row_px=4, col_px=1):
-    """A slice of the data matrix (k, 784) as a picture: one image per strip of pixels."""
-    img = 255 - np.asarray(rows, dtype=np.uint8)
-    return np.repeat(np.repeat(img, row_px, axis=0), col_px, axis=1)
 
 
 def class_bar_chart(counts, title, height=220):
@@ -64,7 +46,7 @@ def class_bar_chart(counts, title, height=220):
     x = alt.X("digit:N", title="digit", axis=alt.Axis(labelAngle=0))
     y = alt.Y("examples:Q", title="examples")
     bars = alt.Chart(df).mark_bar().encode(
-        x=x, y=y, color=alt.Color("digit:N", scale=digit_scale(), legend=None),
+        x=x, y=y, color=alt.Color("digit:N", scale=_digit_scale(), legend=None),
         tooltip=[alt.Tooltip("digit:N"), alt.Tooltip("examples:Q", format=",")],
     )
     text = alt.Chart(df).mark_text(dy=-6, fontSize=11, color="#444").encode(
@@ -72,8 +54,8 @@ def class_bar_chart(counts, title, height=220):
     return alt.layer(bars, text, title=title, height=height)
 
 
-def pixel_grid_chart(pixels, size=560, values=True, title=None):
-    """One digit as a 28x28 heat map, optionally with each 0-255 value written in its cell."""
+def pixel_grid_chart(pixels, size=560):
+    """One digit as a 28x28 heat map, with each 0-255 value written in its cell."""
     img = np.asarray(pixels).reshape(28, 28)
     rows, cols = np.indices(img.shape)
     df = pd.DataFrame({"row": rows.ravel(), "col": cols.ravel(), "value": img.ravel().astype(int)})
@@ -81,15 +63,14 @@ def pixel_grid_chart(pixels, size=560, values=True, title=None):
     df["ink"] = np.where(df["value"] > 110, "white", np.where(df["value"] == 0, "#c9ccd1", "black"))
     x = alt.X("col:O", title="column", axis=alt.Axis(labelAngle=0, labelFontSize=8, values=list(range(0, 28, 3))))
     y = alt.Y("row:O", title="row", axis=alt.Axis(labelFontSize=8, values=list(range(0, 28, 3))))
-    layers = [alt.Chart(df).mark_rect(stroke="#e5e7eb", strokeWidth=0.3).encode(
+    cells = alt.Chart(df).mark_rect(stroke="#e5e7eb", strokeWidth=0.3).encode(
         x=x, y=y, color=alt.Color("value:Q", scale=PAPER_INK, legend=alt.Legend(title="ink 0-255")),
         tooltip=[alt.Tooltip("row:O"), alt.Tooltip("col:O"), alt.Tooltip("value:Q")],
-    )]
-    if values:
-        layers.append(alt.Chart(df).mark_text(fontSize=max(6, size // 75)).encode(
-            x=x, y=y, text=alt.Text("value:Q"), color=alt.Color("ink:N", scale=None)))
+    )
+    numbers = alt.Chart(df).mark_text(fontSize=max(6, size // 75)).encode(
+        x=x, y=y, text=alt.Text("value:Q"), color=alt.Color("ink:N", scale=None))
     # The numbers' colours (scale=None) must not be merged with the cells' ink scale.
-    return alt.layer(*layers, width=size, height=size, title=title or alt.Undefined,
+    return alt.layer(cells, numbers, width=size, height=size,
                      resolve=alt.Resolve(scale=alt.ScaleResolveMap(color="independent")))
 
 
@@ -114,7 +95,7 @@ def flat_strip_chart(pixels, height=100):
     )
 
 
-def digit_pictures_chart(images, titles, size=110, diverging=False, columns=10, domain=None):
+def digit_pictures_chart(images, titles, size=110, diverging=False, columns=10):
     """Several 28x28 pictures side by side (mean images, gradient maps...).
 
     diverging=False: ink scale 0..255. diverging=True: blue (negative) to
@@ -127,8 +108,7 @@ def digit_pictures_chart(images, titles, size=110, diverging=False, columns=10, 
                                     "value": img.ravel(), "picture": title}))
     df = pd.concat(frames, ignore_index=True)
     if diverging:
-        m = float(np.abs(images).max()) if domain is None else domain
-        m = m or 1.0
+        m = float(np.abs(images).max()) or 1.0
         scale = alt.Scale(scheme=DIVERGING, domain=[-m, m], domainMid=0)
         legend = alt.Legend(title="value", format=".1e" if m < 0.01 else ".2f", orient="right")
     else:
@@ -162,23 +142,20 @@ def pixel_histogram_chart(counts, height=260):
     )
 
 
-def neurons_chart(values, title=None, lit_colors=False, height=120, names=None):
-    """A layer of output neurons drawn as circles: bright = value near 1, dark = 0.
+def neurons_chart(values, title=None, height=120):
+    """A layer of output neurons drawn as circles: bright (warm yellow) = value near 1, dark = 0.
 
-    values: one number in [0, 1] per neuron (a one-hot label or a network output).
-    lit_colors: colour each lit neuron with its digit colour (else one warm yellow)."""
+    values: one number in [0, 1] per neuron (a one-hot label or a network output)."""
     values = np.asarray(values, dtype=float)
-    n = values.size
-    names = names or [str(i) for i in range(n)]
+    names = [str(i) for i in range(values.size)]
     df = pd.DataFrame({"neuron": names, "value": values,
                        "shown": np.clip(values, 0, 1),
-                       "text": [f"{v:.0f}" if float(v).is_integer() else f"{v:.2f}" for v in values]})
+                       "text": [value_text(v) for v in values]})
     df["ink"] = np.where(df["shown"] > 0.45, "#111111", "#ffffff")   # dark text on a bright neuron
     x = alt.X("neuron:N", sort=names, title="output neuron", axis=alt.Axis(labelAngle=0, labelFontSize=13, ticks=False, domain=False))
     dark = alt.Chart(df).mark_circle(size=1500, color=DARK, opacity=1).encode(x=x)
-    fill = alt.Color("neuron:N", scale=digit_scale(), legend=None) if lit_colors else alt.ColorValue(LIT)
     lit = alt.Chart(df).mark_circle(size=1500).encode(
-        x=x, color=fill, opacity=alt.Opacity("shown:Q", scale=alt.Scale(domain=[0, 1], range=[0, 1]), legend=None),
+        x=x, color=alt.ColorValue(LIT), opacity=alt.Opacity("shown:Q", scale=alt.Scale(domain=[0, 1], range=[0, 1]), legend=None),
         tooltip=[alt.Tooltip("neuron:N"), alt.Tooltip("value:Q", format=".4f")])
     text = alt.Chart(df).mark_text(fontSize=12, fontWeight="bold").encode(
         x=x, text=alt.Text("text:N"), color=alt.Color("ink:N", scale=None))
@@ -205,7 +182,7 @@ def vector_bars_chart(values, title=None, height=230, digits=False, highlight=No
     df["sign"] = np.where(values >= 0, "#f28e2b", "#4e79a7")      # orange positive, blue negative
     if digits:
         x = alt.X("digit:N", sort=DIGITS, title="output neuron (digit)", axis=alt.Axis(labelAngle=0))
-        color = alt.Color("digit:N", scale=digit_scale(), legend=None)
+        color = alt.Color("digit:N", scale=_digit_scale(), legend=None)
     else:
         x = alt.X("unit:O", title=f"unit (0-{values.size - 1})",
                   axis=alt.Axis(labels=values.size <= 32, ticks=values.size <= 32))
@@ -253,6 +230,17 @@ def before_after_chart(before, after, label, height=230):
         color=alt.Color("when:N", scale=alt.Scale(domain=["1 before", "2 after"], range=["#bab0ac", "#59a14f"]),
                         legend=alt.Legend(title=None, orient="top", labelExpr="slice(datum.label, 2)")),
         tooltip=[alt.Tooltip("digit:N"), alt.Tooltip("when:N"), alt.Tooltip("output:Q", format=".4f")],
+    )
+
+
+def step_loss_chart(losses, height=200):
+    """The loss on one image after each update step (step 0 = before any step)."""
+    df = pd.DataFrame({"step": np.arange(len(losses)), "loss": np.asarray(losses, float)})
+    chart = alt.Chart(df, height=height, title="Loss on this image, step by step")
+    return chart.mark_line(point=alt.OverlayMarkDef(color="#e15759", size=60), color="#e15759").encode(
+        x=alt.X("step:O", title="step", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("loss:Q", title="loss on this image"),
+        tooltip=[alt.Tooltip("step:O"), alt.Tooltip("loss:Q", format=".4g")],
     )
 
 
@@ -324,45 +312,6 @@ def compare_chart(df, x_title, y_title, title, percent=False, height=360, points
     )
 
 
-def projector(chart):
-    """The same chart with text big enough for a projector (presenter mode)."""
-    return (chart.configure_axis(labelFontSize=16, titleFontSize=18)
-                 .configure_legend(labelFontSize=16, titleFontSize=16, symbolSize=160)
-                 .configure_title(fontSize=20))
-
-
-# Blue (negative) - white (0) - orange (positive), like the DIVERGING scheme above.
-_NEG, _MID, _POS = np.array([33, 102, 172]), np.array([255, 255, 255]), np.array([230, 97, 1])
-
-
-def diverging_rgb(values):
-    """Values in [-1, 1] -> RGB uint8: blue for negative, white for 0, orange for positive."""
-    v = np.clip(np.asarray(values, dtype=np.float32), -1, 1)[..., None]
-    rgb = np.where(v < 0, _MID + (-v) * (_NEG - _MID), _MID + v * (_POS - _MID))
-    return rgb.round().astype(np.uint8)
-
-
-def weight_grid_image(W, n_units=32, columns=8, scale=3, gap=2):
-    """First-layer weights (n_hidden, 784) as a grid of 28x28 pictures, one per hidden unit.
-
-    Each picture is scaled by its own largest |weight|, so every unit's pattern
-    is visible: orange pixels push that unit up, blue ones push it down.
-    Returns an RGB uint8 image for st.image."""
-    W = np.asarray(W, dtype=np.float32)[:n_units]
-    n = len(W)
-    rows = -(-n // columns)
-    cell = 28 * scale
-    img = np.full((rows * (cell + gap) + gap, columns * (cell + gap) + gap, 3), 230, np.uint8)
-    peak = np.abs(W).max(axis=1, keepdims=True)
-    norm = W / np.where(peak > 0, peak, 1)
-    for i, unit in enumerate(norm):
-        r, c = divmod(i, columns)
-        tile = np.repeat(np.repeat(diverging_rgb(unit.reshape(28, 28)), scale, axis=0), scale, axis=1)
-        y, x = gap + r * (cell + gap), gap + c * (cell + gap)
-        img[y:y + cell, x:x + cell] = tile
-    return img
-
-
 def confusion_chart(cm, normalise=False, selected=None, size=430, name="cm_cell"):
     """The confusion matrix as a heat map: rows = true digit, columns = predicted.
 
@@ -422,38 +371,11 @@ def probability_chart(probs, is_probability=True, height=240, title=None):
     y = alt.Y("value:Q", title=y_title, scale=alt.Scale(domain=[0, 1]),
               axis=alt.Axis(format=".0%" if is_probability else ".1f"))
     bars = alt.Chart(df).mark_bar().encode(
-        x=x, y=y, color=alt.Color("digit:N", scale=digit_scale(), legend=None),
+        x=x, y=y, color=alt.Color("digit:N", scale=_digit_scale(), legend=None),
         tooltip=[alt.Tooltip("digit:N"), alt.Tooltip("value:Q", format=".4f")],
     )
     text = alt.Chart(df).mark_text(dy=-7, fontSize=11, color="#333").encode(x=x, y=y, text=alt.Text("text:N"))
     return alt.layer(bars, text, height=height, autosize=_FIT_X, title=title or alt.Undefined)
-
-
-def sure_text(p):
-    """A probability as a percentage that never rounds up to a certain-sounding '100%'."""
-    return f"{np.floor(p * 1000) / 10:.1f}%" if p >= 0.995 else f"{p:.0%}"
-
-
-def ink01_image(ink, size=None, scale=None):
-    """Ink in [0, 1] (any 2-D shape) -> dark-on-white uint8 picture, enlarged by
-    whole pixels (nearest neighbour) to about `size` pixels, or by `scale`."""
-    ink = np.asarray(ink, dtype=np.float32)
-    if ink.size == 0:
-        return np.full((8, 8), 255, np.uint8)
-    if scale is None:
-        scale = max(1, int((size or 112) // max(ink.shape)))
-    return ink_image(ink * 255, scale=scale)
-
-
-def step_loss_chart(losses, height=200):
-    """The loss on one image after each update step (step 0 = before any step)."""
-    df = pd.DataFrame({"step": np.arange(len(losses)), "loss": np.asarray(losses, float)})
-    chart = alt.Chart(df, height=height, title="Loss on this image, step by step")
-    return chart.mark_line(point=alt.OverlayMarkDef(color="#e15759", size=60), color="#e15759").encode(
-        x=alt.X("step:O", title="step", axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("loss:Q", title="loss on this image"),
-        tooltip=[alt.Tooltip("step:O"), alt.Tooltip("loss:Q", format=".4g")],
-    )
 
 
 # ---------------------------------------------------------------- inside the network
@@ -488,7 +410,7 @@ def pca_map_chart(coords, labels, ratio, height=520):
     dots = alt.Chart(df).mark_circle(size=22).encode(
         x=alt.X("x:Q", title=f"direction 1 ({ratio[0]:.0%} of the spread)", axis=alt.Axis(labels=False, ticks=False)),
         y=alt.Y("y:Q", title=f"direction 2 ({ratio[1]:.0%} of the spread)", axis=alt.Axis(labels=False, ticks=False)),
-        color=alt.Color("digit:N", scale=digit_scale(),
+        color=alt.Color("digit:N", scale=_digit_scale(),
                         legend=alt.Legend(title="digit (click)", orient="right", symbolSize=160, labelFontSize=14)),
         opacity=alt.when(pick).then(alt.value(0.7)).otherwise(alt.value(0.05)),   # (the one slow channel)
         tooltip=[alt.Tooltip("digit:N"), alt.Tooltip("image:Q", title="sample #")],
@@ -517,115 +439,3 @@ def robustness_chart(levels, accuracies, x_title, title, color="#4e79a7", x_form
     rule_text = alt.Chart(guess).mark_text(align="right", dy=-7, color="#777", fontSize=11).encode(
         y=alt.Y("accuracy:Q"), x=alt.XValue("width"), text=alt.Text("text:N"))
     return alt.layer(rule, rule_text, line, values, height=height, title=title, autosize=_FIT_X)
-
-
-# ---------------------------------------------------------------- drawing a chart
-# Building an Altair chart and checking it against the Vega-Lite schema is slow
-# pure Python: 50-100 ms per chart here, most of a page's time on a rerun, and a
-# rerun happens on every click. So pages call show(): each chart is built once
-# per distinct input, turned into a plain Vega-Lite dict without the schema
-# check (tests/test_charts.py checks every builder against the schema instead)
-# and kept in a small cache shared by all sessions. A rerun with the same inputs
-# only sends the dict again.
-
-alt.utils.schemapi.disable_debug_mode()   # don't validate each piece while building either
-alt.theme.enable("none")                  # as st.altair_chart does: Streamlit's theme, not Altair's sizes
-
-SPEC_CACHE_BYTES = 32_000_000             # the cache's data may use this much memory
-_specs = OrderedDict()                    # key -> (spec, bytes), least recently used first
-_specs_lock = threading.Lock()            # Streamlit runs each session's script in its own thread
-_specs_bytes = 0
-
-
-def show(where, build, *args, big=False, width="stretch", key=None, on_select="ignore",
-         selection_mode=None, **kwargs):
-    """Draw the chart build(*args, **kwargs) in `where` (st, a column or a container).
-
-    build: a chart function of this module; its arguments are plain values,
-    NumPy arrays, DataFrames, lists, tuples or dicts of these. big=True gives
-    projector-sized text (presenter mode). width, key, on_select and
-    selection_mode go to st.vega_lite_chart, whose return value this returns.
-    """
-    spec = chart_spec(build, *args, big=big, **kwargs)
-    return where.vega_lite_chart(spec, width=width, key=key, on_select=on_select,
-                                 selection_mode=selection_mode)
-
-
-def chart_spec(build, *args, big=False, **kwargs):
-    """The Vega-Lite dict of build(*args, **kwargs), from the cache when the same
-    chart was built before. Its data are DataFrames in spec["datasets"]."""
-    global _specs_bytes
-    key = (build.__name__, big, _fingerprint(args), _fingerprint(kwargs))
-    with _specs_lock:
-        hit = _specs.get(key)
-        if hit is not None:
-            _specs.move_to_end(key)
-    if hit is None:
-        chart = build(*args, **kwargs)
-        spec = to_spec(projector(chart) if big else chart)
-        size = 10_000 + sum(int(df.memory_usage(deep=True).sum()) for df in spec["datasets"].values())
-        hit = (spec, size)
-        with _specs_lock:
-            if key not in _specs:
-                _specs[key] = hit
-                _specs_bytes += size
-            while _specs_bytes > SPEC_CACHE_BYTES and len(_specs) > 1:
-                _specs_bytes -= _specs.popitem(last=False)[1][1]
-    spec = hit[0]
-    # Streamlit takes the datasets out of the dict it is given: hand it a copy.
-    return {**spec, "datasets": dict(spec["datasets"])}
-
-
-def to_spec(chart):
-    """An Altair chart -> its Vega-Lite dict, not checked against the schema.
-
-    Each DataFrame becomes a named dataset in spec["datasets"], which Streamlit
-    sends to the browser in Arrow format, as st.altair_chart does."""
-    _collecting.datasets, _collecting.names = {}, {}
-    try:
-        spec = chart.to_dict(validate=False)
-        spec["datasets"] = _collecting.datasets
-    finally:
-        _collecting.datasets = _collecting.names = None
-    return spec
-
-
-_collecting = threading.local()   # the datasets of the to_spec call running in this thread
-
-
-def _name_data(data):
-    """Altair data transformer: a DataFrame -> a reference to a named dataset."""
-    datasets = getattr(_collecting, "datasets", None)
-    if datasets is None:                              # a chart converted some other way
-        return alt.to_values(data)
-    if id(data) not in _collecting.names:             # layers often share one frame
-        # Named by content, as Streamlit does. (Not "data_0": Vega-Lite uses such names itself.)
-        name = "ds_" + hashlib.blake2b(repr(_fingerprint(data)).encode(), digest_size=10).hexdigest()
-        _collecting.names[id(data)] = name
-        datasets[name] = data
-    return {"name": _collecting.names[id(data)]}
-
-
-# Enabled once for the whole process: enabling it per call would race between sessions.
-alt.data_transformers.register("named_datasets", _name_data)
-alt.data_transformers.enable("named_datasets")
-
-
-def _fingerprint(obj):
-    """A hashable summary of a chart builder's argument (arrays by content)."""
-    if isinstance(obj, np.ndarray):
-        digest = hashlib.blake2b(np.ascontiguousarray(obj).tobytes(), digest_size=16).hexdigest()
-        return ("array", obj.dtype.str, obj.shape, digest)
-    if isinstance(obj, pd.DataFrame):
-        rows = pd.util.hash_pandas_object(obj, index=True).to_numpy()
-        return ("frame", tuple(map(str, obj.columns)), tuple(map(str, obj.dtypes)), _fingerprint(rows))
-    if isinstance(obj, (list, tuple)) and len(obj) > 8 and len({type(v) for v in obj}) == 1 \
-            and type(obj[0]) in (int, float):                # a long run of numbers: hash it as an array
-        return (type(obj).__name__, _fingerprint(np.asarray(obj)))
-    if isinstance(obj, (list, tuple)):
-        return (type(obj).__name__, tuple(_fingerprint(v) for v in obj))
-    if isinstance(obj, dict):
-        return ("dict", tuple((str(k), _fingerprint(v)) for k, v in sorted(obj.items(), key=lambda kv: str(kv[0]))))
-    if obj is None or isinstance(obj, (bool, int, float, str, np.generic)):
-        return (type(obj).__name__, repr(obj))
-    raise TypeError(f"charts.show cannot use a {type(obj).__name__} as a chart argument")

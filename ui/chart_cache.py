@@ -1,0 +1,126 @@
+"""Drawing a chart: pages call show(where, builder, *args), never st.altair_chart.
+
+Building an Altair chart and checking it against the Vega-Lite schema is slow
+pure Python: 50-100 ms per chart here, most of a page's time on a rerun, and a
+rerun happens on every click. So each chart is built once per distinct input,
+turned into a plain Vega-Lite dict without the schema check (tests/test_charts.py
+checks every builder against the schema instead) and kept in a small cache
+shared by all sessions. A rerun with the same inputs only sends the dict again.
+The builders themselves are in ui/charts.py.
+"""
+import hashlib
+import threading
+from collections import OrderedDict
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+alt.utils.schemapi.disable_debug_mode()   # don't validate each piece while building either
+alt.theme.enable("none")                  # as st.altair_chart does: Streamlit's theme, not Altair's sizes
+
+SPEC_CACHE_BYTES = 32_000_000             # the cache's data may use this much memory
+_specs = OrderedDict()                    # key -> (spec, bytes), least recently used first
+_specs_lock = threading.Lock()            # Streamlit runs each session's script in its own thread
+_specs_bytes = 0
+
+
+def show(where, build, *args, big=False, width="stretch", key=None, on_select="ignore",
+         selection_mode=None, **kwargs):
+    """Draw the chart build(*args, **kwargs) in `where` (st, a column or a container).
+
+    build: a chart builder of ui/charts.py; its arguments are plain values,
+    NumPy arrays, DataFrames, lists, tuples or dicts of these. big=True gives
+    projector-sized text (presenter mode). width, key, on_select and
+    selection_mode go to st.vega_lite_chart, whose return value this returns.
+    """
+    spec = chart_spec(build, *args, big=big, **kwargs)
+    return where.vega_lite_chart(spec, width=width, key=key, on_select=on_select,
+                                 selection_mode=selection_mode)
+
+
+def chart_spec(build, *args, big=False, **kwargs):
+    """The Vega-Lite dict of build(*args, **kwargs), from the cache when the same
+    chart was built before. Its data are DataFrames in spec["datasets"]."""
+    global _specs_bytes
+    key = (build.__name__, big, _fingerprint(args), _fingerprint(kwargs))
+    with _specs_lock:
+        hit = _specs.get(key)
+        if hit is not None:
+            _specs.move_to_end(key)
+    if hit is None:
+        chart = build(*args, **kwargs)
+        spec = to_spec(projector(chart) if big else chart)
+        size = 10_000 + sum(int(df.memory_usage(deep=True).sum()) for df in spec["datasets"].values())
+        hit = (spec, size)
+        with _specs_lock:
+            if key not in _specs:
+                _specs[key] = hit
+                _specs_bytes += size
+            while _specs_bytes > SPEC_CACHE_BYTES and len(_specs) > 1:
+                _specs_bytes -= _specs.popitem(last=False)[1][1]
+    spec = hit[0]
+    # Streamlit takes the datasets out of the dict it is given: hand it a copy.
+    return {**spec, "datasets": dict(spec["datasets"])}
+
+
+def projector(chart):
+    """The same chart with text big enough for a projector (presenter mode)."""
+    return (chart.configure_axis(labelFontSize=16, titleFontSize=18)
+                 .configure_legend(labelFontSize=16, titleFontSize=16, symbolSize=160)
+                 .configure_title(fontSize=20))
+
+
+def to_spec(chart):
+    """An Altair chart -> its Vega-Lite dict, not checked against the schema.
+
+    Each DataFrame becomes a named dataset in spec["datasets"], which Streamlit
+    sends to the browser in Arrow format, as st.altair_chart does."""
+    _collecting.datasets, _collecting.names = {}, {}
+    try:
+        spec = chart.to_dict(validate=False)
+        spec["datasets"] = _collecting.datasets
+    finally:
+        _collecting.datasets = _collecting.names = None
+    return spec
+
+
+_collecting = threading.local()   # the datasets of the to_spec call running in this thread
+
+
+def _name_data(data):
+    """Altair data transformer: a DataFrame -> a reference to a named dataset."""
+    datasets = getattr(_collecting, "datasets", None)
+    if datasets is None:                              # a chart converted some other way
+        return alt.to_values(data)
+    if id(data) not in _collecting.names:             # layers often share one frame
+        # Named by content, as Streamlit does. (Not "data_0": Vega-Lite uses such names itself.)
+        name = "ds_" + hashlib.blake2b(repr(_fingerprint(data)).encode(), digest_size=10).hexdigest()
+        _collecting.names[id(data)] = name
+        datasets[name] = data
+    return {"name": _collecting.names[id(data)]}
+
+
+# Enabled once for the whole process: enabling it per call would race between sessions.
+alt.data_transformers.register("named_datasets", _name_data)
+alt.data_transformers.enable("named_datasets")
+
+
+def _fingerprint(obj):
+    """A hashable summary of a chart builder's argument (arrays by content)."""
+    if isinstance(obj, np.ndarray):
+        digest = hashlib.blake2b(np.ascontiguousarray(obj).tobytes(), digest_size=16).hexdigest()
+        return ("array", obj.dtype.str, obj.shape, digest)
+    if isinstance(obj, pd.DataFrame):
+        rows = pd.util.hash_pandas_object(obj, index=True).to_numpy()
+        return ("frame", tuple(map(str, obj.columns)), tuple(map(str, obj.dtypes)), _fingerprint(rows))
+    if isinstance(obj, (list, tuple)) and len(obj) > 8 and len({type(v) for v in obj}) == 1 \
+            and type(obj[0]) in (int, float):                # a long run of numbers: hash it as an array
+        return (type(obj).__name__, _fingerprint(np.asarray(obj)))
+    if isinstance(obj, (list, tuple)):
+        return (type(obj).__name__, tuple(_fingerprint(v) for v in obj))
+    if isinstance(obj, dict):
+        return ("dict", tuple((str(k), _fingerprint(v)) for k, v in sorted(obj.items(), key=lambda kv: str(kv[0]))))
+    if obj is None or isinstance(obj, (bool, int, float, str, np.generic)):
+        return (type(obj).__name__, repr(obj))
+    raise TypeError(f"show() cannot use a {type(obj).__name__} as a chart argument")

@@ -1,0 +1,150 @@
+"""The guided experiments of the Train page, kept as data.
+
+Each experiment: one or two variants (button label -> widget values, applied over
+the defaults), what to look for and why. The effects were checked on the built-in
+sample (10,000 training images) with the engine; numbers in the text are rounded.
+A variant's button puts its values into the Train widgets (load_preset), and the
+lesson link follows them.
+"""
+import streamlit as st
+
+from ui import lesson, training
+
+EXPERIMENTS = [
+    {
+        "id": "lr_too_high",
+        "title": "A learning rate far too high",
+        "variants": {
+            "Learning rate 10": {"train_lr": 10.0, "train_epochs": 3},
+        },
+        "look_for": "Within a few dozen mini-batches the loss shoots up and the run stops with "
+                    "**Training diverged…**: the engine says where and why, and your model is not replaced.",
+        "why": "Each step moves the weights by lr × gradient. With lr 10 (and momentum adding steps up) a step "
+               "jumps right over the valley to a place where the loss is higher, so the next gradient is bigger "
+               "and the next jump bigger still. The weights grow until they blow up; the engine stops when a "
+               "weight passes 10,000 or the loss stops being a number, and keeps the last good weights.",
+    },
+    {
+        "id": "saturation",
+        "title": "Sigmoid with huge starting weights",
+        "variants": {
+            "Sigmoid, init scale 30": {"train_activation": "sigmoid", "train_init_scale": 30.0, "train_epochs": 3},
+            "Sigmoid, init scale 1 (to compare)": {"train_activation": "sigmoid", "train_epochs": 3},
+        },
+        "look_for": "With init scale 30 the first losses are more than ten times higher and take several "
+                    "times as many mini-batches to come down; after 3 epochs it is several points behind the "
+                    "scale-1 run.",
+        "why": "Big weights make big weighted sums z, and a sigmoid is flat far from 0: its output sticks at 0 or "
+               "1 and its slope σ(z)(1 − σ(z)) is almost 0. Backprop multiplies the blame by that slope, so little "
+               "blame reaches the first layer and its units barely learn (here about three quarters of the hidden "
+               "outputs start stuck near 0 or 1). The outputs also start confidently wrong, hence the huge first loss.",
+    },
+    {
+        "id": "tiny_hidden",
+        "title": "A hidden layer of only 5 units",
+        "variants": {
+            "5 hidden units": {"train_hidden": "5", "train_epochs": 5},
+            "128 hidden units (to compare)": {"train_epochs": 5},
+        },
+        "look_for": "The 5-unit network levels off in the mid-80s %, and its *training* accuracy stays low too; "
+                    "128 units get well over 90% in the same 5 epochs.",
+        "why": "Everything the output layer knows about an image must squeeze through 5 numbers. Five features "
+               "are not enough to tell 10 digits apart, so the network underfits: it is too small to learn the "
+               "task, which is a different problem from memorising (overfitting).",
+    },
+    {
+        "id": "mse_vs_ce",
+        "title": "The write-up's sigmoid + MSE vs ReLU + softmax + cross-entropy",
+        "variants": {
+            "Sigmoid + MSE (the write-up)": {"train_activation": "sigmoid", "train_loss": "mse",
+                                              "train_optimizer": "sgd", "train_lr": 0.5,
+                                              "train_batch_size": 100, "train_epochs": 5},
+            "ReLU + softmax + cross-entropy": {"train_activation": "relu", "train_loss": "cross-entropy",
+                                               "train_optimizer": "sgd", "train_lr": 0.5,
+                                               "train_batch_size": 100, "train_epochs": 5},
+        },
+        "look_for": "Same plain SGD, learning rate, batches of 100 and 5 epochs. Sigmoid + MSE creeps: on the "
+                    "built-in sample, about two thirds of the validation images right after the first epoch and "
+                    "mid-80s % at the end, while cross-entropy is near 90% after one epoch and mid-90s % at the "
+                    "end (the full MNIST gives higher numbers and a similar gap). Compare accuracies, not "
+                    "losses: the two losses use different scales. Train both, then open **Compare runs**.",
+        "why": "With sigmoid outputs and MSE, an output's blame is (a − y)·σ′(z), and σ′(z) is nearly 0 when the "
+               "output is confidently wrong: the blame is tiny exactly when it should be big. Softmax + "
+               "cross-entropy makes it simply a − y, so sure-and-wrong gets the biggest correction. ReLU hidden "
+               "units don't flatten out for large positive z the way sigmoids do either.",
+    },
+    {
+        "id": "no_shuffle",
+        "title": "No shuffling",
+        "variants": {
+            "Shuffle off": {"train_shuffle": False, "train_epochs": 3},
+            "Shuffle on (to compare)": {"train_shuffle": True, "train_epochs": 3},
+        },
+        "look_for": "In *Loss of each mini-batch*, the wiggles of every epoch repeat the same pattern (same batches "
+                    "in the same order). The accuracy ends up about the same.",
+        "why": "MNIST's images are already in random order, so each fixed batch is still a fair mix of digits. "
+               "Shuffling matters when data is sorted (all the 0s, then all the 1s…): the network would chase "
+               "whichever digit it saw last and forget the others. Fresh batches every epoch also add a little "
+               "useful noise.",
+    },
+    {
+        "id": "batch_size",
+        "title": "Batch size 1 vs 1,000",
+        "variants": {
+            "Batch 1 (1 epoch: slow)": {"train_batch_size": 1, "train_optimizer": "sgd", "train_lr": 0.01,
+                                        "train_epochs": 1},
+            "Batch 1,000 (1 epoch)": {"train_batch_size": 1000, "train_optimizer": "sgd", "train_lr": 0.01,
+                                      "train_epochs": 1},
+        },
+        "look_for": "Same single epoch, same learning rate. Batch 1 makes one update per image: a jagged, noisy "
+                    "loss and about 90% at the end, but it is slow (around 10 s on the built-in sample, about a "
+                    "minute on the full MNIST; watch examples/s). Batch 1,000 makes only a handful of smooth "
+                    "updates in a blink and is still far from trained.",
+        "why": "Learning happens in the updates. A big batch gives a more accurate gradient but few steps per "
+               "epoch, so it needs a bigger learning rate or more epochs. Tiny batches give many cheap, noisy "
+               "steps, and waste NumPy's ability to process a 1,000-row matrix almost as fast as a single row.",
+    },
+    {
+        "id": "l2",
+        "title": "L2 (weight decay) off and on",
+        "variants": {
+            "L2 off, 15 epochs": {"train_l2": 0.0, "train_epochs": 15},
+            "L2 0.002, 15 epochs": {"train_l2": 0.002, "train_epochs": 15},
+        },
+        "look_for": "Without L2 the training accuracy reaches 100% and the training loss heads for 0, while "
+                    "validation stays a few points lower: it is memorising. With L2 the gap between training and "
+                    "validation shrinks and the training loss stays higher (it includes the penalty). The test "
+                    "accuracy changes little on this data, and may even drop a bit.",
+        "why": "L2 adds ½·λ·Σw² to the loss, so every update also shrinks every weight a little. Large weights "
+               "that only help fit a few training images get pulled back. Too much L2 keeps even useful "
+               "weights small, and the network underfits.",
+    },
+]
+
+
+def load_preset(exp_id, label):
+    """Button callback: put one experiment variant into the widgets (the URL follows)."""
+    exp = next(e for e in EXPERIMENTS if e["id"] == exp_id)
+    lesson.apply(exp["variants"][label])
+    st.session_state["lesson_loaded"] = f"{exp['title']}: {label}"
+    st.session_state["train_error"] = ""
+
+
+def preset_label(settings):
+    """The variant's label if a run's settings dict is exactly that variant's, else None."""
+    for exp in EXPERIMENTS:
+        for label, values in exp["variants"].items():
+            if all(settings.get(k) == v for k, v in _settings_dict(values).items()):
+                return label.removesuffix(" (to compare)")
+    return None
+
+
+def _settings_dict(values):
+    """A variant's widget values as the settings dict of a run trained with them."""
+    full = {**training.WIDGETS, **values}
+    sizes = training.parse_hidden(full["train_hidden"])
+    d = {"sizes": [784, *sizes, 10]}
+    for key, value in full.items():
+        if key != "train_hidden":
+            d[key.removeprefix("train_")] = value
+    return d

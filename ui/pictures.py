@@ -1,0 +1,67 @@
+"""Pictures made with NumPy for st.image: digits as ink on paper, weights as colour grids.
+
+Digits are drawn as "ink on paper", as in the charts: pixel 0 (no ink) is white,
+255 (full ink) is black. st.image shows the arrays as they are: no chart is built.
+"""
+import numpy as np
+
+
+def ink_image(pixels, scale=4, frame=True):
+    """A digit (784,) or any 2-D uint8/float array of 0..255 ink -> an upscaled
+    uint8 picture (dark ink on white paper) for st.image, with a thin grey
+    frame showing the edge of the 28x28 box."""
+    img = np.asarray(pixels, dtype=np.float32)
+    if img.ndim == 1:
+        img = img.reshape(28, 28)
+    img = (255 - np.clip(img, 0, 255)).round().astype(np.uint8)
+    img = np.repeat(np.repeat(img, scale, axis=0), scale, axis=1)
+    return np.pad(img, 1, constant_values=200) if frame else img
+
+
+def ink01_image(ink, size=None, scale=None):
+    """Ink in [0, 1] (any 2-D shape) -> dark-on-white uint8 picture, enlarged by
+    whole pixels (nearest neighbour) to about `size` pixels, or by `scale`."""
+    ink = np.asarray(ink, dtype=np.float32)
+    if ink.size == 0:
+        return np.full((8, 8), 255, np.uint8)
+    if scale is None:
+        scale = max(1, int((size or 112) // max(ink.shape)))
+    return ink_image(ink * 255, scale=scale)
+
+
+def matrix_image(rows, row_px=4, col_px=1):
+    """A slice of the data matrix (k, 784) as a picture: one image per strip of pixels."""
+    img = 255 - np.asarray(rows, dtype=np.uint8)
+    return np.repeat(np.repeat(img, row_px, axis=0), col_px, axis=1)
+
+
+# Blue (negative) - white (0) - orange (positive), like the charts' DIVERGING scheme (ui/charts.py).
+_NEG, _MID, _POS = np.array([33, 102, 172]), np.array([255, 255, 255]), np.array([230, 97, 1])
+
+
+def diverging_rgb(values):
+    """Values in [-1, 1] -> RGB uint8: blue for negative, white for 0, orange for positive."""
+    v = np.clip(np.asarray(values, dtype=np.float32), -1, 1)[..., None]
+    rgb = np.where(v < 0, _MID + (-v) * (_NEG - _MID), _MID + v * (_POS - _MID))
+    return rgb.round().astype(np.uint8)
+
+
+def weight_grid_image(W, n_units=32, columns=8, scale=3, gap=2):
+    """First-layer weights (n_hidden, 784) as a grid of 28x28 pictures, one per hidden unit.
+
+    Each picture is scaled by its own largest |weight|, so every unit's pattern
+    is visible: orange pixels push that unit up, blue ones push it down.
+    Returns an RGB uint8 image for st.image."""
+    W = np.asarray(W, dtype=np.float32)[:n_units]
+    n = len(W)
+    rows = -(-n // columns)
+    cell = 28 * scale
+    img = np.full((rows * (cell + gap) + gap, columns * (cell + gap) + gap, 3), 230, np.uint8)
+    peak = np.abs(W).max(axis=1, keepdims=True)
+    norm = W / np.where(peak > 0, peak, 1)
+    for i, unit in enumerate(norm):
+        r, c = divmod(i, columns)
+        tile = np.repeat(np.repeat(diverging_rgb(unit.reshape(28, 28)), scale, axis=0), scale, axis=1)
+        y, x = gap + r * (cell + gap), gap + c * (cell + gap)
+        img[y:y + cell, x:x + cell] = tile
+    return img

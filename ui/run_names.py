@@ -1,0 +1,39 @@
+"""Words for a run: its default name and its settings in a few words (Train and Compare pages)."""
+from ui import experiments, training
+
+LOSS_SHORT = {"cross-entropy": "softmax + CE", "mse": "sigmoid + MSE"}
+
+
+def short_name(settings):
+    """A few words naming a run: layers, activation, loss, learning rate."""
+    s = settings
+    loss = {"cross-entropy": "CE", "mse": "MSE"}.get(s.get("loss"), s.get("loss"))
+    return f"{'-'.join(map(str, s.get('sizes', [])))} {s.get('activation', '?')}, {loss}, lr {s.get('lr', 0):g}"
+
+
+def settings_summary(settings):
+    """A run's settings dict in a few words: the network, the step, the loop, and any
+    other setting that differs from the defaults."""
+    s = settings
+    d = training.WIDGETS
+    parts = [f"{'-'.join(map(str, s.get('sizes', [])))} {s.get('activation', '?')}, "
+             f"{LOSS_SHORT.get(s.get('loss'), s.get('loss'))}",
+             f"{s.get('optimizer', '?')} lr {s.get('lr', 0):g}",
+             f"batch {s.get('batch_size', '?')}, {s.get('epochs', '?')} epochs"]
+    extra = {"lr_decay": "decay {:g}", "momentum": "momentum {:g}", "l2": "L2 {:g}", "init_scale": "init ×{:g}",
+             "augment": "augment {:g}", "val_fraction": "val {:.0%}", "seed": "seed {}"}
+    for key, fmt in extra.items():
+        if key == "momentum" and s.get("optimizer") != "momentum":
+            continue
+        if key in s and f"train_{key}" in d and s[key] != d[f"train_{key}"]:
+            parts.append(fmt.format(s[key]))
+    if s.get("shuffle") is False:
+        parts.append("no shuffling")
+    return " · ".join(parts)
+
+
+def default_name(record):
+    """A run record's name until the user renames it: its number, then the guided
+    experiment's variant it is or a few words of its settings."""
+    settings = record["settings"]
+    return f"Run {record['id']}: " + (experiments.preset_label(settings) or short_name(settings))

@@ -1,0 +1,80 @@
+"""A session's run records shaped for the Compare page: the curves to overlay and the
+side-by-side table of settings and results. Records are the dicts ui/training.py
+appends to st.session_state["runs"], each with a name (ui/run_names.py)."""
+import pandas as pd
+
+from ui.run_names import LOSS_SHORT
+
+STATUS = {"finished": "finished", "stopped": "stopped early", "diverged": "diverged"}
+CURVES = {"val_acc": "Validation accuracy per epoch", "val_loss": "Validation loss per epoch",
+          "batch_loss": "Training loss of each mini-batch"}
+RESULTS = ["test accuracy", "test loss", "training time"]     # rows of the table that are never folded away
+
+
+def status_text(record):
+    """How the run ended, in words."""
+    return STATUS.get(record["status"], record["status"])
+
+
+def curve_frame(records, curve):
+    """One curve of each run, for charts.compare_chart: (df with columns run, x, value;
+    names of the runs without validation images, whose training numbers are shown instead).
+
+    curve: a key of CURVES. Mini-batch losses are placed by epochs done, so runs with
+    different batch sizes line up."""
+    rows, fallback = [], []
+    for r in records:
+        h = r["history"]
+        if curve == "batch_loss":
+            # x = epochs done when the batch ended: batch number × batch size / training images.
+            per_epoch = r["n_train"] / r["settings"]["batch_size"]
+            for step, loss in zip(h["batch_step"], h["batch_loss"]):
+                rows.append({"run": r["name"], "x": step / per_epoch, "value": loss})
+        else:
+            what = curve.removeprefix("val_")
+            for e in h["epochs"]:
+                value = e.get(curve)
+                if value is None:              # no validation images in this run: its training numbers
+                    value = e.get(f"train_{what}")
+                    if r["name"] not in fallback:
+                        fallback.append(r["name"])
+                rows.append({"run": r["name"], "x": e["epoch"], "value": value})
+    return pd.DataFrame(rows, columns=["run", "x", "value"]), fallback
+
+
+def _column(r):
+    s = r["settings"]
+    return {
+        "test accuracy": f"{r['test_accuracy']:.2%}",
+        "test loss": f"{r['test_loss']:.4f}",
+        "training time": f"{r['train_seconds']:.1f} s",
+        "ended": status_text(r) + (f" after {r['epoch_fraction']:.1f} epochs" if r["status"] != "finished" else ""),
+        "layers": "-".join(map(str, s["sizes"])),
+        "weights and biases": f"{r['n_params']:,}",
+        "activation": s["activation"],
+        "output + loss": LOSS_SHORT.get(s["loss"], s["loss"]),
+        "optimiser": s["optimizer"],
+        "learning rate": f"{s['lr']:g}",
+        "lr decay per epoch": f"{s['lr_decay']:g}",
+        "momentum": f"{s['momentum']:g}" if s["optimizer"] == "momentum" else "–",
+        "L2": f"{s['l2']:g}",
+        "batch size": f"{s['batch_size']:,}",
+        "epochs": str(s["epochs"]),
+        "init scale": f"{s['init_scale']:g}",
+        "shuffle": "yes" if s["shuffle"] else "no",
+        "validation share": f"{s['val_fraction']:.0%}",
+        "augment": f"{s['augment']:g}",
+        "seed": str(s["seed"]),
+        "data": r["source"],
+    }
+
+
+def side_by_side(records):
+    """Settings and results as text, a column per run (named by the run's name)."""
+    return pd.DataFrame({r["name"]: _column(r) for r in records})
+
+
+def differences(table):
+    """The rows of a side_by_side table that differ between its runs, and the results."""
+    same = table.nunique(axis=1) == 1
+    return table[~same | table.index.isin(RESULTS)]
