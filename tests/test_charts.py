@@ -146,3 +146,18 @@ def test_pages_draw_charts_only_through_show():
                  ("altair_chart(" in f.read_text() or re.search(r"\bcharts\.[a-z_]+_chart\(", f.read_text()))]
     assert not offenders, offenders
     assert any("from ui.chart_cache import show" in f.read_text() for f in files)
+
+
+def test_pictures_are_ink_on_paper_and_weights_in_blue_and_orange():
+    from ui import pictures
+    digit = np.zeros(784, np.uint8)
+    digit[0] = 255
+    img = pictures.ink_image(digit, scale=2)
+    assert img.shape == (58, 58) and img[1, 1] == 0 and img[10, 10] == 255      # ink black, paper white, framed
+    assert pictures.ink01_image(digit.reshape(28, 28) / 255, scale=2)[1, 1] == 0
+    W = np.zeros((3, 784), np.float32)
+    W[0, 0], W[1, 0] = 2.0, -0.5
+    grid = pictures.weight_grid_image(W, columns=3, scale=1, gap=2)
+    assert grid.shape == (32, 92, 3)
+    assert grid[2, 2].tolist() == [230, 97, 1] and grid[2, 32].tolist() == [33, 102, 172]   # each unit at full scale
+    assert grid[2, 62].tolist() == [255, 255, 255]                                          # all-zero unit: white
