@@ -222,7 +222,7 @@ pages = [
     st.Page("app_pages/8_compare.py", title="Compare runs", icon="⚖️"),
 ]
 presenter.presenter_toggle()            # sidebar switch on every page (ui/presenter.py)
-training.status()                       # a run that ended in its thread is recorded before any page draws
+training.sync()                         # a run that ended in its thread is recorded before any page draws
 with st.sidebar:
     browser = keep.browser_key()        # this browser's own key (ui/keep.py): nothing lost on reload
 keep.offer(browser)                     # "Welcome back": restore what this browser left here

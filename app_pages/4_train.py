@@ -8,7 +8,8 @@ import streamlit as st
 from engine.modelfile import model_to_bytes
 from engine.network import ACTIVATIONS
 from engine.optim import OPTIMIZERS
-from ui import charts, lesson, limits, presenter, state, training
+from ui import charts, experiments, lesson, limits, pictures, presenter, run_names, state, training
+from ui.chart_cache import show
 
 st.title("🏋️ Train your own network")
 data = state.dataset()
@@ -30,14 +31,14 @@ OPT_NAMES = {"sgd": "plain SGD (w = w − lr·grad)", "momentum": "SGD with mome
 with st.expander("🧪 Guided experiments", expanded=False):
     st.write("Each button loads a small experiment into the settings below (and into the address, so you can "
              "share it). Press **Start**, watch, and read why it happens. Then compare runs on **Compare runs**.")
-    for i, exp in enumerate(lesson.EXPERIMENTS):
+    for i, exp in enumerate(experiments.EXPERIMENTS):
         if i:
             st.divider()
         st.markdown(f"**{i + 1}. {exp['title']}**")
         cols = st.columns(len(exp["variants"]) + (1 if len(exp["variants"]) == 1 else 0))
         for col, label in zip(cols, exp["variants"]):
             col.button(label, key=f"exp_{exp['id']}_{list(exp['variants']).index(label)}", icon="🧪",
-                       on_click=lesson.load_preset, args=(exp["id"], label), disabled=busy, width="stretch")
+                       on_click=experiments.load_preset, args=(exp["id"], label), disabled=busy, width="stretch")
         st.markdown(f"👀 **What to look for:** {exp['look_for']}")
         st.markdown(f"💡 **Why:** {exp['why']}")
 loaded = st.session_state.pop("lesson_loaded", None)
@@ -45,7 +46,9 @@ if loaded:
     st.success(f"Loaded **{loaded}** into the settings. Press **Start**.", icon="🧪")
 
 # ------------------------------------------------------------------ settings
-with st.expander("Settings" + (" (locked while a run is going: Stop or Reset to change them)" if busy else ""),
+steer = dict(disabled=status == "stopping", on_change=training.steer if busy else None)   # may change mid-run
+with st.expander("Settings" + (" (during a run only the learning rate, momentum, L2 and batch size can change)"
+                               if busy else ""),
                  expanded=not busy):
     lo = lesson.limits             # widget limits = lesson-link limits (ui/lesson.py)
     # Presenter mode: three wide columns (loss next to the learning rate), the rest hidden.
@@ -74,7 +77,7 @@ with st.expander("Settings" + (" (locked while a run is going: Stop or Reset to 
         c2.selectbox("Optimiser", OPTIMIZERS, key="train_optimizer", disabled=busy, format_func=OPT_NAMES.get,
                      help="How gradients turn into weight updates.")
     c2.number_input("Learning rate", *lo("train_lr"), step=0.01, format="%.4f",
-                    key="train_lr", disabled=busy,
+                    key="train_lr", **steer,
                     help="Size of each step downhill: w = w − lr × gradient. Too big and training blows up.")
     if not present:
         if "train_lr_decay" in training.WIDGETS:
@@ -83,16 +86,17 @@ with st.expander("Settings" + (" (locked while a run is going: Stop or Reset to 
                             help="After every epoch the learning rate is multiplied by this: big steps early, "
                                  "finer ones later. 1 = no decay; 0.9 = 10% smaller each epoch.")
         c2.number_input("Momentum", *lo("train_momentum"), step=0.05, format="%.3f",
-                        key="train_momentum", disabled=busy or st.session_state.get("train_optimizer") != "momentum",
+                        key="train_momentum", on_change=steer["on_change"],
+                        disabled=steer["disabled"] or st.session_state.get("train_optimizer") != "momentum",
                         help="Only for 'SGD with momentum': how much of the previous step is kept (0 = none).")
         c2.number_input("L2 (weight decay)", *lo("train_l2"), step=0.0001, format="%.4f",
-                        key="train_l2", disabled=busy,
+                        key="train_l2", **steer,
                         help="Penalty on large weights, added to the loss. 0 = off.")
     c3.markdown("**The loop**")
     c3.number_input("Epochs", *lo("train_epochs"), step=1, key="train_epochs", disabled=busy,
                     help="Full passes over the training images.")
     if not present:
-        c3.number_input("Batch size", *lo("train_batch_size"), step=16, key="train_batch_size", disabled=busy,
+        c3.number_input("Batch size", *lo("train_batch_size"), step=16, key="train_batch_size", **steer,
                         help="Images per mini-batch: one weight update per batch.")
         c3.number_input("Seed", *lo("train_seed"), step=1, key="train_seed", disabled=busy,
                         help="Fixes the random start weights, the validation split and the shuffling: "
@@ -109,7 +113,7 @@ with st.expander("Settings" + (" (locked while a run is going: Stop or Reset to 
                   help="Visit the training images in a new random order every epoch.")
     else:
         try:
-            others = lesson.settings_summary(training.settings_from_widgets(data.x_train.shape[1], 10).as_dict())
+            others = run_names.settings_summary(training.settings_from_widgets(data.x_train.shape[1], 10).as_dict())
             st.caption(f"Presenter mode shows the main settings only. All of them: {others}.")
         except ValueError:
             pass
@@ -150,6 +154,7 @@ b[4].button("Reset", key="train_reset", icon=":material/restart_alt:", on_click=
             disabled=status == "idle", width="stretch",
             help="Clear this run's charts. Your model and past runs are kept.")
 
+training.pace_toggle(present)
 if st.session_state.get("train_error"):
     st.error(st.session_state["train_error"])
 
@@ -164,7 +169,7 @@ def live_panel(ticking):
         st.info("Press **Start** to train a network with the settings above. "
                 "You'll see the loss fall and the accuracy rise, live.")
         return
-    now = training.status()
+    now = training.sync()
     if ticking and now not in training.ACTIVE:
         st.rerun()           # the run ended (or diverged): redraw the whole page with the result
     st.progress(training.progress()["fraction"], text=training.progress_text())
@@ -173,15 +178,15 @@ def live_panel(ticking):
     h = run.history
     c1, c2, c3 = st.columns(3)
     if h.batch_loss:
-        charts.show(c1, charts.batch_loss_chart, list(h.batch_step), list(h.batch_loss),
-                    height=presenter.height(230), big=presenter.on())
+        show(c1, charts.batch_loss_chart, list(h.batch_step), list(h.batch_loss),
+             height=presenter.height(230), big=presenter.on(), marks=list(h.marks))
     else:
         c1.caption("The loss of each mini-batch appears here.")
     epochs = list(h.epochs)
     if epochs:
         for box, what in ((c2, "loss"), (c3, "acc")):
-            charts.show(box, charts.epoch_chart, epochs, what, height=presenter.height(230),
-                        total_epochs=run.settings.epochs, big=presenter.on())
+            show(box, charts.epoch_chart, epochs, what, height=presenter.height(230),
+                 total_epochs=run.settings.epochs, big=presenter.on())
     else:
         c2.caption("Training and validation loss appear here after the first epoch.")
         c3.caption("…and the accuracy.")
@@ -191,7 +196,7 @@ def live_panel(ticking):
     W = run.net.weights[0]
     n_show = min(32, W.shape[0])
     st.markdown(f"**What the first layer looks for** ({n_show} of its {W.shape[0]} units)")
-    st.image(charts.weight_grid_image(W, n_units=n_show, columns=min(16, n_show), scale=2),
+    st.image(pictures.weight_grid_image(W, n_units=n_show, columns=min(16, n_show), scale=2),
              caption="Each square is one hidden unit's 784 weights drawn as a 28×28 picture: orange pixels push "
                      "the unit up, blue ones push it down. They start as noise and turn into stroke detectors.")
     if now == "running":

@@ -82,6 +82,7 @@ class BackgroundRun:
         self.x_test, self.y_test, self.alive = x_test, y_test, alive
         self.state, self.phase = "running", "waiting"
         self.result = self.error = None
+        self.batch_seconds = 0.0      # slow motion: at least this long per mini-batch (0 = full speed)
         self._wake = threading.Event()
         self._thread = threading.Thread(target=self._main, name=name, daemon=True)
         with _ALL_LOCK:
@@ -146,7 +147,14 @@ class BackgroundRun:
                 try:
                     self.phase = "training"
                     while not (self._interrupted() or run.finished or run.diverged):
-                        run.run(seconds=SLICE_SECONDS, stop=self._interrupted)
+                        if self.batch_seconds:      # slow motion: one batch, then a rest that a click cuts short
+                            started = time.monotonic()
+                            run.run(batches=1, stop=self._interrupted)
+                            if self._wake.wait(max(0.0, self.batch_seconds - (time.monotonic() - started))) \
+                                    and self.state == "running":
+                                self._wake.clear()      # a stale wake-up (a resume long ago), not a request
+                        else:
+                            run.run(seconds=SLICE_SECONDS, stop=self._interrupted)
                         if self.slots.should_yield(self):
                             break             # others wait: back in line
                 finally:

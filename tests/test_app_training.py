@@ -388,3 +388,42 @@ def test_settings_and_the_run_survive_a_page_switch():
     at.session_state["train_loop_seconds"] = 30
     at.run()
     assert run_until_done(at) == "finished" and len(run.history.epochs) == 3
+
+
+def test_a_run_is_steered_while_it_trains_and_the_change_is_marked():
+    """Issue 12: learning rate, momentum, L2 and batch size change during a run,
+    from the next batch on, and the change is marked on the mini-batch chart."""
+    at, run = start_run()
+    wait_for(lambda: run.step >= 2, what="2 batches")
+    assert not at.number_input(key="train_lr").disabled and at.number_input(key="train_epochs").disabled
+    at.number_input(key="train_lr").set_value(0.02).run()
+    assert run.settings.lr == pytest.approx(0.02) and run.optimizer.lr == pytest.approx(0.02)
+    at.number_input(key="train_batch_size").set_value(64).run()
+    at.number_input(key="train_momentum").set_value(0.5).run()
+    assert run.settings.batch_size == 64 and run.optimizer.momentum == pytest.approx(0.5)
+    assert [note for _, note in run.history.marks] == ["lr 0.02", "batch 64", "momentum 0.5"]
+    assert all(step >= 3 for step, _ in run.history.marks)
+    chart = at.get("vega_lite_chart")[0].proto.spec
+    assert '"type": "rule"' in chart and '"field": "change"' in chart  # drawn on the loss chart
+    at.number_input(key="train_batch_size").set_value(60000).run()   # more than the training set
+    assert "Can't change that now" in texts(at.error) and run.settings.batch_size == 64
+    at.button(key="train_stop").click().run()
+    assert run_until_done(at) == "stopped"
+    assert at.session_state["runs"][-1]["history"]["marks"] == run.history.marks
+
+
+def test_slow_motion_spreads_a_run_and_is_on_in_presenter_mode():
+    at = open_page(TRAIN)
+    assert at.toggle(key="train_slow").value is False                  # full speed by default
+    at.sidebar.toggle(key="presenter").set_value(True).run()
+    assert at.toggle(key="train_slow").value is True                   # ... but slow for a class
+    at.button(key="train_start").click().run()
+    job, run = at.session_state["train_job"], at.session_state["trainer"]
+    batches = run.settings.epochs * run.batches_per_epoch
+    assert job.batch_seconds == pytest.approx(30 / batches)
+    assert "slow motion" in " ".join(p.proto.text for p in at.get("progress"))
+    at.toggle(key="train_slow").set_value(False).run()                 # switched off mid-run
+    assert job.batch_seconds == 0
+    at.sidebar.toggle(key="presenter").set_value(False).run()
+    assert at.toggle(key="train_slow").value is False                  # a choice made stays made
+    assert run_until_done(at) == "finished"

@@ -37,6 +37,8 @@ CASES = [
     (charts.matrix_heat_chart, (RNG.normal(size=(10, 16)),), {}, 160),
     (charts.before_after_chart, (PROBS, np.roll(PROBS, 1), 3), {}, None),
     (charts.batch_loss_chart, (list(range(1, 501)), list(RNG.random(500))), {}, None),
+    (charts.batch_loss_chart, (list(range(1, 501)), list(RNG.random(500))),
+     {"marks": [(120, "lr 0.05"), (300, "batch 64, L2 0.001")]}, None),
     (charts.epoch_chart, (EPOCHS, "acc"), {"total_epochs": 10}, 6),
     (charts.compare_chart, (RUNS, "epoch", "loss", "Two runs"), {}, 6),
     (charts.confusion_chart, (RNG.integers(0, 50, (10, 10)), True, (2, 7)), {}, None),

@@ -247,6 +247,7 @@ def step_loss_chart(losses, height=200):
 # ---------------------------------------------------------------- train / evaluate / draw
 
 TRAIN_COLOR, VAL_COLOR = "#4e79a7", "#f28e2b"
+MARK_COLOR = "#555555"      # a setting changed mid-run (dark grey: readable on white)
 # Stretch to the column's width but keep `height` for the plot itself (Streamlit's
 # default "fit" squeezes the plot to make room for titles and legends).
 _FIT_X = alt.AutoSizeParams(type="fit-x", contains="padding")
@@ -258,16 +259,27 @@ def _thin(x, y, max_points):
     return np.asarray(x)[::k], np.asarray(y, dtype=float)[::k]
 
 
-def batch_loss_chart(steps, losses, height=230, max_points=300):
-    """Loss of every mini-batch (averaged once the run is long) against the batch number."""
+def batch_loss_chart(steps, losses, height=230, max_points=300, marks=()):
+    """Loss of every mini-batch (averaged once the run is long) against the batch number.
+
+    marks: (batch, text) for each setting changed during the run: a dashed line there."""
     s, l = _thin(steps, losses, max_points)
     df = pd.DataFrame({"batch": s, "loss": l})
-    chart = alt.Chart(df, height=height, title="Loss of each mini-batch", autosize=_FIT_X)
-    return chart.mark_line(color=TRAIN_COLOR, strokeWidth=1.2, clip=True, point=len(df) < 20).encode(
+    title = "Loss of each mini-batch"
+    line = (alt.Chart(df) if marks else alt.Chart(df, height=height, title=title, autosize=_FIT_X)).mark_line(color=TRAIN_COLOR, strokeWidth=1.2, clip=True, point=len(df) < 20).encode(
         x=alt.X("batch:Q", title="mini-batch", axis=alt.Axis(format=",d", tickMinStep=1)),
         y=alt.Y("loss:Q", title="loss", scale=alt.Scale(zero=True)),
         tooltip=[alt.Tooltip("batch:Q", format=","), alt.Tooltip("loss:Q", format=".4f")],
     )
+    if not marks:
+        return line
+    changes = pd.DataFrame(list(marks), columns=["batch", "change"])
+    rules = alt.Chart(changes).mark_rule(color=MARK_COLOR, strokeDash=[4, 3]).encode(
+        x=alt.X("batch:Q"), tooltip=[alt.Tooltip("batch:Q", format=","), alt.Tooltip("change:N")])
+    words = alt.Chart(changes).mark_text(color=MARK_COLOR, align="left", baseline="top", dx=3, dy=2,
+                                         fontSize=11).encode(x=alt.X("batch:Q"), y=alt.value(0),
+                                                             text=alt.Text("change:N"))
+    return alt.layer(line, rules, words, height=height, title=title, autosize=_FIT_X)
 
 
 def epoch_chart(epochs, what="loss", height=230, total_epochs=None):

@@ -34,6 +34,8 @@ from ui import limits, server, state
 
 TICK_SECONDS = 1.0       # the live panels redraw this often while a run is going
 ANSWER_SECONDS = 1.0     # Pause and Stop wait at most this long for the run to answer
+SLOW_MOTION_SECONDS = 30.0   # slow motion spreads a whole run over about this long
+STEERABLE = ("train_lr", "train_momentum", "train_l2", "train_batch_size")   # may change during a run
 
 _D = Settings()
 # Widget key -> default value (the engine's Settings() defaults).
@@ -146,18 +148,22 @@ def job():
 
 
 def status():
-    """The run's status. A run whose thread has ended is recorded first (finish)."""
-    now = st.session_state.get("train_status", "idle")
-    if now in ACTIVE and job() is not None and job().done:
+    """The run's status, as of the start of this page run (see sync)."""
+    return st.session_state.get("train_status", "idle")
+
+
+def sync():
+    """Record a run whose thread has ended (finish). Called once at the start of
+    every page run and fragment run, so that one run draws one consistent state."""
+    if status() in ACTIVE and job() is not None and job().done:
         finish()
-        now = st.session_state["train_status"]
-    return now
+    return status()
 
 
 def start(settings=None):
     """Start a new run with `settings` (default: the widgets). Returns an error
     message (also kept in train_error) or "" when the run started."""
-    if status() in ACTIVE:
+    if sync() in ACTIVE:
         return ""                       # one run at a time (a double click lands here)
     data = state.dataset()
     try:
@@ -173,7 +179,48 @@ def start(settings=None):
                            alive=server.session_alive(), name=f"training {run.net.describe()}")
     st.session_state.update(trainer=run, train_job=worker, train_status="running", train_error="",
                             train_result=None, train_data_source=data.source, train_started=time.time())
+    set_pace()
     return ""
+
+
+def steer():
+    """A steerable setting changed during a run: it applies from the next batch,
+    and the change is marked on the loss chart (engine: Trainer.set_hyperparams)."""
+    run, ss = trainer(), st.session_state
+    if run is None or status() not in ("running", "paused"):
+        return
+    try:
+        changed = Settings(**{**run.settings.as_dict(), "batch_size": int(ss["train_batch_size"])})
+        check_cost(changed, len(state.dataset().y_test))
+        run.set_hyperparams(lr=float(ss["train_lr"]), momentum=float(ss["train_momentum"]),
+                            l2=float(ss["train_l2"]), batch_size=int(ss["train_batch_size"]))
+        ss["train_error"] = ""
+    except ValueError as err:
+        ss["train_error"] = f"Can't change that now: {err}."
+    set_pace()                           # the number of batches may have changed
+
+
+def set_pace():
+    """Slow motion (widget train_slow) on or off for the current run."""
+    run, worker = trainer(), job()
+    if worker is not None:
+        batches = run.settings.epochs * run.batches_per_epoch
+        worker.batch_seconds = SLOW_MOTION_SECONDS / batches if st.session_state.get("train_slow") else 0.0
+
+
+def pace_toggle(present):
+    """The slow-motion switch: on by default in presenter mode, until someone uses it."""
+    ss = st.session_state
+    chosen = ss.get("train_slow_chosen")          # None until the switch is used
+    ss["train_slow"] = present if chosen is None else chosen
+    st.toggle("🐢 Slow motion", key="train_slow", on_change=_pace_chosen,
+              help=f"Spreads a run over about {SLOW_MOTION_SECONDS:.0f} seconds, so a class can watch the "
+                   "curves move. It can be switched during a run. Off = full speed.")
+    set_pace()
+
+
+def _pace_chosen():
+    st.session_state["train_slow_chosen"] = st.session_state["train_slow"]
 
 
 def pause():
@@ -224,7 +271,7 @@ def sidebar_panel():
 
 
 def _sidebar_live():
-    if status() not in ("running", "stopping"):   # paused from here, or the run ended
+    if sync() not in ("running", "stopping"):   # paused from here, or the run ended
         st.rerun()                    # ... the whole page again: every page now shows the new model
     st.progress(progress()["fraction"], text=progress_text(short=True))
     c1, c2 = st.columns([1, 1.4], vertical_alignment="center")
@@ -248,7 +295,7 @@ def finish(stopped=False):
     net = run.net.copy()     # the session's model never changes under anyone's feet
     end = "diverged" if run.diverged else ("finished" if run.finished else "stopped")
     history = {"batch_step": list(run.history.batch_step), "batch_loss": list(run.history.batch_loss),
-               "epochs": [dict(e) for e in run.history.epochs]}
+               "epochs": [dict(e) for e in run.history.epochs], "marks": list(run.history.marks)}
     source = st.session_state.get("train_data_source", data.source)
     result = {"status": end, "test_accuracy": float(test_acc), "test_loss": float(test_loss),
               "epochs_done": run.epoch, "epoch_fraction": run.done_fraction * run.settings.epochs,
@@ -298,7 +345,8 @@ def progress_text(short=False):
     left = f" · about {duration_text(secs)} left" if now == "running" and secs is not None else ""
     if now in ("stopped", "diverged"):
         where = f"after {where}"
-    return f"**{label}** {where} · {p['speed']:,.0f} examples/s{left}"
+    pace = " · 🐢 slow motion" if job() is not None and job().batch_seconds else ""
+    return f"**{label}** {where} · {p['speed']:,.0f} examples/s{left}{pace}"
 
 
 def _ordinal(n):
