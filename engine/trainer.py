@@ -105,6 +105,7 @@ class History:
         self.batch_step = []   # global batch number of each stored point
         self.batch_loss = []   # loss at that point (an average once downsampled)
         self.epochs = []       # dicts: epoch, train_loss, train_acc, val_loss, val_acc, seconds
+        self.marks = []        # (batch step, what changed) for every change made during the run
         self._stride = 1       # how many batches each stored point averages
         self._pending = []     # batches waiting to fill the current stride
 
@@ -164,17 +165,26 @@ class Trainer:
     # ------------------------------------------------------------ settings
 
     def set_hyperparams(self, lr=None, momentum=None, l2=None, batch_size=None, epochs=None):
-        """Change hyper-parameters between steps; they apply from the next batch."""
+        """Change hyper-parameters between steps; they apply from the next batch.
+
+        Raises ValueError (Settings.check) for a value out of range. Each change is
+        noted in history.marks with the batch it applies from. Returns that note."""
         s = self.settings
-        new = Settings(**{**s.as_dict(),
-                          **{k: v for k, v in dict(lr=lr, momentum=momentum, l2=l2,
-                                                   batch_size=batch_size, epochs=epochs).items() if v is not None}})
+        asked = {k: v for k, v in dict(lr=lr, momentum=momentum, l2=l2, batch_size=batch_size,
+                                       epochs=epochs).items() if v is not None and v != getattr(s, k)}
+        if not asked:
+            return ""
+        new = Settings(**{**s.as_dict(), **asked})
         new.sizes = s.sizes
         new.check(len(self.x))
         self.settings = new
         self.optimizer.lr = new.lr * new.lr_decay ** self.epoch
-        if hasattr(self.optimizer, "momentum"):
+        if hasattr(self.optimizer, "momentum"):     # only SGD with momentum has one
             self.optimizer.momentum = new.momentum
+        names = {"lr": "lr", "momentum": "momentum", "l2": "L2", "batch_size": "batch", "epochs": "epochs"}
+        note = ", ".join(f"{names[k]} {v:g}" for k, v in asked.items())
+        self.history.marks.append((self.step + 1, note))
+        return note
 
     # ------------------------------------------------------------ progress
 
