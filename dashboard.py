@@ -165,8 +165,6 @@ def home():
         if net is not None:
             info = info or {}
             settings = info.get("settings") or {}
-            if hasattr(settings, "as_dict"):
-                settings = settings.as_dict()
             accuracy = info.get("test_accuracy", settings.get("test_accuracy"))
             # Where that accuracy was measured: the session measured info's on info["source"]
             # (an upload's file may say it was trained elsewhere); else the file's own word.
