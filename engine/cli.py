@@ -42,8 +42,14 @@ def build_parser():
     p = Parser(prog="python -m engine", description="Digits from Scratch: a NumPy MLP for MNIST.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
 
-    t = sub.add_parser("train", help="train a model and save it")
-    t.add_argument("--layers", type=layer_sizes, default=list(d.sizes), help="layer sizes, e.g. 784,128,10")
+    t = sub.add_parser("train", help="train a model and save it",
+                       description=f"Train a model and save it. The defaults are the Train page's (engine/trainer.py "
+                                   f"Settings): {'-'.join(map(str, d.sizes))}, {d.optimizer} {d.momentum:g}, "
+                                   f"lr {d.lr:g} x {d.lr_decay:g} per epoch, batch {d.batch_size}, {d.epochs} epochs, "
+                                   f"{d.val_fraction:.0%} held out for validation (README, Benchmarks: what they reach).",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    t.add_argument("--layers", type=layer_sizes, default=",".join(map(str, d.sizes)),
+                   help="layer sizes, e.g. 784,128,10")
     t.add_argument("--activation", choices=ACTIVATIONS, default=d.activation, help="hidden-layer activation")
     t.add_argument("--loss", choices=LOSSES, default=d.loss,
                    help="mse = sigmoid outputs + mean squared error; cross-entropy = softmax outputs")

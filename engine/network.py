@@ -62,7 +62,8 @@ def softmax(z):
     is unchanged by adding a constant to every logit.
     """
     e = np.exp(z - z.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
+    e /= e.sum(axis=-1, keepdims=True)   # in place: no second temporary array
+    return e
 
 
 def log_softmax(z):
@@ -190,7 +191,8 @@ class Network:
         a = np.asarray(x, dtype=self.weights[0].dtype)
         zs, activations = [], [a]
         for l, (W, b) in enumerate(zip(self.weights, self.biases)):
-            z = a @ W.T + b                  # (n, n_out): W·a + b for every row
+            z = a @ W.T                      # (n, n_out): W·a + b for every row
+            z += b                           # (the bias added in place: no temporary)
             last = l == self.n_layers - 1
             a = self.output(z) if last else activate(self.activation, z)
             if keep:
@@ -233,7 +235,9 @@ class Network:
             # L = 1/n sum 1/2 (a - y)^2 and a = sigmoid(z): chain rule gives (a - y) * a(1-a).
             return (a_out - y) * a_out * (1 - a_out) / n
         # Softmax + cross-entropy: the Jacobians cancel to the famous p - y.
-        return (a_out - y) / n
+        delta = a_out - y
+        delta /= n
+        return delta
 
     def backward(self, zs, activations, y, l2=0.0):
         """Backpropagation: the gradient of the loss for every weight and bias.
@@ -252,7 +256,11 @@ class Network:
                 grad_w[l] += l2 * self.weights[l]
             if l > 0:
                 # Blame flows back through W, then through the activation's slope.
-                delta = (delta @ self.weights[l]) * activate_prime(self.activation, zs[l - 1], activations[l])
+                delta = delta @ self.weights[l]
+                if self.activation == "relu":
+                    delta *= zs[l - 1] > 0                 # f'(z) is 1 where z > 0, else 0
+                else:
+                    delta *= activate_prime(self.activation, zs[l - 1], activations[l])
         return grad_w, grad_b
 
     def gradients(self, x, y, l2=0.0):

@@ -38,9 +38,11 @@ class Momentum:
     def step(self, params, grads):
         if self.velocity is None:
             self.velocity = [np.zeros_like(p) for p in params]
-        for p, g, v in zip(params, grads, self.velocity):
+            self._scratch = [np.empty_like(p) for p in params]   # lr * grad, without a new array each step
+        for p, g, v, tmp in zip(params, grads, self.velocity, self._scratch):
             v *= self.momentum
-            v -= self.lr * g
+            np.multiply(g, self.lr, out=tmp)
+            v -= tmp
             p += v
 
     def reset(self):

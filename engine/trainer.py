@@ -36,15 +36,15 @@ def part_size(sizes, flops=PART_FLOPS):
 @dataclass
 class Settings:
     """Every knob of a training run."""
-    sizes: tuple = (784, 128, 10)
+    sizes: tuple = (784, 256, 10)
     activation: str = "relu"
     loss: str = "cross-entropy"
     optimizer: str = "momentum"
     lr: float = 0.1
-    lr_decay: float = 1.0     # the learning rate is multiplied by this after every epoch
+    lr_decay: float = 0.85    # the learning rate is multiplied by this after every epoch
     momentum: float = 0.9
     l2: float = 0.0
-    batch_size: int = 128
+    batch_size: int = 64
     epochs: int = 10
     seed: int = 0
     val_fraction: float = 0.1
