@@ -1,0 +1,272 @@
+"""A network as a stack of layers (engine/layers.py): convolutional networks, and MLPs too.
+
+    forward   - the image goes up the stack, layer by layer, to 10 scores (logits z)
+    loss      - softmax + cross-entropy (or sigmoid + MSE), as in network.py
+    backward  - the blame dL/dz goes down the stack: every layer's backward turns
+                dL/d(its output) into dL/d(its input) and fills its dW, db
+
+ConvNet has the interface of network.Network that the Trainer, the optimisers
+and the pages use: sizes, forward(x, keep), predict_proba, predict, params,
+n_params, describe, copy, loss_value, gradients. Input is a batch of image rows
+x (n, 784), as for the MLP; the first layer sees it as (n, 1, 28, 28).
+
+A model is described by its spec, a list of small dicts (one per layer, as
+Layer.spec() gives), e.g. cnn_spec() =
+    [{"kind": "conv2d", "filters": 8, "k": 5, "p": 0, "s": 1}, {"kind": "activation", "name": "relu"},
+     {"kind": "maxpool2d", "size": 2, "stride": 2}, ..., {"kind": "flatten"}, {"kind": "dense", "units": 10}]
+"""
+import numpy as np
+
+from .layers import ACTIVATIONS, DTYPE, LAYERS, Activation, Conv2D, Dense, Flatten, MaxPool2D
+from .network import LOSSES, init_std, log_softmax, mse, sigmoid, softmax
+
+INPUT_SHAPE = (1, 28, 28)   # one channel (grey) of 28 x 28 pixels
+CHUNK = 500                 # examples per piece when predicting many: keeps im2col's copy small
+
+
+def cnn_spec(filters=(8, 16), k=5, p=0, pool=2, hidden=(), activation="relu", n_classes=10):
+    """The spec of the usual small CNN: for each f in filters, conv f@k x k (padding p) -> activation
+    -> max-pool `pool`; then flatten, dense layers of `hidden` units (each with the activation),
+    and a dense output layer of n_classes."""
+    spec = []
+    for f in filters:
+        spec += [{"kind": "conv2d", "filters": int(f), "k": int(k), "p": int(p), "s": 1},
+                 {"kind": "activation", "name": activation}]
+        if pool > 1:
+            spec.append({"kind": "maxpool2d", "size": int(pool), "stride": int(pool)})
+    spec.append({"kind": "flatten"})
+    for units in hidden:
+        spec += [{"kind": "dense", "units": int(units)}, {"kind": "activation", "name": activation}]
+    spec.append({"kind": "dense", "units": int(n_classes)})
+    return spec
+
+
+def _following_activation(spec, i):
+    """The activation right after layer i (before the next layer with weights), for its initial weights;
+    None if there is none (the output layer: softmax or sigmoid), which init_std gives the Xavier scale."""
+    for d in spec[i + 1:]:
+        if d["kind"] == "activation":
+            return d["name"]
+        if d["kind"] in ("conv2d", "dense"):
+            break
+    return None
+
+
+def build_layers(spec, input_shape=INPUT_SHAPE, seed=0, init_scale=1.0):
+    """The layers of `spec`, each sized from the shape coming out of the one before.
+
+    Weights are drawn with np.random.default_rng(seed): He for ReLU-like units, Xavier otherwise
+    (network.init_std), times init_scale. Raises ValueError for an unknown or impossible spec."""
+    rng = np.random.default_rng(seed)
+    shape, layers = tuple(input_shape), []
+    for i, d in enumerate(spec):
+        kind = d.get("kind")
+        if kind not in LAYERS:
+            raise ValueError(f"layer {i + 1}: unknown kind {kind!r}; choose one of {', '.join(LAYERS)}")
+        after = _following_activation(spec, i)
+        if kind == "conv2d":
+            if len(shape) != 3:
+                raise ValueError(f"layer {i + 1}: a convolution needs images (c, h, w), not {shape}")
+            c, f, k = shape[0], int(d["filters"]), int(d["k"])
+            std = init_std(after, c * k * k, f * k * k) * init_scale
+            layer = Conv2D(c, f, k, int(d.get("p", 0)), int(d.get("s", 1)), std, rng)
+        elif kind == "dense":
+            if len(shape) != 1:
+                raise ValueError(f"layer {i + 1}: a dense layer needs flat rows; put a flatten before it")
+            units = int(d["units"])
+            if units < 1:
+                raise ValueError(f"layer {i + 1}: a dense layer needs at least 1 unit")
+            layer = Dense(shape[0], units, init_std(after, shape[0], units) * init_scale, rng)
+        elif kind == "maxpool2d":
+            if len(shape) != 3:
+                raise ValueError(f"layer {i + 1}: max-pooling needs images (c, h, w), not {shape}")
+            layer = MaxPool2D(int(d.get("size", 2)), int(d.get("stride", d.get("size", 2))))
+        elif kind == "activation":
+            layer = Activation(d.get("name"))
+        else:
+            layer = Flatten()
+        shape = layer.out_shape(shape)
+        if min(shape) < 1:
+            raise ValueError(f"layer {i + 1} ({layer!r}) has nothing left to work on: its output would be {shape}")
+        layers.append(layer)
+    if not layers or not isinstance(layers[-1], Dense):
+        raise ValueError("the last layer must be a dense layer with one output per class")
+    return layers
+
+
+class ConvNet:
+    """A stack of layers with softmax + cross-entropy (or sigmoid + MSE) on top.
+
+    spec: list of layer dicts (see cnn_spec); loss: one of network.LOSSES;
+    seed, init_scale: the initial weights, as for network.Network.
+    """
+
+    def __init__(self, spec=None, loss="cross-entropy", seed=0, init_scale=1.0, input_shape=INPUT_SHAPE):
+        if loss not in LOSSES:
+            raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
+        spec = cnn_spec() if spec is None else spec
+        self.input_shape, self.loss = tuple(input_shape), loss
+        self.layers = build_layers(spec, self.input_shape, seed, init_scale)
+        # The image needs no gradient: the first layer skips computing dx (a whole matrix multiply).
+        if hasattr(self.layers[0], "need_dx"):
+            self.layers[0].need_dx = False
+        shapes = [self.input_shape]
+        for layer in self.layers:
+            shapes.append(layer.out_shape(shapes[-1]))
+        self.shapes = shapes                                   # one example's shape at the input and after each layer
+        self.sizes = [int(np.prod(s)) for s in shapes]         # the same as numbers of values: [784, ..., 10]
+        names = [layer.name for layer in self.layers if isinstance(layer, Activation)]
+        self.activation = names[0] if names else "none"
+
+    # ------------------------------------------------------------ description
+
+    @property
+    def weighted(self):
+        """The layers with weights (convolutions and dense layers), bottom to top."""
+        return [layer for layer in self.layers if layer.params()]
+
+    @property
+    def weights(self):
+        return [layer.W for layer in self.weighted]
+
+    @property
+    def biases(self):
+        return [layer.b for layer in self.weighted]
+
+    @property
+    def n_layers(self):
+        return len(self.weighted)
+
+    @property
+    def dtype(self):
+        return self.layers[-1].W.dtype
+
+    def spec(self):
+        return [layer.spec() for layer in self.layers]
+
+    def params(self):
+        """All trainable arrays, in a fixed order: [W0, b0, W1, b1, ...] (as network.Network)."""
+        return [p for layer in self.layers for p in layer.params()]
+
+    def n_params(self):
+        return sum(p.size for p in self.params())
+
+    def describe(self):
+        """Short text like 'conv 8@5x5 - relu - maxpool 2 - flatten - dense 10, softmax + cross-entropy'."""
+        out = "sigmoid + MSE" if self.loss == "mse" else "softmax + cross-entropy"
+        return " - ".join(map(repr, self.layers)) + f", {out}"
+
+    def flops_per_example(self):
+        """Arithmetic of one example's forward and backward pass: 2 operations per multiply-add,
+        3 multiplies of each size (forward, dW, dx). For the Trainer's part size and cost estimates."""
+        macs = 0
+        for layer, shape in zip(self.layers, self.shapes[1:]):
+            if isinstance(layer, Conv2D):
+                macs += shape[1] * shape[2] * layer.W.size       # every output pixel: one filter's weights
+            elif isinstance(layer, Dense):
+                macs += layer.W.size
+        return 6 * macs
+
+    def copy(self):
+        """An independent copy (new arrays), for experiments that must not touch the original."""
+        twin = ConvNet(self.spec(), self.loss, input_shape=self.input_shape)
+        for layer, mine in zip(twin.weighted, self.weighted):
+            layer.W, layer.b = mine.W.copy(), mine.b.copy()
+        return twin
+
+    def astype(self, dtype):
+        """Cast every parameter (float64 for gradient checks); returns self."""
+        for layer in self.layers:
+            layer.astype(dtype)
+        return self
+
+    # ------------------------------------------------------------ forward
+
+    def output(self, z):
+        """The output layer's activation: sigmoid for MSE, softmax for cross-entropy."""
+        return sigmoid(z) if self.loss == "mse" else softmax(z)
+
+    def _up(self, x, keep):
+        """x rows (n, 784) -> logits (n, n_classes), through every layer (keep: for backward)."""
+        a = np.asarray(x, dtype=self.dtype).reshape((len(x),) + self.input_shape)
+        for layer in self.layers:
+            a = layer.forward(a, keep)
+        return a
+
+    def logits(self, x):
+        """The scores z (n, n_classes) of many images, CHUNK at a time (little memory, nothing kept)."""
+        if len(x) <= CHUNK:
+            return self._up(x, keep=False)
+        return np.concatenate([self._up(x[i:i + CHUNK], keep=False) for i in range(0, len(x), CHUNK)])
+
+    def forward(self, x, keep=False):
+        """Propagate image rows x (n, 784) through the stack.
+
+        Returns the output activations (n, n_classes). With keep=True returns
+        (zs, activations) shaped like network.Network's ends: zs[-1] is the output
+        layer's z (the logits) and activations[-1] the output, activations[0] is x
+        (every layer's own output: layer_outputs).
+        """
+        z = self.logits(x)
+        a = self.output(z)
+        return ([z], [x, a]) if keep else a
+
+    def layer_outputs(self, x):
+        """[(layer, its output)] for every layer, for a few images x (n, 784): what each layer made of them."""
+        a = np.asarray(x, dtype=self.dtype).reshape((len(x),) + self.input_shape)
+        outs = []
+        for layer in self.layers:
+            a = layer.forward(a, keep=False)
+            outs.append((layer, a))
+        return outs
+
+    def predict_proba(self, x):
+        """Output activations (n, n_classes); for softmax they are probabilities."""
+        return self.forward(x)
+
+    def predict(self, x):
+        """Predicted class of each row of x: the output neuron with the highest value."""
+        return self.logits(x).argmax(axis=1)   # softmax and sigmoid keep the order: no need to apply them
+
+    # ------------------------------------------------------------ loss
+
+    def loss_value(self, z_out, a_out, y, l2=0.0):
+        """The loss of a batch from its output z and a, plus the L2 penalty l2/2 * sum(W^2)."""
+        if self.loss == "mse":
+            data_loss = mse(a_out, y)
+        else:
+            data_loss = float(-(y * log_softmax(z_out)).sum() / y.shape[0])
+        if l2:
+            data_loss += 0.5 * l2 * sum(float((W.astype(np.float64) ** 2).sum()) for W in self.weights)
+        return data_loss
+
+    # ------------------------------------------------------------ backward
+
+    def output_delta(self, z_out, a_out, y):
+        """dL/dz of the output layer (n, n_classes), already divided by the batch size."""
+        n = y.shape[0]
+        if self.loss == "mse":
+            return (a_out - y) * a_out * (1 - a_out) / n
+        delta = a_out - y         # softmax + cross-entropy: p - y
+        delta /= n
+        return delta
+
+    def backward(self, delta, l2=0.0):
+        """Send the output's blame delta down the stack. Returns (grad_w, grad_b), one per weighted
+        layer, bottom to top. Changes no weight (each layer only fills its dW, db)."""
+        for layer in reversed(self.layers):
+            delta = layer.backward(delta)
+            if delta is None:          # the first layer computes no dx
+                break
+        grad_w = [layer.dW + l2 * layer.W if l2 else layer.dW for layer in self.weighted]
+        grad_b = [layer.db for layer in self.weighted]
+        return grad_w, grad_b
+
+    def gradients(self, x, y, l2=0.0):
+        """forward + backward for one batch x (n, 784), y one-hot (n, n_classes).
+        Returns (loss, grad_w, grad_b, output), as network.Network.gradients."""
+        z = self._up(x, keep=True)
+        a = self.output(z)
+        loss = self.loss_value(z, a, y, l2)
+        grad_w, grad_b = self.backward(self.output_delta(z, a, y), l2)
+        return loss, grad_w, grad_b, a

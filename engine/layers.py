@@ -1,0 +1,318 @@
+"""Layers: a network as a stack of small blocks, each with its forward and its backward.
+
+Every layer does two things, written next to each other:
+
+    forward(x)   -> y    compute the output, and keep what backward will need
+    backward(dy) -> dx   given dL/dy, return dL/dx (the blame for the layer below)
+                         and fill the layer's own gradients dL/dW, dL/db
+
+Backpropagation through a whole network is then just: call backward on every
+layer, last to first, passing dx down as the next layer's dy (see convnet.py).
+
+Conventions (as in network.py)
+    A batch of n examples comes first: x (n, d) for dense layers, x (n, c, h, w)
+    for images (c channels of h x w pixels). Float32, except in the gradient
+    tests, which cast a layer to float64 with astype().
+    params() lists the trainable arrays, grads() their gradients, same order.
+"""
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+DTYPE = np.float32
+LEAK = 0.01  # slope of leaky ReLU for z < 0 (as in network.py)
+
+
+def _sigmoid(z):
+    # 0.5 * (1 + tanh(z/2)) equals 1 / (1 + exp(-z)) but never overflows.
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+# ---------------------------------------------------------------- activations
+
+# Each activation and its derivative, side by side: name -> (f(z), f'(z) given z and a = f(z)).
+# Adding an activation is one line here.
+ACTIVATIONS = {
+    "sigmoid":    (_sigmoid,                                lambda z, a: a * (1 - a)),
+    "tanh":       (np.tanh,                                 lambda z, a: 1 - a * a),
+    "relu":       (lambda z: np.maximum(z, 0),              lambda z, a: z > 0),   # bool: 1 or 0, no float copy
+    "leaky_relu": (lambda z: np.where(z > 0, z, LEAK * z),  lambda z, a: np.where(z > 0, 1, LEAK).astype(z.dtype)),
+}
+
+
+def _check_activation(name):
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}")
+
+
+class Layer:
+    """What every layer has; layers without weights keep these defaults."""
+    kind = "layer"
+
+    def params(self):
+        return []
+
+    def grads(self):
+        return []
+
+    def astype(self, dtype):
+        """Cast the parameters (for float64 gradient checks); returns self."""
+        return self
+
+    def out_shape(self, in_shape):
+        """The shape of one example's output, given one example's input shape."""
+        return in_shape
+
+    def spec(self):
+        """A JSON-able description, enough to build the layer again (model files)."""
+        return {"kind": self.kind}
+
+
+class Activation(Layer):
+    """y = f(x) element by element, f one of ACTIVATIONS; any shape.
+
+    Backward: dx = dy * f'(x), the chain rule through the slope of f.
+    """
+    kind = "activation"
+
+    def __init__(self, name="relu"):
+        _check_activation(name)
+        self.name = name
+        self.f, self.f_prime = ACTIVATIONS[name]
+
+    def forward(self, x, keep=True):
+        y = self.f(x)
+        if keep:
+            self.x, self.y = x, y
+        return y
+
+    def backward(self, dy):
+        return dy * self.f_prime(self.x, self.y)
+
+    def spec(self):
+        return {"kind": self.kind, "name": self.name}
+
+    def __repr__(self):
+        return self.name
+
+
+class Dense(Layer):
+    """x (n, d_in) -> y (n, d_out);  y = x W^T + b, i.e. y = W·x + b for every row.
+
+    W (d_out, d_in), b (d_out,). Backward: dW = dy^T x, db = sum of dy over the batch, dx = dy W.
+    """
+    kind = "dense"
+
+    def __init__(self, d_in, d_out, std=None, rng=None):
+        rng = rng if rng is not None else np.random.default_rng(0)
+        std = np.sqrt(2.0 / d_in) if std is None else std
+        self.W = (rng.standard_normal((d_out, d_in)) * std).astype(DTYPE)
+        self.b = np.zeros(d_out, dtype=DTYPE)
+        self.need_dx = True   # False for a first layer: nobody below needs dx
+
+    def forward(self, x, keep=True):
+        if keep:
+            self.x = x
+        y = x @ self.W.T
+        y += self.b
+        return y
+
+    def backward(self, dy):
+        self.dW = dy.T @ self.x            # (d_out, d_in): each weight's blame summed over the batch
+        self.db = dy.sum(axis=0)           # (d_out,)
+        return dy @ self.W if self.need_dx else None
+
+    def params(self):
+        return [self.W, self.b]
+
+    def grads(self):
+        return [self.dW, self.db]
+
+    def astype(self, dtype):
+        self.W, self.b = self.W.astype(dtype), self.b.astype(dtype)
+        return self
+
+    def out_shape(self, in_shape):
+        return (self.W.shape[0],)
+
+    def spec(self):
+        return {"kind": self.kind, "units": int(self.W.shape[0])}
+
+    def __repr__(self):
+        return f"dense {self.W.shape[0]}"
+
+
+# ---------------------------------------------------------------- convolution
+
+def out_size(h, k, p, s):
+    """Output positions along one side: h' = (h + 2p - k) // s + 1."""
+    return (h + 2 * p - k) // s + 1
+
+
+def windows(x, k, s):
+    """Every k x k window of x (n, c, h, w), a step s apart: a view (n, c, h', w', k, k), nothing copied."""
+    return sliding_window_view(x, (k, k), axis=(2, 3))[:, :, ::s, ::s]
+
+
+def im2col(x, k, p, s):
+    """x (n, c, h, w) -> cols (n h' w', c k k): one row per output pixel, holding the window it sees.
+
+    With the windows laid out as rows, a convolution is a single matrix multiply.
+    """
+    if p:
+        x = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+    win = windows(x, k, s)                                   # (n, c, h', w', k, k), a view
+    n, c, h2, w2 = win.shape[:4]
+    return win.transpose(0, 2, 3, 1, 4, 5).reshape(n * h2 * w2, c * k * k)   # the one copy
+
+
+def col2im(dcols, x_shape, k, p, s):
+    """The reverse of im2col: dcols (n h' w', c k k) -> dx (n, c, h, w).
+
+    A pixel under several windows gets the sum of their blames. The loop runs over
+    the k*k offsets inside a window (25 for a 5x5 kernel), never over pixels or
+    examples: for one offset every window touches a different pixel, so one
+    strided slice adds all of them at once.
+    """
+    n, c, h, w = x_shape
+    h2, w2 = out_size(h, k, p, s), out_size(w, k, p, s)
+    d = dcols.reshape(n, h2, w2, c, k, k).transpose(0, 3, 1, 2, 4, 5)   # (n, c, h', w', k, k)
+    dx = np.zeros((n, c, h + 2 * p, w + 2 * p), dtype=dcols.dtype)
+    for i in range(k):
+        for j in range(k):
+            dx[:, :, i:i + s * (h2 - 1) + 1:s, j:j + s * (w2 - 1) + 1:s] += d[..., i, j]
+    return dx[:, :, p:p + h, p:p + w]
+
+
+class Conv2D(Layer):
+    """x (n, c, h, w) -> y (n, f, h', w'), h' = (h + 2p - k)//s + 1 (w' likewise);
+    y = W * x + b: filter W[f] (c, k, k) slides over x (padded with p zeros, step s).
+
+    As matrices (im2col): cols (n h' w', c k k), y = cols W^T + b with W as (f, c k k).
+    Backward: dW = dy^T cols, db = sum of dy, dx = col2im(dy W).
+    """
+    kind = "conv2d"
+
+    def __init__(self, c, f, k, p=0, s=1, std=None, rng=None):
+        if min(c, f, k) < 1 or p < 0 or s < 1:
+            raise ValueError(f"a convolution needs channels, filters, kernel size and stride of at least 1 "
+                             f"and padding of at least 0 (got c={c}, f={f}, k={k}, p={p}, s={s})")
+        rng = rng if rng is not None else np.random.default_rng(0)
+        std = np.sqrt(2.0 / (c * k * k)) if std is None else std
+        self.k, self.p, self.s = k, p, s
+        self.W = (rng.standard_normal((f, c, k, k)) * std).astype(DTYPE)
+        self.b = np.zeros(f, dtype=DTYPE)
+        self.need_dx = True   # False for the first layer: the image needs no gradient
+
+    def forward(self, x, keep=True):
+        n, c, h, w = x.shape
+        f = self.W.shape[0]
+        h2, w2 = out_size(h, self.k, self.p, self.s), out_size(w, self.k, self.p, self.s)
+        if h2 < 1 or w2 < 1:
+            raise ValueError(f"a {self.k}x{self.k} kernel does not fit a {h}x{w} input with padding {self.p}")
+        cols = im2col(x, self.k, self.p, self.s)              # (n h' w', c k k)
+        y = cols @ self.W.reshape(f, -1).T                    # (n h' w', f): every window times every filter
+        y += self.b
+        if keep:
+            self.x_shape, self.cols = x.shape, cols
+        # (n, h', w', f) -> (n, f, h', w'): a view, the numbers stay where the multiply put them
+        return y.reshape(n, h2, w2, f).transpose(0, 3, 1, 2)
+
+    def backward(self, dy):
+        f = self.W.shape[0]
+        dy = dy.transpose(0, 2, 3, 1).reshape(-1, f)          # (n h' w', f), rows as in cols
+        self.dW = (dy.T @ self.cols).reshape(self.W.shape)    # (f, c, k, k)
+        self.db = dy.sum(axis=0)                              # (f,)
+        if not self.need_dx:
+            return None
+        return col2im(dy @ self.W.reshape(f, -1), self.x_shape, self.k, self.p, self.s)
+
+    def params(self):
+        return [self.W, self.b]
+
+    def grads(self):
+        return [self.dW, self.db]
+
+    def astype(self, dtype):
+        self.W, self.b = self.W.astype(dtype), self.b.astype(dtype)
+        return self
+
+    def out_shape(self, in_shape):
+        c, h, w = in_shape
+        return (self.W.shape[0], out_size(h, self.k, self.p, self.s), out_size(w, self.k, self.p, self.s))
+
+    def spec(self):
+        return {"kind": self.kind, "filters": int(self.W.shape[0]), "k": self.k, "p": self.p, "s": self.s}
+
+    def __repr__(self):
+        extra = (f" p{self.p}" if self.p else "") + (f" s{self.s}" if self.s > 1 else "")
+        return f"conv {self.W.shape[0]}@{self.k}x{self.k}{extra}"
+
+
+class MaxPool2D(Layer):
+    """x (n, c, h, w) -> y (n, c, h', w'), h' = (h - size)//stride + 1;
+    y = the largest value of each size x size window, windows a stride apart.
+
+    Backward: each window's dy goes to the one pixel that won (the argmax); the others get 0.
+    """
+    kind = "maxpool2d"
+
+    def __init__(self, size=2, stride=None):
+        self.size = int(size)
+        self.stride = int(stride or size)
+        if self.size < 1 or self.stride < 1:
+            raise ValueError(f"pooling size and stride must be at least 1 (got {size}, {stride})")
+
+    def forward(self, x, keep=True):
+        m, s = self.size, self.stride
+        win = windows(x, m, s)                                # (n, c, h', w', m, m), a view
+        win = win.reshape(win.shape[:4] + (m * m,))           # (n, c, h', w', m m)
+        arg = win.argmax(axis=-1)                             # which pixel of each window won
+        y = np.take_along_axis(win, arg[..., None], axis=-1)[..., 0]
+        if keep:
+            self.x_shape, self.arg = x.shape, arg
+        return y
+
+    def backward(self, dy):
+        m, s = self.size, self.stride
+        h2, w2 = dy.shape[2:]
+        dx = np.zeros(self.x_shape, dtype=dy.dtype)
+        # One pass per position inside the window (4 for 2x2); += because windows may overlap.
+        for i in range(m):
+            for j in range(m):
+                dx[:, :, i:i + s * (h2 - 1) + 1:s, j:j + s * (w2 - 1) + 1:s] += np.where(self.arg == i * m + j, dy, 0)
+        return dx
+
+    def out_shape(self, in_shape):
+        c, h, w = in_shape
+        return (c, out_size(h, self.size, 0, self.stride), out_size(w, self.size, 0, self.stride))
+
+    def spec(self):
+        return {"kind": self.kind, "size": self.size, "stride": self.stride}
+
+    def __repr__(self):
+        return f"maxpool {self.size}" + (f" s{self.stride}" if self.stride != self.size else "")
+
+
+class Flatten(Layer):
+    """x (n, c, h, w) -> y (n, c h w): the feature maps side by side, for a dense layer.
+
+    Backward: dx = dy reshaped back; nothing is computed.
+    """
+    kind = "flatten"
+
+    def forward(self, x, keep=True):
+        if keep:
+            self.x_shape = x.shape
+        return x.reshape(len(x), -1)
+
+    def backward(self, dy):
+        return dy.reshape(self.x_shape)
+
+    def out_shape(self, in_shape):
+        return (int(np.prod(in_shape)),)
+
+    def __repr__(self):
+        return "flatten"
+
+
+LAYERS = {cls.kind: cls for cls in (Dense, Conv2D, MaxPool2D, Flatten, Activation)}
