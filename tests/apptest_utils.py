@@ -43,7 +43,7 @@ def wait_for(condition, timeout=120, what="the condition"):
         time.sleep(0.005)
 
 
-def run_until_done(at, timeout=120):
+def run_until_done(at, timeout=300):
     """Wait for the session's training run to end, then rerun the page; its final status."""
     job = get(at, "train_job")
     if job is not None:

@@ -53,7 +53,7 @@ def sample_data():
 def test_train_page_renders_with_the_engine_defaults():
     at = open_page(TRAIN)
     s = Settings()
-    assert at.text_input(key="train_hidden").value == "128"
+    assert at.text_input(key="train_hidden").value == "256"
     assert at.selectbox(key="train_activation").value == s.activation
     assert at.selectbox(key="train_loss").value == s.loss
     assert at.selectbox(key="train_optimizer").value == s.optimizer
@@ -88,7 +88,7 @@ def test_training_to_the_end_sets_the_users_model():
     # The reported test accuracy is the engine's, on the test set, for the model now in use.
     assert result["test_accuracy"] == pytest.approx(metrics.accuracy(net.predict(data.test_float()), data.y_test))
     assert result["test_accuracy"] > 0.85
-    assert info["label"].startswith("your model (784-128-10, relu")
+    assert info["label"].startswith("your model (784-256-10, relu")
     assert info["test_accuracy"] == result["test_accuracy"]
     assert info["settings"]["epochs"] == 2 and len(info["history"]["epochs"]) == 2
     assert info["source"] == data.source
@@ -345,18 +345,21 @@ def test_a_pause_is_answered_within_a_second_even_mid_batch():
     assert not at.error, texts(at.error)
     run = at.session_state["trainer"]
     assert run.part < 8000                           # the batch really is split
-    wait_for(lambda: at.session_state["train_job"].phase == "training", what="the run to start training")
-    started = time.monotonic()
-    at.button(key="train_pause").click().run()
-    assert time.monotonic() - started < 3            # AppTest's own rerun included; the run answers in < 1 s
     job = at.session_state["train_job"]
+    wait_for(lambda: job.phase == "training" and run.step >= 1, what="the run to be training")
+    started = time.monotonic()
+    assert job.pause(wait=30)                        # the thread itself stops training ...
+    answered = time.monotonic() - started
+    at.button(key="train_pause").click().run()       # (what the page's button calls)
     assert at.session_state["train_status"] == "paused" and job.phase == "paused"
     step = run.step
     job.join(0.5)
     assert run.step == step
-    started = time.monotonic()
+    # ... within a part of a batch: 1 s here (0.1 s on a quiet machine), while one
+    # batch of 8,000 is 60 parts. Generous for a busy 2-core machine, far below a batch.
+    assert answered < 3, answered
     at.button(key="train_stop").click().run()
-    assert time.monotonic() - started < 30 and at.session_state["train_status"] in ("stopped", "stopping")
+    assert at.session_state["train_status"] in ("stopped", "stopping")
     assert run_until_done(at) == "stopped"
 
 
@@ -398,15 +401,15 @@ def test_a_run_is_steered_while_it_trains_and_the_change_is_marked():
     assert not at.number_input(key="train_lr").disabled and at.number_input(key="train_epochs").disabled
     at.number_input(key="train_lr").set_value(0.02).run()
     assert run.settings.lr == pytest.approx(0.02) and run.optimizer.lr == pytest.approx(0.02)
-    at.number_input(key="train_batch_size").set_value(64).run()
+    at.number_input(key="train_batch_size").set_value(32).run()
     at.number_input(key="train_momentum").set_value(0.5).run()
-    assert run.settings.batch_size == 64 and run.optimizer.momentum == pytest.approx(0.5)
-    assert [note for _, note in run.history.marks] == ["lr 0.02", "batch 64", "momentum 0.5"]
+    assert run.settings.batch_size == 32 and run.optimizer.momentum == pytest.approx(0.5)
+    assert [note for _, note in run.history.marks] == ["lr 0.02", "batch 32", "momentum 0.5"]
     assert all(step >= 3 for step, _ in run.history.marks)
     chart = at.get("vega_lite_chart")[0].proto.spec
     assert '"type": "rule"' in chart and '"field": "change"' in chart  # drawn on the loss chart
     at.number_input(key="train_batch_size").set_value(60000).run()   # more than the training set
-    assert "Can't change that now" in texts(at.error) and run.settings.batch_size == 64
+    assert "Can't change that now" in texts(at.error) and run.settings.batch_size == 32
     at.button(key="train_stop").click().run()
     assert run_until_done(at) == "stopped"
     assert at.session_state["runs"][-1]["history"]["marks"] == run.history.marks

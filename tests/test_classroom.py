@@ -116,7 +116,7 @@ def test_bad_link_values_are_ignored_with_a_note_and_keep_the_defaults():
     assert at.number_input(key="train_epochs").value == d.epochs
     assert at.selectbox(key="train_activation").value == d.activation
     assert at.number_input(key="train_batch_size").value == d.batch_size
-    assert at.text_input(key="train_hidden").value == "128"
+    assert at.text_input(key="train_hidden").value == "256"
     assert at.number_input(key="train_momentum").value == pytest.approx(d.momentum)
     note = texts(at.warning)
     for part in ("`lr=abc`: not a number", "`epochs=-5`: must be from 1 to 200", "`activation=swish`: choose one of",
@@ -155,9 +155,9 @@ def test_widget_changes_update_the_address_and_the_link_is_applied_only_once():
 
 def test_url_parameters_round_trip_and_match_the_widget_limits():
     values = {"train_hidden": "256,128", "train_lr": 0.05, "train_shuffle": False, "train_val_fraction": 0.2,
-              "train_batch_size": 64, "train_activation": "tanh"}
+              "train_batch_size": 32, "train_activation": "tanh"}
     params = lesson.to_params(values)
-    assert params == {"hidden": "256-128", "activation": "tanh", "lr": "0.05", "batch": "64", "val": "0.2",
+    assert params == {"hidden": "256-128", "activation": "tanh", "lr": "0.05", "batch": "32", "val": "0.2",
                       "shuffle": "0"}
     back, notes = lesson.from_params(params)
     assert notes == [] and back == values
