@@ -314,6 +314,7 @@ def finish(stopped=False):
                                    "origin": "trained on the Train page", "status": end})
     st.session_state["train_status"] = end
     st.session_state["train_result"] = result
+    server.give_memory_back()
     return result
 
 
