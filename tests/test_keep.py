@@ -1,0 +1,60 @@
+"""Nothing lost on reload (issue 11): what the server keeps for each browser is
+bounded in time and size, found only with that browser's key, and offered back
+to a new session of the same browser (the real reload is in
+tests/browser/test_browser_server.py)."""
+import time
+
+import numpy as np
+
+from apptest_utils import open_page, texts
+from engine.network import Network
+from ui.keep import Store
+
+KEY_A, KEY_B = "a" * 32, "b" * 32
+
+
+def run_record(i, points=10):
+    return {"id": i, "label": f"run {i}", "history": {"batch_loss": [0.5] * points}}
+
+
+def test_kept_work_is_found_only_with_its_own_key():
+    store = Store(max_bytes=10 * 2**20, max_seconds=3600)
+    net = Network([784, 8, 10], seed=0)
+    store.put(KEY_A, [run_record(1)], net, {"label": "mine"})
+    kept = store.get(KEY_A)
+    assert kept.model is net and [r["id"] for r in kept.runs] == [1] and kept.model_info == {"label": "mine"}
+    assert store.get(KEY_B) is None
+    store.drop(KEY_A)
+    assert store.get(KEY_A) is None
+
+
+def test_kept_work_expires_and_the_oldest_goes_first_when_memory_is_short():
+    net = Network([784, 64, 10], seed=0)                    # about 200 kB of weights
+    size = sum(p.nbytes for p in net.params())
+    store = Store(max_bytes=int(2.5 * size), max_seconds=3600)
+    for i, key in enumerate(("c" * 32, "d" * 32, "e" * 32)):
+        store.put(key, [run_record(i)], net, {})
+    assert store.get("c" * 32) is None                      # the oldest made room
+    assert store.get("d" * 32) is not None and store.get("e" * 32) is not None
+    assert store.total_bytes() <= 2.5 * size
+    store.get("d" * 32).saved = time.time() - 7200          # kept two hours ago, allowed one
+    assert store.get("d" * 32) is None and store.get("e" * 32) is not None
+
+
+def test_a_new_session_of_the_same_browser_is_offered_its_work_back(monkeypatch):
+    from ui import keep
+    store = Store(max_bytes=10 * 2**20, max_seconds=3600)
+    monkeypatch.setattr(keep, "store", lambda: store)
+    net = Network([784, 8, 10], seed=3)
+    store.put(KEY_A, [run_record(7)], net, {"label": "your model (784-8-10)"})
+    monkeypatch.setattr(keep, "browser_key", lambda: KEY_A)     # this browser's cookie
+    at = open_page()
+    assert "Welcome back!" in texts(at.sidebar.markdown) and "1 run and your model" in texts(at.sidebar.markdown)
+    at.sidebar.button(key="keep_restore").click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["model"] is net and [r["id"] for r in at.session_state["runs"]] == [7]
+    assert "Welcome back!" not in texts(at.sidebar.markdown)
+    monkeypatch.setattr(keep, "browser_key", lambda: KEY_B)     # another browser: nothing
+    other = open_page()
+    assert "Welcome back!" not in texts(other.sidebar.markdown) and "model" not in other.session_state
+    assert np.array_equal(store.get(KEY_A).model.weights[0], net.weights[0])     # A's work untouched
