@@ -30,7 +30,7 @@ from engine.cost import run_cost
 from engine.modelfile import ModelFileError, load_model_with_notes
 from engine.trainer import Settings, new_run
 from engine.worker import BackgroundRun
-from ui import limits, server, state
+from ui import formats, limits, server, state
 
 TICK_SECONDS = 1.0       # the live panels redraw this often while a run is going
 ANSWER_SECONDS = 1.0     # Pause and Stop wait at most this long for the run to answer
@@ -314,7 +314,6 @@ def finish(stopped=False):
                                    "origin": "trained on the Train page", "status": end})
     st.session_state["train_status"] = end
     st.session_state["train_result"] = result
-    server.give_memory_back()
     return result
 
 
@@ -340,8 +339,7 @@ def progress_text(short=False):
         training_now, waiting = server.training_slots().counts()
         return (f"**Waiting for a free place** ({_ordinal(place)} in line): this server trains "
                 f"{limits.MAX_TRAINING_RUNS} runs at a time, and {training_now + waiting} want to · {where}")
-    label = {"running": "Training…", "paused": "Paused", "stopping": "Stopping…", "finished": "Finished",
-             "stopped": "Stopped early", "diverged": "Diverged"}[now]
+    label = formats.STATUS_LABELS[now]
     secs = p["seconds_left"]
     left = f" · about {duration_text(secs)} left" if now == "running" and secs is not None else ""
     if now in ("stopped", "diverged"):
