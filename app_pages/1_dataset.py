@@ -3,14 +3,14 @@ import numpy as np
 import streamlit as st
 
 from engine import data as engine_data
-from ui import charts, pictures, state
+from ui import charts, pages, pictures, state
 from ui.chart_cache import show
 from ui.code import show_code
 
 N_GRID = 30          # digits shown in the sample grid
 MATRIX_ROWS = 40     # rows of the data matrix drawn as a picture
 
-st.title("🖼️ Dataset: how images become numbers")
+st.title(pages.title("dataset"))
 st.write("A neural network never *sees* a picture. Every image reaches it as a list of numbers, "
          "one per pixel. This page follows one handwritten digit from picture to numbers.")
 

@@ -5,7 +5,7 @@ import streamlit as st
 
 from engine.analysis import hard_example
 from engine.network import cross_entropy, cross_entropy_terms, mse, mse_terms, one_hot
-from ui import charts, formats, pictures, state
+from ui import charts, formats, pages, pictures, state
 from ui.chart_cache import show
 from ui.code import show_code
 
@@ -20,7 +20,7 @@ def vector_text(v):
     return "[" + ", ".join(formats.value_text(x) for x in v) + "]"
 
 
-st.title("🎯 One-hot encoding")
+st.title(pages.title("one_hot"))
 st.write("The network does not answer with a single digit. Its output layer has **one neuron per class** "
          "(10 for the digits 0-9), and each neuron says how strongly it votes for its class. To measure how "
          "wrong that answer is, the label has to be written in the same shape: a vector with one entry per "

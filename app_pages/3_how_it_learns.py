@@ -9,7 +9,7 @@ from engine.data import to_float
 from engine.metrics import accuracy
 from engine.network import Network, activate, activate_prime, cross_entropy_terms, mse_terms, one_hot
 from engine.optim import SGD, make_optimizer
-from ui import charts, formats, pictures, state
+from ui import charts, formats, pages, pictures, state
 from ui.chart_cache import show
 from ui.code import show_code
 
@@ -19,7 +19,7 @@ N_UNITS_SHOWN = 6     # hidden units whose first-layer gradient is drawn as a 28
 N_WEIGHTS_SHOWN = 6   # weights in the update table
 HARD_POOL = 2000      # images searched for a "hard one"
 
-st.title("🧠 How it learns")
+st.title(pages.title("how_it_learns"))
 st.write("One training step on one image, in four parts, exactly as the network does it: "
          "**forward** (predict), **loss** (how wrong?), **backward** (who is to blame?) and "
          "**update** (learn). Training repeats this step over and over on mini-batches of images; "

@@ -8,10 +8,10 @@ import streamlit as st
 from engine.modelfile import model_to_bytes
 from engine.network import ACTIVATIONS
 from engine.optim import OPTIMIZERS
-from ui import charts, experiments, lesson, limits, pictures, presenter, run_names, state, training
+from ui import charts, experiments, formats, lesson, limits, pages, pictures, presenter, run_names, state, training
 from ui.chart_cache import show
 
-st.title("🏋️ Train your own network")
+st.title(pages.title("train"))
 data = state.dataset()
 st.caption(f"Training data: {data.source} ({len(data.x_train):,} training images, "
            f"{len(data.x_test):,} test images kept aside for the final check).")
@@ -23,9 +23,6 @@ lesson.read_url(busy)       # a lesson link's settings, applied once when the pa
 present = presenter.on()    # presenter mode: only the main controls, bigger text
 if lesson.notes():
     st.warning("Some settings in this link were ignored:\n\n" + "\n".join(f"- {n}" for n in lesson.notes()))
-
-LOSS_NAMES = {"cross-entropy": "softmax + cross-entropy", "mse": "sigmoid + MSE (as in the write-up)"}
-OPT_NAMES = {"sgd": "plain SGD (w = w − lr·grad)", "momentum": "SGD with momentum", "adam": "Adam"}
 
 # ------------------------------------------------------------------ guided experiments
 with st.expander("🧪 Guided experiments", expanded=False):
@@ -61,7 +58,8 @@ with st.expander("Settings" + (" (during a run only the learning rate, momentum,
                  help="What each hidden unit does to its weighted sum z.")
 
     def loss_box(col):
-        col.selectbox("Output + loss", list(LOSS_NAMES), key="train_loss", disabled=busy, format_func=LOSS_NAMES.get,
+        col.selectbox("Output + loss", list(formats.LOSS_CHOICES), key="train_loss", disabled=busy,
+                      format_func=formats.LOSS_CHOICES.get,
                       help="How the 10 outputs are made and how their wrongness is measured. "
                            "Softmax + cross-entropy usually learns faster than sigmoid + MSE.")
 
@@ -74,8 +72,8 @@ with st.expander("Settings" + (" (during a run only the learning rate, momentum,
     if present:
         loss_box(c2)
     if not present:
-        c2.selectbox("Optimiser", OPTIMIZERS, key="train_optimizer", disabled=busy, format_func=OPT_NAMES.get,
-                     help="How gradients turn into weight updates.")
+        c2.selectbox("Optimiser", OPTIMIZERS, key="train_optimizer", disabled=busy,
+                     format_func=formats.OPTIMIZER_CHOICES.get, help="How gradients turn into weight updates.")
     c2.number_input("Learning rate", *lo("train_lr"), step=0.01, format="%.4f",
                     key="train_lr", **steer,
                     help="Size of each step downhill: w = w − lr × gradient. Too big and training blows up.")
@@ -258,11 +256,10 @@ if not present:     # files are for the desk, not the projector
 
 runs = st.session_state.get("runs", [])
 if runs:
-    words = {"finished": "finished", "stopped": "stopped early", "diverged": "diverged"}
     st.caption(f"Runs this session: {len(runs)}. Latest: " + "; ".join(
         f"{r['label'].removeprefix('your model ').strip('()')}, {r['settings']['epochs']} epochs, lr {r['settings']['lr']:g}: "
-        f"{words.get(r['status'], r['status'])}, {r['test_accuracy']:.1%} on the test set" for r in runs[-3:][::-1]))
-    st.page_link("app_pages/8_compare.py", label="Compare your runs side by side", icon="⚖️")
+        f"{formats.ending_text(r['status'])}, {r['test_accuracy']:.1%} on the test set" for r in runs[-3:][::-1]))
+    pages.page_link("compare", label="Compare your runs side by side")
 
 with live_area:
     ticking = training.status() in ("running", "stopping")

@@ -4,10 +4,10 @@ import pandas as pd
 import streamlit as st
 
 from engine import metrics
-from ui import charts, formats, model_picker, pictures, state
+from ui import charts, formats, model_picker, pages, pictures, state
 from ui.chart_cache import show
 
-st.title("📊 Evaluate a model")
+st.title(pages.title("evaluate"))
 data = state.dataset()
 
 net, name = model_picker.pick_model("eval_use_mine")

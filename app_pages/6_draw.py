@@ -3,10 +3,10 @@ import numpy as np
 import streamlit as st
 
 from engine.preprocess import ALL_INK, preprocess_canvas
-from ui import charts, formats, model_picker, pictures, state
+from ui import charts, formats, model_picker, pages, pictures, state
 from ui.chart_cache import show
 
-st.title("✏️ Draw a digit")
+st.title(pages.title("draw"))
 
 net, name = model_picker.pick_model("draw_use_mine")
 st.caption(f"Guessing with {name}."

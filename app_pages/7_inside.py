@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 from engine import analysis
-from ui import charts, pictures, state
+from ui import charts, pages, pictures, state
 from ui.chart_cache import show
 from ui.code import show_code
 
@@ -15,7 +15,7 @@ N_ROBUST = 1000       # test images for the robustness curves
 NOISE_LEVELS = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6]
 ANGLES = [0, 10, 20, 30, 40, 50, 60]
 
-st.title("🔬 Inside the trained network")
+st.title(pages.title("inside"))
 st.write("The other pages show what goes in and what comes out. Here we open the box: what the hidden "
          "units respond to, how the layers gradually sort the digits, and where the network breaks.")
 

@@ -1,10 +1,10 @@
 """Compare runs: every training run of this session, their curves in one chart, side by side."""
 import streamlit as st
 
-from ui import charts, presenter, run_names, runs, training
+from ui import charts, pages, presenter, run_names, runs, training
 from ui.chart_cache import show
 
-st.title("⚖️ Compare runs")
+st.title(pages.title("compare"))
 st.write("Every run you trained in this session, finished or not. Pick a few to lay their curves over each "
          "other: the fairest way to see what one setting changes is two runs that differ only in it.")
 
@@ -12,7 +12,7 @@ records = st.session_state.setdefault("runs", [])
 if not records:
     st.info("No runs yet. Train a network on the Train page (the **🧪 Guided experiments** there load "
             "ready-made pairs of settings), then come back here.")
-    st.page_link("app_pages/4_train.py", label="Go to Train", icon="🏋️")
+    pages.page_link("train", label="Go to Train")
     st.stop()
 
 for r in records:
@@ -131,4 +131,4 @@ with st.expander("The classic comparison: the write-up's network vs today's usua
              "The write-up's sigmoid + MSE vs ReLU + softmax + cross-entropy**, train both variants (same plain "
              "SGD, learning rate, batch size and epochs), then choose them here with *Validation accuracy per "
              "epoch*. Cross-entropy is far ahead after the first epoch and stays ahead.")
-    st.page_link("app_pages/4_train.py", label="Go to Train", icon="🏋️")
+    pages.page_link("train", label="Go to Train")

@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 from engine.data import SAMPLE_PATH, DataError, load_mnist, load_sample
 from engine.network import Network
+from ui import pages
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "dashboard.py")
@@ -45,9 +46,8 @@ def open_home():
 
 
 def go_home(at):
-    """Switch back to Home. AppTest.switch_page only finds pages that are files, and Home
-    is a function in dashboard.py, so pick its page hash from what st.navigation registered."""
-    at._page_hash = next(h for h, info in at._registered_pages.items() if info.get("page_name") == "Home")
+    """Switch back to Home."""
+    at.switch_page(pages.HOME.path)
     at.run()
     assert not at.exception, at.exception
     return at

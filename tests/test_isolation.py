@@ -10,27 +10,22 @@ Run: `MNIST_DIR= .venv/bin/python -m pytest tests/test_isolation.py -q`
 import hashlib
 import os
 import random
-import re
 from pathlib import Path
 from apptest_utils import get, open_page, run_until_done, wait_for  # noqa: E402
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from engine.modelfile import load_model, model_to_bytes
 from engine.network import Network
+from ui import pages
 
 ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "dashboard.py")
 TRAIN, DRAW = "app_pages/4_train.py", "app_pages/6_draw.py"
-PAGES = re.findall(r'st\.Page\("(app_pages/[^"]+\.py)"', (ROOT / "dashboard.py").read_text())
+PAGES = [p.path for p in pages.PAGES[1:]]      # every page but Home, the first one a session opens
 
 
-@pytest.fixture(autouse=True)
-def builtin_sample(monkeypatch):
-    if os.environ.get("MNIST_DIR") is None:
-        monkeypatch.setenv("MNIST_DIR", "")
+pytestmark = pytest.mark.usefixtures("builtin_sample")
 
 
 def ok(at):

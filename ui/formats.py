@@ -1,5 +1,36 @@
-"""How numbers are written on the pages and in the charts."""
+"""The words and numbers shown to users: the names of settings, run states and
+the pretrained model, and how numbers are written on the pages and in the charts.
+
+One module for every wording, so a name is changed in one place and reads the
+same on every page. Where two places need different words for the same thing
+(a menu has room for the update rule, a sentence does not), both tables sit here
+side by side.
+"""
 import numpy as np
+
+PRETRAINED_LABEL = "the built-in pretrained model"
+
+# Optimisers (engine/optim.py OPTIMIZERS): in a sentence (Home: "Trained with ...")
+# and in the Train page's menu, where the update rule fits next to the name.
+OPTIMIZER_NAMES = {"sgd": "plain gradient descent (SGD)", "momentum": "SGD with momentum", "adam": "Adam"}
+OPTIMIZER_CHOICES = {"sgd": "plain SGD (w = w − lr·grad)", "momentum": "SGD with momentum", "adam": "Adam"}
+
+# Output + loss: the Train page's menu, a run's settings in a few words (Train, Compare)
+# and a run's default name, shortest.
+LOSS_CHOICES = {"cross-entropy": "softmax + cross-entropy", "mse": "sigmoid + MSE (as in the write-up)"}
+LOSS_SHORT = {"cross-entropy": "softmax + CE", "mse": "sigmoid + MSE"}
+LOSS_ABBREVIATIONS = {"cross-entropy": "CE", "mse": "MSE"}
+
+# A run's state (ui/training.py train_status): on its progress line, and how an
+# ended run ended in a list of runs (Train, Compare).
+STATUS_LABELS = {"running": "Training…", "paused": "Paused", "stopping": "Stopping…", "finished": "Finished",
+                 "stopped": "Stopped early", "diverged": "Diverged"}
+ENDINGS = {"finished": "finished", "stopped": "stopped early", "diverged": "diverged"}
+
+
+def ending_text(status):
+    """How a run ended, in words (a state without a word is shown as it is)."""
+    return ENDINGS.get(status, status)
 
 
 def num(v):

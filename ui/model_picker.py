@@ -2,8 +2,7 @@
 import streamlit as st
 
 from ui import state
-
-PRETRAINED_LABEL = "the built-in pretrained model"
+from ui.formats import PRETRAINED_LABEL
 
 
 def pick_model(key):

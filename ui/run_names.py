@@ -1,13 +1,14 @@
-"""Words for a run: its default name and its settings in a few words (Train and Compare pages)."""
+"""Words for a run: its default name and its settings in a few words (Train and Compare
+pages), and how a model was trained in a sentence (Home)."""
+from engine.modelfile import clean_settings
 from ui import experiments, training
-
-LOSS_SHORT = {"cross-entropy": "softmax + CE", "mse": "sigmoid + MSE"}
+from ui.formats import LOSS_ABBREVIATIONS, LOSS_SHORT, OPTIMIZER_NAMES
 
 
 def short_name(settings):
     """A few words naming a run: layers, activation, loss, learning rate."""
     s = settings
-    loss = {"cross-entropy": "CE", "mse": "MSE"}.get(s.get("loss"), s.get("loss"))
+    loss = LOSS_ABBREVIATIONS.get(s.get("loss"), s.get("loss"))
     return f"{'-'.join(map(str, s.get('sizes', [])))} {s.get('activation', '?')}, {loss}, lr {s.get('lr', 0):g}"
 
 
@@ -37,3 +38,28 @@ def default_name(record):
     experiment's variant it is or a few words of its settings."""
     settings = record["settings"]
     return f"Run {record['id']}: " + (experiments.preset_label(settings) or short_name(settings))
+
+
+def settings_text(settings):
+    """How a model was trained, in words, from its settings dict.
+
+    The settings may come from an uploaded file or an old session, so only the
+    values of the right type and range are used (clean_settings drops the
+    others): an odd value is left out instead of breaking the Home page.
+    """
+    settings, _ = clean_settings(settings)
+    if not settings:
+        return "training settings unknown"
+    opt = settings.get("optimizer")
+    parts = [OPTIMIZER_NAMES.get(opt, opt or "unknown optimiser")]
+    if "lr" in settings:
+        parts.append(f"learning rate {settings['lr']:g}")
+    if opt == "momentum" and "momentum" in settings:
+        parts.append(f"momentum {settings['momentum']:g}")
+    if "batch_size" in settings:
+        parts.append(f"mini-batches of {settings['batch_size']}")
+    if "epochs" in settings:
+        parts.append(f"{settings['epochs']} epochs")
+    if settings.get("l2"):
+        parts.append(f"L2 {settings['l2']:g}")
+    return ", ".join(parts)

@@ -3,9 +3,8 @@ side-by-side table of settings and results. Records are the dicts ui/training.py
 appends to st.session_state["runs"], each with a name (ui/run_names.py)."""
 import pandas as pd
 
-from ui.run_names import LOSS_SHORT
+from ui.formats import LOSS_SHORT, ending_text
 
-STATUS = {"finished": "finished", "stopped": "stopped early", "diverged": "diverged"}
 CURVES = {"val_acc": "Validation accuracy per epoch", "val_loss": "Validation loss per epoch",
           "batch_loss": "Training loss of each mini-batch"}
 RESULTS = ["test accuracy", "test loss", "training time"]     # rows of the table that are never folded away
@@ -13,7 +12,7 @@ RESULTS = ["test accuracy", "test loss", "training time"]     # rows of the tabl
 
 def status_text(record):
     """How the run ended, in words."""
-    return STATUS.get(record["status"], record["status"])
+    return ending_text(record["status"])
 
 
 def curve_frame(records, curve):

@@ -8,11 +8,11 @@ Per browser session (st.session_state), never shared:
 import os
 from pathlib import Path
 
-import numpy as np
 import streamlit as st
 
 from engine.data import DataError, load_mnist
 from engine.modelfile import load_model
+from ui.formats import PRETRAINED_LABEL
 
 ROOT = Path(__file__).resolve().parent.parent
 PRETRAINED = ROOT / "engine" / "models" / "pretrained.npz"
@@ -86,4 +86,4 @@ def active_model():
     if net is not None:
         return net, info.get("label", "your model")
     net, _ = pretrained_model()
-    return net, "the built-in pretrained model"
+    return net, PRETRAINED_LABEL

@@ -1,0 +1,95 @@
+"""Home: what the app is, which data is loaded, the current model, a guide to the pages
+and the full MNIST (typed folder or download)."""
+import streamlit as st
+
+from engine.data import DataError, default_cache_dir
+from ui import data_source, pages, run_names, state
+from ui.formats import PRETRAINED_LABEL
+
+
+def _is_sample(source):
+    """True if a dataset's description names the built-in sample (see engine/data.py load_sample)."""
+    return str(source).startswith("built-in sample")
+
+
+def _accuracy_help(where, data):
+    """Where a model's test accuracy was measured, and whether the data loaded now differs."""
+    if not where:
+        return "Measured on a test set that was not recorded."
+    text = f"Measured on the test images of {where}"
+    # Sample or full set is what changes the figure; two copies of the full set are the same data.
+    if data is not None and _is_sample(where) != data.is_sample:
+        return (f"{text} when it was tested; the data loaded now is {data.source}, "
+                "so the Evaluate page may show a different figure.")
+    return text + "."
+
+
+st.title(pages.title("home"))
+st.write("See how a small neural network, a multi-layer perceptron written from scratch in plain NumPy "
+         "(no deep-learning library), learns to read handwritten digits from the MNIST dataset. "
+         "Follow the pages in order: look at the data, watch one learning step in slow motion, then "
+         "train your own network, test it, and try it on digits you draw.")
+
+try:
+    data = state.dataset()
+except DataError as e:
+    data = None
+    st.error(f"The dataset could not be loaded: {e}")
+
+c1, c2 = st.columns(2, gap="large")
+with c1.container(border=True):
+    st.subheader("📦 Data")
+    if data is not None:
+        st.markdown(f"**{data.source}**")
+        st.write(f"{len(data.y_train):,} training images and {len(data.y_test):,} test images, "
+                 "28×28 pixels each.")
+        if data.is_sample:
+            st.caption(f"A small but balanced sample, so the app works offline. Why not the full set: "
+                       f"{data.note or 'not requested'}. See *Get the full MNIST* below.")
+with c2.container(border=True):
+    st.subheader("🧠 Current model")
+    net, info = state.user_model()
+    if net is not None:
+        info = info or {}
+        settings = info.get("settings") or {}
+        accuracy = info.get("test_accuracy", settings.get("test_accuracy"))
+        # Where that accuracy was measured: the session measured info's on info["source"]
+        # (an upload's file may say it was trained elsewhere); else the file's own word.
+        where = info.get("source") if "test_accuracy" in info else settings.get("dataset")
+        st.markdown(f"**{info.get('label', 'Your model')}**: {net.describe()}")
+        if info.get("source"):
+            st.caption(f"From: {info['source']}")
+    else:
+        net, settings = state.pretrained_model()
+        accuracy = settings.get("test_accuracy")
+        where = settings.get("dataset")
+        st.markdown(f"**{PRETRAINED_LABEL.capitalize()}**: {net.describe()}")
+        st.caption("Used until you train or load your own on the Train page.")
+    st.write(f"{net.n_params():,} weights and biases. Trained with {run_names.settings_text(settings)}.")
+    if accuracy is not None:
+        st.metric("Test accuracy", f"{float(accuracy):.1%}", help=_accuracy_help(where, data))
+
+st.header("The pages")
+for page in pages.PAGES[1:]:
+    link, text = st.columns([1.2, 3], vertical_alignment="center")
+    pages.page_link(page.name, where=link)
+    text.write(page.line)
+
+msg = st.session_state.pop("home_msg", None)
+full = data is not None and not data.is_sample
+with st.expander("📥 Get the full MNIST (70,000 digits)", expanded=msg is not None):
+    if msg:
+        (st.error if msg[0] == "error" else st.success)(msg[1])
+    if full:
+        st.write(f"The full set is loaded: {data.source}.")
+    st.write("Already have the MNIST files? Type the folder holding the four files "
+             "(train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, "
+             "t10k-labels-idx1-ubyte, raw or .gz) or a mnist.npz, then press Enter.")
+    data_source.restore_folder_box()
+    st.text_input("MNIST folder", key="data_dir_input", on_change=data_source.use_folder,
+                  placeholder="e.g. ~/data/mnist  (leave empty for the automatic choice)")
+    if not full:
+        st.write(f"Or download the four official files (about 11 MB) into {default_cache_dir()}; "
+                 "they are checked before use and found automatically next time.")
+        if st.button("Download full MNIST", key="download_mnist", icon="📥"):
+            data_source.download_full_mnist()
