@@ -1,5 +1,10 @@
-"""Shared by every test module: the helpers of apptest_utils importable, and no
-training thread outliving the test that started it."""
+"""Shared by every test module: the helpers of apptest_utils importable, no
+training thread outliving the test that started it, and the data the app reads.
+
+A module that opens the app's pages picks its data with
+`pytestmark = pytest.mark.usefixtures("builtin_sample")` (or "builtin_sample_always").
+"""
+import os
 import sys
 from pathlib import Path
 
@@ -14,3 +19,23 @@ from engine import worker  # noqa: E402
 def _stop_training_threads():
     yield
     worker.stop_all()
+
+
+def _mnist_dir_empty(always):
+    # Module scope, so the module's own module-scoped fixtures see it too.
+    with pytest.MonkeyPatch.context() as mp:
+        if always or os.environ.get("MNIST_DIR") is None:
+            mp.setenv("MNIST_DIR", "")
+        yield
+
+
+@pytest.fixture(scope="module")
+def builtin_sample():
+    """The app reads the built-in sample unless MNIST_DIR names a full copy (CI has none)."""
+    yield from _mnist_dir_empty(always=False)
+
+
+@pytest.fixture(scope="module")
+def builtin_sample_always():
+    """The app reads the built-in sample even when MNIST_DIR names a full copy (as CI does)."""
+    yield from _mnist_dir_empty(always=True)

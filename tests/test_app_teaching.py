@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
+from apptest_utils import open_page
 
 from engine.data import load_sample
 from engine.modelfile import load_model
@@ -27,16 +27,6 @@ def sample_only(monkeypatch, tmp_path):
 @pytest.fixture(scope="module")
 def sample():
     return load_sample()
-
-
-def open_page(page=None):
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
-    at.run()
-    if page:
-        at.switch_page(page)
-        at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def texts(at):

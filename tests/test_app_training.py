@@ -12,9 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from apptest_utils import canvas_state, get, run_until_done, texts, wait_for
+from apptest_utils import canvas_state, get, open_page, run_until_done, texts, wait_for
 from engine import metrics
 from engine.modelfile import load_model, model_arrays, model_to_bytes
 from engine.network import Network
@@ -25,19 +24,7 @@ APP = str(ROOT / "dashboard.py")
 TRAIN, EVALUATE, DRAW = "app_pages/4_train.py", "app_pages/5_evaluate.py", "app_pages/6_draw.py"
 
 
-@pytest.fixture(autouse=True)
-def builtin_sample(monkeypatch):
-    if os.environ.get("MNIST_DIR") is None:
-        monkeypatch.setenv("MNIST_DIR", "")
-
-
-def open_page(page):
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    at.switch_page(page)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+pytestmark = pytest.mark.usefixtures("builtin_sample")
 
 
 

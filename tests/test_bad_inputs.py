@@ -39,13 +39,7 @@ HOME, TRAIN, DRAW = None, "app_pages/4_train.py", "app_pages/6_draw.py"
 TITLES = {HOME: "Digits from Scratch", TRAIN: "Train your own network", DRAW: "Draw a digit"}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def builtin_sample():
-    """The built-in sample unless MNIST_DIR says otherwise (CI has no full MNIST)."""
-    with pytest.MonkeyPatch.context() as mp:
-        if os.environ.get("MNIST_DIR") is None:
-            mp.setenv("MNIST_DIR", "")
-        yield
+pytestmark = pytest.mark.usefixtures("builtin_sample")
 
 
 # ------------------------------------------------------------------ helpers
@@ -57,6 +51,14 @@ def give_model(at):
     at.session_state["model_info"] = {"label": "your model (784-16-10, relu, test)", "settings": {},
                                       "origin": "set by the test"}
     return snapshot(net)
+
+
+def train_page_with_a_model():
+    """A session on the Train page with a model of its own, drawn once: (at, snapshot)."""
+    at = open_page(TRAIN)
+    snap = give_model(at)
+    at.run()
+    return at, snap
 
 
 def snapshot(net):
@@ -157,10 +159,7 @@ UPLOADS = {
 @pytest.fixture(scope="module")
 def train_page():
     """One session on the Train page with a model of its own, shared by the upload cases."""
-    at = open_page(TRAIN)
-    snap = give_model(at)
-    at.run()
-    return at, snap
+    return train_page_with_a_model()
 
 
 @pytest.mark.parametrize("case", list(UPLOADS))
@@ -208,10 +207,7 @@ def test_upload_size_limit_is_set_and_the_engine_refuses_big_arrays_without_read
 
 @pytest.fixture(scope="module")
 def settings_page():
-    at = open_page(TRAIN)
-    snap = give_model(at)
-    at.run()
-    return at, snap
+    return train_page_with_a_model()
 
 
 def n_train(at):

@@ -5,15 +5,13 @@ Training is driven by rerunning the Train page, as in tests/test_app_training.py
 """
 import io
 import json
-import os
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
-from streamlit.testing.v1 import AppTest
 
-from apptest_utils import run_until_done, texts
+from apptest_utils import open_page, run_until_done, texts
 from engine.trainer import Settings
 from ui import experiments, lesson, training
 
@@ -24,10 +22,7 @@ ADVANCED = ("train_momentum", "train_l2", "train_seed", "train_init_scale", "tra
             "train_optimizer", "train_lr_decay")
 
 
-@pytest.fixture(autouse=True)
-def builtin_sample(monkeypatch):
-    if os.environ.get("MNIST_DIR") is None:
-        monkeypatch.setenv("MNIST_DIR", "")
+pytestmark = pytest.mark.usefixtures("builtin_sample")
 
 
 @pytest.fixture
@@ -43,17 +38,6 @@ def downloads(monkeypatch):
 
     monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", keep)
     return files
-
-
-def open_page(page, query=None):
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    at.switch_page(page)
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def widget_keys(at):

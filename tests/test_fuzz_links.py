@@ -77,11 +77,7 @@ def links():
     return [random_link(rng) for _ in range(N_LINKS)]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def builtin_sample():
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MNIST_DIR", "")
-        yield
+pytestmark = pytest.mark.usefixtures("builtin_sample_always")
 
 
 def test_the_links_cover_the_hard_cases():

@@ -22,9 +22,8 @@ import math
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from apptest_utils import APP, get, texts
+from apptest_utils import get, open_page, texts
 from engine.augment import augment
 from engine.data import load_sample
 from engine.network import Network
@@ -35,10 +34,7 @@ from ui import lesson
 TRAIN = "app_pages/4_train.py"
 
 
-@pytest.fixture(autouse=True)
-def builtin_sample(monkeypatch):
-    """The app pages read the built-in sample (as CI does)."""
-    monkeypatch.setenv("MNIST_DIR", "")
+pytestmark = pytest.mark.usefixtures("builtin_sample_always")
 
 
 @pytest.fixture(scope="module")
@@ -356,14 +352,7 @@ def test_link_values_snap_to_the_slider_steps(name, text, want):
 # ------------------------------------------------------------------ 7 and 8 on the Train page
 
 def open_train(query=None):
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    at.switch_page(TRAIN)
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_page(TRAIN, query)
 
 
 def test_link_values_snap_from_the_link_to_the_sliders():
@@ -401,7 +390,7 @@ def test_link_opened_during_a_run_is_not_applied():
         # The widgets keep the run's settings ...
         assert at.number_input(key="train_epochs").value == 200
         assert at.number_input(key="train_lr").value == pytest.approx(0.1)
-        assert at.text_input(key="train_hidden").value == "128"
+        assert at.text_input(key="train_hidden").value == "256"            # the default, as the run has
         assert at.selectbox(key="train_activation").value == "relu"
         assert at.slider(key="train_val_fraction").value == pytest.approx(0.1)
         assert get(at, "train_saved")["train_epochs"] == 200

@@ -25,9 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TRAIN = "app_pages/4_train.py"
 
 
-@pytest.fixture(autouse=True)
-def builtin_sample(monkeypatch):
-    monkeypatch.setenv("MNIST_DIR", "")
+pytestmark = pytest.mark.usefixtures("builtin_sample_always")
 
 
 def toy_data(n=240, seed=0):
