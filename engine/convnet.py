@@ -17,7 +17,7 @@ Layer.spec() gives), e.g. cnn_spec() =
 """
 import numpy as np
 
-from .layers import ACTIVATIONS, DTYPE, LAYERS, Activation, Conv2D, Dense, Flatten, MaxPool2D
+from .layers import DTYPE, LAYERS, Activation, Conv2D, Dense, Flatten, MaxPool2D
 from .network import LOSSES, init_std, log_softmax, mse, sigmoid, softmax
 
 INPUT_SHAPE = (1, 28, 28)   # one channel (grey) of 28 x 28 pixels
@@ -45,49 +45,65 @@ def _following_activation(spec, i):
     """The activation right after layer i (before the next layer with weights), for its initial weights;
     None if there is none (the output layer: softmax or sigmoid), which init_std gives the Xavier scale."""
     for d in spec[i + 1:]:
-        if d["kind"] == "activation":
-            return d["name"]
-        if d["kind"] in ("conv2d", "dense"):
+        if d.get("kind") == "activation":
+            return d.get("name")
+        if d.get("kind") in ("conv2d", "dense"):
             break
     return None
 
 
-def build_layers(spec, input_shape=INPUT_SHAPE, seed=0, init_scale=1.0):
+def _whole(d, key, low, where, default=None):
+    """d[key] as an int of at least `low` (a spec may come from a file: no floats, texts or booleans)."""
+    value = d.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"{where}: {key} must be a whole number of at least {low} (got {value!r})")
+    return int(value)
+
+
+def build_layers(spec, input_shape=INPUT_SHAPE, seed=0, init_scale=1.0, max_params=None):
     """The layers of `spec`, each sized from the shape coming out of the one before.
 
     Weights are drawn with np.random.default_rng(seed): He for ReLU-like units, Xavier otherwise
-    (network.init_std), times init_scale. Raises ValueError for an unknown or impossible spec."""
+    (network.init_std), times init_scale. Raises ValueError for an unknown or impossible spec, and
+    before making a layer that would take the weights past max_params (a file cannot ask for gigabytes).
+    """
     rng = np.random.default_rng(seed)
-    shape, layers = tuple(input_shape), []
+    shape, layers, n_params = tuple(input_shape), [], 0
     for i, d in enumerate(spec):
-        kind = d.get("kind")
+        where = f"layer {i + 1}"
+        kind = d.get("kind") if isinstance(d, dict) else None
         if kind not in LAYERS:
-            raise ValueError(f"layer {i + 1}: unknown kind {kind!r}; choose one of {', '.join(LAYERS)}")
+            raise ValueError(f"{where}: unknown kind {kind!r}; choose one of {', '.join(LAYERS)}")
+        if kind in ("conv2d", "maxpool2d") and len(shape) != 3:
+            raise ValueError(f"{where}: {kind} needs images (c, h, w), not {shape}")
+        if kind == "dense" and len(shape) != 1:
+            raise ValueError(f"{where}: a dense layer needs flat rows; put a flatten before it")
         after = _following_activation(spec, i)
         if kind == "conv2d":
-            if len(shape) != 3:
-                raise ValueError(f"layer {i + 1}: a convolution needs images (c, h, w), not {shape}")
-            c, f, k = shape[0], int(d["filters"]), int(d["k"])
-            std = init_std(after, c * k * k, f * k * k) * init_scale
-            layer = Conv2D(c, f, k, int(d.get("p", 0)), int(d.get("s", 1)), std, rng)
+            c, f, k = shape[0], _whole(d, "filters", 1, where), _whole(d, "k", 1, where)
+            p, s = _whole(d, "p", 0, where, 0), _whole(d, "s", 1, where, 1)
+            if p >= k:
+                raise ValueError(f"{where}: padding {p} must be smaller than the kernel size {k}")
+            n_params += f * c * k * k + f
         elif kind == "dense":
-            if len(shape) != 1:
-                raise ValueError(f"layer {i + 1}: a dense layer needs flat rows; put a flatten before it")
-            units = int(d["units"])
-            if units < 1:
-                raise ValueError(f"layer {i + 1}: a dense layer needs at least 1 unit")
+            units = _whole(d, "units", 1, where)
+            n_params += units * shape[0] + units
+        if max_params is not None and n_params > max_params:
+            raise ValueError(f"{where}: the model would have more than {max_params:,} weights")
+        if kind == "conv2d":
+            layer = Conv2D(c, f, k, p, s, init_std(after, c * k * k, f * k * k) * init_scale, rng)
+        elif kind == "dense":
             layer = Dense(shape[0], units, init_std(after, shape[0], units) * init_scale, rng)
         elif kind == "maxpool2d":
-            if len(shape) != 3:
-                raise ValueError(f"layer {i + 1}: max-pooling needs images (c, h, w), not {shape}")
-            layer = MaxPool2D(int(d.get("size", 2)), int(d.get("stride", d.get("size", 2))))
+            size = _whole(d, "size", 1, where, 2)
+            layer = MaxPool2D(size, _whole(d, "stride", 1, where, size))
         elif kind == "activation":
             layer = Activation(d.get("name"))
         else:
             layer = Flatten()
         shape = layer.out_shape(shape)
         if min(shape) < 1:
-            raise ValueError(f"layer {i + 1} ({layer!r}) has nothing left to work on: its output would be {shape}")
+            raise ValueError(f"{where} ({layer!r}) has nothing left to work on: its output would be {shape}")
         layers.append(layer)
     if not layers or not isinstance(layers[-1], Dense):
         raise ValueError("the last layer must be a dense layer with one output per class")
@@ -98,15 +114,17 @@ class ConvNet:
     """A stack of layers with softmax + cross-entropy (or sigmoid + MSE) on top.
 
     spec: list of layer dicts (see cnn_spec); loss: one of network.LOSSES;
-    seed, init_scale: the initial weights, as for network.Network.
+    seed, init_scale: the initial weights, as for network.Network;
+    max_params: refuse a spec with more weights than this (for specs read from files).
     """
 
-    def __init__(self, spec=None, loss="cross-entropy", seed=0, init_scale=1.0, input_shape=INPUT_SHAPE):
+    def __init__(self, spec=None, loss="cross-entropy", seed=0, init_scale=1.0, input_shape=INPUT_SHAPE,
+                 max_params=None):
         if loss not in LOSSES:
             raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
         spec = cnn_spec() if spec is None else spec
         self.input_shape, self.loss = tuple(input_shape), loss
-        self.layers = build_layers(spec, self.input_shape, seed, init_scale)
+        self.layers = build_layers(spec, self.input_shape, seed, init_scale, max_params)
         # The image needs no gradient: the first layer skips computing dx (a whole matrix multiply).
         if hasattr(self.layers[0], "need_dx"):
             self.layers[0].need_dx = False
@@ -157,21 +175,38 @@ class ConvNet:
         return " - ".join(map(repr, self.layers)) + f", {out}"
 
     def flops_per_example(self):
-        """Arithmetic of one example's forward and backward pass: 2 operations per multiply-add,
-        3 multiplies of each size (forward, dW, dx). For the Trainer's part size and cost estimates."""
-        macs = 0
+        """Arithmetic of one example's forward and backward pass: 2 operations per multiply-add, in
+        3 products per layer (forward, dW, dx; the first layer makes no dx). For the Trainer's part
+        size and cost estimates."""
+        flops = 0
         for layer, shape in zip(self.layers, self.shapes[1:]):
             if isinstance(layer, Conv2D):
-                macs += shape[1] * shape[2] * layer.W.size       # every output pixel: one filter's weights
+                macs = shape[1] * shape[2] * layer.W.size      # every output pixel: one filter's weights
             elif isinstance(layer, Dense):
-                macs += layer.W.size
-        return 6 * macs
+                macs = layer.W.size
+            else:
+                continue
+            flops += 2 * macs * (3 if layer.need_dx else 2)
+        return flops
+
+    def set_params(self, arrays):
+        """Put in weights [W0, b0, W1, b1, ...] (e.g. from a model file), as float32 copies; each must have
+        the shape of the array it replaces, else ValueError."""
+        arrays = list(arrays)
+        if len(arrays) != len(self.params()):
+            raise ValueError(f"this model has {len(self.params())} weight arrays, got {len(arrays)}")
+        for layer in self.weighted:
+            W, b = arrays.pop(0), arrays.pop(0)
+            if W.shape != layer.W.shape or b.shape != layer.b.shape:
+                raise ValueError(f"{layer!r} needs weights {layer.W.shape} and biases {layer.b.shape}, "
+                                 f"got {W.shape} and {b.shape}")
+            layer.W, layer.b = np.array(W, dtype=DTYPE), np.array(b, dtype=DTYPE)
 
     def copy(self):
         """An independent copy (new arrays), for experiments that must not touch the original."""
         twin = ConvNet(self.spec(), self.loss, input_shape=self.input_shape)
         for layer, mine in zip(twin.weighted, self.weighted):
-            layer.W, layer.b = mine.W.copy(), mine.b.copy()
+            layer.W, layer.b = mine.W.copy(), mine.b.copy()      # (keeps the dtype, float64 in tests too)
         return twin
 
     def astype(self, dtype):

@@ -154,19 +154,22 @@ def windows(x, k, s):
 
 
 def im2col(x, k, p, s):
-    """x (n, c, h, w) -> cols (n h' w', c k k): one row per output pixel, holding the window it sees.
+    """x (n, c, h, w) -> cols (n h' w', k k c): one row per output pixel, holding the window it sees.
 
     With the windows laid out as rows, a convolution is a single matrix multiply.
+    Columns go (row u, column v, channel c) so that for one kernel offset (u, v) the
+    channels sit side by side, as they do in memory (see Conv2D.forward).
     """
     if p:
         x = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
     win = windows(x, k, s)                                   # (n, c, h', w', k, k), a view
     n, c, h2, w2 = win.shape[:4]
-    return win.transpose(0, 2, 3, 1, 4, 5).reshape(n * h2 * w2, c * k * k)   # the one copy
+    return win.transpose(0, 2, 3, 4, 5, 1).reshape(n * h2 * w2, k * k * c)   # the one copy
 
 
 def col2im(dcols, x_shape, k, p, s):
-    """The reverse of im2col: dcols (n h' w', c k k) -> dx (n, c, h, w).
+    """The reverse of im2col: dcols (k k, n h' w', c), the blame of every window pixel
+    for each kernel offset (u, v), -> dx (n, c, h, w).
 
     A pixel under several windows gets the sum of their blames. The loop runs over
     the k*k offsets inside a window (25 for a 5x5 kernel), never over pixels or
@@ -175,20 +178,19 @@ def col2im(dcols, x_shape, k, p, s):
     """
     n, c, h, w = x_shape
     h2, w2 = out_size(h, k, p, s), out_size(w, k, p, s)
-    d = dcols.reshape(n, h2, w2, c, k, k).transpose(0, 3, 1, 2, 4, 5)   # (n, c, h', w', k, k)
-    dx = np.zeros((n, c, h + 2 * p, w + 2 * p), dtype=dcols.dtype)
-    for i in range(k):
-        for j in range(k):
-            dx[:, :, i:i + s * (h2 - 1) + 1:s, j:j + s * (w2 - 1) + 1:s] += d[..., i, j]
-    return dx[:, :, p:p + h, p:p + w]
+    dx = np.zeros((n, h + 2 * p, w + 2 * p, c), dtype=dcols.dtype)      # channels last, like dcols
+    for u in range(k):
+        for v in range(k):
+            dx[:, u:u + s * (h2 - 1) + 1:s, v:v + s * (w2 - 1) + 1:s] += dcols[u * k + v].reshape(n, h2, w2, c)
+    return dx[:, p:p + h, p:p + w].transpose(0, 3, 1, 2)               # (n, c, h, w), a view
 
 
 class Conv2D(Layer):
     """x (n, c, h, w) -> y (n, f, h', w'), h' = (h + 2p - k)//s + 1 (w' likewise);
     y = W * x + b: filter W[f] (c, k, k) slides over x (padded with p zeros, step s).
 
-    As matrices (im2col): cols (n h' w', c k k), y = cols W^T + b with W as (f, c k k).
-    Backward: dW = dy^T cols, db = sum of dy, dx = col2im(dy W).
+    As matrices (im2col): cols (n h' w', k k c), y = cols W^T + b with W as (f, k k c).
+    Backward: dW = dy^T cols, db = sum of dy, dx = col2im(dy W), dy as (n h' w', f).
     """
     kind = "conv2d"
 
@@ -203,28 +205,39 @@ class Conv2D(Layer):
         self.b = np.zeros(f, dtype=DTYPE)
         self.need_dx = True   # False for the first layer: the image needs no gradient
 
+    def W_matrix(self):
+        """W (f, c, k, k) as the matrix (f, k k c) that multiplies im2col's rows (a small copy)."""
+        return self.W.transpose(0, 2, 3, 1).reshape(len(self.W), -1)
+
     def forward(self, x, keep=True):
         n, c, h, w = x.shape
         f = self.W.shape[0]
         h2, w2 = out_size(h, self.k, self.p, self.s), out_size(w, self.k, self.p, self.s)
         if h2 < 1 or w2 < 1:
             raise ValueError(f"a {self.k}x{self.k} kernel does not fit a {h}x{w} input with padding {self.p}")
-        cols = im2col(x, self.k, self.p, self.s)              # (n h' w', c k k)
-        y = cols @ self.W.reshape(f, -1).T                    # (n h' w', f): every window times every filter
+        cols = im2col(x, self.k, self.p, self.s)              # (n h' w', k k c)
+        y = cols @ self.W_matrix().T                          # (n h' w', f): every window times every filter
         y += self.b
         if keep:
             self.x_shape, self.cols = x.shape, cols
-        # (n, h', w', f) -> (n, f, h', w'): a view, the numbers stay where the multiply put them
+        # (n, h', w', f) -> (n, f, h', w') as a view: the numbers stay where the multiply put them,
+        # channels last in memory, which is what the next im2col and col2im read fastest.
         return y.reshape(n, h2, w2, f).transpose(0, 3, 1, 2)
 
     def backward(self, dy):
-        f = self.W.shape[0]
+        f, c, k, _ = self.W.shape
         dy = dy.transpose(0, 2, 3, 1).reshape(-1, f)          # (n h' w', f), rows as in cols
-        self.dW = (dy.T @ self.cols).reshape(self.W.shape)    # (f, c, k, k)
-        self.db = dy.sum(axis=0)                              # (f,)
+        dW = dy.T @ self.cols                                 # (f, k k c)
+        self.dW = dW.reshape(f, k, k, c).transpose(0, 3, 1, 2).copy()   # back to (f, c, k, k)
+        # db = dy summed over all rows, as a product with a row of ones: a column sum
+        # of 70,000 short rows is more than 10 times faster this way than dy.sum(axis=0).
+        self.db = np.ones(len(dy), dtype=dy.dtype) @ dy       # (f,)
         if not self.need_dx:
             return None
-        return col2im(dy @ self.W.reshape(f, -1), self.x_shape, self.k, self.p, self.s)
+        # dcols = dy W, computed offset by offset: (k k, n h' w', c), so each offset's
+        # blame is one contiguous block for col2im to add (k k small multiplies in one call).
+        W_offsets = self.W.transpose(2, 3, 0, 1).reshape(k * k, f, c)
+        return col2im(np.matmul(dy, W_offsets), self.x_shape, k, self.p, self.s)
 
     def params(self):
         return [self.W, self.b]
@@ -249,10 +262,10 @@ class Conv2D(Layer):
 
 
 class MaxPool2D(Layer):
-    """x (n, c, h, w) -> y (n, c, h', w'), h' = (h - size)//stride + 1;
-    y = the largest value of each size x size window, windows a stride apart.
+    """x (n, c, h, w) -> y (n, c, h', w'), h' = (h - m)//s + 1 for windows m x m a stride s apart;
+    y = the largest value of each window.
 
-    Backward: each window's dy goes to the one pixel that won (the argmax); the others get 0.
+    Backward: each window's dy goes to the one pixel that won (its argmax); the others get 0.
     """
     kind = "maxpool2d"
 
@@ -262,24 +275,40 @@ class MaxPool2D(Layer):
         if self.size < 1 or self.stride < 1:
             raise ValueError(f"pooling size and stride must be at least 1 (got {size}, {stride})")
 
-    def forward(self, x, keep=True):
+    def offsets(self, x_shape):
+        """For each position (u, v) inside a window, the strided slice of x it covers in every window."""
         m, s = self.size, self.stride
-        win = windows(x, m, s)                                # (n, c, h', w', m, m), a view
-        win = win.reshape(win.shape[:4] + (m * m,))           # (n, c, h', w', m m)
-        arg = win.argmax(axis=-1)                             # which pixel of each window won
-        y = np.take_along_axis(win, arg[..., None], axis=-1)[..., 0]
+        h2, w2 = out_size(x_shape[2], m, 0, s), out_size(x_shape[3], m, 0, s)
+        return [(np.s_[:, :, u:u + s * (h2 - 1) + 1:s, v:v + s * (w2 - 1) + 1:s]) for u in range(m) for v in range(m)]
+
+    def forward(self, x, keep=True):
+        # A running maximum over the m*m positions of the window (4 for 2x2): whole-array
+        # operations, never a loop over pixels.
+        where = self.offsets(x.shape)
+        y = np.copy(x[where[0]], order="K")      # K: keep x's memory layout (channels last after a conv)
+        for sl in where[1:]:
+            np.maximum(y, x[sl], out=y)
         if keep:
-            self.x_shape, self.arg = x.shape, arg
+            self.x, self.y = x, y
         return y
 
     def backward(self, dy):
-        m, s = self.size, self.stride
-        h2, w2 = dy.shape[2:]
-        dx = np.zeros(self.x_shape, dtype=dy.dtype)
-        # One pass per position inside the window (4 for 2x2); += because windows may overlap.
-        for i in range(m):
-            for j in range(m):
-                dx[:, :, i:i + s * (h2 - 1) + 1:s, j:j + s * (w2 - 1) + 1:s] += np.where(self.arg == i * m + j, dy, 0)
+        # dy in the memory layout of y (one small copy if it differs, e.g. after Flatten),
+        # so the whole-array operations below read all their operands in the same order.
+        if dy.strides != self.y.strides:
+            dy_same = np.empty_like(self.y)
+            dy_same[...] = dy
+            dy = dy_same
+        dx = np.zeros_like(self.x)
+        left = np.ones_like(self.y, dtype=bool)       # windows whose winner is not found yet
+        overlap = self.stride < self.size
+        for sl in self.offsets(self.x.shape):
+            won = np.equal(self.x[sl], self.y) & left   # the first position holding the maximum (the argmax)
+            left ^= won
+            if overlap:
+                dx[sl] += dy * won                    # a pixel in two windows can win twice
+            else:
+                np.multiply(dy, won, out=dx[sl])
         return dx
 
     def out_shape(self, in_shape):

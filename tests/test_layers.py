@@ -256,6 +256,46 @@ def test_impossible_specs_are_refused(spec, message):
         ConvNet(spec)
 
 
+TAIL = [{"kind": "flatten"}, {"kind": "dense", "units": 10}]
+
+
+@pytest.mark.parametrize("layer,message", [
+    ({"kind": "conv2d", "filters": 2.5, "k": 3}, "filters must be a whole number"),
+    ({"kind": "conv2d", "filters": "8", "k": 3}, "filters must be a whole number"),
+    ({"kind": "conv2d", "filters": True, "k": 3}, "filters must be a whole number"),
+    ({"kind": "conv2d", "filters": 0, "k": 3}, "filters must be a whole number of at least 1"),
+    ({"kind": "conv2d", "filters": 2, "k": 3, "s": 0}, "s must be a whole number of at least 1"),
+    ({"kind": "conv2d", "filters": 2, "k": 3, "p": 10 ** 6}, "padding 1000000 must be smaller"),
+    ({"kind": "conv2d", "filters": 10 ** 9, "k": 5}, "more than 1,000,000 weights"),
+    ({"kind": "maxpool2d", "size": -1}, "size must be a whole number"),
+    ({"kind": "activation", "name": "swish"}, "unknown activation"),
+    ("conv", "unknown kind None"),
+])
+def test_a_spec_from_a_file_is_checked_before_weights_are_made(layer, message):
+    # (a model file's spec is only numbers and texts: every one is checked, and the weight count
+    # before the weights are allocated, so a hostile file cannot ask for gigabytes)
+    with pytest.raises(ValueError, match=message):
+        ConvNet([layer] + TAIL, max_params=1_000_000)
+
+
+def test_spec_and_set_params_rebuild_the_same_model():
+    net = ConvNet(SMALL, input_shape=(1, 7, 9), seed=8)
+    again = ConvNet(net.spec(), input_shape=(1, 7, 9), seed=99)
+    again.set_params(net.params())
+    x = rand(3, 63).astype(np.float32)
+    np.testing.assert_array_equal(again.forward(x), net.forward(x))
+    with pytest.raises(ValueError, match="needs weights"):
+        again.set_params([p.T for p in net.params()])
+    with pytest.raises(ValueError, match="8 weight arrays, got 2"):
+        again.set_params(net.params()[:2])
+
+
+def test_flops_count_every_product_once():
+    net = ConvNet(cnn_spec(filters=(8,), k=5, pool=2))     # conv 8@5x5 on 28x28 -> 24x24, dense 1152 -> 10
+    conv, dense = 24 * 24 * 8 * 25, 1152 * 10
+    assert net.flops_per_example() == 2 * conv * 2 + 2 * dense * 3   # the first layer makes no dx
+
+
 # ---------------------------------------------------------------- learning, with the project's Trainer
 
 def small_cnn_trainer(seed=0):
