@@ -14,6 +14,12 @@ Conventions (as in network.py)
     for images (c channels of h x w pixels). Float32, except in the gradient
     tests, which cast a layer to float64 with astype().
     params() lists the trainable arrays, grads() their gradients, same order.
+    Speed: a convolution's output is (n, f, h', w') as a view of the matrix
+    product (n h' w', f), so in memory the channels come last; every layer keeps
+    that order (np.copy(order="K"), zeros_like), which is what im2col and col2im
+    read fastest. Only whole arrays are touched, never one pixel at a time.
+    This module imports nothing from network.py, so network.py may use its
+    ACTIVATIONS table.
 """
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view

@@ -10,7 +10,8 @@ import pytest
 from engine.convnet import ConvNet, cnn_spec
 from engine.data import load_sample, to_float
 from engine.layers import ACTIVATIONS, Activation, Conv2D, Dense, Flatten, MaxPool2D
-from engine.network import activate, activate_prime, one_hot
+from engine.network import ACTIVATIONS as MLP_ACTIVATIONS
+from engine.network import Network, activate, activate_prime, one_hot
 from engine.optim import make_optimizer
 from engine.trainer import Settings, Trainer
 
@@ -74,6 +75,10 @@ def test_activation_same_as_the_mlp(name):
     np.testing.assert_allclose(a, activate(name, z), rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(layer.backward(np.ones_like(z)), activate_prime(name, z, a), rtol=1e-6, atol=1e-7)
     assert a.dtype == np.float32 and layer.backward(np.ones_like(z)).dtype == np.float32
+
+
+def test_the_same_activations_as_the_mlp():
+    assert set(ACTIVATIONS) == set(MLP_ACTIVATIONS)
 
 
 def test_unknown_activation_is_refused():
@@ -163,6 +168,16 @@ def test_maxpool_sends_the_blame_to_the_winner_only():
     np.testing.assert_array_equal(pool.backward(np.array([[[[7]]]], np.float32)), [[[[0, 7], [0, 0]]]])
 
 
+@pytest.mark.parametrize("size,stride", [(2, 2), (3, 2)])
+def test_maxpool_tie_gives_the_blame_once(size, stride):
+    x = np.ones((1, 1, 5, 5), np.float32)           # every pixel ties for the maximum
+    pool = MaxPool2D(size, stride)
+    y = pool.forward(x)
+    dx = pool.backward(np.ones_like(y))
+    assert dx.sum() == y.size                        # one winner per window, not size*size
+    assert dx[0, 0, 0, 0] == 1                       # the first position of the first window
+
+
 # ---------------------------------------------------------------- the whole model
 
 SMALL = [{"kind": "conv2d", "filters": 3, "k": 3, "p": 1, "s": 2}, {"kind": "activation", "name": "tanh"},
@@ -193,6 +208,20 @@ def test_model_gradients_equal_finite_differences(loss, l2, n):
     for p, g in zip(net.params(), grads):
         assert g.shape == p.shape
         np.testing.assert_allclose(g, numeric_grad(loss_of, p), rtol=1e-5, atol=1e-8)
+
+
+def test_a_stack_of_dense_layers_is_the_mlp():
+    mlp = Network([784, 32, 10], activation="tanh", seed=3)
+    stack = ConvNet([{"kind": "dense", "units": 32}, {"kind": "activation", "name": "tanh"},
+                     {"kind": "dense", "units": 10}], input_shape=(784,))
+    stack.set_params(mlp.params())
+    data = load_sample()
+    x, y = to_float(data.x_train[:20]), one_hot(data.y_train[:20])
+    np.testing.assert_allclose(stack.forward(x), mlp.forward(x), rtol=1e-5, atol=1e-6)
+    mine, theirs = stack.gradients(x, y, 0.01), mlp.gradients(x, y, 0.01)
+    assert mine[0] == pytest.approx(theirs[0], rel=1e-5)
+    for a, b in zip(mine[1] + mine[2], theirs[1] + theirs[2]):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
 
 
 def test_model_is_float32_and_has_the_network_interface():
