@@ -211,9 +211,9 @@ if result and training.trainer() is not None:
     if result["status"] == "diverged":
         st.warning("This run diverged, so it did not replace your model. Lower the learning rate and press Start.")
     else:
-        how = "stopped early" if result["status"] == "stopped" else "finished"
-        st.success(f"Run {how}: **{result['test_accuracy']:.2%}** of the {len(data.x_test):,} test images right "
-                   f"(test loss {result['test_loss']:.4f}) after {result['train_seconds']:.1f} s of training. "
+        st.success(f"Run {formats.ending_text(result['status'])}: **{result['test_accuracy']:.2%}** of the "
+                   f"{len(data.x_test):,} test images right (test loss {result['test_loss']:.4f}) after "
+                   f"{result['train_seconds']:.1f} s of training. "
                    f"It is now your model on the Evaluate and Draw pages.")
     runs = st.session_state.get("runs", [])
     if runs and not present:
