@@ -1,1 +1,3 @@
-"""Streamlit helpers shared by the pages: state/caching (state.py) and charts (charts.py)."""
+"""Streamlit helpers shared by the pages (the engine never imports Streamlit).
+
+README.md, "What is inside", lists every module and its one job."""

@@ -30,7 +30,7 @@ from engine.cost import run_cost
 from engine.modelfile import ModelFileError, load_model_with_notes
 from engine.trainer import Settings, new_run
 from engine.worker import BackgroundRun
-from ui import formats, limits, server, state
+from ui import formats, limits, pages, server, state
 
 TICK_SECONDS = 1.0       # the live panels redraw this often while a run is going
 ANSWER_SECONDS = 1.0     # Pause and Stop wait at most this long for the run to answer
@@ -276,7 +276,7 @@ def _sidebar_live():
     st.progress(progress()["fraction"], text=progress_text(short=True))
     c1, c2 = st.columns([1, 1.4], vertical_alignment="center")
     c1.button("Pause", key="sidebar_pause", icon=":material/pause:", on_click=pause)
-    c2.page_link("app_pages/4_train.py", label="Watch it", icon="🏋️")
+    pages.page_link("train", label="Watch it", where=c2)
 
 
 def finish(stopped=False):
@@ -421,7 +421,7 @@ def load_uploaded(uploaded):
 def _load(content, name):
     data = state.dataset()
     kept = ("Your current model is still in use." if state.user_model()[0] is not None
-            else "The built-in pretrained model is still in use.")
+            else f"{formats.PRETRAINED_LABEL[0].upper()}{formats.PRETRAINED_LABEL[1:]} is still in use.")
     try:
         net, settings, notes = load_model_with_notes(bytes(content), name=name)
     except ModelFileError as err:
