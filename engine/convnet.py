@@ -21,7 +21,10 @@ from .layers import DTYPE, LAYERS, Activation, Conv2D, Dense, Flatten, MaxPool2D
 from .network import LOSSES, init_std, log_softmax, mse, sigmoid, softmax
 
 INPUT_SHAPE = (1, 28, 28)   # one channel (grey) of 28 x 28 pixels
-CHUNK = 500                 # examples per piece when predicting many: keeps im2col's copy small
+# Predicting many images goes a piece at a time, so that im2col's copy stays small: at most
+# CHUNK images, and at most CHUNK_VALUES numbers (64 MB of float32) alive in the busiest layer.
+CHUNK = 500
+CHUNK_VALUES = 16_000_000
 
 
 def cnn_spec(filters=(8, 16), k=5, p=0, pool=2, hidden=(), activation="relu", n_classes=10):
@@ -228,11 +231,21 @@ class ConvNet:
             a = layer.forward(a, keep)
         return a
 
+    def peak_values(self):
+        """Numbers alive at once for one example in the busiest layer: its input, its output and,
+        for a convolution, im2col's rows (h' w' k k c). For memory estimates."""
+        peak = 0
+        for layer, before, after in zip(self.layers, self.sizes, self.sizes[1:]):
+            cols = after // layer.W.shape[0] * layer.W[0].size if isinstance(layer, Conv2D) else 0
+            peak = max(peak, before + after + cols)
+        return peak
+
     def logits(self, x):
-        """The scores z (n, n_classes) of many images, CHUNK at a time (little memory, nothing kept)."""
-        if len(x) <= CHUNK:
+        """The scores z (n, n_classes) of many images, a piece at a time (little memory, nothing kept)."""
+        chunk = max(1, min(CHUNK, CHUNK_VALUES // self.peak_values()))
+        if len(x) <= chunk:
             return self._up(x, keep=False)
-        return np.concatenate([self._up(x[i:i + CHUNK], keep=False) for i in range(0, len(x), CHUNK)])
+        return np.concatenate([self._up(x[i:i + chunk], keep=False) for i in range(0, len(x), chunk)])
 
     def forward(self, x, keep=False):
         """Propagate image rows x (n, 784) through the stack.

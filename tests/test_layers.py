@@ -248,6 +248,8 @@ def test_model_is_float32_and_has_the_network_interface():
 
 def test_many_images_are_predicted_in_pieces_with_the_same_answer():
     net = ConvNet(cnn_spec(filters=(4,)), seed=3)
+    # conv 4@5x5: 784 in, 4 x 24 x 24 out, im2col 24 x 24 x 25: 500 images take 19 MB at once
+    assert net.peak_values() == 784 + 2304 + 576 * 25
     x = to_float(load_sample().x_test[:1200])
     np.testing.assert_allclose(net.forward(x), np.concatenate([net.forward(x[:600]), net.forward(x[600:])]),
                                rtol=1e-5, atol=1e-7)
