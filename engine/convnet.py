@@ -177,10 +177,10 @@ class ConvNet:
         out = "sigmoid + MSE" if self.loss == "mse" else "softmax + cross-entropy"
         return " - ".join(map(repr, self.layers)) + f", {out}"
 
-    def flops_per_example(self):
+    def flops_per_example(self, backward=True):
         """Arithmetic of one example's forward and backward pass: 2 operations per multiply-add, in
-        3 products per layer (forward, dW, dx; the first layer makes no dx). For the Trainer's part
-        size and cost estimates."""
+        3 products per layer (forward, dW, dx; the first layer makes no dx); forward only: 1 product.
+        For the Trainer's part size and cost estimates."""
         flops = 0
         for layer, shape in zip(self.layers, self.shapes[1:]):
             if isinstance(layer, Conv2D):
@@ -189,8 +189,14 @@ class ConvNet:
                 macs = layer.W.size
             else:
                 continue
-            flops += 2 * macs * (3 if layer.need_dx else 2)
+            flops += 2 * macs * ((3 if layer.need_dx else 2) if backward else 1)
         return flops
+
+    def im2col_values(self):
+        """Numbers in all the convolutions' im2col rows (h' w' k k c each) for one example: what
+        training keeps for backward besides the layers' outputs. For memory estimates."""
+        return sum(after // layer.W.shape[0] * layer.W[0].size
+                   for layer, after in zip(self.layers, self.sizes[1:]) if isinstance(layer, Conv2D))
 
     def set_params(self, arrays):
         """Put in weights [W0, b0, W1, b1, ...] (e.g. from a model file), as float32 copies; each must have

@@ -9,10 +9,15 @@ mini-batch last a minute, and say what to change. The sums:
                  (momentum: 1 more copy, Adam: 2), plus the activations of one part
                  of a batch (z, a and delta for every layer: trainer.part_size)
     arithmetic   forward 2 and backward 4 operations per weight and example
+
+A CNN (settings.layers) is counted by its own ConvNet: n_params(), flops_per_example()
+(a convolution's weight works at every pixel, so far more than 6 per weight) and, for
+the activations of one part, z, a and delta of every layer as above plus each
+convolution's im2col rows (kept for backward) and their blame in backward.
 """
 from dataclasses import dataclass
 
-from .trainer import part_size
+from .trainer import part_size, parts_of
 
 BYTES = 4                                                 # float32
 OPTIMIZER_COPIES = {"sgd": 0, "momentum": 1, "adam": 2}   # extra arrays per weight
@@ -27,7 +32,11 @@ class RunCost:
 
 
 def run_cost(settings, n_test=10_000):
-    """The RunCost of training a network with `settings` (a trainer.Settings)."""
+    """The RunCost of training a network with `settings` (a trainer.Settings).
+
+    Raises ValueError for an impossible layer stack (ConvNet says what is wrong)."""
+    if settings.layers is not None:
+        return _cnn_cost(settings, n_test)
     sizes = list(settings.sizes)
     n_w = sum(n_in * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
     n_params = n_w + sum(sizes[1:])
@@ -36,3 +45,17 @@ def run_cost(settings, n_test=10_000):
     activations = 3 * part * sum(sizes) * BYTES + (2 * part * sizes[0] * BYTES if settings.augment else 0)
     return RunCost(n_params=n_params, memory_bytes=copies * n_params * BYTES + activations,
                    batch_flops=6.0 * n_w * settings.batch_size, test_flops=2.0 * n_w * n_test)
+
+
+def _cnn_cost(settings, n_test):
+    # The ConvNet itself (its weights: at most trainer.MAX_PARAMS, refused before they are made)
+    # knows its shapes; its cost is then not a second copy of the layer arithmetic.
+    net = settings.new_net()
+    n_params = net.n_params()
+    copies = 4 + OPTIMIZER_COPIES.get(settings.optimizer, 2)
+    part = min(settings.batch_size, parts_of(net))
+    per_example = 3 * sum(net.sizes) + 2 * net.im2col_values()
+    activations = part * per_example * BYTES + (2 * part * net.sizes[0] * BYTES if settings.augment else 0)
+    return RunCost(n_params=n_params, memory_bytes=copies * n_params * BYTES + activations,
+                   batch_flops=float(net.flops_per_example()) * settings.batch_size,
+                   test_flops=float(net.flops_per_example(backward=False)) * n_test)

@@ -25,10 +25,10 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 DTYPE = np.float32
-LEAK = 0.01  # slope of leaky ReLU for z < 0 (as in network.py)
+LEAK = 0.01  # slope of leaky ReLU for z < 0
 
 
-def _sigmoid(z):
+def sigmoid(z):
     # 0.5 * (1 + tanh(z/2)) equals 1 / (1 + exp(-z)) but never overflows.
     return 0.5 * (1.0 + np.tanh(0.5 * z))
 
@@ -38,7 +38,7 @@ def _sigmoid(z):
 # Each activation and its derivative, side by side: name -> (f(z), f'(z) given z and a = f(z)).
 # Adding an activation is one line here.
 ACTIVATIONS = {
-    "sigmoid":    (_sigmoid,                                lambda z, a: a * (1 - a)),
+    "sigmoid":    (sigmoid,                                lambda z, a: a * (1 - a)),
     "tanh":       (np.tanh,                                 lambda z, a: 1 - a * a),
     "relu":       (lambda z: np.maximum(z, 0),              lambda z, a: z > 0),   # bool: 1 or 0, no float copy
     "leaky_relu": (lambda z: np.where(z > 0, z, LEAK * z),  lambda z, a: np.where(z > 0, 1, LEAK).astype(z.dtype)),

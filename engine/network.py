@@ -16,43 +16,34 @@ Conventions
 """
 import numpy as np
 
-DTYPE = np.float32
-ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu")
+from .layers import ACTIVATIONS as ACTIVATION_TABLE   # each activation and its derivative, in one place
+from .layers import DTYPE, sigmoid
+
+ACTIVATIONS = tuple(ACTIVATION_TABLE)   # the names: sigmoid, tanh, relu, leaky_relu
 LOSSES = ("mse", "cross-entropy")
-LEAK = 0.01  # slope of leaky ReLU for z < 0
 
 
 # ---------------------------------------------------------------- activations
 
-def sigmoid(z):
-    # 0.5 * (1 + tanh(z/2)) equals 1 / (1 + exp(-z)) but never overflows.
-    return 0.5 * (1.0 + np.tanh(0.5 * z))
+# The formulas live in engine/layers.py's ACTIVATIONS table (f and f' side by side), so that
+# adding an activation is one line there; the MLP reads them from it.
+
+
+def _activation(name):
+    if name not in ACTIVATION_TABLE:
+        raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}")
+    return ACTIVATION_TABLE[name]
 
 
 def activate(name, z):
-    """Apply the hidden activation `name` to z (any shape)."""
-    if name == "sigmoid":
-        return sigmoid(z)
-    if name == "tanh":
-        return np.tanh(z)
-    if name == "relu":
-        return np.maximum(z, 0)
-    if name == "leaky_relu":
-        return np.where(z > 0, z, LEAK * z)
-    raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}")
+    """Apply the hidden activation `name` to z (any shape): f(z) from the table."""
+    return _activation(name)[0](z)
 
 
 def activate_prime(name, z, a):
-    """Derivative f'(z), given z and a = f(z) (the cheaper one is used)."""
-    if name == "sigmoid":
-        return a * (1 - a)
-    if name == "tanh":
-        return 1 - a * a
-    if name == "relu":
-        return (z > 0).astype(z.dtype)
-    if name == "leaky_relu":
-        return np.where(z > 0, 1, LEAK).astype(z.dtype)
-    raise ValueError(f"unknown activation {name!r}")
+    """Derivative f'(z), given z and a = f(z) (the cheaper one is used). ReLU's is a mask of
+    booleans (z > 0): it multiplies like 1.0 and 0.0, without making a float copy."""
+    return _activation(name)[1](z, a)
 
 
 def softmax(z):
@@ -161,6 +152,12 @@ class Network:
     def n_params(self):
         return sum(p.size for p in self.params())
 
+    def flops_per_example(self):
+        """Arithmetic of one example's forward and backward pass: about 6 operations per weight
+        (2 for the multiply-add of W·a, 4 for dW and the blame sent down). For the Trainer's part
+        size and cost estimates (convnet.ConvNet has its own)."""
+        return 6 * sum(W.size for W in self.weights)
+
     def describe(self):
         """Short text like '784-128-10, relu, softmax + cross-entropy'."""
         out = "sigmoid + MSE" if self.loss == "mse" else "softmax + cross-entropy"
@@ -257,10 +254,7 @@ class Network:
             if l > 0:
                 # Blame flows back through W, then through the activation's slope.
                 delta = delta @ self.weights[l]
-                if self.activation == "relu":
-                    delta *= zs[l - 1] > 0                 # f'(z) is 1 where z > 0, else 0
-                else:
-                    delta *= activate_prime(self.activation, zs[l - 1], activations[l])
+                delta *= activate_prime(self.activation, zs[l - 1], activations[l])
         return grad_w, grad_b
 
     def gradients(self, x, y, l2=0.0):

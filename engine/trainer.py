@@ -16,6 +16,8 @@ import numpy as np
 
 from .augment import augment
 from .data import to_float
+from .modelfile import MAX_PARAMS
+from .convnet import ConvNet
 from .network import Network, one_hot
 from .optim import make_optimizer
 
@@ -27,10 +29,17 @@ PART_FLOPS = 4e9
 
 
 def part_size(sizes, flops=PART_FLOPS):
-    """How many examples one part may hold: forward + backward cost about
-    6 floating-point operations per weight and example."""
+    """How many examples one part of an MLP with layer `sizes` may hold: forward +
+    backward cost about 6 floating-point operations per weight and example
+    (Network.flops_per_example; any network: parts_of)."""
     n_weights = sum(n_in * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
     return max(1, int(flops // (6 * n_weights)))
+
+
+def parts_of(net, flops=PART_FLOPS):
+    """How many examples one part may hold, from the network's own cost per example
+    (a convolution does far more arithmetic per weight than a dense layer)."""
+    return max(1, int(flops // net.flops_per_example()))
 
 
 @dataclass
@@ -51,6 +60,9 @@ class Settings:
     shuffle: bool = True
     init_scale: float = 1.0
     augment: float = 0.0      # 0 = train on the images as they are; up to 1 = shifted, turned, thicker...
+    # A layer stack (convnet.py's spec: a list of dicts, as convnet.cnn_spec makes) for a CNN;
+    # None = the MLP of `sizes` and `activation`.
+    layers: list | None = None
 
     def check(self, n_examples=None):
         """Raise ValueError with a clear message for a setting out of range."""
@@ -74,14 +86,30 @@ class Settings:
             raise ValueError(f"augment must be between 0 and 1 (got {self.augment:g})")
         if self.init_scale <= 0:
             raise ValueError(f"init scale must be above 0 (got {self.init_scale:g})")
+        if self.layers is not None:
+            if not isinstance(self.layers, (list, tuple)):
+                raise ValueError(f"layers must be a list of layer descriptions (got {type(self.layers).__name__})")
+            self.new_net()                # ConvNet's ValueError says what is wrong with the stack
         if n_examples is not None:
             n_train = n_examples - int(round(n_examples * self.val_fraction))
             if self.batch_size > n_train:
                 raise ValueError(f"batch size {self.batch_size} is bigger than the {n_train} training examples")
 
+    def new_net(self):
+        """A fresh network for these settings: the ConvNet of `layers` if set, else the MLP of `sizes`.
+        ConvNet raises ValueError for an impossible stack, and for one with more than MAX_PARAMS
+        weights before allocating them (a typing slip must not take a shared server's memory)."""
+        if self.layers is not None:
+            return ConvNet(self.layers, self.loss, self.seed, self.init_scale, max_params=MAX_PARAMS)
+        return Network(self.sizes, self.activation, self.loss, self.seed, self.init_scale)
+
     def as_dict(self):
         d = dict(self.__dict__)
         d["sizes"] = list(self.sizes)
+        if self.layers is None:
+            del d["layers"]       # an MLP's settings stay as they were (model files, older releases)
+        else:
+            d["layers"] = [dict(layer) for layer in self.layers]
         return d
 
 
@@ -127,7 +155,7 @@ class History:
 class Trainer:
     """Trains `net` on (x, labels) with mini-batches, a few batches at a time.
 
-    net: a Network; x: (n, 784) images, uint8 0..255 or float32 in [0,1];
+    net: a Network or a ConvNet; x: (n, 784) images, uint8 0..255 or float32 in [0,1];
     labels: (n,) ints. x is only read: each mini-batch is turned into
     float32 on its own, so uint8 images never need a float copy of the
     whole set.
@@ -160,7 +188,7 @@ class Trainer:
         self.train_seconds = 0.0
         self._sum_loss = self._sum_correct = self._seen = 0.0
         self._backup = [p.copy() for p in net.params()]
-        self.part = part_size(net.sizes)   # examples per part of a big batch
+        self.part = parts_of(net)   # examples per part of a big batch
 
     # ------------------------------------------------------------ settings
 
@@ -175,7 +203,7 @@ class Trainer:
         if not asked:
             return ""
         new = Settings(**{**s.as_dict(), **asked})
-        new.sizes = s.sizes
+        new.sizes, new.layers = s.sizes, s.layers
         new.check(len(self.x))
         self.settings = new
         self.optimizer.lr = new.lr * new.lr_decay ** self.epoch
@@ -353,7 +381,7 @@ class Trainer:
 
 
 def new_run(x, labels, settings):
-    """Build a fresh Network from `settings` and a Trainer for it."""
+    """Build a fresh network from `settings` (a ConvNet if settings.layers is set, else a
+    Network) and a Trainer for it."""
     settings.check(len(x))
-    net = Network(settings.sizes, settings.activation, settings.loss, settings.seed, settings.init_scale)
-    return Trainer(net, x, labels, settings)
+    return Trainer(settings.new_net(), x, labels, settings)
