@@ -175,8 +175,9 @@ def live_panel(ticking):
         st.error(run.message)
     h = run.history
     c1, c2, c3 = st.columns(3)
-    if h.batch_loss:
-        show(c1, charts.batch_loss_chart, list(h.batch_step), list(h.batch_loss),
+    steps, losses = training.batch_points(run)
+    if losses:
+        show(c1, charts.batch_loss_chart, steps, losses,
              height=presenter.height(230), big=presenter.on(), marks=list(h.marks))
     else:
         c1.caption("The loss of each mini-batch appears here.")

@@ -3,6 +3,7 @@ built-in model (ui/state.py): the line of runs waiting to train and whether a br
 import time
 
 import streamlit as st
+from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from engine.worker import Slots
@@ -24,7 +25,8 @@ def session_alive():
     Streamlit context of its own. Outside a real server (tests) it always says yes."""
     ctx = get_script_run_ctx()
     runtime = st.runtime.get_instance() if st.runtime.exists() else None
-    if ctx is None or runtime is None or not runtime.is_active_session(ctx.session_id):
+    # AppTest puts a stand-in (a mock) where the runtime goes: not a server.
+    if ctx is None or not isinstance(runtime, Runtime) or not runtime.is_active_session(ctx.session_id):
         return lambda: True
     session_id, away_since = ctx.session_id, [None]
 

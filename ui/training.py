@@ -317,6 +317,17 @@ def finish(stopped=False):
     return result
 
 
+def batch_points(run):
+    """(batch numbers, losses) of the run's loss curve, as two lists of one length.
+    The run's thread appends to both (and halves both on long runs) while a page
+    reads them: a copy taken between its two steps is taken again."""
+    h = run.history
+    while True:
+        steps, losses = list(h.batch_step), list(h.batch_loss)
+        if len(steps) == len(losses):
+            return steps, losses
+
+
 def duration_text(seconds):
     """12 s, 5 min, 2 h 10 min: a duration as a person says it."""
     if seconds < 90:
