@@ -41,7 +41,6 @@
 """
 import argparse
 import os
-import re
 import statistics
 import sys
 import time
@@ -56,7 +55,9 @@ RENDER_TARGET_MS = 300
 SLOWDOWN_TARGET = 0.15
 MEMORY_TARGET_MB = 600
 APP = str(ROOT / "dashboard.py")
-PAGES = re.findall(r'st\.Page\("(app_pages/[^"]+\.py)"', (ROOT / "dashboard.py").read_text())
+from ui import pages  # noqa: E402  (the app's one list of pages)
+
+PAGES = [p.path for p in pages.PAGES[1:]]     # Home is what a fresh AppTest shows first
 
 
 def rss_mb(pid="self"):

@@ -68,13 +68,10 @@ DRAWN_JS = """() => {
 
 
 def page_list():
-    """(menu title, page title shown as the h1) for every page of dashboard.py, Home first."""
-    text = (ROOT / "dashboard.py").read_text()
-    pages = [("Home", "Digits from Scratch")]
-    for path, title in re.findall(r'st\.Page\("(app_pages/[^"]+\.py)", title="([^"]+)"', text):
-        h1 = re.search(r'st\.title\("([^"]+)"\)', (ROOT / path).read_text())
-        pages.append((title, h1.group(1) if h1 else title))
-    return pages
+    """(menu title, heading shown as the h1) for every page of the app, Home first."""
+    sys.path.insert(0, str(ROOT))
+    from ui import pages         # the app's one list of pages
+    return [(p.title, p.heading) for p in pages.PAGES]
 
 
 def free_port():
