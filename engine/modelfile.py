@@ -1,13 +1,23 @@
 """Saving and loading models with np.savez, safely.
 
-A model file is an .npz archive (a zip of .npy arrays) holding:
-    format_version  int, currently 1
+A model file is an .npz archive (a zip of .npy arrays). An MLP (network.Network)
+is saved as version 1, which every release reads:
+    format_version  int, 1
     kind            the string "digits-from-scratch-mlp"
     sizes           int64 (L+1,) layer sizes, e.g. [784, 128, 10]
     activation      string, e.g. "relu"
     loss            string, "mse" or "cross-entropy"
     settings        JSON string: how the model was trained (may be "{}")
     W0, b0, W1, b1, ...  float32 weights (n_out, n_in) and biases (n_out,)
+
+A stack of layers (convnet.ConvNet, e.g. a CNN) is saved as version 2:
+    format_version  int, 2
+    kind            the string "digits-from-scratch-cnn"
+    layers          JSON string: the layer stack, ConvNet.spec() (a list of small dicts)
+    input_shape     int64 (3,): one example's (channels, height, width), e.g. [1, 28, 28]
+    loss, settings  as in version 1
+    W0, b0, W1, b1, ...  float32, in ConvNet.params() order: a convolution's W is
+                    (filters, channels, k, k), a dense layer's (n_out, n_in)
 
 Loading uses allow_pickle=False: a file can carry only plain numbers and
 strings, never Python objects that would run code. Every key, shape, dtype and
@@ -22,12 +32,16 @@ import zlib
 
 import numpy as np
 
+from .convnet import ConvNet
 from .files import atomic_write
+from .layers import LAYERS
 from .network import ACTIVATIONS, DTYPE, LOSSES, Network
 from .optim import OPTIMIZERS
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 1              # MLPs: still written as version 1, so that older releases read them
 KIND = "digits-from-scratch-mlp"
+CNN_FORMAT_VERSION = 2          # layer stacks (ConvNet)
+CNN_KIND = "digits-from-scratch-cnn"
 MAX_LAYERS = 20
 MAX_UNITS = 100_000
 # At most this many weights and biases (80 MB as float32): far above anything
@@ -46,6 +60,21 @@ MAX_SETTINGS_CHARS = 100_000
 # A model has 6 text/number arrays plus W and b per layer: more members than
 # this and the archive is not a model (checked before opening any of them).
 MAX_MEMBERS = 6 + 2 * MAX_LAYERS
+# A layer stack's description: ConvNet.spec() of the app's CNNs is about 60 characters a layer.
+MAX_SPEC_CHARS = 10_000
+MAX_SPEC_LAYERS = 100
+SPEC_KEYS = {"kind", "filters", "k", "p", "s", "units", "size", "stride", "name"}
+MAX_INPUT_VALUES = MAX_UNITS   # one example's numbers at the input (c * h * w); MNIST's are 784
+# Numbers alive at once for one example in a CNN's busiest layer (ConvNet.peak_values): at most
+# 4 million, 16 MB of float32. The CNNs the app trains need a few hundred thousand; the cap keeps
+# one drawing through a file's model light on a shared server (ConvNet.logits predicts many images
+# in pieces sized by this, and with a larger peak even a single image would go past its 64 MB).
+MAX_PEAK_VALUES = 4_000_000
+# A CNN's arithmetic for one image, forward (ConvNet.flops_per_example(backward=False)): at most
+# 1 GFLOP, about 0.1 s on one core. The app's CNNs need 2 to 50 MFLOP; a file that asks for more
+# (a huge kernel with huge padding has few weights but works at every one of many pixels) would
+# make every page that reads the test set take hours.
+MAX_FORWARD_FLOPS = 1e9
 
 
 class ModelFileError(ValueError):
@@ -53,7 +82,15 @@ class ModelFileError(ValueError):
 
 
 def model_arrays(net, settings=None):
-    """The arrays that make up a model file, as a dict."""
+    """The arrays that make up a model file, as a dict: version 1 for an MLP, 2 for a ConvNet."""
+    if isinstance(net, ConvNet):
+        arrays = {"format_version": np.array(CNN_FORMAT_VERSION), "kind": np.array(CNN_KIND),
+                  "layers": np.array(json.dumps(net.spec())),
+                  "input_shape": np.array(net.input_shape, dtype=np.int64), "loss": np.array(net.loss),
+                  "settings": np.array(json.dumps(settings or {}, default=str))}
+        for l, (W, b) in enumerate(zip(net.weights, net.biases)):
+            arrays[f"W{l}"], arrays[f"b{l}"] = W, b
+        return arrays
     arrays = {"format_version": np.array(FORMAT_VERSION), "kind": np.array(KIND),
               "sizes": np.array(net.sizes, dtype=np.int64),
               "activation": np.array(net.activation), "loss": np.array(net.loss),
@@ -182,12 +219,17 @@ def _check_declared_size(npz, name):
 
 
 def _from_arrays(files, name):
-    for key in ("format_version", "sizes", "activation", "loss"):
+    if "format_version" not in files:
+        raise ModelFileError(f"{name} is not a Digits-from-Scratch model: key 'format_version' is missing")
+    version = files["format_version"]
+    if version.shape == () and version.dtype.kind in "iu" and int(version) == CNN_FORMAT_VERSION:
+        return _cnn_from_arrays(files, name)
+    for key in ("sizes", "activation", "loss"):
         if key not in files:
             raise ModelFileError(f"{name} is not a Digits-from-Scratch model: key '{key}' is missing")
-    version = files["format_version"]
     if version.shape != () or version.dtype.kind not in "iu" or int(version) != FORMAT_VERSION:
-        raise ModelFileError(f"{name} has format version {version!r}; this app reads version {FORMAT_VERSION}")
+        raise ModelFileError(f"{name} has format version {version!r}; this app reads versions "
+                             f"{FORMAT_VERSION} (MLPs) and {CNN_FORMAT_VERSION} (layer stacks, CNNs)")
     sizes = files["sizes"]
     if sizes.ndim != 1 or sizes.dtype.kind not in "iu" or not (2 <= len(sizes) <= MAX_LAYERS + 1):
         raise ModelFileError(f"{name}: 'sizes' must be a list of 2 to {MAX_LAYERS + 1} integers")
@@ -203,45 +245,128 @@ def _from_arrays(files, name):
         raise ModelFileError(f"{name}: unknown activation '{activation}'")
     if loss not in LOSSES:
         raise ModelFileError(f"{name}: unknown loss '{loss}'")
-    settings = {}
-    if "settings" in files:
-        text = _text(files, "settings")
-        if len(text) > MAX_SETTINGS_CHARS:
-            raise ModelFileError(f"{name}: 'settings' is {len(text):,} characters long; "
-                                 f"at most {MAX_SETTINGS_CHARS:,} are read")
-        try:
-            settings = json.loads(text)
-        except RecursionError:
-            raise ModelFileError(f"{name}: 'settings' is nested too deeply to read") from None
-        except ValueError:      # not JSON, or a number with thousands of digits
-            raise ModelFileError(f"{name}: 'settings' is not valid JSON") from None
-        if not isinstance(settings, dict):
-            raise ModelFileError(f"{name}: 'settings' must be a JSON object")
-    settings, notes = clean_settings(settings)
+    settings, notes = clean_settings(_settings(files, name))
     net = Network(sizes, activation, loss, seed=0)
     for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         for key, shape in ((f"W{l}", (n_out, n_in)), (f"b{l}", (n_out,))):
             if key not in files:
                 raise ModelFileError(f"{name}: '{key}' is missing for layer {l + 1} of {len(sizes) - 1}")
-            arr = files[key]
-            if arr.dtype.kind != "f":
-                raise ModelFileError(f"{name}: '{key}' has dtype {arr.dtype}, expected floating point")
-            if arr.shape != shape:
-                raise ModelFileError(f"{name}: '{key}' has shape {arr.shape}, expected {shape} "
-                                     f"for layer sizes {'-'.join(map(str, sizes))}")
-            with np.errstate(over="ignore", invalid="ignore"):
-                arr = arr.astype(DTYPE)       # checked after the cast: 1e300 as float64 becomes inf
-            if not np.isfinite(arr).all():
-                raise ModelFileError(f"{name}: '{key}' contains NaN or infinite values "
-                                     f"(or values too large for float32)")
-            if arr.size and np.abs(arr).max() > MAX_ABS_PARAM:
-                raise ModelFileError(f"{name}: '{key}' holds values up to {np.abs(arr).max():.3g}; "
-                                     f"weights and biases above {MAX_ABS_PARAM:g} are refused")
+            arr = _weights(files, key, shape, name, f"for layer sizes {'-'.join(map(str, sizes))}")
             (net.weights if key[0] == "W" else net.biases)[l] = arr
     extra = sorted(set(files) - {"format_version", "kind", "sizes", "activation", "loss", "settings"}
                    - {f"{c}{l}" for l in range(len(sizes) - 1) for c in "Wb"})
     if extra:
         raise ModelFileError(f"{name}: unexpected arrays {', '.join(extra)} (more layers than 'sizes' says?)")
+    return net, settings, notes
+
+
+def _settings(files, name):
+    """The file's training settings as read from its JSON (cleaned afterwards by clean_settings)."""
+    if "settings" not in files:
+        return {}
+    text = _text(files, "settings")
+    if len(text) > MAX_SETTINGS_CHARS:
+        raise ModelFileError(f"{name}: 'settings' is {len(text):,} characters long; "
+                             f"at most {MAX_SETTINGS_CHARS:,} are read")
+    try:
+        settings = json.loads(text)
+    except RecursionError:
+        raise ModelFileError(f"{name}: 'settings' is nested too deeply to read") from None
+    except ValueError:      # not JSON, or a number with thousands of digits
+        raise ModelFileError(f"{name}: 'settings' is not valid JSON") from None
+    if not isinstance(settings, dict):
+        raise ModelFileError(f"{name}: 'settings' must be a JSON object")
+    return settings
+
+
+def _weights(files, key, shape, name, why):
+    """files[key] as float32 of the given shape, finite and at most MAX_ABS_PARAM, else ModelFileError."""
+    arr = files[key]
+    if arr.dtype.kind != "f":
+        raise ModelFileError(f"{name}: '{key}' has dtype {arr.dtype}, expected floating point")
+    if arr.shape != shape:
+        raise ModelFileError(f"{name}: '{key}' has shape {arr.shape}, expected {shape} {why}")
+    with np.errstate(over="ignore", invalid="ignore"):
+        arr = arr.astype(DTYPE)       # checked after the cast: 1e300 as float64 becomes inf
+    if not np.isfinite(arr).all():
+        raise ModelFileError(f"{name}: '{key}' contains NaN or infinite values "
+                             f"(or values too large for float32)")
+    if arr.size and np.abs(arr).max() > MAX_ABS_PARAM:
+        raise ModelFileError(f"{name}: '{key}' holds values up to {np.abs(arr).max():.3g}; "
+                             f"weights and biases above {MAX_ABS_PARAM:g} are refused")
+    return arr
+
+
+def _spec_is_plain(spec):
+    """A layer stack as a file may hold it: a list of dicts of known names, each value a whole
+    number or a short text (no floats, booleans, lists or objects: ConvNet checks the numbers)."""
+    if not isinstance(spec, list) or not 1 <= len(spec) <= MAX_SPEC_LAYERS:
+        return False
+    for d in spec:
+        if not isinstance(d, dict) or not set(d) <= SPEC_KEYS:
+            return False
+        for v in d.values():
+            if isinstance(v, bool) or not isinstance(v, (int, str)) or (isinstance(v, str) and len(v) > 40):
+                return False
+    return True
+
+
+def _cnn_from_arrays(files, name):
+    """A version-2 file: a ConvNet from its layer stack, checked before anything big is made."""
+    for key in ("kind", "layers", "input_shape", "loss"):
+        if key not in files:
+            raise ModelFileError(f"{name} is not a Digits-from-Scratch model: key '{key}' is missing")
+    if _text(files, "kind") != CNN_KIND:
+        raise ModelFileError(f"{name}: a version {CNN_FORMAT_VERSION} model must be of kind '{CNN_KIND}'")
+    loss = _text(files, "loss")
+    if loss not in LOSSES:
+        raise ModelFileError(f"{name}: unknown loss '{loss}'")
+    shape = files["input_shape"]
+    if shape.shape != (3,) or shape.dtype.kind not in "iu":
+        raise ModelFileError(f"{name}: 'input_shape' must be 3 whole numbers (channels, height, width)")
+    shape = tuple(int(n) for n in shape)
+    if min(shape) < 1 or math.prod(shape) > MAX_INPUT_VALUES:
+        raise ModelFileError(f"{name}: input shape {shape} must be at least 1 on every side "
+                             f"and hold at most {MAX_INPUT_VALUES:,} numbers")
+    text = _text(files, "layers")
+    if len(text) > MAX_SPEC_CHARS:
+        raise ModelFileError(f"{name}: 'layers' is {len(text):,} characters long; at most {MAX_SPEC_CHARS:,} are read")
+    try:
+        spec = json.loads(text)
+    except RecursionError:
+        raise ModelFileError(f"{name}: 'layers' is nested too deeply to read") from None
+    except ValueError:
+        raise ModelFileError(f"{name}: 'layers' is not valid JSON") from None
+    if not _spec_is_plain(spec):
+        raise ModelFileError(f"{name}: 'layers' must be a list of 1 to {MAX_SPEC_LAYERS} layers, each an object "
+                             f"of {', '.join(sorted(SPEC_KEYS))} with whole numbers or short texts")
+    settings, notes = clean_settings(_settings(files, name))
+    try:
+        # max_params: ConvNet refuses before it allocates a layer that would pass the limit.
+        net = ConvNet(spec, loss, seed=0, input_shape=shape, max_params=MAX_PARAMS)
+    except ValueError as err:
+        raise ModelFileError(f"{name}: its layers cannot make a model: {err}") from None
+    if net.sizes[-1] != 10:
+        raise ModelFileError(f"{name}: the last layer has {net.sizes[-1]:,} outputs; a digit model has 10")
+    if net.peak_values() > MAX_PEAK_VALUES:
+        raise ModelFileError(f"{name} is too big: one image would need {net.peak_values():,} numbers at once in "
+                             f"its busiest layer; at most {MAX_PEAK_VALUES:,} are allowed")
+    if net.flops_per_example(backward=False) > MAX_FORWARD_FLOPS:
+        raise ModelFileError(f"{name} is too slow: one image would take "
+                             f"{net.flops_per_example(backward=False) / 1e9:,.1f} GFLOP; "
+                             f"at most {MAX_FORWARD_FLOPS / 1e9:g} are allowed")
+    arrays = []
+    for l, layer in enumerate(net.weighted):
+        for key, want in ((f"W{l}", layer.W.shape), (f"b{l}", layer.b.shape)):
+            if key not in files:
+                raise ModelFileError(f"{name}: '{key}' is missing for {layer!r} "
+                                     f"(layer {l + 1} of {net.n_layers} with weights)")
+            arrays.append(_weights(files, key, want, name, f"for {layer!r}"))
+    extra = sorted(set(files) - {"format_version", "kind", "layers", "input_shape", "loss", "settings"}
+                   - {f"{c}{l}" for l in range(net.n_layers) for c in "Wb"})
+    if extra:
+        raise ModelFileError(f"{name}: unexpected arrays {', '.join(extra)} (more layers than 'layers' says?)")
+    net.set_params(arrays)       # shapes checked above (set_params checks them again)
     return net, settings, notes
 
 
@@ -272,6 +397,7 @@ def _layer_sizes(v):
 # with generous upper bounds where it has none.
 SETTING_RULES = {
     "sizes": (_layer_sizes, f"a list of 2 to {MAX_LAYERS + 1} layer sizes from 1 to {MAX_UNITS}"),
+    "layers": (_spec_is_plain, f"a list of 1 to {MAX_SPEC_LAYERS} layers (as ConvNet.spec() gives)"),
     "activation": (lambda v: isinstance(v, str) and v in ACTIVATIONS, "one of " + ", ".join(ACTIVATIONS)),
     "loss": (lambda v: isinstance(v, str) and v in LOSSES, "one of " + ", ".join(LOSSES)),
     "optimizer": (lambda v: isinstance(v, str) and v in OPTIMIZERS, "one of " + ", ".join(OPTIMIZERS)),
