@@ -123,10 +123,10 @@ def _peek(source, n):
         return f.read(n)
 
 
-def _text(files, key):
+def _text(files, key, name):
     arr = files[key]
     if arr.dtype.kind != "U" or arr.shape != ():
-        raise ModelFileError(f"'{key}' should be a text value, found {arr.dtype} array of shape {arr.shape}")
+        raise ModelFileError(f"{name}: '{key}' should be a text value, found {arr.dtype} array of shape {arr.shape}")
     return str(arr)
 
 
@@ -240,7 +240,7 @@ def _from_arrays(files, name):
     if n_params > MAX_PARAMS:     # checked before Network() allocates anything
         raise ModelFileError(f"{name} is too big: layer sizes {'-'.join(map(str, sizes))} make {n_params:,} "
                              f"weights and biases; a model may have at most {MAX_PARAMS:,}")
-    activation, loss = _text(files, "activation"), _text(files, "loss")
+    activation, loss = _text(files, "activation", name), _text(files, "loss", name)
     if activation not in ACTIVATIONS:
         raise ModelFileError(f"{name}: unknown activation '{activation}'")
     if loss not in LOSSES:
@@ -264,7 +264,7 @@ def _settings(files, name):
     """The file's training settings as read from its JSON (cleaned afterwards by clean_settings)."""
     if "settings" not in files:
         return {}
-    text = _text(files, "settings")
+    text = _text(files, "settings", name)
     if len(text) > MAX_SETTINGS_CHARS:
         raise ModelFileError(f"{name}: 'settings' is {len(text):,} characters long; "
                              f"at most {MAX_SETTINGS_CHARS:,} are read")
@@ -316,9 +316,9 @@ def _cnn_from_arrays(files, name):
     for key in ("kind", "layers", "input_shape", "loss"):
         if key not in files:
             raise ModelFileError(f"{name} is not a Digits-from-Scratch model: key '{key}' is missing")
-    if _text(files, "kind") != CNN_KIND:
+    if _text(files, "kind", name) != CNN_KIND:
         raise ModelFileError(f"{name}: a version {CNN_FORMAT_VERSION} model must be of kind '{CNN_KIND}'")
-    loss = _text(files, "loss")
+    loss = _text(files, "loss", name)
     if loss not in LOSSES:
         raise ModelFileError(f"{name}: unknown loss '{loss}'")
     shape = files["input_shape"]
@@ -328,7 +328,7 @@ def _cnn_from_arrays(files, name):
     if min(shape) < 1 or math.prod(shape) > MAX_INPUT_VALUES:
         raise ModelFileError(f"{name}: input shape {shape} must be at least 1 on every side "
                              f"and hold at most {MAX_INPUT_VALUES:,} numbers")
-    text = _text(files, "layers")
+    text = _text(files, "layers", name)
     if len(text) > MAX_SPEC_CHARS:
         raise ModelFileError(f"{name}: 'layers' is {len(text):,} characters long; at most {MAX_SPEC_CHARS:,} are read")
     try:
