@@ -11,6 +11,7 @@ import numpy as np
 
 from . import metrics
 from .data import DataError, download_mnist, load_mnist
+from .convnet import cnn_spec
 from .modelfile import ModelFileError, load_model, save_model
 from .network import ACTIVATIONS, LOSSES
 from .optim import OPTIMIZERS
@@ -37,16 +38,27 @@ def layer_sizes(text):
     return sizes
 
 
+def whole_numbers(text):
+    try:
+        numbers = [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers like 16,64, got {text!r}")
+    if min(numbers, default=1) < 1:
+        raise argparse.ArgumentTypeError(f"every number must be at least 1, got {text!r}")
+    return numbers
+
+
 def build_parser():
     d = Settings()
-    p = Parser(prog="python -m engine", description="Digits from Scratch: a NumPy MLP for MNIST.")
+    p = Parser(prog="python -m engine", description="Digits from Scratch: NumPy MLPs and CNNs for MNIST.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     t = sub.add_parser("train", help="train a model and save it",
                        description=f"Train a model and save it. The defaults are the Train page's (engine/trainer.py "
                                    f"Settings): {'-'.join(map(str, d.sizes))}, {d.optimizer} {d.momentum:g}, "
                                    f"lr {d.lr:g} x {d.lr_decay:g} per epoch, batch {d.batch_size}, {d.epochs} epochs, "
-                                   f"{d.val_fraction:.0%} held out for validation (README, Benchmarks: what they reach).",
+                                   f"{d.val_fraction:.0%} held out for validation (README, Benchmarks: what they reach). "
+                                   f"Add --cnn for a convolutional network (see its options below).",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     t.add_argument("--layers", type=layer_sizes, default=",".join(map(str, d.sizes)),
                    help="layer sizes, e.g. 784,128,10")
@@ -69,6 +81,18 @@ def build_parser():
     t.add_argument("--augment", type=float, default=d.augment,
                    help="random shifts/rotations/thickness of training images, 0 (off) to 1")
     t.add_argument("--out", default="model.npz", help="where to save the model")
+    c = t.add_argument_group(
+        "convolutional network (--cnn)",
+        "With --cnn the model is a CNN instead of the MLP of --layers: for each number in --filters, a "
+        "convolution with that many filters of --kernel x --kernel (padding --padding), the --activation, "
+        "and a --pool x --pool max-pooling; then dense layers of --hidden units and 10 outputs. Example: "
+        "--cnn --filters 16,64 --kernel 5 --pool 2 --optimizer adam --lr 0.003 --batch-size 64")
+    c.add_argument("--cnn", action="store_true", help="train a convolutional network")
+    c.add_argument("--filters", type=whole_numbers, default="8,16", help="filters of each convolution")
+    c.add_argument("--kernel", type=int, default=5, help="kernel size k (k x k pixels)")
+    c.add_argument("--padding", type=int, default=0, help="zeros added around each image, 0 to kernel-1")
+    c.add_argument("--pool", type=int, default=2, help="max-pooling window after each convolution (1 = none)")
+    c.add_argument("--hidden", type=whole_numbers, default="", help="dense hidden layers after the convolutions")
     add_data_args(t)
 
     e = sub.add_parser("evaluate", help="test accuracy, per-class table and confusion matrix")
@@ -124,7 +148,10 @@ def cmd_train(args):
                  batch_size=args.batch_size, epochs=args.epochs, seed=args.seed,
                  val_fraction=args.val_fraction, shuffle=not args.no_shuffle,
                  init_scale=args.init_scale, augment=args.augment)
-    if s.sizes[0] != 784 or s.sizes[-1] != 10:
+    if args.cnn:
+        s.layers = cnn_spec(filters=args.filters, k=args.kernel, p=args.padding, pool=args.pool,
+                            hidden=args.hidden, activation=args.activation)
+    elif s.sizes[0] != 784 or s.sizes[-1] != 10:
         raise UsageError(f"--layers must start with 784 (pixels) and end with 10 (digits), got {args.layers}")
     s.check()
     data = load_data(args)

@@ -96,3 +96,50 @@ def test_diverging_run_says_so_and_saves_nothing(tmp_path):
     r = cli("train", "--optimizer", "sgd", "--lr", "100", "--epochs", "1", "--out", str(out))
     assert r.returncode == 1
     assert "diverged" in r.stdout and not out.exists()
+
+
+# ------------------------------------------------------------ a CNN (--cnn)
+
+@pytest.fixture(scope="module")
+def cnn_model(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli-cnn") / "cnn.npz"
+    r = cli("train", "--cnn", "--filters", "4", "--kernel", "5", "--pool", "2", "--optimizer", "adam",
+            "--lr", "0.003", "--epochs", "1", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "training conv 4@5x5 - relu - maxpool 2 - flatten - dense 10" in r.stdout
+    acc = float(re.search(r"^test accuracy: (0\.\d{4})$", r.stdout, re.M).group(1))
+    assert acc > 0.8
+    return out
+
+
+def test_train_evaluate_and_predict_a_cnn(cnn_model, tmp_path):
+    from engine.convnet import ConvNet
+    from engine.modelfile import load_model
+    net, settings = load_model(cnn_model)
+    assert isinstance(net, ConvNet) and settings["layers"] == net.spec()
+    r = cli("evaluate", str(cnn_model))
+    assert r.returncode == 0, r.stderr
+    assert "model: conv 4@5x5" in r.stdout and re.search(r"^test accuracy: 0\.\d{4}$", r.stdout, re.M)
+    from PIL import Image
+    from engine.data import load_sample
+    data = load_sample()
+    path = tmp_path / "digit.png"
+    Image.fromarray(np.kron(data.x_test[0].reshape(28, 28), np.ones((8, 8), np.uint8))).save(path)
+    r = cli("predict", str(cnn_model), str(path))
+    assert r.returncode == 0, r.stderr
+    assert re.search(r"^digit: \d$", r.stdout, re.M)
+
+
+@pytest.mark.parametrize("flags,words", [
+    (["--padding", "5"], "padding 5 must be smaller than the kernel size 5"),
+    (["--filters", "4,x"], "comma-separated integers"),
+    (["--kernel", "29"], "nothing left"),
+])
+def test_impossible_cnn_flags_are_one_line(flags, words):
+    r = cli("train", "--cnn", *flags, "--epochs", "1", "--out", "/nonexistent/never.npz")
+    assert r.returncode == 2 and words in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_help_says_how_to_train_a_cnn():
+    r = cli("train", "--help")
+    assert "--cnn --filters 16,64 --kernel 5 --pool 2" in " ".join(r.stdout.split())
