@@ -335,3 +335,39 @@ def test_model_file_is_plain_arrays_only(tmp_path):
     assert {"sizes.npy", "W0.npy", "b1.npy", "settings.npy"} <= names
     with np.load(path, allow_pickle=False) as f:
         assert json.loads(str(f["settings"])) == {"epochs": 3}
+
+
+# ---------------------------------------------------------------- layer stacks in the Trainer (issue 13)
+
+def test_parts_come_from_the_networks_own_cost():
+    from engine.convnet import ConvNet, cnn_spec
+    from engine.trainer import PART_FLOPS, Trainer, part_size
+    mlp = Network([784, 256, 10])
+    assert mlp.flops_per_example() == 6 * (784 * 256 + 256 * 10)
+    x, y = np.zeros((200, 784), np.uint8), np.arange(200) % 10
+    assert Trainer(mlp, x, y, Settings(batch_size=10)).part == part_size(mlp.sizes)     # the MLP as before
+    cnn = ConvNet(cnn_spec((16, 64), 5))
+    assert Trainer(cnn, x, y, Settings(batch_size=10)).part == max(1, int(PART_FLOPS // cnn.flops_per_example()))
+
+
+def test_settings_with_layers_make_a_convnet_and_check_its_stack():
+    from engine.convnet import ConvNet, cnn_spec
+    from engine.cost import run_cost
+    spec = cnn_spec((2,), 3)
+    s = Settings(layers=spec, batch_size=20, epochs=1, optimizer="adam", lr=0.003)
+    x, y = np.zeros((100, 784), np.uint8), np.arange(100) % 10
+    trainer = new_run(x, y, s)
+    assert isinstance(trainer.net, ConvNet) and trainer.net.spec() == spec
+    assert s.as_dict()["layers"] == spec and "layers" not in Settings().as_dict()
+    trainer.set_hyperparams(lr=0.001, batch_size=10)
+    assert trainer.settings.layers == spec and trainer.settings.lr == 0.001
+    trainer.run(batches=2)
+    cost = run_cost(s)
+    assert cost.n_params == trainer.net.n_params()
+    assert cost.batch_flops == trainer.net.flops_per_example() * 20
+    with pytest.raises(ValueError, match="padding 3 must be smaller"):
+        Settings(layers=[{"kind": "conv2d", "filters": 2, "k": 3, "p": 3}] + spec[-2:]).check()
+    with pytest.raises(ValueError, match="more than 20,000,000 weights"):
+        Settings(layers=[{"kind": "conv2d", "filters": 10 ** 9, "k": 5}] + spec[-2:]).check()
+    with pytest.raises(ValueError, match="must be a list"):
+        Settings(layers="conv").check()
