@@ -26,7 +26,7 @@ st.write("One training step on one image, in four parts, exactly as the network 
          "here you can watch a single step in slow motion.")
 
 data = state.dataset_or_stop()
-original, model_label = state.active_model()
+original, model_label = state.active_model(mlp_only=True)
 
 # ------------------------------------------------------------ the image and the private copy
 n_train = len(data.y_train)

@@ -20,7 +20,7 @@ st.write("The other pages show what goes in and what comes out. Here we open the
          "units respond to, how the layers gradually sort the digits, and where the network breaks.")
 
 data = state.dataset_or_stop()
-net, model_label = state.active_model()
+net, model_label = state.active_model(mlp_only=True)
 own, _ = state.user_model()
 st.info(f"Looking inside **{model_label}** ({net.describe()})."
         + ("" if own is not None else " Train or load your own model on the Train page to look inside it instead."),

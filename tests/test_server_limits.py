@@ -206,3 +206,26 @@ def test_settings_over_the_limits_are_refused_with_what_to_change(monkeypatch):
     monkeypatch.setattr(limits, "RUN_MEMORY_MB", 100)
     with pytest.raises(ValueError, match=r"about [\d,]+ MB of memory .* 100 MB per run"):
         check_cost(Settings(sizes=big.sizes, batch_size=100), 10_000)
+
+
+def test_a_students_cnn_file_loads_and_breaks_no_page():
+    """A CNN saved by `python -m engine train --cnn` and uploaded on the Train page
+    becomes the session's model; every page still answers (the MLP-only pages say
+    they show the built-in MLP instead)."""
+    from engine.convnet import ConvNet, cnn_spec
+    from ui import pages
+    net = ConvNet(cnn_spec(filters=(4,), k=5, p=0, pool=2, hidden=(), activation="relu", n_classes=10),
+                  "cross-entropy", seed=0)
+    at = open_page(TRAIN)
+    at.file_uploader(key="train_upload").set_value(("cnn.npz", model_to_bytes(net, {}), "application/octet-stream"))
+    at.run()
+    assert not at.exception, at.exception
+    assert "Loaded cnn.npz" in texts(at.success)
+    assert isinstance(at.session_state["model"], ConvNet)
+    for page in pages.PAGES[1:]:
+        at.switch_page(page.path)
+        at.run()
+        assert not at.exception, (page.path, at.exception)
+    at.switch_page("app_pages/7_inside.py")
+    at.run()
+    assert "Your model is a convolutional network" in texts(at.info)

@@ -11,6 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from engine.data import DataError, load_mnist
+from engine.network import Network
 from engine.modelfile import load_model
 from ui.formats import PRETRAINED_LABEL
 
@@ -77,13 +78,18 @@ def set_user_model(net, info):
     st.session_state["model_info"] = info
 
 
-def active_model():
+def active_model(mlp_only=False):
     """The model the teaching pages use: the user's own if any, else the pretrained one.
 
-    Returns (net, label) where label says which it is.
+    Returns (net, label) where label says which it is. mlp_only: for the pages that
+    take an MLP apart layer by layer (How it learns, Inside the network): a
+    convolutional network of the user's is left aside there, with a note on the page.
     """
     net, info = user_model()
-    if net is not None:
+    if net is not None and (not mlp_only or isinstance(net, Network)):
         return net, info.get("label", "your model")
+    if net is not None:
+        st.info("Your model is a convolutional network (CNN). This page takes a multi-layer perceptron "
+                "apart layer by layer, so it shows the built-in MLP; the other pages use your CNN.", icon="ℹ️")
     net, _ = pretrained_model()
     return net, PRETRAINED_LABEL
