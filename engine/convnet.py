@@ -18,7 +18,7 @@ Layer.spec() gives), e.g. cnn_spec() =
 import numpy as np
 
 from .layers import DTYPE, LAYERS, Activation, Conv2D, Dense, Flatten, MaxPool2D
-from .network import LOSSES, init_std, log_softmax, mse, sigmoid, softmax
+from .network import LOSSES, Network, init_std, sigmoid, softmax
 
 INPUT_SHAPE = (1, 28, 28)   # one channel (grey) of 28 x 28 pixels
 # Predicting many images goes a piece at a time, so that im2col's copy stays small: at most
@@ -284,26 +284,13 @@ class ConvNet:
 
     # ------------------------------------------------------------ loss
 
-    def loss_value(self, z_out, a_out, y, l2=0.0):
-        """The loss of a batch from its output z and a, plus the L2 penalty l2/2 * sum(W^2)."""
-        if self.loss == "mse":
-            data_loss = mse(a_out, y)
-        else:
-            data_loss = float(-(y * log_softmax(z_out)).sum() / y.shape[0])
-        if l2:
-            data_loss += 0.5 * l2 * sum(float((W.astype(np.float64) ** 2).sum()) for W in self.weights)
-        return data_loss
+    # The loss and the output's blame are the MLP's own (engine/network.py): they
+    # only read self.loss and self.weights, which a ConvNet has too.
+    loss_value = Network.loss_value
 
     # ------------------------------------------------------------ backward
 
-    def output_delta(self, z_out, a_out, y):
-        """dL/dz of the output layer (n, n_classes), already divided by the batch size."""
-        n = y.shape[0]
-        if self.loss == "mse":
-            return (a_out - y) * a_out * (1 - a_out) / n
-        delta = a_out - y         # softmax + cross-entropy: p - y
-        delta /= n
-        return delta
+    output_delta = Network.output_delta
 
     def backward(self, delta, l2=0.0):
         """Send the output's blame delta down the stack. Returns (grad_w, grad_b), one per weighted

@@ -73,6 +73,20 @@ class Layer:
         return {"kind": self.kind}
 
 
+class Weighted(Layer):
+    """A layer with weights W and biases b (Dense, Conv2D): backward fills dW and db."""
+
+    def params(self):
+        return [self.W, self.b]
+
+    def grads(self):
+        return [self.dW, self.db]
+
+    def astype(self, dtype):
+        self.W, self.b = self.W.astype(dtype), self.b.astype(dtype)
+        return self
+
+
 class Activation(Layer):
     """y = f(x) element by element, f one of ACTIVATIONS; any shape.
 
@@ -101,7 +115,7 @@ class Activation(Layer):
         return self.name
 
 
-class Dense(Layer):
+class Dense(Weighted):
     """x (n, d_in) -> y (n, d_out);  y = x W^T + b, i.e. y = W·x + b for every row.
 
     W (d_out, d_in), b (d_out,). Backward: dW = dy^T x, db = sum of dy over the batch, dx = dy W.
@@ -126,16 +140,6 @@ class Dense(Layer):
         self.dW = dy.T @ self.x            # (d_out, d_in): each weight's blame summed over the batch
         self.db = dy.sum(axis=0)           # (d_out,)
         return dy @ self.W if self.need_dx else None
-
-    def params(self):
-        return [self.W, self.b]
-
-    def grads(self):
-        return [self.dW, self.db]
-
-    def astype(self, dtype):
-        self.W, self.b = self.W.astype(dtype), self.b.astype(dtype)
-        return self
 
     def out_shape(self, in_shape):
         return (self.W.shape[0],)
@@ -191,7 +195,7 @@ def col2im(dcols, x_shape, k, p, s):
     return dx[:, p:p + h, p:p + w].transpose(0, 3, 1, 2)               # (n, c, h, w), a view
 
 
-class Conv2D(Layer):
+class Conv2D(Weighted):
     """x (n, c, h, w) -> y (n, f, h', w'), h' = (h + 2p - k)//s + 1 (w' likewise);
     y = W * x + b: filter W[f] (c, k, k) slides over x (padded with p zeros, step s).
 
@@ -244,16 +248,6 @@ class Conv2D(Layer):
         # blame is one contiguous block for col2im to add (k k small multiplies in one call).
         W_offsets = self.W.transpose(2, 3, 0, 1).reshape(k * k, f, c)
         return col2im(np.matmul(dy, W_offsets), self.x_shape, k, self.p, self.s)
-
-    def params(self):
-        return [self.W, self.b]
-
-    def grads(self):
-        return [self.dW, self.db]
-
-    def astype(self, dtype):
-        self.W, self.b = self.W.astype(dtype), self.b.astype(dtype)
-        return self
 
     def out_shape(self, in_shape):
         c, h, w = in_shape
