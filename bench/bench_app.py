@@ -79,16 +79,6 @@ def keep_bytecode():
     app_test.ScriptCache = local_script_runner.ScriptCache = lambda: shared
 
 
-def no_mock_liveness():
-    """AppTest stands a MagicMock in for Streamlit's Runtime, so ui.server.session_alive()
-    takes it for a real server and gives each run an alive() that calls the mock before
-    every mini-batch; the mock records every call it gets (measured: about 2.6 MB more
-    memory per epoch of the full MNIST, and CPU time). A real server answers from a dict.
-    So here runs get the answer a test gets outside a server: always there."""
-    from ui import server
-    server.session_alive = lambda: (lambda: True)
-
-
 def new_session():
     from streamlit.testing.v1 import AppTest
     at = AppTest.from_file(APP, default_timeout=600)
@@ -268,7 +258,6 @@ def main():
     args = ap.parse_args()
     if not args.compile_each_run:
         keep_bytecode()
-    no_mock_liveness()
     from engine.data import load_mnist
     from engine.trainer import Settings
     data = load_mnist()

@@ -70,16 +70,6 @@ def free_port():
         return s.getsockname()[1]
 
 
-def no_mock_liveness():
-    """AppTest stands a MagicMock in for Streamlit's Runtime, so ui.server.session_alive()
-    takes it for a real server and gives each run an alive() that calls the mock before
-    every mini-batch; the mock records every call it gets (measured: about 2.6 MB more
-    memory per epoch of the full MNIST, and CPU time). A real server answers from a dict.
-    So here runs get the answer a test gets outside a server: always there."""
-    from ui import server
-    server.session_alive = lambda: (lambda: True)
-
-
 # ------------------------------------------------------------------ apptest mode
 
 def run_apptest(epochs, deadline):
@@ -87,7 +77,6 @@ def run_apptest(epochs, deadline):
 
     from ui.training import TICK_SECONDS
 
-    no_mock_liveness()
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=600)
     at.run()
     at.switch_page("app_pages/4_train.py")
