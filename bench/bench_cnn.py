@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from engine.convnet import ConvNet, cnn_spec  # noqa: E402
 from engine.data import load_mnist  # noqa: E402
 from engine.layers import Conv2D, Dense  # noqa: E402
-from engine.trainer import PART_FLOPS, Settings, Trainer  # noqa: E402
+from engine.trainer import Settings, Trainer  # noqa: E402
 
 
 def timed_both(fn):
@@ -105,10 +105,7 @@ def main():
     s = Settings(optimizer="adam", lr=args.lr, lr_decay=args.decay, batch_size=args.batch,
                  epochs=1 if args.skip_training else args.epochs, seed=args.seed, val_fraction=0.0,
                  augment=args.augment)
-    trainer = Trainer(net, data.x_train, data.y_train, s)
-    # The Trainer sizes its parts from net.sizes as if every layer were dense (trainer.part_size);
-    # for a CNN the true cost per example is net.flops_per_example().
-    trainer.part = max(1, int(PART_FLOPS // net.flops_per_example()))
+    trainer = Trainer(net, data.x_train, data.y_train, s)     # parts sized by net.flops_per_example()
     xt, yt = data.test_float(), data.y_test
     print(f"\n1. {net.describe()}, {net.n_params():,} weights")
     print(f"   Adam lr {s.lr:g} x {s.lr_decay:g}/epoch, batch {s.batch_size}"
