@@ -141,6 +141,7 @@ def test_a_run_waits_for_a_place_and_a_run_whose_browser_left_stops():
 def test_the_servers_line_shows_on_the_train_page(monkeypatch):
     from ui import limits, server
     monkeypatch.setattr(limits, "MAX_TRAINING_RUNS", 1)
+    monkeypatch.setattr(limits, "TURN_SECONDS", 1e6)       # no turns: A keeps its place until it pauses
     server.training_slots.clear()                          # a server that trains one run at a time
     try:
         a, b = open_page(TRAIN), open_page(TRAIN)
