@@ -5,7 +5,6 @@ code 2 - never a traceback.
 """
 import argparse
 import sys
-import time
 
 import numpy as np
 

@@ -34,7 +34,6 @@ import numpy as np
 
 from .convnet import ConvNet
 from .files import atomic_write
-from .layers import LAYERS
 from .network import ACTIVATIONS, DTYPE, LOSSES, Network
 from .optim import OPTIMIZERS
 

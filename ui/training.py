@@ -254,13 +254,6 @@ def reset():
     st.session_state["train_error"] = ""
 
 
-def wait(seconds):
-    """Let the run train for up to `seconds` (tests and benchmarks; pages never wait)."""
-    if job() is not None:
-        job().join(seconds)
-    return status()
-
-
 def sidebar_panel():
     """On pages other than Train: while a run is going, show its progress in the
     sidebar, with a Pause button and a link to the Train page. The run trains in
@@ -279,7 +272,7 @@ def _sidebar_live():
     pages.page_link("train", label="Watch it", where=c2)
 
 
-def finish(stopped=False):
+def finish():
     """Record the run once its thread is done: its test accuracy in `runs`, and
     (unless it diverged) its network as the session's model. Safe to call twice."""
     run, worker = trainer(), job()
