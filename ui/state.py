@@ -1,7 +1,7 @@
 """Session state and caching, in one place.
 
 Shared and read-only (one copy per server process, st.cache_resource):
-    the dataset, the built-in pretrained model.
+    the dataset, the built-in pretrained models (the MLP and the CNN).
 Per browser session (st.session_state), never shared:
     the user's model, trainer and runs.
 """
@@ -17,6 +17,7 @@ from ui.formats import PRETRAINED_LABEL
 
 ROOT = Path(__file__).resolve().parent.parent
 PRETRAINED = ROOT / "engine" / "models" / "pretrained.npz"
+PRETRAINED_CNN = ROOT / "engine" / "models" / "pretrained_cnn.npz"
 
 
 # max_entries: every differently spelled folder is a new entry (55 MB for the full set),
@@ -65,6 +66,20 @@ def _pretrained():
 def pretrained_model():
     """(net, settings) of the built-in model. Read-only: copy it before training."""
     return _pretrained()
+
+
+@st.cache_resource(show_spinner="Loading the pretrained CNN…")
+def _pretrained_cnn():
+    net, settings = load_model(str(PRETRAINED_CNN))
+    for p in net.params():
+        p.flags.writeable = False     # shared: used for prediction only
+    return net, settings
+
+
+def pretrained_cnn():
+    """(net, settings) of the built-in convolutional network (scripts/train_pretrained_cnn.py).
+    Read-only: copy it before training."""
+    return _pretrained_cnn()
 
 
 def user_model():
