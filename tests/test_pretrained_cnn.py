@@ -1,0 +1,91 @@
+"""The built-in pretrained CNN (engine/models/pretrained_cnn.npz, made by scripts/train_pretrained_cnn.py)
+and its second opinion on the Draw page.
+
+    python -m pytest tests/test_pretrained_cnn.py -q                            # built-in sample
+    MNIST_DIR=../shared/mnist python -m pytest tests/test_pretrained_cnn.py -q  # + the full test set
+"""
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from apptest_utils import canvas_state, open_page, texts
+from engine import metrics
+from engine.convnet import ConvNet
+from engine.data import load_mnist, load_sample
+from engine.modelfile import load_model
+
+ROOT = Path(__file__).resolve().parent.parent
+CNN_FILE = ROOT / "engine" / "models" / "pretrained_cnn.npz"
+DRAW = "app_pages/6_draw.py"
+
+
+@pytest.fixture(scope="module")
+def cnn():
+    net, settings = load_model(str(CNN_FILE))
+    return net, settings
+
+
+def test_the_file_is_a_small_convnet_trained_on_full_mnist(cnn):
+    net, settings = cnn
+    assert CNN_FILE.stat().st_size < 2_000_000
+    assert isinstance(net, ConvNet)
+    assert settings["dataset"] == "full MNIST"
+    assert settings["test_accuracy"] >= 0.992
+    assert settings["augment"] > 0 and settings["optimizer"] == "adam"
+
+
+def test_reads_the_builtin_samples_test_digits(cnn):
+    data = load_sample()
+    acc = metrics.accuracy(cnn[0].predict(data.test_float()), data.y_test)
+    assert len(data.y_test) == 2000
+    assert acc >= 0.985                 # measured 0.9925 (the MLP: 0.984)
+
+
+@pytest.mark.skipif(not os.environ.get("MNIST_DIR"), reason="needs the full MNIST: set MNIST_DIR")
+def test_reads_the_full_mnist_test_set(cnn):
+    data = load_mnist(data_dir=os.environ["MNIST_DIR"])
+    assert not data.is_sample and len(data.y_test) == 10_000
+    assert metrics.accuracy(cnn[0].predict(data.test_float()), data.y_test) >= 0.992
+
+
+def test_the_shared_copy_is_read_only():
+    from ui import state
+    net, _ = state.pretrained_cnn()
+    assert isinstance(net, ConvNet)
+    assert all(not p.flags.writeable for p in net.params())
+
+
+# ------------------------------------------------------------------ the Draw page
+
+
+def _drawn_seven():
+    img = np.zeros((280, 280, 4), np.uint8)
+    img[..., 3] = 255                                   # opaque black canvas
+    img[50:72, 60:220, :3] = 255                        # the top bar of a "7"
+    for r in range(72, 240):                            # its slanted stroke, down to the left
+        c = 220 - (r - 72) * 0.55
+        img[r, int(c) - 22:int(c), :3] = 255
+    return img
+
+
+def _guess(at, element_id):
+    for m in at.markdown:
+        if f'id="{element_id}"' in m.value:
+            return int(m.value.split('data-digit="')[1][0])
+    return None
+
+
+@pytest.mark.usefixtures("builtin_sample")
+def test_the_draw_page_shows_both_guesses():
+    at = open_page(DRAW)
+    assert _guess(at, "draw-cnn-prediction") is None            # nothing drawn yet: no guesses
+    at.session_state["draw_canvas_0"] = canvas_state(_drawn_seven())
+    at.run()
+    assert not at.exception, at.exception
+    assert _guess(at, "draw-prediction") == 7
+    assert _guess(at, "draw-cnn-prediction") == 7
+    assert "The built-in CNN says" in texts(at.markdown)
+    assert "same small strokes" in texts(at.caption)
+    assert len(at.get("vega_lite_chart")) == 3      # the two probability charts and the 784 numbers
