@@ -41,6 +41,8 @@ def num(v):
 
 def sure_text(p):
     """A probability as a percentage that never rounds up to a certain-sounding '100%'."""
+    if p > 0.999:            # float32 softmax can give exactly 1.0: the network is never certain
+        return "over 99.9%"
     return f"{np.floor(p * 1000) / 10:.1f}%" if p >= 0.995 else f"{p:.0%}"
 
 
