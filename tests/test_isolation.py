@@ -170,7 +170,7 @@ def test_shared_pretrained_model_is_read_only_and_unchanged_after_every_page():
         b.switch_page(page)
         ok(b.run())
     from ui import state
-    net, _ = state._pretrained()
+    net, _ = state.pretrained_model()
     for p, q in zip(net.params(), original.params()):
         assert np.array_equal(p, q)
         assert not p.flags.writeable

@@ -55,31 +55,23 @@ def reload_dataset():
     _dataset.clear()
 
 
-@st.cache_resource(show_spinner="Loading the pretrained model…")
-def _pretrained():
-    net, settings = load_model(str(PRETRAINED))
+@st.cache_resource(show_spinner="Loading a built-in model…")
+def _built_in(path):
+    net, settings = load_model(str(path))
     for p in net.params():
-        p.flags.writeable = False     # shared: used for prediction only
+        p.flags.writeable = False     # shared by every session: used for prediction only
     return net, settings
 
 
 def pretrained_model():
     """(net, settings) of the built-in model. Read-only: copy it before training."""
-    return _pretrained()
-
-
-@st.cache_resource(show_spinner="Loading the pretrained CNN…")
-def _pretrained_cnn():
-    net, settings = load_model(str(PRETRAINED_CNN))
-    for p in net.params():
-        p.flags.writeable = False     # shared: used for prediction only
-    return net, settings
+    return _built_in(PRETRAINED)
 
 
 def pretrained_cnn():
     """(net, settings) of the built-in convolutional network (scripts/train_pretrained_cnn.py).
     Read-only: copy it before training."""
-    return _pretrained_cnn()
+    return _built_in(PRETRAINED_CNN)
 
 
 def user_model():
