@@ -207,8 +207,6 @@ def test_presenter_mode_hides_advanced_controls_and_keeps_explanations():
     assert "Presenter mode shows the main settings only" in texts(at.caption)
     assert "What to look for" in texts(at.markdown)                         # explanations stay
     # Hidden settings keep their values and still count.
-    at.session_state["train_loop_seconds"] = 0        # one short slice per rerun
-    at.session_state["train_slice_seconds"] = 0.01
     at.button(key="train_start").click().run()
     assert at.session_state["trainer"].settings.momentum == pytest.approx(0.5)
     at.button(key="train_stop").click().run()
