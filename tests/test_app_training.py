@@ -274,12 +274,14 @@ def test_draw_switches_to_the_users_model():
     assert "built-in pretrained model" in texts(at.caption) and prediction(at) == 1
 
 
-def start_run(epochs=200, hidden=None):
+def start_run(epochs=200, hidden=None, batch=None):
     """The Train page with a run started (200 epochs: it goes on for the whole test)."""
     at = open_page(TRAIN)
     at.number_input(key="train_epochs").set_value(epochs)
     if hidden is not None:
         at.text_input(key="train_hidden").set_value(hidden)
+    if batch is not None:
+        at.number_input(key="train_batch_size").set_value(batch)
     at.run()
     at.button(key="train_start").click().run()
     return at, at.session_state["trainer"]
@@ -288,7 +290,7 @@ def start_run(epochs=200, hidden=None):
 def test_a_run_trains_on_while_another_page_is_open():
     """Start a run, go to Draw: the run keeps training there (shown in the sidebar),
     and once it ends, Draw uses the new model without a visit to the Train page."""
-    at, run = start_run(epochs=3, hidden="16")
+    at, run = start_run(epochs=3, hidden="16", batch=4)     # small batches: seconds of work, not a blink
     job = at.session_state["train_job"]
     job.pause()                                      # held at a known point while we look
     at.switch_page(DRAW)
@@ -366,7 +368,8 @@ def test_two_clicks_never_train_one_session_in_two_threads():
 
 
 def test_settings_and_the_run_survive_a_page_switch():
-    at, run = start_run(epochs=3, hidden="64,32")
+    at, run = start_run(epochs=3, hidden="64,32", batch=4)   # small batches: seconds of work, not a blink
+    at.session_state["train_job"].pause()          # held, so it is still going after the switch
     assert run.net.sizes == [784, 64, 32, 10]
     at.switch_page(DRAW)
     at.run()
@@ -377,8 +380,7 @@ def test_settings_and_the_run_survive_a_page_switch():
     assert at.number_input(key="train_epochs").value == 3
     assert at.text_input(key="train_hidden").value == "64,32"
     assert at.session_state["trainer"] is run and at.session_state["train_status"] == "running"
-    at.session_state["train_loop_seconds"] = 30
-    at.run()
+    at.session_state["train_job"].resume()
     assert run_until_done(at) == "finished" and len(run.history.epochs) == 3
 
 
