@@ -71,7 +71,7 @@ with right:
             f'{cnn_guess}</b> <span style="color:#666">({formats.sure_text(cnn_out[cnn_guess])})</span></div>',
             unsafe_allow_html=True)
         show(st, charts.probability_chart, cnn_out, True, height=160, width="stretch")
-        st.caption(f"A second opinion from the built-in convolutional network ({cnn.describe()}). It looks for "
+        st.caption("A second opinion from the built-in convolutional network (CNN). It looks for "
                    "the same small strokes (edges, curves, line ends) everywhere in the picture, so a stroke it "
                    "knows counts wherever you drew it: that is why it makes fewer mistakes on MNIST's test "
                    "digits than a network that looks at each pixel in its own place.")
