@@ -1,0 +1,253 @@
+"""The engine's network as a PyTorch model, number for number.
+
+    torch_model(net)        an nn.Sequential with the engine network's layers and a copy of its weights
+    compare(net, x, labels) one batch through both: the largest |difference| of the logits, the loss and
+                            every layer's weight and bias gradients
+    train_both(net, ...)    both train the same mini-batches from the same weights: two loss curves, two times
+
+No layout conversion is needed, and that is no accident: the engine stores a dense layer's W as
+(n_out, n_in) and a convolution's as (filters, channels, k, k), exactly as nn.Linear and nn.Conv2d
+do, and its Flatten reads (n, c, h, w) in the same order as nn.Flatten. torch is imported inside
+the functions, so this module loads without it (torch_available() says whether it is there).
+"""
+import importlib.util
+import time
+from dataclasses import dataclass, field, fields, replace
+
+import numpy as np
+
+from engine.convnet import ConvNet
+from engine.data import to_float
+from engine.layers import LEAK, Activation, Conv2D, Dense, Flatten, MaxPool2D
+from engine.network import one_hot
+from engine.trainer import Settings, Trainer
+
+FLAG = 1e-4          # a difference above this is more than float32 rounding: something differs
+MAX_BATCHES = 500    # train_both stays within one epoch's first batches (one learning rate)
+
+
+def torch_available():
+    """True when PyTorch can be imported (found without importing it: that takes a second)."""
+    try:
+        return importlib.util.find_spec("torch") is not None
+    except (ImportError, ValueError):      # sys.modules["torch"] = None, as a test does
+        return False
+
+
+# ---------------------------------------------------------------- the model
+
+def _activation(name):
+    """The nn module of the engine activation `name` (engine/layers.py ACTIVATIONS)."""
+    from torch import nn
+    return {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU,
+            "leaky_relu": lambda: nn.LeakyReLU(LEAK)}[name]()
+
+
+def _layer(layer):
+    """One engine layer of a ConvNet -> the nn module that computes the same."""
+    from torch import nn
+    if isinstance(layer, Dense):
+        return nn.Linear(layer.W.shape[1], layer.W.shape[0])
+    if isinstance(layer, Conv2D):
+        f, c, k, _ = layer.W.shape
+        return nn.Conv2d(c, f, k, stride=layer.s, padding=layer.p)
+    if isinstance(layer, MaxPool2D):
+        return nn.MaxPool2d(layer.size, layer.stride)
+    if isinstance(layer, Flatten):
+        return nn.Flatten()
+    if isinstance(layer, Activation):
+        return _activation(layer.name)
+    raise ValueError(f"no PyTorch twin for the layer {layer!r}")
+
+
+def torch_model(net):
+    """The engine network (Network or ConvNet) as an nn.Sequential holding copies of its weights.
+
+    It takes the same input, rows of 784 pixels, and returns the logits z (no softmax or sigmoid:
+    the loss applies that, as F.cross_entropy does)."""
+    from torch import nn
+    if isinstance(net, ConvNet):
+        modules = [nn.Unflatten(1, net.input_shape)] + [_layer(layer) for layer in net.layers]
+    else:
+        modules = []
+        for l, W in enumerate(net.weights):
+            modules.append(nn.Linear(W.shape[1], W.shape[0]))
+            if l < net.n_layers - 1:
+                modules.append(_activation(net.activation))
+    model = nn.Sequential(*modules)
+    copy_weights(net, model)
+    return model
+
+
+def weighted(model):
+    """The modules with weights (nn.Linear, nn.Conv2d), bottom to top: the engine's weights' order."""
+    return [m for m in model if getattr(m, "weight", None) is not None]
+
+
+def copy_weights(net, model):
+    """Put the engine's weights into the model, as they are: same shapes, nothing transposed."""
+    import torch
+    with torch.no_grad():
+        for m, W, b in zip(weighted(model), net.weights, net.biases, strict=True):
+            if tuple(m.weight.shape) != W.shape:
+                raise ValueError(f"{m} needs weights {tuple(m.weight.shape)}, the engine has {W.shape}")
+            m.weight.copy_(torch.from_numpy(np.array(W, dtype=np.float32)))
+            m.bias.copy_(torch.from_numpy(np.array(b, dtype=np.float32)))
+
+
+def torch_loss(z, labels, loss, model, l2=0.0):
+    """The engine's loss (engine/network.py loss_value) from the logits z and integer labels.
+
+    cross-entropy: F.cross_entropy takes logits and does log-softmax itself (exact, never log(0)).
+    mse: the engine sums 1/2 (a - y)^2 over the 10 outputs and averages over the batch;
+    F.mse_loss averages over all n*10 numbers, so the sum is asked for and divided by n.
+    L2: l2/2 * the sum of every squared weight (not the biases), as the engine adds it."""
+    import torch.nn.functional as F
+    if loss == "cross-entropy":
+        value = F.cross_entropy(z, labels)
+    else:
+        y = F.one_hot(labels, z.shape[1]).to(z.dtype)
+        value = 0.5 * F.mse_loss(z.sigmoid(), y, reduction="sum") / len(z)
+    if l2:
+        value = value + 0.5 * l2 * sum((m.weight ** 2).sum() for m in weighted(model))
+    return value
+
+
+def torch_optimizer(settings, model):
+    """The engine optimiser of `settings` (engine/optim.py) as a torch.optim one.
+
+    Momentum: the engine keeps v = m v - lr g and adds v; torch keeps b = m b + g and subtracts lr b.
+    With one learning rate that is the same step (v = -lr b)."""
+    import torch
+    if settings.optimizer == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=settings.lr)
+    if settings.optimizer == "momentum":
+        return torch.optim.SGD(model.parameters(), lr=settings.lr, momentum=settings.momentum)
+    if settings.optimizer == "adam":
+        return torch.optim.Adam(model.parameters(), lr=settings.lr, betas=(0.9, 0.999), eps=1e-8)
+    raise ValueError(f"no PyTorch twin for the optimiser {settings.optimizer!r}")
+
+
+def layer_names(net):
+    """A name for each weighted layer: 'layer 1 (dense 256)', 'layer 1 (conv 16@5x5)'..."""
+    kinds = ([repr(layer) for layer in net.weighted] if isinstance(net, ConvNet)
+             else [f"dense {W.shape[0]}" for W in net.weights])
+    return [f"layer {i + 1} ({kind})" for i, kind in enumerate(kinds)]
+
+
+# ---------------------------------------------------------------- one batch through both
+
+@dataclass
+class Comparison:
+    """One batch through both: rows of (what, largest |engine - torch|, largest |engine value|)."""
+    rows: list = field(default_factory=list)
+
+    @property
+    def largest(self):
+        return max(diff for _, diff, _ in self.rows)
+
+    def flagged(self, limit=FLAG):
+        """The rows whose difference is above `limit`: more than float32 rounding."""
+        return [row for row in self.rows if row[1] > limit]
+
+    def table(self):
+        """The rows as text, one a line (for the notebook)."""
+        return "\n".join(f"{what:<40} max |diff| {diff:.2e}   (values up to {scale:.3g})"
+                         for what, diff, scale in self.rows)
+
+
+def _row(what, ours, theirs):
+    theirs = theirs.detach().numpy() if hasattr(theirs, "detach") else np.asarray(theirs)
+    ours = np.asarray(ours, dtype=np.float64)
+    return what, float(np.max(np.abs(ours - theirs))), float(np.max(np.abs(ours)))
+
+
+def compare(net, x, labels, l2=0.0):
+    """One batch x (n, 784) float32 in [0, 1], labels (n,) ints, through the engine network and
+    its torch twin: a Comparison of the logits, the loss and every weight and bias gradient.
+    Works on copies: `net` (maybe a shared built-in model) is not touched."""
+    import torch
+    net = net.copy()
+    x = np.asarray(x, dtype=np.float32)
+    # The engine: forward, loss, backward.
+    zs, acts = net.forward(x, keep=True)
+    loss, grad_w, grad_b, _ = net.gradients(x, one_hot(labels, net.sizes[-1]), l2)
+    # PyTorch: the same three steps.
+    model = torch_model(net)
+    z = model(torch.from_numpy(x))
+    t_loss = torch_loss(z, torch.from_numpy(np.asarray(labels, dtype=np.int64)), net.loss, model, l2)
+    t_loss.backward()
+    rows = [_row("logits", zs[-1], z), _row("loss", loss, t_loss)]
+    for name, m, gw, gb in zip(layer_names(net), weighted(model), grad_w, grad_b):
+        rows += [_row(f"{name}: weight gradient", gw, m.weight.grad), _row(f"{name}: bias gradient", gb, m.bias.grad)]
+    return Comparison(rows)
+
+
+# ---------------------------------------------------------------- training both
+
+@dataclass
+class Race:
+    """Both trained on the same mini-batches: the loss of each batch, and each side's training time."""
+    engine_losses: list
+    torch_losses: list
+    engine_seconds: float
+    torch_seconds: float
+    weight_diff: float      # largest |engine weight - torch weight| at the end
+    note: str = ""
+
+    @property
+    def loss_diff(self):
+        return float(np.max(np.abs(np.subtract(self.engine_losses, self.torch_losses))))
+
+
+def settings_for(net, saved=None):
+    """Training settings for `net`: its saved settings (a model file's, a run's) where they are
+    usable, else the engine's defaults; sizes and layers are the network's own."""
+    known = {f.name for f in fields(Settings)}
+    s = Settings(**{k: v for k, v in (saved or {}).items() if k in known})
+    s.sizes = tuple(net.sizes)
+    s.layers = net.spec() if isinstance(net, ConvNet) else None
+    try:
+        s.check()
+    except ValueError:
+        s = Settings(sizes=tuple(net.sizes), layers=s.layers, loss=net.loss)
+    return s
+
+
+def train_both(net, x, labels, settings, batches=50):
+    """Train a copy of `net` with the engine's Trainer and its torch twin on the same `batches`
+    mini-batches of (x uint8 rows, labels), from the same weights, one thread each (as the app
+    trains). Without augmentation (it draws random numbers) and within the first epoch (one
+    learning rate). Returns a Race."""
+    import torch
+    settings = replace(settings, augment=0.0, val_fraction=min(settings.val_fraction, 0.5))
+    engine = Trainer(net.copy(), x, labels, settings)
+    batches = int(min(batches, engine.batches_per_epoch, MAX_BATCHES))
+    model = torch_model(engine.net)          # before any step: the same initial weights
+    optimizer = torch_optimizer(settings, model)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    engine_losses, torch_losses, engine_seconds, torch_seconds = [], [], 0.0, 0.0
+    try:
+        for _ in range(batches):
+            before = engine.pos
+            engine_seconds += engine.run(batches=1).seconds
+            if engine.diverged:
+                break
+            engine_losses.append(engine.history.batch_loss[-1])
+            idx = engine.order[before:engine.pos]      # the batch the engine just learned from
+            start = time.perf_counter()
+            xb = torch.from_numpy(to_float(x[idx]))
+            yb = torch.from_numpy(np.asarray(labels[idx], dtype=np.int64))
+            optimizer.zero_grad()
+            loss = torch_loss(model(xb), yb, engine.net.loss, model, settings.l2)
+            loss.backward()
+            optimizer.step()
+            torch_seconds += time.perf_counter() - start
+            torch_losses.append(loss.item())
+    finally:
+        torch.set_num_threads(threads)
+    weight_diff = max(float(np.max(np.abs(W - m.weight.detach().numpy())))
+                      for W, m in zip(engine.net.weights, weighted(model)))
+    note = engine.message if engine.diverged else ""
+    return Race(engine_losses, torch_losses[:len(engine_losses)], engine_seconds, torch_seconds, weight_diff, note)
