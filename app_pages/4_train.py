@@ -10,6 +10,7 @@ from engine.network import ACTIVATIONS
 from engine.optim import OPTIMIZERS
 from ui import charts, experiments, formats, lesson, limits, pages, pictures, presenter, run_names, state, training
 from ui.chart_cache import show
+from ui.notebook_button import download_button as notebook_button
 
 st.title(pages.title("train"))
 data = state.dataset()
@@ -254,6 +255,7 @@ if not present:     # files are for the desk, not the projector
                                file_name="digits_model.npz", mime="application/octet-stream",
                                key="train_download", on_click="ignore",
                                help="Saves the weights and settings with np.savez, like the write-up does.")
+    notebook_button("train_notebook", c1)     # this run as a Jupyter notebook, NumPy then PyTorch
 
 runs = st.session_state.get("runs", [])
 if runs:

@@ -43,6 +43,8 @@ PAGES = [
          "What the hidden units respond to, how digits separate layer by layer, and where the network breaks."),
     Page("app_pages/8_compare.py", "Compare runs", "⚖️", "Compare runs",
          "Your runs side by side: which setting made the difference?"),
+    Page("app_pages/9_pytorch.py", "Same network in PyTorch", "🔥", "The same network in PyTorch",
+         "Your network in PyTorch, line by line and number for number, and a notebook to take home."),
 ]
 HOME = PAGES[0]
 _BY_NAME = {p.name: p for p in PAGES}

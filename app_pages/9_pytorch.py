@@ -1,0 +1,49 @@
+"""Same network in PyTorch: each engine idea next to the PyTorch lines that do it, then the session's
+model and its PyTorch twin computing the same numbers (when PyTorch is installed)."""
+import streamlit as st
+
+from bridge import twin
+from bridge.side_by_side import STEPS
+from ui import model_picker, notebook_button, pages, pytorch_twin
+
+st.title(pages.title("pytorch"))
+st.write("Everything you built here by hand is what PyTorch does for you. Below, each idea of our NumPy engine "
+         "sits next to the PyTorch lines that do the same. Then your network is copied into PyTorch and both "
+         "are run side by side: the same numbers, to float32 rounding.")
+
+# ------------------------------------------------------------------ side by side
+for i, step in enumerate(STEPS, 1):
+    st.subheader(f"{i}. {step.title}")
+    st.markdown(step.text)
+    left, right = st.columns(2)
+    left.caption("Our NumPy engine")
+    left.code(step.engine, language="python")
+    right.caption("PyTorch")
+    right.code(step.torch, language="python")
+st.caption("Every snippet runs as shown: the engine's one after the other, and PyTorch's one after the other "
+           "(the project's tests run both).")
+
+# ------------------------------------------------------------------ the twin
+st.divider()
+st.subheader("Your network and its PyTorch twin")
+if not twin.torch_available():
+    st.info("PyTorch is not installed here, so the comparison is off (everything else in the app works without "
+            "it). To add it, run in the project's folder:\n\n```bash\npip install -r requirements-torch.txt\n```\n\n"
+            "then restart the app.", icon="ℹ️")
+else:
+    net, name = model_picker.pick_model("pytorch_use_mine")
+    st.markdown(f"Compare {name} with its PyTorch twin: one batch through both (logits, loss and every "
+                "gradient), then both train the same mini-batches from the same weights.")
+    batches = st.number_input("Mini-batches to train", 1, twin.MAX_BATCHES, 50, step=10, key="pytorch_batches",
+                              help="Both train this many mini-batches of your run's batch size (at most one "
+                                   "epoch), with your run's optimiser and learning rate.")
+    if st.button("Run the comparison", key="pytorch_run", icon=":material/compare_arrows:", type="primary"):
+        with st.spinner("Running both…"):
+            pytorch_twin.run(net, name, batches)
+    result = st.session_state.get(pytorch_twin.KEY)
+    if result:
+        pytorch_twin.show(result)
+
+st.divider()
+st.markdown("**Take it home**: your current run as a Jupyter notebook, NumPy first, then PyTorch.")
+notebook_button.download_button("pytorch_notebook")

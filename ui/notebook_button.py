@@ -1,0 +1,30 @@
+""""Download as notebook": the current run as a Jupyter notebook (bridge/notebook.py), on the Train and
+PyTorch pages. The current run is the one training or last trained; before any, the Train page's settings."""
+import streamlit as st
+
+from bridge import notebook
+from engine.trainer import Settings
+from ui import state, training
+
+
+def current_settings():
+    """The settings of the session's run (as a dict): the run's own, else the Train page's, else defaults."""
+    run = training.trainer()
+    if run is not None:
+        return run.settings.as_dict()
+    try:
+        return training.settings_from_widgets().as_dict()
+    except ValueError:           # a typing slip in the Train page's boxes: the defaults instead
+        return Settings().as_dict()
+
+
+def download_button(key, where=st):
+    """The button; the notebook is only built when it is clicked."""
+    sample = state.dataset().is_sample
+    where.download_button(
+        "Download as notebook", icon=":material/download:", key=key, on_click="ignore",
+        data=lambda: notebook.to_bytes(notebook.build(current_settings(), sample)),
+        file_name="digits_run.ipynb", mime="application/x-ipynb+json",
+        help="A Jupyter notebook with this run's settings and seed: load the data, train the NumPy network, "
+             "test it, then the same network in PyTorch from the same initial weights, with cells that "
+             "check both compute the same numbers.")

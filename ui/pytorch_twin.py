@@ -1,0 +1,67 @@
+"""The PyTorch page's comparison: the session's model next to its PyTorch twin (bridge/twin.py).
+
+run() computes and keeps the result in the session; show() draws it. torch is only imported
+(by bridge.twin, inside its functions) when a comparison is asked for.
+"""
+import pandas as pd
+import streamlit as st
+
+from bridge import twin
+from engine.data import to_float
+from ui import charts, formats, state
+from ui.chart_cache import show as show_chart
+
+KEY = "pytorch_result"
+BATCH = 64            # images in the one batch sent through both
+
+
+def saved_settings(net):
+    """The settings `net` was trained with: the session's model's, else the built-in one's."""
+    own, info = state.user_model()
+    saved = (info or {}).get("settings") if net is own else state.pretrained_model()[1]
+    return twin.settings_for(net, saved)
+
+
+def run(net, name, batches):
+    """One batch through `net` and its twin, then both train `batches` mini-batches; kept in the session."""
+    data = state.dataset()
+    settings = saved_settings(net)
+    check = twin.compare(net, to_float(data.x_train[:BATCH]), data.y_train[:BATCH], settings.l2)
+    race = twin.train_both(net, data.x_train, data.y_train, settings, batches)
+    st.session_state[KEY] = {"name": name, "check": check, "race": race, "settings": settings}
+
+
+def show(result):
+    """The table of differences, a verdict, and the two loss curves with their times."""
+    check, race, s = result["check"], result["race"], result["settings"]
+    st.markdown(f"Model: {result['name']}. One batch of {BATCH} training images through both:")
+    table = pd.DataFrame([{"what": what, "largest |NumPy − PyTorch|": f"{diff:.1e}",
+                           "largest value": formats.num(scale), "within 1e-4": "✅" if diff <= twin.FLAG else "⚠️"}
+                          for what, diff, scale in check.rows])
+    st.dataframe(table, hide_index=True, width="stretch")
+    flagged = check.flagged()
+    if flagged:
+        st.warning("Above 1e-4, more than float32 rounding: " + ", ".join(w for w, _, _ in flagged) + ".", icon="⚠️")
+    else:
+        st.success(f"Same network: the largest difference is **{check.largest:.1e}**, float32 rounding "
+                   f"(about 1e-7 of each number; PyTorch adds the products in another order).", icon="✅")
+    n = len(race.engine_losses)
+    st.markdown(f"**Both trained {n} mini-batches** of {s.batch_size} from the same weights, on the same batches "
+                f"({formats.OPTIMIZER_NAMES[s.optimizer]}, lr {s.lr:g}"
+                + (f", L2 {s.l2:g}" if s.l2 else "") + ", one thread each):")
+    c1, c2, c3 = st.columns(3)
+    c1.metric("NumPy engine", f"{race.engine_seconds:.2f} s")
+    c2.metric("PyTorch", f"{race.torch_seconds:.2f} s")
+    c3.metric("Largest loss difference", f"{race.loss_diff:.1e}",
+              help=f"The weights at the end differ by at most {race.weight_diff:.1e}. Rounding differences "
+                   "grow a little with every step, fastest with Adam, which divides by each gradient's size.")
+    if race.note:
+        st.warning(race.note)
+    steps = list(range(1, n + 1))
+    df = pd.DataFrame({"run": [f"NumPy engine ({race.engine_seconds:.2f} s)"] * n
+                       + [f"PyTorch ({race.torch_seconds:.2f} s)"] * n,
+                       "x": steps * 2, "value": race.engine_losses + race.torch_losses})
+    show_chart(st, charts.compare_chart, df, "mini-batch", "loss", "Loss of each mini-batch, both side by side",
+               height=300, points=False)
+    st.caption("The two curves lie on top of each other: the same numbers, step after step. "
+               f"Largest gap between them: {race.loss_diff:.1e}.")
