@@ -17,9 +17,9 @@ for i, step in enumerate(STEPS, 1):
     st.markdown(step.text)
     left, right = st.columns(2)
     left.caption("Our NumPy engine")
-    left.code(step.engine, language="python")
+    left.code(step.engine, language="python", wrap_lines=True)
     right.caption("PyTorch")
-    right.code(step.torch, language="python")
+    right.code(step.torch, language="python", wrap_lines=True)
 st.caption("Every snippet runs as shown: the engine's one after the other, and PyTorch's one after the other "
            "(the project's tests run both).")
 

@@ -24,8 +24,10 @@ from engine.data import load_sample, to_float
 from engine.network import Network, one_hot
 
 data = load_sample()
-x = to_float(data.x_train[:64])       # (64, 784) float32 in [0, 1]
-y = one_hot(data.y_train[:64])        # (64, 10) one-hot rows""",
+# (64, 784) float32 in [0, 1]
+x = to_float(data.x_train[:64])
+# (64, 10) one-hot rows
+y = one_hot(data.y_train[:64])""",
          """\
 import torch
 import torch.nn.functional as F
@@ -33,19 +35,24 @@ from torch import nn
 from engine.data import load_sample, to_float
 
 data = load_sample()
-x = torch.from_numpy(to_float(data.x_train[:64]))            # (64, 784)
-labels = torch.from_numpy(data.y_train[:64].astype("int64"))  # (64,) class numbers"""),
+# (64, 784) float32 in [0, 1]
+x = torch.from_numpy(to_float(data.x_train[:64]))
+# (64,) class numbers
+labels = torch.tensor(data.y_train[:64]).long()"""),
     Step("The model",
          "`nn.Linear(784, 256)` is one of our layers: it holds `weight` (256, 784) and `bias` (256,), the same "
          "shapes as the engine's `W` and `b`, and computes `x @ W.T + b`. `nn.Sequential` chains modules, as the "
          "engine's loop over layers does. The output layer has no softmax here: the loss adds it.",
          """\
-net = Network([784, 256, 10], activation="relu", loss="cross-entropy", seed=0)
-print(net.weights[0].shape)           # (256, 784)""",
+net = Network([784, 256, 10], activation="relu",
+              loss="cross-entropy", seed=0)
+print(net.weights[0].shape)    # (256, 784)""",
          """\
 torch.manual_seed(0)
-model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
-print(model[0].weight.shape)          # torch.Size([256, 784])"""),
+model = nn.Sequential(nn.Linear(784, 256),
+                      nn.ReLU(),
+                      nn.Linear(256, 10))
+print(model[0].weight.shape)   # [256, 784]"""),
     Step("A CNN",
          "A convolution's filters are (filters, channels, k, k) on both sides, and both flatten the feature maps "
          "in the same order (channel, row, column), so a CNN's weights also copy across as they are. "
@@ -53,25 +60,33 @@ print(model[0].weight.shape)          # torch.Size([256, 784])"""),
          """\
 from engine.convnet import ConvNet, cnn_spec
 
-cnn = ConvNet(cnn_spec(filters=(16, 64), k=5, pool=2))
+# conv 5x5 and max-pool 2, twice; then dense 10
+cnn = ConvNet(cnn_spec(filters=(16, 64)))
 print(cnn.describe())""",
          """\
-cnn = nn.Sequential(nn.Unflatten(1, (1, 28, 28)),
-                    nn.Conv2d(1, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
-                    nn.Conv2d(16, 64, 5), nn.ReLU(), nn.MaxPool2d(2),
-                    nn.Flatten(), nn.Linear(64 * 4 * 4, 10))
-print(cnn(x).shape)                   # torch.Size([64, 10])"""),
+cnn = nn.Sequential(
+    nn.Unflatten(1, (1, 28, 28)),
+    nn.Conv2d(1, 16, 5), nn.ReLU(),
+    nn.MaxPool2d(2),
+    nn.Conv2d(16, 64, 5), nn.ReLU(),
+    nn.MaxPool2d(2),
+    nn.Flatten(), nn.Linear(64 * 4 * 4, 10))
+print(cnn(x).shape)            # [64, 10]"""),
     Step("The same weights",
          "To compare the two, the PyTorch model gets the engine's numbers: no transposing, no reordering. "
          "`torch.no_grad()` because copying is not part of the maths to differentiate.",
          """\
-W0, b0 = net.weights[0], net.biases[0]   # (256, 784), (256,)""",
+# (256, 784) and (256,)
+W0, b0 = net.weights[0], net.biases[0]""",
          """\
 from engine.network import Network
 
-net = Network([784, 256, 10], activation="relu", seed=0)     # the engine's network
+# the engine's network
+net = Network([784, 256, 10], seed=0)
+linears = [model[0], model[2]]
 with torch.no_grad():
-    for layer, W, b in zip([model[0], model[2]], net.weights, net.biases):
+    for layer, W, b in zip(linears, net.weights,
+                           net.biases):
         layer.weight.copy_(torch.from_numpy(W))
         layer.bias.copy_(torch.from_numpy(b))"""),
     Step("Forward",
@@ -79,9 +94,10 @@ with torch.no_grad():
          "backwards later; the engine keeps what backward needs with `keep=True`.",
          """\
 zs, acts = net.forward(x, keep=True)
-z = zs[-1]                            # the logits (64, 10)""",
+z = zs[-1]         # the logits (64, 10)""",
          """\
-z = model(x)                          # the logits (64, 10), recorded for backward"""),
+# the logits (64, 10), recorded for backward
+z = model(x)"""),
     Step("The loss",
          "`F.cross_entropy` takes the **logits**, not probabilities: it computes log-softmax in one step "
          "(`z - max z - log Σ exp(z - max z)`), which is exact even where softmax rounds a probability to 0 and "
@@ -89,22 +105,27 @@ z = model(x)                          # the logits (64, 10), recorded for backwa
          "have the simple gradient p − y. `F.mse_loss` averages over all 64×10 numbers; the engine sums "
          "½(a − y)² over the 10 outputs, so the same value is `0.5 * F.mse_loss(..., reduction=\"sum\") / n`.",
          """\
-loss = net.loss_value(z, acts[-1], y)              # softmax + cross-entropy
+# softmax + cross-entropy
+loss = net.loss_value(z, acts[-1], y)
+# sigmoid + MSE
 a = 1 / (1 + np.exp(-z))
-mse = (0.5 * (a - y) ** 2).sum() / len(z)           # sigmoid + MSE""",
+mse = (0.5 * (a - y) ** 2).sum() / len(z)""",
          """\
-loss = F.cross_entropy(z, labels)                   # takes logits
+# softmax + cross-entropy, from the logits
+loss = F.cross_entropy(z, labels)
+# sigmoid + MSE
 y = F.one_hot(labels, 10).float()
-mse = 0.5 * F.mse_loss(z.sigmoid(), y, reduction="sum") / len(z)"""),
+mse = 0.5 * F.mse_loss(z.sigmoid(), y,
+                       reduction="sum") / len(z)"""),
     Step("Backward",
          "`loss.backward()` is our backward, done for us: it runs the recorded operations in reverse (the chain "
          "rule, layer by layer) and leaves each gradient in the parameter's `.grad`, shaped like the parameter.",
          """\
 grad_w, grad_b = net.backward(zs, acts, y)
-print(grad_w[0].shape)                # (256, 784)""",
+print(grad_w[0].shape)         # (256, 784)""",
          """\
 loss.backward()
-print(model[0].weight.grad.shape)     # torch.Size([256, 784])"""),
+print(model[0].weight.grad.shape)   # [256, 784]"""),
     Step("The update",
          "`optimizer.step()` is our `update`: every parameter moves against its gradient. "
          "`torch.optim.SGD(momentum=0.9)` keeps b = 0.9·b + g and steps −lr·b; the engine keeps v = 0.9·v − lr·g "
@@ -113,31 +134,43 @@ print(model[0].weight.grad.shape)     # torch.Size([256, 784])"""),
 from engine.optim import Momentum
 
 optimizer = Momentum(lr=0.1, momentum=0.9)
-optimizer.step(net.params(), [g for gb in zip(grad_w, grad_b) for g in gb])""",
+grads = [g for pair in zip(grad_w, grad_b)
+         for g in pair]
+optimizer.step(net.params(), grads)""",
          """\
-optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+optimizer = torch.optim.SGD(model.parameters(),
+                            lr=0.1, momentum=0.9)
 optimizer.step()"""),
     Step("zero_grad",
          "PyTorch **adds** each backward's gradients to `.grad` (handy for summing parts of a big batch), so "
          "every step starts by clearing them. The engine's backward returns fresh arrays: nothing to clear.",
          """\
-# nothing to do: backward returns new gradient arrays every time""",
+# nothing to do: backward returns
+# new gradient arrays every time""",
          """\
-optimizer.zero_grad()                 # .grad back to zero (None) before the next backward"""),
+# .grad back to zero (None) before the next backward
+optimizer.zero_grad()"""),
     Step("The training loop and mini-batches",
          "A `DataLoader` cuts the data into shuffled mini-batches, as the engine's Trainer does each epoch. "
          "The loop body is the whole of learning: forward, loss, backward, update.",
          """\
 from engine.trainer import Settings, Trainer
 
-trainer = Trainer(net, data.x_train, data.y_train, Settings(batch_size=64, epochs=1))
-trainer.run(batches=20)               # shuffle, then for each mini-batch: forward, backward, update""",
+settings = Settings(batch_size=64, epochs=1)
+trainer = Trainer(net, data.x_train, data.y_train,
+                  settings)
+# shuffle, then for each mini-batch:
+# forward, loss, backward, update
+trainer.run(batches=20)""",
          """\
 from torch.utils.data import DataLoader, TensorDataset
 
-train = TensorDataset(torch.from_numpy(to_float(data.x_train)),
-                      torch.from_numpy(data.y_train.astype("int64")))
-for step, (xb, yb) in enumerate(DataLoader(train, batch_size=64, shuffle=True)):
+train = TensorDataset(
+    torch.from_numpy(to_float(data.x_train)),
+    torch.tensor(data.y_train).long())
+batches = DataLoader(train, batch_size=64,
+                     shuffle=True)
+for step, (xb, yb) in enumerate(batches):
     optimizer.zero_grad()
     loss = F.cross_entropy(model(xb), yb)
     loss.backward()
@@ -151,7 +184,8 @@ for step, (xb, yb) in enumerate(DataLoader(train, batch_size=64, shuffle=True)):
          """\
 from engine.modelfile import load_model, save_model
 
-save_model("model.npz", net)          # np.savez of weights, biases and settings
+# np.savez of weights, biases and settings
+save_model("model.npz", net)
 net, settings = load_model("model.npz")""",
          """\
 torch.save(model.state_dict(), "model.pt")

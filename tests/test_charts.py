@@ -47,6 +47,7 @@ CASES = [
     (charts.activation_bars_chart, (RNG.random(64),), {"top": [3, 9]}, None),
     (charts.pca_map_chart, (RNG.normal(size=(50, 2)), RNG.integers(0, 10, 50), (0.2, 0.1)), {}, None),
     (charts.robustness_chart, ([0, 0.2, 0.4], [0.9, 0.6, 0.3], "noise", "Noise"), {}, None),
+    (charts.twin_loss_chart, ([0.9, 0.5, 0.4], [0.9, 0.5, 0.41], "NumPy (1 s)", "PyTorch (2 s)"), {}, 6),
 ]
 
 

@@ -451,3 +451,22 @@ def robustness_chart(levels, accuracies, x_title, title, color="#4e79a7", x_form
     rule_text = alt.Chart(guess).mark_text(align="right", dy=-7, color="#777", fontSize=11).encode(
         y=alt.Y("accuracy:Q"), x=alt.XValue("width"), text=alt.Text("text:N"))
     return alt.layer(rule, rule_text, line, values, height=height, title=title, autosize=_FIT_X)
+
+
+def twin_loss_chart(engine_losses, torch_losses, engine_label, torch_label, height=300):
+    """Two runs of the same batches (the PyTorch page): the engine's loss as a wide pale line, PyTorch's as a
+    dark dashed one on top, so both stay visible where they coincide."""
+    n = len(engine_losses)
+    df = pd.DataFrame({"batch": list(range(1, n + 1)) * 2, "loss": list(engine_losses) + list(torch_losses),
+                       "run": [engine_label] * n + [torch_label] * len(torch_losses)})
+    runs = [engine_label, torch_label]
+    chart = alt.Chart(df, height=height, title="Loss of each mini-batch, both side by side", autosize=_FIT_X)
+    return chart.mark_line(clip=True).encode(
+        x=alt.X("batch:Q", title="mini-batch", axis=alt.Axis(format=",d", tickMinStep=1)),
+        y=alt.Y("loss:Q", title="loss", scale=alt.Scale(zero=True)),
+        color=alt.Color("run:N", title=None, scale=alt.Scale(domain=runs, range=["#a0cbe8", "#b5400a"]),
+                        legend=alt.Legend(orient="bottom", labelLimit=420)),
+        strokeWidth=alt.StrokeWidth("run:N", scale=alt.Scale(domain=runs, range=[6, 1.5]), legend=None),
+        strokeDash=alt.StrokeDash("run:N", scale=alt.Scale(domain=runs, range=[[1, 0], [5, 3]]), legend=None),
+        tooltip=[alt.Tooltip("run:N"), alt.Tooltip("batch:Q", format=","), alt.Tooltip("loss:Q", format=".6f")],
+    )

@@ -57,11 +57,7 @@ def show(result):
                    "grow a little with every step, fastest with Adam, which divides by each gradient's size.")
     if race.note:
         st.warning(race.note)
-    steps = list(range(1, n + 1))
-    df = pd.DataFrame({"run": [f"NumPy engine ({race.engine_seconds:.2f} s)"] * n
-                       + [f"PyTorch ({race.torch_seconds:.2f} s)"] * n,
-                       "x": steps * 2, "value": race.engine_losses + race.torch_losses})
-    show_chart(st, charts.compare_chart, df, "mini-batch", "loss", "Loss of each mini-batch, both side by side",
-               height=300, points=False)
-    st.caption("The two curves lie on top of each other: the same numbers, step after step. "
+    show_chart(st, charts.twin_loss_chart, race.engine_losses, race.torch_losses,
+               f"NumPy engine ({race.engine_seconds:.2f} s)", f"PyTorch ({race.torch_seconds:.2f} s)")
+    st.caption("The dashed PyTorch curve runs inside the engine's wide pale one: the same numbers, step after step. "
                f"Largest gap between them: {race.loss_diff:.1e}.")

@@ -27,6 +27,7 @@ PAGES = [
     ("draw", r"Draw", None, "Draw"),
     ("inside", r"Inside", "inside", "Inside the network"),
     ("compare", r"Compare", "compare_empty", "Compare runs"),
+    ("pytorch", r"PyTorch", None, "Same network in PyTorch"),
 ]
 
 
