@@ -11,7 +11,9 @@ from nbclient import NotebookClient
 from apptest_utils import get, open_page, texts
 from bridge import notebook
 from bridge.side_by_side import STEPS
+from engine.modelfile import load_model
 from engine.trainer import Settings
+from ui.state import PRETRAINED_CNN
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "app_pages/9_pytorch.py"
@@ -44,6 +46,21 @@ def test_page_with_torch_compares_the_model():
     assert len(table) == len(check.rows) and set(table["within 1e-4"]) == {"✅"}
     assert [m.label for m in at.metric][:2] == ["NumPy engine", "PyTorch"]
     assert at.download_button(key="pytorch_notebook")
+
+
+def test_page_compares_the_sessions_cnn():
+    net, saved = load_model(str(PRETRAINED_CNN))
+    at = open_page(PAGE)
+    at.session_state["model"] = net.copy()
+    at.session_state["model_info"] = {"label": "your CNN", "settings": saved}
+    at.run()
+    at.number_input(key="pytorch_batches").set_value(3)
+    at.button(key="pytorch_run").click().run(timeout=180)
+    assert not at.exception, at.exception
+    check, race = get(at, "pytorch_result")["check"], get(at, "pytorch_result")["race"]
+    assert [r[0] for r in check.rows][2] == "layer 1 (conv 16@5x5): weight gradient" and len(check.rows) == 8
+    assert check.largest < 1e-4 and len(race.torch_losses) == 3
+    assert "your CNN" in texts(at.markdown)
 
 
 def test_page_without_torch_still_teaches(monkeypatch):
@@ -79,3 +96,15 @@ def test_exported_notebook_runs_and_its_checks_hold(tmp_path):
     printed = "".join(o.get("text", "") for c in code for o in c.outputs)
     assert "5 mini-batches" in printed and "test accuracy" in printed
     assert "outputs and gradients match" in printed and "the two trainings match" in printed
+
+
+def test_notebook_settings_cell_rebuilds_a_cnn_run():
+    s = Settings(layers=[{"kind": "conv2d", "filters": 4, "k": 5, "p": 0, "s": 1}, {"kind": "flatten"},
+                         {"kind": "dense", "units": 10}], optimizer="adam", lr=0.002, seed=7, epochs=2)
+    nb = notebook.build(s.as_dict(), sample=False)
+    cell = next(c.source for c in nb.cells if c.source.startswith("settings = "))
+    scope = {"Settings": Settings}
+    exec(cell, scope)
+    assert scope["settings"] == s
+    assert any("data = load_mnist()" in c.source for c in nb.cells)
+    assert any("trainer.run(batches=None)" in c.source for c in nb.cells)     # the whole run, every epoch

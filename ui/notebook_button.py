@@ -19,11 +19,11 @@ def current_settings():
 
 
 def download_button(key, where=st):
-    """The button; the notebook is only built when it is clicked."""
-    sample = state.dataset().is_sample
+    """The button; the notebook is only built when it is clicked (from what the page run saw)."""
+    settings, sample = current_settings(), state.dataset().is_sample
     where.download_button(
         "Download as notebook", icon=":material/download:", key=key, on_click="ignore",
-        data=lambda: notebook.to_bytes(notebook.build(current_settings(), sample)),
+        data=lambda: notebook.to_bytes(notebook.build(settings, sample)),
         file_name="digits_run.ipynb", mime="application/x-ipynb+json",
         help="A Jupyter notebook with this run's settings and seed: load the data, train the NumPy network, "
              "test it, then the same network in PyTorch from the same initial weights, with cells that "

@@ -1,7 +1,9 @@
 """The PyTorch page in a real browser: the comparison runs and its table, verdict and chart are drawn;
 the full page is saved as pytorch.png (docs/screenshots/ with UPDATE_SCREENSHOTS=1)."""
 import re
+from pathlib import Path
 
+import nbformat
 import pytest
 
 pytest.importorskip("playwright.sync_api")
@@ -29,6 +31,11 @@ def test_comparison_runs_and_is_drawn(page, app_url, screenshot_dir):
     expect(chart).to_have_count(1)
     wait_for_drawing(page)
     expect(chart.get_by_text(re.compile(r"PyTorch \(\d+\.\d\d s\)"))).to_be_visible()
-    expect(key(page, "pytorch_notebook").get_by_role("button")).to_be_visible()
+    with page.expect_download(timeout=WAIT) as download:
+        key(page, "pytorch_notebook").get_by_role("button").click()
+    assert download.value.suggested_filename == "digits_run.ipynb"
+    nb = nbformat.reads(Path(download.value.path()).read_text(encoding="utf-8"), as_version=4)
+    nbformat.validate(nb)
+    assert "settings = Settings(**{'sizes': (784, 256, 10)" in "".join(c.source for c in nb.cells)
     full_screenshot(page, screenshot_dir / "pytorch.png")
     no_exception(page)
