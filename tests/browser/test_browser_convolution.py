@@ -1,0 +1,40 @@
+"""The Convolution page in a real browser: the window moves (step button and keyboard on a slider),
+the multiply-add line follows it, and a full-page screenshot (convolution.png) is saved."""
+import re
+
+import pytest
+
+pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.browser
+from playwright.sync_api import expect  # noqa: E402
+
+from browser_utils import WAIT, button, full_screenshot, key, no_exception, open_page, wait_for_app  # noqa: E402
+
+WHERE = re.compile(r"written at row (\d+), column (\d+)")
+
+
+def position(page):
+    text = key(page, "cv_sum").inner_text()
+    m = WHERE.search(text)
+    assert m, text
+    return int(m.group(1)), int(m.group(2))
+
+
+def test_the_window_moves(page, app_url, screenshot_dir):
+    open_page(page, f"{app_url}/convolution")
+    sum_line = key(page, "cv_sum")
+    expect(sum_line).to_contain_text("Sum of the 25 products", timeout=WAIT)
+    i, j = position(page)
+
+    button(page, "cv_next").click()                    # one step to the right
+    expect(sum_line).to_contain_text(f"written at row {i}, column {j + 1}", timeout=WAIT)
+    wait_for_app(page)
+
+    thumb = key(page, "cv_row").get_by_role("slider")  # the keyboard moves a slider too
+    thumb.focus()
+    thumb.press("ArrowDown")
+    expect(sum_line).to_contain_text(f"written at row {i - 1}, column {j + 1}", timeout=WAIT)
+    wait_for_app(page)
+    no_exception(page)
+    full_screenshot(page, screenshot_dir / "convolution.png")
+    no_exception(page)
