@@ -39,8 +39,11 @@ def pick_digit(data):
     drawn = st.session_state.get("draw_last_x")
     has_drawing = drawn is not None and np.shape(drawn) == (784,)
     sources = ["A test image"] + (["My drawing from the Draw page"] if has_drawing else [])
-    if st.session_state.get("cv_source") not in sources:
-        st.session_state["cv_source"] = sources[-1]        # a fresh drawing is what the user came with
+    new_drawing = has_drawing and not np.array_equal(st.session_state.get("cv_drawing_seen"), drawn)
+    if new_drawing or st.session_state.get("cv_source") not in sources:
+        st.session_state["cv_source"] = sources[-1]        # a new drawing is what the user came to see
+    if new_drawing:
+        st.session_state["cv_drawing_seen"] = np.array(drawn)
     source = st.radio("Digit", sources, key="cv_source", horizontal=True, persist_state="session") if has_drawing else sources[0]
     if source == sources[0]:
         n = len(data.y_test)

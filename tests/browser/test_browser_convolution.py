@@ -36,5 +36,9 @@ def test_the_window_moves(page, app_url, screenshot_dir):
     expect(sum_line).to_contain_text(f"written at row {i - 1}, column {j + 1}", timeout=WAIT)
     wait_for_app(page)
     no_exception(page)
+    images = page.locator("[data-testid=stMain] img")
+    assert images.count() > 50                          # the window, kernels, every filter's maps...
+    assert page.locator("[data-testid=stMain] img:not([alt]), [data-testid=stMain] img[alt='']").count() == 0, \
+        "every picture has words for it"
     full_screenshot(page, screenshot_dir / "convolution.png")
     no_exception(page)
