@@ -88,7 +88,7 @@ def test_hand_made_kernels():
 def test_weight_counts_of_the_built_in_cnn():
     net, _ = load_model(str(ROOT / "engine" / "models" / "pretrained_cnn.npz"))
     rows = convolution.weight_counts(net)
-    weighted = [p for p in net.params()]
+    weighted = net.params()
     # Each layer's own count is the size of its weight array plus its bias array.
     assert [r[3] for r in rows] == [W.size + b.size for W, b in zip(weighted[::2], weighted[1::2])]
     assert sum(r[3] for r in rows) == net.n_params()

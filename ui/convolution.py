@@ -167,7 +167,7 @@ def first_block(net, x):
     return _first_block(net, (id(net), net.describe(), float(net.layers[0].W.sum())), x.reshape(-1))
 
 
-def picture_row(maps, what, names=None, size=84, peak=None):
+def picture_row(maps, what, names=None, size=100, peak=None):
     """Every map (or kernel) as a picture of size x size screen pixels, named by its number
     (or by `names`), in a row that wraps."""
     names = names or [str(n) for n in range(1, len(maps) + 1)]

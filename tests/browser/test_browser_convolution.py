@@ -42,3 +42,19 @@ def test_the_window_moves(page, app_url, screenshot_dir):
         "every picture has words for it"
     full_screenshot(page, screenshot_dir / "convolution.png")
     no_exception(page)
+
+
+def test_the_window_slides_by_itself(page, app_url):
+    """The Animate toggle moves the window step by step (a fragment that reruns every second),
+    until it is turned off."""
+    open_page(page, f"{app_url}/convolution")
+    sum_line = key(page, "cv_sum")
+    i, j = position(page)
+    toggle = key(page, "cv_play").locator("label").first
+    toggle.click()
+    for step in (1, 2):                                 # two steps in a row, each waited for
+        expect(sum_line).to_contain_text(f"written at row {i}, column {j + step}", timeout=WAIT)
+    toggle.click()
+    expect(key(page, "cv_play").locator("input")).not_to_be_checked(timeout=WAIT)
+    wait_for_app(page)
+    no_exception(page)
