@@ -104,7 +104,7 @@ st.write("After the convolution the CNN applies **ReLU**, max(0, value): negativ
          "found the opposite of its pattern, become 0. Then **max-pooling** keeps only the largest value of "
          "each 2×2 block: the map halves in each direction, and a feature found one pixel further along "
          "still gives the same answer.")
-relu, pooled = conv.relu_pool(fmap)
+relu, pooled = convolution.relu_pool(fmap)
 c1, c2, c3 = st.columns(3, gap="medium")
 for col, m, what in [(c1, fmap, f"the feature map of {kernel_name} ({fmap.shape[0]}×{fmap.shape[1]})"),
                      (c2, relu, "after ReLU: the blue (negative) parts are 0"),
@@ -123,7 +123,7 @@ for who, (maps, names) in blocks.items():
     st.markdown(f"**In {who}**, every filter's map after `{names[1]}` and after `{names[2]}`:")
     conv.picture_row(maps[1], f"after {names[1]}, {who}'s map of filter")
     conv.picture_row(maps[2], f"after {names[2]}, {who}'s map of filter")
-show_code(Activation.forward, MaxPool2D.forward, conv.relu_pool,
+show_code(convolution.relu_pool, Activation.forward, MaxPool2D.forward,
           intro="The pictures above come from the engine's own layers, the ones the CNNs train with.")
 
 # ------------------------------------------------------------ 4. weight sharing

@@ -9,12 +9,12 @@ filter (im2col and a matrix multiply, exactly as in training); multiply_add() wo
 the single output y[i, j] in the open, 25 products and a sum for a 5 x 5 kernel.
 
 Also here: hand-made kernels (edge detectors, blur, sharpen) to set next to the learned
-ones, and the number of weights a convolution needs against a dense layer of the same
-input and output sizes (why weight sharing matters).
+ones, ReLU and max-pooling of one map, and the number of weights a convolution needs
+against a dense layer of the same input and output sizes (why weight sharing matters).
 """
 import numpy as np
 
-from .layers import DTYPE, Conv2D, Dense, out_size
+from .layers import DTYPE, Activation, Conv2D, Dense, MaxPool2D, out_size
 
 
 # ---------------------------------------------------------------- hand-made kernels
@@ -94,6 +94,13 @@ def multiply_add(x, K, b=0.0, p=0, s=1, i=0, j=0):
     win = window(np.asarray(x, dtype=DTYPE), len(K), p, s, i, j)
     products = win * K
     return win, products, float(products.sum(dtype=np.float64) + b)
+
+
+def relu_pool(y, size=2):
+    """What a CNN does next to one feature map y (h, w), by the engine's own layers:
+    (relu(y) = max(0, y), then the largest value of each size x size block: (h // size, w // size))."""
+    a = Activation("relu").forward(np.asarray(y)[None, None], keep=False)
+    return a[0, 0], MaxPool2D(size).forward(a, keep=False)[0, 0]
 
 
 # ---------------------------------------------------------------- weight sharing

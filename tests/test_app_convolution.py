@@ -13,7 +13,7 @@ from engine.convnet import ConvNet, cnn_spec
 from engine.convolution import hand_made
 from engine.data import load_sample
 from engine.modelfile import load_model
-from engine.layers import Conv2D, im2col
+from engine.layers import Conv2D, MaxPool2D, im2col
 from ui.code import source_of
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -216,5 +216,29 @@ def test_the_code_expanders_show_the_engine_source():
     at = open_page(PAGE)
     shown = "\n".join(c.value for e in at.expander for c in e.code)
     from engine import convolution
-    for f in (convolution.multiply_add, convolution.convolve, Conv2D.forward, im2col, convolution.conv_weights):
+    for f in (convolution.multiply_add, convolution.convolve, Conv2D.forward, im2col, convolution.relu_pool,
+              MaxPool2D.forward, convolution.conv_weights):
         assert source_of(f)[0] in shown, f.__qualname__
+
+
+def test_relu_and_pooling_numbers(sample, built_in):
+    cnn, _ = built_in
+    W, b = cnn.params()[0], cnn.params()[1]
+    at = open_page(PAGE)
+    at.selectbox(key="cv_kernel").select("learned: the built-in CNN's filter").run()
+    x = sample.x_test[at.number_input(key="cv_index").value].reshape(28, 28).astype(np.float64) / 255
+    m = re.search(r"\*\*4×4 of the map\*\* \(rows (\d+)–(\d+), columns (\d+)–(\d+)", markdown(at))
+    assert m, "the page names the 4x4 patch it shows"
+    top, left = int(m.group(1)), int(m.group(3))
+    before, after, pooled = (at.table[n].value.to_numpy() for n in (3, 4, 5))
+    f = at.slider(key="cv_filter").value - 1
+    want = np.array([[loop_output(x, W[f, 0], float(b[f]), 0, 1, top + r, left + c)[1] for c in range(4)]
+                     for r in range(4)])
+    np.testing.assert_allclose(before, want, atol=1e-4)
+    assert before.max() == pytest.approx(max(loop_output(x, W[f, 0], float(b[f]), 0, 1, i, j)[1]
+                                              for i in range(24) for j in range(24)), abs=1e-4)
+    np.testing.assert_array_equal(after, np.maximum(before, 0))
+    assert pooled.shape == (2, 2)
+    for r in range(2):
+        for c in range(2):
+            assert pooled[r, c] == after[2 * r:2 * r + 2, 2 * c:2 * c + 2].max()

@@ -98,3 +98,13 @@ def test_weight_counts_of_the_built_in_cnn():
     assert rows[0][4] == 784 * n_out + n_out
     assert rows[-1][3] == rows[-1][4]                    # a dense layer is its own dense equivalent
     assert convolution.conv_weights(5, 1, 16) == 416 and convolution.dense_weights(784, 256) == 200_960
+
+
+def test_relu_pool_against_loops():
+    y = np.random.default_rng(2).standard_normal((9, 8)).astype(np.float32)   # odd rows: the last is dropped
+    relu, pooled = convolution.relu_pool(y)
+    np.testing.assert_array_equal(relu, np.where(y > 0, y, 0))
+    assert pooled.shape == (4, 4)
+    for i in range(4):
+        for j in range(4):
+            assert pooled[i, j] == max(0.0, max(y[2 * i + u, 2 * j + v] for u in range(2) for v in range(2)))

@@ -6,7 +6,7 @@ import streamlit as st
 
 from engine import convolution
 from engine.convnet import ConvNet
-from engine.layers import Activation, Conv2D, MaxPool2D, out_size
+from engine.layers import Conv2D, out_size
 from ui import pictures, state
 
 BUILT_IN = "learned: the built-in CNN's filter"
@@ -143,12 +143,6 @@ def strongest_patch(y, size=4):
     top = min(i // 2 * 2, max(y.shape[0] - size, 0) // 2 * 2)
     left = min(j // 2 * 2, max(y.shape[1] - size, 0) // 2 * 2)
     return int(top), int(left)
-
-
-def relu_pool(y):
-    """ReLU then 2x2 max-pooling of one map y (h, w), by the engine's own layers: (relu(y), pooled)."""
-    a = Activation("relu").forward(y[None, None], keep=False)
-    return a[0, 0], MaxPool2D(2).forward(a, keep=False)[0, 0]
 
 
 # ---------------------------------------------------------------- a CNN's first layer
