@@ -242,3 +242,16 @@ def test_relu_and_pooling_numbers(sample, built_in):
     for r in range(2):
         for c in range(2):
             assert pooled[r, c] == after[2 * r:2 * r + 2, 2 * c:2 * c + 2].max()
+
+
+def test_a_cnn_without_pooling_works_too():
+    """A student's CNN may have no pooling (conv, tanh, flatten, dense): only what it has is shown."""
+    net = ConvNet(cnn_spec(filters=(3,), k=5, p=0, pool=1, activation="tanh"), "cross-entropy", seed=1)
+    at = open_page(PAGE)
+    at.session_state["model"] = net
+    at.session_state["model_info"] = {"label": "your test CNN"}
+    at.run()
+    assert not at.exception, at.exception
+    text = markdown(at)
+    assert "**In your CNN**, every filter's map after `tanh`:" in text
+    assert "The 3 filters your CNN learned" in text

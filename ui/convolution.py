@@ -6,7 +6,7 @@ import streamlit as st
 
 from engine import convolution
 from engine.convnet import ConvNet
-from engine.layers import Conv2D, out_size
+from engine.layers import Activation, Conv2D, MaxPool2D, out_size
 from ui import pictures, state
 
 BUILT_IN = "learned: the built-in CNN's filter"
@@ -137,6 +137,54 @@ def number_table(values, fmt="{:.2f}"):
     return df.style.format(fmt).map(lambda v: _cell_colour(v, peak))
 
 
+def show_window(x, about, K, b, kernel_name, p, s, i, j, fmap, shown=240):
+    """The window at output (i, j): the padded digit with the window framed, the kernel, the feature
+    map with the cell it fills; the window's pixels, the weights and their products as numbers; the sum."""
+    k, (h, w), n = len(K), fmap.shape, len(x)
+    win, products, y = convolution.multiply_add(x, K, b, p, s, i, j)
+    where = f"row {i * s}, column {j * s}" + (" of the padded picture" if p else "")
+    c1, c2, c3 = st.columns(3, gap="medium")
+    c1.image(pictures.window_image(convolution.padded(x, p), p, i * s, j * s, k, scale=shown // (n + 2 * p)),
+             caption=f"{about}, padded with {p}: the window's top-left pixel is {where}",
+             alt=f"The digit in dark ink with a red {k}×{k} square at {where}"
+                 + (f" and a pale blue band of {p} padding pixels round it" if p else ""))
+    c2.image(pictures.signed_image(K, scale=shown // k // 2), caption=f"{kernel_name} ({k}×{k})",
+             alt=f"The {k}×{k} kernel weights as coloured squares: orange positive, blue negative")
+    c3.image(pictures.signed_image(fmap, scale=max(1, shown // h), mark=(i, j)),
+             caption=f"the feature map ({h}×{w}); the red square is where this window's sum lands",
+             alt=f"The {h}×{w} feature map, orange where the kernel matched, blue where it found the opposite; "
+                 f"a red square marks row {i}, column {j}")
+    for col, values, what, fmt in zip(st.columns(3, gap="medium"), (win, K, products),
+                                      (f"The {k * k} pixel values in the window", f"× the {k * k} kernel weights",
+                                       f"= {k * k} products"), ("{:.2f}", "{:.3f}", "{:.3f}")):
+        col.markdown(f"**{what}**")
+        col.table(number_table(values, fmt), border=False)
+    st.container(key="cv_sum").markdown(
+        f"**Sum of the {k * k} products** = {products.sum(dtype='float64'):.4f}, **+ bias** {b:.4f} = **{y:.4f}**, "
+        f"written at row {i}, column {j} of the feature map. The engine's convolution (all {h * w} windows "
+        f"in one matrix multiply) put {fmap[i, j]:.4f} there.")
+
+
+def show_relu_pool(fmap, kernel_name, shown=240):
+    """A feature map, after ReLU and after 2x2 max-pooling: as pictures on one colour scale, and a
+    4x4 patch of it (round its largest value) in numbers at each step."""
+    relu, pooled = convolution.relu_pool(fmap)
+    steps = [(fmap, f"the feature map of {kernel_name} ({fmap.shape[0]}×{fmap.shape[1]})"),
+             (relu, "after ReLU: the blue (negative) parts are 0"),
+             (pooled, f"after 2×2 max-pooling ({pooled.shape[0]}×{pooled.shape[1]})")]
+    for col, (m, what) in zip(st.columns(3, gap="medium"), steps):
+        col.image(pictures.signed_image(m, scale=max(1, shown // max(m.shape)), peak=abs(fmap).max()),
+                  caption=what, alt=f"{what}: orange positive, blue negative, white zero")
+    top, left = strongest_patch(fmap)
+    c1, c2, c3 = st.columns(3, gap="medium")
+    c1.markdown(f"**4×4 of the map** (rows {top}–{top + 3}, columns {left}–{left + 3}, holding its largest value)")
+    c1.table(number_table(fmap[top:top + 4, left:left + 4]), border=False)
+    c2.markdown("**after ReLU**: negatives become 0")
+    c2.table(number_table(relu[top:top + 4, left:left + 4]), border=False)
+    c3.markdown("**after max-pooling**: the largest of each 2×2")
+    c3.table(number_table(pooled[top // 2:top // 2 + 2, left // 2:left // 2 + 2]), border=False)
+
+
 def strongest_patch(y, size=4):
     """(top, left) of the size x size patch of map y holding its largest value, on the pooling grid."""
     i, j = np.unravel_index(np.argmax(y), y.shape)
@@ -149,15 +197,18 @@ def strongest_patch(y, size=4):
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def _first_block(_net, key, x):
-    """Outputs of conv, activation and pooling (the first block) of `_net` for one image x (784,)."""
     outs = _net.layer_outputs(x[None, :])
-    maps = [a[0] for layer, a in outs[:3]]
-    return maps, [repr(layer) for layer, _ in outs[:3]]
+    block = [outs[0]]                          # the first convolution, then its activation and pooling
+    for layer, a in outs[1:3]:
+        if not isinstance(layer, (Activation, MaxPool2D)):
+            break
+        block.append((layer, a))
+    return [a[0] for _, a in block], [repr(layer) for layer, _ in block]
 
 
 def first_block(net, x):
-    """(maps, names): the first conv layer's maps (f, h', w'), then what the next two layers
-    (ReLU, max-pool for the CNNs here) make of them. Cached per model and image."""
+    """(maps, names) for one image x (28, 28): the first conv layer's maps (f, h', w'), then what
+    the activation and max-pooling right after it (when there are) make of them. Cached per model and image."""
     return _first_block(net, (id(net), net.describe(), float(net.layers[0].W.sum())), x.reshape(-1))
 
 
@@ -167,6 +218,28 @@ def picture_row(maps, what, names=None, size=100, peak=None):
     names = names or [str(n) for n in range(1, len(maps) + 1)]
     st.image([pictures.signed_image(m, peak=peak, size=size) for m in maps], caption=names,
              alt=[f"{what} {name}: orange where it is positive, blue where negative, white at 0" for name in names])
+
+def show_hand_made(x):
+    """Each hand-made 5x5 kernel, named, and the feature map it makes of x (padding 2: 28x28)."""
+    names = list(convolution.KERNELS)
+    hand = [convolution.hand_made(name) for name in names]
+    st.markdown("**Hand-made kernels:** " + "; ".join(f"{n}. {name} ({what})" for n, (name, (_, what))
+                                                      in enumerate(convolution.KERNELS.items(), 1)))
+    picture_row(hand, "hand-made kernel", names)
+    picture_row([convolution.convolve(x, kernel, p=2) for kernel in hand], "feature map of the", names)
+    st.caption("Their feature maps (padding 2, so they keep the 28×28 size).")
+
+
+def show_learned(net, who, x, about):
+    """A CNN's first-layer filters and every filter's feature map of x; returns first_block's (maps, names)."""
+    maps, names = first_block(net, x)
+    st.markdown(f"**The {len(net.layers[0].W)} filters {who} learned** ({net.describe()}):")
+    picture_row(net.layers[0].W[:, 0], f"{who}'s learned filter")
+    picture_row(maps[0], f"the feature map of {who}'s filter")
+    st.caption(f"Every filter's feature map for {about}: {maps[0].shape[1]}×{maps[0].shape[2]} each, "
+               f"{len(maps[0])} in all, the first layer's whole output.")
+    return maps, names
+
 
 def _shape(shape):
     return "×".join(map(str, shape))
