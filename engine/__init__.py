@@ -4,6 +4,7 @@
     optim.py      the update step: SGD, momentum, Adam
     layers.py     layers for any stack: Dense, Conv2D, MaxPool2D, Flatten, activations
     convnet.py    a convolutional network: a stack of layers with the MLP's interface
+    convolution.py one convolution taken apart: a kernel over one image, hand-made kernels
     trainer.py    mini-batch training in small resumable steps
     augment.py    slightly moved, turned, thicker or thinner training images
     worker.py     a run in a thread of its own, and the line of runs of one server

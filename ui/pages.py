@@ -34,6 +34,8 @@ PAGES = [
          "Why the label 3 is written [0, 0, 0, 1, 0, …]: one target per output neuron."),
     Page("app_pages/3_how_it_learns.py", "How it learns", "🧠", "How it learns",
          "One step on one image: forward, loss, backward (blame) and the update (learning)."),
+    Page("app_pages/3b_convolution.py", "Convolution", "🪟", "Convolution: a small window that slides",
+         "How a CNN looks at a digit: a 5×5 kernel slides over it, and feature maps, pooling and shared weights."),
     Page("app_pages/4_train.py", "Train", "🏋️", "Train your own network",
          "Train your own network here and watch the loss fall."),
     Page("app_pages/5_evaluate.py", "Evaluate", "📊", "Evaluate a model",
@@ -56,8 +58,10 @@ def page(name):
 
 
 def menu():
-    """The pages for st.navigation, Home first and the default."""
-    return [st.Page(p.path, title=p.title, icon=p.icon, default=p is HOME) for p in PAGES]
+    """The pages for st.navigation, Home first and the default. Each page's address is set from
+    its name: Streamlit would keep the letter of a number like "3b" (3b_convolution.py)."""
+    return [st.Page(p.path, title=p.title, icon=p.icon, default=p is HOME, url_path=None if p is HOME else p.name)
+            for p in PAGES]
 
 
 def title(name):

@@ -65,3 +65,56 @@ def weight_grid_image(W, n_units=32, columns=8, scale=3, gap=2):
         y, x = gap + r * (cell + gap), gap + c * (cell + gap)
         img[y:y + cell, x:x + cell] = tile
     return img
+
+
+def _enlarge(img, scale):
+    """Each pixel as a scale x scale block (nearest neighbour), for any (h, w[, 3]) array."""
+    return np.repeat(np.repeat(img, scale, axis=0), scale, axis=1)
+
+
+FRAME = np.array([214, 39, 40], np.uint8)      # a red frame: 4.5:1 against white paper, seen by most eyes
+
+
+def _frame(img, top, left, size, scale, width=2):
+    """Draw a FRAME-coloured square border round cells top..top+size-1, left..left+size-1
+    of an image enlarged `scale` times (in place; img is RGB)."""
+    y0, x0, y1, x1 = top * scale, left * scale, (top + size) * scale, (left + size) * scale
+    img[y0:y0 + width, x0:x1] = img[y1 - width:y1, x0:x1] = FRAME
+    img[y0:y1, x0:x0 + width] = img[y0:y1, x1 - width:x1] = FRAME
+    return img
+
+
+def signed_image(values, scale=8, peak=None, mark=None, size=None):
+    """Real values (a feature map or a kernel, 2-D) -> RGB picture: orange positive, blue negative,
+    white 0, scaled by `peak` (default: the largest |value|, so every picture uses its full range).
+    mark=(i, j): a red frame round that cell (where a window's output lands).
+    size: enlarge as far as fits a size x size square instead of by `scale`, in a thin grey frame,
+    so that pictures of different grids line up in a row."""
+    v = np.asarray(values, dtype=np.float32)
+    peak = float(np.abs(v).max()) if peak is None else float(peak)
+    if size is not None:
+        scale = max(1, (size - 2) // max(v.shape))
+    img = _enlarge(diverging_rgb(v / peak if peak > 0 else v), scale)
+    if mark is not None:
+        _frame(img, *mark, 1, scale)
+    if size is None:
+        return img
+    img = np.pad(img, ((1, 1), (1, 1), (0, 0)), constant_values=170)     # the grid's edge
+    below, right = max(0, size - img.shape[0]), max(0, size - img.shape[1])
+    return np.pad(img, ((below // 2, below - below // 2), (right // 2, right - right // 2), (0, 0)),
+                  constant_values=255)
+
+
+PADDING = np.array([205, 222, 240], np.uint8)    # the zeros padding adds: a pale blue band round the paper
+
+
+def window_image(x_padded, p, top, left, k, scale=8):
+    """A padded digit (ink 0..1, (h + 2p, w + 2p)) with its padding tinted and a red frame
+    round the k x k window whose top-left cell is (top, left)."""
+    ink = 255 - (np.clip(np.asarray(x_padded, dtype=np.float32), 0, 1) * 255).round().astype(np.uint8)
+    img = np.repeat(ink[..., None], 3, axis=2)
+    if p:
+        inside = np.zeros(ink.shape, bool)
+        inside[p:-p, p:-p] = True
+        img[~inside] = PADDING
+    return _frame(_enlarge(img, scale), top, left, k, scale)

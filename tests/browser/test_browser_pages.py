@@ -22,6 +22,7 @@ PAGES = [
     ("dataset", r"Dataset", "dataset", "Dataset: images become numbers"),
     ("one_hot", r"One-hot", "one_hot", "One-hot encoding"),
     ("how_it_learns", r"How it learns", "how_it_learns", "How it learns"),
+    ("convolution", r"Convolution", None, "Convolution"),      # screenshot: test_browser_convolution.py
     ("train", r"Train", "train", "Train"),
     ("evaluate", r"Evaluate", "evaluate", "Evaluate"),
     ("draw", r"Draw", None, "Draw"),

@@ -1,0 +1,276 @@
+"""The Convolution page's widgets and pictures (app_pages/3b_convolution.py): which digit, which
+kernel, where the window is, and the maps of a CNN's first layer. The maths is engine/convolution.py's."""
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from engine import convolution
+from engine.convnet import ConvNet
+from engine.layers import Activation, Conv2D, MaxPool2D, out_size
+from ui import pictures, state
+
+BUILT_IN = "learned: the built-in CNN's filter"
+YOURS = "learned: your CNN's filter"
+SIZES = [3, 5, 7]           # hand-made kernel sizes on offer
+MAX_STRIDE = 4
+
+
+def own_cnn():
+    """The session's own CNN if it has one whose first layer reads the grey image, else None."""
+    net, _ = state.user_model()
+    if isinstance(net, ConvNet) and isinstance(net.layers[0], Conv2D) and net.layers[0].W.shape[1] == 1:
+        return net
+    return None
+
+
+def first_conv(net):
+    return net.layers[0]
+
+
+# ---------------------------------------------------------------- the digit
+
+def _random_image(n):
+    st.session_state["cv_index"] = int(np.random.default_rng().integers(n))
+
+
+def pick_digit(data):
+    """A test image chosen by number, or the last drawing from the Draw page when there is one.
+    Returns (x (28, 28) ink 0..1, words for it)."""
+    drawn = st.session_state.get("draw_last_x")
+    has_drawing = drawn is not None and np.shape(drawn) == (784,)
+    sources = ["A test image"] + (["My drawing from the Draw page"] if has_drawing else [])
+    new_drawing = has_drawing and not np.array_equal(st.session_state.get("cv_drawing_seen"), drawn)
+    if new_drawing or st.session_state.get("cv_source") not in sources:
+        st.session_state["cv_source"] = sources[-1]        # a new drawing is what the user came to see
+    if new_drawing:
+        st.session_state["cv_drawing_seen"] = np.array(drawn)
+    source = st.radio("Digit", sources, key="cv_source", horizontal=True, persist_state="session") if has_drawing else sources[0]
+    if source == sources[0]:
+        n = len(data.y_test)
+        st.session_state["cv_index"] = min(int(st.session_state.get("cv_index", 0)), n - 1)
+        c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
+        index = c1.number_input("Test image number", 0, n - 1, step=1, key="cv_index", persist_state="session")
+        c2.button("🎲 Random", key="cv_random", on_click=_random_image, args=(n,), width="stretch")
+        return data.test_float()[index].reshape(28, 28), f"test image #{index} (label {data.y_test[index]})"
+    if not has_drawing:
+        st.caption("Draw a digit on the Draw page and you can slide kernels over it here too.")
+    return np.asarray(drawn, dtype=np.float32).reshape(28, 28), "your drawing from the Draw page"
+
+
+# ---------------------------------------------------------------- the kernel and the window
+
+def _clamp(key, high, default=0):
+    st.session_state[key] = min(max(int(st.session_state.get(key, default)), 0), high)
+
+
+def pick_kernel(cnn, mine):
+    """Kernel, size, padding and stride widgets. Returns (K (k, k), bias, its name, p, s)."""
+    choices = list(convolution.KERNELS) + [BUILT_IN] + ([YOURS] if mine is not None else [])
+    if st.session_state.get("cv_kernel") not in choices:
+        st.session_state["cv_kernel"] = BUILT_IN
+    name = st.selectbox("Kernel", choices, key="cv_kernel", persist_state="session",
+                        help="A hand-made kernel (edges, blur...) or one the CNN learned by itself in training.")
+    learned = {BUILT_IN: cnn, YOURS: mine}.get(name)
+    if learned is not None:
+        layer = first_conv(learned)
+        f = len(layer.W)
+        _clamp("cv_filter", f, 1)
+        st.session_state["cv_filter"] = max(st.session_state["cv_filter"], 1)
+        n = st.slider("Filter", 1, f, key="cv_filter", persist_state="session", help=f"The first layer has {f} filters; pick one.")
+        K, b, k = layer.W[n - 1, 0], float(layer.b[n - 1]), layer.k
+        label = f"filter {n} of {'the built-in CNN' if name == BUILT_IN else 'your CNN'}"
+        st.caption(f"Kernel size k = {k}: a learned filter keeps the size it was trained with.")
+    else:
+        k = st.select_slider("Kernel size k", SIZES, value=5, key="cv_k", persist_state="session",
+                             help="The window is k×k pixels. The CNNs here use 5×5.")
+        K, b, label = convolution.hand_made(name, k), 0.0, f"the {name} kernel"
+    _clamp("cv_p", k - 1)
+    p = st.slider("Padding p", 0, k - 1, key="cv_p", persist_state="session",
+                  help="Rows and columns of zeros added round the image, so the window can reach the border.")
+    s = st.slider("Stride s", 1, MAX_STRIDE, key="cv_s", persist_state="session", value=1,
+                  help="How many pixels the window moves at each step.")
+    return K, b, label, p, s
+
+
+def size_formula(n, k, p, s):
+    """The output size worked out with the actual numbers, as markdown."""
+    top = n + 2 * p - k
+    h = out_size(n, k, p, s)
+    if top % s == 0:
+        work = f"({n} + 2·{p} − {k}) / {s} + 1 = {top // s} + 1 = **{h}**"
+    else:
+        work = f"⌊({n} + 2·{p} − {k}) / {s}⌋ + 1 = ⌊{top / s:g}⌋ + 1 = **{h}**"
+    return f"**Output size** (n + 2p − k) / s + 1, rounded down: {work}"
+
+
+def step(h, w):
+    """Move the window to the next position: along the row, then down to the next row, then back to the top."""
+    i, j = st.session_state.get("cv_row", 0), st.session_state.get("cv_col", 0) + 1
+    if j >= w:
+        i, j = (i + 1) % h, 0
+    st.session_state["cv_row"], st.session_state["cv_col"] = i, j
+
+
+def pick_position(h, w):
+    """Row and column sliders for the output position and a step button. Returns (i, j)."""
+    _clamp("cv_row", h - 1, h // 2)
+    _clamp("cv_col", w - 1, w // 2)
+    c1, c2, c3 = st.columns([2, 2, 1], vertical_alignment="bottom")
+    i = c1.slider("Window row", 0, h - 1, key="cv_row", persist_state="session", help="Which row of the feature map this window fills.")
+    j = c2.slider("Window column", 0, w - 1, key="cv_col", persist_state="session", help="Which column of the feature map it fills.")
+    c3.button("▶ Next position", key="cv_next", on_click=step, args=(h, w), width="stretch",
+              help="Slide the window one step (s pixels) to the right, or to the start of the next row.")
+    return i, j
+
+
+def _cell_colour(v, peak):
+    """A pale orange (positive) or blue (negative) background for a table cell, light enough
+    that black numbers on it keep a contrast above 7:1."""
+    r, g, b = pictures.diverging_rgb(0.6 * v / peak if peak > 0 else 0.0)
+    return f"background-color: rgb({r}, {g}, {b}); color: #000"
+
+
+def number_table(values, fmt="{:.2f}"):
+    """A small grid of numbers for st.table, each cell tinted by its sign and size."""
+    df = pd.DataFrame(np.asarray(values, dtype=np.float64) + 0.0)      # + 0.0: no "-0.000" for 0 × a negative weight
+    peak = float(np.abs(df.values).max())
+    return df.style.format(fmt).map(lambda v: _cell_colour(v, peak))
+
+
+def show_window(x, about, K, b, kernel_name, p, s, i, j, fmap, shown=240):
+    """The window at output (i, j): the padded digit with the window framed, the kernel, the feature
+    map with the cell it fills; the window's pixels, the weights and their products as numbers; the sum."""
+    k, (h, w), n = len(K), fmap.shape, len(x)
+    win, products, y = convolution.multiply_add(x, K, b, p, s, i, j)
+    where = f"row {i * s}, column {j * s}" + (" of the padded picture" if p else "")
+    c1, c2, c3 = st.columns(3, gap="medium")
+    c1.image(pictures.window_image(convolution.padded(x, p), p, i * s, j * s, k, scale=shown // (n + 2 * p)),
+             caption=f"{about}, padded with {p}: the window's top-left pixel is {where}",
+             alt=f"The digit in dark ink with a red {k}×{k} square at {where}"
+                 + (f" and a pale blue band of {p} padding pixels round it" if p else ""))
+    c2.image(pictures.signed_image(K, scale=shown // k // 2), caption=f"{kernel_name} ({k}×{k})",
+             alt=f"The {k}×{k} kernel weights as coloured squares: orange positive, blue negative")
+    c3.image(pictures.signed_image(fmap, scale=max(1, shown // h), mark=(i, j)),
+             caption=f"the feature map ({h}×{w}); the red square is where this window's sum lands",
+             alt=f"The {h}×{w} feature map, orange where the kernel matched, blue where it found the opposite; "
+                 f"a red square marks row {i}, column {j}")
+    for col, values, what, fmt in zip(st.columns(3, gap="medium"), (win, K, products),
+                                      (f"The {k * k} pixel values in the window", f"× the {k * k} kernel weights",
+                                       f"= {k * k} products"), ("{:.2f}", "{:.3f}", "{:.3f}")):
+        col.markdown(f"**{what}**")
+        col.table(number_table(values, fmt), border=False)
+    st.container(key="cv_sum").markdown(
+        f"**Sum of the {k * k} products** = {products.sum(dtype='float64'):.4f}, **+ bias** {b:.4f} = **{y:.4f}**, "
+        f"written at row {i}, column {j} of the feature map. The engine's convolution (all {h * w} windows "
+        f"in one matrix multiply) put {fmap[i, j]:.4f} there.")
+
+
+def show_relu_pool(fmap, kernel_name, shown=240):
+    """A feature map, after ReLU and after 2x2 max-pooling: as pictures on one colour scale, and a
+    4x4 patch of it (round its largest value) in numbers at each step."""
+    relu, pooled = convolution.relu_pool(fmap)
+    steps = [(fmap, f"the feature map of {kernel_name} ({fmap.shape[0]}×{fmap.shape[1]})"),
+             (relu, "after ReLU: the blue (negative) parts are 0"),
+             (pooled, f"after 2×2 max-pooling ({pooled.shape[0]}×{pooled.shape[1]})")]
+    for col, (m, what) in zip(st.columns(3, gap="medium"), steps):
+        col.image(pictures.signed_image(m, scale=max(1, shown // max(m.shape)), peak=abs(fmap).max()),
+                  caption=what, alt=f"{what}: orange positive, blue negative, white zero")
+    top, left = strongest_patch(fmap)
+    c1, c2, c3 = st.columns(3, gap="medium")
+    c1.markdown(f"**4×4 of the map** (rows {top}–{top + 3}, columns {left}–{left + 3}, holding its largest value)")
+    c1.table(number_table(fmap[top:top + 4, left:left + 4]), border=False)
+    c2.markdown("**after ReLU**: negatives become 0")
+    c2.table(number_table(relu[top:top + 4, left:left + 4]), border=False)
+    c3.markdown("**after max-pooling**: the largest of each 2×2")
+    c3.table(number_table(pooled[top // 2:top // 2 + 2, left // 2:left // 2 + 2]), border=False)
+
+
+def strongest_patch(y, size=4):
+    """(top, left) of the size x size patch of map y holding its largest value, on the pooling grid."""
+    i, j = np.unravel_index(np.argmax(y), y.shape)
+    top = min(i // 2 * 2, max(y.shape[0] - size, 0) // 2 * 2)
+    left = min(j // 2 * 2, max(y.shape[1] - size, 0) // 2 * 2)
+    return int(top), int(left)
+
+
+# ---------------------------------------------------------------- a CNN's first layer
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _first_block(_net, key, x):
+    outs = _net.layer_outputs(x[None, :])
+    block = [outs[0]]                          # the first convolution, then its activation and pooling
+    for layer, a in outs[1:3]:
+        if not isinstance(layer, (Activation, MaxPool2D)):
+            break
+        block.append((layer, a))
+    return [a[0] for _, a in block], [repr(layer) for layer, _ in block]
+
+
+def first_block(net, x):
+    """(maps, names) for one image x (28, 28): the first conv layer's maps (f, h', w'), then what
+    the activation and max-pooling right after it (when there are) make of them. Cached per model and image."""
+    return _first_block(net, (id(net), net.describe(), float(net.layers[0].W.sum())), x.reshape(-1))
+
+
+def picture_row(maps, what, names=None, size=100, peak=None):
+    """Every map (or kernel) as a picture of size x size screen pixels, named by its number
+    (or by `names`), in a row that wraps."""
+    names = names or [str(n) for n in range(1, len(maps) + 1)]
+    st.image([pictures.signed_image(m, peak=peak, size=size) for m in maps], caption=names,
+             alt=[f"{what} {name}: orange where it is positive, blue where negative, white at 0" for name in names])
+
+def show_hand_made(x):
+    """Each hand-made 5x5 kernel, named, and the feature map it makes of x (padding 2: 28x28)."""
+    names = list(convolution.KERNELS)
+    hand = [convolution.hand_made(name) for name in names]
+    st.markdown("**Hand-made kernels:** " + "; ".join(f"{n}. {name} ({what})" for n, (name, (_, what))
+                                                      in enumerate(convolution.KERNELS.items(), 1)))
+    picture_row(hand, "hand-made kernel", names)
+    picture_row([convolution.convolve(x, kernel, p=2) for kernel in hand], "feature map of the", names)
+    st.caption("Their feature maps (padding 2, so they keep the 28×28 size).")
+
+
+def show_learned(net, who, x, about):
+    """A CNN's first-layer filters and every filter's feature map of x; returns first_block's (maps, names)."""
+    maps, names = first_block(net, x)
+    st.markdown(f"**The {len(net.layers[0].W)} filters {who} learned** ({net.describe()}):")
+    picture_row(net.layers[0].W[:, 0], f"{who}'s learned filter")
+    picture_row(maps[0], f"the feature map of {who}'s filter")
+    st.caption(f"Every filter's feature map for {about}: {maps[0].shape[1]}×{maps[0].shape[2]} each, "
+               f"{len(maps[0])} in all, the first layer's whole output.")
+    return maps, names
+
+
+def _shape(shape):
+    return "×".join(map(str, shape))
+
+
+def weight_sharing(net, who, built_in=False):
+    """The weights of `net`'s layers against dense layers of the same sizes, worked out for its first
+    layer with the actual numbers; for the built-in CNN (built_in), its total next to the built-in MLP's."""
+    rows = convolution.weight_counts(net)
+    layer, shape_in, shape_out, own, dense = rows[0]
+    f, c, k, _ = layer.W.shape
+    n_in, n_out = int(np.prod(shape_in)), int(np.prod(shape_out))
+    st.markdown(f"**{who[0].upper() + who[1:]}'s first layer** (`{layer!r}`) turns the {_shape(shape_in)} image into "
+                f"{_shape(shape_out)} = {n_out:,} values with k·k·c_in·c_out + c_out = {k}·{k}·{c}·{f} + {f} = "
+                f"**{own:,} weights**: the same {f} small filters at every position. A dense layer joining the "
+                f"same {n_in:,} inputs to the same {n_out:,} outputs needs n_in·n_out + n_out = "
+                f"{n_in:,}·{n_out:,} + {n_out:,} = **{dense:,} weights**, {dense / own:,.0f} times as many.")
+    st.table(pd.DataFrame({
+        "layer": [repr(r[0]) for r in rows],
+        "input": [_shape(r[1]) for r in rows],
+        "output": [_shape(r[2]) for r in rows],
+        "its weights": [f"{r[3]:,}" for r in rows],
+        "a dense layer between the same sizes": [f"{r[4]:,}" for r in rows]}).style.hide(axis="index"))
+    if not built_in:
+        st.caption(f"{who[0].upper() + who[1:]}: {net.n_params():,} weights in all.")
+        return
+    (mlp, mlp_about), cnn_about = state.pretrained_model(), state.pretrained_cnn()[1]
+    c1, c2 = st.columns(2)
+    c1.metric("The built-in CNN: weights in all", f"{net.n_params():,}", help=net.describe())
+    c2.metric("The built-in MLP: weights in all", f"{mlp.n_params():,}", help=mlp.describe())
+    st.write(f"The CNN has {mlp.n_params() / net.n_params():.1f} times fewer weights than the MLP, yet reads "
+             f"{cnn_about['test_accuracy']:.2%} of the MNIST test digits right, against the MLP's "
+             f"{mlp_about['test_accuracy']:.2%}: each of its weights is used at every position, so it learns "
+             "from the whole picture, and a stroke is recognised wherever it is.")
