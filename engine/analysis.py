@@ -1,4 +1,5 @@
-"""Looking inside a trained network: hidden activations, PCA maps, robustness.
+"""Looking inside a trained network: hidden activations, PCA maps, robustness
+(noise, rotation, shifts), and how a convolution's maps move with the image.
 
 Everything here only reads the network; nothing is changed. Batches are rows,
 as everywhere: x is (n, 784) float32 in [0, 1]. When the maths cannot be done
@@ -199,3 +200,66 @@ def accuracy_under_noise(net, x, labels, levels, seed=0):
 def accuracy_under_rotation(net, x, labels, angles):
     """Accuracy on x with every image turned by each angle (degrees) in `angles`."""
     return np.array([accuracy(checked_predict(net, rotate(x, a)), labels) for a in angles])
+
+
+# ---------------------------------------------------------------- shifts
+
+SHIFT_DIRECTIONS = {"right": (0, 1), "left": (0, -1), "down": (1, 0), "up": (-1, 0)}   # (rows, columns)
+
+
+def shift_grid(a, dy, dx):
+    """Move the pictures in the last two axes of a (..., H, W) by dy rows down and dx columns
+    right (negative: up, left). What leaves the box is lost; the strip left behind is 0.
+    One slice copy for the whole batch: out[.., r + dy, c + dx] = a[.., r, c]."""
+    h, w = a.shape[-2:]
+    out = np.zeros_like(a)
+    if abs(dy) < h and abs(dx) < w:
+        out[..., max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = \
+            a[..., max(-dy, 0):h + min(-dy, 0), max(-dx, 0):w + min(-dx, 0)]
+    return out
+
+
+def shift(x, dy, dx):
+    """Move every image of the batch x (n, 784) by dy pixels down and dx pixels right
+    (negative: up, left), zeros (no ink) where nothing comes in. Returns (n, 784) float32."""
+    x = np.asarray(x, dtype=np.float32)
+    return shift_grid(x.reshape(-1, SIDE, SIDE), int(dy), int(dx)).reshape(x.shape)
+
+
+def shifted_series(x, shifts, direction="right"):
+    """One image x (784,) moved by each number of pixels in `shifts` towards `direction`
+    (a key of SHIFT_DIRECTIONS): (len(shifts), 784), row i moved by shifts[i]."""
+    dy, dx = SHIFT_DIRECTIONS[direction]
+    x = np.asarray(x, dtype=np.float32).reshape(1, SIDE * SIDE)
+    return np.concatenate([shift(x, s * dy, s * dx) for s in shifts])
+
+
+def accuracy_under_shift(net, x, labels, shifts):
+    """Accuracy on x with every image moved by each number of pixels in `shifts`.
+
+    Each image is moved right, left, down and up in turn, and the four accuracies are
+    averaged (a digit is rarely centred in its box: one direction alone would be luck).
+    Returns an array of accuracies, one per shift; at 0 it is the plain accuracy on x.
+    """
+    return np.array([np.mean([accuracy(checked_predict(net, shift(x, s * dy, s * dx)), labels)
+                              for dy, dx in SHIFT_DIRECTIONS.values()]) if s else
+                     accuracy(checked_predict(net, x), labels) for s in shifts])
+
+
+def maps_follow_shift(net, x, dy, dx):
+    """What a ConvNet's first convolution makes of one image x (784,) and of x moved by (dy, dx).
+
+    A convolution slides the same filters over every position, so moving the image
+    moves its feature maps by as much and changes nothing else (for stride 1).
+    Returns (maps, maps_of_moved), each (c, h, w), and the largest
+    |maps_of_moved - maps moved by (dy, dx)| away from the border strip where the
+    move brought in new pixels: 0 up to float rounding.
+    """
+    conv = net.layers[0]
+    x = np.asarray(x, dtype=np.float32).reshape(1, SIDE * SIDE)
+    maps = conv.forward(x.reshape((1,) + net.input_shape), False)[0]
+    moved = conv.forward(shift(x, dy, dx).reshape((1,) + net.input_shape), False)[0]
+    m = max(abs(dy), abs(dx)) + conv.p          # output pixels that saw the new strip or the padding
+    inner = (slice(None), slice(m, maps.shape[1] - m), slice(m, maps.shape[2] - m))
+    difference = float(np.abs(moved - shift_grid(maps, dy, dx))[inner].max())
+    return maps, moved, difference
