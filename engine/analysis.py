@@ -12,6 +12,7 @@ import numpy as np
 
 from engine.augment import SIDE, bilinear
 from engine.data import to_float
+from engine.layers import Activation, Conv2D
 from engine.metrics import accuracy
 
 
@@ -246,20 +247,39 @@ def accuracy_under_shift(net, x, labels, shifts):
                      accuracy(checked_predict(net, x), labels) for s in shifts])
 
 
-def maps_follow_shift(net, x, dy, dx):
-    """What a ConvNet's first convolution makes of one image x (784,) and of x moved by (dy, dx).
+def _relative(d, ref):
+    """|d| / |ref| (Euclidean lengths): 0 = no change, 1 = a change as big as ref itself."""
+    return float(np.linalg.norm(d) / max(float(np.linalg.norm(ref)), 1e-12))
 
-    A convolution slides the same filters over every position, so moving the image
-    moves its feature maps by as much and changes nothing else (for stride 1).
-    Returns (maps, maps_of_moved), each (c, h, w), and the largest
-    |maps_of_moved - maps moved by (dy, dx)| away from the border strip where the
+
+def shift_response(net, x, dy, dx):
+    """What the first layer makes of one image x (784,) and of x moved by (dy, dx).
+
+    MLP (Network): the first hidden layer's activations (units,); every unit is
+    wired to fixed pixels, so moving the digit hands its ink to other weights.
+    CNN (ConvNet starting with a convolution): the first convolution's feature
+    maps (c, h, w), after its activation; it slides the same filters over every
+    position, so moving the image moves the maps by as much (stride 1) and
+    changes nothing else.
+    Returns (before, after, change, change_moved_back): change is
+    |after - before| / |before|; change_moved_back (CNN only, else None) the same
+    with `before` moved by (dy, dx) too, away from the border strip where the
     move brought in new pixels: 0 up to float rounding.
     """
-    conv = net.layers[0]
     x = np.asarray(x, dtype=np.float32).reshape(1, SIDE * SIDE)
-    maps = conv.forward(x.reshape((1,) + net.input_shape), False)[0]
-    moved = conv.forward(shift(x, dy, dx).reshape((1,) + net.input_shape), False)[0]
-    m = max(abs(dy), abs(dx)) + conv.p          # output pixels that saw the new strip or the padding
-    inner = (slice(None), slice(m, maps.shape[1] - m), slice(m, maps.shape[2] - m))
-    difference = float(np.abs(moved - shift_grid(maps, dy, dx))[inner].max())
-    return maps, moved, difference
+    moved = shift(x, dy, dx)
+    layers = getattr(net, "layers", None)
+    if layers is None:                                   # the MLP
+        before, after = (layer_values(net, v)[1][0] for v in (x, moved))
+        return before, after, _relative(after - before, before), None
+    if not isinstance(layers[0], Conv2D):
+        raise AnalysisError("this network does not start with a convolution")
+    first = layers[:2] if len(layers) > 1 and isinstance(layers[1], Activation) else layers[:1]
+    before, after = x.reshape((1,) + net.input_shape), moved.reshape((1,) + net.input_shape)
+    for layer in first:
+        before, after = layer.forward(before, False), layer.forward(after, False)
+    before, after = before[0], after[0]
+    m = max(abs(dy), abs(dx)) + layers[0].p     # output pixels that saw the new strip or the padding
+    inner = (slice(None), slice(m, before.shape[1] - m), slice(m, before.shape[2] - m))
+    back = _relative((after - shift_grid(before, dy, dx))[inner], after[inner])
+    return before, after, _relative(after - before, before), back
