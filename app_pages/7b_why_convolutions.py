@@ -14,6 +14,11 @@ N_SHIFT = 500                 # the first 500 test digits, moved four ways: 2,00
 SHIFTS = list(range(7))       # 0..6 pixels
 DIRECTIONS = list(analysis.SHIFT_DIRECTIONS)
 
+
+def px(s):
+    return f"{s} pixel" + ("" if s == 1 else "s")
+
+
 st.title(pages.title("why_convolutions"))
 st.write("A network that reads a digit in the middle of its box should read it a little to the left too. "
          "Does it? Here every digit is **moved by a few pixels** and two networks read it again: the built-in "
@@ -59,7 +64,7 @@ if curves:
 example = analysis.shifted_series(x_test[0], SHIFTS, "right")
 st.image([pictures.ink01_image(img.reshape(28, 28), scale=2) for img in example],
          caption=[f"{s} px" for s in SHIFTS], width=62,
-         alt=[f"Test digit {y_test[0]} moved {s} pixels to the right" for s in SHIFTS])
+         alt=[f"Test digit {y_test[0]} moved {px(s)} to the right" for s in SHIFTS])
 st.write("**What to see:** both read the digits in place and one pixel off; MNIST's digits are always centred "
          "and the built-in models saw them moved by at most 2 pixels while training, so neither ever saw a "
          "digit far off centre. From 2-3 pixels the MLP drops fast: each of its weights "
@@ -90,7 +95,7 @@ if not has_drawing:
 series = analysis.shifted_series(x, SHIFTS, direction)
 st.image([pictures.ink01_image(img.reshape(28, 28), scale=2) for img in series],
          caption=[f"{s} px" for s in SHIFTS], width=62,
-         alt=[f"{what.capitalize()} moved {s} pixels {direction}" for s in SHIFTS])
+         alt=[f"{what.capitalize()} moved {px(s)} {direction}" for s in SHIFTS])
 table = {"moved by": [f"{s} px {direction}" if s else "0 px" for s in SHIFTS]}
 for name, net in models.items():
     out = net.predict_proba(series)
@@ -126,7 +131,7 @@ with right:
     caps = [f"filter {f}" for f in top] + [f"filter {f}, moved" for f in top]
     st.image(pics, caption=caps, width=96,
              alt=[f"Feature map of filter {f} (dark where it fires)" for f in top]
-             + [f"Feature map of filter {f} for the digit moved {step} pixels {direction}" for f in top])
+             + [f"Feature map of filter {f} for the digit moved {px(step)} {direction}" for f in top])
     st.caption(f"The {len(top)} most active of its {len(maps)} filters, each a 5×5 pattern slid over the whole "
                f"image (dark: where it fires). In place the maps changed too ({cnn_change:.0%}), but they "
                f"only moved: moved back by {step} px they differ from the old maps by {cnn_back:.1%} (away "
