@@ -56,8 +56,10 @@ def page(name):
 
 
 def menu():
-    """The pages for st.navigation, Home first and the default."""
-    return [st.Page(p.path, title=p.title, icon=p.icon, default=p is HOME) for p in PAGES]
+    """The pages for st.navigation, Home first and the default. Each is served at its name (Streamlit
+    would strip only the number, leaving "b_why_convolutions" for app_pages/7b_why_convolutions.py)."""
+    return [st.Page(p.path, title=p.title, icon=p.icon, default=p is HOME, url_path=None if p is HOME else p.name)
+            for p in PAGES]
 
 
 def title(name):
