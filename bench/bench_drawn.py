@@ -12,6 +12,7 @@ and prints the accuracy of each, per-digit accuracy, and the time taken per
 drawing by each preprocessing.
 
     python bench/bench_drawn.py [MODEL ...] [--tier easy|hard|both] [--per-digit 40] [--seed 0]
+    MNIST_DIR=... python bench/bench_drawn.py --mnist   # MNIST's stroke widths, MNIST through the canvas path
 
 MODEL defaults to both built-in models (engine/models/pretrained.npz, the MLP,
 and pretrained_cnn.npz, the CNN). Exits with status 1 if a model file is
@@ -102,6 +103,35 @@ def report(results, labels, model, seed, tier="easy"):
         print(f"\nwarning: preprocess_canvas found {empty} drawings empty")
 
 
+def mnist_check(nets, names):
+    """On the MNIST test digits (the built-in sample's without MNIST_DIR): the percentiles of their
+    stroke widths (where engine/preprocess.py's THIN_STROKE and MNIST_STROKE come from), and each
+    model's accuracy on them as they are and drawn 10x bigger on a canvas and preprocessed, with and
+    without the thickening of thin strokes: the preprocessing must not cost real digits anything."""
+    from engine import preprocess
+    from engine.data import load_mnist
+    data = load_mnist(download=False)
+    images, labels = data.x_test.reshape(-1, 28, 28), data.y_test
+    widths = np.array([preprocess.stroke_width(img / 255) for img in images])
+    cuts = (1, 5, 10, 25, 50, 75, 95)
+    print(f"stroke width of {len(widths):,} test digits ({data.source}), pixels of the 20x20 box:")
+    print("  " + "  ".join(f"{p}%: {v:.2f}" for p, v in zip(cuts, np.percentile(widths, cuts))))
+    print(f"\n{'model':<24}{'as they are':>12}{'10x, preprocessed':>19}{'... no thickening':>19}")
+    thin = preprocess.THIN_STROKE
+    canvas = {}
+    for label, limit in (("with", thin), ("without", 0.0)):
+        preprocess.THIN_STROKE = limit          # 0: no stroke is ever thinner, nothing is thickened
+        out = [preprocess_canvas(np.kron(img, np.ones((10, 10), np.uint8)), "black") for img in images]
+        canvas[label] = np.stack([p.x for p in out])
+        if limit:
+            thickened = sum(p.thickened > 0 for p in out)
+    preprocess.THIN_STROKE = thin
+    for name, net in zip(names, nets):
+        print(f"{name:<24}" + "".join(f"{(np.asarray(net.predict(x)) == labels).mean():>{w}.2%}" for x, w in (
+            (data.test_float(), 12), (canvas["with"], 19), (canvas["without"], 19))))
+    print(f"({thickened} of the {len(labels):,} digits had their strokes thickened)")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("models", nargs="*", default=[str(m) for m in DEFAULT_MODELS],
@@ -110,6 +140,9 @@ def main(argv=None):
                         help="which drawn set (default both)")
     parser.add_argument("--per-digit", type=int, default=40, help="drawings per digit (default 40)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the drawn set (default 0)")
+    parser.add_argument("--mnist", action="store_true",
+                        help="print the stroke widths of the MNIST test digits (preprocess.py's THIN_STROKE and "
+                             "MNIST_STROKE) and the models' accuracy on them drawn 10x on a canvas, then stop")
     args = parser.parse_args(argv)
 
     from engine.modelfile import ModelFileError, load_model
@@ -124,6 +157,9 @@ def main(argv=None):
         except ModelFileError as err:
             print(f"Cannot use the model {model}: {err}", file=sys.stderr)
             return 1
+    if args.mnist:
+        mnist_check(nets, [Path(m).name for m in args.models])
+        return 0
     tiers = ("easy", "hard") if args.tier == "both" else (args.tier,)
     summary = []
     for tier in tiers:
