@@ -11,6 +11,7 @@ from engine.data import load_sample
 from engine.modelfile import load_model
 from engine.network import Network
 from engine.preprocess import preprocess_canvas
+from test_shift import rolled
 
 pytestmark = pytest.mark.usefixtures("builtin_sample_always")
 
@@ -31,17 +32,8 @@ def sample():
 
 
 def moved(x, dy, dx):
-    """Images (n, 784) moved by (dy, dx): np.roll, then blank what came round the other edge."""
-    img = np.roll(x.reshape(-1, 28, 28), (dy, dx), axis=(1, 2)).copy()
-    if dy > 0:
-        img[:, :dy] = 0
-    elif dy < 0:
-        img[:, dy:] = 0
-    if dx > 0:
-        img[:, :, :dx] = 0
-    elif dx < 0:
-        img[:, :, dx:] = 0
-    return img.reshape(-1, 784)
+    """Images (n, 784) moved by (dy, dx): test_shift's np.roll reference."""
+    return rolled(x.reshape(-1, 28, 28), dy, dx).reshape(-1, 784)
 
 
 def curve_table(at):
