@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from engine import analysis
-from ui import charts, formats, pages, pictures, state
+from ui import charts, formats, pages, pictures, presenter, state
 from ui.chart_cache import show
 from ui.code import show_code
 
@@ -53,7 +53,7 @@ if curves:
     df = pd.DataFrame([{"run": name, "x": s, "value": float(acc)}
                        for name, accs in curves.items() for s, acc in zip(SHIFTS, accs)])
     show(st, charts.compare_chart, df, "moved by (pixels)", "accuracy", "Accuracy as the digits move",
-         percent=True, height=320)
+         percent=True, height=presenter.height(320), big=presenter.on())
     st.dataframe(pd.DataFrame({"moved by": [f"{s} px" for s in SHIFTS]}
                               | {name: 100 * accs for name, accs in curves.items()}),
                  hide_index=True, width="content",
@@ -139,8 +139,10 @@ with right:
 st.write("**Weight sharing is the idea:** a convolution uses the same few weights at every position, so a "
          "moved stroke gives the same response, moved. The MLP would need to learn every stroke at every "
          "position separately, from examples of each. "
-         "**Try it yourself:** train a small CNN on the Train page (choose the convolutional kind) and an MLP "
-         "with the same number of epochs, then come back: the curve above shows the session's own model too.")
+         "**Try it yourself:** train your own network on the Train page, or load a model file there (an MLP, or "
+         "a CNN made with `python -m engine train --cnn`), and come back: the curves above then show your model "
+         "next to the built-in ones. Does a wider MLP, or one trained with augmentation (moved digits), hold on "
+         "longer? It learns the moves it is shown; a CNN gets them from its design.")
 pages.page_link("train", label="Train your own network")
 show_code(analysis.shift_response,
           intro="The first layer's response before and after the move, and the comparison.")
