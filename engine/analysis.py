@@ -242,9 +242,12 @@ def accuracy_under_shift(net, x, labels, shifts):
     averaged (a digit is rarely centred in its box: one direction alone would be luck).
     Returns an array of accuracies, one per shift; at 0 it is the plain accuracy on x.
     """
-    return np.array([np.mean([accuracy(checked_predict(net, shift(x, s * dy, s * dx)), labels)
-                              for dy, dx in SHIFT_DIRECTIONS.values()]) if s else
-                     accuracy(checked_predict(net, x), labels) for s in shifts])
+    def moved(s):              # accuracy with every image moved s pixels, the four ways averaged
+        if s == 0:
+            return accuracy(checked_predict(net, x), labels)
+        return np.mean([accuracy(checked_predict(net, shift(x, s * dy, s * dx)), labels)
+                        for dy, dx in SHIFT_DIRECTIONS.values()])
+    return np.array([moved(s) for s in shifts])
 
 
 def _relative(d, ref):
