@@ -85,7 +85,9 @@ if prep is not None and not prep.empty:
     steps = [
         (prep.raw, "1. Raw", f"The canvas: {prep.raw.shape[0]}×{prep.raw.shape[1]} pixels, each with some ink or none."),
         (prep.cropped, "2. Cropped",
-         f"Cut to the box around the ink ({prep.cropped.shape[0]}×{prep.cropped.shape[1]}), so where you drew doesn't matter."),
+         f"Cut to the box around the ink ({prep.cropped.shape[0]}×{prep.cropped.shape[1]}), so where you drew doesn't matter."
+         + (f" Your strokes were very thin for this size, so they were made {prep.thickened} px thicker on each "
+            f"side, like MNIST's pen." if prep.thickened else "")),
         (prep.resized, "3. Scaled to fit 20×20",
          f"Shrunk to {prep.resized.shape[0]}×{prep.resized.shape[1]}, keeping its shape, like the MNIST digits."),
         (prep.centred, "4. Centred in 28×28",

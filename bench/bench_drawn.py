@@ -1,7 +1,9 @@
 """How well does a model trained on MNIST read digits drawn on a canvas?
 
-Runs a saved model on the synthetic drawn digits of engine/drawn.py (400 by
-default, regenerated from a seed, so every run sees the same drawings) twice:
+Runs saved models on the synthetic drawn digits of engine/drawn.py, both
+tiers ("easy": drawn with some care; "hard": tiny to canvas-filling, 5-40 px
+pen, slanted up to 25 degrees, wobbly), 400 drawings each by default,
+regenerated from a seed so every run sees the same drawings, twice:
 
   preprocess_canvas  crop, scale to 20 px, centre by mass (how MNIST was made)
   resize_naive       shrink the whole canvas to 28x28 (what most demos do)
@@ -9,10 +11,12 @@ default, regenerated from a seed, so every run sees the same drawings) twice:
 and prints the accuracy of each, per-digit accuracy, and the time taken per
 drawing by each preprocessing.
 
-    .venv/bin/python bench/bench_drawn.py [MODEL] [--per-digit 40] [--seed 0]
+    python bench/bench_drawn.py [MODEL ...] [--tier easy|hard|both] [--per-digit 40] [--seed 0]
+    MNIST_DIR=... python bench/bench_drawn.py --mnist   # MNIST's stroke widths, MNIST through the canvas path
 
-MODEL defaults to engine/models/pretrained.npz. Exits with status 1 if the
-model file is missing or not a valid model file.
+MODEL defaults to both built-in models (engine/models/pretrained.npz, the MLP,
+and pretrained_cnn.npz, the CNN). Exits with status 1 if a model file is
+missing or not a valid model file.
 """
 import argparse
 import sys
@@ -27,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from engine.drawn import make_drawn_set, to_rgba  # noqa: E402
 from engine.preprocess import preprocess_canvas, resize_naive  # noqa: E402
 
-DEFAULT_MODEL = ROOT / "engine" / "models" / "pretrained.npz"
+DEFAULT_MODELS = [ROOT / "engine" / "models" / "pretrained.npz", ROOT / "engine" / "models" / "pretrained_cnn.npz"]
 
 
 def prepare(images, method):
@@ -53,18 +57,24 @@ def prepare(images, method):
     return x, ms, empty
 
 
-def evaluate(net, per_digit=40, seed=0):
-    """Accuracy of `net` on the drawn set with both preprocessings.
+def prepared_set(per_digit=40, seed=0, tier="easy"):
+    """The drawn set of `tier`, prepared both ways: ({method: (x, ms, empty)}, labels)."""
+    ink, labels = make_drawn_set(per_digit, seed, tier=tier)
+    images = [to_rgba(grey) for grey in ink]
+    return {method: prepare(images, method) for method in ("preprocess_canvas", "resize_naive")}, labels
+
+
+def evaluate(net, per_digit=40, seed=0, tier="easy", prepared=None):
+    """Accuracy of `net` on the drawn set of `tier` with both preprocessings.
 
     net: anything with predict(x (n, 784) float32) -> (n,) int.
+    prepared: prepared_set's result, to share one preparation between models.
     Returns {method: {"accuracy", "per_digit" (10,), "ms_median", "ms_mean",
     "empty"}} and the labels.
     """
-    ink, labels = make_drawn_set(per_digit, seed)
-    images = [to_rgba(grey) for grey in ink]
+    prepared, labels = prepared or prepared_set(per_digit, seed, tier)
     results = {}
-    for method in ("preprocess_canvas", "resize_naive"):
-        x, ms, empty = prepare(images, method)
+    for method, (x, ms, empty) in prepared.items():
         correct = np.asarray(net.predict(x)) == labels
         results[method] = {
             "accuracy": correct.mean(),
@@ -76,9 +86,9 @@ def evaluate(net, per_digit=40, seed=0):
     return results, labels
 
 
-def report(results, labels, model, seed):
+def report(results, labels, model, seed, tier="easy"):
     n = len(labels)
-    print(f"Drawn digits: {n} ({n // 10} per digit, seed {seed}), 280x280 RGBA canvases")
+    print(f"Drawn digits, {tier} tier: {n} ({n // 10} per digit, seed {seed}), 280x280 RGBA canvases")
     print(f"Model: {model}")
     print()
     print(f"{'preprocessing':<19}{'accuracy':>9}{'ms/drawing (median, mean)':>28}")
@@ -93,25 +103,76 @@ def report(results, labels, model, seed):
         print(f"\nwarning: preprocess_canvas found {empty} drawings empty")
 
 
+def mnist_check(nets, names):
+    """On the MNIST test digits (the built-in sample's without MNIST_DIR): the percentiles of their
+    stroke widths (where engine/preprocess.py's THIN_STROKE and MNIST_STROKE come from), and each
+    model's accuracy on them as they are and drawn 10x bigger on a canvas and preprocessed, with and
+    without the thickening of thin strokes: the preprocessing must not cost real digits anything."""
+    from engine import preprocess
+    from engine.data import load_mnist
+    data = load_mnist(download=False)
+    images, labels = data.x_test.reshape(-1, 28, 28), data.y_test
+    widths = np.array([preprocess.stroke_width(img / 255) for img in images])
+    cuts = (1, 5, 10, 25, 50, 75, 95)
+    print(f"stroke width of {len(widths):,} test digits ({data.source}), pixels of the 20x20 box:")
+    print("  " + "  ".join(f"{p}%: {v:.2f}" for p, v in zip(cuts, np.percentile(widths, cuts))))
+    print(f"\n{'model':<24}{'as they are':>12}{'10x, preprocessed':>19}{'... no thickening':>19}")
+    thin = preprocess.THIN_STROKE
+    canvas = {}
+    for label, limit in (("with", thin), ("without", 0.0)):
+        preprocess.THIN_STROKE = limit          # 0: no stroke is ever thinner, nothing is thickened
+        out = [preprocess_canvas(np.kron(img, np.ones((10, 10), np.uint8)), "black") for img in images]
+        canvas[label] = np.stack([p.x for p in out])
+        if limit:
+            thickened = sum(p.thickened > 0 for p in out)
+    preprocess.THIN_STROKE = thin
+    for name, net in zip(names, nets):
+        print(f"{name:<24}" + "".join(f"{(np.asarray(net.predict(x)) == labels).mean():>{w}.2%}" for x, w in (
+            (data.test_float(), 12), (canvas["with"], 19), (canvas["without"], 19))))
+    print(f"({thickened} of the {len(labels):,} digits had their strokes thickened)")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("model", nargs="?", default=str(DEFAULT_MODEL), help="model file (.npz)")
+    parser.add_argument("models", nargs="*", default=[str(m) for m in DEFAULT_MODELS],
+                        help="model files (.npz); default: both built-in models")
+    parser.add_argument("--tier", choices=("easy", "hard", "both"), default="both",
+                        help="which drawn set (default both)")
     parser.add_argument("--per-digit", type=int, default=40, help="drawings per digit (default 40)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the drawn set (default 0)")
+    parser.add_argument("--mnist", action="store_true",
+                        help="print the stroke widths of the MNIST test digits (preprocess.py's THIN_STROKE and "
+                             "MNIST_STROKE) and the models' accuracy on them drawn 10x on a canvas, then stop")
     args = parser.parse_args(argv)
 
-    if not Path(args.model).is_file():
-        print(f"Model file not found: {args.model}\n"
-              "Train or download a model first, or pass the path of one.", file=sys.stderr)
-        return 1
     from engine.modelfile import ModelFileError, load_model
-    try:
-        net, settings = load_model(args.model)
-    except ModelFileError as err:
-        print(f"Cannot use the model: {err}", file=sys.stderr)
-        return 1
-    results, labels = evaluate(net, args.per_digit, args.seed)
-    report(results, labels, args.model, args.seed)
+    nets = []
+    for model in args.models:
+        if not Path(model).is_file():
+            print(f"Model file not found: {model}\n"
+                  "Train or download a model first, or pass the path of one.", file=sys.stderr)
+            return 1
+        try:
+            nets.append(load_model(model)[0])
+        except ModelFileError as err:
+            print(f"Cannot use the model {model}: {err}", file=sys.stderr)
+            return 1
+    if args.mnist:
+        mnist_check(nets, [Path(m).name for m in args.models])
+        return 0
+    tiers = ("easy", "hard") if args.tier == "both" else (args.tier,)
+    summary = []
+    for tier in tiers:
+        prepared = prepared_set(args.per_digit, args.seed, tier)
+        for model, net in zip(args.models, nets):
+            results, labels = evaluate(net, tier=tier, prepared=prepared)
+            report(results, labels, model, args.seed, tier)
+            print()
+            summary.append((tier, Path(model).name, results))
+    print(f"{'tier':<6}{'model':<24}{'preprocess_canvas':>19}{'resize_naive':>14}")
+    for tier, name, results in summary:
+        print(f"{tier:<6}{name:<24}{results['preprocess_canvas']['accuracy']:>18.1%}"
+              f"{results['resize_naive']['accuracy']:>14.1%}")
     return 0
 
 

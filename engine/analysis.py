@@ -1,4 +1,5 @@
-"""Looking inside a trained network: hidden activations, PCA maps, robustness.
+"""Looking inside a trained network: hidden activations, PCA maps, robustness
+(noise, rotation, shifts), and how a convolution's maps move with the image.
 
 Everything here only reads the network; nothing is changed. Batches are rows,
 as everywhere: x is (n, 784) float32 in [0, 1]. When the maths cannot be done
@@ -11,6 +12,7 @@ import numpy as np
 
 from engine.augment import SIDE, bilinear
 from engine.data import to_float
+from engine.layers import Activation, Conv2D
 from engine.metrics import accuracy
 
 
@@ -199,3 +201,88 @@ def accuracy_under_noise(net, x, labels, levels, seed=0):
 def accuracy_under_rotation(net, x, labels, angles):
     """Accuracy on x with every image turned by each angle (degrees) in `angles`."""
     return np.array([accuracy(checked_predict(net, rotate(x, a)), labels) for a in angles])
+
+
+# ---------------------------------------------------------------- shifts
+
+SHIFT_DIRECTIONS = {"right": (0, 1), "left": (0, -1), "down": (1, 0), "up": (-1, 0)}   # (rows, columns)
+
+
+def shift_grid(a, dy, dx):
+    """Move the pictures in the last two axes of a (..., H, W) by dy rows down and dx columns
+    right (negative: up, left). What leaves the box is lost; the strip left behind is 0.
+    One slice copy for the whole batch: out[.., r + dy, c + dx] = a[.., r, c]."""
+    h, w = a.shape[-2:]
+    out = np.zeros_like(a)
+    if abs(dy) < h and abs(dx) < w:
+        out[..., max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = \
+            a[..., max(-dy, 0):h + min(-dy, 0), max(-dx, 0):w + min(-dx, 0)]
+    return out
+
+
+def shift(x, dy, dx):
+    """Move every image of the batch x (n, 784) by dy pixels down and dx pixels right
+    (negative: up, left), zeros (no ink) where nothing comes in. Returns (n, 784) float32."""
+    x = np.asarray(x, dtype=np.float32)
+    return shift_grid(x.reshape(-1, SIDE, SIDE), int(dy), int(dx)).reshape(x.shape)
+
+
+def shifted_series(x, shifts, direction="right"):
+    """One image x (784,) moved by each number of pixels in `shifts` towards `direction`
+    (a key of SHIFT_DIRECTIONS): (len(shifts), 784), row i moved by shifts[i]."""
+    dy, dx = SHIFT_DIRECTIONS[direction]
+    x = np.asarray(x, dtype=np.float32).reshape(1, SIDE * SIDE)
+    return np.concatenate([shift(x, s * dy, s * dx) for s in shifts])
+
+
+def accuracy_under_shift(net, x, labels, shifts):
+    """Accuracy on x with every image moved by each number of pixels in `shifts`.
+
+    Each image is moved right, left, down and up in turn, and the four accuracies are
+    averaged (a digit is rarely centred in its box: one direction alone would be luck).
+    Returns an array of accuracies, one per shift; at 0 it is the plain accuracy on x.
+    """
+    def moved(s):              # accuracy with every image moved s pixels, the four ways averaged
+        if s == 0:
+            return accuracy(checked_predict(net, x), labels)
+        return np.mean([accuracy(checked_predict(net, shift(x, s * dy, s * dx)), labels)
+                        for dy, dx in SHIFT_DIRECTIONS.values()])
+    return np.array([moved(s) for s in shifts])
+
+
+def _relative(d, ref):
+    """|d| / |ref| (Euclidean lengths): 0 = no change, 1 = a change as big as ref itself."""
+    return float(np.linalg.norm(d) / max(float(np.linalg.norm(ref)), 1e-12))
+
+
+def shift_response(net, x, dy, dx):
+    """What the first layer makes of one image x (784,) and of x moved by (dy, dx).
+
+    MLP (Network): the first hidden layer's activations (units,); every unit is
+    wired to fixed pixels, so moving the digit hands its ink to other weights.
+    CNN (ConvNet starting with a convolution): the first convolution's feature
+    maps (c, h, w), after its activation; it slides the same filters over every
+    position, so moving the image moves the maps by as much (stride 1) and
+    changes nothing else.
+    Returns (before, after, change, change_moved_back): change is
+    |after - before| / |before|; change_moved_back (CNN only, else None) the same
+    with `before` moved by (dy, dx) too, away from the border strip where the
+    move brought in new pixels: 0 up to float rounding.
+    """
+    x = np.asarray(x, dtype=np.float32).reshape(1, SIDE * SIDE)
+    moved = shift(x, dy, dx)
+    layers = getattr(net, "layers", None)
+    if layers is None:                                   # the MLP
+        before, after = (layer_values(net, v)[1][0] for v in (x, moved))
+        return before, after, _relative(after - before, before), None
+    if not isinstance(layers[0], Conv2D):
+        raise AnalysisError("this network does not start with a convolution")
+    first = layers[:2] if len(layers) > 1 and isinstance(layers[1], Activation) else layers[:1]
+    before, after = x.reshape((1,) + net.input_shape), moved.reshape((1,) + net.input_shape)
+    for layer in first:
+        before, after = layer.forward(before, False), layer.forward(after, False)
+    before, after = before[0], after[0]
+    m = max(abs(dy), abs(dx)) + layers[0].p     # output pixels that saw the new strip or the padding
+    inner = (slice(None), slice(m, before.shape[1] - m), slice(m, before.shape[2] - m))
+    back = _relative((after - shift_grid(before, dy, dx))[inner], after[inner])
+    return before, after, _relative(after - before, before), back

@@ -13,8 +13,13 @@ a screen. draw_digit picks a style, distorts it (aspect, slant, rotation,
 wobble), places it at a random size and position, and paints it with a round
 brush the way the canvas does: white on black, anti-aliased edges.
 
+Two tiers (TIERS): "easy", drawn with some care, and "hard", drawn as anyone
+might: tiny to canvas-filling, a 5 to 40 px pen, slanted up to 25 degrees, wobbly.
+
 NumPy only.
 """
+from typing import NamedTuple
+
 import numpy as np
 
 
@@ -194,12 +199,33 @@ def wobble(stroke, rng, amount):
     return stroke + noise + rng.normal(0, amount, 2)
 
 
-def draw_digit(digit, rng, size=280):
+class Tier(NamedTuple):
+    """How wild the drawings of a drawn set are (a brush is given for a 280 px canvas)."""
+    height: tuple        # digit height, a share of the canvas: uniform in this range
+    brush: tuple         # brush diameter in px: uniform in this range ...
+    brush_share: float   # ... but at most this share of the digit's height
+    slant: float         # shear: the top leans right by up to this (tan of the slant angle)
+    rotation: float      # turned by up to this many degrees
+    wobble: tuple        # hand tremor (share of the height): uniform in this range
+    dense: bool          # strokes resampled to many points first, so straight lines waver too
+
+
+TIERS = {
+    # Drawn with some care: a medium pen, a fair size, an upright digit.
+    "easy": Tier(height=(0.25, 0.85), brush=(10, 30), brush_share=1 / 5, slant=0.15, rotation=15,
+                 wobble=(0.012, 0.012), dense=False),
+    # As anyone draws: tiny to canvas-filling, pen 5 to 40 px, slanted up to 25 degrees, wobbly.
+    "hard": Tier(height=(0.1, 1.0), brush=(5, 40), brush_share=1 / 4, slant=float(np.tan(np.radians(25))),
+                 rotation=0, wobble=(0.01, 0.035), dense=True),
+}
+
+
+def draw_digit(digit, rng, size=280, tier="easy"):
     """Draw one digit as a canvas would record it: (size, size, 4) uint8 RGBA.
 
     digit: 0..9.  rng: np.random.Generator (all randomness comes from it).
     White stroke on an opaque black background, like streamlit-drawable-canvas
-    with background_color="#000000". Random choices:
+    with background_color="#000000". Random choices (tier "easy"; see TIERS):
       style      one of STYLES[digit]
       shape      aspect (width x0.8..1.25), slant (shear +-0.15),
                  rotation (+-15 degrees), wobble
@@ -207,7 +233,7 @@ def draw_digit(digit, rng, size=280):
       brush      10..30 px on a 280 px canvas, at most 1/5 of the digit's height
       position   anywhere the digit fits on the canvas
     """
-    ink = _draw_ink(digit, rng, size)
+    ink, _ = _draw_ink(digit, rng, size, TIERS[tier])
     grey = np.round(ink * 255).astype(np.uint8)
     return to_rgba(grey)
 
@@ -218,15 +244,30 @@ def to_rgba(grey):
     return np.stack([grey, grey, grey, alpha], axis=-1)
 
 
-def _draw_ink(digit, rng, size):
+def densify(stroke, step=0.03):
+    """The same polyline with points at most `step` apart (so a tremor bends straight lines too)."""
+    pieces = [stroke[:1]]
+    for p0, p1 in zip(stroke[:-1], stroke[1:]):
+        n = max(1, int(np.ceil(np.hypot(*(p1 - p0)) / step)))
+        pieces.append(p0 + (p1 - p0) * (np.arange(1, n + 1) / n)[:, None])
+    return np.concatenate(pieces)
+
+
+def _draw_ink(digit, rng, size, tier):
+    """(ink (size, size) float32, choices dict) for one drawing of `digit` in `tier`.
+    The easy tier draws exactly as it always did (the same random numbers in the same order)."""
     styles = STYLES[digit]
     strokes = [s.copy() for s in styles[rng.integers(len(styles))]]
 
     # Distort in the unit box: wobble, aspect, slant, then rotate.
-    strokes = [wobble(s, rng, 0.012) for s in strokes]
+    lo_w, hi_w = tier.wobble
+    amount = lo_w if lo_w == hi_w else rng.uniform(lo_w, hi_w)
+    if tier.dense:
+        strokes = [densify(s) for s in strokes]
+    strokes = [wobble(s, rng, amount) for s in strokes]
     aspect = np.exp(rng.uniform(np.log(0.8), np.log(1.25)))
-    shear = rng.uniform(-0.15, 0.15)
-    angle = np.radians(rng.uniform(-15, 15))
+    shear = rng.uniform(-tier.slant, tier.slant)
+    angle = np.radians(rng.uniform(-tier.rotation, tier.rotation))
     c, s = np.cos(angle), np.sin(angle)
     rotate = np.array([[c, -s], [s, c]])
     out = []
@@ -237,8 +278,8 @@ def _draw_ink(digit, rng, size):
 
     # Scale to the chosen height and brush, shrinking if it would not fit.
     scale_brush = size / 280
-    height = rng.uniform(0.25, 0.85) * size
-    width = min(rng.uniform(10, 30) * scale_brush, height / 5)
+    height = rng.uniform(*tier.height) * size
+    width = min(rng.uniform(*tier.brush) * scale_brush, height * tier.brush_share)
     points = np.concatenate(strokes)
     lo, hi = points.min(axis=0), points.max(axis=0)
     extent = np.maximum(hi - lo, 1e-6)
@@ -251,11 +292,17 @@ def _draw_ink(digit, rng, size):
     offset = np.array([rng.uniform(margin, max(margin, size - margin - span[0])),
                        rng.uniform(margin, max(margin, size - margin - span[1]))])
     strokes = [(st - lo) * scale + offset for st in strokes]
-    return paint_strokes(strokes, width, size)
+    choices = {"brush": float(width), "height": float(span[1]), "slant": float(np.degrees(np.arctan(shear))),
+               "rotation": float(np.degrees(angle)), "wobble": float(amount)}
+    return paint_strokes(strokes, width, size), choices
 
 
-def make_drawn_set(n_per_digit=40, seed=0, size=280):
+def make_drawn_set(n_per_digit=40, seed=0, size=280, tier="easy", choices=False):
     """A deterministic set of drawn digits: (ink (N, size, size) uint8, labels (N,) uint8).
+
+    tier: "easy" or "hard" (TIERS). choices=True also returns a list of each
+    drawing's random choices (brush and height in px, slant and rotation in degrees,
+    wobble), so a test can check they stay in the tier's ranges.
 
     N = 10 * n_per_digit. Digits come in the order 0, 1, ..., 9, 0, 1, ...
     so any prefix of 10*k drawings is balanced. Only the ink is stored (the
@@ -265,6 +312,9 @@ def make_drawn_set(n_per_digit=40, seed=0, size=280):
     rng = np.random.default_rng(seed)
     labels = np.tile(np.arange(10, dtype=np.uint8), n_per_digit)
     ink = np.empty((len(labels), size, size), np.uint8)
+    made = []
     for i, digit in enumerate(labels):
-        ink[i] = np.round(_draw_ink(int(digit), rng, size) * 255)
-    return ink, labels
+        drawing, picked = _draw_ink(int(digit), rng, size, TIERS[tier])
+        ink[i] = np.round(drawing * 255)
+        made.append(picked)
+    return (ink, labels, made) if choices else (ink, labels)

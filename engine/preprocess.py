@@ -8,7 +8,8 @@ has only ever seen digits prepared like that, so a digit drawn on a canvas
 must be prepared the same way:
 
     raw      (H, W)     ink in [0, 1] taken from the canvas (1 = ink)
-    cropped  (h, w)     the bounding box of the ink
+    cropped  (h, w)     the bounding box of the ink; strokes far thinner than
+                        MNIST's pen (once scaled to the box) are thickened first
     resized  (<=20, <=20) longer side 20 px, aspect kept, box-filter averaged
     centred  (28, 28)   placed so the centre of mass is at pixel (14, 14)
     x        (784,)     centred, flattened, float32 in [0, 1] (like pixel/255)
@@ -43,6 +44,13 @@ CENTRE = 14.0     # ... with its centre of mass at pixel (14, 14). (Measured on
                   # the MNIST test set: mean row 13.99, mean column 14.01, in
                   # pixel-index coordinates where the top-left pixel is (0, 0).)
 
+# MNIST's pen: stroke_width of the 10,000 MNIST test digits (in pixels of their 20x20 box) has
+# its 1st percentile at 1.36 and its median at 2.55 (`MNIST_DIR=... python bench/bench_drawn.py
+# --mnist`). A drawing whose strokes, scaled to the box, are thinner than 99% of MNIST's (a thin
+# pen on a big digit: faint hair-lines after scaling) is thickened to the median first.
+THIN_STROKE = 1.36
+MNIST_STROKE = 2.55
+
 NOTHING_DRAWN = "Nothing drawn yet: draw a digit"
 ALL_INK = "The whole canvas is ink: clear it and draw a digit"
 
@@ -61,12 +69,14 @@ class Preprocessed:
     empty: bool            # True -> nothing to classify, show `message`
     message: str           # "" when a digit was found
     raw: np.ndarray        # (H, W) float32 ink in [0, 1] from the canvas
-    cropped: np.ndarray    # (h, w) float32, the ink's bounding box
+    cropped: np.ndarray    # (h, w) float32, the ink's bounding box (with thin strokes
+                           # thickened: 2 * thickened larger each way)
     resized: np.ndarray    # (<=20, <=20) float32, longer side exactly 20
     centred: np.ndarray    # (28, 28) float32, centre of mass at (14, 14)
     x: np.ndarray          # (784,) float32 in [0, 1], the network's input
     box: tuple = None      # (top, bottom, left, right) of the ink in raw
                            # (bottom/right exclusive), None when empty
+    thickened: int = 0     # pixels added to each side of the strokes (0: none)
 
 
 def ink_from_image(image, background="auto"):
@@ -150,6 +160,38 @@ def centre_of_mass(image):
     return rows, cols
 
 
+def stroke_width(ink, level=0.5):
+    """Average stroke width of the ink (h, w), in pixels: area / length, with the length half the
+    outline. The outline is counted as ink/no-ink changes between neighbours (rows and columns),
+    which over all directions is 4/pi times the true length on average: width = 8 A / (pi P)."""
+    b = np.asarray(ink) > level
+    area = int(b.sum())
+    outline = int((b[1:] != b[:-1]).sum() + (b[:, 1:] != b[:, :-1]).sum()
+                  + b[[0, -1]].sum() + b[:, [0, -1]].sum())        # ink on the edge has an outline too
+    return 8 * area / (np.pi * max(outline, 1))
+
+
+def thicken(ink, r):
+    """Strokes r pixels thicker on every side: (h, w) -> (h + 2r, w + 2r), each pixel the largest
+    ink within about r of it. r rounds of a 3x3 maximum, square and cross in turn, grow an octagon
+    close to a disc of radius r (no Python loop over pixels)."""
+    out = np.pad(np.asarray(ink, dtype=np.float32), r)
+    for i in range(r):
+        across = out.copy()
+        np.maximum(across[:, 1:], out[:, :-1], out=across[:, 1:])      # left and right neighbours
+        np.maximum(across[:, :-1], out[:, 1:], out=across[:, :-1])
+        if i % 2:                                                      # cross: up and down of out
+            grown = across
+            np.maximum(grown[1:], out[:-1], out=grown[1:])
+            np.maximum(grown[:-1], out[1:], out=grown[:-1])
+        else:                                                          # square: up and down of across
+            grown = across.copy()
+            np.maximum(grown[1:], across[:-1], out=grown[1:])
+            np.maximum(grown[:-1], across[1:], out=grown[:-1])
+        out = grown
+    return out
+
+
 def _empty(raw, message):
     zeros = np.zeros((0, 0), np.float32)
     return Preprocessed(True, message, raw, zeros, zeros,
@@ -188,7 +230,15 @@ def preprocess_canvas(image, background="auto"):
     top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
     cropped = raw[top:bottom, left:right]
 
-    # 2. Scale so the longer side is 20 px, keeping the aspect ratio. A "1"
+    # 2. A thin pen on a big digit leaves hair-lines once scaled down, thinner
+    #    than any MNIST digit's: thicken such strokes to MNIST's usual width.
+    width = stroke_width(cropped)
+    scale = BOX / max(cropped.shape)
+    r = int(round((MNIST_STROKE / scale - width) / 2)) if width * scale < THIN_STROKE else 0
+    if r > 0:
+        cropped = thicken(cropped, r)
+
+    # 3. Scale so the longer side is 20 px, keeping the aspect ratio. A "1"
     #    stays thin; it is not stretched into a square.
     h, w = cropped.shape
     scale = BOX / max(h, w)
@@ -197,7 +247,7 @@ def preprocess_canvas(image, background="auto"):
     # (The clip only removes float rounding: averages of values <= 1 are <= 1.)
     resized = np.clip(box_resize(cropped, n_rows, n_cols), 0, 1)
 
-    # 3. Place in 28x28 so the centre of mass lands on (14, 14). Like MNIST we
+    # 4. Place in 28x28 so the centre of mass lands on (14, 14). Like MNIST we
     #    move by whole pixels; clipping keeps the whole digit inside the image
     #    (a lopsided digit may then end up a pixel or so off-centre).
     com_row, com_col = centre_of_mass(resized)
@@ -206,11 +256,11 @@ def preprocess_canvas(image, background="auto"):
     centred = np.zeros((SIZE, SIZE), np.float32)
     centred[row0:row0 + n_rows, col0:col0 + n_cols] = resized
 
-    # 4. Flatten. Values are already in [0, 1], the same scale as MNIST's
+    # 5. Flatten. Values are already in [0, 1], the same scale as MNIST's
     #    pixel / 255 that the network was trained on.
     x = centred.reshape(SIZE * SIZE).copy()
     return Preprocessed(False, "", raw, cropped, resized, centred, x,
-                        (int(top), int(bottom), int(left), int(right)))
+                        (int(top), int(bottom), int(left), int(right)), max(r, 0))
 
 
 def resize_naive(image, background="auto"):

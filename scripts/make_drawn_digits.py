@@ -10,7 +10,11 @@ This script draws pictures of it for the README and for eyeballing:
                                set, each row ends with real MNIST digits
                                of the same class for comparison
 
-    .venv/bin/python scripts/make_drawn_digits.py [--per-digit 40] [--seed 0] [--out docs]
+With --tier hard the pictures are of the hard tier (tiny to canvas-filling,
+5-40 px pen, slanted up to 25 degrees, wobbly): docs/drawn_digits_hard.png and
+docs/drawn_preprocessed_hard.png.
+
+    python scripts/make_drawn_digits.py [--tier easy|hard] [--per-digit 40] [--seed 0] [--out docs]
 """
 import argparse
 import gzip
@@ -58,18 +62,20 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-digit", type=int, default=40)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--tier", choices=("easy", "hard"), default="easy")
     parser.add_argument("--columns", type=int, default=20, help="drawings shown per digit")
     parser.add_argument("--out", default=str(ROOT / "docs"))
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
-    ink, labels = make_drawn_set(args.per_digit, args.seed)
+    ink, labels = make_drawn_set(args.per_digit, args.seed, tier=args.tier)
+    suffix = "" if args.tier == "easy" else f"_{args.tier}"
     n = min(args.columns, args.per_digit)
     rows = [np.flatnonzero(labels == d)[:n] for d in range(10)]
 
     drawings = [shrink(ink[i], 5) for row in rows for i in row]
-    Image.fromarray(grid(drawings, n)).save(out / "drawn_digits.png")
+    Image.fromarray(grid(drawings, n)).save(out / f"drawn_digits{suffix}.png")
 
     mnist = None
     if os.environ.get("MNIST_DIR"):
@@ -85,9 +91,9 @@ def main():
     per_row = n + (7 if mnist is not None else 0)
     sheet = grid(tiles, per_row)
     Image.fromarray(sheet).resize((sheet.shape[1] * 2, sheet.shape[0] * 2), Image.NEAREST).save(
-        out / "drawn_preprocessed.png")
-    print(f"{len(labels)} drawings (seed {args.seed}); wrote {out / 'drawn_digits.png'} "
-          f"and {out / 'drawn_preprocessed.png'}" + ("" if mnist else " (set MNIST_DIR to add real MNIST digits)"))
+        out / f"drawn_preprocessed{suffix}.png")
+    print(f"{len(labels)} {args.tier} drawings (seed {args.seed}); wrote {out / f'drawn_digits{suffix}.png'} "
+          f"and {out / f'drawn_preprocessed{suffix}.png'}" + ("" if mnist else " (set MNIST_DIR to add real MNIST digits)"))
 
 
 if __name__ == "__main__":

@@ -43,6 +43,8 @@ PAGES = [
     Page("app_pages/6_draw.py", "Draw", "✏️", "Draw a digit", "Draw a digit and see what the network thinks."),
     Page("app_pages/7_inside.py", "Inside the network", "🔬", "Inside the trained network",
          "What the hidden units respond to, how digits separate layer by layer, and where the network breaks."),
+    Page("app_pages/7b_why_convolutions.py", "Why convolutions?", "🧩", "Why convolutions?",
+         "Move the digits a few pixels: the MLP loses them, the CNN keeps reading."),
     Page("app_pages/8_compare.py", "Compare runs", "⚖️", "Compare runs",
          "Your runs side by side: which setting made the difference?"),
     Page("app_pages/9_pytorch.py", "Same network in PyTorch", "🔥", "The same network in PyTorch",

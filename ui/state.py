@@ -10,6 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from engine.analysis import fingerprint
 from engine.data import DataError, load_mnist
 from engine.network import Network
 from engine.modelfile import load_model
@@ -100,3 +101,15 @@ def active_model(mlp_only=False):
                 "apart layer by layer, so it shows the built-in MLP; the other pages use your CNN.", icon="ℹ️")
     net, _ = pretrained_model()
     return net, PRETRAINED_LABEL
+
+def model_key(net):
+    """A fingerprint of the model's weights (engine.analysis.fingerprint), for caching results per model.
+    Worked out once per model object and session (hashing a big model's weights on every rerun would cost
+    time); the session keeps the last few, so a page that shows several models hashes none again."""
+    held = st.session_state.setdefault("model_keys", {})
+    hit = held.get(id(net))
+    if hit is None or hit[0] is not net:          # the object is kept with its key: its id is not reused
+        while len(held) >= 4:
+            held.pop(next(iter(held)))
+        hit = held[id(net)] = (net, fingerprint(net))
+    return hit[1]

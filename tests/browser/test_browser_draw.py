@@ -1,5 +1,6 @@
 """Draw page in a real browser: real mouse strokes and real touch events on the
-canvas, and the network's guess for each digit.
+canvas, and the guess of each network (the built-in MLP and the built-in CNN)
+for each digit.
 
 The canvas (streamlit-drawable-canvas 0.13, no iframe) lives in an open shadow
 root, which Playwright's CSS engine pierces. Every digit is drawn in one stroke,
@@ -19,6 +20,7 @@ from browser_utils import (WAIT, app_navigation, button, full_screenshot, no_exc
 
 CANVAS = "[class*=st-key-draw_canvas_] canvas.upper-canvas"   # st_canvas(key=f"draw_canvas_{n}")
 PREDICTION = "#draw-prediction"                       # <div id="draw-prediction" data-digit="7">
+CNN_PREDICTION = "#draw-cnn-prediction"               # the built-in CNN's guess, the same way
 EMPTY_MESSAGE = re.compile(r"Draw a digit in the black square")
 
 
@@ -87,6 +89,16 @@ def guess(page):
     return digit
 
 
+def cnn_guess(page):
+    """The built-in CNN's guess for the drawing shown (read after guess(), which waits for the rerun)."""
+    prediction = page.locator(CNN_PREDICTION)
+    wait_visible(page, prediction)
+    expect(prediction).to_have_attribute("data-digit", re.compile(r"^\d$"))
+    digit = prediction.get_attribute("data-digit")
+    expect(prediction).to_contain_text(f"The built-in CNN says {digit}")
+    return digit
+
+
 def expect_empty(page):
     wait_visible(page, page.get_by_text(EMPTY_MESSAGE))
     expect(page.locator(PREDICTION)).to_have_count(0)
@@ -105,7 +117,8 @@ def test_mouse_drawn_digits_are_read(page, app_url, screenshot_dir):
     expect_empty(page)                         # a fresh canvas asks for a digit
     for digit in ["1", "0", "small 7", "3"]:       # (a big 7 is drawn by finger below)
         draw_with_mouse(page, STROKES[digit])
-        assert guess(page) == digit.split()[-1], f"drew a {digit}"
+        assert guess(page) == digit.split()[-1], f"drew a {digit}"          # the built-in MLP ...
+        assert cnn_guess(page) == digit.split()[-1], f"the CNN, on a {digit}"   # ... and the built-in CNN
         if digit == "3":
             # The preprocessing steps are shown below the guess.
             expect(page.get_by_text("From your drawing to 784 numbers")).to_be_visible()

@@ -27,6 +27,7 @@ PAGES = [
     ("evaluate", r"Evaluate", "evaluate", "Evaluate"),
     ("draw", r"Draw", None, "Draw"),
     ("inside", r"Inside", "inside", "Inside the network"),
+    ("why_convolutions", r"Why convolutions", "why_convolutions", "Why convolutions?"),
     ("compare", r"Compare", "compare_empty", "Compare runs"),
     ("pytorch", r"PyTorch", None, "Same network in PyTorch"),
 ]
