@@ -236,3 +236,155 @@ def test_dream_makes_the_network_see_the_class(builtin, kind):
     # smoother than the same ascent with no penalty
     rough = list(explain.dream(net, 3, steps=30, every=30, smooth=0))[-1][1]
     assert explain.smoothness(x.reshape(28, 28))[0] < explain.smoothness(rough.reshape(28, 28))[0]
+
+
+# ---------------------------------------------------------------- the panels in the app (AppTest)
+
+DRAW, EVALUATE = "app_pages/6_draw.py", "app_pages/5_evaluate.py"
+PANELS = ["pixels", "cover", "seen", "fool", "dream"]
+COUNTED = ["input_gradient", "occlusion", "hidden_features", "fool", "dream"]
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    """How often the app called each explanation of engine/explain.py (AppTest runs the app in this process)."""
+    counts = dict.fromkeys(COUNTED, 0)
+    for name in COUNTED:
+        def counted(*args, _f=getattr(explain, name), _name=name, **kwargs):
+            counts[_name] += 1
+            return _f(*args, **kwargs)
+        monkeypatch.setattr(explain, name, counted)
+    return counts
+
+
+def drawing():
+    from test_pretrained_cnn import _drawn_seven
+    return _drawn_seven()
+
+
+def open_panels(at, where, names=PANELS):
+    for name in names:
+        at.session_state[f"{where}_xp_{name}"] = True
+    at.run()
+    assert not at.exception, at.exception
+
+
+def expander(at, label_start):
+    found = [e for e in at.expander if e.label.split(" ", 1)[1].startswith(label_start)]
+    assert len(found) == 1, [e.label for e in at.expander]
+    return found[0]
+
+
+def images_in(node):
+    out = [node] if getattr(node, "type", "") == "image" else []
+    for child in getattr(node, "children", {}).values():
+        out += images_in(child)
+    return out
+
+
+def text_in(node):
+    own = str(node.value) if getattr(node, "type", "") in ("markdown", "caption") else ""
+    return " ".join([own] + [text_in(c) for c in getattr(node, "children", {}).values()])
+
+
+def check_panels(at, net, x):
+    """Every panel shows pictures, each with words (alt text), and says what the engine computes."""
+    from apptest_utils import get
+    guess = int(net.predict(x[None, :])[0])
+    assert f"Why did it say {guess}?" in " ".join(s.value for s in at.subheader)
+    for label in ["Which pixels", "Cover it up", "What it has seen", "The smallest change", "What it thinks"]:
+        pics = images_in(expander(at, label))
+        assert pics, f"no picture in {label}"
+        assert all(img.alt.strip() for p in pics for img in p.proto.imgs), f"a picture without words in {label}"
+    # Fooling: the page's changed digit really is read as the target by the engine
+    target = at.selectbox(key=f"{at.session_state['explain_where']}_x_target").value
+    fooled = [v for k, v in get(at, "explain_results").items() if k[0] == "fool"][-1]
+    assert fooled.target[0] == target and net.predict(fooled.x)[0] == target
+    assert f"the network says **{target}**" in text_in(expander(at, "The smallest change"))
+    # The nearest images: 8 and 8, with their labels
+    seen = images_in(expander(at, "What it has seen"))
+    assert [len(p.proto.imgs) for p in seen] == [8, 8]
+    assert "of 8 are" in text_in(expander(at, "What it has seen"))
+
+
+def draw_page(model=None):
+    from apptest_utils import canvas_state, open_page
+    at = open_page(DRAW)
+    if model is not None:
+        at.session_state["model"] = model
+        at.session_state["model_info"] = {"label": "your model (test)"}
+    at.session_state["draw_canvas_0"] = canvas_state(drawing())
+    at.session_state["explain_where"] = "draw"
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def trained(kind, sample):
+    from engine.convnet import cnn_spec as spec
+    from engine.trainer import Settings, new_run
+    settings = (Settings(sizes=(784, 32, 10), epochs=1) if kind == "mlp" else
+                Settings(layers=spec(filters=(4, 8)), optimizer="adam", lr=0.003, epochs=1))
+    run = new_run(sample.x_train[:3000], sample.y_train[:3000], settings)
+    run.run()
+    return run.net
+
+
+@pytest.mark.usefixtures("builtin_sample")
+def test_draw_panels_compute_only_when_open_and_never_twice(builtin, calls):
+    at = draw_page()
+    assert len(at.expander) == 5 and sum(calls.values()) == 0          # closed panels compute nothing
+    open_panels(at, "draw")
+    x = at.session_state["draw_last_x"]
+    check_panels(at, builtin["mlp"], x)
+    first = dict(calls)
+    assert all(first[name] >= 1 for name in COUNTED)
+    at.run()                                                            # a rerun that changed nothing
+    assert not at.exception and calls == first
+    at.selectbox(key="draw_x_why").set_value(1).run()                   # "why not 1?": one new gradient
+    assert not at.exception
+    assert calls["input_gradient"] == first["input_gradient"] + 1
+    assert {k: v for k, v in calls.items() if k != "input_gradient"} == \
+           {k: v for k, v in first.items() if k != "input_gradient"}
+    assert "why 7 and not 1" in text_in(expander(at, "Which pixels")) or \
+           "minus the score of **1**" in text_in(expander(at, "Which pixels"))
+    target = at.selectbox(key="draw_x_target").options[-1]
+    at.selectbox(key="draw_x_target").set_value(int(target)).run()      # another target: fooled again
+    assert not at.exception and calls["fool"] == first["fool"] + 1
+    check_panels(at, builtin["mlp"], x)
+    at.selectbox(key="draw_x_dream").set_value(8).run()                 # the 8 forms, frame by frame
+    assert not at.exception and calls["dream"] == first["dream"] + 1
+    captions = [c for p in images_in(expander(at, "What it thinks")) for c in p.captions]
+    assert captions == ["step 60: the network is over 99.9% sure it is an 8"] or "sure it is an 8" in captions[0]
+
+
+@pytest.mark.usefixtures("builtin_sample")
+@pytest.mark.parametrize("kind", ["mlp", "cnn"])
+def test_draw_panels_for_a_trained_model(sample, kind):
+    net = trained(kind, sample)
+    at = draw_page(net)
+    open_panels(at, "draw")
+    assert "your model (test)" in " ".join(c.value for c in at.caption)
+    check_panels(at, at.session_state["model"], at.session_state["draw_last_x"])
+
+
+@pytest.mark.usefixtures("builtin_sample")
+@pytest.mark.parametrize("model", ["builtin", "trained cnn"])
+def test_evaluate_panels_for_every_mistake_picked(builtin, sample, model):
+    from apptest_utils import open_page
+    at = open_page(EVALUATE)
+    if model != "builtin":
+        at.session_state["model"] = trained("cnn", sample)
+        at.session_state["model_info"] = {"label": "your model (test)"}
+    at.session_state["explain_where"] = "eval"
+    at.run()
+    open_panels(at, "eval")
+    net = at.session_state["model"] if model != "builtin" else builtin["mlp"]
+    picker = at.selectbox(key="eval_mistake")
+    for option in picker.options[:2]:                                    # "test image 385: true 9, predicted 4"
+        pick = int(option.split(":")[0].split()[-1])
+        at.selectbox(key="eval_mistake").set_value(pick).run()
+        assert not at.exception, at.exception
+        x = sample.test_float()[pick]
+        assert net.predict(x[None, :])[0] != sample.y_test[pick]            # it is a mistake
+        check_panels(at, net, x)
