@@ -248,6 +248,9 @@ COUNTED = ["input_gradient", "occlusion", "hidden_features", "fool", "dream"]
 @pytest.fixture
 def calls(monkeypatch):
     """How often the app called each explanation of engine/explain.py (AppTest runs the app in this process)."""
+    from collections import OrderedDict
+    from ui import explain as panels
+    monkeypatch.setattr(panels, "_indexes", OrderedDict())      # no training images read by an earlier test
     counts = dict.fromkeys(COUNTED, 0)
     for name in COUNTED:
         def counted(*args, _f=getattr(explain, name), _name=name, **kwargs):
@@ -255,6 +258,13 @@ def calls(monkeypatch):
             return _f(*args, **kwargs)
         monkeypatch.setattr(explain, name, counted)
     return counts
+
+
+def settle():
+    """Wait for the training images being read in the background (ui/explain.py hidden_index)."""
+    from ui import explain as panels
+    for future in list(panels._indexes.values()):
+        future.result()
 
 
 def drawing():
@@ -291,7 +301,8 @@ def check_panels(at, net, x):
     """Every panel shows pictures, each with words (alt text), and says what the engine computes."""
     from apptest_utils import get
     guess = int(net.predict(x[None, :])[0])
-    assert f"Why did it say {guess}?" in " ".join(s.value for s in at.subheader)
+    assert "Why did it say that?" in " ".join(s.value for s in at.subheader)
+    assert f"It said **{guess}**." in " ".join(c.value for c in at.caption)
     for label in ["Which pixels", "Cover it up", "What it has seen", "The smallest change", "What it thinks"]:
         pics = images_in(expander(at, label))
         assert pics, f"no picture in {label}"
@@ -333,10 +344,15 @@ def trained(kind, sample):
 @pytest.mark.usefixtures("builtin_sample")
 def test_draw_panels_compute_only_when_open_and_never_twice(builtin, calls):
     at = draw_page()
-    assert len(at.expander) == 5 and sum(calls.values()) == 0          # closed panels compute nothing
+    settle()
+    assert len(at.expander) == 5
+    # closed panels compute nothing; the built-in models read the training images in the background at once
+    assert all(calls[k] == 0 for k in COUNTED if k != "hidden_features")
+    assert calls["hidden_features"] == 2                                 # the built-in MLP and CNN, once each
     open_panels(at, "draw")
     x = at.session_state["draw_last_x"]
     check_panels(at, builtin["mlp"], x)
+    settle()
     first = dict(calls)
     assert all(first[name] >= 1 for name in COUNTED)
     at.run()                                                            # a rerun that changed nothing
@@ -388,3 +404,14 @@ def test_evaluate_panels_for_every_mistake_picked(builtin, sample, model):
         x = sample.test_float()[pick]
         assert net.predict(x[None, :])[0] != sample.y_test[pick]            # it is a mistake
         check_panels(at, net, x)
+
+
+@pytest.mark.usefixtures("builtin_sample")
+def test_draw_panels_explain_the_builtin_cnn_when_picked(builtin):
+    at = draw_page()
+    at.session_state["draw_x_model"] = "the built-in CNN"
+    open_panels(at, "draw")
+    check_panels(at, builtin["cnn"], at.session_state["draw_last_x"])
+    from engine.analysis import fingerprint
+    kept = at.session_state["explain_results"]
+    assert {k[1] for k in kept} == {fingerprint(builtin["cnn"])}           # every result is the CNN's

@@ -4,11 +4,13 @@ One call, panels(net, x, where), draws five expanders. Each one computes only wh
 (st.expander's on_change="rerun" gives its .open state), and what it computed is kept in the
 session (ask()), keyed by the model's weights, the image's bytes and the panel's settings, so a rerun
 that changed none of them recomputes nothing. The training images' hidden features, the slow part of
-"What it has seen like this", are shared by every session (st.cache_resource). The maths is in
-engine/explain.py.
+"What it has seen like this", are read once per model in a background thread and shared by every
+session (hidden_index). The maths is in engine/explain.py.
 """
 import hashlib
+import threading
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import streamlit as st
@@ -20,6 +22,7 @@ from ui import pictures, state
 from ui.formats import sure_text
 
 KEEP = 24                 # results kept per session (a few kilobytes each)
+POOL = 6000               # training images searched for neighbours: 25 MB of CNN features (1,024 a digit)
 SCALE = 5                 # 28 x 28 pictures shown 140 pixels wide
 FOOL_STEP, FOOL_MAX_STEPS = 0.1, 300
 DREAM_STEPS, DREAM_EVERY = 60, 5
@@ -54,17 +57,32 @@ def image_key(x):
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _search_space(source, n_train, _data):
-    """The training images searched for neighbours (explain.search_rows) as floats, and their pixel index."""
-    rows = explain.search_rows(n_train)
+    """The training images searched for neighbours (POOL of them, explain.search_rows) as floats, and their
+    pixel index; shared by all sessions."""
+    rows = explain.search_rows(n_train, POOL)
     x = to_float(_data.x_train[rows])
     return rows, x, explain.NearestIndex(x)
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _hidden_index(model, source, n_train, _net, _data):
-    """The last hidden layer of every searched training image for one model, indexed; shared by all sessions."""
-    _, x, _ = _search_space(source, n_train, _data)
-    return explain.NearestIndex(explain.hidden_features(_net, x))
+_reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="explain-features")   # one at a time: 2 cores
+_indexes = OrderedDict()          # (model, source, n_train) -> Future of its NearestIndex; the last 4 kept
+_indexes_lock = threading.Lock()  # every session's script runs in its own thread
+
+
+def hidden_index(model, net, data):
+    """A Future of the NearestIndex of the searched training images' last hidden layer for one model (its
+    fingerprint `model`), started once and shared by all sessions. Started in the background as soon as the
+    panels are shown for a built-in model, so it is usually ready when "What it has seen" is opened."""
+    key = (model, data.source, len(data.x_train))
+    with _indexes_lock:
+        future = _indexes.get(key)
+        if future is None:
+            _, x, _ = _search_space(data.source, len(data.x_train), data)
+            future = _indexes[key] = _reader.submit(lambda: explain.NearestIndex(explain.hidden_features(net, x)))
+            while len(_indexes) > 4:
+                _indexes.popitem(last=False)
+        _indexes.move_to_end(key)
+    return future
 
 
 # ------------------------------------------------------------------ pictures and words
@@ -97,10 +115,23 @@ def _where_ink(values, x, sign):
 
 # ------------------------------------------------------------------ the panels
 
-def panels(net, x, where, data=None):
-    """The five explanation panels for one image x (784,) in [0, 1] and a model. `where` prefixes every widget key
-    ("draw", "eval"); data: the dataset for the nearest training images (default: the session's)."""
+def panels(net, x, where, data=None, with_cnn=False):
+    """The five explanation panels for one image x (784,) in [0, 1] and the model net. with_cnn: let the user
+    pick the built-in CNN instead (Draw shows its second opinion). `where` prefixes every widget key ("draw",
+    "eval"); data: the dataset for the nearest training images (default: the session's)."""
     x = np.asarray(x, dtype=np.float32).ravel()
+    data = state.dataset() if data is None else data
+    mlp, cnn = state.pretrained_model()[0], state.pretrained_cnn()[0]
+    models = {("the built-in MLP" if net is mlp else "the built-in CNN" if net is cnn else "your model"): net}
+    if with_cnn:
+        models.setdefault("the built-in CNN", cnn)
+    for one in models.values():
+        if one is mlp or one is cnn:
+            hidden_index(_model_key(one), one, data)       # read the training images in the background now
+    st.subheader("Why did it say that?")
+    if len(models) > 1:
+        net = models[st.segmented_control("Explain the answer of", list(models), default=list(models)[0],
+                                          required=True, key=f"{where}_x_model")]
     probs = net.predict_proba(x[None, :])[0]
     guess = int(probs.argmax())
     keys = (None, None)      # (model, image), worked out once a panel is open
@@ -108,16 +139,29 @@ def panels(net, x, where, data=None):
     def keyed():
         nonlocal keys
         if keys[0] is None:
-            keys = (model_key(net), image_key(x))
+            keys = (_model_key(net), image_key(x))
         return keys
 
-    st.subheader(f"Why did it say {guess}?")
-    st.caption("Open a panel: each one asks the network a different question about this digit.")
+    st.caption(f"It said **{guess}**. Open a panel: each one asks the network a different question about this "
+               f"digit.")
     for name, label in PANELS.items():
         box = st.expander(label, key=f"{where}_xp_{name}", on_change="rerun")
         if box.open:
             with box:
                 PANEL_DRAWERS[name](net, x, where, guess, probs, keyed, data)
+
+
+_known = {}       # id -> (net, fingerprint) of the built-in models, which live as long as the server
+
+
+def _model_key(net):
+    """model_key(net), worked out once for a built-in model (it never changes), every time for the user's."""
+    if not any(net is b[0] for b in (state.pretrained_model(), state.pretrained_cnn())):
+        return model_key(net)
+    hit = _known.get(id(net))
+    if hit is None or hit[0] is not net:
+        hit = _known[id(net)] = (net, model_key(net))
+    return hit[1]
 
 
 def _pixels(net, x, where, guess, probs, keyed, data):
@@ -168,17 +212,14 @@ def _cover(net, x, where, guess, probs, keyed, data):
 
 
 def _seen(net, x, where, guess, probs, keyed, data):
-    data = state.dataset() if data is None else data
     n_train = len(data.x_train)
-    model = keyed()[0]
+    rows, _, pixel_index = _search_space(data.source, n_train, data)
     with st.spinner("Reading the training images with this model (once per model)…"):
-        rows, _, pixel_index = _search_space(data.source, n_train, data)
-        hidden_index = _hidden_index(model, data.source, n_train, net, data)
+        index = hidden_index(keyed()[0], net, data).result()
 
     def both():
-        h = rows[hidden_index.nearest(explain.hidden_features(net, x)[0], 8)[0]]
-        p = rows[pixel_index.nearest(x, 8)[0]]
-        return h, p
+        return (rows[index.nearest(explain.hidden_features(net, x)[0], 8)[0]],
+                rows[pixel_index.nearest(x, 8)[0]])
     hidden, raw = ask("seen", keyed() + (data.source, n_train), both)
     labels = data.y_train
     for title, idx, how in [("In the last hidden layer", hidden, "by what the network's last hidden layer makes "
