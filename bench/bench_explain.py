@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 from engine import explain  # noqa: E402
 from engine.data import load_mnist, to_float  # noqa: E402
 from engine.modelfile import load_model  # noqa: E402
-from ui.explain import DREAM_EVERY, DREAM_STEPS, FOOL_MAX_STEPS, FOOL_STEP  # noqa: E402
+from ui.explain import DREAM_EVERY, DREAM_STEPS, FOOL_MAX_STEPS, FOOL_STEP, POOL  # noqa: E402
 
 
 def timed(f):
@@ -35,7 +35,7 @@ def timed(f):
 
 def panel_times(net, x_test, train_x):
     """{panel: [seconds per digit]} and the one-off time of the training features."""
-    rows = explain.search_rows(len(train_x))
+    rows = explain.search_rows(len(train_x), POOL)
     searched = to_float(train_x[rows])
     pixel_index = explain.NearestIndex(searched)
     cold = timed(lambda: explain.NearestIndex(explain.hidden_features(net, searched)))

@@ -280,7 +280,7 @@ def open_panels(at, where, names=PANELS):
 
 
 def expander(at, label_start):
-    found = [e for e in at.expander if e.label.split(" ", 1)[1].startswith(label_start)]
+    found = [e for e in at.expander if e.label.startswith(label_start)]
     assert len(found) == 1, [e.label for e in at.expander]
     return found[0]
 

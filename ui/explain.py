@@ -26,9 +26,12 @@ POOL = 6000               # training images searched for neighbours: 25 MB of CN
 SCALE = 5                 # 28 x 28 pictures shown 140 pixels wide
 FOOL_STEP, FOOL_MAX_STEPS = 0.1, 300
 DREAM_STEPS, DREAM_EVERY = 60, 5
-PANELS = {"pixels": "🔍 Which pixels mattered?", "cover": "🩹 Cover it up",
-          "seen": "🖼️ What it has seen like this", "fool": "🎭 The smallest change that fools it",
-          "dream": "💭 What it thinks a digit looks like"}
+# panel -> (title, Material icon)
+PANELS = {"pixels": ("Which pixels mattered?", ":material/ads_click:"),
+          "cover": ("Cover it up", ":material/visibility_off:"),
+          "seen": ("What it has seen like this", ":material/photo_library:"),
+          "fool": ("The smallest change that fools it", ":material/theater_comedy:"),
+          "dream": ("What it thinks a digit looks like", ":material/psychology:")}
 
 
 # ------------------------------------------------------------------ caching
@@ -96,10 +99,12 @@ def _ink(x):
     return pictures.ink01_image(np.asarray(x).reshape(28, 28), scale=SCALE)
 
 
-def _legend(towards, away):
-    st.image(pictures.signed_legend(), width=200,
-             caption=f"blue: towards {away} · white: no effect · red: towards {towards}",
-             alt=f"Colour key: blue means towards {away}, white no effect, red towards {towards}.")
+def _legend(blue, red):
+    """The colour key of the red/blue pictures, in words with the colour bar between them."""
+    bar = ("display:inline-block;width:140px;height:12px;vertical-align:middle;border:1px solid #999;"
+           "background:linear-gradient(to right,rgb(33,102,172),#fff,rgb(178,24,43))")
+    st.markdown(f'<div style="font-size:0.9rem">blue: {blue} <span style="{bar}"></span> red: {red}</div>',
+                unsafe_allow_html=True)
 
 
 def _where_ink(values, x, sign):
@@ -144,8 +149,8 @@ def panels(net, x, where, data=None, with_cnn=False):
 
     st.caption(f"It said **{guess}**. Open a panel: each one asks the network a different question about this "
                f"digit.")
-    for name, label in PANELS.items():
-        box = st.expander(label, key=f"{where}_xp_{name}", on_change="rerun")
+    for name, (label, icon) in PANELS.items():
+        box = st.expander(label, icon=icon, key=f"{where}_xp_{name}", on_change="rerun")
         if box.open:
             with box:
                 PANEL_DRAWERS[name](net, x, where, guess, probs, keyed, data)
@@ -190,7 +195,7 @@ def _pixels(net, x, where, guess, probs, keyed, data):
     b.image(pictures.signed_overlay(times, x, SCALE), caption="gradient × input", width=28 * SCALE + 2,
             alt=f"Gradient times input: only the inked pixels keep a colour; red ink pushed towards {towards}, "
                 f"blue ink towards {away}.")
-    _legend(towards, away)
+    _legend(f"towards {away}", f"towards {towards}")
     st.caption(f"The **gradient** says, for every pixel, {said}. It comes from the same backpropagation that trains "
                "the network, taken one step further: down to the 784 inputs. **Gradient × input** keeps only the "
                "pixels that have ink: how much each one's ink pushed, and which way.")
@@ -203,7 +208,7 @@ def _cover(net, x, where, guess, probs, keyed, data):
              caption=f"probability of {guess} with a square covered",
              alt=f"Occlusion map: red where covering the digit lowers the probability of {guess} "
                  f"({_where_ink(occ.pixel_map, x, 1)}), blue where covering raises it.")
-    _legend(f"{guess} (covering it hurts)", f"{guess} when covered")
+    _legend(f"covering it makes {guess} more likely", f"covering it makes {guess} less likely")
     n = occ.drops.size
     st.caption(f"A blank 6×6 square slides over the digit ({n} positions, all read by the network in one "
                f"batch). **Red**: covering that ink lowers the probability of {guess}, so the network needed it; "
@@ -254,7 +259,7 @@ def _fool(net, x, where, guess, probs, keyed, data):
     c.image(pictures.signed_overlay(change, x, SCALE, peak=max(biggest, 1e-6)), caption="the change",
             width=28 * SCALE + 2, alt=f"The change: red where ink was added, blue where it was taken away; "
                                       f"{moved} pixels moved by 10% of full ink or more.")
-    _legend("ink added", "ink taken away")
+    _legend("ink taken away", "ink added")
     if f.flipped[0]:
         st.markdown(f"After **{int(f.steps[0])} small steps** the network says **{target}** "
                     f"({sure_text(after[target])}; {guess}: {sure_text(after[guess])}), where it said **{guess}** "
