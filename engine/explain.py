@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .convnet import ConvNet
+from .convnet import CHUNK, CHUNK_VALUES, ConvNet
 from .network import one_hot
 
 SIDE = 28
@@ -114,10 +114,13 @@ def occlusion(net, x, cls=None, patch=6, stride=2, fill=0.0):
 
 # ---------------------------------------------------------------- nearest training images
 
-def hidden_features(net, x, chunk=2000):
-    """What the last hidden layer makes of x (n, 784): the input of the output layer, (n, d), a chunk at a time.
+def hidden_features(net, x, chunk=None):
+    """What the last hidden layer makes of x (n, 784): the input of the output layer, (n, d), a chunk at a time
+    (by default as many images as ConvNet.logits takes at once, 2,000 for an MLP).
     For an MLP a_{L-1} (x itself if it has no hidden layer); for a CNN what goes into its last dense layer."""
     x = _rows(x)
+    if chunk is None:
+        chunk = max(1, min(CHUNK, CHUNK_VALUES // net.peak_values())) if isinstance(net, ConvNet) else 2000
     parts = []
     for i in range(0, len(x), chunk):
         if isinstance(net, ConvNet):

@@ -334,8 +334,10 @@ def draw_page(model=None):
 def trained(kind, sample):
     from engine.convnet import cnn_spec as spec
     from engine.trainer import Settings, new_run
-    settings = (Settings(sizes=(784, 32, 10), epochs=1) if kind == "mlp" else
-                Settings(layers=spec(filters=(4, 8)), optimizer="adam", lr=0.003, epochs=1))
+    settings = {"mlp": Settings(sizes=(784, 32, 10), epochs=1),
+                "mse mlp": Settings(sizes=(784, 32, 10), activation="sigmoid", loss="mse", optimizer="sgd", lr=3.0,
+                                    batch_size=10, epochs=1),
+                "cnn": Settings(layers=spec(filters=(4, 8)), optimizer="adam", lr=0.003, epochs=1)}[kind]
     run = new_run(sample.x_train[:3000], sample.y_train[:3000], settings)
     run.run()
     return run.net
@@ -375,7 +377,7 @@ def test_draw_panels_compute_only_when_open_and_never_twice(builtin, calls):
 
 
 @pytest.mark.usefixtures("builtin_sample")
-@pytest.mark.parametrize("kind", ["mlp", "cnn"])
+@pytest.mark.parametrize("kind", ["mlp", "mse mlp", "cnn"])
 def test_draw_panels_for_a_trained_model(sample, kind):
     net = trained(kind, sample)
     at = draw_page(net)

@@ -272,8 +272,8 @@ def _fool(net, x, where, guess, probs, keyed, data):
     st.caption(f"Each step moves the pixels a little (a length of {FOOL_STEP} in all) in the direction that most "
                f"raises the probability of {target}: down the gradient of the loss with {target} as the label. It "
                "stops as soon as the answer flips. To a person it is still the same digit: such inputs are called "
-               "adversarial examples. A CNN, which looks for strokes anywhere, needs bigger changes than an MLP "
-               "(README, bench/bench_explain.py).")
+               "adversarial examples. Measured on 200 test digits, the built-in CNN needs only a slightly bigger change "
+               "than the built-in MLP (median length 1.8 against 1.6, bench/bench_explain.py): neither is robust.")
 
 
 def _dream(net, x, where, guess, probs, keyed, data):
