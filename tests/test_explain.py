@@ -417,3 +417,13 @@ def test_draw_panels_explain_the_builtin_cnn_when_picked(builtin):
     from engine.analysis import fingerprint
     kept = at.session_state["explain_results"]
     assert {k[1] for k in kept} == {fingerprint(builtin["cnn"])}           # every result is the CNN's
+
+
+@pytest.mark.usefixtures("builtin_sample")
+def test_a_model_with_overflowing_numbers_gets_words_not_an_error():
+    broken = Network([784, 8, 10], seed=0)
+    broken.weights[0][:] = 3e38                        # float32 overflows to infinity on the way up
+    at = draw_page(broken)
+    open_panels(at, "draw")
+    assert "not finite numbers" in " ".join(w.value for w in at.warning)
+    assert not any(e.label.startswith("Which pixels") for e in at.expander)

@@ -137,7 +137,12 @@ def panels(net, x, where, data=None, with_cnn=False):
     if len(models) > 1:
         net = models[st.segmented_control("Explain the answer of", list(models), default=list(models)[0],
                                           required=True, key=f"{where}_x_model")]
-    probs = net.predict_proba(x[None, :])[0]
+    with np.errstate(all="ignore"):
+        probs = net.predict_proba(x[None, :])[0]
+    if not np.isfinite(probs).all():
+        st.warning("This model's outputs are not finite numbers (its weights are too large for float32), so there "
+                   "is no answer to explain.")
+        return
     guess = int(probs.argmax())
     keys = (None, None)      # (model, image), worked out once a panel is open
 
