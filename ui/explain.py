@@ -49,11 +49,6 @@ def ask(kind, key, compute):
     return value
 
 
-def model_key(net):
-    """The model's fingerprint (its shape and every weight): the same key means the same function."""
-    return fingerprint(net)
-
-
 def image_key(x):
     return hashlib.blake2b(np.ascontiguousarray(x, dtype=np.float32).tobytes(), digest_size=16).hexdigest()
 
@@ -165,12 +160,13 @@ _known = {}       # id -> (net, fingerprint) of the built-in models, which live 
 
 
 def _model_key(net):
-    """model_key(net), worked out once for a built-in model (it never changes), every time for the user's."""
+    """The model's fingerprint (its shape and every weight: the same key means the same function), worked out
+    once for a built-in model (it never changes), every time for the user's."""
     if not any(net is b[0] for b in (state.pretrained_model(), state.pretrained_cnn())):
-        return model_key(net)
+        return fingerprint(net)
     hit = _known.get(id(net))
     if hit is None or hit[0] is not net:
-        hit = _known[id(net)] = (net, model_key(net))
+        hit = _known[id(net)] = (net, fingerprint(net))
     return hit[1]
 
 
