@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from engine import metrics
-from ui import charts, formats, model_picker, pages, pictures, state
+from ui import charts, explain, formats, model_picker, pages, pictures, state
 from ui.chart_cache import show
 
 st.title(pages.title("evaluate"))
@@ -137,3 +137,4 @@ else:
     if not is_prob:
         st.caption("This model ends in sigmoids (MSE loss), so its ten outputs are scores between 0 and 1 "
                    "that need not add up to 1.")
+    explain.panels(net, data.test_float()[pick], "eval", data)

@@ -3,7 +3,7 @@ import numpy as np
 import streamlit as st
 
 from engine.preprocess import ALL_INK, preprocess_canvas
-from ui import charts, formats, model_picker, pages, pictures, state
+from ui import charts, explain, formats, model_picker, pages, pictures, state
 from ui.chart_cache import show
 
 st.title(pages.title("draw"))
@@ -75,6 +75,10 @@ with right:
                    "the same small strokes (edges, curves, line ends) everywhere in the picture, so a stroke it "
                    "knows counts wherever you drew it: that is why it makes fewer mistakes on MNIST's test "
                    "digits than a network that looks at each pixel in its own place.")
+
+# ------------------------------------------------------------------ why did it say that?
+if prep is not None and not prep.empty and prep.message != ALL_INK:
+    explain.panels(net, prep.x, "draw", with_cnn=True)
 
 # ------------------------------------------------------------------ preprocessing steps
 if prep is not None and not prep.empty:

@@ -11,6 +11,7 @@
     cost.py       a run's memory and arithmetic, worked out before it starts
     metrics.py    accuracy, confusion matrix, precision / recall / F1
     analysis.py   inside the network: hidden activations, PCA, robustness
+    explain.py    why it said that: input gradients, occlusion, nearest images, fooling, class pictures
     modelfile.py  saving and loading with np.savez (never pickle)
     files.py      atomic writes (a temporary name, then a rename)
     data.py       MNIST: local files, download, built-in sample

@@ -303,6 +303,25 @@ class ConvNet:
         grad_b = [layer.db for layer in self.weighted]
         return grad_w, grad_b
 
+    def input_gradient(self, x, blame):
+        """d(out)/dx for image rows x (n, 784), as network.Network.input_gradient: blame(z, a) gives
+        d(out)/dz (n, n_classes), sent down the whole stack, the first layer's dx too. Returns (z, a, dx).
+        Like gradients(), it keeps values on the layers: one call at a time per model (copy a shared one)."""
+        z = self._up(x, keep=True)
+        a = self.output(z)
+        delta = blame(z, a)
+        first = self.layers[0]
+        skipped = getattr(first, "need_dx", True) is False     # training skips the image's dx: here it is the answer
+        if skipped:
+            first.need_dx = True
+        try:
+            for layer in reversed(self.layers):
+                delta = layer.backward(delta)
+        finally:
+            if skipped:
+                first.need_dx = False
+        return z, a, delta.reshape(len(x), -1)
+
     def gradients(self, x, y, l2=0.0):
         """forward + backward for one batch x (n, 784), y one-hot (n, n_classes).
         Returns (loss, grad_w, grad_b, output), as network.Network.gradients."""

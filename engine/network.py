@@ -257,6 +257,19 @@ class Network:
                 delta *= activate_prime(self.activation, zs[l - 1], activations[l])
         return grad_w, grad_b
 
+    def input_gradient(self, x, blame):
+        """d(out)/dx for a batch x (n, n_in), out any function of the output layer: blame(z, a)
+        gives d(out)/dz (n, n_out), sent down through every W^T and f' to the pixels. Returns (z, a, dx).
+
+        The loop of backward(), one step further (delta @ W of the first layer) and without dW, db."""
+        zs, activations = self.forward(x, keep=True)
+        delta = blame(zs[-1], activations[-1])
+        for l in range(self.n_layers - 1, -1, -1):
+            delta = delta @ self.weights[l]                        # (n, n_in of layer l)
+            if l > 0:
+                delta *= activate_prime(self.activation, zs[l - 1], activations[l])
+        return zs[-1], activations[-1], delta
+
     def gradients(self, x, y, l2=0.0):
         """forward + backward for one batch. Returns (loss, grad_w, grad_b, output)."""
         zs, acts = self.forward(x, keep=True)

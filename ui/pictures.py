@@ -118,3 +118,27 @@ def window_image(x_padded, p, top, left, k, scale=8):
         inside[p:-p, p:-p] = True
         img[~inside] = PADDING
     return _frame(_enlarge(img, scale), top, left, k, scale)
+# Red (positive) - white (0) - blue (negative), for explanations: red pushes towards the guess (ui/explain.py).
+_RED, _BLUE = np.array([178, 24, 43]), np.array([33, 102, 172])
+
+
+def signed_overlay(values, ink=None, scale=5, peak=None):
+    """Signed values (784,) over a digit's ink (784,) in [0, 1]: red where positive, blue where negative,
+    the colour as strong as |value| / peak (peak: the largest |value| unless given); the ink shows through as
+    light grey. An upscaled RGB uint8 picture with a thin frame."""
+    v = np.asarray(values, dtype=np.float32).reshape(28, 28)
+    peak = float(np.abs(v).max()) if peak is None else float(peak)
+    t = np.clip(v / peak, -1, 1)[..., None] if peak > 0 else np.zeros((28, 28, 1), np.float32)
+    paper = 255 - 90 * (np.zeros((28, 28)) if ink is None else np.asarray(ink, dtype=np.float32).reshape(28, 28))
+    base = np.repeat(paper[..., None], 3, axis=2)
+    rgb = np.where(t > 0, base + t * (_RED - base), base + (-t) * (_BLUE - base)).round().astype(np.uint8)
+    rgb = np.repeat(np.repeat(rgb, scale, axis=0), scale, axis=1)
+    return np.pad(rgb, ((1, 1), (1, 1), (0, 0)), constant_values=200)
+
+
+def signed_legend(width=200, height=14):
+    """The colour bar of signed_overlay: blue (-) on the left, white (0) in the middle, red (+) on the right."""
+    t = np.linspace(-1, 1, width, dtype=np.float32)[None, :, None]
+    base = np.full(3, 255.0)
+    row = np.where(t > 0, base + t * (_RED - base), base + (-t) * (_BLUE - base)).round().astype(np.uint8)
+    return np.repeat(row, height, axis=0)

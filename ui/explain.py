@@ -1,0 +1,305 @@
+"""Why did it say 7? The explanation panels shown under a prediction (Draw) and for a mistake (Evaluate).
+
+One call, panels(net, x, where), draws five expanders. Each one computes only while it is open
+(st.expander's on_change="rerun" gives its .open state), and what it computed is kept in the
+session (ask()), keyed by the model's weights, the image's bytes and the panel's settings, so a rerun
+that changed none of them recomputes nothing. The training images' hidden features, the slow part of
+"What it has seen like this", are read once per model in a background thread and shared by every
+session (hidden_index). The maths is in engine/explain.py.
+"""
+import hashlib
+import threading
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import streamlit as st
+
+from engine import explain
+from engine.analysis import fingerprint
+from engine.data import to_float
+from ui import pictures, state
+from ui.formats import sure_text
+
+KEEP = 24                 # results kept per session (a few kilobytes each)
+POOL = 6000               # training images searched for neighbours: 25 MB of CNN features (1,024 a digit)
+SCALE = 5                 # 28 x 28 pictures shown 140 pixels wide
+FOOL_STEP, FOOL_MAX_STEPS = 0.1, 300
+DREAM_STEPS, DREAM_EVERY = 60, 5
+# panel -> (title, Material icon)
+PANELS = {"pixels": ("Which pixels mattered?", ":material/ads_click:"),
+          "cover": ("Cover it up", ":material/visibility_off:"),
+          "seen": ("What it has seen like this", ":material/photo_library:"),
+          "fool": ("The smallest change that fools it", ":material/theater_comedy:"),
+          "dream": ("What it thinks a digit looks like", ":material/psychology:")}
+
+
+# ------------------------------------------------------------------ caching
+
+def ask(kind, key, compute):
+    """compute(), or what it gave before in this session for the same kind and key (the last KEEP results)."""
+    store = st.session_state.setdefault("explain_results", OrderedDict())
+    full = (kind,) + key
+    if full in store:
+        store.move_to_end(full)
+        return store[full]
+    value = store[full] = compute()
+    while len(store) > KEEP:
+        store.popitem(last=False)
+    return value
+
+
+def image_key(x):
+    return hashlib.blake2b(np.ascontiguousarray(x, dtype=np.float32).tobytes(), digest_size=16).hexdigest()
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _search_space(source, n_train, _data):
+    """The training images searched for neighbours (POOL of them, explain.search_rows) as floats, and their
+    pixel index; shared by all sessions."""
+    rows = explain.search_rows(n_train, POOL)
+    x = to_float(_data.x_train[rows])
+    return rows, x, explain.NearestIndex(x)
+
+
+_reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="explain-features")   # one at a time: 2 cores
+_indexes = OrderedDict()          # (model, source, n_train) -> Future of its NearestIndex; the last 4 kept
+_indexes_lock = threading.Lock()  # every session's script runs in its own thread
+
+
+def hidden_index(model, net, data):
+    """A Future of the NearestIndex of the searched training images' last hidden layer for one model (its
+    fingerprint `model`), started once and shared by all sessions. Started in the background as soon as the
+    panels are shown for a built-in model, so it is usually ready when "What it has seen" is opened."""
+    key = (model, data.source, len(data.x_train))
+    with _indexes_lock:
+        future = _indexes.get(key)
+        if future is None:
+            _, x, _ = _search_space(data.source, len(data.x_train), data)
+            future = _indexes[key] = _reader.submit(lambda: explain.NearestIndex(explain.hidden_features(net, x)))
+            while len(_indexes) > 4:
+                _indexes.popitem(last=False)
+        _indexes.move_to_end(key)
+    return future
+
+
+# ------------------------------------------------------------------ pictures and words
+
+def a_digit(k):
+    """'a 7', 'an 8': a digit with its article."""
+    return f"an {k}" if k == 8 else f"a {k}"
+
+
+def _ink(x):
+    return pictures.ink01_image(np.asarray(x).reshape(28, 28), scale=SCALE)
+
+
+def _legend(blue, red):
+    """The colour key of the red/blue pictures, in words with the colour bar between them."""
+    bar = ("display:inline-block;width:140px;height:12px;vertical-align:middle;border:1px solid #999;"
+           "background:linear-gradient(to right,rgb(33,102,172),#fff,rgb(178,24,43))")
+    st.markdown(f'<div style="font-size:0.9rem">blue: {blue} <span style="{bar}"></span> red: {red}</div>',
+                unsafe_allow_html=True)
+
+
+def _where_ink(values, x, sign):
+    """Words for where the strongest values of one sign lie: 'mostly on the ink' or 'mostly off the ink'."""
+    v = values * sign
+    top = np.argsort(-v)[:40]
+    top = top[v[top] > 0]
+    if not len(top):
+        return "nowhere"
+    on = float((np.asarray(x)[top] > 0.2).mean())
+    return "mostly on the ink" if on >= 0.5 else "mostly on blank paper"
+
+
+# ------------------------------------------------------------------ the panels
+
+def panels(net, x, where, data=None, with_cnn=False):
+    """The five explanation panels for one image x (784,) in [0, 1] and the model net. with_cnn: let the user
+    pick the built-in CNN instead (Draw shows its second opinion). `where` prefixes every widget key ("draw",
+    "eval"); data: the dataset for the nearest training images (default: the session's)."""
+    x = np.asarray(x, dtype=np.float32).ravel()
+    data = state.dataset() if data is None else data
+    mlp, cnn = state.pretrained_model()[0], state.pretrained_cnn()[0]
+    models = {("the built-in MLP" if net is mlp else "the built-in CNN" if net is cnn else "your model"): net}
+    if with_cnn:
+        models.setdefault("the built-in CNN", cnn)
+    for one in models.values():
+        if one is mlp or one is cnn:
+            hidden_index(_model_key(one), one, data)       # read the training images in the background now
+    st.subheader("Why did it say that?")
+    if len(models) > 1:
+        net = models[st.segmented_control("Explain the answer of", list(models), default=list(models)[0],
+                                          required=True, key=f"{where}_x_model")]
+    with np.errstate(all="ignore"):
+        probs = net.predict_proba(x[None, :])[0]
+    if not np.isfinite(probs).all():
+        st.warning("This model's outputs are not finite numbers (its weights are too large for float32), so there "
+                   "is no answer to explain.")
+        return
+    guess = int(probs.argmax())
+    keys = (None, None)      # (model, image), worked out once a panel is open
+
+    def keyed():
+        nonlocal keys
+        if keys[0] is None:
+            keys = (_model_key(net), image_key(x))
+        return keys
+
+    st.caption(f"It said **{guess}**. Open a panel: each one asks the network a different question about this "
+               f"digit.")
+    for name, (label, icon) in PANELS.items():
+        box = st.expander(label, icon=icon, key=f"{where}_xp_{name}", on_change="rerun")
+        if box.open:
+            with box:
+                PANEL_DRAWERS[name](net, x, where, guess, probs, keyed, data)
+
+
+_known = {}       # id -> (net, fingerprint) of the built-in models, which live as long as the server
+
+
+def _model_key(net):
+    """The model's fingerprint (its shape and every weight: the same key means the same function), worked out
+    once for a built-in model (it never changes), every time for the user's."""
+    if not any(net is b[0] for b in (state.pretrained_model(), state.pretrained_cnn())):
+        return fingerprint(net)
+    hit = _known.get(id(net))
+    if hit is None or hit[0] is not net:
+        hit = _known[id(net)] = (net, fingerprint(net))
+    return hit[1]
+
+
+def _pixels(net, x, where, guess, probs, keyed, data):
+    others = [k for k in range(10) if k != guess]
+    other = st.selectbox("Explain", [None] + others, key=f"{where}_x_why",
+                         format_func=lambda k: f"the guess, {guess}" if k is None else f"why {guess} and not {k}?",
+                         help="The guess: what made the network surer of it. Why not k: what made it pick "
+                              f"{guess} over k.")
+    if other is None:
+        # d log a_guess / dx = -dL/dx with the guess as the label: it does not fade when the network is sure
+        grad = ask("pixels", keyed() + (guess,), lambda: -explain.input_gradient(net, x, "loss", cls=guess)[0][0])
+        towards, away = str(guess), f"other digits than {guess}"
+        said = (f"how the network's confidence in **{guess}** (the log of its probability) would change if that "
+                f"pixel got a little more ink")
+    else:
+        grad = ask("pixels", keyed() + (guess, other),
+                   lambda: explain.input_gradient(net, x, "margin", cls=guess, other=other)[0][0])
+        towards, away = str(guess), str(other)
+        said = (f"how the score of **{guess}** minus the score of **{other}** would change if that pixel got a "
+                f"little more ink: red pixels argue for {guess}, blue ones for {other}")
+    times = explain.gradient_times_input(grad, x)
+    a, b = st.columns(2)
+    a.image(pictures.signed_overlay(grad, x, SCALE), caption="gradient", width=28 * SCALE + 2,
+            alt=f"The input gradient over the digit: red pixels push towards {towards} "
+                f"({_where_ink(grad, x, 1)}), blue ones towards {away} ({_where_ink(grad, x, -1)}).")
+    b.image(pictures.signed_overlay(times, x, SCALE), caption="gradient × input", width=28 * SCALE + 2,
+            alt=f"Gradient times input: only the inked pixels keep a colour; red ink pushed towards {towards}, "
+                f"blue ink towards {away}.")
+    _legend(f"towards {away}", f"towards {towards}")
+    st.caption(f"The **gradient** says, for every pixel, {said}. It comes from the same backpropagation that trains "
+               "the network, taken one step further: down to the 784 inputs. **Gradient × input** keeps only the "
+               "pixels that have ink: how much each one's ink pushed, and which way.")
+
+
+def _cover(net, x, where, guess, probs, keyed, data):
+    occ = ask("cover", keyed(), lambda: explain.occlusion(net, x, cls=guess))
+    lowest = float(occ.p - occ.drops.max())
+    st.image(pictures.signed_overlay(occ.pixel_map, x, SCALE), width=28 * SCALE + 2,
+             caption=f"probability of {guess} with a square covered",
+             alt=f"Occlusion map: red where covering the digit lowers the probability of {guess} "
+                 f"({_where_ink(occ.pixel_map, x, 1)}), blue where covering raises it.")
+    _legend(f"covering it makes {guess} more likely", f"covering it makes {guess} less likely")
+    n = occ.drops.size
+    st.caption(f"A blank 6×6 square slides over the digit ({n} positions, all read by the network in one "
+               f"batch). **Red**: covering that ink lowers the probability of {guess}, so the network needed it; "
+               f"**blue**: covering it makes the network surer. With nothing covered it says {guess} at "
+               f"{sure_text(occ.p)}; the worst square brings that down to {sure_text(max(lowest, 0.0))}.")
+
+
+def _seen(net, x, where, guess, probs, keyed, data):
+    n_train = len(data.x_train)
+    rows, _, pixel_index = _search_space(data.source, n_train, data)
+    with st.spinner("Reading the training images with this model (once per model)…"):
+        index = hidden_index(keyed()[0], net, data).result()
+
+    def both():
+        return (rows[index.nearest(explain.hidden_features(net, x)[0], 8)[0]],
+                rows[pixel_index.nearest(x, 8)[0]])
+    hidden, raw = ask("seen", keyed() + (data.source, n_train), both)
+    labels = data.y_train
+    for title, idx, how in [("In the last hidden layer", hidden, "by what the network's last hidden layer makes "
+                                                                  "of them"),
+                            ("In raw pixels", raw, "by their pixels")]:
+        same = int((labels[idx] == guess).sum())
+        st.markdown(f"**{title}**: {same} of 8 are {guess}s")
+        st.image([pictures.ink_image(data.x_train[i], scale=2) for i in idx],
+                 caption=[a_digit(labels[i]) for i in idx], width=58,
+                 alt=[f"Training image {i}, {a_digit(labels[i])}, one of the 8 nearest {how}" for i in idx])
+    searched = f"{len(rows):,} training images" + ("" if len(rows) == n_train else f" (picked at random from "
+                                                                                    f"{n_train:,})")
+    st.caption(f"The 8 of {searched} nearest to this digit, twice. Top: nearest in the **last hidden layer**, "
+               "the numbers the output layer reads to decide. Bottom: nearest in **raw pixels**, ink on the same "
+               "spots. The network compares the shapes it has learned to look for, not where the ink is.")
+
+
+def _fool(net, x, where, guess, probs, keyed, data):
+    order = [int(k) for k in np.argsort(-probs) if k != guess]
+    target = st.selectbox("Make it say", order, key=f"{where}_x_target",
+                          help="The digit to push the network towards. The list starts with its second choice.")
+    f = ask("fool", keyed() + (target,), lambda: explain.fool(net, x, target, step=FOOL_STEP,
+                                                              max_steps=FOOL_MAX_STEPS))
+    changed, change = f.x[0], f.change(x)[0]
+    moved = int(explain.changed_pixels(change))
+    biggest = float(np.abs(change).max())
+    after = f.after[0]
+    a, b, c = st.columns(3)
+    a.image(_ink(x), caption=f"before: {guess}", width=28 * SCALE + 2, alt=f"The digit as given, read as {guess}.")
+    b.image(_ink(changed), caption=f"after: {int(after.argmax())}", width=28 * SCALE + 2,
+            alt=f"The changed digit, read as {int(after.argmax())}; it looks almost the same.")
+    c.image(pictures.signed_overlay(change, x, SCALE, peak=max(biggest, 1e-6)), caption="the change",
+            width=28 * SCALE + 2, alt=f"The change: red where ink was added, blue where it was taken away; "
+                                      f"{moved} pixels moved by 10% of full ink or more.")
+    _legend("ink taken away", "ink added")
+    if f.flipped[0]:
+        st.markdown(f"After **{int(f.steps[0])} small steps** the network says **{target}** "
+                    f"({sure_text(after[target])}; {guess}: {sure_text(after[guess])}), where it said **{guess}** "
+                    f"at {sure_text(probs[guess])} (and {target} at {sure_text(probs[target])}). "
+                    f"**{moved} pixels** moved by a tenth of full ink or more, the most by {biggest:.0%}; "
+                    f"the change's length is {np.linalg.norm(change):.2f} (a full-ink pixel is 1).")
+    else:
+        st.markdown(f"**{FOOL_MAX_STEPS} steps were not enough** to make it say {target}: now "
+                    f"{sure_text(after[target])} for {target}, {sure_text(after[guess])} for {guess}.")
+    st.caption(f"Each step moves the pixels a little (a length of {FOOL_STEP} in all) in the direction that most "
+               f"raises the probability of {target}: down the gradient of the loss with {target} as the label. It "
+               "stops as soon as the answer flips. To a person it is still the same digit: such inputs are called "
+               "adversarial examples. Measured on 200 test digits, the built-in CNN needs only a slightly bigger change "
+               "than the built-in MLP (median length 1.8 against 1.6, bench/bench_explain.py): neither is robust.")
+
+
+def _dream(net, x, where, guess, probs, keyed, data):
+    k = st.selectbox("Digit", range(10), index=3, key=f"{where}_x_dream",
+                     help="Which output neuron to excite, starting from a blank page.")
+    frames = ask("dream", keyed()[:1] + (k,), lambda: _dream_live(net, k))
+    shown = st.select_slider("Step", [t for t, _, _ in frames], value=frames[-1][0], key=f"{where}_x_dream_t_{k}",
+                             help="Look at the picture at any step of its making.")
+    t, img, p = next(fr for fr in frames if fr[0] == shown)
+    st.image(_ink(img), caption=f"step {t}: the network is {sure_text(p)} sure it is {a_digit(k)}", width=28 * SCALE + 2,
+             alt=f"What the network thinks {a_digit(k)} looks like after {t} steps of gradient ascent from a blank page.")
+    st.caption(f"From a blank page, each step changes the pixels in the direction that makes the network surer it "
+               f"sees {a_digit(k)} (gradient ascent on the log of its probability), while a smoothness penalty keeps "
+               f"neighbouring pixels alike. The result is what excites the {k} output most, not a typical {k}.")
+
+
+def _dream_live(net, k):
+    """The class picture's frames, each shown as soon as it is made (the picture forms on the page)."""
+    spot, frames = st.empty(), []
+    for t, img, p in explain.dream(net, k, steps=DREAM_STEPS, every=DREAM_EVERY):
+        frames.append((t, img, p))
+        spot.image(_ink(img), caption=f"step {t}: {sure_text(p)} {a_digit(k)}", width=28 * SCALE + 2,
+                   alt=f"What the network thinks {a_digit(k)} looks like, step {t} of {DREAM_STEPS}.")
+    spot.empty()
+    return frames
+
+
+PANEL_DRAWERS = {"pixels": _pixels, "cover": _cover, "seen": _seen, "fool": _fool, "dream": _dream}
