@@ -226,8 +226,8 @@ def live_panel(ticking):
         words = (f"{n_show} filters of {k}×{k} weights, each drawn as a small picture: orange pixels push the "
                  "filter's output up, blue ones push it down. Each one slides over the whole image; they start "
                  "as noise and turn into small edge and stroke detectors.")
-        st.image(pictures.weight_grid_image(W, n_units=n_show, columns=min(16, n_show), scale=max(2, 48 // k)),
-                 caption=words, alt=words)
+        grid = pictures.weight_grid_image(W, n_units=n_show, columns=min(16, n_show), scale=max(2, 48 // k))
+        st.image(grid, caption=words, alt=words, width=grid.shape[1])       # small squares, not stretched
     else:
         words = (f"{n_show} hidden units' weights: each square is one unit's 784 weights drawn as a 28×28 "
                  "picture: orange pixels push the unit up, blue ones push it down. They start as noise and "

@@ -94,13 +94,14 @@ def show_feature_maps(x):
         if l == 1:
             words = (f"The {shown} filters of layer 1, each {layer.k}×{layer.k} weights: orange pixels push the "
                      "filter's output up where the ink matches, blue ones push it down.")
-            st.image(pictures.weight_grid_image(layer.W, n_units=shown, columns=16, scale=max(2, 40 // layer.k)),
-                     caption=words, alt=words)
+            grid = pictures.weight_grid_image(layer.W, n_units=shown, columns=16, scale=max(2, 40 // layer.k))
+            st.image(grid, caption=words, alt=words, width=grid.shape[1])
         words = (f"{'All' if shown == f else f'The first {shown} of the'} {f} feature maps of conv layer {l} "
                  f"({hidden} of each filter's sums): one per filter, showing where in the "
                  + ("digit" if l == 1 else "layer below's maps") + " its pattern was found (orange: strongly; "
                  "white: not at all" + ("" if hidden in ("relu",) else "; blue: its opposite") + ").")
-        st.image(pictures.tile_grid_image(fmaps[:shown], columns=16, scale=max(2, 64 // w)), caption=words, alt=words)
+        grid = pictures.tile_grid_image(fmaps[:shown], columns=16, scale=max(2, 64 // w))
+        st.image(grid, caption=words, alt=words, width=grid.shape[1])
     if maps:
         st.caption("Every filter slides over the whole input, so the same stroke is found wherever it is. "
                    "Max-pooling then keeps the strongest answer of each small square: smaller maps, and a small "
