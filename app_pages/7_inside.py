@@ -25,7 +25,7 @@ data = state.dataset_or_stop()
 net, model_label = state.active_model()
 cnn = hasattr(net, "layer_outputs")       # a convolutional network (engine/convnet.py)
 own, _ = state.user_model()
-st.info(f"Looking inside **{model_label}** ({net.describe()})."
+st.info(f"Looking inside **{model_label}**" + ("" if net.describe() in model_label else f" ({net.describe()})") + "."
         + ("" if own is not None else " Train or load your own model on the Train page to look inside it instead."),
         icon="🧠")
 
@@ -100,7 +100,7 @@ def show_feature_maps(x):
                  f"({hidden} of each filter's sums): one per filter, showing where in the "
                  + ("digit" if l == 1 else "layer below's maps") + " its pattern was found (orange: strongly; "
                  "white: not at all" + ("" if hidden in ("relu",) else "; blue: its opposite") + ").")
-        grid = pictures.tile_grid_image(fmaps[:shown], columns=16, scale=max(2, 64 // w))
+        grid = pictures.tile_grid_image(fmaps[:shown], columns=8, scale=max(1, 80 // w))     # about 80 px each
         st.image(grid, caption=words, alt=words, width=grid.shape[1])
     if maps:
         st.caption("Every filter slides over the whole input, so the same stroke is found wherever it is. "

@@ -82,7 +82,7 @@ def test_a_small_cnn_trains_to_the_end_with_its_filters_drawn_and_becomes_the_mo
     assert isinstance(net, ConvNet) and net is not run.net
     assert info["settings"]["layers"] == cnn_spec((4,), 5, 0, 2)
     record = at.session_state["runs"][-1]
-    assert run_names.default_name(record) == "Run 1: CNN conv 4 @5×5, pool 2 relu, CE, lr 0.1"
+    assert run_names.default_name(record) == "Run 1: CNN conv 4 @5×5, pool 2, relu, CE, lr 0.1"
     # Save: the page's file (model file version 2) loads back to the same CNN and weights ...
     content = model_to_bytes(net, info["settings"])
     again, settings = load_model(content)
@@ -161,6 +161,17 @@ def test_the_mlp_vs_cnn_experiment_loads_a_cnn_and_names_its_run():
     at.button(key="train_start").click().run()
     assert run_until_done(at) == "finished"
     assert run_names.default_name(at.session_state["runs"][-1]).startswith("Run 1: CNN conv 8,16 @5×5")
+
+
+def test_presenter_mode_shows_the_cnns_knobs_and_trains_it():
+    at = open_page(TRAIN, {"kind": "cnn", "filters": "4", "epochs": "1", "present": "1"})
+    assert at.session_state["presenter"] and at.radio(key="train_kind").value == "cnn"
+    assert at.text_input(key="train_filters").value == "4"
+    assert "CNN conv 4 @5×5, pool 2, relu" in texts(at.caption)      # all the settings, in words
+    at.button(key="train_start").click().run()
+    assert isinstance(at.session_state["trainer"].net, ConvNet)
+    assert run_until_done(at) == "finished"
+    assert "What the first conv layer looks for" in texts(at.markdown)
 
 
 # ------------------------------------------------------------------ other pages with a CNN in session

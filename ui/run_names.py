@@ -6,9 +6,9 @@ from ui.formats import LOSS_ABBREVIATIONS, LOSS_SHORT, OPTIMIZER_NAMES
 
 
 def network_words(settings):
-    """A run's network in a few words: '784-256-10' for an MLP, 'CNN conv 8,16 @5×5, pool 2' for a CNN."""
+    """A run's network in a few words: '784-256-10' for an MLP, 'CNN conv 8,16 @5×5, pool 2,' for a CNN."""
     if settings.get("layers"):
-        return "CNN " + training.cnn_words(settings["layers"])
+        return "CNN " + training.cnn_words(settings["layers"]) + ","     # (the activation comes next)
     return "-".join(map(str, settings.get("sizes", [])))
 
 
