@@ -123,18 +123,19 @@ with st.expander("Settings" + (" (during a run only the learning rate, momentum,
                       help="How many filters each conv layer has, separated by commas: 8,16 = two conv layers, "
                            f"of 8 and 16 filters (at most {limits.MAX_CONV_LAYERS} layers of "
                            f"{limits.MAX_FILTERS}). Each filter makes one feature map.")
-        k2.number_input("Kernel size", *lo("train_kernel"), step=1, key="train_kernel", disabled=busy,
-                        help="Each filter is a small square of weights, kernel × kernel pixels (5 = 5×5), "
-                             "slid over the whole image.")
-        k3.number_input("Padding", *lo("train_padding"), step=1, key="train_padding", disabled=busy,
-                        help="Rings of zeros around each image before a conv layer. 0: a 5×5 kernel makes a "
-                             "28×28 image 24×24; padding 2 keeps it 28×28. Must be smaller than the kernel.")
-        k4.number_input("Pool size", *lo("train_pool"), step=1, key="train_pool", disabled=busy,
-                        help="Max-pooling after each conv layer keeps the largest value of every pool × pool "
-                             "square: 2 halves the width and height. 1 = no pooling.")
-        k5.number_input("Dense hidden layer", *lo("train_dense"), step=16, key="train_dense", disabled=busy,
-                        help="Units of one dense hidden layer between the convolutions and the 10 outputs. "
-                             "0 = none: the feature maps go straight to the outputs.")
+        for col, (label, key, step, words) in zip((k2, k3, k4, k5), (
+                ("Kernel size", "train_kernel", 1, "Each filter is a small square of weights, kernel × kernel "
+                                                    "pixels (5 = 5×5), slid over the whole image."),
+                ("Padding", "train_padding", 1, "Rings of zeros around each image before a conv layer. 0: a 5×5 "
+                                                "kernel makes a 28×28 image 24×24; padding 2 keeps it 28×28. "
+                                                "Must be smaller than the kernel."),
+                ("Pool size", "train_pool", 1, "Max-pooling after each conv layer keeps the largest value of "
+                                               "every pool × pool square: 2 halves the width and height. "
+                                               "1 = no pooling."),
+                ("Dense hidden layer", "train_dense", 16, "Units of one dense hidden layer between the "
+                                                          "convolutions and the 10 outputs. 0 = none: the "
+                                                          "feature maps go straight to the outputs."))):
+            col.number_input(label, *lo(key), step=step, key=key, disabled=busy, help=words)
     if present:
         try:
             others = run_names.settings_summary(training.settings_from_widgets(data.x_train.shape[1], 10).as_dict())
