@@ -227,14 +227,15 @@ def live_panel(ticking):
         words = (f"{n_show} filters of {k}×{k} weights, each drawn as a small picture: orange pixels push the "
                  "filter's output up, blue ones push it down. Each one slides over the whole image; they start "
                  "as noise and turn into small edge and stroke detectors.")
-        grid = pictures.weight_grid_image(W, n_units=n_show, columns=min(16, n_show), scale=max(2, 48 // k))
+        grid = pictures.weight_grid_image(W, n_units=n_show, columns=min(16, n_show), scale=max(2, 48 // k), gap=4)
         st.image(grid, caption=words, alt=words, width=grid.shape[1])       # small squares, not stretched
     else:
         words = (f"{n_show} hidden units' weights: each square is one unit's 784 weights drawn as a 28×28 "
                  "picture: orange pixels push the unit up, blue ones push it down. They start as noise and "
                  "turn into stroke detectors.")
         st.markdown(f"**What the first layer looks for** ({n_show} of its {W.shape[0]} units)")
-        st.image(pictures.weight_grid_image(W, n_units=n_show, columns=min(16, n_show), scale=2), caption=words, alt=words)
+        st.image(pictures.weight_grid_image(W, n_units=n_show, columns=min(16, n_show), scale=2),
+                 caption=words, alt=words)
     if now == "running":
         st.caption("You can pause, stop or switch pages at any time. On other pages the run carries on, "
                    "with its progress in the sidebar.")

@@ -94,13 +94,13 @@ def show_feature_maps(x):
         if l == 1:
             words = (f"The {shown} filters of layer 1, each {layer.k}×{layer.k} weights: orange pixels push the "
                      "filter's output up where the ink matches, blue ones push it down.")
-            grid = pictures.weight_grid_image(layer.W, n_units=shown, columns=16, scale=max(2, 40 // layer.k))
+            grid = pictures.weight_grid_image(layer.W, n_units=shown, columns=16, scale=max(2, 40 // layer.k), gap=4)
             st.image(grid, caption=words, alt=words, width=grid.shape[1])
         words = (f"{'All' if shown == f else f'The first {shown} of the'} {f} feature maps of conv layer {l} "
                  f"({hidden} of each filter's sums): one per filter, showing where in the "
                  + ("digit" if l == 1 else "layer below's maps") + " its pattern was found (orange: strongly; "
                  "white: not at all" + ("" if hidden in ("relu",) else "; blue: its opposite") + ").")
-        grid = pictures.tile_grid_image(fmaps[:shown], columns=8, scale=max(1, 80 // w))     # about 80 px each
+        grid = pictures.tile_grid_image(fmaps[:shown], columns=8, scale=max(1, 80 // w), gap=4)     # about 80 px each
         st.image(grid, caption=words, alt=words, width=grid.shape[1])
     if maps:
         st.caption("Every filter slides over the whole input, so the same stroke is found wherever it is. "

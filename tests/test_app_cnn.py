@@ -49,7 +49,8 @@ def test_the_cnn_knobs_replace_the_hidden_layers_and_say_what_the_network_is():
         widget = at.text_input(key=key) if key == "train_filters" else at.number_input(key=key)
         assert widget.help, key                                               # every knob says what it does
     caption = texts(at.caption)
-    assert "conv 6@3x3 p1 → relu → maxpool 2 → conv 12@3x3 p1 → relu → maxpool 2 → flatten → dense 32" in caption
+    assert ("conv 6@3x3 p1 → relu → maxpool 2 → conv 12@3x3 p1 → relu → maxpool 2 → flatten → dense 32"
+            in caption)
     assert "weights and biases" in caption and "per mini-batch" in caption    # the cost check before Start
     # A padding as big as the kernel is refused with words, before Start and at Start.
     at.number_input(key="train_padding").set_value(3).run()
@@ -199,7 +200,7 @@ def test_evaluate_uses_the_sessions_cnn():
 
 def test_inside_shows_a_cnns_feature_maps_pca_per_block_and_robustness():
     at = open_page(INSIDE)
-    net = with_cnn(at, ConvNet(cnn_spec((4, 8), 5, 0, 2, (16,)), seed=1))
+    with_cnn(at, ConvNet(cnn_spec((4, 8), 5, 0, 2, (16,)), seed=1))
     at.run()
     assert not at.exception, at.exception
     assert "conv 4@5x5" in texts(at.info) and "multi-layer perceptron" not in texts(at.info)
