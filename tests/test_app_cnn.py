@@ -17,6 +17,7 @@ from ui import lesson, run_names, runs, training
 
 TRAIN, EVALUATE, DRAW = "app_pages/4_train.py", "app_pages/5_evaluate.py", "app_pages/6_draw.py"
 INSIDE, COMPARE = "app_pages/7_inside.py", "app_pages/8_compare.py"
+HOW = "app_pages/3_how_it_learns.py"
 
 pytestmark = pytest.mark.usefixtures("builtin_sample_always")
 
@@ -270,3 +271,12 @@ def test_draw_reads_with_the_sessions_cnn():
     x = at.session_state["draw_last_x"]
     guess = int(net.predict(x[None, :])[0])
     assert f'data-digit="{guess}"' in texts(at.markdown)
+
+
+def test_how_it_learns_keeps_to_an_mlp_and_says_so():
+    at = open_page(HOW)
+    with_cnn(at)
+    at.run()
+    assert not at.exception, at.exception
+    assert "Your model is a convolutional network (CNN)" in texts(at.info)
+    assert "784-256-10" in texts(at.markdown) + texts(at.caption) + texts(at.info)    # the built-in MLP
