@@ -25,7 +25,8 @@ data = state.dataset_or_stop()
 net, model_label = state.active_model()
 cnn = hasattr(net, "layer_outputs")       # a convolutional network (engine/convnet.py)
 own, _ = state.user_model()
-st.info(f"Looking inside **{model_label}**" + ("" if net.describe() in model_label else f" ({net.describe()})") + "."
+about = "" if net.describe() in model_label else f" ({net.describe()})"      # (a label may name it already)
+st.info(f"Looking inside **{model_label}**{about}."
         + ("" if own is not None else " Train or load your own model on the Train page to look inside it instead."),
         icon="🧠")
 
@@ -94,7 +95,8 @@ def show_feature_maps(x):
         if l == 1:
             words = (f"The {shown} filters of layer 1, each {layer.k}×{layer.k} weights: orange pixels push the "
                      "filter's output up where the ink matches, blue ones push it down.")
-            grid = pictures.weight_grid_image(layer.W, n_units=shown, columns=16, scale=max(2, 40 // layer.k), gap=4)
+            grid = pictures.weight_grid_image(layer.W, n_units=shown, columns=16, scale=max(2, 40 // layer.k),
+                                              gap=4)
             st.image(grid, caption=words, alt=words, width=grid.shape[1])
         words = (f"{'All' if shown == f else f'The first {shown} of the'} {f} feature maps of conv layer {l} "
                  f"({hidden} of each filter's sums): one per filter, showing where in the "

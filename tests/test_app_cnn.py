@@ -220,6 +220,18 @@ def test_inside_shows_a_cnns_feature_maps_pca_per_block_and_robustness():
     assert "Why turning still hurts a CNN" in texts(at.markdown)
 
 
+def test_inside_leaves_a_too_wide_layer_off_the_map_and_says_so():
+    at = open_page(INSIDE)
+    with_cnn(at, ConvNet(cnn_spec((32,), 5, 2, 1), seed=0))       # 32 maps of 28×28: 25,088 numbers an image
+    at.run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="in_pca_layer").value == 1
+    assert "holds 25,088 numbers per image: too many to map" in texts(at.caption)
+    at.selectbox(key="in_pca_layer").set_value(2).run()            # the output scores are mapped
+    assert not at.exception, at.exception
+    assert "using all 10 numbers" in texts(at.caption)
+
+
 def test_the_feature_maps_are_the_conv_layers_activations():
     net = ConvNet(cnn_spec((3,), 5, 2, 2), seed=2)
     x = np.random.default_rng(0).random(784, dtype=np.float32)
