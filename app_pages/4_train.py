@@ -52,11 +52,17 @@ with st.expander("Settings" + (" (during a run only the learning rate, momentum,
     # Presenter mode: three wide columns (loss next to the learning rate), the rest hidden.
     c1, c2, c3, c4 = st.columns(4) if not present else (*st.columns(3), None)
     c1.markdown("**The network**")
-    c1.text_input("Hidden layers", key="train_hidden", disabled=busy,
-                  help="Units in each hidden layer, separated by commas: 128, or 256,128 for two layers. "
-                       "Leave empty for no hidden layer. Input (784) and output (10) are added for you.")
+    cnn = c1.radio("Kind", list(training.KINDS), key="train_kind", format_func=training.KINDS.get,
+                   horizontal=True, disabled=busy,
+                   help="MLP: every hidden unit looks at all 784 pixels, each with a weight of its own. "
+                        "CNN: small filters slide over the image and look for the same stroke everywhere; "
+                        "fewer weights, more arithmetic.") == "cnn"
+    if not cnn:
+        c1.text_input("Hidden layers", key="train_hidden", disabled=busy,
+                      help="Units in each hidden layer, separated by commas: 128, or 256,128 for two layers. "
+                           "Leave empty for no hidden layer. Input (784) and output (10) are added for you.")
     c1.selectbox("Activation", ACTIVATIONS, key="train_activation", disabled=busy,
-                 help="What each hidden unit does to its weighted sum z.")
+                 help="What each hidden unit (and each CNN filter's output) does to its weighted sum z.")
 
     def loss_box(col):
         col.selectbox("Output + loss", list(formats.LOSS_CHOICES), key="train_loss", disabled=busy,
@@ -110,7 +116,28 @@ with st.expander("Settings" + (" (during a run only the learning rate, momentum,
                            "turned and thickened a little, which helps with hand-drawn digits.")
         c4.toggle("Shuffle each epoch", key="train_shuffle", disabled=busy,
                   help="Visit the training images in a new random order every epoch.")
-    else:
+    if cnn:
+        st.markdown("**The convolutions** (each conv layer: filters → activation → max-pooling; then the "
+                    "dense layers)")
+        k1, k2, k3, k4, k5 = st.columns(5)
+        k1.text_input("Filters per conv layer", key="train_filters", disabled=busy,
+                      help="How many filters each conv layer has, separated by commas: 8,16 = two conv layers, "
+                           f"of 8 and 16 filters (at most {limits.MAX_CONV_LAYERS} layers of "
+                           f"{limits.MAX_FILTERS}). Each filter makes one feature map.")
+        for col, (label, key, step, words) in zip((k2, k3, k4, k5), (
+                ("Kernel size", "train_kernel", 1, "Each filter is a small square of weights, kernel × kernel "
+                                                    "pixels (5 = 5×5), slid over the whole image."),
+                ("Padding", "train_padding", 1, "Rings of zeros around each image before a conv layer. 0: a 5×5 "
+                                                "kernel makes a 28×28 image 24×24; padding 2 keeps it 28×28. "
+                                                "Must be smaller than the kernel."),
+                ("Pool size", "train_pool", 1, "Max-pooling after each conv layer keeps the largest value of "
+                                               "every pool × pool square: 2 halves the width and height. "
+                                               "1 = no pooling."),
+                ("Dense hidden layer", "train_dense", 16, "Units of one dense hidden layer between the "
+                                                          "convolutions and the 10 outputs. 0 = none: the "
+                                                          "feature maps go straight to the outputs."))):
+            col.number_input(label, *lo(key), step=step, key=key, disabled=busy, help=words)
+    if present:
         try:
             others = run_names.settings_summary(training.settings_from_widgets(data.x_train.shape[1], 10).as_dict())
             st.caption(f"Presenter mode shows the main settings only. All of them: {others}.")
@@ -118,9 +145,9 @@ with st.expander("Settings" + (" (during a run only the learning rate, momentum,
             pass
     try:
         chosen = training.settings_from_widgets(data.x_train.shape[1], 10)
-        st.caption(f"Network: {' → '.join(map(str, chosen.sizes))} units. "
-                   f"Defaults are a good start: press **Start** without changing anything.")
         cost, batch_seconds = training.check_cost(chosen, len(data.y_test))
+        st.caption(f"Network: {training.network_text(chosen)}. "
+                   f"Defaults are a good start: press **Start** without changing anything.")
         st.caption(f"Estimated for this server: {cost.n_params:,} weights and biases, about "
                    f"{cost.memory_bytes / 2**20:,.0f} MB of memory while training, "
                    f"{training.duration_text(batch_seconds) if batch_seconds >= 1 else 'under a second'} "
@@ -195,10 +222,21 @@ def live_panel(ticking):
                    "training loss keeps falling, the network is memorising rather than learning (overfitting).")
     W = run.net.weights[0]
     n_show = min(32, W.shape[0])
-    st.markdown(f"**What the first layer looks for** ({n_show} of its {W.shape[0]} units)")
-    st.image(pictures.weight_grid_image(W, n_units=n_show, columns=min(16, n_show), scale=2),
-             caption="Each square is one hidden unit's 784 weights drawn as a 28×28 picture: orange pixels push "
-                     "the unit up, blue ones push it down. They start as noise and turn into stroke detectors.")
+    if W.ndim == 4:          # a CNN's first conv layer: (filters, 1, k, k)
+        k = W.shape[-1]
+        st.markdown(f"**What the first conv layer looks for** ({n_show} of its {W.shape[0]} filters)")
+        words = (f"{n_show} filters of {k}×{k} weights, each drawn as a small picture: orange pixels push the "
+                 "filter's output up, blue ones push it down. Each one slides over the whole image; they start "
+                 "as noise and turn into small edge and stroke detectors.")
+        grid = pictures.weight_grid_image(W, n_units=n_show, columns=min(16, n_show), scale=max(2, 48 // k), gap=4)
+        st.image(grid, caption=words, alt=words, width=grid.shape[1])       # small squares, not stretched
+    else:
+        words = (f"{n_show} hidden units' weights: each square is one unit's 784 weights drawn as a 28×28 "
+                 "picture: orange pixels push the unit up, blue ones push it down. They start as noise and "
+                 "turn into stroke detectors.")
+        st.markdown(f"**What the first layer looks for** ({n_show} of its {W.shape[0]} units)")
+        st.image(pictures.weight_grid_image(W, n_units=n_show, columns=min(16, n_show), scale=2),
+                 caption=words, alt=words)
     if now == "running":
         st.caption("You can pause, stop or switch pages at any time. On other pages the run carries on, "
                    "with its progress in the sidebar.")

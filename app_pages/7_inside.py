@@ -1,6 +1,6 @@
-"""Inside the network: what the hidden layers do with a digit, how they sort all
-digits (a PCA map, layer by layer), and how well the model copes with noisy or
-turned digits."""
+"""Inside the network: what the hidden layers do with a digit (a CNN's: its feature
+maps), how they sort all digits (a PCA map, layer by layer), and how well the model
+copes with noisy or turned digits."""
 import numpy as np
 import streamlit as st
 
@@ -10,8 +10,10 @@ from ui.chart_cache import show
 from ui.code import show_code
 
 N_TOP = 8             # most active hidden units drawn as 28x28 pictures
+N_MAPS = 32           # a CNN's feature maps drawn per conv layer
 N_PCA = 2000          # test images on the PCA map
 N_ROBUST = 1000       # test images for the robustness curves
+MAX_MAP_WIDTH = 20_000   # a layer with more numbers per image is not mapped (2,000 of them: 160 MB)
 NOISE_LEVELS = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6]
 ANGLES = [0, 10, 20, 30, 40, 50, 60]
 
@@ -20,9 +22,11 @@ st.write("The other pages show what goes in and what comes out. Here we open the
          "units respond to, how the layers gradually sort the digits, and where the network breaks.")
 
 data = state.dataset_or_stop()
-net, model_label = state.active_model(mlp_only=True)
+net, model_label = state.active_model()
+cnn = hasattr(net, "layer_outputs")       # a convolutional network (engine/convnet.py)
 own, _ = state.user_model()
-st.info(f"Looking inside **{model_label}** ({net.describe()})."
+about = "" if net.describe() in model_label else f" ({net.describe()})"      # (a label may name it already)
+st.info(f"Looking inside **{model_label}**{about}."
         + ("" if own is not None else " Train or load your own model on the Train page to look inside it instead."),
         icon="🧠")
 
@@ -60,7 +64,10 @@ def subset(n, size):
 @st.cache_data(show_spinner="Mapping 2,000 test images, layer by layer…", max_entries=6)
 def pca_maps(key, source, _net, _x, _labels):
     maps = []
-    for h in analysis.layer_values(_net, _x, scores=True):
+    for h in analysis.layer_values(_net, _x, scores=True, max_width=MAX_MAP_WIDTH):
+        if h is None:                     # too many numbers per image to map
+            maps.append(None)
+            continue
         coords, ratio = analysis.pca_2d(h)
         maps.append((coords.astype(np.float32), ratio, analysis.centroid_agreement(coords, _labels),
                      analysis.centroid_agreement(h, _labels)))
@@ -74,13 +81,37 @@ def robustness(key, source, _net, _x, _labels):
 
 
 key = model_key(net)
-n_hidden = net.n_layers - 1
 hidden = net.activation
-layer_names = (["input pixels (784)"] + [f"hidden layer {l} ({net.sizes[l]} units)" for l in range(1, n_hidden + 1)]
-               + [f"output scores z ({net.sizes[-1]}, before {'softmax' if net.loss == 'cross-entropy' else 'sigmoid'})"])
+layer_names, widths = analysis.layer_names(net), analysis.layer_widths(net)
+n_hidden = len(layer_names) - 2           # an MLP's hidden layers, or a CNN's stages
+
+def show_feature_maps(x):
+    """A CNN's conv layers for the image x: each layer's filters' feature maps (and the first layer's filters)."""
+    maps = attempt("the feature maps", lambda: analysis.feature_maps(net, x))
+    for l, (layer, fmaps) in enumerate(maps or [], start=1):
+        f, h, w = fmaps.shape
+        st.subheader(f"Conv layer {l}: {f} filters of {layer.k}×{layer.k}, {f} feature maps of {h}×{w}")
+        shown = min(f, N_MAPS)
+        if l == 1:
+            words = (f"The {shown} filters of layer 1, each {layer.k}×{layer.k} weights: orange pixels push the "
+                     "filter's output up where the ink matches, blue ones push it down.")
+            grid = pictures.weight_grid_image(layer.W, n_units=shown, columns=16, scale=max(2, 40 // layer.k),
+                                              gap=4)
+            st.image(grid, caption=words, alt=words, width=grid.shape[1])
+        words = (f"{'All' if shown == f else f'The first {shown} of the'} {f} feature maps of conv layer {l} "
+                 f"({hidden} of each filter's sums): one per filter, showing where in the "
+                 + ("digit" if l == 1 else "layer below's maps") + " its pattern was found (orange: strongly; "
+                 "white: not at all" + ("" if hidden in ("relu",) else "; blue: its opposite") + ").")
+        grid = pictures.tile_grid_image(fmaps[:shown], columns=8, scale=max(1, 80 // w), gap=4)     # about 80 px each
+        st.image(grid, caption=words, alt=words, width=grid.shape[1])
+    if maps:
+        st.caption("Every filter slides over the whole input, so the same stroke is found wherever it is. "
+                   "Max-pooling then keeps the strongest answer of each small square: smaller maps, and a small "
+                   "shift of the digit changes little. The last maps go to the dense layers, which read the digit.")
+
 
 # ------------------------------------------------------------ 1. one digit
-st.header("1 · One digit, through the hidden layers")
+st.header("1 · One digit, through the " + ("convolutions" if cnn else "hidden layers"))
 drawn = st.session_state.get("draw_last_x")
 has_drawing = drawn is not None and np.shape(drawn) == (784,)
 sources = ["A test image"] + (["My drawing from the Draw page"] if has_drawing else [])
@@ -122,10 +153,12 @@ if values is not None:
         show(st, charts.probability_chart, out, is_probability=net.loss == "cross-entropy", height=210,
              title=f"Output: the network reads a {guess}", width="stretch")
 
-    if n_hidden == 0:
+    if cnn:
+        show_feature_maps(x)
+    elif n_hidden == 0:
         st.info("This model has no hidden layer: the pixels go straight to the 10 output neurons, so there is "
                 "nothing in between to look at. Train one with a hidden layer to see more.")
-    for l in range(1, n_hidden + 1):
+    for l in range(1, n_hidden + 1 if not cnn else 1):
         a = values[l][0]
         top = analysis.top_units(a, N_TOP)
         on = int((a > 0).sum()) if hidden in ("relu", "leaky_relu") else None
@@ -156,7 +189,7 @@ if values is not None:
 
 # ------------------------------------------------------------ 2. PCA map
 st.header("2 · A map of how the network sorts digits")
-st.write(f"Each layer turns every image into a list of numbers ({', '.join(str(s) for s in net.sizes)} of them). "
+st.write(f"Each layer turns every image into a list of numbers ({', '.join(f'{w:,}' for w in widths)} of them). "
          "To draw 2,000 test images on a flat map, **PCA** (principal component analysis) finds the two "
          "directions in which those lists differ the most and places each image by its position along "
          "them. Images that the layer treats alike end up close together.")
@@ -170,20 +203,25 @@ if maps is not None:
     c1, c2 = st.columns([1.6, 3], vertical_alignment="bottom")
     layer = c1.selectbox("Layer", list(range(n_hidden + 2)), key="in_pca_layer",
                          format_func=lambda l: layer_names[l], persist_state="session")
-    coords, ratio, agree_map, agree_full = maps[layer]
-    c2.caption(f"This flat map shows {ratio.sum():.0%} of the layer's spread; the rest is in directions it "
-               f"cannot draw, so clusters overlap more here than they really do. In the map, {agree_map:.0%} of "
-               f"the images lie closest to the centre of their own digit; using all {net.sizes[layer]} numbers "
-               f"of the layer, {agree_full:.0%} do.")
-    show(st, charts.pca_map_chart, coords, data.y_test[pca_idx], ratio, width="stretch")
+    if maps[layer] is None:
+        c2.caption(f"This layer holds {widths[layer]:,} numbers per image: too many to map {N_PCA:,} images "
+                   f"here (at most {MAX_MAP_WIDTH:,}). Pick another layer.")
+    else:
+        coords, ratio, agree_map, agree_full = maps[layer]
+        c2.caption(f"This flat map shows {ratio.sum():.0%} of the layer's spread; the rest is in directions it "
+                   f"cannot draw, so clusters overlap more here than they really do. In the map, {agree_map:.0%} "
+                   f"of the images lie closest to the centre of their own digit; using all {widths[layer]:,} "
+                   f"numbers of the layer, {agree_full:.0%} do.")
+        show(st, charts.pca_map_chart, coords, data.y_test[pca_idx], ratio, width="stretch")
     st.write("**What to look for:** on the raw pixels most digits overlap in one big cloud (only the simple "
              "shapes, like 1 and 0, keep to their own side). Layer by layer the colours pull apart into "
              "cleaner clusters. That is what training built: a chain of re-descriptions of the image in which "
              "the digits become easy to tell apart. Where two colours still touch (often 4 and 9, or 3, 5 and "
              "8), the network makes most of its mistakes. Click a digit in the legend to pick it out.")
-    st.dataframe({"layer": layer_names, "closest to own digit's centre (whole layer)": [100 * m[3] for m in maps],
-                  "… in the flat map": [100 * m[2] for m in maps],
-                  "spread the map shows": [100 * float(m[1].sum()) for m in maps]},
+    st.dataframe({"layer": layer_names,
+                  "closest to own digit's centre (whole layer)": [m and 100 * m[3] for m in maps],
+                  "… in the flat map": [m and 100 * m[2] for m in maps],
+                  "spread the map shows": [m and 100 * float(m[1].sum()) for m in maps]},
                  hide_index=True, width="content",
                  column_config={"closest to own digit's centre (whole layer)": st.column_config.ProgressColumn(
                                     format="%.0f%%", min_value=0, max_value=100),
@@ -220,12 +258,19 @@ if curves is not None:
         st.image([pictures.ink01_image(analysis.rotate(example, a).reshape(28, 28), scale=2) for a in ANGLES],
                  caption=[f"{a}°" for a in ANGLES], width=62)
         st.caption("Every image is turned about its centre, counter-clockwise.")
-st.write("**Why turning hurts so much:** an MLP has no built-in idea that a turned 7 is still a 7. Each "
-         "weight belongs to one fixed pixel position, so when the ink moves to other pixels the network "
-         "sees a different pattern, not the same shape. It only copes with the small turns it saw while "
-         "training (the built-in model was trained on slightly shifted and turned digits). "
-         "**Convolutional networks (CNNs)** add the missing idea: they slide the same small detectors over "
-         "the whole image, so a stroke is recognised wherever it is.")
+if cnn:
+    st.write("**Why turning still hurts a CNN:** its filters slide over the image, so a stroke is found "
+             "wherever it is, and max-pooling forgives a shift of a pixel or two. But a filter that learned an "
+             "upright stroke does not match the same stroke turned by 40°: sliding copes with moves, not with "
+             "turns. It only copes with the small turns it saw while training.")
+else:
+    st.write("**Why turning hurts so much:** an MLP has no built-in idea that a turned 7 is still a 7. Each "
+             "weight belongs to one fixed pixel position, so when the ink moves to other pixels the network "
+             "sees a different pattern, not the same shape. It only copes with the small turns it saw while "
+             "training (the built-in model was trained on slightly shifted and turned digits). "
+             "**Convolutional networks (CNNs)** add part of the missing idea: they slide the same small "
+             "detectors over the whole image, so a stroke is recognised wherever it is (choose **CNN** on the "
+             "Train page to try one).")
 show_code(analysis.accuracy_under_noise, analysis.accuracy_under_rotation, analysis.rotate,
           intro="The curves come from these functions: all 1,000 images are changed at once, then "
                 "the network reads them again (`checked_predict`: `net.predict`, after checking that "

@@ -12,7 +12,7 @@ import numpy as np
 
 from engine.augment import SIDE, bilinear
 from engine.data import to_float
-from engine.layers import Activation, Conv2D
+from engine.layers import Activation, Conv2D, Dense, Flatten
 from engine.metrics import accuracy
 
 
@@ -34,7 +34,7 @@ def fingerprint(net):
     so it is a safe key for caching results per model.
     """
     h = hashlib.blake2b(digest_size=16)
-    h.update(f"{net.sizes}|{net.activation}|{net.loss}".encode())
+    h.update(f"{net.sizes}|{net.activation}|{net.loss}|{net.describe()}".encode())
     for p in net.params():
         h.update(np.ascontiguousarray(p).tobytes())
     return h.hexdigest()
@@ -42,20 +42,103 @@ def fingerprint(net):
 
 # ---------------------------------------------------------------- activations
 
-def layer_values(net, x, scores=False):
+def layer_values(net, x, scores=False, max_width=None):
     """What every layer holds for the batch x: [x, a1, ..., a_hidden, output].
 
     The same list as net.forward(x, keep=True)[1]: the input, then each hidden
     layer's activations, then the output. scores=True gives the output layer's
     weighted sums z (its scores before softmax or sigmoid) as the last entry
     instead: they keep more detail than probabilities squeezed towards 0 and 1.
+    A ConvNet's "hidden layers" are its stages (see stages), each flattened to
+    (n, numbers); a stage wider than max_width numbers is None (too big to keep
+    for many images).
     """
-    with np.errstate(all="ignore"):       # an overflow is reported below, once, in words
-        zs, activations = net.forward(x, keep=True)
-    values = activations[:-1] + [zs[-1]] if scores else activations
+    if hasattr(net, "layer_outputs"):
+        values = _stage_values(net, x, scores, max_width)
+    else:
+        with np.errstate(all="ignore"):       # an overflow is reported below, once, in words
+            zs, activations = net.forward(x, keep=True)
+        values = activations[:-1] + [zs[-1]] if scores else activations
     for l, v in enumerate(values[1:], start=1):
-        _require_finite(v, f"the values of layer {l}" if l < len(values) - 1 else "the network's outputs")
+        if v is not None:
+            _require_finite(v, f"the values of layer {l}" if l < len(values) - 1 else "the network's outputs")
     return values
+
+
+# ---------------------------------------------------------------- convolutional networks
+
+def stages(net):
+    """Where a ConvNet is looked at: after each conv block (its conv, activation and pooling), after each
+    dense hidden layer's activation, and the output. [(index in net.layers, shape of one example's values)]"""
+    out = []
+    for i, layer in enumerate(net.layers):
+        last = i == len(net.layers) - 1
+        if last or (not isinstance(layer, Flatten) and isinstance(net.layers[i + 1], (Conv2D, Dense, Flatten))):
+            out.append((i, net.shapes[i + 1]))
+    return out
+
+
+def layer_names(net):
+    """Words for each entry of layer_values(net, x, scores=True): the input, each hidden layer (an MLP's)
+    or stage (a ConvNet's), the output scores."""
+    names = [f"input pixels ({net.sizes[0]})"]
+    if hasattr(net, "layer_outputs"):
+        blocks = dense = 0
+        for _, shape in stages(net)[:-1]:
+            if len(shape) == 3:
+                blocks += 1
+                names.append(f"conv block {blocks}: {shape[0]} maps of {shape[1]}×{shape[2]} "
+                             f"({int(np.prod(shape)):,} numbers)")
+            else:
+                dense += 1
+                names.append(f"dense hidden layer {dense} ({shape[0]} units)")
+    else:
+        names += [f"hidden layer {l} ({net.sizes[l]} units)" for l in range(1, net.n_layers)]
+    out = "softmax" if net.loss == "cross-entropy" else "sigmoid"
+    return names + [f"output scores z ({net.sizes[-1]}, before {out})"]
+
+
+def layer_widths(net):
+    """How many numbers each entry of layer_values holds for one image (as layer_names names them)."""
+    if not hasattr(net, "layer_outputs"):
+        return list(net.sizes)
+    return [net.sizes[0]] + [int(np.prod(shape)) for _, shape in stages(net)]
+
+
+CHUNK_VALUES = 4_000_000     # numbers alive at once while a ConvNet's stages are gathered (16 MB)
+
+
+def _stage_values(net, x, scores, max_width):
+    """layer_values for a ConvNet, a few images at a time (a wide stage of many images is big)."""
+    picked = stages(net)
+    x = np.asarray(x, dtype=np.float32)
+    chunk = max(1, CHUNK_VALUES // sum(net.sizes))
+    parts = [[] for _ in picked]
+    with np.errstate(all="ignore"):
+        for start in range(0, len(x), chunk):
+            outs = net.layer_outputs(x[start:start + chunk])
+            for part, (i, shape) in zip(parts, picked):
+                if max_width is None or int(np.prod(shape)) <= max_width:
+                    part.append(outs[i][1].reshape(len(outs[i][1]), -1))
+    values = [x] + [np.concatenate(p) if p else None for p in parts]
+    if not scores:
+        with np.errstate(all="ignore"):
+            values[-1] = net.output(values[-1])
+    return values
+
+
+def feature_maps(net, x):
+    """A ConvNet's feature maps for one image x (784,): for every conv layer, the output of the
+    activation right after it (or its own), [(conv layer, maps (filters, h, w))]."""
+    with np.errstate(all="ignore"):
+        outs = net.layer_outputs(np.asarray(x, dtype=np.float32)[None, :])
+    maps = []
+    for i, (layer, out) in enumerate(outs):
+        if isinstance(layer, Conv2D):
+            after = outs[i + 1][1] if i + 1 < len(outs) and isinstance(outs[i + 1][0], Activation) else out
+            _require_finite(after, "the feature maps")
+            maps.append((layer, after[0]))
+    return maps
 
 
 def top_units(activations, k):
@@ -184,7 +267,10 @@ def rotate(x, degrees):
 
 def checked_predict(net, x):
     """net.predict(x), or AnalysisError if the outputs overflow (an argmax of NaN means nothing)."""
-    return layer_values(net, x)[-1].argmax(axis=1)
+    with np.errstate(all="ignore"):       # an overflow is reported below, once, in words
+        out = net.predict_proba(x)
+    _require_finite(out, "the network's outputs")
+    return out.argmax(axis=1)
 
 
 def accuracy_under_noise(net, x, labels, levels, seed=0):

@@ -47,7 +47,7 @@ def random_value(rng, name):
     pick = rng.random()
     if pick < 0.35 or kind is None:
         return rng.choice(ANY_VALUES)
-    if kind == "hidden":
+    if kind in ("hidden", "filters"):      # (a CNN's filters per conv layer are written the same way)
         return rng.choice(HIDDEN_VALUES)
     if kind == "choice":
         return rng.choice([*lesson.PARAMS[name][2], "RELU", "Adam", "ce", "swish", "cross-entropy "])

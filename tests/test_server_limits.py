@@ -211,8 +211,8 @@ def test_settings_over_the_limits_are_refused_with_what_to_change(monkeypatch):
 
 def test_a_students_cnn_file_loads_and_breaks_no_page():
     """A CNN saved by `python -m engine train --cnn` and uploaded on the Train page
-    becomes the session's model; every page still answers (the MLP-only pages say
-    they show the built-in MLP instead)."""
+    becomes the session's model; every page still answers (How it learns, MLP-only, says
+    it shows the built-in MLP instead)."""
     from engine.convnet import ConvNet, cnn_spec
     from ui import pages
     net = ConvNet(cnn_spec(filters=(4,), k=5, p=0, pool=2, hidden=(), activation="relu", n_classes=10),
@@ -227,6 +227,9 @@ def test_a_students_cnn_file_loads_and_breaks_no_page():
         at.switch_page(page.path)
         at.run()
         assert not at.exception, (page.path, at.exception)
-    at.switch_page("app_pages/7_inside.py")
+    at.switch_page("app_pages/7_inside.py")      # Inside the network looks inside the CNN itself
+    at.run()
+    assert "Looking inside **your uploaded model (conv 4@5x5" in texts(at.info)
+    at.switch_page("app_pages/3_how_it_learns.py")     # How it learns takes an MLP apart: the built-in one
     at.run()
     assert "Your model is a convolutional network" in texts(at.info)

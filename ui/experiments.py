@@ -105,6 +105,24 @@ EXPERIMENTS = [
                "steps, and waste NumPy's ability to process a 1,000-row matrix almost as fast as a single row.",
     },
     {
+        "id": "mlp_vs_cnn",
+        "title": "A dense network (MLP) vs a convolutional one (CNN)",
+        "variants": {
+            "MLP 784-256-10, 5 epochs": {"train_epochs": 5},
+            "CNN conv 8,16 @5×5, 5 epochs": {"train_kind": "cnn", "train_epochs": 5},
+        },
+        "look_for": "The CNN has about 6,000 weights, the MLP about 200,000, yet the CNN ends a point ahead "
+                    "(about 97% against 96% on the built-in sample). It takes several times as long per epoch "
+                    "(watch examples/s). Move the test digits 2 pixels and the MLP reads fewer than half of them, "
+                    "the CNN about two thirds. On **Inside the network**, the CNN's feature maps show where in "
+                    "the digit each filter found its stroke.",
+        "why": "A dense unit has one weight per pixel, so a stroke it learned in one place means nothing one pixel "
+               "further. A CNN's filter is a 5×5 stroke detector slid over the whole image: the same few weights "
+               "are used at every position (weight sharing), so they are learned from every position at once, "
+               "and max-pooling forgives small shifts. The price: each weight is used hundreds of times per "
+               "image, so there is far more arithmetic for far fewer weights.",
+    },
+    {
         "id": "l2",
         "title": "L2 (weight decay) off and on",
         "variants": {
@@ -134,17 +152,12 @@ def preset_label(settings):
     """The variant's label if a run's settings dict is exactly that variant's, else None."""
     for exp in EXPERIMENTS:
         for label, values in exp["variants"].items():
-            if all(settings.get(k) == v for k, v in _settings_dict(values).items()):
+            d = _settings_dict(values)
+            if settings.get("layers") == d.get("layers") and all(settings.get(k) == v for k, v in d.items()):
                 return label.removesuffix(" (to compare)")
     return None
 
 
 def _settings_dict(values):
     """A variant's widget values as the settings dict of a run trained with them."""
-    full = {**training.WIDGETS, **values}
-    sizes = training.parse_hidden(full["train_hidden"])
-    d = {"sizes": [784, *sizes, 10]}
-    for key, value in full.items():
-        if key != "train_hidden":
-            d[key.removeprefix("train_")] = value
-    return d
+    return training.settings_from_values(values).as_dict()

@@ -19,9 +19,16 @@ are written, so links stay short. The URL parameters:
     shuffle     1 or 0 (also on/off, true/false, yes/no)
     init        initial-weight scale, above 0, at most 100         (also: init_scale)
     augment     0 to 1
+    kind        mlp | cnn: the kind of network (the parameters below are a CNN's, written only for one)
+    filters     a CNN's filters per conv layer, dash-separated: 8, 8-16 (at most 3 layers of 128)
+    kernel      a CNN's kernel size, 1 to 9 (its filters are kernel x kernel)
+    padding     a CNN's padding, 0 to 4 (smaller than the kernel)
+    pool        a CNN's max-pooling size, 1 (none) to 4
+    dense       a CNN's dense hidden layer after the convolutions, 0 (none) to 2048 units
     present     1 = presenter mode (handled by ui/presenter.py, on every page)
 
 Example: /train?hidden=5&activation=sigmoid&loss=mse&lr=3&epochs=5
+A CNN:   /train?kind=cnn&filters=16-32&kernel=3&padding=1&epochs=3
 
 Unknown parameters and bad values are ignored, each with a note saying why
 (long names and values cut short, at most MAX_NOTES notes and a count of the rest).
@@ -34,7 +41,7 @@ import streamlit as st
 
 from engine.network import ACTIVATIONS, LOSSES
 from engine.optim import OPTIMIZERS
-from ui import training
+from ui import limits as server_limits, training
 
 PRESENT = "present"     # the presenter-mode parameter (ui/presenter.py)
 
@@ -57,7 +64,15 @@ PARAMS = {
     "shuffle": ("train_shuffle", "bool", None),
     "init": ("train_init_scale", "float", (0.0, 100.0, True)),
     "augment": ("train_augment", "float", (0.0, 1.0, False)),
+    "kind": ("train_kind", "choice", tuple(training.KINDS)),
+    "filters": ("train_filters", "filters", None),
+    "kernel": ("train_kernel", "int", (1, server_limits.MAX_KERNEL, False)),
+    "padding": ("train_padding", "int", (0, server_limits.MAX_PADDING, False)),
+    "pool": ("train_pool", "int", (1, server_limits.MAX_POOL, False)),
+    "dense": ("train_dense", "int", (0, server_limits.MAX_UNITS, False)),
 }
+# Written into a link only for its kind of network (the other kind's knobs do nothing).
+ONLY_FOR = {"hidden": "mlp", "filters": "cnn", "kernel": "cnn", "padding": "cnn", "pool": "cnn", "dense": "cnn"}
 PARAMS = {name: spec for name, spec in PARAMS.items() if spec[0] in training.WIDGETS}
 ALIASES = {"act": "activation", "opt": "optimizer", "lr_decay": "decay", "batch_size": "batch",
            "val_fraction": "val", "init_scale": "init"}
@@ -90,12 +105,12 @@ def parse_value(name, text):
     """
     key, kind, details = PARAMS[name]
     text = str(text).strip()
-    if kind == "hidden":
-        if text.lower() in ("", "none", "0"):
+    if kind in ("hidden", "filters"):
+        if kind == "hidden" and text.lower() in ("", "none", "0"):
             return key, ""
         sizes_text = text.replace("-", ",").replace("_", ",")
         try:
-            sizes = training.parse_hidden(sizes_text)
+            sizes = (training.parse_hidden if kind == "hidden" else training.parse_filters)(sizes_text)
         except ValueError as err:   # it quotes the text it got, which in a link can be 10 kB long
             raise ValueError(str(err).replace(sizes_text, _shown(sizes_text))) from None
         return key, ",".join(map(str, sizes))
@@ -161,6 +176,9 @@ def from_params(params):
             notes.append(f"{shown}: {_shown(err, 200)}")    # some reasons quote the value again
             continue
         values[key] = value
+    kernel = values.get("train_kernel", training.WIDGETS["train_kernel"])
+    if values.get("train_padding", 0) >= kernel:       # each is in range, but not the two together
+        notes.append(f"`padding={values.pop('train_padding')}`: must be smaller than the kernel size ({kernel})")
     if len(notes) > MAX_NOTES:
         notes = notes[:MAX_NOTES] + [f"…and {len(notes) - MAX_NOTES} more parameters, ignored too."]
     return values, notes
@@ -170,6 +188,8 @@ def _text(name, value):
     kind = PARAMS[name][1]
     if kind == "hidden":
         return "-".join(str(s) for s in training.parse_hidden(value)) or "none"
+    if kind == "filters":
+        return "-".join(str(s) for s in training.parse_filters(value))
     if kind == "bool":
         return "1" if value else "0"
     if kind == "int":
@@ -183,7 +203,10 @@ def to_params(values):
     """URL parameters (name -> text) for widget values: only those that differ from
     the defaults. A hidden-layer text that isn't valid is left out."""
     params = {}
+    network = values.get("train_kind", training.WIDGETS["train_kind"])
     for name, (key, _, _) in PARAMS.items():
+        if ONLY_FOR.get(name, network) != network:
+            continue
         value = values.get(key, training.WIDGETS[key])
         if value == training.WIDGETS[key]:
             continue

@@ -62,3 +62,10 @@ UPLOAD_MB = math.ceil((4 * MAX_PARAMS + 2**20) / 2**20)
 # starts (a fixed figure, so the same settings are always judged the same way).
 # This project's 2-core machine trains at 40-45 GFLOP/s on one core
 # (bench/bench_engine.py); 30 leaves room for a busier or slower server.
+
+# A CNN's shape (Train page, lesson links): conv layers, filters per layer, kernel, padding, pooling.
+MAX_CONV_LAYERS = 3
+MAX_FILTERS = 128
+MAX_KERNEL = 9
+MAX_PADDING = 4
+MAX_POOL = 4

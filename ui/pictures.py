@@ -47,23 +47,31 @@ def diverging_rgb(values):
 
 
 def weight_grid_image(W, n_units=32, columns=8, scale=3, gap=2):
-    """First-layer weights (n_hidden, 784) as a grid of 28x28 pictures, one per hidden unit.
+    """First-layer weights as a grid of pictures, one per unit: an MLP's (n_hidden, 784) as 28x28
+    pictures, a CNN's filters (n_filters, 1, k, k) as k x k pictures (the grey image's one channel).
 
     Each picture is scaled by its own largest |weight|, so every unit's pattern
     is visible: orange pixels push that unit up, blue ones push it down.
     Returns an RGB uint8 image for st.image."""
     W = np.asarray(W, dtype=np.float32)[:n_units]
-    n = len(W)
+    tiles = W[:, 0] if W.ndim == 4 else W.reshape(len(W), 28, 28)
+    return tile_grid_image(tiles, columns, scale, gap)
+
+
+def tile_grid_image(tiles, columns=8, scale=3, gap=2):
+    """Pictures (n, h, w) of values of either sign (weights, feature maps) in a grid, blue-white-orange,
+    each scaled by its own largest |value| (an all-zero one stays white). RGB uint8 for st.image."""
+    tiles = np.asarray(tiles, dtype=np.float32)
+    n, h, w = tiles.shape
+    columns = max(1, min(columns, n))
     rows = -(-n // columns)
-    cell = 28 * scale
-    img = np.full((rows * (cell + gap) + gap, columns * (cell + gap) + gap, 3), 230, np.uint8)
-    peak = np.abs(W).max(axis=1, keepdims=True)
-    norm = W / np.where(peak > 0, peak, 1)
-    for i, unit in enumerate(norm):
+    img = np.full((rows * (h * scale + gap) + gap, columns * (w * scale + gap) + gap, 3), 230, np.uint8)
+    peak = np.abs(tiles).reshape(n, -1).max(axis=1)[:, None, None]
+    norm = tiles / np.where(peak > 0, peak, 1)
+    for i, tile in enumerate(norm):
         r, c = divmod(i, columns)
-        tile = np.repeat(np.repeat(diverging_rgb(unit.reshape(28, 28)), scale, axis=0), scale, axis=1)
-        y, x = gap + r * (cell + gap), gap + c * (cell + gap)
-        img[y:y + cell, x:x + cell] = tile
+        y, x = gap + r * (h * scale + gap), gap + c * (w * scale + gap)
+        img[y:y + h * scale, x:x + w * scale] = np.repeat(np.repeat(diverging_rgb(tile), scale, axis=0), scale, axis=1)
     return img
 
 

@@ -5,11 +5,18 @@ from ui import experiments, training
 from ui.formats import LOSS_ABBREVIATIONS, LOSS_SHORT, OPTIMIZER_NAMES
 
 
+def network_words(settings):
+    """A run's network in a few words: '784-256-10' for an MLP, 'CNN conv 8,16 @5×5, pool 2,' for a CNN."""
+    if settings.get("layers"):
+        return "CNN " + training.cnn_words(settings["layers"]) + ","     # (the activation comes next)
+    return "-".join(map(str, settings.get("sizes", [])))
+
+
 def short_name(settings):
     """A few words naming a run: layers, activation, loss, learning rate."""
     s = settings
     loss = LOSS_ABBREVIATIONS.get(s.get("loss"), s.get("loss"))
-    return f"{'-'.join(map(str, s.get('sizes', [])))} {s.get('activation', '?')}, {loss}, lr {s.get('lr', 0):g}"
+    return f"{network_words(s)} {s.get('activation', '?')}, {loss}, lr {s.get('lr', 0):g}"
 
 
 def settings_summary(settings):
@@ -17,7 +24,7 @@ def settings_summary(settings):
     other setting that differs from the defaults."""
     s = settings
     d = training.WIDGETS
-    parts = [f"{'-'.join(map(str, s.get('sizes', [])))} {s.get('activation', '?')}, "
+    parts = [f"{network_words(s)} {s.get('activation', '?')}, "
              f"{LOSS_SHORT.get(s.get('loss'), s.get('loss'))}",
              f"{s.get('optimizer', '?')} lr {s.get('lr', 0):g}",
              f"batch {s.get('batch_size', '?')}, {s.get('epochs', '?')} epochs"]

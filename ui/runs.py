@@ -3,6 +3,7 @@ side-by-side table of settings and results. Records are the dicts ui/training.py
 appends to st.session_state["runs"], each with a name (ui/run_names.py)."""
 import pandas as pd
 
+from ui import training
 from ui.formats import LOSS_SHORT, ending_text
 
 CURVES = {"val_acc": "Validation accuracy per epoch", "val_loss": "Validation loss per epoch",
@@ -48,7 +49,8 @@ def _column(r):
         "test loss": f"{r['test_loss']:.4f}",
         "training time": f"{r['train_seconds']:.1f} s",
         "ended": status_text(r) + (f" after {r['epoch_fraction']:.1f} epochs" if r["status"] != "finished" else ""),
-        "layers": "-".join(map(str, s["sizes"])),
+        "kind": "CNN" if s.get("layers") else "MLP",
+        "layers": training.cnn_words(s["layers"]) if s.get("layers") else "-".join(map(str, s["sizes"])),
         "weights and biases": f"{r['n_params']:,}",
         "activation": s["activation"],
         "output + loss": LOSS_SHORT.get(s["loss"], s["loss"]),

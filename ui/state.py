@@ -90,7 +90,7 @@ def active_model(mlp_only=False):
     """The model the teaching pages use: the user's own if any, else the pretrained one.
 
     Returns (net, label) where label says which it is. mlp_only: for the pages that
-    take an MLP apart layer by layer (How it learns, Inside the network): a
+    take an MLP apart layer by layer (How it learns): a
     convolutional network of the user's is left aside there, with a note on the page.
     """
     net, info = user_model()

@@ -26,6 +26,7 @@ import pandas as pd
 import streamlit as st
 
 from engine import metrics
+from engine.convnet import cnn_spec
 from engine.cost import run_cost
 from engine.modelfile import ModelFileError, load_model_with_notes
 from engine.trainer import Settings, new_run
@@ -55,7 +56,17 @@ WIDGETS = {
     "train_init_scale": float(_D.init_scale),
     "train_augment": float(_D.augment),
     "train_lr_decay": float(_D.lr_decay),
+    # The kind of network, and a CNN's knobs (engine/convnet.py cnn_spec): for each number in
+    # train_filters a conv layer of that many kernel x kernel filters (padding), an activation and a
+    # pool x pool max-pooling; then an optional dense hidden layer of train_dense units (0 = none).
+    "train_kind": "mlp",
+    "train_filters": "8,16",
+    "train_kernel": 5,
+    "train_padding": 0,
+    "train_pool": 2,
+    "train_dense": 0,
 }
+KINDS = {"mlp": "MLP (dense layers)", "cnn": "CNN (convolutions)"}
 ACTIVE = ("running", "paused", "stopping")
 
 
@@ -103,20 +114,92 @@ def parse_hidden(text):
     return sizes
 
 
+def parse_filters(text):
+    """'8, 16' -> (8, 16): filters of each conv layer. Raises ValueError saying what is wrong."""
+    parts = [p for p in str(text).replace(";", ",").replace(" ", ",").split(",") if p.strip()]
+    try:
+        filters = tuple(int(p) for p in parts)
+    except ValueError:
+        raise ValueError(f"filters must be whole numbers separated by commas, like 8 or 8,16 (got '{text}')") from None
+    if not filters:
+        raise ValueError("a CNN needs at least one conv layer: give its number of filters, like 8")
+    if min(filters) < 1:
+        raise ValueError(f"every conv layer needs at least 1 filter (got '{text}')")
+    if len(filters) > limits.MAX_CONV_LAYERS:
+        raise ValueError(f"at most {limits.MAX_CONV_LAYERS} conv layers here (got {len(filters)})")
+    if max(filters) > limits.MAX_FILTERS:
+        raise ValueError(f"at most {limits.MAX_FILTERS} filters per conv layer here (got {max(filters)})")
+    return filters
+
+
+def cnn_layers(values, n_classes=10):
+    """The layer stack (convnet spec) of the CNN knobs in `values` (widget key -> value).
+    Raises ValueError for a bad filters text or a padding not smaller than the kernel."""
+    k, p = int(values["train_kernel"]), int(values["train_padding"])
+    if p >= k:
+        raise ValueError(f"the padding ({p}) must be smaller than the kernel size ({k})")
+    dense = int(values["train_dense"])
+    return cnn_spec(parse_filters(values["train_filters"]), k, p, int(values["train_pool"]),
+                    (dense,) if dense else (), values["train_activation"], n_classes)
+
+
+def cnn_knobs(layers):
+    """The CNN knobs (filters, kernel, padding, pool, dense) of a layer stack that cnn_spec made,
+    or None for any other stack (a file's hand-made one): for words about a run."""
+    try:
+        convs = [d for d in layers if d.get("kind") == "conv2d"]
+        pools = [d["size"] for d in layers if d.get("kind") == "maxpool2d"]
+        dense = [d["units"] for d in layers if d.get("kind") == "dense"][:-1]
+        acts = [d.get("name") for d in layers if d.get("kind") == "activation"]
+        knobs = {"filters": tuple(d["filters"] for d in convs), "kernel": convs[0]["k"], "padding": convs[0]["p"],
+                 "pool": pools[0] if pools else 1, "dense": dense[0] if dense else 0}
+        same = cnn_spec(knobs["filters"], knobs["kernel"], knobs["padding"], knobs["pool"], tuple(dense[:1]),
+                        acts[0] if acts else "relu", layers[-1]["units"])
+    except (AttributeError, IndexError, KeyError, TypeError):
+        return None
+    return knobs if same == [dict(d) for d in layers] else None
+
+
+def cnn_words(layers):
+    """A CNN's layers in a few words: 'conv 8,16 @5×5, pool 2, dense 64' (or its layers as they are)."""
+    knobs = cnn_knobs(layers)
+    if knobs is None:
+        return "CNN of " + " - ".join(d.get("kind", "?") for d in layers)
+    words = f"conv {','.join(map(str, knobs['filters']))} @{knobs['kernel']}×{knobs['kernel']}"
+    words += f" pad {knobs['padding']}" if knobs["padding"] else ""
+    words += f", pool {knobs['pool']}" if knobs["pool"] > 1 else ", no pool"
+    return words + (f", dense {knobs['dense']}" if knobs["dense"] else "")
+
+
+def settings_from_values(values, n_inputs=784, n_classes=10):
+    """A Settings built from widget values (widget key -> value; missing ones: the defaults).
+    Raises ValueError for bad text."""
+    v = {**WIDGETS, **values}
+    cnn = v["train_kind"] == "cnn"
+    return Settings(sizes=(n_inputs, n_classes) if cnn else (n_inputs, *parse_hidden(v["train_hidden"]), n_classes),
+                    layers=cnn_layers(v, n_classes) if cnn else None,
+                    activation=v["train_activation"], loss=v["train_loss"],
+                    optimizer=v["train_optimizer"], lr=float(v["train_lr"]),
+                    momentum=float(v["train_momentum"]), l2=float(v["train_l2"]),
+                    batch_size=int(v["train_batch_size"]), epochs=int(v["train_epochs"]),
+                    seed=int(v["train_seed"]), val_fraction=float(v["train_val_fraction"]),
+                    shuffle=bool(v["train_shuffle"]), init_scale=float(v["train_init_scale"]),
+                    augment=float(v["train_augment"]), lr_decay=float(v["train_lr_decay"]))
+
+
 def settings_from_widgets(n_inputs=784, n_classes=10):
     """A Settings built from the widget values. Raises ValueError for bad text."""
     ss = st.session_state
-    # A widget hidden in this run (presenter mode) loses its key: use its saved value.
+    # A widget hidden in this run (presenter mode, the other kind's knobs) loses its key: use its saved value.
     saved = ss.get("train_saved", {})
-    get = lambda k: ss.get(k, saved.get(k, WIDGETS[k]))  # noqa: E731
-    return Settings(sizes=(n_inputs, *parse_hidden(get("train_hidden")), n_classes),
-                    activation=get("train_activation"), loss=get("train_loss"),
-                    optimizer=get("train_optimizer"), lr=float(get("train_lr")),
-                    momentum=float(get("train_momentum")), l2=float(get("train_l2")),
-                    batch_size=int(get("train_batch_size")), epochs=int(get("train_epochs")),
-                    seed=int(get("train_seed")), val_fraction=float(get("train_val_fraction")),
-                    shuffle=bool(get("train_shuffle")), init_scale=float(get("train_init_scale")),
-                    augment=float(get("train_augment")), lr_decay=float(get("train_lr_decay")))
+    return settings_from_values({k: ss.get(k, saved.get(k, d)) for k, d in WIDGETS.items()}, n_inputs, n_classes)
+
+
+def network_text(settings):
+    """The network of `settings` in words: '784 → 256 → 10 units', or a CNN's layers one after the other."""
+    if settings.layers is None:
+        return f"{' → '.join(map(str, settings.sizes))} units"
+    return " → ".join(repr(layer) for layer in settings.new_net().layers)
 
 
 def check_cost(settings, n_test):

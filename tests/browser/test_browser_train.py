@@ -142,3 +142,29 @@ def test_a_run_trains_on_while_you_look_at_another_page(page, app_url, screensho
     nav.get_by_role("link", name=re.compile(r"Draw$")).click()
     expect(page.get_by_text(re.compile(r"Guessing with your model"))).to_be_visible(timeout=WAIT)
     no_exception(page)
+
+
+def test_a_cnn_trains_to_the_end_with_its_filters_and_charts(page, app_url, screenshot_dir):
+    """A lesson link chooses a small CNN; it trains live to the end, its first conv layer's filters
+    are drawn, and it becomes the model that Draw guesses with."""
+    open_page(page, f"{app_url}/train?kind=cnn&filters=8-16&epochs=2")
+    expect(page.get_by_text(re.compile(r"Network: conv 8@5x5 → relu → maxpool 2 → conv 16@5x5"))).to_be_visible()
+    button(page, "train_start").click()
+    progress = page.locator(PROGRESS)
+    wait_visible(page, progress)
+    wait_visible(page, page.get_by_text(re.compile(r"Run finished: .*% of the .* test images right")))
+    expect(progress).to_contain_text("Finished")
+    wait_for_app(page)
+    no_exception(page)
+    expect(page.locator(CHART)).to_have_count(3)     # mini-batch loss, loss per epoch, accuracy per epoch
+    expect(page.get_by_text("What the first conv layer looks for (8 of its 8 filters)")).to_be_visible()
+    filters = page.get_by_role("img", name=re.compile(r"8 filters of 5×5 weights"))
+    wait_visible(page, filters)
+    box = filters.bounding_box()
+    assert box["width"] > 100 and box["height"] > 20, box          # a row of 8 small pictures, drawn
+    wait_for_drawing(page)
+    full_screenshot(page, screenshot_dir / "train_cnn.png")
+    nav = page.locator("[data-testid=stSidebarNav]")
+    nav.get_by_role("link", name=re.compile(r"Draw$")).click()
+    expect(page.get_by_text(re.compile(r"Guessing with your model \(conv 8@5x5"))).to_be_visible(timeout=WAIT)
+    no_exception(page)
