@@ -228,7 +228,7 @@ if result and training.trainer() is not None:
 # ------------------------------------------------------------------ save / load
 if not present:     # files are for the desk, not the projector
     st.divider()
-    st.subheader("Your model")
+    st.header("Your model")
     c1, c2 = st.columns(2)
     with c2:    # first, so a model loaded just now is the one described on the left
         uploaded = st.file_uploader("Load a saved model", type=["npz"], key="train_upload",

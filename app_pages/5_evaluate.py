@@ -47,7 +47,7 @@ c3.metric("Wrong", f"{n_wrong:,}")
 
 
 # ------------------------------------------------------------------ confusion matrix
-st.subheader("Which digits get confused?")
+st.header("Which digits get confused?")
 st.write("Each row is the **true** digit, each column the digit the model **predicted**. "
          "The green diagonal is where it was right; every orange cell is a kind of mistake. "
          "Click a cell (or pick it below) to see those images.")
@@ -101,7 +101,7 @@ with right:
         st.caption(f"Under each image: how sure the model was that it is a {pred_d} ({shown}).")
 
 # ------------------------------------------------------------------ per-class scores
-st.subheader("Scores for each digit")
+st.header("Scores for each digit")
 scores = metrics.per_class_scores(cm)
 table = pd.DataFrame({"digit": [str(d) for d in range(10)], "precision": scores["precision"],
                       "recall": scores["recall"], "F1": scores["f1"], "test images": scores["support"]})
@@ -118,7 +118,7 @@ st.caption(f"Hardest digit for this model: **{worst}** (F1 {scores['f1'][worst]:
 st.caption("Precision: when it says 7, how often is it a 7? Recall: of all the 7s, how many did it catch?")
 
 # ------------------------------------------------------------------ confident mistakes
-st.subheader("Its most confident mistakes")
+st.header("Its most confident mistakes")
 if n_wrong == 0:
     st.success("No mistakes at all on the test set!")
 else:

@@ -78,7 +78,7 @@ with right:
 
 # ------------------------------------------------------------------ preprocessing steps
 if prep is not None and not prep.empty:
-    st.subheader("From your drawing to 784 numbers")
+    st.header("From your drawing to 784 numbers")
     st.write("The network was trained on MNIST, where every digit was prepared the same way. "
              "Your drawing gets the same treatment before the network sees it:")
     cols = st.columns(4)
