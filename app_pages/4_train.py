@@ -9,6 +9,7 @@ from engine.modelfile import model_to_bytes
 from engine.network import ACTIVATIONS
 from engine.optim import OPTIMIZERS
 from ui import charts, experiments, formats, lesson, limits, pages, pictures, presenter, run_names, state, training
+from ui import a11y
 from ui.chart_cache import show
 
 st.title(pages.title("train"))
@@ -197,7 +198,8 @@ def live_panel(ticking):
     st.markdown(f"**What the first layer looks for** ({n_show} of its {W.shape[0]} units)")
     st.image(pictures.weight_grid_image(W, n_units=n_show, columns=min(16, n_show), scale=2),
              caption="Each square is one hidden unit's 784 weights drawn as a 28×28 picture: orange pixels push "
-                     "the unit up, blue ones push it down. They start as noise and turn into stroke detectors.")
+                     "the unit up, blue ones push it down. They start as noise and turn into stroke detectors.",
+             alt=a11y.weights_alt(n_show))
     if now == "running":
         st.caption("You can pause, stop or switch pages at any time. On other pages the run carries on, "
                    "with its progress in the sidebar.")

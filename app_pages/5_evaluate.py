@@ -5,6 +5,7 @@ import streamlit as st
 
 from engine import metrics
 from ui import charts, formats, model_picker, pages, pictures, state
+from ui import a11y
 from ui.chart_cache import show
 
 st.title(pages.title("evaluate"))
@@ -96,7 +97,8 @@ with right:
         # Most confident first.
         order = idx[np.argsort(-p["probs"][idx, pred_d], kind="stable")][:24]
         st.image([pictures.ink_image(data.x_test[i], scale=3) for i in order],
-                 caption=[sure(i, pred_d) for i in order], width=64)
+                 caption=[sure(i, pred_d) for i in order], width=64,
+                 alt=a11y.digits_alt("test", order, y, [f"predicted {pred_d}, {sure(i, pred_d)}" for i in order]))
         shown = f"the {len(order)} it was surest about" if len(idx) > len(order) else "most confident first"
         st.caption(f"Under each image: how sure the model was that it is a {pred_d} ({shown}).")
 
@@ -127,11 +129,13 @@ else:
              "some even a person would get wrong, and some are real blind spots.")
     st.image([pictures.ink_image(data.x_test[i], scale=3) for i in wrong],
              caption=[f"true {y[i]}, said {p['predicted'][i]} ({sure(i, p['predicted'][i])})"
-                      for i in wrong], width=84)
+                      for i in wrong], width=84,
+             alt=a11y.digits_alt("test", wrong, y, [f"predicted {p['predicted'][i]}" for i in wrong]))
     pick = st.selectbox("Look closer at one mistake", [int(i) for i in wrong], key="eval_mistake",
                         format_func=lambda i: f"test image {i}: true {y[i]}, predicted {p['predicted'][i]}")
     a, b = st.columns([1, 3])
-    a.image(pictures.ink_image(data.x_test[pick], scale=5), caption=f"test image {pick}")
+    a.image(pictures.ink_image(data.x_test[pick], scale=5), caption=f"test image {pick}",
+            alt=a11y.digit_alt("test", pick, y[pick], f"predicted {p['predicted'][pick]}"))
     show(b, charts.probability_chart, p["probs"][pick], is_prob, height=220,
          title=f"What the model thought of test image {pick}", width="stretch")
     if not is_prob:

@@ -4,6 +4,7 @@ import streamlit as st
 
 from engine.preprocess import ALL_INK, preprocess_canvas
 from ui import charts, formats, model_picker, pages, pictures, state
+from ui import a11y
 from ui.chart_cache import show
 
 st.title(pages.title("draw"))
@@ -93,7 +94,7 @@ if prep is not None and not prep.empty:
     ]
     for col, (img, title, text) in zip(cols, steps):
         col.markdown(f"**{title}**")
-        col.image(pictures.ink01_image(img, size=140), width=140)
+        col.image(pictures.ink01_image(img, size=140), width=140, alt=f"your drawing, step {title}")
         col.caption(text)
     st.markdown("**5. 784 numbers**")
     show(st, charts.flat_strip_chart, prep.x * 255, width="stretch")
