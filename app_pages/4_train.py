@@ -172,6 +172,7 @@ def live_panel(ticking):
     if ticking and now not in training.ACTIVE:
         st.rerun()           # the run ended (or diverged): redraw the whole page with the result
     st.progress(training.progress()["fraction"], text=training.progress_text())
+    st.caption(training.numbers_text(run))        # the charts' latest numbers, in words
     if run.diverged:
         st.error(run.message)
     h = run.history

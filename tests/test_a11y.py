@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from apptest_utils import open_page, texts
+from apptest_utils import open_page, run_until_done, texts
 from engine.data import load_mnist
 from engine.preprocess import preprocess_canvas
 from ui import a11y, charts
@@ -115,3 +115,17 @@ def test_draw_page_reads_a_test_image_picked_by_number():
     assert digit, guess[0]
     assert 'aria-live="polite"' in guess[0]
     assert "test image 7 (label" in texts(at.caption)
+
+
+# ------------------------------------------------------------------ charts' numbers as words
+def test_train_page_says_the_charts_latest_numbers_in_words():
+    at = open_page("app_pages/4_train.py")
+    at.number_input(key="train_epochs").set_value(1).run()
+    at.button(key="train_start").click().run()
+    assert run_until_done(at) == "finished"
+    run = at.session_state["trainer"]
+    last = run.history.epochs[-1]
+    line = next(c.value for c in at.caption if str(c.value).startswith("Latest: "))
+    assert f"mini-batch loss {run.history.batch_loss[-1]:.4f}" in line, line
+    assert f"epoch 1: training loss {last['train_loss']:.4f}, accuracy {last['train_acc']:.1%}" in line, line
+    assert f"validation loss {last['val_loss']:.4f}, accuracy {last['val_acc']:.1%}" in line, line

@@ -57,6 +57,26 @@ def readable(color, bg="#ffffff", ratio=AA):
     return "#000000"
 
 
+# ---------------------------------------------------------------- keyboard focus
+FOCUS = "#1a56b0"      # 6.9:1 on white: a focus ring must stand out at 3:1 (WCAG 2.4.7, 1.4.11)
+
+# Streamlit draws no focus ring on the sidebar's page links and only the browser's
+# faint one on toggles and checkboxes, whose real <input> is hidden: a keyboard user
+# cannot see where they are. One clear ring for everything focused by keyboard
+# (:focus-visible: a mouse click shows none), on the visible label for hidden inputs.
+CSS = f"""
+<style>
+:focus-visible {{ outline: 3px solid {FOCUS} !important; outline-offset: 2px; }}
+label:has(input:focus-visible) {{ outline: 3px solid {FOCUS}; outline-offset: 2px; border-radius: 4px; }}
+</style>
+"""
+
+
+def styles():
+    """The app-wide accessibility styles (dashboard.py calls this on every page)."""
+    st.html(CSS)
+
+
 # ---------------------------------------------------------------- announcements
 def announce(markup, element_id=None, where=st):
     """Show `markup` (trusted HTML made by the app) in a polite live region: a screen
