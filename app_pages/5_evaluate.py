@@ -83,9 +83,11 @@ with left:
          on_select=_pick_from_chart, selection_mode="cm_cell")
     st.caption(f"The counts add up to {int(cm.sum()):,}, the number of test images." if not normalise else
                "Each row adds up to 100%: all the test images of that true digit.")
+    cm_table = pd.DataFrame(cm, index=[f"true {d}" for d in range(10)], columns=[f"predicted {d}" for d in range(10)])
+    with st.expander("The confusion matrix as a table"):      # an HTML table: what a screen reader can read
+        st.table(cm_table)
     st.download_button("Confusion matrix (CSV)", icon=":material/download:", key="eval_cm_csv", on_click="ignore",
-                       data=pd.DataFrame(cm, index=[f"true {d}" for d in range(10)],
-                                         columns=[f"predicted {d}" for d in range(10)]).to_csv(),
+                       data=cm_table.to_csv(),
                        file_name="confusion_matrix.csv", mime="text/csv",
                        help="The counts: one row per true digit, one column per predicted digit.")
 with right:

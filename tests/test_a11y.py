@@ -15,7 +15,8 @@ import pytest
 from apptest_utils import open_page, run_until_done, texts
 from engine.data import load_mnist
 from engine.preprocess import preprocess_canvas
-from ui import a11y, charts
+from test_charts import CASES
+from ui import a11y, chart_cache, charts
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -129,3 +130,45 @@ def test_train_page_says_the_charts_latest_numbers_in_words():
     assert f"mini-batch loss {run.history.batch_loss[-1]:.4f}" in line, line
     assert f"epoch 1: training loss {last['train_loss']:.4f}, accuracy {last['train_acc']:.1%}" in line, line
     assert f"validation loss {last['val_loss']:.4f}, accuracy {last['val_acc']:.1%}" in line, line
+
+
+# ------------------------------------------------------------------ charts: a label with the numbers
+@pytest.mark.parametrize("build, args, kwargs, rows", CASES, ids=[c[0].__name__ for c in CASES])
+def test_every_chart_has_a_description_for_screen_readers(build, args, kwargs, rows):
+    """Vega-embed makes a spec's description the chart's aria-label."""
+    spec = chart_cache.chart_spec(build, *args, **kwargs)
+    words = spec.get("description", "")
+    assert len(words) > 12 and words != "Chart", words
+
+
+def test_chart_descriptions_carry_the_charts_numbers():
+    counts = np.array([5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949])
+    words = chart_cache.chart_spec(charts.class_bar_chart, counts, "Training set")["description"]
+    assert words.startswith("Training set.") and "0: 5,923" in words and "9: 5,949" in words
+
+    probs = np.array([0.01, 0.02, 0.0, 0.9, 0.0, 0.03, 0.01, 0.01, 0.01, 0.01])
+    words = chart_cache.chart_spec(charts.probability_chart, probs)["description"]
+    assert "highest for 3" in words and "3: 90%" in words, words
+
+    cm = np.diag([50] * 10)
+    cm[4, 9], cm[7, 1] = 6, 2
+    words = chart_cache.chart_spec(charts.confusion_chart, cm)["description"]
+    assert "500 of 508 test images right" in words and "true 4 read as 9 (6), true 7 read as 1 (2)" in words, words
+
+    epochs = [{"epoch": 1, "train_loss": 0.5, "val_loss": 0.6, "train_acc": 0.81, "val_acc": 0.8},
+              {"epoch": 2, "train_loss": 0.25, "train_acc": 0.9}]
+    words = chart_cache.chart_spec(charts.epoch_chart, epochs, "acc")["description"]
+    assert "epoch 1: training: 81.0%, validation: 80.0%; epoch 2: training: 90.0%" in words, words
+
+    words = chart_cache.chart_spec(charts.batch_loss_chart, [1, 2, 3], [2.5, 1.25, 0.5])["description"]
+    assert "from 2.5000 at batch 1 to 0.5000 at batch 3" in words, words
+
+
+def test_evaluate_page_gives_the_confusion_matrix_as_a_table():
+    at = open_page("app_pages/5_evaluate.py")
+    cm = at.session_state["eval_cache"]["cm"]
+    table = at.table[0].value
+    assert list(table.index) == [f"true {d}" for d in range(10)]
+    assert list(table.columns) == [f"predicted {d}" for d in range(10)]
+    np.testing.assert_array_equal(table.to_numpy(), cm)
+    assert at.table[0].value.to_numpy().sum() == len(load_mnist(download=False).y_test)
