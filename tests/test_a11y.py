@@ -172,3 +172,10 @@ def test_evaluate_page_gives_the_confusion_matrix_as_a_table():
     assert list(table.columns) == [f"predicted {d}" for d in range(10)]
     np.testing.assert_array_equal(table.to_numpy(), cm)
     assert at.table[0].value.to_numpy().sum() == len(load_mnist(download=False).y_test)
+
+
+def test_robustness_chart_description_reads_its_levels_in_any_axis_format():
+    # The Inside page draws the turning angles with a d3 "d" format (an integer axis).
+    words = chart_cache.chart_spec(charts.robustness_chart, [0, 15, 30], [0.95, 0.7, 0.4], "turned by (degrees)",
+                                   "Accuracy with the digit turned", x_format="d")["description"]
+    assert "0: 95%, 15: 70%, 30: 40%" in words, words

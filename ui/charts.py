@@ -477,5 +477,5 @@ def robustness_chart(levels, accuracies, x_title, title, color="#4e79a7", x_form
     rule_text = alt.Chart(guess).mark_text(align="right", dy=-7, color="#666", fontSize=11).encode(
         y=alt.Y("accuracy:Q"), x=alt.XValue("width"), text=alt.Text("text:N"))
     words = f"{title}: line chart of accuracy by {x_title}: " + _pairs(
-        [format(v, x_format) for v in df["level"]], [f"{a:.0%}" for a in df["accuracy"]])
+        [f"{v:g}" for v in df["level"]], [f"{a:.0%}" for a in df["accuracy"]])
     return alt.layer(rule, rule_text, line, values, height=height, title=title, autosize=_FIT_X, description=words)
