@@ -113,6 +113,10 @@ def test_train_with_the_keyboard_only(page, app_url):
     wait_for_app(page)
     no_exception(page)
     assert_accessible(page, "the Train page after a run")
+    # With a run to show, the Compare page has its table and charts.
+    open_page(page, url_of(app_url, next(p for p in PAGES if p.name == "compare")))
+    expect(page.locator("[data-testid=stVegaLiteChart]").first).to_be_visible(timeout=WAIT)
+    assert_accessible(page, "the Compare page with a run")
 
 
 def test_draw_a_test_image_with_the_keyboard_and_hear_the_guess(page, app_url):
