@@ -113,9 +113,11 @@ def test_train_with_the_keyboard_only(page, app_url):
     wait_for_app(page)
     no_exception(page)
     assert_accessible(page, "the Train page after a run")
-    # With a run to show, the Compare page has its table and charts.
-    open_page(page, url_of(app_url, next(p for p in PAGES if p.name == "compare")))
-    expect(page.locator("[data-testid=stVegaLiteChart]").first).to_be_visible(timeout=WAIT)
+    # With a run to show (in this session: follow the menu), the Compare page lists it side by side.
+    compare = next(p for p in PAGES if p.name == "compare")
+    page.locator("[data-testid=stSidebarNav]").get_by_role("link", name=re.compile(re.escape(compare.title) + "$")).click()
+    expect(page.get_by_role("heading", name="Side by side")).to_be_visible(timeout=WAIT)
+    wait_for_app(page)
     assert_accessible(page, "the Compare page with a run")
 
 
