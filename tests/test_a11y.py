@@ -4,6 +4,7 @@ colours, words for the pictures, and the Draw page's keyboard way in.
 The browser checks (axe-core on every page, keyboard-only walks) are in
 tests/browser/test_browser_a11y.py.
 """
+import ast
 import itertools
 import re
 import tomllib
@@ -179,3 +180,16 @@ def test_robustness_chart_description_reads_its_levels_in_any_axis_format():
     words = chart_cache.chart_spec(charts.robustness_chart, [0, 15, 30], [0.95, 0.7, 0.4], "turned by (degrees)",
                                    "Accuracy with the digit turned", x_format="d")["description"]
     assert "0: 95%, 15: 70%, 30: 40%" in words, words
+
+
+def test_every_st_image_call_has_words():
+    """Every st.image (or column.image) in the app passes alt=: axe sees only the
+    pictures a page shows in the states the browser test opens; this sees them all,
+    on pages added later too."""
+    missing = []
+    for path in sorted([*ROOT.glob("app_pages/*.py"), *ROOT.glob("ui/*.py"), ROOT / "dashboard.py"]):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "image"
+                    and not any(k.arg == "alt" for k in node.keywords)):
+                missing.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not missing, "st.image without alt= (words for a screen reader): " + ", ".join(missing)
