@@ -13,10 +13,11 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import streamlit as st  # noqa: E402
 
-from ui import keep, pages, presenter, training  # noqa: E402
+from ui import a11y, keep, pages, presenter, training  # noqa: E402
 
 st.set_page_config(page_title=pages.APP_NAME, page_icon=pages.APP_ICON, layout="wide")
 
+a11y.styles()                           # a visible keyboard focus ring (ui/a11y.py)
 presenter.presenter_toggle()            # sidebar switch on every page (ui/presenter.py)
 training.sync()                         # a run that ended in its thread is recorded before any page draws
 with st.sidebar:

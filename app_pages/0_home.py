@@ -38,7 +38,7 @@ except DataError as e:
 
 c1, c2 = st.columns(2, gap="large")
 with c1.container(border=True):
-    st.subheader("📦 Data")
+    st.header("📦 Data")
     if data is not None:
         st.markdown(f"**{data.source}**")
         st.write(f"{len(data.y_train):,} training images and {len(data.y_test):,} test images, "
@@ -47,7 +47,7 @@ with c1.container(border=True):
             st.caption(f"A small but balanced sample, so the app works offline. Why not the full set: "
                        f"{data.note or 'not requested'}. See *Get the full MNIST* below.")
 with c2.container(border=True):
-    st.subheader("🧠 Current model")
+    st.header("🧠 Current model")
     net, info = state.user_model()
     if net is not None:
         info = info or {}

@@ -4,6 +4,7 @@ import streamlit as st
 
 from engine import data as engine_data
 from ui import charts, pages, pictures, state
+from ui import a11y
 from ui.chart_cache import show
 from ui.code import show_code
 
@@ -73,7 +74,8 @@ shown = np.sort(rng.choice(pool, size=min(N_GRID, len(pool)), replace=False))
 st.session_state["ds_shown"] = shown            # read by the tests
 
 st.image([pictures.ink_image(data.x_train[i], scale=3) for i in shown],
-         caption=[f"label {data.y_train[i]}" for i in shown], width=84)
+         caption=[f"label {data.y_train[i]}" for i in shown], width=84,
+         alt=a11y.digits_alt("training", shown, data.y_train))
 st.caption(f"{len(shown)} of {len(pool):,} training images"
            + ("" if choice == "all digits" else f" labelled {choice}") + ". Dark = ink, white = paper.")
 
@@ -98,7 +100,8 @@ with left:
                             persist_state="session",
                             help="Changes to the first image of the grid when you filter or reshuffle.")
     pixels = data.x_train[index]
-    st.image(pictures.ink_image(pixels, scale=8), caption=f"image #{index}: label {data.y_train[index]}")
+    st.image(pictures.ink_image(pixels, scale=8), caption=f"image #{index}: label {data.y_train[index]}",
+             alt=a11y.digit_alt("training", index, data.y_train[index], "enlarged"))
     st.write("Each pixel holds one number from **0** (no ink, paper) to **255** (full ink). "
              f"This image has {int((pixels > 0).sum())} pixels with some ink and "
              f"{int((pixels == 0).sum())} blank ones.")
@@ -133,7 +136,8 @@ c2.metric("Test matrix x_test", f"{data.x_test.shape[0]:,} × {data.x_test.shape
 c3.metric("Labels y_train", f"{len(data.y_train):,} digits")
 st.image(pictures.matrix_image(data.x_train[:MATRIX_ROWS], row_px=5, col_px=1), width="stretch",
          caption=f"The first {MATRIX_ROWS} rows of x_train, all 784 columns (each thin strip is one image). "
-                 f"Their labels: {' '.join(str(v) for v in data.y_train[:MATRIX_ROWS])}")
+                 f"Their labels: {' '.join(str(v) for v in data.y_train[:MATRIX_ROWS])}",
+         alt=f"The first {MATRIX_ROWS} rows of the training matrix as grey strips, one image per strip")
 st.write("The vertical bands are real: pixels near the borders (the left and right ends of every "
          "28-wide block) are blank in almost every image, while middle positions often hold ink. "
          "For training, every number is divided by 255, so the network reads values between 0 and 1.")
@@ -149,7 +153,8 @@ st.write("Average all training images with the same label, pixel by pixel, and a
          "'typical' digit appears. Where the average is dark, most people put ink.")
 means = mean_images(data.source, data.x_train, data.y_train)
 st.image([pictures.ink_image(m, scale=3) for m in means],
-         caption=[f"average {d}" for d in range(10)], width=84)
+         caption=[f"average {d}" for d in range(10)], width=84,
+         alt=[f"the average of all training images of the digit {d}" for d in range(10)])
 st.caption(f"Each picture is the average of the {train_counts.min():,}–{train_counts.max():,} training images "
            "with that label.")
 

@@ -6,6 +6,7 @@ import streamlit as st
 from engine.analysis import hard_example
 from engine.network import cross_entropy, cross_entropy_terms, mse, mse_terms, one_hot
 from ui import charts, formats, pages, pictures, state
+from ui import a11y
 from ui.chart_cache import show
 from ui.code import show_code
 
@@ -77,7 +78,8 @@ if real:
         st.button("🎲 Random test image", key="oh_random", on_click=_random_image, width="stretch")
         st.button("🤔 A hard one", key="oh_hard", on_click=_hard_image, width="stretch",
                   help="An image the model is unsure about or gets wrong.")
-        st.image(pictures.ink_image(data.x_test[i], scale=5), caption=f"test image #{i}: label {data.y_test[i]}")
+        st.image(pictures.ink_image(data.x_test[i], scale=5), caption=f"test image #{i}: label {data.y_test[i]}",
+                 alt=a11y.digit_alt("test", i, data.y_test[i]))
     cmp_label = int(data.y_test[i])
     cmp_target = one_hot([cmp_label], n_out)[0]
     output = net.predict_proba(data.test_float()[i:i + 1])[0]

@@ -10,6 +10,7 @@ from engine.metrics import accuracy
 from engine.network import Network, activate, activate_prime, cross_entropy_terms, mse_terms, one_hot
 from engine.optim import SGD, make_optimizer
 from ui import charts, formats, pages, pictures, state
+from ui import a11y
 from ui.chart_cache import show
 from ui.code import show_code
 
@@ -78,7 +79,8 @@ out_name = "softmax" if net.loss == "cross-entropy" else "sigmoid"
 
 left, right = st.columns([1, 3], gap="large")
 with left:
-    st.image(pictures.ink_image(data.x_train[index], scale=6), caption=f"training image #{index}: label {label}")
+    st.image(pictures.ink_image(data.x_train[index], scale=6), caption=f"training image #{index}: label {label}",
+             alt=a11y.digit_alt("training", index, label))
 with right:
     st.markdown(f"**Input x: 784 numbers.** The 28×28 pixels, flattened and divided by 255 "
                 f"(so between 0 and 1). {int((x > 0).sum())} of them are not 0.")

@@ -199,6 +199,7 @@ def live_panel(ticking):
     if ticking and now not in training.ACTIVE:
         st.rerun()           # the run ended (or diverged): redraw the whole page with the result
     st.progress(training.progress()["fraction"], text=training.progress_text())
+    st.caption(training.numbers_text(run))        # the charts' latest numbers, in words
     if run.diverged:
         st.error(run.message)
     h = run.history
@@ -267,7 +268,7 @@ if result and training.trainer() is not None:
 # ------------------------------------------------------------------ save / load
 if not present:     # files are for the desk, not the projector
     st.divider()
-    st.subheader("Your model")
+    st.header("Your model")
     c1, c2 = st.columns(2)
     with c2:    # first, so a model loaded just now is the one described on the left
         uploaded = st.file_uploader("Load a saved model", type=["npz"], key="train_upload",

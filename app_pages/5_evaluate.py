@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from engine import metrics
-from ui import charts, explain, formats, model_picker, pages, pictures, state
+from ui import a11y, charts, explain, formats, model_picker, pages, pictures, state
 from ui.chart_cache import show
 
 st.title(pages.title("evaluate"))
@@ -47,7 +47,7 @@ c3.metric("Wrong", f"{n_wrong:,}")
 
 
 # ------------------------------------------------------------------ confusion matrix
-st.subheader("Which digits get confused?")
+st.header("Which digits get confused?")
 st.write("Each row is the **true** digit, each column the digit the model **predicted**. "
          "The green diagonal is where it was right; every orange cell is a kind of mistake. "
          "Click a cell (or pick it below) to see those images.")
@@ -82,9 +82,11 @@ with left:
          on_select=_pick_from_chart, selection_mode="cm_cell")
     st.caption(f"The counts add up to {int(cm.sum()):,}, the number of test images." if not normalise else
                "Each row adds up to 100%: all the test images of that true digit.")
+    cm_table = pd.DataFrame(cm, index=[f"true {d}" for d in range(10)], columns=[f"predicted {d}" for d in range(10)])
+    with st.expander("The confusion matrix as a table"):      # an HTML table: what a screen reader can read
+        st.table(cm_table)
     st.download_button("Confusion matrix (CSV)", icon=":material/download:", key="eval_cm_csv", on_click="ignore",
-                       data=pd.DataFrame(cm, index=[f"true {d}" for d in range(10)],
-                                         columns=[f"predicted {d}" for d in range(10)]).to_csv(),
+                       data=cm_table.to_csv(),
                        file_name="confusion_matrix.csv", mime="text/csv",
                        help="The counts: one row per true digit, one column per predicted digit.")
 with right:
@@ -96,12 +98,13 @@ with right:
         # Most confident first.
         order = idx[np.argsort(-p["probs"][idx, pred_d], kind="stable")][:24]
         st.image([pictures.ink_image(data.x_test[i], scale=3) for i in order],
-                 caption=[sure(i, pred_d) for i in order], width=64)
+                 caption=[sure(i, pred_d) for i in order], width=64,
+                 alt=a11y.digits_alt("test", order, y, [f"predicted {pred_d}, {sure(i, pred_d)}" for i in order]))
         shown = f"the {len(order)} it was surest about" if len(idx) > len(order) else "most confident first"
         st.caption(f"Under each image: how sure the model was that it is a {pred_d} ({shown}).")
 
 # ------------------------------------------------------------------ per-class scores
-st.subheader("Scores for each digit")
+st.header("Scores for each digit")
 scores = metrics.per_class_scores(cm)
 table = pd.DataFrame({"digit": [str(d) for d in range(10)], "precision": scores["precision"],
                       "recall": scores["recall"], "F1": scores["f1"], "test images": scores["support"]})
@@ -118,7 +121,7 @@ st.caption(f"Hardest digit for this model: **{worst}** (F1 {scores['f1'][worst]:
 st.caption("Precision: when it says 7, how often is it a 7? Recall: of all the 7s, how many did it catch?")
 
 # ------------------------------------------------------------------ confident mistakes
-st.subheader("Its most confident mistakes")
+st.header("Its most confident mistakes")
 if n_wrong == 0:
     st.success("No mistakes at all on the test set!")
 else:
@@ -127,11 +130,13 @@ else:
              "some even a person would get wrong, and some are real blind spots.")
     st.image([pictures.ink_image(data.x_test[i], scale=3) for i in wrong],
              caption=[f"true {y[i]}, said {p['predicted'][i]} ({sure(i, p['predicted'][i])})"
-                      for i in wrong], width=84)
+                      for i in wrong], width=84,
+             alt=a11y.digits_alt("test", wrong, y, [f"predicted {p['predicted'][i]}" for i in wrong]))
     pick = st.selectbox("Look closer at one mistake", [int(i) for i in wrong], key="eval_mistake",
                         format_func=lambda i: f"test image {i}: true {y[i]}, predicted {p['predicted'][i]}")
     a, b = st.columns([1, 3])
-    a.image(pictures.ink_image(data.x_test[pick], scale=5), caption=f"test image {pick}")
+    a.image(pictures.ink_image(data.x_test[pick], scale=5), caption=f"test image {pick}",
+            alt=a11y.digit_alt("test", pick, y[pick], f"predicted {p['predicted'][pick]}"))
     show(b, charts.probability_chart, p["probs"][pick], is_prob, height=220,
          title=f"What the model thought of test image {pick}", width="stretch")
     if not is_prob:

@@ -3,7 +3,7 @@ import numpy as np
 import streamlit as st
 
 from engine.preprocess import ALL_INK, preprocess_canvas
-from ui import charts, explain, formats, model_picker, pages, pictures, state
+from ui import a11y, charts, explain, formats, keyboard_digit, model_picker, pages, pictures, state
 from ui.chart_cache import show
 
 st.title(pages.title("draw"))
@@ -30,8 +30,9 @@ with left:
                        return_image_data=True, key=f"draw_canvas_{st.session_state['draw_canvas_n']}")
     st.button("🧹 Clear", key="draw_clear", on_click=clear, help="Wipe the canvas and start again.")
     st.caption("Draw one digit, large, in the middle of the black square.")
+    typed = keyboard_digit.picked_image()          # a keyboard way in (ui/keyboard_digit.py)
 
-image = result.image_data if result is not None else None
+image = typed if typed is not None else result.image_data if result is not None else None
 prep = preprocess_canvas(image, background="black") if image is not None else None
 
 with right:
@@ -45,16 +46,15 @@ with right:
         st.session_state["draw_last_x"] = prep.x      # the "Inside the network" page can look at it
         out = net.predict_proba(prep.x[None, :])[0]
         guess = int(out.argmax())
-        color = charts.DIGIT_COLORS[guess]
+        color = a11y.readable(charts.DIGIT_COLORS[guess], ratio=3)     # large text: 3:1
         is_prob = net.loss != "mse"
         sure = formats.output_text(out[guess], is_prob) + (" sure" if is_prob else "")
-        st.markdown(
+        a11y.announce(      # a screen reader reads the guess out whenever it changes
             f'<div style="display:flex;align-items:center;gap:1.2rem">'
-            f'<div id="draw-prediction" data-digit="{guess}" style="font-size:6rem;font-weight:800;'
+            f'<div id="draw-prediction" data-digit="{guess}" aria-hidden="true" style="font-size:6rem;font-weight:800;'
             f'line-height:1;color:{color};-webkit-text-stroke:2px #333">{guess}</div>'
             f'<div style="font-size:1.2rem">The network reads a <b>{guess}</b><br>'
-            f'<span style="color:#666">({sure})</span></div></div>',
-            unsafe_allow_html=True)
+            f'<span style="color:#666">({sure})</span></div></div>')
         show(st, charts.probability_chart, out, is_prob, height=230, width="stretch")
         if not is_prob:
             st.caption("This model ends in sigmoids (MSE loss): ten scores between 0 and 1 that need not add up to 1.")
@@ -67,7 +67,7 @@ with right:
         cnn_guess = int(cnn_out.argmax())
         st.markdown(
             f'<div id="draw-cnn-prediction" data-digit="{cnn_guess}" style="font-size:1.2rem">'
-            f'The built-in CNN says <b style="color:{charts.DIGIT_COLORS[cnn_guess]};font-size:1.6rem">'
+            f'The built-in CNN says <b style="color:{a11y.readable(charts.DIGIT_COLORS[cnn_guess])};font-size:1.6rem">'
             f'{cnn_guess}</b> <span style="color:#666">({formats.sure_text(cnn_out[cnn_guess])})</span></div>',
             unsafe_allow_html=True)
         show(st, charts.probability_chart, cnn_out, True, height=160, width="stretch")
@@ -82,7 +82,7 @@ if prep is not None and not prep.empty and prep.message != ALL_INK:
 
 # ------------------------------------------------------------------ preprocessing steps
 if prep is not None and not prep.empty:
-    st.subheader("From your drawing to 784 numbers")
+    st.header("From your drawing to 784 numbers")
     st.write("The network was trained on MNIST, where every digit was prepared the same way. "
              "Your drawing gets the same treatment before the network sees it:")
     cols = st.columns(4)
@@ -99,7 +99,7 @@ if prep is not None and not prep.empty:
     ]
     for col, (img, title, text) in zip(cols, steps):
         col.markdown(f"**{title}**")
-        col.image(pictures.ink01_image(img, size=140), width=140)
+        col.image(pictures.ink01_image(img, size=140), width=140, alt=f"the digit at step {title}")
         col.caption(text)
     st.markdown("**5. 784 numbers**")
     show(st, charts.flat_strip_chart, prep.x * 255, width="stretch")

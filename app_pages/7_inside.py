@@ -142,7 +142,7 @@ with left:
         caption = "your drawing, as the network sees it (28×28)"
     if not has_drawing:
         st.caption("Draw a digit on the Draw page and you can look at it here too.")
-    st.image(pictures.ink01_image(x.reshape(28, 28), scale=6), caption=caption)
+    st.image(pictures.ink01_image(x.reshape(28, 28), scale=6), caption=caption, alt=caption)
 
 with right:
     values = attempt("what the layers hold for this digit", lambda: analysis.layer_values(net, x[None, :]))
@@ -248,7 +248,8 @@ if curves is not None:
         show(st, charts.robustness_chart, NOISE_LEVELS, noise_acc, "noise strength σ",
              "Accuracy with random noise added", width="stretch")
         st.image([pictures.ink01_image(analysis.add_noise(example, s, noise=noise).reshape(28, 28), scale=2)
-                  for s in NOISE_LEVELS], caption=[f"σ {s:g}" for s in NOISE_LEVELS], width=62)
+                  for s in NOISE_LEVELS], caption=[f"σ {s:g}" for s in NOISE_LEVELS], width=62,
+                 alt=[f"the example digit with noise of strength {s:g} added" for s in NOISE_LEVELS])
         st.caption("Every pixel gets a random number added (Gaussian, standard deviation σ), then is clipped "
                    "to 0-1. The network is fairly tolerant of light speckle, less of heavy snow.")
     with c2:
@@ -256,7 +257,8 @@ if curves is not None:
              "Accuracy with the digit turned", color="#e15759",
              x_format="d", width="stretch")
         st.image([pictures.ink01_image(analysis.rotate(example, a).reshape(28, 28), scale=2) for a in ANGLES],
-                 caption=[f"{a}°" for a in ANGLES], width=62)
+                 caption=[f"{a}°" for a in ANGLES], width=62,
+                 alt=[f"the example digit turned by {a} degrees" for a in ANGLES])
         st.caption("Every image is turned about its centre, counter-clockwise.")
 if cnn:
     st.write("**Why turning still hurts a CNN:** its filters slide over the image, so a stroke is found "

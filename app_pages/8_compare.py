@@ -42,7 +42,7 @@ def _delete(run_id):
 
 
 # ------------------------------------------------------------------ the runs
-st.subheader(f"Your runs ({len(records)})")
+st.header(f"Your runs ({len(records)})")
 msg = st.session_state.pop("cmp_msg", None)
 if msg:
     st.info(msg)
@@ -66,7 +66,7 @@ for r in records:
                         help="Remove this run from the list (your model stays).")
 
 # ------------------------------------------------------------------ pick and overlay
-st.subheader("Their curves, in one chart")
+st.header("Their curves, in one chart")
 ids = [r["id"] for r in records]
 if "cmp_pick" in st.session_state:      # runs deleted since: drop them from the choice
     st.session_state["cmp_pick"] = [i for i in st.session_state["cmp_pick"] if i in by_id and i in ids]
@@ -103,7 +103,7 @@ else:
     st.caption(" ".join(notes))
 
 # ------------------------------------------------------------------ side by side
-st.subheader("Side by side")
+st.header("Side by side")
 
 table = runs.side_by_side(chosen)
 shown = table

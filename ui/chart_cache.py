@@ -9,6 +9,7 @@ shared by all sessions. A rerun with the same inputs only sends the dict again.
 The builders themselves are in ui/charts.py.
 """
 import hashlib
+import re
 import threading
 from collections import OrderedDict
 
@@ -51,6 +52,7 @@ def chart_spec(build, *args, big=False, **kwargs):
     if hit is None:
         chart = build(*args, **kwargs)
         spec = to_spec(projector(chart) if big else chart)
+        spec.setdefault("description", describe(build, spec))
         size = 10_000 + sum(int(df.memory_usage(deep=True).sum()) for df in spec["datasets"].values())
         hit = (spec, size)
         with _specs_lock:
@@ -62,6 +64,18 @@ def chart_spec(build, *args, big=False, **kwargs):
     spec = hit[0]
     # Streamlit takes the datasets out of the dict it is given: hand it a copy.
     return {**spec, "datasets": dict(spec["datasets"])}
+
+
+def describe(build, spec):
+    """Words for a chart whose builder gave none (Vega passes a spec's description to
+    screen readers as the chart's label): its title, or what its builder draws."""
+    title = spec.get("title")
+    title = title.get("text") if isinstance(title, dict) else title
+    if isinstance(title, list):
+        title = " ".join(title)
+    doc = " ".join((build.__doc__ or "").strip().split("\n\n")[0].replace("`", "").split())
+    doc = re.split(r"\.\s|;\s|:\s(?![^()]*\))", doc)[0].rstrip(".")    # its first phrase
+    return "Chart: " + ". ".join(part for part in (title, doc) if part)
 
 
 def projector(chart):

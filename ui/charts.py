@@ -12,11 +12,23 @@ import pandas as pd
 
 from ui.formats import sure_text, value_text
 
-# Tableau-10: ten colours that stay distinct for most kinds of colour blindness.
-# 5, 7 and 9 use Tableau's darker shades so digits written in their colour stay readable.
-DIGIT_COLORS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
-                "#b6992d", "#b07aa1", "#d37295", "#9c755f", "#79706e"]
+# Petroff's ten-colour sequence (arXiv:2107.02270, matplotlib's "petroff10"), chosen so that
+# all ten stay apart for people with red-green (protan, deutan) or blue-yellow (tritan)
+# colour blindness: simulated, every pair differs by ΔE > 15 (tests/test_a11y.py). The
+# Tableau-10 shades used before made 2 and 4 (red, green) the same colour for deutans.
+# Words written in a digit's colour use ui.a11y.readable(), a darker shade that passes WCAG AA.
+DIGIT_COLORS = ["#3f90da", "#ffa90e", "#bd1f01", "#94a4a2", "#832db6",
+                "#a96b59", "#e76300", "#b9ac70", "#717581", "#92dadd"]
 DIGITS = [str(d) for d in range(10)]
+
+
+def _pairs(names, values):
+    """'0: 5,923, 1: 6,742, ...': a chart's numbers in words (its description, for screen readers)."""
+    return ", ".join(f"{n}: {v}" for n, v in zip(names, values))
+
+
+def _fmt(value, what):
+    return f"{value:.1%}" if what == "acc" else f"{value:.4f}"
 
 
 def _digit_scale():
@@ -51,7 +63,8 @@ def class_bar_chart(counts, title, height=220):
     )
     text = alt.Chart(df).mark_text(dy=-6, fontSize=11, color="#444").encode(
         x=x, y=y, text=alt.Text("examples:Q", format=","))
-    return alt.layer(bars, text, title=title, height=height)
+    words = f"{title}. Bar chart of the examples of each digit: " + _pairs(DIGITS, [f"{c:,}" for c in df["examples"]])
+    return alt.layer(bars, text, title=title, height=height, description=words)
 
 
 def pixel_grid_chart(pixels, size=560):
@@ -266,7 +279,9 @@ def batch_loss_chart(steps, losses, height=230, max_points=300, marks=()):
     s, l = _thin(steps, losses, max_points)
     df = pd.DataFrame({"batch": s, "loss": l})
     title = "Loss of each mini-batch"
-    line = (alt.Chart(df) if marks else alt.Chart(df, height=height, title=title, autosize=_FIT_X)).mark_line(color=TRAIN_COLOR, strokeWidth=1.2, clip=True, point=len(df) < 20).encode(
+    words = (f"{title}: line chart, from {l[0]:.4f} at batch {s[0]:,} to {l[-1]:.4f} at batch {s[-1]:,}"
+             if len(df) else f"{title}: no batches yet")
+    line = (alt.Chart(df) if marks else alt.Chart(df, height=height, title=title, autosize=_FIT_X, description=words)).mark_line(color=TRAIN_COLOR, strokeWidth=1.2, clip=True, point=len(df) < 20).encode(
         x=alt.X("batch:Q", title="mini-batch", axis=alt.Axis(format=",d", tickMinStep=1)),
         y=alt.Y("loss:Q", title="loss", scale=alt.Scale(zero=True)),
         tooltip=[alt.Tooltip("batch:Q", format=","), alt.Tooltip("loss:Q", format=".4f")],
@@ -276,10 +291,10 @@ def batch_loss_chart(steps, losses, height=230, max_points=300, marks=()):
     changes = pd.DataFrame(list(marks), columns=["batch", "change"])
     rules = alt.Chart(changes).mark_rule(color=MARK_COLOR, strokeDash=[4, 3]).encode(
         x=alt.X("batch:Q"), tooltip=[alt.Tooltip("batch:Q", format=","), alt.Tooltip("change:N")])
-    words = alt.Chart(changes).mark_text(color=MARK_COLOR, align="left", baseline="top", dx=3, dy=2,
+    labels = alt.Chart(changes).mark_text(color=MARK_COLOR, align="left", baseline="top", dx=3, dy=2,
                                          fontSize=11).encode(x=alt.X("batch:Q"), y=alt.value(0),
                                                              text=alt.Text("change:N"))
-    return alt.layer(line, rules, words, height=height, title=title, autosize=_FIT_X)
+    return alt.layer(line, rules, labels, height=height, title=title, autosize=_FIT_X, description=words)
 
 
 def epoch_chart(epochs, what="loss", height=230, total_epochs=None):
@@ -298,7 +313,12 @@ def epoch_chart(epochs, what="loss", height=230, total_epochs=None):
     x_scale = alt.Scale(domain=[1, max(2, upper)], nice=False) if upper else alt.Scale()
     y_axis = alt.Axis(format=".1%" if what == "acc" else "", tickCount=5)
     y_scale = alt.Scale(zero=False) if what == "acc" else alt.Scale(zero=True)
-    chart = alt.Chart(df, height=height, title=f"{name.capitalize()} per epoch", autosize=_FIT_X)
+    sets = [("training", "train"), ("validation", "val")]
+    words = f"{name.capitalize()} per epoch: line chart" + "".join(
+        f"; epoch {e['epoch']}: " + _pairs([n for n, s in sets if f"{s}_{what}" in e],
+                                           [_fmt(e[f"{s}_{what}"], what) for _, s in sets if f"{s}_{what}" in e])
+        for e in epochs[-3:])
+    chart = alt.Chart(df, height=height, title=f"{name.capitalize()} per epoch", autosize=_FIT_X, description=words)
     return chart.mark_line(point=True).encode(
         x=alt.X("epoch:Q", title="epoch", scale=x_scale, axis=alt.Axis(tickMinStep=1, format="d")),
         y=alt.Y("value:Q", title=name, axis=y_axis, scale=y_scale),
@@ -370,7 +390,11 @@ def confusion_chart(cm, normalise=False, selected=None, size=430, name="cm_cell"
     # On top, an invisible cell per (true, predicted) that receives the clicks and tooltips.
     layers.append(alt.Chart(df).mark_rect(fill="#ffffff", fillOpacity=0.01, cursor="pointer").encode(
         x=x, y=y, tooltip=tooltip).add_params(pick))
-    return alt.layer(*layers, width=size, height=size)
+    worst = wrong.sort_values("count", ascending=False, kind="stable").head(3)
+    words = (f"Confusion matrix: {int(np.trace(cm)):,} of {int(cm.sum()):,} test images right. Most common mistakes: "
+             + (", ".join(f"true {r.true} read as {r.predicted} ({r.count:,})" for r in worst.itertuples())
+                or "none") + ". The table below the chart has every cell.")
+    return alt.layer(*layers, width=size, height=size, description=words)
 
 
 def probability_chart(probs, is_probability=True, height=240, title=None):
@@ -387,7 +411,9 @@ def probability_chart(probs, is_probability=True, height=240, title=None):
         tooltip=[alt.Tooltip("digit:N"), alt.Tooltip("value:Q", format=".4f")],
     )
     text = alt.Chart(df).mark_text(dy=-7, fontSize=11, color="#333").encode(x=x, y=y, text=alt.Text("text:N"))
-    return alt.layer(bars, text, height=height, autosize=_FIT_X, title=title or alt.Undefined)
+    words = (f"{title + '. ' if title else ''}Bar chart of the ten outputs, highest for {int(probs.argmax())}: "
+             + _pairs(DIGITS, df["text"]))
+    return alt.layer(bars, text, height=height, autosize=_FIT_X, title=title or alt.Undefined, description=words)
 
 
 # ---------------------------------------------------------------- inside the network
@@ -448,9 +474,11 @@ def robustness_chart(levels, accuracies, x_title, title, color="#4e79a7", x_form
         x=alt.X("level:Q"), y=alt.Y("accuracy:Q"), text=alt.Text("accuracy:Q", format=".0%"))
     guess = pd.DataFrame({"accuracy": [0.1], "text": ["guessing: 10%"]})
     rule = alt.Chart(guess).mark_rule(strokeDash=[5, 4], color="#999").encode(y=alt.Y("accuracy:Q"))
-    rule_text = alt.Chart(guess).mark_text(align="right", dy=-7, color="#777", fontSize=11).encode(
+    rule_text = alt.Chart(guess).mark_text(align="right", dy=-7, color="#666", fontSize=11).encode(
         y=alt.Y("accuracy:Q"), x=alt.XValue("width"), text=alt.Text("text:N"))
-    return alt.layer(rule, rule_text, line, values, height=height, title=title, autosize=_FIT_X)
+    words = f"{title}: line chart of accuracy by {x_title}: " + _pairs(
+        [f"{v:g}" for v in df["level"]], [f"{a:.0%}" for a in df["accuracy"]])
+    return alt.layer(rule, rule_text, line, values, height=height, title=title, autosize=_FIT_X, description=words)
 
 
 def twin_loss_chart(engine_losses, torch_losses, engine_label, torch_label, height=300):
@@ -460,7 +488,10 @@ def twin_loss_chart(engine_losses, torch_losses, engine_label, torch_label, heig
     df = pd.DataFrame({"batch": list(range(1, n + 1)) * 2, "loss": list(engine_losses) + list(torch_losses),
                        "run": [engine_label] * n + [torch_label] * len(torch_losses)})
     runs = [engine_label, torch_label]
-    chart = alt.Chart(df, height=height, title="Loss of each mini-batch, both side by side", autosize=_FIT_X)
+    title = "Loss of each mini-batch, both side by side"
+    words = (f"{title}: line chart of {n} mini-batches; last loss {engine_label} {engine_losses[-1]:.4f}, "
+             f"{torch_label} {torch_losses[-1]:.4f}") if n and len(torch_losses) else title
+    chart = alt.Chart(df, height=height, title=title, autosize=_FIT_X, description=words)
     return chart.mark_line(clip=True).encode(
         x=alt.X("batch:Q", title="mini-batch", axis=alt.Axis(format=",d", tickMinStep=1)),
         y=alt.Y("loss:Q", title="loss", scale=alt.Scale(zero=True)),

@@ -435,6 +435,19 @@ def progress_text(short=False):
     return f"**{label}** {where} · {p['speed']:,.0f} examples/s{left}{pace}"
 
 
+def numbers_text(run):
+    """The charts' latest numbers in words, for whoever cannot see the charts
+    (a screen reader reads text, not a chart's lines): the last mini-batch loss,
+    then the last epoch's loss and accuracy."""
+    steps, losses = batch_points(run)
+    words = [f"mini-batch loss {losses[-1]:.4f} (batch {steps[-1]:,})"] if losses else []
+    if run.history.epochs:
+        e = run.history.epochs[-1]
+        words.append(f"epoch {e['epoch']}: training loss {e['train_loss']:.4f}, accuracy {e['train_acc']:.1%}"
+                     + (f"; validation loss {e['val_loss']:.4f}, accuracy {e['val_acc']:.1%}" if "val_loss" in e else ""))
+    return "Latest: " + " · ".join(words) if words else ""
+
+
 def _ordinal(n):
     return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
 

@@ -1,0 +1,155 @@
+"""Accessibility in a real browser: axe-core (the axe-playwright-python package bundles
+it) finds no serious or critical violation, nor headings out of order, on any page of
+ui/pages.PAGES in normal and presenter mode, on the Train page during and after a run,
+on Compare with a run and on the Draw page after drawing; and a keyboard alone can
+train (set a value, Start, Pause, Stop) and give the Draw page a digit and hear its guess.
+
+Run just these:  python -m pytest -q tests/browser/test_browser_a11y.py
+"""
+import re
+
+import pytest
+
+pytest.importorskip("playwright.sync_api")
+axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
+pytestmark = pytest.mark.browser
+from playwright.sync_api import expect  # noqa: E402
+
+from browser_utils import WAIT, key, no_exception, open_page, wait_for_app, wait_for_drawing, wait_visible  # noqa: E402
+from test_browser_draw import STROKES, draw_with_mouse  # noqa: E402
+from ui.pages import PAGES  # noqa: E402
+
+BLOCKING = ("serious", "critical")
+ALSO_BLOCKING = ("heading-order",)   # only "moderate" for axe, but a screen reader's map of the page
+PROGRESS = "[data-testid=stProgress]"
+MAX_TABS = 150          # a page has far fewer stops than this: a control never reached fails
+
+_axe = axe_module.Axe()
+
+
+def url_of(app_url, page_entry, query=""):
+    return f"{app_url}/{'' if page_entry.path == PAGES[0].path else page_entry.name}{query}"
+
+
+def assert_accessible(page, where):
+    """axe-core on the whole page as it is now: no serious or critical violation."""
+    wait_for_drawing(page)
+    violations = _axe.run(page).response["violations"]
+    bad = [v for v in violations if v["impact"] in BLOCKING or v["id"] in ALSO_BLOCKING]
+    lines = [f"{v['impact']} {v['id']}: {v['help']} ({len(v['nodes'])} elements), e.g. "
+             f"{v['nodes'][0]['target']}: {v['nodes'][0].get('failureSummary', '').strip()[:300]}"
+             for v in bad]
+    assert not bad, f"axe-core on {where}: {len(bad)} violations:\n" + "\n".join(lines)
+
+
+# ------------------------------------------------------------------ every page, both modes
+@pytest.mark.parametrize("query", ["", "?present=1"], ids=["normal", "presenter"])
+@pytest.mark.parametrize("page_entry", PAGES, ids=[p.name for p in PAGES])
+def test_every_page_passes_axe(page, app_url, page_entry, query):
+    open_page(page, url_of(app_url, page_entry, query))
+    if query:
+        expect(key(page, "presenter").locator("input")).to_be_checked()
+    assert_accessible(page, f"the {page_entry.title} page{' in presenter mode' if query else ''}")
+
+
+# ------------------------------------------------------------------ keyboard only
+def focused_in(page, locator):
+    return locator.evaluate("e => e.contains(document.activeElement)")
+
+
+def tab_to(page, locator, what):
+    """Press Tab (only Tab) until the keyboard focus is inside `locator`; check the
+    focused control shows a visible focus ring."""
+    expect(locator).to_be_visible(timeout=WAIT)
+    for _ in range(MAX_TABS):
+        page.keyboard.press("Tab")
+        if focused_in(page, locator):
+            break
+    else:
+        raise AssertionError(f"{what} is never reached with the Tab key ({MAX_TABS} presses)")
+    ring = page.evaluate("""() => {
+        const e = document.activeElement;
+        const shown = [e, e.closest('label')].filter(Boolean).map(getComputedStyle);
+        return shown.some(s => s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2);
+    }""")
+    assert ring, f"{what} has the keyboard focus but shows no focus ring"
+
+
+def type_into(page, locator, text, what):
+    """Tab to a text or number box, replace its text by typing, press Enter."""
+    box = locator.locator("input")
+    tab_to(page, box, what)
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.type(text)
+    page.keyboard.press("Enter")
+    expect(box).to_have_value(text)
+
+
+def test_train_with_the_keyboard_only(page, app_url):
+    """Set the network and epochs, Start, Pause, Stop: Tab, typing, Enter and Space only.
+    The page also passes axe while the run goes and after it ends."""
+    open_page(page, url_of(app_url, next(p for p in PAGES if p.name == "train")))
+    # A big network for 200 epochs: the run is still going when Pause is pressed.
+    type_into(page, key(page, "train_hidden"), "1024,1024", "the hidden layers box")
+    wait_for_app(page)
+    type_into(page, key(page, "train_epochs"), "200", "the Epochs box")
+    wait_for_app(page)
+    tab_to(page, key(page, "train_start").get_by_role("button"), "the Start button")
+    page.keyboard.press("Enter")
+    progress = page.locator(PROGRESS)
+    wait_visible(page, progress)
+    expect(progress).to_contain_text(re.compile(r"Training… epoch \d+/200"), timeout=WAIT)
+    # The latest numbers are there as words too, not only in the chart.
+    expect(page.get_by_text(re.compile(r"Latest: mini-batch loss \d"))).to_be_visible(timeout=WAIT)
+    assert_accessible(page, "the Train page during a run")
+
+    tab_to(page, key(page, "train_pause").get_by_role("button"), "the Pause button")
+    page.keyboard.press("Space")
+    expect(progress).to_contain_text("Paused", timeout=WAIT)
+    wait_for_app(page)
+    tab_to(page, key(page, "train_stop").get_by_role("button"), "the Stop button")
+    page.keyboard.press("Enter")
+    expect(progress).to_contain_text("Stopped early", timeout=WAIT)
+    wait_visible(page, page.get_by_text(re.compile(r"Run stopped early: .*% of the .* test images right")))
+    wait_for_app(page)
+    no_exception(page)
+    assert_accessible(page, "the Train page after a run")
+    # With a run to show (in this session: follow the menu), the Compare page lists it side by side.
+    compare = next(p for p in PAGES if p.name == "compare")
+    page.locator("[data-testid=stSidebarNav]").get_by_role("link", name=re.compile(re.escape(compare.title) + "$")).click()
+    expect(page.get_by_role("heading", name="Side by side")).to_be_visible(timeout=WAIT)
+    wait_for_app(page)
+    assert_accessible(page, "the Compare page with a run")
+
+
+def test_draw_a_test_image_with_the_keyboard_and_hear_the_guess(page, app_url):
+    """No mouse: switch to a test image with Space, type its number, step with the
+    arrow keys; the guess is words in a live region a screen reader announces."""
+    open_page(page, url_of(app_url, next(p for p in PAGES if p.name == "draw")))
+    status = page.get_by_role("status").filter(has_text="The network reads")
+    expect(status).to_have_count(0)
+    switch = key(page, "draw_keyboard").locator("input")
+    tab_to(page, switch, "the 'Use a test image' switch")
+    page.keyboard.press("Space")
+    expect(switch).to_be_checked(timeout=WAIT)
+    type_into(page, key(page, "draw_test_index"), "7", "the test image number box")
+    expect(status).to_have_count(1, timeout=WAIT)
+    expect(status).to_contain_text(re.compile(r"The network reads a \d\s*\(.*\)"))
+    expect(status).to_have_attribute("aria-live", "polite")
+    expect(page.get_by_text(re.compile(r"Using test image 7 \(label \d\)"))).to_be_visible()
+    # The arrow keys step to the next image; the guess follows.
+    page.keyboard.press("ArrowUp")
+    expect(page.get_by_text(re.compile(r"Using test image 8 \(label \d\)"))).to_be_visible(timeout=WAIT)
+    expect(status).to_contain_text(re.compile(r"The network reads a \d"))
+    wait_for_app(page)
+    no_exception(page)
+    assert_accessible(page, "the Draw page with a test image picked by keyboard")
+
+
+def test_draw_page_after_drawing_passes_axe(page, app_url):
+    open_page(page, url_of(app_url, next(p for p in PAGES if p.name == "draw")))
+    draw_with_mouse(page, STROKES["7"])
+    wait_visible(page, page.locator("#draw-prediction"))
+    wait_for_app(page)
+    expect(page.get_by_role("status")).to_contain_text(re.compile(r"The network reads a \d"))
+    assert_accessible(page, "the Draw page after drawing")

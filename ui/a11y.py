@@ -1,0 +1,85 @@
+"""Accessibility: words for the pictures, readable colours, text a screen reader announces.
+
+A screen reader cannot see a picture, so every st.image gets an `alt` that says
+what it shows ("training image 27, label 9"), built here so every page words it
+the same way. Colours for text are checked against WCAG 2's contrast ratio
+(4.5:1 for normal text) and darkened until they pass. tests/browser/test_browser_a11y.py
+runs axe-core on every page to keep it so.
+"""
+import html
+
+import streamlit as st
+
+AA = 4.5          # WCAG 2 AA contrast for normal text (3:1 is enough for large text)
+
+
+# ---------------------------------------------------------------- words for pictures
+def digit_alt(kind, index, label=None, extra=""):
+    """'training image 27, label 9': one MNIST digit picture, said in words."""
+    words = f"{kind} image {index}" + ("" if label is None else f", label {label}")
+    return words + (f", {extra}" if extra else "")
+
+
+def digits_alt(kind, indices, labels, extra=None):
+    """One digit_alt per picture of a row of digits (st.image with a list)."""
+    extra = extra or [""] * len(indices)
+    return [digit_alt(kind, int(i), labels[i], e) for i, e in zip(indices, extra)]
+
+
+def weights_alt(n_units, layer="first layer"):
+    """The grid of a layer's weight pictures."""
+    return (f"Weights of the first {n_units} hidden units of the {layer}, each as a 28×28 picture: "
+            "orange pixels push the unit up, blue pixels push it down.")
+
+
+# ---------------------------------------------------------------- colours
+def _luminance(color):
+    """WCAG 2 relative luminance of '#rrggbb'."""
+    c = [int(color.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    r, g, b = [x / 12.92 if x <= 0.04045 else ((x + 0.055) / 1.055) ** 2.4 for x in c]
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(fg, bg="#ffffff"):
+    """WCAG 2 contrast ratio of two '#rrggbb' colours, 1 to 21."""
+    hi, lo = sorted((_luminance(fg), _luminance(bg)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def readable(color, bg="#ffffff", ratio=AA):
+    """`color` darkened (same hue) just enough that text in it reaches `ratio` on `bg`:
+    the digit colours of the charts, usable for words too."""
+    rgb = [int(color.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4)]
+    for step in range(101):
+        out = "#" + "".join(f"{round(v * (1 - step / 100)):02x}" for v in rgb)
+        if contrast(out, bg) >= ratio:
+            return out
+    return "#000000"
+
+
+# ---------------------------------------------------------------- keyboard focus
+FOCUS = "#1a56b0"      # 6.9:1 on white: a focus ring must stand out at 3:1 (WCAG 2.4.7, 1.4.11)
+
+# Streamlit draws no focus ring on the sidebar's page links and only the browser's
+# faint one on toggles and checkboxes, whose real <input> is hidden: a keyboard user
+# cannot see where they are. One clear ring for everything focused by keyboard
+# (:focus-visible: a mouse click shows none), on the visible label for hidden inputs.
+CSS = f"""
+<style>
+:focus-visible {{ outline: 3px solid {FOCUS} !important; outline-offset: 2px; }}
+label:has(input:focus-visible) {{ outline: 3px solid {FOCUS}; outline-offset: 2px; border-radius: 4px; }}
+</style>
+"""
+
+
+def styles():
+    """The app-wide accessibility styles (dashboard.py calls this on every page)."""
+    st.html(CSS)
+
+
+# ---------------------------------------------------------------- announcements
+def announce(markup, element_id=None, where=st):
+    """Show `markup` (trusted HTML made by the app) in a polite live region: a screen
+    reader reads it out each time it changes, e.g. the Draw page's guess."""
+    attr = f' id="{html.escape(element_id)}"' if element_id else ""
+    where.markdown(f'<div role="status" aria-live="polite"{attr}>{markup}</div>', unsafe_allow_html=True)
