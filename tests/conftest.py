@@ -14,6 +14,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from engine import worker  # noqa: E402
 
+# The class store's fixtures (db_url, pg_url: real SQLite and PostgreSQL) for every module.
+pytest_plugins = ["class_db"]
+
 
 @pytest.fixture(autouse=True)
 def _stop_training_threads():
