@@ -8,7 +8,7 @@ import streamlit as st
 from engine.modelfile import model_to_bytes
 from engine.network import ACTIVATIONS
 from engine.optim import OPTIMIZERS
-from ui import charts, experiments, formats, lesson, limits, pages, pictures, presenter, run_names, state, training
+from ui import charts, class_set, experiments, formats, lesson, limits, pages, pictures, presenter, run_names, state, training
 from ui.chart_cache import show
 
 st.title(pages.title("train"))
@@ -261,6 +261,7 @@ if runs:
         f"{r['label'].removeprefix('your model ').strip('()')}, {r['settings']['epochs']} epochs, lr {r['settings']['lr']:g}: "
         f"{formats.ending_text(r['status'])}, {r['test_accuracy']:.1%} on the test set" for r in runs[-3:][::-1]))
     pages.page_link("compare", label="Compare your runs side by side")
+class_set.submit_run()      # "Submit this run" to the class leaderboard (ui/class_set.py)
 
 with live_area:
     ticking = training.status() in ("running", "stopping")

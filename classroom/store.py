@@ -270,9 +270,10 @@ class Store:
     benchmark lowers min_interval to measure the database rather than the limit).
     """
 
-    def __init__(self, where=None, min_interval=MIN_INTERVAL, max_per_session=MAX_PER_SESSION):
+    def __init__(self, where=None, min_interval=None, max_per_session=None):
         self.where = str(where or default_url())
-        self.min_interval, self.max_per_session = float(min_interval), int(max_per_session)
+        self.min_interval = float(MIN_INTERVAL if min_interval is None else min_interval)
+        self.max_per_session = int(MAX_PER_SESSION if max_per_session is None else max_per_session)
         url = _engine_url(self.where)
         self.kind = url.get_backend_name()
         try:

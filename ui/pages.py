@@ -43,6 +43,8 @@ PAGES = [
          "What the hidden units respond to, how digits separate layer by layer, and where the network breaks."),
     Page("app_pages/8_compare.py", "Compare runs", "⚖️", "Compare runs",
          "Your runs side by side: which setting made the difference?"),
+    Page("app_pages/8b_class.py", "Our class", "👩‍🏫", "Our class's handwriting",
+         "The digits the class drew, how well the models read them, and the class leaderboard."),
 ]
 HOME = PAGES[0]
 _BY_NAME = {p.name: p for p in PAGES}
