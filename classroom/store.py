@@ -25,8 +25,9 @@ import json
 import math
 import operator
 import os
+import threading
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -276,6 +277,7 @@ class Store:
         self.max_per_session = int(MAX_PER_SESSION if max_per_session is None else max_per_session)
         url = _engine_url(self.where)
         self.kind = url.get_backend_name()
+        self._thread_turn = threading.Lock() if self.kind == "sqlite" else nullcontext()
         try:
             if self.kind == "sqlite":
                 Path(url.database).parent.mkdir(parents=True, exist_ok=True)
@@ -344,6 +346,16 @@ class Store:
             return conn.execute(select(schema_version.c.version)).scalar()
 
     @contextmanager
+    def _writing(self):
+        """A write transaction. On SQLite, the threads of this process take turns in order
+        (a lock) rather than by SQLite's busy handler, which sleeps and retries and can leave
+        one unlucky writer waiting for seconds while others get in; processes still wait for
+        each other through the busy timeout."""
+        with self._thread_turn:
+            with self._guard(self._write.begin()) as conn:
+                yield conn
+
+    @contextmanager
     def _guard(self, ctx):
         """A connection or transaction whose database errors become StoreUnavailable."""
         try:
@@ -367,7 +379,7 @@ class Store:
         row = dict(session=_check_session(session), label=check_label(label), pixels=check_pixels(pixels),
                    png=check_png(png), nickname=check_nickname(nickname))
         now = time.time() if now is None else float(now)
-        with self._guard(self._write.begin()) as conn:
+        with self._writing() as conn:
             conn.execute(self._insert_ignore(quotas, session=row["session"], n=0, last=0.0))
             counted = conn.execute(
                 update(quotas)
@@ -429,12 +441,12 @@ class Store:
 
     def remove_drawing(self, drawing_id):
         """Remove one drawing (teacher). True if it was there."""
-        with self._guard(self._write.begin()) as conn:
+        with self._writing() as conn:
             return conn.execute(delete(drawings).where(drawings.c.id == int(drawing_id))).rowcount == 1
 
     def clear(self):
         """Remove every drawing and give every session its full quota back (teacher). Returns how many."""
-        with self._guard(self._write.begin()) as conn:
+        with self._writing() as conn:
             conn.execute(delete(quotas))
             return conn.execute(delete(drawings)).rowcount
 
@@ -453,7 +465,7 @@ class Store:
                    model=_short_text(model, "model's description"),
                    settings=_check_json(settings, "settings"), lesson=_check_json(lesson, "lesson link's settings"),
                    created=time.time() if now is None else float(now))
-        with self._guard(self._write.begin()) as conn:
+        with self._writing() as conn:
             mine = conn.execute(select(func.count()).select_from(scores)
                                 .where(scores.c.session == row["session"])).scalar()
             if mine >= MAX_SCORES_PER_SESSION:
@@ -471,5 +483,5 @@ class Store:
         return rows
 
     def remove_score(self, score_id):
-        with self._guard(self._write.begin()) as conn:
+        with self._writing() as conn:
             return conn.execute(delete(scores).where(scores.c.id == int(score_id))).rowcount == 1

@@ -260,3 +260,29 @@ def test_default_file_is_in_the_apps_data_folder(monkeypatch, tmp_path):
     assert cs.default_url() == str(tmp_path / "class.sqlite3")
     monkeypatch.setenv("DIGITS_DB", "postgresql://h/db")
     assert cs.default_url() == "postgresql://h/db"
+
+
+def test_sessions_writing_at_once_all_get_in(db_url):
+    """Ten sessions in threads, each 20 drawings and a row, as fast as they can: no error
+    (never "database is locked"), and exactly what was confirmed is stored."""
+    import threading
+    s = Store(db_url, min_interval=0)
+    confirmed, errors = [], []
+
+    def session(k):
+        try:
+            for i in range(20):
+                confirmed.append(s.add_drawing(f"s{k}", i % 10, digit(i), PNG))
+            s.add_score(f"s{k}", f"n{k}", 0.5, 10, "sample", "784-10", {}, {})
+        except Exception as e:  # noqa: BLE001 - any error fails the test below
+            errors.append(e)
+
+    threads = [threading.Thread(target=session, args=(k,)) for k in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert errors == []
+    assert sorted(confirmed) == sorted(d["id"] for d in s.drawings(with_png=False)) and len(confirmed) == 200
+    assert len(s.scores()) == 10
+    s.close()
