@@ -38,7 +38,7 @@ else:
     left, right = st.columns([2, 1])
     show(left, charts.class_bar_chart, np.bincount(y, minlength=10), "Digits of each kind in our class set")
     right.dataframe(pd.DataFrame(by_student, columns=["nickname", "digits"]).replace({"nickname": {"": "(none)"}}),
-                    hide_index=True, width="stretch", height=260)
+                    hide_index=True, width="stretch", height=min(260, 35 * len(by_student) + 38))
 
     # -------------------------------------------------------------- gallery
     st.subheader("Gallery")

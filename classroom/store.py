@@ -179,11 +179,12 @@ def check_png(png):
 
 def drawing_png(ink, side=112):
     """A small dark-on-white PNG of the raw drawing: ink (H, W) in [0, 1] -> PNG bytes,
-    the longer side `side` pixels."""
-    from PIL import Image
+    the longer side `side` pixels (and a frame)."""
+    from PIL import Image, ImageOps
     ink = np.clip(np.nan_to_num(np.asarray(ink, dtype=np.float32)), 0, 1)
     img = Image.fromarray((255 - ink * 255).round().astype(np.uint8), mode="L")
     img.thumbnail((side, side), Image.Resampling.BOX)
+    img = ImageOps.expand(img, border=1, fill=200)       # a thin grey frame: the paper's edge on a white page
     buf = io.BytesIO()
     img.save(buf, format="PNG", optimize=True)
     return buf.getvalue()

@@ -57,7 +57,9 @@ def page(name):
 
 def menu():
     """The pages for st.navigation, Home first and the default."""
-    return [st.Page(p.path, title=p.title, icon=p.icon, default=p is HOME) for p in PAGES]
+    # url_path given, so that a file like 8b_class.py (between 8_ and 9_) is served at /class too.
+    return [st.Page(p.path, title=p.title, icon=p.icon, default=p is HOME, url_path=None if p is HOME else p.name)
+            for p in PAGES]
 
 
 def title(name):
