@@ -109,6 +109,7 @@ with st.expander("Settings" + (" (during a run only the learning rate, momentum,
                            "turned and thickened a little, which helps with hand-drawn digits.")
         c4.toggle("Shuffle each epoch", key="train_shuffle", disabled=busy,
                   help="Visit the training images in a new random order every epoch.")
+        class_set.train_option(c4, disabled=busy)     # "Add our class's digits" (ui/class_set.py)
     else:
         try:
             others = run_names.settings_summary(training.settings_from_widgets(data.x_train.shape[1], 10).as_dict())

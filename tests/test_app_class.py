@@ -184,3 +184,38 @@ def test_the_export_round_trips_through_the_mnist_folder_reader(tmp_path):
     order = np.lexsort(got.T[::-1])
     want = np.lexsort(x.T[::-1])
     assert np.array_equal(got[order], x[want]) and np.array_equal(got_y[order], y[want])
+
+
+def test_train_with_our_digits_holds_a_share_out_and_reports_it(db):
+    from apptest_utils import get, run_until_done
+    s = Store(db, min_interval=0)
+    sample = mnist_data.load_sample()
+    for i in range(40):                                  # 40 real digits, 4 of each kind
+        k = int(np.flatnonzero(sample.y_test == i % 10)[i // 10])
+        s.add_drawing("s", i % 10, sample.x_test[k], PNG)
+    s.close()
+    at = open_page(TRAIN)
+    at.toggle(key="train_class_digits").set_value(True).run()
+    at.text_input(key="train_hidden").set_value("16").run()
+    at.number_input(key="train_epochs").set_value(1).run()
+    at.button(key="train_start").click().run()
+    assert not at.exception, at.exception
+    run = get(at, "trainer")
+    assert run is not None, texts(at.error)
+    assert len(run.labels) == len(sample.y_train) + 30         # 3 of each digit's 4 trained on, 1 held out
+    assert run_until_done(at) == "finished"
+    caption = texts(at.caption)
+    assert "trained with 30 of our digits" in caption and "on the 10 class digits it never saw" in caption
+
+
+def get_status(at):
+    return at.session_state["train_status"]
+
+
+def test_train_with_our_digits_and_an_empty_class_set_says_why(db):
+    at = open_page(TRAIN)
+    at.toggle(key="train_class_digits").set_value(True).run()
+    at.button(key="train_start").click().run()
+    assert at.session_state["train_error"] == ("Can't start: our class set has fewer than 2 digits: "
+                                               "add some on the Draw page first.")
+    assert get_status(at) == "idle"

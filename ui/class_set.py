@@ -15,10 +15,10 @@ import pandas as pd
 import streamlit as st
 
 from classroom import teacher
-from classroom.export import mnist_zip
+from classroom.export import mnist_zip, split
 from classroom.store import Refused, Store, StoreUnavailable, default_url, drawing_png
 from engine import metrics
-from ui import keep, lesson, state, training
+from ui import keep, lesson, state
 
 RETRY_SECONDS = 30          # a store that failed to open is tried again after this long
 _failed = {}                # where -> (when, why): every rerun must not wait for a dead server
@@ -105,6 +105,7 @@ def add_to_class_set(prep, guess):
 
 def _lesson_params(settings):
     """A lesson link's parameters for a run's settings (an MLP's; a CNN's link is left empty)."""
+    from ui import training      # (ui.training imports this module when a run starts)
     if not settings or settings.get("layers"):
         return {}
     values = {k: settings[k[len("train_"):]] for k in training.WIDGETS
@@ -139,6 +140,47 @@ def submit_run():
             else:
                 st.success(f"Submitted: {accuracy:.2%} on the {len(data.y_test):,} test digits, measured just now "
                            f"by the server. See the leaderboard on the Class page.")
+
+
+# ------------------------------------------------------------------ Train: train with our digits
+
+HOLD_OUT = 0.25      # the share of the class set kept out of training, to test on
+
+
+def train_option(where, disabled=False):
+    """On Train, with the data settings: "Add our class's digits" to the training data (a
+    share held out), and what the last such run scored on MNIST test and the held-out digits."""
+    on = where.toggle("Add our class's digits", value=st.session_state.get("class_train_on", False),
+                      key="train_class_digits", disabled=disabled,
+                      help=f"Trains on MNIST plus the digits the class drew (Class page), keeping "
+                           f"{HOLD_OUT:.0%} of the class's digits out of training to test on.")
+    st.session_state["class_train_on"] = on
+    held = st.session_state.get("class_train_holdout")
+    net, info = state.user_model()
+    runs = st.session_state.get("runs", [])
+    if held and net is not None and runs and runs[-1]["id"] == held["run"] and len(held["y"]):
+        predicted = net.predict_proba(held["x"].astype(np.float32) / 255).argmax(axis=1)
+        where.caption(f"Your last run, trained with {held['n_train']} of our digits: "
+                      f"**{metrics.accuracy(predicted, held['y']):.1%}** on the {len(held['y'])} class digits it "
+                      f"never saw, {info.get('test_accuracy', float('nan')):.1%} on the MNIST test set.")
+
+
+def training_data(data):
+    """(x_train, y_train) for a new run: MNIST's, plus the class set's training share when
+    "Add our class's digits" is on (the held-out share is kept for the report above)."""
+    st.session_state.pop("class_train_holdout", None)
+    if not st.session_state.get("class_train_on"):
+        return data.x_train, data.y_train
+    s, why = store()
+    if s is None:
+        raise ValueError(f"our class's digits can't be added: {why.rstrip('.')}")
+    x, y, _ = s.class_set()
+    if len(y) < 2:
+        raise ValueError("our class set has fewer than 2 digits: add some on the Draw page first")
+    train, test = split(y, HOLD_OUT, seed=0)
+    st.session_state["class_train_holdout"] = {"x": x[test], "y": y[test], "n_train": len(train),
+                                               "run": st.session_state.get("run_counter", 0) + 1}
+    return np.concatenate([data.x_train, x[train]]), np.concatenate([data.y_train, y[train]])
 
 
 # ------------------------------------------------------------------ the Class page's parts
