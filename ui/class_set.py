@@ -230,8 +230,11 @@ def _gates(_digest, _passcode):
     return teacher.Gate(_passcode)
 
 
-def _sign_in(gate):
+def _sign_in():
     """Called when the passcode box changes: check it, then forget what was typed."""
+    gate = _gate()
+    if gate is None:
+        return
     attempt = st.session_state.get("class_passcode", "")
     st.session_state["class_passcode"] = ""          # never kept, never shown again
     wait = gate.wait()
@@ -253,7 +256,7 @@ def teacher_controls(s):
         if msg:
             getattr(st, msg[0])(msg[1])
         if not st.session_state.get("class_teacher"):
-            st.text_input("Teacher passcode", type="password", key="class_passcode", on_change=_sign_in, args=(gate,),
+            st.text_input("Teacher passcode", type="password", key="class_passcode", on_change=_sign_in,
                           help="Set by whoever runs the server (DIGITS_TEACHER_PASSCODE or .streamlit/secrets.toml).")
             return
         try:
