@@ -285,8 +285,9 @@ class Store:
                 self._write = self._sqlite_engine(url, immediate=True)
                 self._read = self._sqlite_engine(url, immediate=False)
             else:
+                # connect_timeout: an unreachable server costs a page 5 s, not the system's TCP timeout.
                 self._write = self._read = create_engine(url, pool_size=5, max_overflow=30, pool_timeout=60,
-                                                         pool_pre_ping=True)
+                                                         pool_pre_ping=True, connect_args={"connect_timeout": 5})
             self._migrate()
         except StoreUnavailable:
             self.close()

@@ -59,6 +59,7 @@ def test_draw_adds_a_digit_with_the_label_the_student_meant(db, monkeypatch):
     at.button(key="class_add").click().run()
     assert not at.exception, at.exception
     assert "Added your 7 to the class set (1 from you so far)" in texts(at.success)
+    assert at.text_input(key="class_nickname_draw").value == "<b>Ada</b>"     # kept for the next drawing
     at.button(key="class_add").click().run()                 # again at once: one a second
     assert "One drawing a second" in texts(at.warning)
     s = Store(db)

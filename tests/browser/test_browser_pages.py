@@ -27,6 +27,7 @@ PAGES = [
     ("draw", r"Draw", None, "Draw"),
     ("inside", r"Inside", "inside", "Inside the network"),
     ("compare", r"Compare", "compare_empty", "Compare runs"),
+    ("class", r"Our class", None, "Our class"),     # its screenshot (with digits): test_browser_class.py
 ]
 
 
