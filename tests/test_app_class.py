@@ -3,6 +3,7 @@ gallery, accuracies and leaderboard, "Submit this run", the teacher's controls, 
 that cannot be used (the rest of the app goes on).
 """
 import io
+import logging
 import zipfile
 
 import numpy as np
@@ -138,7 +139,25 @@ def test_submit_this_run_puts_the_servers_own_measure_on_the_leaderboard(db):
     assert list(board["nickname"]) == ["Bo"] and "hidden=16" in board["lesson link"][0]
 
 
-def test_teacher_controls_need_the_passcode_and_never_show_it(db, monkeypatch):
+def test_submit_this_run_on_compare_after_a_real_run(db):
+    from apptest_utils import run_until_done
+    at = open_page(TRAIN)
+    at.text_input(key="train_hidden").set_value("8").run()
+    at.number_input(key="train_epochs").set_value(1).run()
+    at.button(key="train_start").click().run()
+    assert run_until_done(at) == "finished"
+    at.switch_page("app_pages/8_compare.py").run()
+    assert not at.exception, at.exception
+    at.button(key="class_submit").click().run()
+    assert "measured just now by the server" in texts(at.success)
+    s = Store(db)
+    (row,) = s.scores()
+    s.close()
+    assert row["model"] == at.session_state["model"].describe() and row["lesson"] == {"hidden": "8", "epochs": "1"}
+
+
+def test_teacher_controls_need_the_passcode_and_never_show_it(db, monkeypatch, caplog):
+    caplog.set_level(logging.DEBUG)
     monkeypatch.setenv("DIGITS_TEACHER_PASSCODE", "tulip-42-secret")
     s = Store(db, min_interval=0)
     ids = [s.add_drawing("s", i % 10, digit(i), PNG) for i in range(6)]
@@ -161,6 +180,7 @@ def test_teacher_controls_need_the_passcode_and_never_show_it(db, monkeypatch):
     at.button(key="class_clear").click().run()
     assert s.count() == 0
     s.close()
+    assert "tulip-42-secret" not in caplog.text                # nor in any log
 
 
 def test_no_passcode_set_means_no_teacher_controls(db):
