@@ -62,10 +62,10 @@ else:
     if own is not None:
         models.append(("your model", own))
     ours = class_set.accuracies(models, x, y)
-    mnist = class_set.accuracies(models, data.x_test, data.y_test)
+    mnist = class_set.mnist_accuracies(models, data)
     st.dataframe(pd.DataFrame({
         "model": [m[0] for m in models],
-        f"MNIST test ({len(data.y_test):,} digits)": [100 * a[1] for a in mnist],
+        f"MNIST test ({len(data.y_test):,} digits)": [100 * a for a in mnist],
         f"our class set ({len(y):,} digits)": [100 * a[1] for a in ours],
     }), hide_index=True, column_config={c: st.column_config.NumberColumn(format="%.1f%%")
                                         for c in (f"MNIST test ({len(data.y_test):,} digits)",

@@ -87,6 +87,11 @@ def test_the_class_page_shows_counts_gallery_and_accuracies(db):
     assert list(table["model"])[:2] == ["the built-in pretrained model", "the built-in CNN"]
     ours = table[[c for c in table.columns if c.startswith("our class set")][0]]
     assert all(0 <= v <= 100 for v in ours) and ours.iloc[0] >= 80       # real MNIST digits: read well
+    from engine.modelfile import load_model
+    from ui.state import PRETRAINED
+    mlp = load_model(str(PRETRAINED))[0]
+    want = 100 * float((mlp.predict_proba(sample.x_test.astype(np.float32) / 255).argmax(1) == sample.y_test).mean())
+    assert table[[c for c in table.columns if c.startswith("MNIST test")][0]].iloc[0] == pytest.approx(want)
     assert "No runs submitted yet" in texts(at.caption)
 
 
