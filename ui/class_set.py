@@ -238,9 +238,9 @@ def _gate():
 
 
 @st.cache_resource(show_spinner=False)
-def _gates(_digest, _passcode):
+def _gates(digest, _passcode):
     # One Gate per passcode for the whole server (wrong attempts counted across sessions).
-    # Underscored arguments are not hashed by Streamlit; the digest is the cache key.
+    # The digest is the cache key; _passcode (underscored) is not hashed or kept by Streamlit.
     return teacher.Gate(_passcode)
 
 
