@@ -8,7 +8,7 @@ import streamlit as st
 from engine.modelfile import model_to_bytes
 from engine.network import ACTIVATIONS
 from engine.optim import OPTIMIZERS
-from ui import charts, experiments, formats, lesson, limits, pages, pictures, presenter, run_names, state, training
+from ui import charts, class_set, experiments, formats, lesson, limits, pages, pictures, presenter, run_names, state, training
 from ui.chart_cache import show
 from ui.notebook_button import download_button as notebook_button
 
@@ -116,6 +116,7 @@ with st.expander("Settings" + (" (during a run only the learning rate, momentum,
                            "turned and thickened a little, which helps with hand-drawn digits.")
         c4.toggle("Shuffle each epoch", key="train_shuffle", disabled=busy,
                   help="Visit the training images in a new random order every epoch.")
+        class_set.train_option(c4, disabled=busy)     # "Add our class's digits" (ui/class_set.py)
     if cnn:
         st.markdown("**The convolutions** (each conv layer: filters → activation → max-pooling; then the "
                     "dense layers)")
@@ -302,6 +303,7 @@ if runs:
         f"{r['label'].removeprefix('your model ').strip('()')}, {r['settings']['epochs']} epochs, lr {r['settings']['lr']:g}: "
         f"{formats.ending_text(r['status'])}, {r['test_accuracy']:.1%} on the test set" for r in runs[-3:][::-1]))
     pages.page_link("compare", label="Compare your runs side by side")
+class_set.submit_run()      # "Submit this run" to the class leaderboard (ui/class_set.py)
 
 with live_area:
     ticking = training.status() in ("running", "stopping")

@@ -3,7 +3,7 @@ import numpy as np
 import streamlit as st
 
 from engine.preprocess import ALL_INK, preprocess_canvas
-from ui import a11y, charts, explain, formats, keyboard_digit, model_picker, pages, pictures, state
+from ui import a11y, charts, class_set, explain, formats, keyboard_digit, model_picker, pages, pictures, state
 from ui.chart_cache import show
 
 st.title(pages.title("draw"))
@@ -60,6 +60,7 @@ with right:
             st.caption("This model ends in sigmoids (MSE loss): ten scores between 0 and 1 that need not add up to 1.")
         else:
             st.caption("The ten outputs of the softmax layer: one probability per digit, adding up to 100%.")
+        class_set.add_to_class_set(prep, guess)     # "Add to our class set" (ui/class_set.py)
 
         # The built-in CNN reads the same 784 numbers: a second opinion (scripts/train_pretrained_cnn.py).
         cnn = state.pretrained_cnn()[0]

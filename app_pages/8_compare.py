@@ -1,7 +1,7 @@
 """Compare runs: every training run of this session, their curves in one chart, side by side."""
 import streamlit as st
 
-from ui import charts, pages, presenter, run_names, runs, training
+from ui import charts, class_set, pages, presenter, run_names, runs, training
 from ui.chart_cache import show
 
 st.title(pages.title("compare"))
@@ -124,6 +124,8 @@ if not present:
                        data=table.to_csv(),
                        file_name="runs_side_by_side.csv", mime="text/csv", on_click="ignore",
                        icon=":material/download:")
+
+class_set.submit_run()      # "Submit this run" (your latest model) to the class leaderboard (ui/class_set.py)
 
 with st.expander("The classic comparison: the write-up's network vs today's usual choice"):
     st.write("The write-up trains sigmoid units with a sigmoid output and mean squared error. Most networks today "

@@ -14,6 +14,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from engine import worker  # noqa: E402
 
+# The class store's fixtures (db_url, pg_url: real SQLite and PostgreSQL) for every module.
+pytest_plugins = ["class_db"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _class_store_of_the_test_run(tmp_path_factory):
+    """Pages that open the class store use a file of this test run, never the user's data folder."""
+    with pytest.MonkeyPatch.context() as mp:
+        if not os.environ.get("DIGITS_DB"):
+            mp.setenv("DIGITS_DB", str(tmp_path_factory.mktemp("class") / "class.sqlite3"))
+        yield
+
 
 @pytest.fixture(autouse=True)
 def _stop_training_threads():

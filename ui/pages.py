@@ -47,6 +47,8 @@ PAGES = [
          "Move the digits a few pixels: the MLP loses them, the CNN keeps reading."),
     Page("app_pages/8_compare.py", "Compare runs", "⚖️", "Compare runs",
          "Your runs side by side: which setting made the difference?"),
+    Page("app_pages/8b_class.py", "Our class", "👩‍🏫", "Our class's handwriting",
+         "The digits the class drew, how well the models read them, and the class leaderboard."),
     Page("app_pages/9_pytorch.py", "Same network in PyTorch", "🔥", "The same network in PyTorch",
          "Your network in PyTorch, line by line and number for number, and a notebook to take home."),
 ]

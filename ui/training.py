@@ -249,12 +249,14 @@ def start(settings=None):
     if sync() in ACTIVE:
         return ""                       # one run at a time (a double click lands here)
     data = state.dataset()
+    from ui import class_set      # "Add our class's digits" (imported here: class_set imports this module)
     try:
+        x_train, y_train = class_set.training_data(data)
         if settings is None:
             settings = settings_from_widgets(data.x_train.shape[1], 10)
-        settings.check(len(data.x_train))
+        settings.check(len(x_train))
         check_cost(settings, len(data.y_test))
-        run = new_run(data.x_train, data.y_train, settings)
+        run = new_run(x_train, y_train, settings)
     except ValueError as err:
         st.session_state["train_error"] = f"Can't start: {err}."
         return st.session_state["train_error"]

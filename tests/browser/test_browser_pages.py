@@ -29,6 +29,7 @@ PAGES = [
     ("inside", r"Inside", "inside", "Inside the network"),
     ("why_convolutions", r"Why convolutions", "why_convolutions", "Why convolutions?"),
     ("compare", r"Compare", "compare_empty", "Compare runs"),
+    ("class", r"Our class", None, "Our class"),     # its screenshot (with digits): test_browser_class.py
     ("pytorch", r"PyTorch", None, "Same network in PyTorch"),
 ]
 

@@ -1,0 +1,489 @@
+"""The class store: the digits a class drew and its leaderboard, in one database.
+
+SQLite by default (a file in the app's data folder; nothing to install or start), or
+PostgreSQL when DIGITS_DB is a postgresql:// URL, so that a school can run several app
+processes behind one address. Every query is written once, with SQLAlchemy Core, and
+SQLAlchemy binds every value as a parameter: no value is ever pasted into SQL text.
+
+What keeps a room full of students safe:
+- SQLite runs in WAL mode (readers never wait for the writer) with a busy timeout, and
+  every write transaction starts with BEGIN IMMEDIATE: it takes the write lock first and
+  waits its turn. (A deferred transaction that reads first and writes later can be told
+  "database is locked" at once, without waiting, when another writer got in between.)
+- A write returns only once it is committed: an entry confirmed to a student survives the
+  server being killed the next moment (a test SIGKILLs a writer process to check).
+- A schema version table with migration steps: a file from a newer release is refused
+  with one sentence, never half-read or changed.
+- Per session (an opaque id the app makes; nothing else about the student is kept) at
+  most one drawing a second and MAX_PER_SESSION in all, counted in the database itself,
+  so it holds across app processes.
+- Every value is checked before it is stored (`Refused` says what is wrong); a database
+  that cannot be used raises `StoreUnavailable` with one sentence saying why.
+"""
+import io
+import json
+import math
+import operator
+import os
+import threading
+import time
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import (CheckConstraint, Column, Float, Integer, LargeBinary, MetaData, String, Table, Text,
+                        create_engine, delete, event, func, select, text, update)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from engine.data import default_cache_dir
+from engine.preprocess import MIN_INK
+
+DB_FILE = "class.sqlite3"          # in the app's data folder (engine.data.default_cache_dir)
+MAX_PER_SESSION = 500              # drawings one session may add in all
+MIN_INTERVAL = 1.0                 # seconds between two drawings of one session
+MAX_SCORES_PER_SESSION = 50        # leaderboard rows one session may add
+NICKNAME_CHARS = 24
+SESSION_CHARS = 64
+MAX_PNG_BYTES = 64_000             # the app's pictures of a 280x280 drawing at 112 px take about 2 kB
+MAX_PNG_SIDE = 560
+MAX_SETTINGS_CHARS = 4_000
+BUSY_TIMEOUT = 30.0                # seconds a SQLite writer waits for the lock before it gives up
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+class StoreUnavailable(Exception):
+    """The class store cannot be used; the message says why in one sentence."""
+
+
+class Refused(ValueError):
+    """This entry is not stored; the message says why in one sentence."""
+
+
+# ------------------------------------------------------------------ the schema
+
+metadata = MetaData()
+schema_version = Table("schema_version", metadata, Column("version", Integer, nullable=False))
+drawings = Table(
+    "drawings", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("label", Integer, CheckConstraint("label BETWEEN 0 AND 9", name="label_is_digit"), nullable=False),
+    Column("pixels", LargeBinary, nullable=False),       # the 28x28 preprocessed digit, 784 uint8 bytes
+    Column("png", LargeBinary, nullable=False),          # a small picture of the raw drawing
+    Column("nickname", String(NICKNAME_CHARS), nullable=False),
+    Column("created", Float, nullable=False),            # seconds since 1970 (UTC)
+    Column("session", String(SESSION_CHARS), nullable=False, index=True),
+)
+scores = Table(
+    "scores", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("nickname", String(NICKNAME_CHARS), nullable=False),
+    Column("accuracy", Float, nullable=False),           # measured by the server on its own test set
+    Column("n_test", Integer, nullable=False),
+    Column("data", String(200), nullable=False),         # which test set (full MNIST or the sample)
+    Column("model", String(200), nullable=False),        # the network in words
+    Column("settings", Text, nullable=False),            # JSON: the training settings
+    Column("lesson", Text, nullable=False),              # JSON: the lesson link's parameters
+    Column("created", Float, nullable=False),
+    Column("session", String(SESSION_CHARS), nullable=False, index=True),
+)
+quotas = Table(
+    "quotas", metadata,
+    Column("session", String(SESSION_CHARS), primary_key=True),
+    Column("n", Integer, nullable=False),                # drawings added (removals don't give them back)
+    Column("last", Float, nullable=False),               # when the last one was added
+)
+
+
+def _v1(conn):
+    metadata.create_all(conn, tables=[drawings, scores, quotas])
+
+
+# MIGRATIONS[i] takes a database from schema version i to i + 1, inside one transaction.
+# A new release appends a step (never edits an old one) and so raises SCHEMA_VERSION.
+MIGRATIONS = [_v1]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+# ------------------------------------------------------------------ checking values
+
+def check_nickname(nickname):
+    """'' or up to 24 printable characters (spaces inside allowed, trimmed at the ends)."""
+    if nickname is None:
+        return ""
+    if not isinstance(nickname, str):
+        raise Refused("A nickname must be text.")
+    nickname = nickname.strip()
+    if len(nickname) > NICKNAME_CHARS:
+        raise Refused(f"A nickname is at most {NICKNAME_CHARS} characters (this one has {len(nickname):,}).")
+    if not nickname.isprintable():
+        raise Refused("A nickname can't hold control characters (such as tabs, new lines or invisible marks).")
+    return nickname
+
+
+def check_label(label):
+    """The digit the student meant: a whole number 0-9."""
+    if isinstance(label, bool):
+        raise Refused("The label must be a digit from 0 to 9.")
+    try:
+        label = operator.index(label)
+    except TypeError:
+        raise Refused("The label must be a digit from 0 to 9.") from None
+    if not 0 <= label <= 9:
+        raise Refused(f"The label must be a digit from 0 to 9 (got {label}).")
+    return label
+
+
+def check_pixels(pixels):
+    """The preprocessed digit as 784 uint8 bytes: from bytes, or an array of 784 (or 28x28)
+    uint8 values 0-255 or floats 0-1 (as engine.preprocess makes them). Empty drawings refused."""
+    if isinstance(pixels, (bytes, bytearray, memoryview)):
+        arr = np.frombuffer(bytes(pixels), dtype=np.uint8)
+    else:
+        arr = np.asarray(pixels)
+        if arr.dtype.kind == "f":
+            if not np.all(np.isfinite(arr)) or arr.size and (arr.min() < 0 or arr.max() > 1):
+                raise Refused("The digit's pixels must be numbers between 0 and 1.")
+            arr = np.round(arr * 255).astype(np.uint8)
+        elif arr.dtype != np.uint8:
+            raise Refused(f"The digit's pixels must be bytes 0-255 or numbers 0-1 (got {arr.dtype}).")
+    if arr.size != 784:
+        raise Refused(f"The digit must be 28x28 = 784 pixels (got {arr.size:,}).")
+    if arr.sum(dtype=np.int64) / 255 < MIN_INK:
+        raise Refused("That drawing is empty: draw a digit first.")
+    return arr.reshape(784).tobytes()
+
+
+def check_png(png):
+    """A small PNG picture (the raw drawing): the signature, the size in bytes and in pixels."""
+    if not isinstance(png, (bytes, bytearray)):
+        raise Refused("The picture of the drawing must be PNG bytes.")
+    if len(png) > MAX_PNG_BYTES:
+        raise Refused(f"The picture of the drawing is too big ({len(png):,} bytes; at most {MAX_PNG_BYTES:,}).")
+    if not bytes(png[:8]) == PNG_SIGNATURE:
+        raise Refused("The picture of the drawing is not a PNG file.")
+    from PIL import Image     # Pillow reads PNG headers safely; it ships with Streamlit
+    try:
+        with Image.open(io.BytesIO(png)) as img:
+            w, h = img.size
+            if max(w, h) > MAX_PNG_SIDE:
+                raise Refused(f"The picture of the drawing is too large ({w}x{h}; at most "
+                              f"{MAX_PNG_SIDE}x{MAX_PNG_SIDE} pixels).")
+            img.load()
+    except Refused:
+        raise
+    except Exception:  # noqa: BLE001 - any decoding failure means the same to the student
+        raise Refused("The picture of the drawing is a damaged PNG file.") from None
+    return bytes(png)
+
+
+def drawing_png(ink, side=112):
+    """A small dark-on-white PNG of the raw drawing: ink (H, W) in [0, 1] -> PNG bytes,
+    the longer side `side` pixels (and a frame)."""
+    from PIL import Image, ImageOps
+    ink = np.clip(np.nan_to_num(np.asarray(ink, dtype=np.float32)), 0, 1)
+    img = Image.fromarray((255 - ink * 255).round().astype(np.uint8), mode="L")
+    img.thumbnail((side, side), Image.Resampling.BOX)
+    img = ImageOps.expand(img, border=1, fill=200)       # a thin grey frame: the paper's edge on a white page
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", optimize=True)
+    return buf.getvalue()
+
+
+def _check_session(session):
+    if not isinstance(session, str) or not 1 <= len(session) <= SESSION_CHARS or not session.isprintable():
+        raise Refused("The session id must be 1 to 64 printable characters.")
+    return session
+
+
+def _check_json(value, what):
+    try:
+        data = json.dumps(value, sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError):
+        raise Refused(f"The {what} must be plain numbers and text.") from None
+    if len(data) > MAX_SETTINGS_CHARS:
+        raise Refused(f"The {what} are too long ({len(data):,} characters; at most {MAX_SETTINGS_CHARS:,}).")
+    return data
+
+
+def _short_text(value, what, limit=200):
+    if not isinstance(value, str) or len(value) > limit or not value.isprintable():
+        raise Refused(f"The {what} must be at most {limit} printable characters.")
+    return value
+
+
+# ------------------------------------------------------------------ where the database is
+
+def default_url():
+    """DIGITS_DB (a file path, sqlite:/// or postgresql:// URL) or the file class.sqlite3 in
+    the app's data folder (DIGITS_CACHE_DIR or the platform's cache folder)."""
+    return os.environ.get("DIGITS_DB") or str(default_cache_dir() / DB_FILE)
+
+
+def _engine_url(where):
+    """A SQLAlchemy URL for a file path or a database URL (PostgreSQL through psycopg 3)."""
+    where = str(where)
+    if "://" not in where:
+        return make_url("sqlite://").set(database=str(Path(where).expanduser()))
+    url = make_url(where)
+    if url.get_backend_name() == "postgresql":
+        return url.set(drivername="postgresql+psycopg")
+    if url.get_backend_name() == "sqlite" and url.database:
+        return url
+    raise StoreUnavailable(f"DIGITS_DB must be a file name or a sqlite:/// or postgresql:// URL "
+                           f"(got one for {url.get_backend_name()}).")
+
+
+def describe(where):
+    """Where the store is, for people: a file name, or host and database (never a password)."""
+    try:
+        url = _engine_url(where)
+    except (StoreUnavailable, ArgumentError, ValueError):
+        return "the class database"
+    if url.get_backend_name() == "sqlite":
+        return f"the file {url.database}"
+    return f"the PostgreSQL database {url.database or ''} on {url.host or 'this machine'}".replace("  ", " ")
+
+
+def _why(error, where):
+    """One sentence for a database error (the driver's first line, never a password)."""
+    orig = getattr(error, "orig", None) or error
+    msg = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    low = msg.lower()
+    place = describe(where)
+    if "not a database" in low or "malformed" in low or "file is encrypted" in low:
+        return (f"The class set is off: {place} is damaged (not a readable SQLite database). "
+                f"Move it away, or set DIGITS_DB to another file.")
+    if "readonly" in low or "read-only" in low or "unable to open" in low or "permission denied" in low:
+        return (f"The class set is off: {place} cannot be written ({msg}). "
+                f"Give the server write access to it, or set DIGITS_DB to a file it can write.")
+    if "database is locked" in low:
+        return f"The class set is busy: {place} stayed locked for over {BUSY_TIMEOUT:.0f} s; try again."
+    return f"The class set is off: {place} cannot be used ({msg[:200]})."
+
+
+# ------------------------------------------------------------------ the store
+
+class Store:
+    """The class's drawings and leaderboard in one database (see the module's docstring).
+
+    where: a file path, or a sqlite:/// or postgresql:// URL (default: default_url()).
+    min_interval, max_per_session: the per-session limits on drawings (the load
+    benchmark lowers min_interval to measure the database rather than the limit).
+    """
+
+    def __init__(self, where=None, min_interval=None, max_per_session=None):
+        self.where = str(where or default_url())
+        self.min_interval = float(MIN_INTERVAL if min_interval is None else min_interval)
+        self.max_per_session = int(MAX_PER_SESSION if max_per_session is None else max_per_session)
+        url = _engine_url(self.where)
+        self.kind = url.get_backend_name()
+        self._thread_turn = threading.Lock() if self.kind == "sqlite" else nullcontext()
+        try:
+            if self.kind == "sqlite":
+                Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+                self._write = self._sqlite_engine(url, immediate=True)
+                self._read = self._sqlite_engine(url, immediate=False)
+            else:
+                # connect_timeout: an unreachable server costs a page 5 s, not the system's TCP timeout.
+                self._write = self._read = create_engine(url, pool_size=5, max_overflow=30, pool_timeout=60,
+                                                         pool_pre_ping=True, connect_args={"connect_timeout": 5})
+            self._migrate()
+        except StoreUnavailable:
+            self.close()
+            raise
+        except (SQLAlchemyError, OSError) as e:
+            self.close()
+            raise StoreUnavailable(_why(e, self.where)) from None
+
+    @staticmethod
+    def _sqlite_engine(url, immediate):
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT, "check_same_thread": False},
+                               pool_size=5, max_overflow=60, pool_timeout=60)
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn, _record):
+            dbapi_conn.isolation_level = None      # we say BEGIN ourselves (below)
+            cur = dbapi_conn.cursor()
+            cur.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
+            cur.execute("PRAGMA journal_mode = WAL")
+            # NORMAL in WAL mode: a commit survives the process being killed; only a power
+            # cut can lose the last commits (FULL would fsync on every commit).
+            cur.execute("PRAGMA synchronous = NORMAL")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn):
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        return engine
+
+    def close(self):
+        for engine in {id(e): e for e in (getattr(self, "_write", None), getattr(self, "_read", None)) if e}.values():
+            engine.dispose()
+
+    # ------------------------------------------------------------ schema
+
+    def _migrate(self):
+        with self._write.begin() as conn:
+            if self.kind == "postgresql":   # two app processes starting at once: one migrates, the other waits
+                conn.execute(text("SELECT pg_advisory_xact_lock(15015)"))
+            schema_version.create(conn, checkfirst=True)
+            found = conn.execute(select(schema_version.c.version)).scalar()
+            if found is None:
+                found = 0
+                conn.execute(schema_version.insert().values(version=0))
+            if found > SCHEMA_VERSION:
+                raise StoreUnavailable(
+                    f"The class set is off: {describe(self.where)} was made by a newer release of this app "
+                    f"(schema {found}; this one reads up to {SCHEMA_VERSION}). Update the app, or set "
+                    f"DIGITS_DB to another file.")
+            for step in MIGRATIONS[found:]:
+                step(conn)
+            # Always a write, even with nothing to migrate: a database we can't write is found now.
+            conn.execute(update(schema_version).values(version=SCHEMA_VERSION))
+
+    def version(self):
+        with self._guard(self._read.connect()) as conn:
+            return conn.execute(select(schema_version.c.version)).scalar()
+
+    @contextmanager
+    def _writing(self):
+        """A write transaction. On SQLite, the threads of this process take turns in order
+        (a lock) rather than by SQLite's busy handler, which sleeps and retries and can leave
+        one unlucky writer waiting for seconds while others get in; processes still wait for
+        each other through the busy timeout."""
+        with self._thread_turn:
+            with self._guard(self._write.begin()) as conn:
+                yield conn
+
+    @contextmanager
+    def _guard(self, ctx):
+        """A connection or transaction whose database errors become StoreUnavailable."""
+        try:
+            with ctx as conn:
+                yield conn
+        except SQLAlchemyError as e:
+            raise StoreUnavailable(_why(e, self.where)) from None
+
+    def _insert_ignore(self, table, **values):
+        if self.kind == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        return insert(table).values(**values).on_conflict_do_nothing()
+
+    # ------------------------------------------------------------ drawings
+
+    def add_drawing(self, session, label, pixels, png, nickname="", now=None):
+        """Store one drawing; returns its id once it is committed. Refused (with why) for a bad
+        value or over the session's limits; StoreUnavailable if the database fails."""
+        row = dict(session=_check_session(session), label=check_label(label), pixels=check_pixels(pixels),
+                   png=check_png(png), nickname=check_nickname(nickname))
+        now = time.time() if now is None else float(now)
+        with self._writing() as conn:
+            conn.execute(self._insert_ignore(quotas, session=row["session"], n=0, last=0.0))
+            counted = conn.execute(
+                update(quotas)
+                .where(quotas.c.session == row["session"], quotas.c.n < self.max_per_session,
+                       quotas.c.last <= now - self.min_interval)
+                .values(n=quotas.c.n + 1, last=now)).rowcount
+            if counted != 1:
+                n = conn.execute(select(quotas.c.n).where(quotas.c.session == row["session"])).scalar()
+                if n >= self.max_per_session:
+                    raise Refused(f"This session has added {self.max_per_session} drawings, the most one "
+                                  f"session may add.")
+                raise Refused("One drawing a second, please: wait a moment and add it again.")
+            return conn.execute(drawings.insert().values(**row, created=now).returning(drawings.c.id)).scalar()
+
+    def count(self):
+        with self._guard(self._read.connect()) as conn:
+            return conn.execute(select(func.count()).select_from(drawings)).scalar()
+
+    def session_count(self, session):
+        """Drawings this session has added (its quota used)."""
+        with self._guard(self._read.connect()) as conn:
+            return conn.execute(select(quotas.c.n).where(quotas.c.session == session)).scalar() or 0
+
+    def counts_by_label(self):
+        """Drawings of each digit: an int array of 10."""
+        out = np.zeros(10, dtype=np.int64)
+        with self._guard(self._read.connect()) as conn:
+            for label, n in conn.execute(select(drawings.c.label, func.count()).group_by(drawings.c.label)):
+                out[label] = n
+        return out
+
+    def counts_by_nickname(self):
+        """[(nickname, drawings)], most first ('' = no nickname given)."""
+        n = func.count().label("n")
+        with self._guard(self._read.connect()) as conn:
+            return [tuple(r) for r in conn.execute(
+                select(drawings.c.nickname, n).group_by(drawings.c.nickname).order_by(n.desc(), drawings.c.nickname))]
+
+    def drawings(self, label=None, limit=None, with_png=True):
+        """The drawings (newest first), of one digit if `label` is given: dicts with id, label,
+        nickname, created and png (unless with_png is False)."""
+        cols = [drawings.c.id, drawings.c.label, drawings.c.nickname, drawings.c.created, drawings.c.session]
+        query = select(*cols, *([drawings.c.png] if with_png else [])).order_by(drawings.c.id.desc())
+        if label is not None:
+            query = query.where(drawings.c.label == check_label(label))
+        if limit is not None:
+            query = query.limit(int(limit))
+        with self._guard(self._read.connect()) as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    def class_set(self):
+        """(x, y, ids): x (n, 784) uint8 preprocessed digits, y (n,) uint8 labels, ids (n,) int64; oldest first."""
+        with self._guard(self._read.connect()) as conn:
+            rows = conn.execute(select(drawings.c.id, drawings.c.label, drawings.c.pixels)
+                                .order_by(drawings.c.id)).all()
+        x = np.frombuffer(b"".join(bytes(r.pixels) for r in rows), dtype=np.uint8).reshape(len(rows), 784)
+        y = np.array([r.label for r in rows], dtype=np.uint8)
+        return x, y, np.array([r.id for r in rows], dtype=np.int64)
+
+    def remove_drawing(self, drawing_id):
+        """Remove one drawing (teacher). True if it was there."""
+        with self._writing() as conn:
+            return conn.execute(delete(drawings).where(drawings.c.id == int(drawing_id))).rowcount == 1
+
+    def clear(self):
+        """Remove every drawing and give every session its full quota back (teacher). Returns how many."""
+        with self._writing() as conn:
+            conn.execute(delete(quotas))
+            return conn.execute(delete(drawings)).rowcount
+
+    # ------------------------------------------------------------ leaderboard
+
+    def add_score(self, session, nickname, accuracy, n_test, data, model, settings, lesson, now=None):
+        """One leaderboard row; returns its id once committed. `accuracy` must be what the
+        server measured itself (ui/class_set.py does), never a number sent by a page."""
+        acc = float(accuracy)
+        if not math.isfinite(acc) or not 0 <= acc <= 1:
+            raise Refused("An accuracy is a fraction between 0 and 1.")
+        if isinstance(n_test, bool) or operator.index(n_test) < 1:
+            raise Refused("The test set must hold at least one digit.")
+        row = dict(session=_check_session(session), nickname=check_nickname(nickname), accuracy=acc,
+                   n_test=operator.index(n_test), data=_short_text(data, "test set's name"),
+                   model=_short_text(model, "model's description"),
+                   settings=_check_json(settings, "settings"), lesson=_check_json(lesson, "lesson link's settings"),
+                   created=time.time() if now is None else float(now))
+        with self._writing() as conn:
+            mine = conn.execute(select(func.count()).select_from(scores)
+                                .where(scores.c.session == row["session"])).scalar()
+            if mine >= MAX_SCORES_PER_SESSION:
+                raise Refused(f"This session has submitted {MAX_SCORES_PER_SESSION} runs, the most one session may.")
+            return conn.execute(scores.insert().values(**row).returning(scores.c.id)).scalar()
+
+    def scores(self, limit=100):
+        """Leaderboard rows, best accuracy first (earlier first among equals): dicts with
+        settings and lesson decoded."""
+        query = select(scores).order_by(scores.c.accuracy.desc(), scores.c.created, scores.c.id).limit(int(limit))
+        with self._guard(self._read.connect()) as conn:
+            rows = [dict(r._mapping) for r in conn.execute(query)]
+        for r in rows:
+            r["settings"], r["lesson"] = json.loads(r["settings"]), json.loads(r["lesson"])
+        return rows
+
+    def remove_score(self, score_id):
+        with self._writing() as conn:
+            return conn.execute(delete(scores).where(scores.c.id == int(score_id))).rowcount == 1

@@ -1,0 +1,304 @@
+"""The class set and leaderboard in the app: the one store of the server (classroom/store.py),
+"Add to our class set" on Draw, "Submit this run" on Train and Compare, the leaderboard and
+the teacher's controls on the Class page.
+
+If the store cannot be used (a damaged, unwritable or newer database, an unreachable
+PostgreSQL), these parts say why in one sentence and the rest of the app works as before.
+"""
+import hashlib
+import secrets
+import threading
+import time
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from classroom import teacher
+from classroom.export import mnist_zip, split
+from classroom.store import Refused, Store, StoreUnavailable, default_url, drawing_png
+from engine import metrics
+from ui import keep, lesson, state
+
+RETRY_SECONDS = 30          # a store that failed to open is tried again after this long
+_failed = {}                # where -> (when, why): every rerun must not wait for a dead server
+_lock = threading.Lock()
+
+
+@st.cache_resource(show_spinner=False)
+def _open(where):
+    return Store(where)
+
+
+def store():
+    """(the server's Store, None), or (None, one sentence saying why the class set is off)."""
+    where = default_url()
+    with _lock:
+        when, why = _failed.get(where, (0.0, ""))
+        if time.monotonic() - when < RETRY_SECONDS:
+            return None, why
+    try:
+        return _open(where), None
+    except StoreUnavailable as e:
+        with _lock:
+            _failed[where] = (time.monotonic(), str(e))
+        return None, str(e)
+
+
+def session_id():
+    """This browser's opaque id in the store: a hash of its key (ui/keep.py), so nothing
+    that identifies the student is kept and a reload does not reset its limits."""
+    key = st.context.cookies.get(keep.COOKIE)
+    if not (isinstance(key, str) and keep.KEY_PATTERN.fullmatch(key)):
+        key = st.session_state.get("browser_key_new") or st.session_state.setdefault("class_key", secrets.token_hex(16))
+    return hashlib.sha256(f"digits class set {key}".encode()).hexdigest()[:32]
+
+
+def _nickname_box(key):
+    st.session_state.setdefault("class_nickname", "")
+    if key not in st.session_state:
+        st.session_state[key] = st.session_state["class_nickname"]
+    name = st.text_input("Nickname (optional)", key=key, max_chars=24,
+                         help="Shown on the Class page next to your entries. Not your real name, please.")
+    st.session_state["class_nickname"] = name
+    return name
+
+
+def _store_or_say():
+    s, why = store()
+    if s is None:
+        st.info(why, icon="ℹ️")
+    return s
+
+
+# ------------------------------------------------------------------ Draw: add a drawing
+
+def add_to_class_set(prep, guess):
+    """On Draw, under the guess: the student says which digit they meant and adds the drawing
+    (prep: engine.preprocess's result for the canvas) to the class set."""
+    with st.container(border=True):
+        st.markdown("**Add it to our class set**")
+        s = _store_or_say()
+        if s is None:
+            return
+        a, b = st.columns(2)
+        meant = a.selectbox("Which digit did you mean?", range(10), index=None, key="class_meant",
+                            placeholder="Choose the digit you drew",
+                            help=f"The network read a {guess}; say what you really drew, right or wrong.")
+        with b:
+            nickname = _nickname_box("class_nickname_draw")
+        if st.button("➕ Add to our class set", key="class_add", disabled=meant is None,
+                     help="Saves this drawing and the digit you meant where the whole class can see it."):
+            try:
+                s.add_drawing(session_id(), meant, prep.x, drawing_png(prep.raw), nickname=nickname)
+            except Refused as e:
+                st.warning(str(e))
+            except StoreUnavailable as e:
+                st.error(str(e))
+            else:
+                mine = s.session_count(session_id())
+                st.success(f"Added your {meant} to the class set ({mine} from you so far). "
+                           f"See everyone's on the Class page.")
+
+
+# ------------------------------------------------------------------ Train / Compare: submit a run
+
+def _lesson_params(settings):
+    """A lesson link's parameters for a run's settings (an MLP's; a CNN's link is left empty)."""
+    from ui import training      # (ui.training imports this module when a run starts)
+    if not settings or settings.get("layers"):
+        return {}
+    values = {k: settings[k[len("train_"):]] for k in training.WIDGETS
+              if k != "train_hidden" and k[len("train_"):] in settings}
+    values["train_hidden"] = ",".join(str(n) for n in settings.get("sizes", [])[1:-1])
+    return lesson.to_params(values)
+
+
+def submit_run():
+    """'Submit this run' to the leaderboard: the session's current model, with the accuracy the
+    server measures now on its own test set (never a number from the page)."""
+    net, info = state.user_model()
+    if net is None or not (info or {}).get("settings"):
+        return
+    with st.expander("🏆 Submit this run to the class leaderboard"):
+        s = _store_or_say()
+        if s is None:
+            return
+        st.caption(f"Submits your current model, {info.get('label', 'your model')} (the latest run that finished). "
+                   f"The server measures its accuracy on the test set itself when you press the button.")
+        nickname = _nickname_box("class_nickname_submit")
+        if st.button("Submit this run", key="class_submit",
+                     help="The server measures your current model on the test set and puts it on the leaderboard."):
+            data = state.dataset()
+            predicted = net.predict_proba(data.test_float()).argmax(axis=1)
+            accuracy = metrics.accuracy(predicted, data.y_test)
+            try:
+                s.add_score(session_id(), nickname, accuracy, len(data.y_test), data.source[:200],
+                            net.describe()[:200], info["settings"], _lesson_params(info["settings"]))
+            except (Refused, StoreUnavailable) as e:
+                st.warning(str(e))
+            else:
+                st.success(f"Submitted: {accuracy:.2%} on the {len(data.y_test):,} test digits, measured just now "
+                           f"by the server. See the leaderboard on the Class page.")
+
+
+# ------------------------------------------------------------------ Train: train with our digits
+
+HOLD_OUT = 0.25      # the share of the class set kept out of training, to test on
+
+
+def train_option(where, disabled=False):
+    """On Train, with the data settings: "Add our class's digits" to the training data (a
+    share held out), and what the last such run scored on MNIST test and the held-out digits."""
+    on = where.toggle("Add our class's digits", value=st.session_state.get("class_train_on", False),
+                      key="train_class_digits", disabled=disabled,
+                      help=f"Trains on MNIST plus the digits the class drew (Class page), keeping "
+                           f"{HOLD_OUT:.0%} of the class's digits out of training to test on.")
+    st.session_state["class_train_on"] = on
+    held = st.session_state.get("class_train_holdout")
+    net, info = state.user_model()
+    runs = st.session_state.get("runs", [])
+    if held and net is not None and runs and runs[-1]["id"] == held["run"] and len(held["y"]):
+        predicted = net.predict_proba(held["x"].astype(np.float32) / 255).argmax(axis=1)
+        where.caption(f"Your last run, trained with {held['n_train']} of our digits: "
+                      f"**{metrics.accuracy(predicted, held['y']):.1%}** on the {len(held['y'])} class digits it "
+                      f"never saw, {info.get('test_accuracy', float('nan')):.1%} on the MNIST test set.")
+
+
+def training_data(data):
+    """(x_train, y_train) for a new run: MNIST's, plus the class set's training share when
+    "Add our class's digits" is on (the held-out share is kept for the report above)."""
+    st.session_state.pop("class_train_holdout", None)
+    if not st.session_state.get("class_train_on"):
+        return data.x_train, data.y_train
+    s, why = store()
+    if s is None:
+        raise ValueError(f"our class's digits can't be added: {why.rstrip('.')}")
+    x, y, _ = s.class_set()
+    if len(y) < 2:
+        raise ValueError("our class set has fewer than 2 digits: add some on the Draw page first")
+    train, test = split(y, HOLD_OUT, seed=0)
+    st.session_state["class_train_holdout"] = {"x": x[test], "y": y[test], "n_train": len(train),
+                                               "run": st.session_state.get("run_counter", 0) + 1}
+    return np.concatenate([data.x_train, x[train]]), np.concatenate([data.y_train, y[train]])
+
+
+# ------------------------------------------------------------------ the Class page's parts
+
+def accuracies(models, x, y):
+    """[(name, accuracy on (x, y), predicted)] for named models on uint8 digits x (n, 784)."""
+    xf = x.astype(np.float32) / 255
+    out = []
+    for name, net in models:
+        predicted = net.predict_proba(xf).argmax(axis=1) if len(y) else np.zeros(0, int)
+        out.append((name, metrics.accuracy(predicted, y) if len(y) else float("nan"), predicted))
+    return out
+
+
+def mnist_accuracies(models, data):
+    """[accuracy on the MNIST test set] of named models, each measured once per model and data
+    (the CNN takes a second or more on the full test set: not on every rerun)."""
+    kept = st.session_state.setdefault("class_mnist_accuracy", [])     # [(net, test images, accuracy)]
+    out = []
+    for name, net in models:
+        found = next((acc for n, x, acc in kept if n is net and x is data.x_test), None)
+        if found is None:
+            found = accuracies([(name, net)], data.x_test, data.y_test)[0][1]
+            kept[:] = [*kept[-5:], (net, data.x_test, found)]
+        out.append(found)
+    return out
+
+
+def leaderboard(s, limit=50):
+    rows = s.scores(limit=limit)
+    if not rows:
+        st.caption("No runs submitted yet: train on the Train page, then **Submit this run**.")
+        return rows
+    df = pd.DataFrame({
+        "rank": range(1, len(rows) + 1),
+        "id": [r["id"] for r in rows],
+        "nickname": [r["nickname"] or "(no nickname)" for r in rows],
+        "test accuracy": [100 * r["accuracy"] for r in rows],
+        "network": [r["model"] for r in rows],
+        "test set": [f"{r['n_test']:,} digits of the {r['data']}" for r in rows],
+        "lesson link": [lesson.link(r["lesson"]) if r["lesson"] or not r["settings"].get("layers") else None
+                        for r in rows],
+    })
+    st.dataframe(df, hide_index=True, width="stretch", column_config={
+        "test accuracy": st.column_config.NumberColumn(format="%.2f%%", help="Measured by the server itself."),
+        "lesson link": st.column_config.LinkColumn(display_text="reproduce",
+                                                   help="Opens Train with this run's settings."),
+    })
+    return rows
+
+
+def _gate():
+    passcode = teacher.configured_passcode(st.secrets)
+    return _gates(hashlib.sha256(passcode.encode()).hexdigest(), passcode) if passcode else None
+
+
+@st.cache_resource(show_spinner=False)
+def _gates(digest, _passcode):
+    # One Gate per passcode for the whole server (wrong attempts counted across sessions).
+    # The digest is the cache key; _passcode (underscored) is not hashed or kept by Streamlit.
+    return teacher.Gate(_passcode)
+
+
+def _sign_in():
+    """Called when the passcode box changes: check it, then forget what was typed."""
+    gate = _gate()
+    if gate is None:
+        return
+    attempt = st.session_state.get("class_passcode", "")
+    st.session_state["class_passcode"] = ""          # never kept, never shown again
+    wait = gate.wait()
+    if gate.check(attempt):
+        st.session_state["class_teacher"] = True
+        st.session_state["class_msg"] = ("success", "Teacher controls on.")
+    else:
+        st.session_state["class_msg"] = ("error", f"Wrong passcode, or tried too soon: wait "
+                                                  f"{max(wait, gate.wait()):.0f} s before the next try.")
+
+
+def teacher_controls(s):
+    """Remove a drawing or a leaderboard row, clear the set, export: behind the server's passcode."""
+    gate = _gate()
+    if gate is None:
+        return
+    with st.expander("🧑‍🏫 Teacher controls"):
+        msg = st.session_state.pop("class_msg", None)
+        if msg:
+            getattr(st, msg[0])(msg[1])
+        if not st.session_state.get("class_teacher"):
+            st.text_input("Teacher passcode", type="password", key="class_passcode", on_change=_sign_in,
+                          help="Set by whoever runs the server (DIGITS_TEACHER_PASSCODE or .streamlit/secrets.toml).")
+            return
+        try:
+            _controls(s)
+        except StoreUnavailable as e:
+            st.error(str(e))
+
+
+def _controls(s):
+    if st.button("Sign out", key="class_signout"):
+        st.session_state["class_teacher"] = False
+        st.rerun()
+    c = st.columns(2)
+    drawing = c[0].number_input("Drawing number", min_value=1, step=1, value=None, key="class_rm_drawing",
+                                help="The number under a picture in the gallery.")
+    if c[0].button("Remove this drawing", key="class_rm_drawing_btn", disabled=drawing is None):
+        st.toast(f"Drawing {drawing} removed." if s.remove_drawing(drawing) else f"There is no drawing {drawing}.")
+    row = c[1].number_input("Leaderboard row id", min_value=1, step=1, value=None, key="class_rm_score",
+                            help="The id column of the leaderboard below.")
+    if c[1].button("Remove this row", key="class_rm_score_btn", disabled=row is None):
+        st.toast(f"Row {row} removed." if s.remove_score(row) else f"There is no row {row}.")
+    sure = st.checkbox("Yes, remove every drawing of the class", key="class_clear_sure")
+    if st.button("Clear the class set", key="class_clear", disabled=not sure):
+        st.toast(f"Removed {s.clear()} drawings.")
+    x, y, _ = s.class_set()
+    if len(y) >= 2:
+        st.download_button("Export the class set (MNIST files)", mnist_zip(x, y), file_name="class-digits.zip",
+                           mime="application/zip", key="class_export",
+                           help="Four gzipped IDX files, as the official MNIST ones (20% held out as the "
+                                "test files): unzip and name the folder in Home's MNIST box or MNIST_DIR.")
+
