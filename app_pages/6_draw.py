@@ -79,7 +79,7 @@ with right:
 
 # ------------------------------------------------------------------ why did it say that?
 if prep is not None and not prep.empty and prep.message != ALL_INK:
-    explain.panels(net, prep.x, "draw", with_cnn=True)
+    explain.panels(net, prep.x, "draw", with_cnn=True, heading=st.header)     # h2: no heading above it here
 
 # ------------------------------------------------------------------ preprocessing steps
 if prep is not None and not prep.empty:

@@ -13,7 +13,7 @@ st.write("Everything you built here by hand is what PyTorch does for you. Below,
 
 # ------------------------------------------------------------------ side by side
 for i, step in enumerate(STEPS, 1):
-    st.subheader(f"{i}. {step.title}")
+    st.header(f"{i}. {step.title}")    # h2 under the title: no skipped level for a screen reader
     st.markdown(step.text)
     left, right = st.columns(2)
     left.caption("Our NumPy engine")
@@ -25,7 +25,7 @@ st.caption("Every snippet runs as shown: the engine's one after the other, and P
 
 # ------------------------------------------------------------------ the twin
 st.divider()
-st.subheader("Your network and its PyTorch twin")
+st.header("Your network and its PyTorch twin")
 if not twin.torch_available():
     st.info("PyTorch is not installed here, so the comparison is off (everything else in the app works without "
             "it). To add it, run in the project's folder:\n\n```bash\npip install -r requirements-torch.txt\n```\n\n"

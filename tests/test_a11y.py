@@ -193,3 +193,32 @@ def test_every_st_image_call_has_words():
                     and not any(k.arg == "alt" for k in node.keywords)):
                 missing.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert not missing, "st.image without alt= (words for a screen reader): " + ", ".join(missing)
+
+
+# ------------------------------------------------------------------ the app's own colours on the new pages
+def _hex(rgb):
+    return "#" + "".join(f"{int(v):02x}" for v in rgb)
+
+
+@pytest.mark.parametrize("cell", [1.0, -1.0, 0.0], ids=["orange", "blue", "white"])
+def test_the_red_window_frame_stands_out_on_every_feature_map_colour(cell):
+    """WCAG 1.4.11: a marker needs 3:1 against what is next to it. The Convolution page's frame round
+    a feature-map cell is seen on the strongest orange and blue cells too (red alone is not, 1.3:1)."""
+    from ui import pictures
+    scale = 10
+    img = pictures.signed_image(np.full((3, 3), cell), scale=scale, peak=1.0, mark=(1, 1))
+    inside = img[scale + 4:2 * scale - 4, scale + 4:2 * scale - 4].reshape(-1, 3)       # the cell itself
+    outside = img[0, 0]                                                                   # a cell next to it
+    ring = {_hex(img[scale, scale + 5]), _hex(img[scale + 2, scale + 5])}                 # the frame's lines
+    for around in (_hex(inside[0]), _hex(outside)):
+        assert max(a11y.contrast(line, around) for line in ring) >= 3, (ring, around)
+    assert a11y.contrast(_hex(pictures.FRAME)) >= 3            # and the red on white paper
+
+
+def test_code_colours_pass_aa_on_the_code_background():
+    """st.code's token colours (the PyTorch page) are replaced by ones that pass 4.5:1."""
+    css = a11y.code_css()
+    colours = re.findall(r"color: (#[0-9a-f]{6})", css)
+    assert len(colours) == len(a11y.CODE_TOKENS) and "[data-testid=stCode] .token.keyword" in css
+    for c in colours:
+        assert a11y.contrast(c, a11y.CODE_BG) >= 4.5, c

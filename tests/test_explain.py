@@ -301,7 +301,7 @@ def check_panels(at, net, x):
     """Every panel shows pictures, each with words (alt text), and says what the engine computes."""
     from apptest_utils import get
     guess = int(net.predict(x[None, :])[0])
-    assert "Why did it say that?" in " ".join(s.value for s in at.subheader)
+    assert "Why did it say that?" in " ".join(s.value for s in [*at.header, *at.subheader])    # h2 on Draw, h3 on Evaluate
     assert f"It said **{guess}**." in " ".join(c.value for c in at.caption)
     for label in ["Which pixels", "Cover it up", "What it has seen", "The smallest change", "What it thinks"]:
         pics = images_in(expander(at, label))

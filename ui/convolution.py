@@ -7,7 +7,7 @@ import streamlit as st
 from engine import convolution
 from engine.convnet import ConvNet
 from engine.layers import Activation, Conv2D, MaxPool2D, out_size
-from ui import pictures, state
+from ui import pictures, presenter, state
 
 BUILT_IN = "learned: the built-in CNN's filter"
 YOURS = "learned: your CNN's filter"
@@ -154,7 +154,11 @@ def show_window(x, about, K, b, kernel_name, p, s, i, j, fmap, shown=240):
              caption=f"the feature map ({h}×{w}); the red square is where this window's sum lands",
              alt=f"The {h}×{w} feature map, orange where the kernel matched, blue where it found the opposite; "
                  f"a red square marks row {i}, column {j}")
-    for col, values, what, fmt in zip(st.columns(3, gap="medium"), (win, K, products),
+    # Side by side only where three tables of k+1 columns fit a third of the page: a table too wide
+    # for its column scrolls sideways, and a keyboard cannot reach that scroll (axe, presenter mode).
+    fits = k <= 5 and not presenter.on()
+    row = st.columns(3, gap="medium") if fits else [st.container() for _ in range(3)]
+    for col, values, what, fmt in zip(row, (win, K, products),
                                       (f"The {k * k} pixel values in the window", f"× the {k * k} kernel weights",
                                        f"= {k * k} products"), ("{:.2f}", "{:.3f}", "{:.3f}")):
         col.markdown(f"**{what}**")

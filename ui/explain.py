@@ -115,10 +115,11 @@ def _where_ink(values, x, sign):
 
 # ------------------------------------------------------------------ the panels
 
-def panels(net, x, where, data=None, with_cnn=False):
+def panels(net, x, where, data=None, with_cnn=False, heading=st.subheader):
     """The five explanation panels for one image x (784,) in [0, 1] and the model net. with_cnn: let the user
     pick the built-in CNN instead (Draw shows its second opinion). `where` prefixes every widget key ("draw",
-    "eval"); data: the dataset for the nearest training images (default: the session's)."""
+    "eval"); data: the dataset for the nearest training images (default: the session's); heading: st.header or
+    st.subheader, one level below the heading above it (headings in order, for a screen reader's map)."""
     x = np.asarray(x, dtype=np.float32).ravel()
     data = state.dataset() if data is None else data
     mlp, cnn = state.pretrained_model()[0], state.pretrained_cnn()[0]
@@ -128,7 +129,7 @@ def panels(net, x, where, data=None, with_cnn=False):
     for one in models.values():
         if one is mlp or one is cnn:
             hidden_index(_model_key(one), one, data)       # read the training images in the background now
-    st.subheader("Why did it say that?")
+    heading("Why did it say that?")
     if len(models) > 1:
         net = models[st.segmented_control("Explain the answer of", list(models), default=list(models)[0],
                                           required=True, key=f"{where}_x_model")]

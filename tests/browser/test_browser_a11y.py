@@ -1,8 +1,10 @@
 """Accessibility in a real browser: axe-core (the axe-playwright-python package bundles
 it) finds no serious or critical violation, nor headings out of order, on any page of
 ui/pages.PAGES in normal and presenter mode, on the Train page during and after a run,
-on Compare with a run and on the Draw page after drawing; and a keyboard alone can
-train (set a value, Start, Pause, Stop) and give the Draw page a digit and hear its guess.
+on Compare with a run, on the Draw page after drawing (and with every explanation panel open),
+on Evaluate with its panels open, on Train after a CNN run and on Inside with that CNN; and a keyboard
+alone can train (set a value, Start, Pause, Stop), open the explanation panels, and give the Draw page a
+digit (a test image's number, or a picture file) and hear its guess.
 
 Run just these:  python -m pytest -q tests/browser/test_browser_a11y.py
 """
@@ -17,6 +19,7 @@ from playwright.sync_api import expect  # noqa: E402
 
 from browser_utils import WAIT, key, no_exception, open_page, wait_for_app, wait_for_drawing, wait_visible  # noqa: E402
 from test_browser_draw import STROKES, draw_with_mouse  # noqa: E402
+from test_browser_explain import PANELS  # noqa: E402
 from ui.pages import PAGES  # noqa: E402
 
 BLOCKING = ("serious", "critical")
@@ -153,3 +156,82 @@ def test_draw_page_after_drawing_passes_axe(page, app_url):
     wait_for_app(page)
     expect(page.get_by_role("status")).to_contain_text(re.compile(r"The network reads a \d"))
     assert_accessible(page, "the Draw page after drawing")
+
+
+def open_every_panel(page, where):
+    """Open the five "Why did it say that?" panels with the keyboard (focus, Enter), each shown computed."""
+    for name, shows in PANELS.items():
+        panel = key(page, f"{where}_xp_{name}")
+        panel.locator("summary").focus()
+        page.keyboard.press("Enter")
+        expect(panel.get_by_text(shows).first).to_be_visible(timeout=WAIT)
+        wait_for_app(page)
+    no_exception(page)
+
+
+def test_draw_page_with_every_explanation_panel_open_passes_axe(page, app_url):
+    open_page(page, url_of(app_url, next(p for p in PAGES if p.name == "draw")))
+    draw_with_mouse(page, STROKES["3"])
+    wait_visible(page, page.locator("#draw-prediction"))
+    wait_for_app(page)
+    open_every_panel(page, "draw")
+    assert_accessible(page, "the Draw page with every explanation panel open")
+
+
+def test_evaluate_page_with_every_explanation_panel_open_passes_axe(page, app_url):
+    open_page(page, url_of(app_url, next(p for p in PAGES if p.name == "evaluate")))
+    open_every_panel(page, "eval")
+    assert_accessible(page, "the Evaluate page with every explanation panel open")
+
+
+def test_train_after_a_cnn_run_and_inside_with_that_cnn_pass_axe(page, app_url):
+    open_page(page, url_of(app_url, next(p for p in PAGES if p.name == "train"), "?kind=cnn&filters=4-8&epochs=1"))
+    key(page, "train_start").get_by_role("button").click()
+    wait_visible(page, page.get_by_text(re.compile(r"Run finished: .*% of the .* test images right")))
+    wait_for_app(page)
+    no_exception(page)
+    expect(page.get_by_text(re.compile(r"What the first conv layer looks for"))).to_be_visible(timeout=WAIT)
+    assert_accessible(page, "the Train page after a CNN run")
+    inside = next(p for p in PAGES if p.name == "inside")
+    page.locator("[data-testid=stSidebarNav]").get_by_role("link", name=re.compile(re.escape(inside.title) + "$")).click()
+    expect(page.get_by_role("heading", name=re.compile(re.escape(inside.heading)))).to_be_visible(timeout=WAIT)
+    wait_for_app(page)
+    no_exception(page)
+    expect(page.get_by_text(re.compile(r"conv 4@5x5")).first).to_be_visible(timeout=WAIT)
+    assert_accessible(page, "the Inside page with a CNN")
+
+
+def test_draw_a_picture_file_with_the_keyboard_and_hear_the_guess(page, app_url, tmp_path):
+    """The file box is reached with Tab (and shows a focus ring); a PNG of a digit is read and its
+    guess announced; a file that is no picture gets one sentence and no guess."""
+    import numpy as np
+    from PIL import Image
+
+    from engine.data import load_mnist
+    digit = tmp_path / "digit.png"
+    Image.fromarray(255 - load_mnist(download=False).x_test[0].reshape(28, 28)).resize((200, 200)).save(digit)
+    bad = tmp_path / "notes.png"
+    bad.write_bytes(np.arange(256, dtype=np.uint8).tobytes())
+    open_page(page, url_of(app_url, next(p for p in PAGES if p.name == "draw")))
+    switch = key(page, "draw_keyboard").locator("input")
+    tab_to(page, switch, "the 'Use a test image or a picture file' switch")
+    page.keyboard.press("Space")
+    expect(switch).to_be_checked(timeout=WAIT)
+    wait_for_app(page)
+    source = key(page, "draw_source")
+    tab_to(page, source, "the source choice")
+    page.keyboard.press("ArrowRight")                 # radio buttons: the arrow keys pick the next one
+    expect(source.get_by_role("radio", name="A picture file (PNG or JPEG)")).to_be_checked(timeout=WAIT)
+    wait_for_app(page)
+    uploader = key(page, "draw_upload")
+    tab_to(page, uploader.locator("button[data-testid=stBaseButton-secondary]"), "the file box's Browse button")
+    status = page.get_by_role("status").filter(has_text="The network reads")
+    uploader.locator("input[type=file]").set_input_files(str(bad))
+    expect(page.get_by_text(re.compile(r"notes\.png is not a PNG or JPEG picture"))).to_be_visible(timeout=WAIT)
+    expect(status).to_have_count(0)
+    uploader.locator("input[type=file]").set_input_files(str(digit))
+    expect(status).to_contain_text(re.compile(r"The network reads a \d"), timeout=WAIT)
+    expect(page.get_by_text("Using the picture digit.png")).to_be_visible()
+    wait_for_app(page)
+    no_exception(page)
+    assert_accessible(page, "the Draw page with an uploaded picture")
