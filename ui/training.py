@@ -454,16 +454,16 @@ def _ordinal(n):
     return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
 
 
-def progress():
-    """Numbers for the progress line of the current run (dict) or None."""
-    run = trainer()
+def progress(run=None):
+    """Numbers for the progress line of `run` (default: the session's current run), a dict, or None."""
+    run = run if run is not None else trainer()
     if run is None:
         return None
     s = run.settings
     if run.finished:                      # all done: show the last batch of the last epoch
         epoch, in_epoch = s.epochs - 1, run.n_train
-    elif run.pos >= run.n_train:          # an epoch just ended; the next has not started
-        epoch, in_epoch = run.epoch, 0
+    elif run.pos >= run.n_train:          # an epoch's batches are done (it is being validated): show it
+        epoch, in_epoch = run.epoch, run.n_train   # complete, so the line never steps back to its batch 0
     else:
         epoch, in_epoch = run.epoch, run.pos
     seen = epoch * run.n_train + in_epoch

@@ -1,0 +1,32 @@
+"""The progress line's numbers (ui/training.progress) never step back, even while an
+epoch's batches are done and its validation pass is still running (when the page,
+in another thread, may well read them)."""
+import numpy as np
+
+from engine.data import load_sample
+from engine.network import Network
+from engine.trainer import Settings, Trainer
+from ui.training import progress
+
+
+def test_progress_moves_on_through_an_epoch_end_and_its_validation():
+    data = load_sample()
+    s = Settings(sizes=(784, 16, 10), batch_size=50, val_fraction=0.2, epochs=3)
+    run = Trainer(Network(s.sizes, s.activation, s.loss, seed=0), data.x_train[:500],
+                  data.y_train[:500].astype(np.int64), s)
+    run.part = 10                   # validation of 100 images in parts of 30: stop() is asked in between
+    seen, during_validation = [], []
+
+    def look():                     # what a page redrawn at this moment would show
+        p = progress(run)
+        seen.append((p["epoch"], p["batch"], p["fraction"]))
+        if run.pos >= run.n_train:
+            during_validation.append(seen[-1])
+        return False                # never stop
+
+    while run.epoch < 2:
+        run.run(batches=1, stop=look)
+        look()
+    assert during_validation, "the test never looked during a validation pass"
+    assert set(v[:2] for v in during_validation) == {(1, run.batches_per_epoch), (2, run.batches_per_epoch)}
+    assert seen == sorted(seen), seen                                    # never backwards
