@@ -41,7 +41,7 @@ else:
                     hide_index=True, width="stretch", height=min(260, 35 * len(by_student) + 38))
 
     # -------------------------------------------------------------- gallery
-    st.subheader("Gallery")
+    st.header("Gallery")
     digit = st.segmented_control("Digit", list(range(10)), default=int(np.bincount(y, minlength=10).argmax()),
                                  key="class_gallery_digit", help="Show the drawings of one digit, newest first.")
     if digit is not None:
@@ -55,7 +55,7 @@ else:
             st.caption(f"No {digit}s yet.")
 
     # -------------------------------------------------------------- models on our digits
-    st.subheader("How well do the models read our digits?")
+    st.header("How well do the models read our digits?")
     data = state.dataset()
     models = [(PRETRAINED_LABEL, state.pretrained_model()[0]), ("the built-in CNN", state.pretrained_cnn()[0])]
     own = state.user_model()[0]
@@ -91,7 +91,7 @@ else:
             st.success("It reads every one of our digits right.")
 
 # ------------------------------------------------------------------ leaderboard
-st.subheader("🏆 Leaderboard")
+st.header("🏆 Leaderboard")
 st.write("Runs submitted from the Train and Compare pages, best first. The server measures each accuracy itself "
          "on its test set; the link opens Train with the same settings, so anyone can try to beat it.")
 try:

@@ -51,3 +51,12 @@ def builtin_sample():
 def builtin_sample_always():
     """The app reads the built-in sample even when MNIST_DIR names a full copy (as CI does)."""
     yield from _mnist_dir_empty(always=True)
+
+
+@pytest.fixture
+def sample_only(monkeypatch, tmp_path):
+    """The app as on a fresh user's machine: no MNIST_DIR, an empty cache folder (so the
+    built-in sample), run from the project's folder as `streamlit run dashboard.py` is."""
+    monkeypatch.delenv("MNIST_DIR", raising=False)
+    monkeypatch.setenv("DIGITS_CACHE_DIR", str(tmp_path / "empty-cache"))
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)

@@ -23,11 +23,7 @@ SUM = re.compile(r"\*\*Sum of the (\d+) products\*\* = (-?[\d.]+), \*\*\+ bias\*
 SIZE = re.compile(r"\*\*Output size\*\*.* = \*\*(\d+)\*\* — the feature map is (\d+)×(\d+)")
 
 
-@pytest.fixture(autouse=True)
-def sample_only(monkeypatch, tmp_path):
-    monkeypatch.delenv("MNIST_DIR", raising=False)
-    monkeypatch.setenv("DIGITS_CACHE_DIR", str(tmp_path / "empty-cache"))
-    monkeypatch.chdir(ROOT)
+pytestmark = pytest.mark.usefixtures("sample_only")     # tests/conftest.py
 
 
 @pytest.fixture(scope="module")

@@ -17,11 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PRETRAINED = ROOT / "engine" / "models" / "pretrained.npz"
 
 
-@pytest.fixture(autouse=True)
-def sample_only(monkeypatch, tmp_path):
-    monkeypatch.delenv("MNIST_DIR", raising=False)
-    monkeypatch.setenv("DIGITS_CACHE_DIR", str(tmp_path / "empty-cache"))
-    monkeypatch.chdir(ROOT)
+pytestmark = pytest.mark.usefixtures("sample_only")     # tests/conftest.py
 
 
 @pytest.fixture(scope="module")

@@ -341,7 +341,7 @@ def test_model_file_is_plain_arrays_only(tmp_path):
 
 def test_parts_come_from_the_networks_own_cost():
     from engine.convnet import ConvNet, cnn_spec
-    from engine.trainer import PART_FLOPS, Trainer, part_size
+    from engine.trainer import PART_FLOPS, part_size
     mlp = Network([784, 256, 10])
     assert mlp.flops_per_example() == 6 * (784 * 256 + 256 * 10)
     x, y = np.zeros((200, 784), np.uint8), np.arange(200) % 10

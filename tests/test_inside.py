@@ -19,11 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 INSIDE = "app_pages/7_inside.py"
 
 
-@pytest.fixture(autouse=True)
-def sample_only(monkeypatch, tmp_path):
-    monkeypatch.delenv("MNIST_DIR", raising=False)
-    monkeypatch.setenv("DIGITS_CACHE_DIR", str(tmp_path / "empty-cache"))
-    monkeypatch.chdir(ROOT)
+pytestmark = pytest.mark.usefixtures("sample_only")     # tests/conftest.py
 
 
 def open_page(page, setup=None):

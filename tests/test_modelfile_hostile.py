@@ -212,13 +212,6 @@ def test_analysis_raises_a_clear_error_when_the_numbers_overflow():
         analysis.pca_2d(np.array([[1e200, 0.0], [-1e200, 1.0], [0.0, 2.0]]))   # finite, but squares overflow
 
 
-@pytest.fixture
-def sample_only(monkeypatch, tmp_path):
-    monkeypatch.delenv("MNIST_DIR", raising=False)
-    monkeypatch.setenv("DIGITS_CACHE_DIR", str(tmp_path / "empty-cache"))
-    monkeypatch.chdir(ROOT)
-
-
 def inside_page_with(net):
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
     at.run()
