@@ -9,6 +9,7 @@ from ui.chart_cache import show
 
 st.title(pages.title("evaluate"))
 data = state.dataset()
+explain.warm_up(data)      # the nearest-images panel's slow part starts now, in the background
 
 net, name = model_picker.pick_model("eval_use_mine")
 st.caption(f"Evaluating {name} on the {len(data.x_test):,} test images "

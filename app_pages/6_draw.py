@@ -7,6 +7,7 @@ from ui import a11y, charts, class_set, explain, formats, keyboard_digit, model_
 from ui.chart_cache import show
 
 st.title(pages.title("draw"))
+explain.warm_up()          # the nearest-images panel's slow part starts now, in the background
 
 net, name = model_picker.pick_model("draw_use_mine")
 st.caption(f"Guessing with {name}."

@@ -427,3 +427,25 @@ def test_a_model_with_overflowing_numbers_gets_words_not_an_error():
     open_panels(at, "draw")
     assert "not finite numbers" in " ".join(w.value for w in at.warning)
     assert not any(e.label.startswith("Which pixels") for e in at.expander)
+
+
+@pytest.mark.usefixtures("builtin_sample")
+def test_opening_draw_starts_reading_both_built_in_models_features_before_any_drawing():
+    """The slow part of "What it has seen like this" (about 2 s for the CNN) starts as the page opens."""
+    from apptest_utils import open_page
+    from ui import explain as panels
+    mlp = load_model(str(ROOT / "engine" / "models" / "pretrained.npz"))[0]
+    cnn = load_model(str(ROOT / "engine" / "models" / "pretrained_cnn.npz"))[0]
+    from engine.analysis import fingerprint
+    wanted = {fingerprint(mlp), fingerprint(cnn)}
+    with panels._indexes_lock:
+        panels._indexes.clear()
+    at = open_page(DRAW)
+    assert not at.exception, at.exception
+    assert "Why did it say that?" not in " ".join(h.value for h in at.header)    # nothing drawn yet
+    with panels._indexes_lock:
+        started = dict(panels._indexes)
+    assert {key[0] for key in started} == wanted
+    for future in started.values():
+        index = future.result(timeout=120)
+        assert len(index.F) == panels.POOL

@@ -17,7 +17,7 @@ import streamlit as st
 
 from engine import explain
 from engine.analysis import fingerprint
-from engine.data import to_float
+from engine.data import DataError, to_float
 from ui import pictures, state
 from ui.formats import sure_text
 
@@ -81,6 +81,18 @@ def hidden_index(model, net, data):
                 _indexes.popitem(last=False)
         _indexes.move_to_end(key)
     return future
+
+
+def warm_up(data=None):
+    """Start reading the training images' hidden features for both built-in models now, in the background
+    (Draw and Evaluate call it as they open), so "What it has seen like this" is ready by the time a digit is
+    drawn or a mistake picked: the CNN's read takes about 2 s, longer than a panel should."""
+    try:
+        data = state.dataset() if data is None else data
+    except DataError:
+        return                      # no data, no neighbours to look for: the page says why where it needs it
+    for net in (state.pretrained_model()[0], state.pretrained_cnn()[0]):
+        hidden_index(_model_key(net), net, data)
 
 
 # ------------------------------------------------------------------ pictures and words
