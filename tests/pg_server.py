@@ -9,9 +9,11 @@ import itertools
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 
@@ -42,6 +44,29 @@ def _free_port():
         return s.getsockname()[1]
 
 
+_servers = {}      # url -> (start it again, its postmaster.pid file): for the tests that stop a server
+
+
+def kill(url):
+    """SIGKILL the server at `url` (a server of postgres()) and all its processes, as a crash or
+    the OOM killer would: no shutdown, no checkpoint. start(url) brings it back (crash recovery)."""
+    pid = int(Path(_servers[url][1]).read_text().splitlines()[0])
+    os.killpg(pid, signal.SIGKILL)       # pg_ctl starts the postmaster in its own session: the group is the server
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)                 # polling: the kernel reaps the processes
+    raise RuntimeError(f"the PostgreSQL server {pid} outlived SIGKILL")
+
+
+def start(url):
+    """Start a server of postgres() again after kill(url) (on the same port and data)."""
+    _servers[url][0]()
+
+
 @contextlib.contextmanager
 def postgres(fsync=False):
     """Start a server; yields its URL (user `digits`, database `postgres`, no password,
@@ -60,10 +85,14 @@ def postgres(fsync=False):
         run(bins / "initdb", "-D", data, "-A", "trust", "-U", "digits", "-E", "UTF8", "--no-sync")
         opts = (f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c max_connections=200 "
                 f"-c fsync={'on' if fsync else 'off'}")
-        run(bins / "pg_ctl", "-D", data, "-l", log, "-o", opts, "-w", "-t", "60", "start")
+        start = [bins / "pg_ctl", "-D", data, "-l", log, "-o", opts, "-w", "-t", "60", "start"]
+        run(*start)
+        url = f"postgresql://digits@127.0.0.1:{port}/postgres"
+        _servers[url] = (lambda: run(*start), f"{data}/postmaster.pid")
         try:
-            yield f"postgresql://digits@127.0.0.1:{port}/postgres"
+            yield url
         finally:
+            _servers.pop(url, None)
             subprocess.run([*prefix, str(bins / "pg_ctl"), "-D", data, "-m", "immediate", "-w", "stop"],
                            capture_output=True, timeout=60, cwd=folder)
     finally:

@@ -1,7 +1,9 @@
 """The server killed while sessions write: a writer process (several threads, as an app
 server's sessions) adds drawings and says "confirmed <id>" for each one the store returned;
 it is killed with SIGKILL mid-writes. The database must open afterwards and hold every
-confirmed entry, on SQLite and on PostgreSQL.
+confirmed entry, on SQLite and on PostgreSQL. And the PostgreSQL server itself killed with
+SIGKILL (all its processes, as a crash would) while the sessions write: after it restarts
+(crash recovery), every confirmed entry is there.
 """
 import os
 import signal
@@ -10,6 +12,8 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+
+import pytest
 
 from classroom.store import Store
 
@@ -35,7 +39,14 @@ threading.Event().wait()
 """
 
 
-def _kill_while_writing(where):
+def _kill_app(proc):
+    os.kill(proc.pid, signal.SIGKILL)     # mid-writes: four threads are in transactions
+
+
+def _kill_while_writing(where, kill=None):
+    """Run the writer on `where` until CONFIRMED_BEFORE_KILL entries are confirmed, then
+    kill(proc) (default: SIGKILL the writer); returns the ids confirmed to the writer's users."""
+    kill = kill or _kill_app
     proc = subprocess.Popen([sys.executable, "-c", WRITER, where], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     confirmed = []
@@ -45,7 +56,7 @@ def _kill_while_writing(where):
         for line in proc.stdout:
             confirmed.append(int(line.split()[1]))
             if len(confirmed) >= CONFIRMED_BEFORE_KILL:
-                os.kill(proc.pid, signal.SIGKILL)     # mid-writes: four threads are in transactions
+                kill(proc)
                 break
         rest = proc.stdout.read()                     # lines written before the kill landed
         confirmed += [int(line.split()[1]) for line in rest.splitlines() if line.startswith("confirmed ")]
@@ -78,4 +89,26 @@ def test_postgresql_keeps_every_confirmed_entry_after_sigkill(pg_url):
     s = Store(url)
     stored = {d["id"] for d in s.drawings(with_png=False)}
     s.close()
+    assert set(confirmed) <= stored and len(stored) - len(confirmed) <= 4
+
+
+def test_postgresql_keeps_every_confirmed_entry_after_the_server_is_killed():
+    import pg_server
+    reason = pg_server.missing_reason()
+    if reason:
+        pytest.skip(reason)
+
+    def kill_server_then_app(proc):
+        pg_server.kill(server)           # the database server dies mid-transactions ...
+        os.kill(proc.pid, signal.SIGKILL)  # ... then the app (its sessions only see errors now)
+
+    with pg_server.postgres(fsync=True) as server:    # its own server, with fsync on as in production
+        url = pg_server.new_database(server)
+        Store(url).close()
+        confirmed = _kill_while_writing(url, kill_server_then_app)
+        pg_server.start(server)          # crash recovery replays the write-ahead log
+        s = Store(url)
+        stored = {d["id"] for d in s.drawings(with_png=False)}
+        s.close()
+    assert len(confirmed) >= CONFIRMED_BEFORE_KILL
     assert set(confirmed) <= stored and len(stored) - len(confirmed) <= 4
