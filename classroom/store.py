@@ -50,6 +50,7 @@ MAX_PNG_SIDE = 560
 MAX_SETTINGS_CHARS = 4_000
 BUSY_TIMEOUT = 30.0                # seconds a SQLite writer waits for the lock before it gives up
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 class StoreUnavailable(Exception):
@@ -245,6 +246,11 @@ def describe(where):
     return f"the PostgreSQL database {url.database or ''} on {url.host or 'this machine'}".replace("  ", " ")
 
 
+def _damaged(place):
+    return (f"The class set is off: {place} is damaged (not a readable SQLite database). "
+            f"Move it away, or set DIGITS_DB to another file.")
+
+
 def _why(error, where):
     """One sentence for a database error (the driver's first line, never a password)."""
     orig = getattr(error, "orig", None) or error
@@ -252,11 +258,16 @@ def _why(error, where):
     low = msg.lower()
     place = describe(where)
     if "not a database" in low or "malformed" in low or "file is encrypted" in low:
-        return (f"The class set is off: {place} is damaged (not a readable SQLite database). "
-                f"Move it away, or set DIGITS_DB to another file.")
+        return _damaged(place)
+    if "disk i/o" in low or "disk is full" in low:
+        return (f"The class set is off: {place} cannot be written ({msg}). "
+                f"Check that the disk has room and that the server may write the file and its folder.")
     if "readonly" in low or "read-only" in low or "unable to open" in low or "permission denied" in low:
         return (f"The class set is off: {place} cannot be written ({msg}). "
                 f"Give the server write access to it, or set DIGITS_DB to a file it can write.")
+    if "connection" in low and any(w in low for w in ("refused", "failed", "closed", "timeout", "terminating")):
+        return (f"The class set is off: {place} cannot be reached ({msg[:200]}). "
+                f"Check that the PostgreSQL server is running and DIGITS_DB names it.")
     if "database is locked" in low:
         return f"The class set is busy: {place} stayed locked for over {BUSY_TIMEOUT:.0f} s; try again."
     return f"The class set is off: {place} cannot be used ({msg[:200]})."
@@ -279,6 +290,7 @@ class Store:
         url = _engine_url(self.where)
         self.kind = url.get_backend_name()
         self._thread_turn = threading.Lock() if self.kind == "sqlite" else nullcontext()
+        self._file = None           # SQLite: (path, (device, inode)) of the file opened
         try:
             if self.kind == "sqlite":
                 Path(url.database).parent.mkdir(parents=True, exist_ok=True)
@@ -289,6 +301,9 @@ class Store:
                 self._write = self._read = create_engine(url, pool_size=5, max_overflow=30, pool_timeout=60,
                                                          pool_pre_ping=True, connect_args={"connect_timeout": 5})
             self._migrate()
+            if self.kind == "sqlite":
+                found = os.stat(url.database)
+                self._file = (url.database, (found.st_dev, found.st_ino))
         except StoreUnavailable:
             self.close()
             raise
@@ -344,8 +359,31 @@ class Store:
             conn.execute(update(schema_version).values(version=SCHEMA_VERSION))
 
     def version(self):
-        with self._guard(self._read.connect()) as conn:
+        with self._guard(self._read.connect) as conn:
             return conn.execute(select(schema_version.c.version)).scalar()
+
+    def check(self):
+        """Raise StoreUnavailable if the SQLite file was removed, replaced or overwritten since
+        it was opened. SQLite itself does not notice (in WAL mode it goes on reading and writing
+        the file it has open, or its own cached pages), so entries would be confirmed to
+        students and then lost; every use of the store checks first (a stat and 16 bytes)."""
+        if self._file is None:
+            return
+        path, opened = self._file
+        try:
+            with open(path, "rb") as f:
+                found, head = os.fstat(f.fileno()), f.read(len(SQLITE_HEADER))
+        except FileNotFoundError:
+            found, head = None, b""
+        except OSError as e:
+            raise StoreUnavailable(_why(e, self.where)) from None
+        if found is None or (found.st_dev, found.st_ino) != opened:
+            raise StoreUnavailable(f"The class set is off: {describe(self.where)} was removed or replaced while "
+                                   f"the app was running; the app opens what is there now within a minute.")
+        if head != SQLITE_HEADER:
+            raise StoreUnavailable(_damaged(describe(self.where)))
+        if not os.access(path, os.W_OK):      # made read-only (or immutable): the next open fails too
+            raise StoreUnavailable(_why(PermissionError("permission denied"), self.where))
 
     @contextmanager
     def _writing(self):
@@ -354,14 +392,17 @@ class Store:
         one unlucky writer waiting for seconds while others get in; processes still wait for
         each other through the busy timeout."""
         with self._thread_turn:
-            with self._guard(self._write.begin()) as conn:
+            with self._guard(self._write.begin) as conn:
                 yield conn
+            self.check()        # committed to the file that is still there, or not confirmed
 
     @contextmanager
-    def _guard(self, ctx):
-        """A connection or transaction whose database errors become StoreUnavailable."""
+    def _guard(self, open_):
+        """A connection or transaction (open_() makes it: connecting can fail too) whose
+        database errors become StoreUnavailable."""
+        self.check()
         try:
-            with ctx as conn:
+            with open_() as conn:
                 yield conn
         except SQLAlchemyError as e:
             raise StoreUnavailable(_why(e, self.where)) from None
@@ -397,18 +438,18 @@ class Store:
             return conn.execute(drawings.insert().values(**row, created=now).returning(drawings.c.id)).scalar()
 
     def count(self):
-        with self._guard(self._read.connect()) as conn:
+        with self._guard(self._read.connect) as conn:
             return conn.execute(select(func.count()).select_from(drawings)).scalar()
 
     def session_count(self, session):
         """Drawings this session has added (its quota used)."""
-        with self._guard(self._read.connect()) as conn:
+        with self._guard(self._read.connect) as conn:
             return conn.execute(select(quotas.c.n).where(quotas.c.session == session)).scalar() or 0
 
     def counts_by_label(self):
         """Drawings of each digit: an int array of 10."""
         out = np.zeros(10, dtype=np.int64)
-        with self._guard(self._read.connect()) as conn:
+        with self._guard(self._read.connect) as conn:
             for label, n in conn.execute(select(drawings.c.label, func.count()).group_by(drawings.c.label)):
                 out[label] = n
         return out
@@ -416,7 +457,7 @@ class Store:
     def counts_by_nickname(self):
         """[(nickname, drawings)], most first ('' = no nickname given)."""
         n = func.count().label("n")
-        with self._guard(self._read.connect()) as conn:
+        with self._guard(self._read.connect) as conn:
             return [tuple(r) for r in conn.execute(
                 select(drawings.c.nickname, n).group_by(drawings.c.nickname).order_by(n.desc(), drawings.c.nickname))]
 
@@ -429,12 +470,12 @@ class Store:
             query = query.where(drawings.c.label == check_label(label))
         if limit is not None:
             query = query.limit(int(limit))
-        with self._guard(self._read.connect()) as conn:
+        with self._guard(self._read.connect) as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
 
     def class_set(self):
         """(x, y, ids): x (n, 784) uint8 preprocessed digits, y (n,) uint8 labels, ids (n,) int64; oldest first."""
-        with self._guard(self._read.connect()) as conn:
+        with self._guard(self._read.connect) as conn:
             rows = conn.execute(select(drawings.c.id, drawings.c.label, drawings.c.pixels)
                                 .order_by(drawings.c.id)).all()
         x = np.frombuffer(b"".join(bytes(r.pixels) for r in rows), dtype=np.uint8).reshape(len(rows), 784)
@@ -478,7 +519,7 @@ class Store:
         """Leaderboard rows, best accuracy first (earlier first among equals): dicts with
         settings and lesson decoded."""
         query = select(scores).order_by(scores.c.accuracy.desc(), scores.c.created, scores.c.id).limit(int(limit))
-        with self._guard(self._read.connect()) as conn:
+        with self._guard(self._read.connect) as conn:
             rows = [dict(r._mapping) for r in conn.execute(query)]
         for r in rows:
             r["settings"], r["lesson"] = json.loads(r["settings"]), json.loads(r["lesson"])

@@ -4,6 +4,9 @@ that cannot be used (the rest of the app goes on).
 """
 import io
 import logging
+import os
+import re
+import subprocess
 import zipfile
 
 import numpy as np
@@ -118,6 +121,72 @@ def test_an_unusable_store_turns_only_the_class_features_off(db, kind):
     _draw(at, _drawn_seven())
     assert expected in texts(at.info)          # said where the button would be ...
     assert any('id="draw-prediction"' in m.value for m in at.markdown)   # ... and Draw still reads the digit
+
+
+def _make_read_only(path):
+    """Make the file unwritable; returns how to undo it. chmod for a user; root ignores
+    permissions, so then the immutable flag (chattr +i), which binds root too."""
+    if os.geteuid() != 0:
+        path.chmod(0o444)
+        return lambda: path.chmod(0o644)
+    if subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode:
+        pytest.skip("running as root where chattr +i is not supported: no way to make the file unwritable")
+    return lambda: subprocess.run(["chattr", "-i", str(path)], check=True)
+
+
+@pytest.fixture
+def own_postgres(monkeypatch):
+    """The class store on a PostgreSQL server of its own (this test kills it)."""
+    import pg_server
+    reason = pg_server.missing_reason()
+    if reason:
+        pytest.skip(reason)
+    with pg_server.postgres() as url:
+        monkeypatch.setenv("DIGITS_DB", pg_server.new_database(url))
+        yield url
+
+
+def _says_why_in_a_sentence(at, why):
+    said = [e.value for e in [*at.info, *at.error] if why in e.value]
+    assert said, texts(at.info) + texts(at.error)
+    assert "\n" not in said[0] and len(re.findall(r"[.;](\s|$)", said[0])) <= 2, said[0]    # why, and what to do
+
+
+FAILURES = {"read-only": "cannot be written", "removed": "was removed or replaced while the app was running",
+            "damaged": "is damaged (not a readable SQLite database)", "postgresql killed": "cannot be reached"}
+
+
+@pytest.mark.parametrize("failure", list(FAILURES))
+def test_the_database_failing_while_the_app_runs_turns_only_the_class_features_off(db, monkeypatch, request,
+                                                                                   failure):
+    monkeypatch.setattr(store_module, "MIN_INTERVAL", 0.0)
+    if failure == "postgresql killed":
+        server = request.getfixturevalue("own_postgres")
+    at = open_page(DRAW)
+    _draw(at, _drawn_seven())
+    at.selectbox(key="class_meant").set_value(7).run()
+    at.button(key="class_add").click().run()
+    assert "Added your 7 to the class set (1 from you so far)" in texts(at.success)   # the store was open and used
+    if failure == "read-only":
+        request.addfinalizer(_make_read_only(db))
+    elif failure == "removed":
+        for f in db.parent.glob(db.name + "*"):          # the file, its -wal and -shm
+            f.unlink()
+    elif failure == "damaged":
+        db.write_bytes(b"not a database at all " * 100)   # overwritten in place: the same file, now garbage
+    else:
+        import pg_server
+        pg_server.kill(server)
+    at.button(key="class_add").click().run()              # the student adds another: it is not confirmed
+    assert not at.exception, at.exception
+    _says_why_in_a_sentence(at, FAILURES[failure])
+    assert "Added your 7" not in texts(at.success)
+    assert any('id="draw-prediction"' in m.value for m in at.markdown)   # Draw still reads the digit
+    at.switch_page(CLASS).run()
+    assert not at.exception, at.exception
+    _says_why_in_a_sentence(at, FAILURES[failure])
+    at.switch_page(TRAIN).run()                           # and the rest of the app works
+    assert not at.exception and at.button(key="train_start")
 
 
 def test_submit_this_run_puts_the_servers_own_measure_on_the_leaderboard(db):

@@ -38,7 +38,14 @@ def store():
         if time.monotonic() - when < RETRY_SECONDS:
             return None, why
     try:
-        return _open(where), None
+        s = _open(where)
+        try:
+            s.check()       # the file removed, replaced or damaged since it was opened
+        except StoreUnavailable:
+            _open.clear()   # opened afresh after RETRY_SECONDS: a file put back (or a new one) is then used
+            s.close()
+            raise
+        return s, None
     except StoreUnavailable as e:
         with _lock:
             _failed[where] = (time.monotonic(), str(e))
