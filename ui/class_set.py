@@ -294,14 +294,14 @@ def _controls(s):
     drawing = c[0].number_input("Drawing number", min_value=1, step=1, value=None, key="class_rm_drawing",
                                 help="The number under a picture in the gallery.")
     if c[0].button("Remove this drawing", key="class_rm_drawing_btn", disabled=drawing is None):
-        st.toast(f"Drawing {drawing} removed." if s.remove_drawing(drawing) else f"There is no drawing {drawing}.")
+        _done(s.remove_drawing(drawing), f"Drawing {drawing} removed.", f"There is no drawing {drawing}.")
     row = c[1].number_input("Leaderboard row id", min_value=1, step=1, value=None, key="class_rm_score",
                             help="The id column of the leaderboard below.")
     if c[1].button("Remove this row", key="class_rm_score_btn", disabled=row is None):
-        st.toast(f"Row {row} removed." if s.remove_score(row) else f"There is no row {row}.")
+        _done(s.remove_score(row), f"Row {row} removed.", f"There is no row {row}.")
     sure = st.checkbox("Yes, remove every drawing of the class", key="class_clear_sure")
     if st.button("Clear the class set", key="class_clear", disabled=not sure):
-        st.toast(f"Removed {s.clear()} drawings.")
+        _done(True, f"Removed {s.clear()} drawings.", "")
     x, y, _ = s.class_set()
     if len(y) >= 2:
         st.download_button("Export the class set (MNIST files)", mnist_zip(x, y), file_name="class-digits.zip",
@@ -309,3 +309,9 @@ def _controls(s):
                            help="Four gzipped IDX files, as the official MNIST ones (20% held out as the "
                                 "test files): unzip and name the folder in Home's MNIST box or MNIST_DIR.")
 
+
+def _done(ok, said, not_found):
+    """After a removal: run the page again, so that the gallery and leaderboard above (drawn
+    before these controls) no longer show what was removed, and say what happened there."""
+    st.session_state["class_msg"] = ("success", said) if ok else ("warning", not_found)
+    st.rerun()

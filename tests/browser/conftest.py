@@ -10,6 +10,7 @@ Never sleeps a fixed time: every wait is for the element a test reads.
 Refresh the README's screenshots (docs/screenshots/) with
     UPDATE_SCREENSHOTS=1 python -m pytest tests/browser -q
 """
+import contextlib
 import os
 import shutil
 import signal
@@ -64,6 +65,21 @@ def _healthy(url):
 @pytest.fixture(scope="session")
 def app_url():
     """Start `streamlit run dashboard.py` on a free local port; yield its URL; kill it after."""
+    with serve_app() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def start_app():
+    """start_app(log_name, NAME=value, ...) starts one more server with those environment
+    variables (a module's own, e.g. with a teacher passcode) -> its URL; stopped at the end."""
+    with contextlib.ExitStack() as servers:
+        yield lambda log_name, **env: servers.enter_context(serve_app(log_name, **env))
+
+
+@contextlib.contextmanager
+def serve_app(log_name="server.log", **extra_env):
+    """The app in a Streamlit server of its own (an empty cache folder, the built-in sample)."""
     reason = _missing()
     if reason:
         pytest.skip(reason)
@@ -72,10 +88,11 @@ def app_url():
     env.pop("MNIST_DIR", None)                   # built-in sample, like a fresh user's machine
     env["DIGITS_CACHE_DIR"] = cache              # and no cached full MNIST either
     env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra_env)
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     SCRATCH.mkdir(parents=True, exist_ok=True)
-    log = open(SCRATCH / "server.log", "w+b")     # kept after the run, for a failed test's story
+    log = open(SCRATCH / log_name, "w+b")         # kept after the run, for a failed test's story
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none",

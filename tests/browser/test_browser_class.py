@@ -6,7 +6,7 @@ pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.browser
 from playwright.sync_api import expect  # noqa: E402
 
-from browser_utils import WAIT, button, full_screenshot, key, open_page, wait_for_app, wait_visible  # noqa: E402
+from browser_utils import ROOT, WAIT, button, full_screenshot, key, open_page, wait_for_app, wait_visible  # noqa: E402
 from test_browser_draw import STROKES, draw_with_mouse, guess  # noqa: E402
 
 
@@ -42,3 +42,59 @@ def test_two_students_digits_both_appear_on_the_class_page(page, other_page, app
             wait_visible(browser_page, picture)
             expect(picture).to_have_count(1)
     full_screenshot(page, screenshot_dir / "class.png")
+
+
+PASSCODE = "crocus-7-in-the-browser"
+
+
+@pytest.fixture(scope="module")
+def teacher_app(start_app, tmp_path_factory):
+    """A server of its own with a teacher passcode set, and its class store's file."""
+    db = tmp_path_factory.mktemp("class") / "class.sqlite3"
+    return start_app("server-teacher.log", DIGITS_TEACHER_PASSCODE=PASSCODE, DIGITS_DB=str(db)), db
+
+
+def sign_in(page, passcode):
+    page.locator("[data-testid=stExpander] summary", has_text="Teacher controls").click()
+    box = key(page, "class_passcode").locator("input")
+    box.fill(passcode)
+    box.press("Enter")
+    wait_for_app(page)
+
+
+def test_teacher_controls_need_the_passcode_and_remove_a_drawing(page, other_page, teacher_app, screenshot_dir):
+    from class_db import PNG, digit
+    from classroom.store import Store
+    url, db = teacher_app
+    s = Store(db, min_interval=0)
+    ids = [s.add_drawing(f"s{i}", 3, digit(i), PNG, nickname=f"Kid{i}") for i in range(3)]
+    s.close()
+    picture = {i: f'img[alt="A 3 drawn by Kid{k} (drawing {i})"]' for k, i in enumerate(ids)}
+
+    open_page(page, f"{url}/class")                              # the teacher
+    for i in ids:
+        wait_visible(page, page.locator(picture[i]))
+    sign_in(page, PASSCODE)
+    wait_visible(page, page.get_by_text("Teacher controls on."))
+    number = key(page, "class_rm_drawing").locator("input")
+    number.fill(str(ids[1]))
+    number.press("Enter")
+    wait_for_app(page)
+    remove = button(page, "class_rm_drawing_btn")
+    expect(remove).to_be_enabled(timeout=WAIT)
+    remove.click()
+    expect(page.locator(picture[ids[1]])).to_have_count(0, timeout=WAIT)     # gone from the Class page
+    wait_for_app(page)
+    for i in (ids[0], ids[2]):
+        expect(page.locator(picture[i])).to_have_count(1)
+    assert PASSCODE not in page.content() and PASSCODE not in page.url
+    full_screenshot(page, screenshot_dir / "class-teacher.png")
+
+    open_page(other_page, f"{url}/class")                        # a student guessing
+    sign_in(other_page, "let-me-in")
+    wait_visible(other_page, other_page.get_by_text("Wrong passcode"))
+    expect(button(other_page, "class_rm_drawing_btn")).to_have_count(0)
+    expect(button(other_page, "class_clear")).to_have_count(0)
+    assert "let-me-in" not in other_page.content()                # what was typed is not kept either
+    assert PASSCODE not in other_page.content() and PASSCODE not in other_page.url
+    assert PASSCODE not in (ROOT / "screenshots-tmp" / "server-teacher.log").read_text(errors="replace")   # nor in the server's log
