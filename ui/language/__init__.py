@@ -1,0 +1,1 @@
+"""Streamlit helpers of the "From digits to words" pages (the language model)."""
