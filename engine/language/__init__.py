@@ -1,4 +1,9 @@
 """From digits to words: a character-level language model from scratch, in NumPy.
 
     text.py       the texts that ship with the app, characters <-> numbers (the vocabulary), splits
+    layers.py     embedding, position embedding, LayerNorm, causal self-attention, feed-forward, block,
+                  softmax + cross-entropy at every position (forward and backward side by side)
+    models.py     the ladder: Bigram, MLP on the last k characters, Transformer (build_model(spec))
+    trainer.py    LMSettings, LMTrainer (the digits' Trainer interface: the worker and steering use it)
+    generate.py   sampling (temperature, top-k) and generation with a key/value cache
 """
