@@ -133,7 +133,11 @@ def cmd_train_lm(args, usage_error):
 
 def cmd_evaluate_lm(args, usage_error):
     model, vocab, settings, _ = load_language_model(args.model)
-    text, name = read_text(args.text or settings.get("corpus", "shakespeare"), usage_error)
+    corpus = settings.get("corpus", "shakespeare")
+    if args.text is None and corpus not in CORPORA:
+        raise usage_error(f"the model was trained on {corpus}, which does not ship with the app: "
+                          f"name a text to evaluate it on with --text")
+    text, name = read_text(args.text or corpus, usage_error)
     missing = vocab.unknown_chars(text)
     if missing:
         raise usage_error(f"{name} has {len(missing)} characters the model has never seen "
