@@ -143,7 +143,7 @@ def test_cli_train_evaluate_and_sample_a_language_model(tmp_path, capsys):
     printed = capsys.readouterr().out
     loss = float(printed.split("loss: ")[1].split()[0])
     ppl = float(printed.split("perplexity: ")[1].split()[0])
-    assert ppl == pytest.approx(np.exp(loss), rel=1e-3) and loss < np.log(9)
+    assert ppl == pytest.approx(np.exp(loss), abs=0.006) and loss < np.log(9)
     assert cli.main(["sample", str(out), "--chars", "50", "--seed", "3", "--prompt", "the "]) == 0
     assert capsys.readouterr().out.startswith("the ")
     assert cli.main(["sample", str(out), "--prompt", "XYZ"]) == 2
