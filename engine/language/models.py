@@ -25,8 +25,7 @@ import math
 
 import numpy as np
 
-from ..layers import DTYPE, Dense
-from .layers import Block, Embedding, LayerNorm, PositionEmbedding, sequence_cross_entropy
+from .layers import Block, Dense, Embedding, LayerNorm, PositionEmbedding, sequence_cross_entropy
 
 KINDS = ("bigram", "mlp", "transformer")
 MAX_VOCAB = 2_000          # characters (a text with more distinct characters is not a text for this app)
