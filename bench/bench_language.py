@@ -103,19 +103,11 @@ def worker_train(seconds, max_steps):
 
 
 # ---------------------------------------------------------------- 3. the key/value cache
-def cache_figures(model, vocab, n=500, seed=1):
-    import numpy as np
-    from engine.language.generate import generate
-    prompt = vocab.encode("\n")
-    times = {}
-    texts = {}
-    for cache in (True, False, True, False):              # in turns, twice each; the faster of two
-        start = time.perf_counter()
-        texts[cache] = generate(model, prompt, n, temperature=1.0, seed=seed, cache=cache)
-        times.setdefault(cache, []).append(time.perf_counter() - start)
-    return {"cache_s": min(times[True]), "no_cache_s": min(times[False]),
-            "cache_speedup": min(times[False]) / min(times[True]),
-            "cache_identical": bool(np.array_equal(texts[True], texts[False])), "cache_chars": n, "cache_load": load()}
+def cache_figures(model, vocab, n=500):
+    from engine.language.generate import cache_speed
+    r = cache_speed(model, vocab.encode("\n"), n)
+    return {"cache_s": r["cache_s"], "no_cache_s": r["no_cache_s"], "cache_speedup": r["speedup"],
+            "cache_identical": r["identical"], "cache_chars": n, "cache_load": load()}
 
 
 def worker_cache():
