@@ -265,23 +265,30 @@ class CausalSelfAttention(Layer):
         dqkv = dqkv.transpose(1, 3, 0, 2, 4).reshape(B * T, 3 * C)
         return self.qkv.backward(dqkv).reshape(B, T, C)
 
-    def step(self, x, cache):
+    def step(self, x, cache, size=None):
         """Generation with a key/value cache: x (B, t, C) are the NEW positions only; cache is a dict
-        holding the keys and values (B, H, n, D) of the n positions before them (empty at first).
-        Each new query looks at the n old keys and at the new ones up to itself; old keys and values
-        are never computed again. Returns y (B, t, C) and updates the cache. Nothing kept for backward.
+        holding the keys and values (B, H, n, D) of the n positions before them (empty at first: then
+        room for `size` positions is made, default t). Each new query looks at the n old keys and at
+        the new ones up to itself; old keys and values are never computed again. Returns y (B, t, C)
+        and updates the cache. Nothing is kept for backward.
         """
         self._keep = False
         q, k, v = self._heads(x)
-        if "k" in cache:
-            k = np.concatenate([cache["k"], k], axis=2)
-            v = np.concatenate([cache["v"], v], axis=2)
-        cache["k"], cache["v"] = k, v
-        t, n = q.shape[2], k.shape[2]
-        S = q @ k.transpose(0, 1, 3, 2)                        # (B, H, t, n)
+        B, H, t, D = q.shape
+        if "k" not in cache:                                   # room for every position, made once
+            cache["k"] = np.empty((B, H, max(size or t, t), D), dtype=q.dtype)
+            cache["v"] = np.empty_like(cache["k"])
+            cache["n"] = 0
+        n = cache["n"] + t
+        if n > cache["k"].shape[2]:
+            raise ValueError(f"the cache has room for {cache['k'].shape[2]} positions, not {n}")
+        cache["k"][:, :, n - t:n], cache["v"][:, :, n - t:n] = k, v
+        cache["n"] = n
+        S = q @ cache["k"][:, :, :n].transpose(0, 1, 3, 2)     # (B, H, t, n)
         S *= self.scale
-        S += causal_mask(n, S.dtype)[n - t:]                   # the last t rows of the n x n mask
-        return self._merge(softmax(S) @ v)
+        if t > 1:                                              # one new query may see every key: no mask
+            S += causal_mask(n, S.dtype)[n - t:]               # the last t rows of the n x n mask
+        return self._merge(softmax(S) @ cache["v"][:, :, :n])
 
     def params(self):
         return self.qkv.params() + self.proj.params()
@@ -384,11 +391,11 @@ class Block(Layer):
         self.attn = CausalSelfAttention(C, n_head, out_std=out_std, rng=rng)
         self.ffn = FeedForward(C, out_std=out_std, rng=rng)
 
-    def forward(self, x, keep=True, cache=None):
+    def forward(self, x, keep=True, cache=None, size=None):
         if cache is None:
             h = x + self.attn.forward(self.ln1.forward(x, keep), keep)
         else:
-            h = x + self.attn.step(self.ln1.forward(x, False), cache)
+            h = x + self.attn.step(self.ln1.forward(x, False), cache, size)
         h += self.ffn.forward(self.ln2.forward(h, keep), keep)
         return h
 

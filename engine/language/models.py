@@ -255,7 +255,7 @@ class Transformer(LanguageModel):
         B, T = ids.shape
         x = self.pos.forward(self.tok.forward(ids, keep), keep, start=start)
         for i, block in enumerate(self.blocks):
-            x = block.forward(x, keep, None if caches is None else caches[i])
+            x = block.forward(x, keep, None if caches is None else caches[i], self.context)
         x = self.ln_f.forward(x, keep)
         C = x.shape[-1]
         return self.head.forward(x.reshape(B * T, C), keep).reshape(B, T, self.V)
