@@ -213,3 +213,24 @@ def test_attention_maps_are_the_models_own_numbers():
     np.testing.assert_allclose(got, want, rtol=1e-10)
     coords, share = embedding_map(model)
     assert coords.shape == (9, 2) and 0 < share[1] <= share[0] <= 1
+
+
+@pytest.mark.parametrize("kind", ["transformer", "mlp", "bigram"])
+def test_cost_estimate_before_start_bounds_the_memory_a_step_really_takes(kind):
+    import tracemalloc
+
+    from engine.cost import lm_run_cost
+    vocab, ids = names_ids(20_000)
+    s = LMSettings(kind=kind, context=32, width=64, blocks=2, heads=2, batch_size=16, steps=5, eval_every=5)
+    cost = lm_run_cost(s, vocab.size)
+    tracemalloc.start()
+    try:
+        run = new_lm_run(ids, s, vocab.size)
+        run.run(batches=2)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert cost.n_params == run.model.n_params()
+    assert peak <= cost.memory_bytes <= 4 * peak + 2**20, (peak, cost.memory_bytes)
+    if kind == "transformer":
+        assert cost.batch_flops == pytest.approx(run.model.flops_per_token() * s.batch_size * s.sequence, rel=0.02)
