@@ -22,6 +22,8 @@ Speed (the tricks, all here and in models.py's Transformer, nowhere else)
     6. The embedding's scatter-add sorts the ids and sums runs with np.add.reduceat (scatter_add),
        instead of np.add.at's one-row-at-a-time loop.
     7. Dense (below) sums its bias gradient as ones @ dy, one BLAS call.
+    8. Attention scales the queries by 1/sqrt(D) before q k^T: T D numbers instead of the T T scores,
+       forward and backward.
 """
 import numpy as np
 
@@ -239,8 +241,8 @@ class CausalSelfAttention(Layer):
         self._keep = keep
         B, T, C = x.shape
         q, k, v = self._heads(x)
+        q = q * self.scale                                     # trick 8: scale q (T D numbers), not S (T T)
         S = q @ k.transpose(0, 1, 3, 2)                        # (B, H, T, T), trick 1
-        S *= self.scale
         S += causal_mask(T, S.dtype)                           # trick 4
         P = softmax(S)                                         # rows sum to 1 over j <= i
         a = P @ v                                              # (B, H, T, D)
@@ -258,9 +260,9 @@ class CausalSelfAttention(Layer):
         dS = dP
         dS -= np.sum(dP * P, axis=-1, keepdims=True)
         dS *= P                                                # masked entries: P = 0, so dS = 0
-        dS *= self.scale
         dq = dS @ self.k                                       # (B, H, T, D)
-        dk = dS.transpose(0, 1, 3, 2) @ self.q
+        dq *= self.scale
+        dk = dS.transpose(0, 1, 3, 2) @ self.q                 # self.q is already q / sqrt(D)
         dqkv = np.stack([dq, dk, dv])                          # (3, B, H, T, D)
         dqkv = dqkv.transpose(1, 3, 0, 2, 4).reshape(B * T, 3 * C)
         return self.qkv.backward(dqkv).reshape(B, T, C)
@@ -284,8 +286,7 @@ class CausalSelfAttention(Layer):
             raise ValueError(f"the cache has room for {cache['k'].shape[2]} positions, not {n}")
         cache["k"][:, :, n - t:n], cache["v"][:, :, n - t:n] = k, v
         cache["n"] = n
-        S = q @ cache["k"][:, :, :n].transpose(0, 1, 3, 2)     # (B, H, t, n)
-        S *= self.scale
+        S = (q * self.scale) @ cache["k"][:, :, :n].transpose(0, 1, 3, 2)     # (B, H, t, n)
         if t > 1:                                              # one new query may see every key: no mask
             S += causal_mask(n, S.dtype)[n - t:]               # the last t rows of the n x n mask
         return self._merge(softmax(S) @ cache["v"][:, :, :n])
