@@ -24,7 +24,14 @@ Speed (the tricks, all here and in models.py's Transformer, nowhere else)
     7. Dense (below) sums its bias gradient as ones @ dy, one BLAS call.
     8. Attention scales the queries by 1/sqrt(D) before q k^T: T D numbers instead of the T T scores,
        forward and backward.
+    9. The big element-by-element steps (the attention softmax and its blame, GELU and its slope)
+       run on row blocks in WORKERS threads (in_blocks): NumPy lets go of Python's lock inside each
+       operation, so the blocks really run at once, as BLAS already does for the matrix products.
+       WORKERS is OPENBLAS_NUM_THREADS (1 when it is not set: a server runs one training per core).
 """
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from ..layers import DTYPE, Layer
@@ -33,6 +40,41 @@ from ..network import softmax
 
 GELU_C = float(np.sqrt(2.0 / np.pi))   # a Python float: a NumPy float64 would turn float32 arrays into float64
 GELU_A = 0.044715
+
+
+# ---------------------------------------------------------------- speed trick 9: threads
+
+WORKERS = max(1, int(os.environ.get("OPENBLAS_NUM_THREADS") or 1))
+MIN_BLOCK_VALUES = 50_000          # below this, starting threads costs more than it saves
+_POOL = []
+
+
+def in_blocks(work, *arrays):
+    """work(*pieces) on row blocks of arrays (all with the same first axis), in WORKERS threads at once.
+    work writes its results into its pieces (views), so nothing needs putting back together."""
+    n = len(arrays[0])
+    if WORKERS == 1 or n < 2 or arrays[0].size < MIN_BLOCK_VALUES:
+        work(*arrays)
+        return
+    if not _POOL:
+        _POOL.append(ThreadPoolExecutor(WORKERS, thread_name_prefix="lm-elementwise"))
+    k = min(WORKERS, n)
+    cuts = [n * i // k for i in range(k + 1)]
+    for f in [_POOL[0].submit(work, *(a[cuts[i]:cuts[i + 1]] for a in arrays)) for i in range(k)]:
+        f.result()
+
+
+def softmax_rows(S):
+    """S <- softmax(S) along the last axis, in place (as network.softmax, without new arrays)."""
+    S -= S.max(axis=-1, keepdims=True)
+    np.exp(S, out=S)
+    S /= S.sum(axis=-1, keepdims=True)
+
+
+def softmax_blame(dP, P):
+    """dP <- dS = P * (dP - sum_j(dP * P)), in place: the blame through a softmax along the last axis."""
+    dP -= np.einsum("...j,...j->...", dP, P)[..., None]
+    dP *= P
 
 
 # ---------------------------------------------------------------- dense rows
@@ -244,7 +286,8 @@ class CausalSelfAttention(Layer):
         q = q * self.scale                                     # trick 8: scale q (T D numbers), not S (T T)
         S = q @ k.transpose(0, 1, 3, 2)                        # (B, H, T, T), trick 1
         S += causal_mask(T, S.dtype)                           # trick 4
-        P = softmax(S)                                         # rows sum to 1 over j <= i
+        in_blocks(softmax_rows, S)                             # trick 9; rows sum to 1 over j <= i
+        P = S
         a = P @ v                                              # (B, H, T, D)
         if keep:
             self.q, self.k, self.v, self.P, self.shape = q, k, v, P, x.shape
@@ -257,9 +300,8 @@ class CausalSelfAttention(Layer):
         P = self.P
         dv = P.transpose(0, 1, 3, 2) @ da                      # (B, H, T, D)
         dP = da @ self.v.transpose(0, 1, 3, 2)                 # (B, H, T, T)
+        in_blocks(softmax_blame, dP, P)                        # masked entries: P = 0, so dS = 0
         dS = dP
-        dS -= np.sum(dP * P, axis=-1, keepdims=True)
-        dS *= P                                                # masked entries: P = 0, so dS = 0
         dq = dS @ self.k                                       # (B, H, T, D)
         dq *= self.scale
         dk = dS.transpose(0, 1, 3, 2) @ self.q                 # self.q is already q / sqrt(D)
@@ -307,21 +349,32 @@ class CausalSelfAttention(Layer):
 
 def gelu(z):
     """GELU, tanh form (GPT-2's): gelu(z) = 0.5 z (1 + t), t = tanh(sqrt(2/pi) (z + 0.044715 z^3)).
-    Returns (gelu(z), t): t is kept for the derivative."""
-    t = z * z
+    Returns (gelu(z), t): t is kept for the derivative. Computed in row blocks (speed trick 9)."""
+    y, t = np.empty_like(z), np.empty_like(z)
+    in_blocks(_gelu, z, y, t)
+    return y, t
+
+
+def _gelu(z, y, t):
+    np.multiply(z, z, out=t)
     t *= GELU_A * GELU_C
     t += GELU_C
     t *= z
     np.tanh(t, out=t)
-    y = t + 1.0
+    np.add(t, 1.0, out=y)
     y *= z
     y *= 0.5
-    return y, t
 
 
 def gelu_prime(z, t):
     """d gelu / dz = 0.5 (1 + t) + 0.5 z (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 z^2), given t from gelu()."""
-    inner = z * z
+    out = np.empty_like(z)
+    in_blocks(_gelu_prime, z, t, out)
+    return out
+
+
+def _gelu_prime(z, t, inner):
+    np.multiply(z, z, out=inner)
     inner *= 3 * GELU_A * GELU_C
     inner += GELU_C                       # sqrt(2/pi) (1 + 3 a z^2)
     inner *= z
@@ -331,7 +384,6 @@ def gelu_prime(z, t):
     inner += t
     inner += 1.0
     inner *= 0.5
-    return inner
 
 
 class FeedForward(Layer):
