@@ -44,7 +44,7 @@ def _missing():
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        return "playwright (python) is not installed: pip install -r requirements.txt"
+        return "playwright (python) is not installed: pip install -r requirements-dev.txt"
     return ""
 
 
