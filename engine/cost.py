@@ -81,7 +81,7 @@ def lm_run_cost(settings, vocab_size, eval_tokens=None):
     V, T = vocab_size, settings.sequence
     if settings.kind == "transformer":
         C, L, H = settings.width, settings.blocks, settings.heads
-        weights_flops = 2 * (n_params - V * C - settings.context * C)        # embeddings are lookups
+        weights_flops = 2 * (L * 12 * C * C + C * V)     # the matrices (q k v, output, feed-forward, head)
         attention = 2 * 2 * L * T * C // 2                                 # scores + weighted sum, mean over t
         per_token = 3 * (weights_flops + attention)
         keep = L * (24 * C + 4 * H * T) + 3 * V + 4 * C
