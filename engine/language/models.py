@@ -21,7 +21,6 @@ A model is rebuilt from its spec, a small dict, e.g.
     {"kind": "mlp", "vocab": 27, "context": 3, "embed": 10, "hidden": 200}
     {"kind": "bigram", "vocab": 27}
 """
-import math
 
 import numpy as np
 
