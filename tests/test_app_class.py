@@ -18,7 +18,7 @@ from classroom import store as store_module
 from classroom.store import Store
 from engine import data as mnist_data
 from engine.network import Network
-from ui import class_set
+from ui import class_set, runs
 
 DRAW, CLASS, TRAIN = "app_pages/6_draw.py", "app_pages/8b_class.py", "app_pages/4_train.py"
 
@@ -228,6 +228,42 @@ def test_submit_this_run_on_compare_after_a_real_run(db):
     (row,) = s.scores()
     s.close()
     assert row["model"] == at.session_state["model"].describe() and row["lesson"] == {"hidden": "8", "epochs": "1"}
+
+
+def test_a_steered_run_keeps_every_change_of_its_learning_rate(db):
+    """Issue 22: a run started at lr 0.01 and steered to 0.2 is "0.01 → 0.2 at batch N" in its name, in
+    Compare's table and its CSV, and on the leaderboard (its CSV is the table's), not "lr 0.2"."""
+    from apptest_utils import run_until_done, wait_for
+    at = open_page(TRAIN)
+    at.text_input(key="train_hidden").set_value("8")
+    at.number_input(key="train_lr").set_value(0.01)
+    at.number_input(key="train_batch_size").set_value(8)
+    at.number_input(key="train_epochs").set_value(1).run()
+    at.button(key="train_start").click().run()
+    run, job = at.session_state["trainer"], at.session_state["train_job"]
+    wait_for(lambda: run.step >= 3, what="3 batches")
+    job.pause()
+    at.number_input(key="train_lr").set_value(0.2).run()
+    assert len(run.history.marks) == 1
+    batch = run.history.marks[0][0]
+    steered = f"0.01 → 0.2 at batch {batch:,}"
+    job.resume()
+    assert run_until_done(at) == "finished"
+    at.switch_page("app_pages/8_compare.py").run()
+    assert not at.exception, at.exception
+    record = at.session_state["runs"][-1]
+    assert record["settings"]["lr"] == 0.2 and f"lr {steered}" in record["name"]
+    assert at.text_input(key=f"cmp_name_{record['id']}").value == record["name"]
+    assert f"lr {steered}" in texts(at.caption)
+    table = at.dataframe[0].value
+    assert table.loc["learning rate", record["name"]] == steered
+    assert steered in runs.side_by_side([record]).to_csv()         # "Settings and results (CSV)"
+    at.button(key="class_submit").click().run()
+    assert "measured just now by the server" in texts(at.success)
+    at = open_page(CLASS)
+    board = at.dataframe[-1].value
+    assert list(board["learning rate"]) == [steered]
+    assert "lr 0.2" not in board.to_csv() and steered in board.to_csv()
 
 
 def test_teacher_controls_need_the_passcode_and_never_show_it(db, monkeypatch, caplog):

@@ -18,8 +18,10 @@ from classroom import teacher
 from classroom.export import mnist_zip, split
 from classroom.store import Refused, Store, StoreUnavailable, default_url, drawing_png
 from engine import metrics
-from ui import keep, lesson, state
+from engine.trainer import started_with, steering
+from ui import keep, lesson, run_names, state
 
+MAX_CHANGES = 20            # changes of settings during a run kept with its leaderboard row (the rest counted)
 RETRY_SECONDS = 30          # a store that failed to open is tried again after this long
 _failed = {}                # where -> (when, why): every rerun must not wait for a dead server
 _lock = threading.Lock()
@@ -111,14 +113,39 @@ def add_to_class_set(prep, guess):
 # ------------------------------------------------------------------ Train / Compare: submit a run
 
 def _lesson_params(settings):
-    """A lesson link's parameters for a run's settings (an MLP's; a CNN's link is left empty)."""
-    from ui import training      # (ui.training imports this module when a run starts)
-    if not settings or settings.get("layers"):
-        return {}
-    values = {k: settings[k[len("train_"):]] for k in training.WIDGETS
-              if k != "train_hidden" and k[len("train_"):] in settings}
-    values["train_hidden"] = ",".join(str(n) for n in settings.get("sizes", [])[1:-1])
-    return lesson.to_params(values)
+    """A lesson link's parameters for a run's settings (an MLP's or a CNN's; {} for a file's hand-made stack)."""
+    values = lesson.values_of(settings)
+    return lesson.to_params(values) if values else {}
+
+
+def _with_steering(settings, marks):
+    """A run's settings for its leaderboard row, with every change made while it trained (engine steering(),
+    the first MAX_CHANGES of them and the count of all): {"steering": {setting: [[batch, old, new], ...]}, ...}."""
+    changed = steering(marks)
+    if not changed:
+        return settings
+    kept, left = {}, MAX_CHANGES
+    for key, steps in changed.items():
+        if left > 0:
+            kept[key] = [list(step) for step in steps[:left]]
+            left -= len(kept[key])
+    return {**settings, "steering": kept, "steering_count": sum(map(len, changed.values()))}
+
+
+def _learning_rate_text(settings):
+    """A leaderboard row's learning rate, with every change made during its run: '0.01 → 0.2 at batch 553'."""
+    changed = settings.get("steering") or {}
+    words = run_names.value_text(settings, changed, "lr")
+    more = run_names.steering_text(changed, skip=("lr",))
+    cut = settings.get("steering_count", 0) - sum(map(len, changed.values()))
+    return words + (f"; {more}" if more else "") + (f" (and {cut} more changes)" if cut > 0 else "")
+
+
+def _lesson_link(row):
+    """A leaderboard row's lesson link (the settings its run started with), or None for a network the Train
+    page cannot make. Rows submitted before CNNs had links get theirs from their settings."""
+    params = row["lesson"] or _lesson_params(row["settings"])
+    return lesson.link(params) if params or lesson.values_of(row["settings"]) else None
 
 
 def submit_run():
@@ -139,9 +166,11 @@ def submit_run():
             data = state.dataset()
             predicted = net.predict_proba(data.test_float()).argmax(axis=1)
             accuracy = metrics.accuracy(predicted, data.y_test)
+            marks = run_names.marks_of(info)
             try:
                 s.add_score(session_id(), nickname, accuracy, len(data.y_test), data.source[:200],
-                            net.describe()[:200], info["settings"], _lesson_params(info["settings"]))
+                            net.describe()[:200], _with_steering(info["settings"], marks),
+                            _lesson_params(started_with(info["settings"], marks)))
             except (Refused, StoreUnavailable) as e:
                 st.warning(str(e))
             else:
@@ -227,9 +256,9 @@ def leaderboard(s, limit=50):
         "nickname": [r["nickname"] or "(no nickname)" for r in rows],
         "test accuracy": [100 * r["accuracy"] for r in rows],
         "network": [r["model"] for r in rows],
+        "learning rate": [_learning_rate_text(r["settings"]) for r in rows],
         "test set": [f"{r['n_test']:,} digits of the {r['data']}" for r in rows],
-        "lesson link": [lesson.link(r["lesson"]) if r["lesson"] or not r["settings"].get("layers") else None
-                        for r in rows],
+        "lesson link": [_lesson_link(r) for r in rows],
     })
     st.dataframe(df, hide_index=True, width="stretch", column_config={
         "test accuracy": st.column_config.NumberColumn(format="%.2f%%", help="Measured by the server itself."),
