@@ -213,6 +213,33 @@ def test_submit_this_run_puts_the_servers_own_measure_on_the_leaderboard(db):
     assert list(board["nickname"]) == ["Bo"] and "hidden=16" in board["lesson link"][0]
 
 
+def test_a_cnn_on_the_leaderboard_has_its_real_lesson_link(db):
+    """Issue 22: a CNN's row had the lesson link None. Its link opens Train with its settings (kind=cnn, filters...),
+    also for a row submitted before CNNs had links (lesson {} in the store)."""
+    from engine.convnet import ConvNet
+    from ui.training import settings_from_values
+    settings = settings_from_values({"train_kind": "cnn", "train_filters": "4", "train_lr": 0.05}).as_dict()
+    net = ConvNet(settings["layers"], seed=0)
+    s = Store(db)
+    s.add_score("old", "Old", 0.5, 2000, "built-in sample", net.describe(), settings, {})
+    s.close()
+    at = open_page(TRAIN)
+    at.session_state["model"] = net
+    at.session_state["model_info"] = {"label": "your model", "settings": settings}
+    at.run()
+    at.button(key="class_submit").click().run()
+    assert "measured just now by the server" in texts(at.success)
+    s = Store(db)
+    rows = s.scores()
+    s.close()
+    new = next(r for r in rows if r["session"] != "old")
+    assert new["lesson"] == {"kind": "cnn", "filters": "4", "lr": "0.05"}
+    at = open_page(CLASS)
+    links = list(at.dataframe[-1].value["lesson link"])
+    assert len(links) == 2 and all(link and link.startswith("/train?") for link in links)
+    assert [dict(p.split("=") for p in link.split("?")[1].split("&")) for link in links] == [new["lesson"]] * 2
+
+
 def test_submit_this_run_on_compare_after_a_real_run(db):
     from apptest_utils import run_until_done
     at = open_page(TRAIN)
