@@ -164,12 +164,11 @@ with right:
     st.subheader("CNN: first convolution's feature maps")
     top = analysis.top_units(maps.sum(axis=(1, 2)), 4)
     peak = float(max(maps[top].max(), maps_after[top].max())) or 1.0    # one shared ink scale
-    pics = [pictures.ink01_image(m / peak, size=96) for m in maps[top]] + \
-           [pictures.ink01_image(m / peak, size=96) for m in maps_after[top]]
-    caps = [f"filter {f}" for f in top] + [f"filter {f}, moved" for f in top]
-    st.image(pics, caption=caps, width=96,
-             alt=[f"Feature map of filter {f} (dark where it fires)" for f in top]
-             + [f"Feature map of filter {f} for the digit moved {px(step)} {direction}" for f in top])
+    for title, shown, words in (("before", maps, ""), (f"moved {step} px {direction}", maps_after,
+                                                     f" for the digit moved {px(step)} {direction}")):
+        st.markdown(f"**{title}**")
+        st.image([pictures.ink01_image(m / peak, size=84) for m in shown[top]], caption=[f"filter {f}" for f in top],
+                 width=84, alt=[f"Feature map of filter {f}{words} (dark where it fires)" for f in top])
     st.caption(f"The {len(top)} most active of its {len(maps)} filters, each a 5×5 pattern slid over the whole "
                f"image (dark: where it fires). By the same measure, the relative change ‖after − before‖ / "
                f"‖before‖, the maps changed by **{cnn_change:.0%}**, {'more' if cnn_change > mlp_change else 'less'} "
