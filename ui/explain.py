@@ -313,8 +313,8 @@ def _dream(net, x, where, guess, probs, keyed, data):
             alt=f"What the network thinks {a_digit(k)} looks like after {t} steps of gradient ascent from the "
                 f"average training digit.")
     st.caption(f"It starts from the **average of the {len(data.x_train):,} training digits** (a blank page would "
-               f"not do: a network whose first-layer units all have negative biases fires none of them on blank "
-               f"paper, and then no pixel can change its answer). Each step changes the pixels in the direction "
+               f"not do: a ReLU network whose first-layer units all have negative biases fires none of them on "
+               f"blank paper, and then no pixel can change its answer). Each step changes the pixels in the direction "
                f"that makes the network surer it sees {a_digit(k)} (gradient ascent on the log of its "
                f"probability), while a smoothness penalty keeps neighbouring pixels alike. The result is what "
                f"excites the {k} output most, not a typical {k}.")
