@@ -240,6 +240,17 @@ def test_a_cnn_on_the_leaderboard_has_its_real_lesson_link(db):
     assert [dict(p.split("=") for p in link[:-1].split("?")[1].split("&")) for link in links] == [new["lesson"]] * 2
 
 
+def test_a_nickname_is_shown_on_the_leaderboard_exactly_as_typed(db):
+    """The leaderboard is a Markdown table (st.table): a nickname must not become a link, bold text or an icon."""
+    s = Store(db)
+    for i, nick in enumerate(["**Bo**", "[x](http://e.com)", ":material/home:"]):
+        s.add_score(f"s{i}", nick, 0.9 - i / 100, 2000, "built-in sample", "784-10", {"sizes": [784, 10]}, {})
+    s.close()
+    board = open_page(CLASS).table[-1].value
+    assert list(board["nickname"]) == [class_set.literal(n) for n in ["**Bo**", "[x](http://e.com)", ":material/home:"]]
+    assert list(board["nickname"])[0] == r"\*\*Bo\*\*" and "\u2060\\:\u2060" in list(board["nickname"])[2]
+
+
 def test_submit_this_run_on_compare_after_a_real_run(db):
     from apptest_utils import run_until_done
     at = open_page(TRAIN)
