@@ -287,6 +287,7 @@ def test_a_steered_run_keeps_every_change_of_its_learning_rate(db):
     steered = f"0.01 → 0.2 at batch {batch:,}"
     job.resume()
     assert run_until_done(at) == "finished"
+    assert f"lr {steered}: finished" in texts(at.caption)                 # Train: "Runs this session"
     at.switch_page("app_pages/8_compare.py").run()
     assert not at.exception, at.exception
     record = at.session_state["runs"][-1]

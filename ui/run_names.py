@@ -28,6 +28,11 @@ def value_text(settings, changed, key, fmt="{:g}"):
     return " ".join([fmt.format(steps[0][1])] + [f"→ {fmt.format(new)} at batch {int(b):,}" for b, _, new in steps])
 
 
+def lr_text(record):
+    """A run record's learning rate with every change made while it trained: '0.01 → 0.2 at batch 553'."""
+    return value_text(record["settings"], steering(marks_of(record)), "lr")
+
+
 def steering_text(changed, skip=()):
     """Every change of every setting during a run in a few words: 'lr 0.01 → 0.2 at batch 553' ('' if none)."""
     return ", ".join(f"{STEERABLE.get(k, k)} {value_text({}, changed, k)}" for k in changed if k not in skip)
