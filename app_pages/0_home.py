@@ -81,7 +81,8 @@ with c2.container(border=True):
         where = settings.get("dataset")
         st.markdown(f"**{PRETRAINED_LABEL.capitalize()}**, {_kind(net)}: {net.describe()}")
         st.caption("Used until you train or load your own on the Train page.")
-    st.write(f"{net.n_params():,} weights and biases. Trained with {run_names.settings_text(settings)}.")
+    st.write(f"{net.n_params():,} weights and biases. Trained with "
+             f"{run_names.settings_text(settings, run_names.marks_of(info))}.")
     if accuracy is not None:
         st.metric("Test accuracy", f"{float(accuracy):.1%}", help=_accuracy_help(where, data))
 

@@ -299,6 +299,8 @@ def test_a_steered_run_keeps_every_change_of_its_learning_rate(db):
     assert steered in runs.side_by_side([record]).to_csv()         # "Settings and results (CSV)"
     at.button(key="class_submit").click().run()
     assert "measured just now by the server" in texts(at.success)
+    at.switch_page("app_pages/0_home.py").run()
+    assert f"learning rate {steered}," in texts(at.markdown)                # Home: how the model was trained
     at = open_page(CLASS)
     board = at.table[-1].value
     assert list(board["learning rate"]) == [steered]

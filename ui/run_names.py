@@ -82,8 +82,9 @@ def default_name(record):
     return f"Run {record['id']}: " + short_name(settings, marks)
 
 
-def settings_text(settings):
-    """How a model was trained, in words, from its settings dict.
+def settings_text(settings, marks=()):
+    """How a model was trained, in words, from its settings dict and the marks of every change made while it
+    trained (engine History.marks: 'learning rate 0.01 → 0.2 at batch 553').
 
     The settings may come from an uploaded file or an old session, so only the
     values of the right type and range are used (clean_settings drops the
@@ -92,16 +93,17 @@ def settings_text(settings):
     settings, _ = clean_settings(settings)
     if not settings:
         return "training settings unknown"
+    changed = steering(marks)
     opt = settings.get("optimizer")
     parts = [OPTIMIZER_NAMES.get(opt, opt or "unknown optimiser")]
     if "lr" in settings:
-        parts.append(f"learning rate {settings['lr']:g}")
+        parts.append(f"learning rate {value_text(settings, changed, 'lr')}")
     if opt == "momentum" and "momentum" in settings:
-        parts.append(f"momentum {settings['momentum']:g}")
+        parts.append(f"momentum {value_text(settings, changed, 'momentum')}")
     if "batch_size" in settings:
-        parts.append(f"mini-batches of {settings['batch_size']}")
+        parts.append(f"mini-batches of {value_text(settings, changed, 'batch_size', '{}')}")
     if "epochs" in settings:
-        parts.append(f"{settings['epochs']} epochs")
-    if settings.get("l2"):
-        parts.append(f"L2 {settings['l2']:g}")
+        parts.append(f"{value_text(settings, changed, 'epochs', '{}')} epochs")
+    if settings.get("l2") or "l2" in changed:
+        parts.append(f"L2 {value_text(settings, changed, 'l2')}")
     return ", ".join(parts)
