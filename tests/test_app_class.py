@@ -10,6 +10,7 @@ import subprocess
 import zipfile
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from apptest_utils import canvas_state, open_page, texts
@@ -18,7 +19,7 @@ from classroom import store as store_module
 from classroom.store import Store
 from engine import data as mnist_data
 from engine.network import Network
-from ui import class_set, runs
+from ui import class_set, runs, training
 
 DRAW, CLASS, TRAIN = "app_pages/6_draw.py", "app_pages/8b_class.py", "app_pages/4_train.py"
 
@@ -297,6 +298,9 @@ def test_a_steered_run_keeps_every_change_of_its_learning_rate(db):
     table = at.dataframe[0].value
     assert table.loc["learning rate", record["name"]] == steered
     assert steered in runs.side_by_side([record]).to_csv()         # "Settings and results (CSV)"
+    history = pd.read_csv(io.StringIO(training.history_csv([record])))              # "History (CSV)"
+    changes = history[history["kind"] == "change"]
+    assert list(changes["batch"]) == [batch] and list(changes["change"]) == ["lr 0.01 → 0.2"]
     at.button(key="class_submit").click().run()
     assert "measured just now by the server" in texts(at.success)
     at.switch_page("app_pages/0_home.py").run()
