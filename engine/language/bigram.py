@@ -17,8 +17,13 @@ knows nothing (every character equally likely) scores log V.
 Everything is whole-array NumPy: the counts are one np.bincount over a key
 per pair, the loss one fancy index and a mean. Sampling goes character by
 character (each draw needs the one before), one vectorised draw per step.
+
+The same probabilities from a network (the neural Bigram of models.py, trained with
+softmax + cross-entropy): text_loss_and_gradients, fit, network_probabilities.
 """
 import numpy as np
+
+from ..network import cross_entropy_terms, softmax
 
 
 def counts(ids, size):
@@ -80,3 +85,48 @@ def sample(P, start, length, temperature=1.0, rng=None):
         previous = min(int(np.searchsorted(row, draws[t] * row[-1], side="right")), len(row) - 1)
         out[t] = previous
     return out
+
+
+# ---------------------------------------------------------------- its neural twin
+
+def text_loss_and_gradients(model, N):
+    """The neural Bigram's (engine/language/models.py) loss on every pair of a text and its
+    gradients, worked out from the text's counts N (V, V) in V rows instead of n positions.
+
+    The network gives the pair (a, b) the probability p_a[b] = softmax(W[a])[b], so the mean
+    cross-entropy over the n pairs of the text groups by the first character a:
+
+        loss = (1/n) sum_a sum_b N[a, b] (-log p_a[b]) = sum_a w_a CE(p_a, y_a)
+        with y_a = N[a] / N_a (the count table's row: a soft target) and w_a = N_a / n
+
+    and its gradient for the logits W[a] is w_a (p_a - y_a): the digits' softmax + cross-entropy
+    delta p - y, with the row of counts as y. Exactly model.gradients on the whole text, which
+    would take n x V numbers (1 M x 65 for Shakespeare) where this takes V x V.
+    Returns (loss in nats per character, gradients in model.params() order)."""
+    V = N.shape[0]
+    N = np.asarray(N, dtype=np.float64)
+    totals = N.sum(axis=1, keepdims=True)
+    y = N / np.maximum(totals, 1)
+    w = totals / totals.sum()
+    rows = np.arange(V)[:, None]                               # (V, 1): each character once
+    z = model.table.forward(rows, keep=True)[:, 0]             # (V, V) logits: the table itself
+    p = softmax(z.astype(np.float64))
+    loss = float((w * cross_entropy_terms(p, y, eps=1e-300)).sum())
+    model.table.backward((w * (p - y)).astype(z.dtype)[:, None, :])
+    return loss, model.grads()
+
+
+def fit(model, N, steps, optimizer):
+    """`steps` steps of gradient descent (full batch: every pair of the text) with `optimizer`
+    (engine/optim.py) on the neural Bigram. Returns the loss before each step."""
+    losses = []
+    for _ in range(steps):
+        loss, grads = text_loss_and_gradients(model, N)
+        optimizer.step(model.params(), grads)
+        losses.append(loss)
+    return losses
+
+
+def network_probabilities(model):
+    """The neural Bigram's probabilities (V, V) float64: row a = softmax(W[a])."""
+    return softmax(model.table.W.astype(np.float64))
