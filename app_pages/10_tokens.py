@@ -15,6 +15,7 @@ from ui.code import show_code
 from ui.language import charts, texts, tokens
 
 ONE_HOT_ROWS = 12           # characters of the typed text drawn as one-hot vectors
+TABLE_ROWS = 7              # rows of the embedding matrix shown, round the one picked
 DEFAULT_TEXT = {"names": "emma", "shakespeare": "To be, or not to be"}
 
 st.title(pages.title("tokens"))
@@ -70,7 +71,7 @@ st.write(f"Each id becomes a vector of V = {V} numbers, all 0 except a 1 at the 
          f"character{'s' * (len(shown) > 1)} of your text make a "
          f"{len(shown)}×{V} matrix: {X.size:,} numbers, {int(X.sum())} of them 1.")
 show(st, charts.one_hot_chart, X, rows, [str(i) for i in range(V)], cell=22 if presenter.on() else 16,
-     big=presenter.on(), width="content")
+     big=presenter.on())
 pages.page_link("one_hot", label="One-hot encoding: why the digits' labels are vectors too")
 
 # ------------------------------------------------------------ 3. one-hot x matrix = row lookup
@@ -93,13 +94,16 @@ st.write(f"The embedding is a matrix E of V × width = {V} × {width} numbers, o
 table = pd.DataFrame(E, columns=[f"e{k}" for k in range(width)])
 table.insert(0, "character", [texts.char_label(c) for c in vocab.chars])
 table.index.name = "id"
-st.dataframe(table.style.format({f"e{k}": "{:.4f}" for k in range(width)})
+lo, hi = max(0, i - TABLE_ROWS // 2), min(V, max(0, i - TABLE_ROWS // 2) + TABLE_ROWS)
+st.dataframe(table.iloc[lo:hi].style.format({f"e{k}": "{:.4f}" for k in range(width)})
              .apply(lambda r: ["background-color: #fde7c8; color: #111" if r.name == i else "" for _ in r], axis=1),
-             height=min(35 * (V + 1) + 3, 320), width="stretch")
-c1, c2 = st.columns(2, gap="large")
-c1.code(f"one_hot({i}) @ E =\n{np.array2string(product, precision=4, floatmode='fixed')}", language=None)
+             width="stretch")
+st.caption(f"Rows {lo} to {hi - 1} of E's {V}; row {i}, the one the one-hot vector picks, is coloured.")
+c1, c2 = st.columns(1 if presenter.on() else 2, gap="large") * (2 if presenter.on() else 1)
+c1.code(f"one_hot({i}) @ E =\n{np.array2string(product, precision=4, floatmode='fixed')}", language=None,
+        wrap_lines=True)
 c2.code(f"E[{i}] (the row lookup) =\n{np.array2string(looked_up, precision=4, floatmode='fixed')}",
-        language=None)
+        language=None, wrap_lines=True)
 zeros = V * width - width
 st.write(f"{'The same' if same else 'Not the same'} {width} numbers{', exactly' if same else ''}. The product "
          f"does V × width = {V * width:,} multiplications, {zeros:,} of them by 0, then adds them up; the "
@@ -128,14 +132,15 @@ now = tok.first(k)
 vocab_bytes = tok.token_bytes()
 c1, c2, c3 = st.columns(3)
 c1.metric("Tokens in the vocabulary", f"{now.size:,}", help="256 bytes + one per merge.")
-c2.metric("Tokens in the training sample", f"{tok.lengths[k]:,}", help=f"It has {tok.lengths[0]:,} bytes.")
+c2.metric("Tokens in the sample", f"{tok.lengths[k]:,}",
+          help=f"The training sample of {tok.lengths[0]:,} bytes, cut with these merges.")
 c3.metric("Bytes per token", f"{tok.lengths[0] / tok.lengths[k]:.2f}")
 typed_ids = now.encode(typed)
 st.markdown(f"**Your text** ({len(typed.encode('utf-8', 'surrogatepass')):,} bytes) in {len(typed_ids)} tokens "
             f"after {k} merges:")
 st.markdown(texts.chips([(bpe.token_text(vocab_bytes[t]), str(t), f"token {t}") for t in typed_ids]),
             unsafe_allow_html=True)
-unseen = tokens.sample_of(p.val, 300)
+unseen = tokens.sample_of(p.val, 120)
 unseen_ids = now.encode(unseen)
 st.markdown(f"**The start of the validation part** (text the trainer never saw, "
             f"{len(unseen.encode('utf-8', 'surrogatepass')):,} bytes) in {len(unseen_ids)} tokens:")

@@ -111,16 +111,16 @@ st.write(f"After {steps} steps the network's loss on the training part is **{los
          f"**{abs(diff[worst]):.4f}** (after {texts.quoted(vocab.chars[worst[0]])}, for "
          f"{texts.quoted(vocab.chars[worst[1]])}; over the {int(seen.sum())} characters that are followed by "
          "something in the training part).")
-cols = st.columns(1 if big else 3, gap="medium")
+cols = st.columns(1 if big else 2, gap="large") * (2 if big else 1)
 sub = np.ix_(shown, shown)
 sub_labels = [labels[i] for i in shown]
-size = 560 if big else 300
+size = 560 if big else 330
 show(cols[0], charts.probability_table_chart, P0[sub], sub_labels, "Count table (k = 0)", size=size, big=big,
      width="content")
-show(cols[-2 if not big else 0], charts.probability_table_chart, Q[sub], sub_labels,
-     f"Network after {steps} steps", size=size, big=big, width="content")
-show(cols[-1], charts.probability_table_chart, diff[sub], sub_labels, "Network − count table",
-     diverging=True, size=size, big=big, width="content")
+show(cols[1], charts.probability_table_chart, Q[sub], sub_labels, f"Network after {steps} steps", size=size,
+     big=big, width="content")
+show(st, charts.probability_table_chart, diff[sub], sub_labels, "Network − count table", diverging=True,
+     size=size, big=big, width="content")
 show_code(bigram.text_loss_and_gradients, bigram.fit, Bigram,
           intro="The loss on every pair of the text, grouped by the first character: the same numbers as "
                 "`model.gradients` on the whole text, in V rows instead of one per character "

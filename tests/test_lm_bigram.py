@@ -78,3 +78,32 @@ def test_samples_follow_the_table():
     cold = bigram.sample(P, 0, 5000, 0.25, rng=1)
     assert np.mean(cold[np.concatenate(([0], cold[:-1])) == 0] == 1) > 0.99     # 0.9^4 / (0.9^4 + 0.1^4)
     np.testing.assert_array_equal(bigram.sample(P, 0, 50, 1.0, rng=3), bigram.sample(P, 0, 50, 1.0, rng=3))
+
+
+# ------------------------------------------------------------------ the neural twin
+def test_the_loss_from_the_counts_is_the_networks_loss_on_the_whole_text():
+    from engine.language.models import build_model
+    text = load_corpus("names")[:20_000]
+    vocab = Vocabulary.of(text)
+    ids = vocab.encode(text)
+    model = build_model({"kind": "bigram", "vocab": vocab.size}, seed=3).astype(np.float64)
+    model.table.W[...] = np.random.default_rng(1).normal(size=model.table.W.shape)
+    loss, grads = bigram.text_loss_and_gradients(model, bigram.counts(ids, vocab.size))
+    grads = [g.copy() for g in grads]
+    want_loss, want_grads = model.gradients(ids[:-1][:, None], ids[1:][:, None])   # every pair, one by one
+    assert loss == pytest.approx(want_loss, rel=1e-12)
+    np.testing.assert_allclose(grads[0], want_grads[0], rtol=1e-9, atol=1e-15)
+
+
+def test_the_network_ends_with_the_count_tables_probabilities():
+    from engine.language.models import build_model
+    from engine.optim import Adam
+    p = prepare(load_corpus("names"))
+    N = bigram.counts(p.train_ids, p.vocab.size)
+    model = build_model({"kind": "bigram", "vocab": p.vocab.size})
+    losses = bigram.fit(model, N, 300, Adam(lr=1.0))
+    table = bigram.probabilities(N, 0.0)
+    assert losses[0] == pytest.approx(math.log(27), abs=0.01) and losses[-1] < losses[0]
+    assert np.abs(bigram.network_probabilities(model) - table).max() < 1e-3
+    assert bigram.nll(bigram.network_probabilities(model), p.train_ids)[0] == pytest.approx(
+        bigram.nll(table, p.train_ids)[0], abs=1e-4)

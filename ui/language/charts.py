@@ -22,9 +22,10 @@ def one_hot_chart(matrix, rows, cols, cell=16):
     """One-hot vectors as a grid: one row per character of a text, one column per id; the 1s dark."""
     df = _cells(matrix, rows, cols)
     df["text"] = np.where(df["value"] > 0, "1", "")
+    every = 1 if len(cols) <= 30 else 5
     x = alt.X("col:N", sort=list(cols), title="id (one column per character of the vocabulary)",
-              axis=alt.Axis(labelAngle=0, labelFontSize=10))
-    y = alt.Y("row:N", sort=list(rows), title="character of your text")
+              axis=alt.Axis(labelAngle=0, labelFontSize=10, values=list(cols)[::every]))
+    y = alt.Y("row:N", sort=list(rows), title="character")
     cells = alt.Chart(df).mark_rect(stroke="#d1d5db", strokeWidth=0.5).encode(
         x=x, y=y, color=alt.Color("value:Q", scale=alt.Scale(domain=[0, 1], range=["#ffffff", "#1f4e89"]),
                                   legend=None),
@@ -34,7 +35,7 @@ def one_hot_chart(matrix, rows, cols, cell=16):
         x=x, y=y, text=alt.Text("text:N"))
     words = (f"One-hot vectors: {len(rows)} rows, one per character, {len(cols)} columns, one per id; "
              + "; ".join(f"{r}: 1 at id {cols[int(np.argmax(v))]}" for r, v in zip(rows, np.asarray(matrix))))
-    return alt.layer(cells, ones, height=cell * len(rows), width=max(cell * len(cols), 200), description=words)
+    return alt.layer(cells, ones, height=cell * len(rows), autosize=_FIT_X, description=words)
 
 
 def count_table_chart(counts, labels, title, size=560):

@@ -49,42 +49,54 @@ def _own(text):
     return p
 
 
+def _restore(key, default):
+    """A widget's value as it was on the last language page: Streamlit forgets a widget's state
+    on pages that do not draw it, so the value is also kept under a key of its own."""
+    st.session_state[key] = st.session_state.get("_kept_" + key, default)
+
+
+def _keep(key):
+    """The widget's on_change: keep its new value for the next run and the other language page."""
+    st.session_state["_kept_" + key] = st.session_state[key]
+
+
 def _own_text():
     """The user's text from the upload box or else the paste box; None (with a sentence on the
     page) when there is none or it cannot be used."""
     st.write(f"Paste a text or upload a .txt file (UTF-8, at most {LIMIT_MB:g} MB). Its last 10% is kept "
              "apart for validation, as for the digits.")
     c1, c2 = st.columns(2, gap="large")
-    pasted = c1.text_area("Paste or type your text", key=PASTE, height=140, persist_state="session",
+    _restore(PASTE, "")
+    pasted = c1.text_area("Paste or type your text", key=PASTE, height=140, on_change=_keep, args=(PASTE,),
                           help=f"At least {T.MIN_CHARS} characters, at most {LIMIT_MB:g} MB.")
     file = c2.file_uploader("…or upload a .txt file", type=["txt"], key=UPLOAD, max_upload_size=int(LIMIT_MB),
                             help="A plain text file saved as UTF-8. It is used instead of the pasted text.")
+    kept_text, where, kept_paste = st.session_state.get(KEPT, (None, None, None))
     try:
         if file is not None:
             text, where = T.read_text_file(file.getvalue(), file.name[:80]), f"the file {file.name[:80]}"
-        elif pasted:
+        elif pasted and not (where and where.startswith("the file") and pasted == kept_paste):
             text, where = T.check_text(pasted), "the pasted text"
-        else:
-            text, where = st.session_state.get(KEPT, (None, None))
-            if text is None:
-                st.info("No text yet: paste one above or upload a .txt file.")
-                return None
+        elif kept_text is not None and where.startswith("the file"):   # the box forgets it on another page
             st.caption(f"Reading {where}: the last text you gave here (a file box forgets its file when "
                        "you change pages).")
-            return text
+            return kept_text
+        else:
+            st.info("No text yet: paste one above or upload a .txt file.")
+            return None
     except T.TextError as e:
         st.error(str(e))
         return None
-    st.session_state[KEPT] = (text, where)
+    st.session_state[KEPT] = (text, where, pasted)
     return text
 
 
 def choose_text():
     """The text radio (and, for your own text, its boxes). Returns (label for sentences, Prepared),
     or stops the page after saying in one sentence why there is no text to read."""
-    st.session_state.setdefault(CHOICE, "names")
+    _restore(CHOICE, "names")
     choice = st.radio("Text to learn from", list(CHOICES), format_func=CHOICES.get, key=CHOICE,
-                      horizontal=True, persist_state="session",
+                      horizontal=True, on_change=_keep, args=(CHOICE,),
                       help="Names: the quickest lessons. Shakespeare: 1.1 MB of plays. Or your own text.")
     if choice != "yours":
         st.caption(f"{CHOICES[choice]}: {ABOUT[choice]} (public domain; see engine/language/corpus/README.md).")
