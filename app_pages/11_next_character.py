@@ -114,7 +114,7 @@ st.write(f"After {steps} steps the network's loss on the training part is **{los
 cols = st.columns(1 if big else 2, gap="large") * (2 if big else 1)
 sub = np.ix_(shown, shown)
 sub_labels = [labels[i] for i in shown]
-size = 560 if big else 330
+size = 560 if big else 320
 show(cols[0], charts.probability_table_chart, P0[sub], sub_labels, "Count table (k = 0)", size=size, big=big,
      width="content")
 show(cols[1], charts.probability_table_chart, Q[sub], sub_labels, f"Network after {steps} steps", size=size,
@@ -145,12 +145,14 @@ st.code(vocab.decode(out), language=None, wrap_lines=True)
 hot = bigram.with_temperature(table[start:start + 1], temperature)[0]
 top = int(np.argmax(table[start]))
 what = f"{source} (k = {k:g})" if source == "the count table" else f"{source} after {steps} steps"
+at = (f"{texts.quoted(vocab.chars[top])} has {table[start, top]:.1%} at T = 1" if temperature == 1 else
+      f"{texts.quoted(vocab.chars[top])} has {table[start, top]:.1%} at T = 1 and {hot[top]:.1%} at "
+      f"T = {temperature:g}")
 st.write(f"{length} characters drawn one by one from {what}, each from the row of the one before, starting "
          f"after {texts.quoted(vocab.chars[start])}. The temperature T divides the logits before the softmax "
-         f"(P^(1/T), rows made to add up to 1 again): after {texts.quoted(vocab.chars[start])}, "
-         f"{texts.quoted(vocab.chars[top])} has {table[start, top]:.1%} at T = 1 and {hot[top]:.1%} at "
-         f"T = {temperature:g}.")
+         f"(P^(1/T), rows made to add up to 1 again): after {texts.quoted(vocab.chars[start])}, {at}.")
 show_code(bigram.with_temperature, bigram.sample)
-st.write("One character of memory is not much: the samples have the right letters in the right places, "
-         "but few words. Models that read more characters back, and then whole contexts with attention, come next.")
+st.write("One character of memory is all this model has: each character is drawn knowing only the one before "
+         "it, so a word comes out only by chance. Models that read more characters back, and then whole "
+         "contexts with attention, come next.")
 pages.page_link("tokens", label="Back to Tokens: text becomes numbers")

@@ -99,7 +99,7 @@ def test_the_page_bound_trains_in_about_a_second():
     import time
     from ui.language.tokens import BPE_BYTES, BPE_MERGES
     text = load_corpus("shakespeare")
-    t = time.perf_counter()
+    t = time.process_time()                    # CPU time: other engineers' processes do not count
     tok = bpe.train(text[:BPE_BYTES], BPE_MERGES)
     assert len(tok.merges) == BPE_MERGES
-    assert time.perf_counter() - t < 3.0       # ~0.7 s on an idle core; room for a busy machine
+    assert time.process_time() - t < 2.0       # ~0.7 s on an idle core of this machine

@@ -69,10 +69,10 @@ def probability_table_chart(P, labels, title, diverging=False, size=300):
     if diverging:
         lim = float(np.abs(df["value"]).max()) or 1e-9
         scale = alt.Scale(scheme=DIVERGING, domain=[-lim, lim], domainMid=0)
-        legend = alt.Legend(title="difference", format=".1e" if lim < 0.01 else ".3f")
+        legend = alt.Legend(title="difference", format=".1e" if lim < 0.01 else ".3f", orient="bottom")
     else:
         scale = alt.Scale(scheme="blues", domain=[0, 1])
-        legend = alt.Legend(title="probability", format=".0%")
+        legend = alt.Legend(title="probability", format=".0%", orient="bottom")
     return alt.Chart(df, width=size, height=size, title=title).mark_rect().encode(
         x=x, y=y, color=alt.Color("value:Q", scale=scale, legend=legend),
         tooltip=[alt.Tooltip("this:N", title="this character"), alt.Tooltip("next:N", title="next character"),
