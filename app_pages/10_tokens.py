@@ -88,7 +88,8 @@ product = X[pos] @ E                             # (V,) one-hot times (V, width)
 looked_up = layer.forward(shown[None, pos:pos + 1], keep=False)[0, 0]
 same = np.array_equal(product, looked_up)
 st.write(f"The embedding is a matrix E of V × width = {V} × {width} numbers, one row per character "
-         f"(here as the engine's `Embedding` layer starts it, random; training moves them). Character "
+         f"(here random, as the engine's MLP starts its `Embedding`: standard deviation 1; training moves them). "
+         f"Character "
          f"{pos} of your text, {texts.quoted(vocab.chars[i])}, is id {i}: its one-hot vector times E "
          f"multiplies every row of E by 0 except row {i}, by 1.")
 table = pd.DataFrame(E, columns=[f"e{k}" for k in range(width)])

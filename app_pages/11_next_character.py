@@ -65,9 +65,14 @@ this = c2.selectbox("After the character", range(V), format_func=lambda i: label
 best = int(np.argmax(P[this]))
 show(st, charts.next_probs_chart, P[this], labels, f"Next character after {texts.quoted(vocab.chars[this])}",
      big=big)
-st.write(f"{texts.quoted(vocab.chars[this])} is followed by something {int(row_totals[this]):,} times in the "
-         f"training part. With k = {k:g}, the most likely next character is {texts.quoted(vocab.chars[best])}: "
-         f"({int(N[this, best]):,} + {k:g}) / ({int(row_totals[this]):,} + {V} × {k:g}) = {P[this, best]:.1%}.")
+if row_totals[this] == 0:            # (0 + k) / (0 + V k) = 1/V for every k
+    st.write(f"{texts.quoted(vocab.chars[this])} is never followed by anything in the training part (it only "
+             f"ends it): with nothing to count, every next character gets the same 1/{V} = {1 / V:.1%}.")
+else:
+    st.write(f"{texts.quoted(vocab.chars[this])} is followed by something {int(row_totals[this]):,} times in "
+             f"the training part. With k = {k:g}, the most likely next character is "
+             f"{texts.quoted(vocab.chars[best])}: ({int(N[this, best]):,} + {k:g}) / ({int(row_totals[this]):,} + "
+             f"{V} × {k:g}) = {P[this, best]:.1%}.")
 train_loss = bigram.nll(P, p.train_ids)[0]
 val_loss, used, left = bigram.nll(P, p.val_ids)
 c1, c2, c3 = st.columns(3)
@@ -107,7 +112,7 @@ worst = np.unravel_index(int(np.argmax(np.abs(diff) * seen[:, None])), diff.shap
 show(st, charts.fit_loss_chart, losses, table_loss, big=big)
 st.write(f"After {steps} steps the network's loss on the training part is **{losses[-1]:.4f}** nats per "
          f"character; the count table without smoothing (k = 0) has **{table_loss:.4f}**, the lowest any "
-         f"bigram model can have on this text. Their probabilities differ by at most "
+         f"bigram model can have there. Their probabilities differ by at most "
          f"**{abs(diff[worst]):.4f}** (after {texts.quoted(vocab.chars[worst[0]])}, for "
          f"{texts.quoted(vocab.chars[worst[1]])}; over the {int(seen.sum())} characters that are followed by "
          "something in the training part).")

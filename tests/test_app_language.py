@@ -247,3 +247,19 @@ def test_sampling_follows_the_temperature_source_and_button():
     assert "drawn one by one from the network after 100 steps" in markdown(at)
     words = markdown(at)
     assert f"after ‘↵’, ‘{vocab.chars[top]}’ has" in words
+
+
+def test_a_character_that_only_ends_the_training_part_has_an_even_row():
+    text = "ab" * 45 + "Q" + "ab" * 5                     # training part: "abab…abQ", validation "abab…"
+    assert split(text)[0].endswith("Q") and text.count("Q") == 1
+    at = own_text(NEXT, pasted=text)
+    at.select_slider(key="nc_k").set_value(0.0).run()
+    at.selectbox(key="nc_char").set_value(0).run()         # ids in sorted order: 'Q' 0, 'a' 1, 'b' 2
+    assert not at.exception
+    assert "‘Q’ is never followed by anything in the training part (it only ends it): with nothing to count, " \
+           "every next character gets the same 1/3 = 33.3%." in markdown(at)
+    at.select_slider(key="nc_k").set_value(1.0).run()       # smoothed: (0 + 1) / (0 + 3 × 1), the same
+    assert "every next character gets the same 1/3 = 33.3%." in markdown(at)
+    at.selectbox(key="nc_char").set_value(1).run()
+    assert "‘a’ is followed by something 45 times in the training part. With k = 1, the most likely next " \
+           "character is ‘b’: (45 + 1) / (45 + 3 × 1) = 95.8%." in markdown(at)
