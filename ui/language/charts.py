@@ -45,16 +45,18 @@ def count_table_chart(counts, labels, title, size=560):
     df = df.rename(columns={"row": "this", "col": "next", "value": "count"})
     df["shade"] = np.log10(df["count"] + 1)
     top = float(df["shade"].max()) or 1.0
-    x = alt.X("next:N", sort=list(labels), title="next character", axis=alt.Axis(labelAngle=0, orient="top"))
-    y = alt.Y("this:N", sort=list(labels), title="this character")
     n = len(labels)
+    x = alt.X("next:N", sort=list(labels), title="next character",
+              axis=alt.Axis(labelAngle=0, orient="top", labelOverlap=n > 30))
+    y = alt.Y("this:N", sort=list(labels), title="this character", axis=alt.Axis(labelOverlap=n > 30))
+    ticks = [float(np.log10(c + 1)) for c in (0, 10, 100, 1_000, 10_000, 100_000) if np.log10(c + 1) <= top]
     words = f"{title}: a {n}×{n} heat map of counts; the largest: " + ", ".join(
         f"{r.this} then {r.next} {int(r.count):,}" for r in df.nlargest(5, "count").itertuples())
     return alt.Chart(df, width=size, height=size, title=title, description=words).mark_rect().encode(
         x=x, y=y,
         color=alt.Color("shade:Q", scale=alt.Scale(scheme="blues", domain=[0, top]),
-                        legend=alt.Legend(title="count", values=[v for v in range(0, int(top) + 1)],
-                                          labelExpr="format(pow(10, datum.value) - 1, ',d')")),
+                        legend=alt.Legend(title="count", values=ticks,
+                                          labelExpr="format(round(pow(10, datum.value) - 1), ',d')")),
         tooltip=[alt.Tooltip("this:N", title="this character"), alt.Tooltip("next:N", title="next character"),
                  alt.Tooltip("count:Q", format=",d")])
 

@@ -41,7 +41,7 @@ def _corpus(name):
     return p
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=8)     # up to ~16 MB each (2 MB of text, its ids): 128 MB
 def _own(text):
     p = T.prepare(text)
     for a in (p.train_ids, p.val_ids):
