@@ -140,7 +140,7 @@ def torch_step(twin, opt, x, y, lr, clip):
     if clip:
         torch.nn.utils.clip_grad_norm_(twin.parameters(), clip)
     opt.step()
-    return float(loss)
+    return loss.item()
 
 
 def train_both(model, ids, settings, steps=50):

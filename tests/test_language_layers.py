@@ -147,3 +147,23 @@ def test_whole_model_gradient(spec):
     for p, g in zip(model.params(), grads):
         idx, num = numeric(lambda: model.loss_on(ids, targets), p, n=6)
         np.testing.assert_allclose([g[i] for i in idx], num, rtol=1e-4, atol=1e-8)
+
+
+def test_threaded_row_blocks_compute_the_same_numbers(monkeypatch):
+    """Speed trick 9 (in_blocks): with 3 threads and no minimum size, the same outputs and gradients."""
+    import engine.language.layers as L
+    x = x_of(B=5, T=6)
+    block = Block(8, 2, rng=np.random.default_rng(6)).astype(np.float64)
+    R = np.random.default_rng(1).standard_normal(x.shape)
+    y1 = block.forward(x)
+    dx1 = block.backward(R)
+    g1 = [g.copy() for g in block.grads()]
+    monkeypatch.setattr(L, "WORKERS", 3)
+    monkeypatch.setattr(L, "MIN_BLOCK_VALUES", 0)
+    y2 = block.forward(x)
+    dx2 = block.backward(R)
+    np.testing.assert_array_equal(y1, y2)
+    np.testing.assert_array_equal(dx1, dx2)
+    for a, b in zip(g1, block.grads()):
+        np.testing.assert_array_equal(a, b)
+    check_layer(Block(8, 2, rng=np.random.default_rng(6)), x_of())

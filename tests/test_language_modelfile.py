@@ -83,7 +83,7 @@ HOSTILE = {
     "weight missing": (lambda a: a.pop("P5"), "'P5' is missing"),
     "extra arrays": (lambda a: a.update(P999=np.zeros(1, np.float32)), "unexpected"),
     "settings not JSON": (lambda a: a.update(settings=np.array("[")), "not valid JSON"),
-    "too many arrays": (lambda a: a.update({f"X{i}": np.zeros(1) for i in range(80)}), "arrays"),
+    "too many arrays": (lambda a: a.update({f"X{i}": np.zeros(1) for i in range(80)}), "a model has at most"),
 }
 
 

@@ -190,3 +190,47 @@ def test_steering_changes_the_learning_rate_from_the_next_step():
     assert run.optimizer.lr == pytest.approx(learning_rate(run.settings, 2)) and run.optimizer.lr > 0.1
     with pytest.raises(ValueError, match="learning rate"):
         run.set_hyperparams(lr=-1)
+
+
+def test_attention_maps_are_the_models_own_numbers():
+    from engine.language.inspect import attention, embedding_map
+    model = build_model({"kind": "transformer", "vocab": 9, "context": 8, "width": 16, "blocks": 2, "heads": 4},
+                        seed=1).astype(np.float64)
+    rng = np.random.default_rng(2)
+    for p in model.params():
+        p += rng.standard_normal(p.shape) * 0.3
+    ids = np.array([1, 4, 2, 8, 0])
+    maps = attention(model, ids)
+    assert len(maps) == 2 and maps[0].weights.shape == (4, 5, 5)
+    np.testing.assert_allclose(maps[1].weights.sum(-1), 1, rtol=1e-12)
+    assert (maps[1].weights[:, np.triu_indices(5, 1)[0], np.triu_indices(5, 1)[1]] == 0).all()
+    # the maps' last block, pushed through its projection, is the block's own attention output
+    block = model.blocks[1]
+    x = model.pos.forward(model.tok.forward(ids[None], keep=False), keep=False)
+    x = model.blocks[0].forward(x, keep=False)
+    want = block.attn.forward(block.ln1.forward(x, keep=False), keep=False)
+    got = block.attn._merge(maps[1].out[None])
+    np.testing.assert_allclose(got, want, rtol=1e-10)
+    coords, share = embedding_map(model)
+    assert coords.shape == (9, 2) and 0 < share[1] <= share[0] <= 1
+
+
+@pytest.mark.parametrize("kind", ["transformer", "mlp", "bigram"])
+def test_cost_estimate_before_start_bounds_the_memory_a_step_really_takes(kind):
+    import tracemalloc
+
+    from engine.cost import lm_run_cost
+    vocab, ids = names_ids(20_000)
+    s = LMSettings(kind=kind, context=32, width=64, blocks=2, heads=2, batch_size=16, steps=5, eval_every=5)
+    cost = lm_run_cost(s, vocab.size)
+    tracemalloc.start()
+    try:
+        run = new_lm_run(ids, s, vocab.size)
+        run.run(batches=2)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert cost.n_params == run.model.n_params()
+    assert peak <= cost.memory_bytes <= 4 * peak + 2**20, (peak, cost.memory_bytes)
+    if kind == "transformer":
+        assert cost.batch_flops == pytest.approx(run.model.flops_per_token() * s.batch_size * s.sequence, rel=0.001)

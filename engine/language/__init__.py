@@ -9,4 +9,7 @@
     models.py     the ladder: Bigram, MLP on the last k characters, Transformer (build_model(spec))
     trainer.py    LMSettings, LMTrainer (the digits' Trainer interface: the worker and steering use it)
     generate.py   sampling (temperature, top-k) and generation with a key/value cache
+    inspect.py    attention maps of one sentence, the embedding map: arrays for the pages
+    modelfile.py  model files version 3 (weights + vocabulary), checked like the digits' files
+    cli.py        python -m engine train --lm | evaluate LM.npz | sample LM.npz
 """

@@ -21,14 +21,74 @@ Speed (the tricks, all here and in models.py's Transformer, nowhere else)
     5. In-place arithmetic (+=, *=, out=) where the array is ours to overwrite.
     6. The embedding's scatter-add sorts the ids and sums runs with np.add.reduceat (scatter_add),
        instead of np.add.at's one-row-at-a-time loop.
+    7. Dense (below) sums its bias gradient as ones @ dy, one BLAS call.
+    8. Attention scales the queries by 1/sqrt(D) before q k^T: T D numbers instead of the T T scores,
+       forward and backward.
+    9. The big element-by-element steps (the attention softmax and its blame, GELU and its slope)
+       run on row blocks in WORKERS threads (in_blocks): NumPy lets go of Python's lock inside each
+       operation, so the blocks really run at once, as BLAS already does for the matrix products.
+       WORKERS is OPENBLAS_NUM_THREADS (1 when it is not set: a server runs one training per core).
+   10. LayerNorm's means are np.add.reduce times 1/C (_row_sum), not x.mean's Python wrapper.
 """
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
-from ..layers import DTYPE, Dense, Layer
+from ..layers import DTYPE, Layer
+from ..layers import Dense as _Dense
 from ..network import softmax
 
 GELU_C = float(np.sqrt(2.0 / np.pi))   # a Python float: a NumPy float64 would turn float32 arrays into float64
 GELU_A = 0.044715
+
+
+# ---------------------------------------------------------------- speed trick 9: threads
+
+WORKERS = max(1, int(os.environ.get("OPENBLAS_NUM_THREADS") or 1))
+MIN_BLOCK_VALUES = 50_000          # below this, starting threads costs more than it saves
+_POOL = []
+
+
+def in_blocks(work, *arrays):
+    """work(*pieces) on row blocks of arrays (all with the same first axis), in WORKERS threads at once.
+    work writes its results into its pieces (views), so nothing needs putting back together."""
+    n = len(arrays[0])
+    if WORKERS == 1 or n < 2 or arrays[0].size < MIN_BLOCK_VALUES:
+        work(*arrays)
+        return
+    if not _POOL:
+        _POOL.append(ThreadPoolExecutor(WORKERS, thread_name_prefix="lm-elementwise"))
+    k = min(WORKERS, n)
+    cuts = [n * i // k for i in range(k + 1)]
+    for f in [_POOL[0].submit(work, *(a[cuts[i]:cuts[i + 1]] for a in arrays)) for i in range(k)]:
+        f.result()
+
+
+def softmax_rows(S):
+    """S <- softmax(S) along the last axis, in place (as network.softmax, without new arrays)."""
+    S -= S.max(axis=-1, keepdims=True)
+    np.exp(S, out=S)
+    S /= S.sum(axis=-1, keepdims=True)
+
+
+def softmax_blame(dP, P):
+    """dP <- dS = P * (dP - sum_j(dP * P)), in place: the blame through a softmax along the last axis."""
+    dP -= np.einsum("...j,...j->...", dP, P)[..., None]
+    dP *= P
+
+
+# ---------------------------------------------------------------- dense rows
+
+class Dense(_Dense):
+    """engine/layers.py's Dense (y = x W^T + b on rows (n, d_in)), with db as a matrix product
+    (speed trick 7): ones (n,) @ dy (n, d_out) sums the columns in one BLAS call, several times faster
+    than dy.sum(axis=0) for the thousands of short rows a batch of positions makes."""
+
+    def backward(self, dy):
+        self.dW = dy.T @ self.x
+        self.db = np.ones(len(dy), dtype=dy.dtype) @ dy
+        return dy @ self.W if self.need_dx else None
 
 
 # ---------------------------------------------------------------- embeddings
@@ -119,6 +179,13 @@ class PositionEmbedding(Layer):
 
 # ---------------------------------------------------------------- normalisation
 
+def _row_sum(x):
+    """Sum over the last axis, kept as a column: np.add.reduce itself, without the Python wrapper of
+    x.mean (speed trick 10: generation with the cache runs LayerNorm on one position at a time, where
+    the wrapper's few microseconds are much of the work)."""
+    return np.add.reduce(x, axis=-1, keepdims=True)
+
+
 class LayerNorm(Layer):
     """x (..., C) -> y = g * (x - mean) / sqrt(var + eps) + b, mean and var over the last axis.
 
@@ -133,9 +200,10 @@ class LayerNorm(Layer):
         self.g, self.b, self.eps = np.ones(C, dtype=DTYPE), np.zeros(C, dtype=DTYPE), eps
 
     def forward(self, x, keep=True):
-        mean = x.mean(axis=-1, keepdims=True)
-        xc = x - mean
-        var = np.mean(xc * xc, axis=-1, keepdims=True)
+        inv_C = 1.0 / x.shape[-1]
+        xc = x - _row_sum(x) * inv_C
+        var = _row_sum(xc * xc)
+        var *= inv_C
         inv_s = 1.0 / np.sqrt(var + self.eps)
         xhat = xc
         xhat *= inv_s                                  # in place: xc is ours
@@ -151,8 +219,9 @@ class LayerNorm(Layer):
         self.dg = np.einsum("nc,nc->c", rows, self.xhat.reshape(-1, C))
         self.db = rows.sum(axis=0)
         dxhat = dy * self.g
-        dx = dxhat - dxhat.mean(axis=-1, keepdims=True)
-        dx -= self.xhat * np.mean(dxhat * self.xhat, axis=-1, keepdims=True)
+        inv_C = 1.0 / C
+        dx = dxhat - _row_sum(dxhat) * inv_C
+        dx -= self.xhat * (_row_sum(dxhat * self.xhat) * inv_C)
         dx *= self.inv_s
         return dx
 
@@ -224,10 +293,11 @@ class CausalSelfAttention(Layer):
         self._keep = keep
         B, T, C = x.shape
         q, k, v = self._heads(x)
+        q = q * self.scale                                     # trick 8: scale q (T D numbers), not S (T T)
         S = q @ k.transpose(0, 1, 3, 2)                        # (B, H, T, T), trick 1
-        S *= self.scale
         S += causal_mask(T, S.dtype)                           # trick 4
-        P = softmax(S)                                         # rows sum to 1 over j <= i
+        in_blocks(softmax_rows, S)                             # trick 9; rows sum to 1 over j <= i
+        P = S
         a = P @ v                                              # (B, H, T, D)
         if keep:
             self.q, self.k, self.v, self.P, self.shape = q, k, v, P, x.shape
@@ -240,33 +310,38 @@ class CausalSelfAttention(Layer):
         P = self.P
         dv = P.transpose(0, 1, 3, 2) @ da                      # (B, H, T, D)
         dP = da @ self.v.transpose(0, 1, 3, 2)                 # (B, H, T, T)
+        in_blocks(softmax_blame, dP, P)                        # masked entries: P = 0, so dS = 0
         dS = dP
-        dS -= np.sum(dP * P, axis=-1, keepdims=True)
-        dS *= P                                                # masked entries: P = 0, so dS = 0
-        dS *= self.scale
         dq = dS @ self.k                                       # (B, H, T, D)
-        dk = dS.transpose(0, 1, 3, 2) @ self.q
+        dq *= self.scale
+        dk = dS.transpose(0, 1, 3, 2) @ self.q                 # self.q is already q / sqrt(D)
         dqkv = np.stack([dq, dk, dv])                          # (3, B, H, T, D)
         dqkv = dqkv.transpose(1, 3, 0, 2, 4).reshape(B * T, 3 * C)
         return self.qkv.backward(dqkv).reshape(B, T, C)
 
-    def step(self, x, cache):
+    def step(self, x, cache, size=None):
         """Generation with a key/value cache: x (B, t, C) are the NEW positions only; cache is a dict
-        holding the keys and values (B, H, n, D) of the n positions before them (empty at first).
-        Each new query looks at the n old keys and at the new ones up to itself; old keys and values
-        are never computed again. Returns y (B, t, C) and updates the cache. Nothing kept for backward.
+        holding the keys and values (B, H, n, D) of the n positions before them (empty at first: then
+        room for `size` positions is made, default t). Each new query looks at the n old keys and at
+        the new ones up to itself; old keys and values are never computed again. Returns y (B, t, C)
+        and updates the cache. Nothing is kept for backward.
         """
         self._keep = False
         q, k, v = self._heads(x)
-        if "k" in cache:
-            k = np.concatenate([cache["k"], k], axis=2)
-            v = np.concatenate([cache["v"], v], axis=2)
-        cache["k"], cache["v"] = k, v
-        t, n = q.shape[2], k.shape[2]
-        S = q @ k.transpose(0, 1, 3, 2)                        # (B, H, t, n)
-        S *= self.scale
-        S += causal_mask(n, S.dtype)[n - t:]                   # the last t rows of the n x n mask
-        return self._merge(softmax(S) @ v)
+        B, H, t, D = q.shape
+        if "k" not in cache:                                   # room for every position, made once
+            cache["k"] = np.empty((B, H, max(size or t, t), D), dtype=q.dtype)
+            cache["v"] = np.empty_like(cache["k"])
+            cache["n"] = 0
+        n = cache["n"] + t
+        if n > cache["k"].shape[2]:
+            raise ValueError(f"the cache has room for {cache['k'].shape[2]} positions, not {n}")
+        cache["k"][:, :, n - t:n], cache["v"][:, :, n - t:n] = k, v
+        cache["n"] = n
+        S = (q * self.scale) @ cache["k"][:, :, :n].transpose(0, 1, 3, 2)     # (B, H, t, n)
+        if t > 1:                                              # one new query may see every key: no mask
+            S += causal_mask(n, S.dtype)[n - t:]               # the last t rows of the n x n mask
+        return self._merge(softmax(S) @ cache["v"][:, :, :n])
 
     def params(self):
         return self.qkv.params() + self.proj.params()
@@ -284,21 +359,32 @@ class CausalSelfAttention(Layer):
 
 def gelu(z):
     """GELU, tanh form (GPT-2's): gelu(z) = 0.5 z (1 + t), t = tanh(sqrt(2/pi) (z + 0.044715 z^3)).
-    Returns (gelu(z), t): t is kept for the derivative."""
-    t = z * z
+    Returns (gelu(z), t): t is kept for the derivative. Computed in row blocks (speed trick 9)."""
+    y, t = np.empty_like(z), np.empty_like(z)
+    in_blocks(_gelu, z, y, t)
+    return y, t
+
+
+def _gelu(z, y, t):
+    np.multiply(z, z, out=t)
     t *= GELU_A * GELU_C
     t += GELU_C
     t *= z
     np.tanh(t, out=t)
-    y = t + 1.0
+    np.add(t, 1.0, out=y)
     y *= z
     y *= 0.5
-    return y, t
 
 
 def gelu_prime(z, t):
     """d gelu / dz = 0.5 (1 + t) + 0.5 z (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 z^2), given t from gelu()."""
-    inner = z * z
+    out = np.empty_like(z)
+    in_blocks(_gelu_prime, z, t, out)
+    return out
+
+
+def _gelu_prime(z, t, inner):
+    np.multiply(z, z, out=inner)
     inner *= 3 * GELU_A * GELU_C
     inner += GELU_C                       # sqrt(2/pi) (1 + 3 a z^2)
     inner *= z
@@ -308,7 +394,6 @@ def gelu_prime(z, t):
     inner += t
     inner += 1.0
     inner *= 0.5
-    return inner
 
 
 class FeedForward(Layer):
@@ -369,11 +454,11 @@ class Block(Layer):
         self.attn = CausalSelfAttention(C, n_head, out_std=out_std, rng=rng)
         self.ffn = FeedForward(C, out_std=out_std, rng=rng)
 
-    def forward(self, x, keep=True, cache=None):
+    def forward(self, x, keep=True, cache=None, size=None):
         if cache is None:
             h = x + self.attn.forward(self.ln1.forward(x, keep), keep)
         else:
-            h = x + self.attn.step(self.ln1.forward(x, False), cache)
+            h = x + self.attn.step(self.ln1.forward(x, False), cache, size)
         h += self.ffn.forward(self.ln2.forward(h, keep), keep)
         return h
 

@@ -24,7 +24,6 @@ from ..modelfile import (LM_FORMAT_VERSION, ModelFileError, _real, _settings, _t
                          clean_settings, read_archive)
 from .models import KINDS, MAX_LM_PARAMS, MAX_VOCAB, build_model, spec_params
 from .text import Vocabulary
-from .trainer import LMSettings
 
 LM_KIND = "digits-from-scratch-lm"
 MAX_MODEL_CHARS = 1_000          # the spec's JSON: about 90 characters

@@ -21,12 +21,10 @@ A model is rebuilt from its spec, a small dict, e.g.
     {"kind": "mlp", "vocab": 27, "context": 3, "embed": 10, "hidden": 200}
     {"kind": "bigram", "vocab": 27}
 """
-import math
 
 import numpy as np
 
-from ..layers import DTYPE, Dense
-from .layers import Block, Embedding, LayerNorm, PositionEmbedding, sequence_cross_entropy
+from .layers import Block, Dense, Embedding, LayerNorm, PositionEmbedding, sequence_cross_entropy
 
 KINDS = ("bigram", "mlp", "transformer")
 MAX_VOCAB = 2_000          # characters (a text with more distinct characters is not a text for this app)
@@ -151,7 +149,9 @@ class LanguageModel:
     def flops_per_token(self, backward=True):
         """About 2 operations per multiply-add of every weight that multiplies (x3 with backward: dW and dx),
         plus attention's scores and weighted sums (transformer)."""
-        return 2 * sum(p.size for p in self.weights if p is not getattr(self, "_lookup", None)) * (3 if backward else 1)
+        tables = (Embedding, PositionEmbedding)             # read by index: nothing multiplied
+        return 2 * sum(p.size for layer in self.layers if not isinstance(layer, tables)
+                       for p in layer.params() if p.ndim >= 2) * (3 if backward else 1)
 
 
 class Bigram(LanguageModel):
@@ -167,7 +167,6 @@ class Bigram(LanguageModel):
         super().__init__(spec, seed, max_params)
         self.table = Embedding(self.V, self.V, std=0.01, rng=self.rng)
         self.layers = [self.table]
-        self._lookup = self.table.W
 
     def describe(self):
         return f"bigram: a {self.V} x {self.V} table of logits"
@@ -202,7 +201,6 @@ class MLP(LanguageModel):
         self.hidden = Dense(self.k * E, H, std=5 / 3 / np.sqrt(self.k * E), rng=self.rng)   # tanh gain 5/3
         self.out = Dense(H, self.V, std=0.01, rng=self.rng)
         self.layers = [self.embed, self.hidden, self.out]
-        self._lookup = self.embed.W
 
     def describe(self):
         s = self._spec
@@ -245,7 +243,6 @@ class Transformer(LanguageModel):
         self.ln_f = LayerNorm(C)
         self.head = Dense(C, self.V, std=0.02, rng=self.rng)
         self.layers = [self.tok, self.pos] + self.blocks + [self.ln_f, self.head]
-        self._lookup = self.tok.W
 
     def describe(self):
         s = self._spec
@@ -256,7 +253,7 @@ class Transformer(LanguageModel):
         B, T = ids.shape
         x = self.pos.forward(self.tok.forward(ids, keep), keep, start=start)
         for i, block in enumerate(self.blocks):
-            x = block.forward(x, keep, None if caches is None else caches[i])
+            x = block.forward(x, keep, None if caches is None else caches[i], self.context)
         x = self.ln_f.forward(x, keep)
         C = x.shape[-1]
         return self.head.forward(x.reshape(B * T, C), keep).reshape(B, T, self.V)

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..optim import LM_OPTIMIZERS, AdamW, make_optimizer
-from ..trainer import MAX_WEIGHT, PART_FLOPS, History, StepReport
+from ..trainer import PART_FLOPS, History, StepReport, add_part, guarded_step
 from .layers import sequence_cross_entropy
 from .models import KINDS, build_model
 from .text import split
@@ -201,25 +201,13 @@ class LMTrainer:
                 return None
             part_loss, part_grads = self.model.gradients(x[start:start + self.part], y[start:start + self.part])
             share = len(x[start:start + self.part]) / len(x)
-            if share == 1:
-                grads = part_grads
-            elif grads is None:
-                grads = [np.multiply(g, share, dtype=g.dtype) for g in part_grads]
-            else:
-                for total, g in zip(grads, part_grads):
-                    total += share * g
+            grads = add_part(grads, part_grads, share)
             loss += share * part_loss
         if not np.isfinite(loss):
             raise FloatingPointError(f"the loss became {loss}")
         clip_gradients(grads, self.settings.grad_clip)
-        params = self.model.params()
-        for keep, p in zip(self._backup, params):
-            np.copyto(keep, p)
         self.optimizer.lr = learning_rate(self.settings, self.step)
-        self.optimizer.step(params, grads)
-        biggest = max(float(np.abs(W).max()) for W in self.model.weights)
-        if not np.isfinite(biggest) or biggest > MAX_WEIGHT:
-            raise FloatingPointError(f"a weight reached {biggest:.3g}")
+        guarded_step(self.optimizer, self.model, grads, self._backup)
         return loss
 
     def _diverge(self, why):
