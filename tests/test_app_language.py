@@ -263,3 +263,11 @@ def test_a_character_that_only_ends_the_training_part_has_an_even_row():
     at.selectbox(key="nc_char").set_value(1).run()
     assert "‘a’ is followed by something 45 times in the training part. With k = 1, the most likely next " \
            "character is ‘b’: (45 + 1) / (45 + 3 × 1) = 95.8%." in markdown(at)
+
+
+@pytest.mark.parametrize("page", [TOKENS, NEXT])
+def test_both_pages_in_presenter_mode_on_shakespeare(page):
+    at = open_page(page, query={"present": "1"})
+    at.radio(key="lm_text").set_value("shakespeare").run()
+    assert not at.exception and at.session_state["presenter"]
+    assert len(at.get("vega_lite_chart")) >= (2 if page == TOKENS else 5)
