@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from apptest_utils import open_page, run_until_done, texts
 from engine import analysis, layers
@@ -18,7 +19,7 @@ from engine.trainer import new_run
 from ui import handouts, lesson, pages, training
 from ui.state import pretrained_cnn as load_pretrained_cnn, pretrained_model as load_pretrained
 
-pytestmark = pytest.mark.usefixtures("builtin_sample")
+pytestmark = pytest.mark.usefixtures("builtin_sample_always")     # the handouts' numbers are the sample's
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -147,3 +148,17 @@ def test_every_address_in_the_teachers_guide_opens_its_page():
         assert all(at.session_state[k] == v for k, v in values.items()), address
         if params.get("present") == "1":
             assert at.session_state["presenter"], address
+
+
+def test_home_says_when_the_servers_data_is_not_the_handouts():
+    def box(is_sample):
+        from types import SimpleNamespace
+
+        from ui import handouts
+        handouts.teacher_corner(SimpleNamespace(is_sample=is_sample, source="full MNIST from /data"))
+
+    for is_sample in (True, False):
+        at = AppTest.from_function(box, args=(is_sample,), default_timeout=60).run()
+        assert not at.exception
+        said = texts(at.warning)
+        assert ("measured on the built-in sample; this server has full MNIST from /data loaded" in said) != is_sample

@@ -32,7 +32,7 @@ class Lesson(NamedTuple):
 
 SAMPLE_NOTE = ("Numbers measured with the app's built-in sample (10,000 training and 2,000 test digits) and its "
                "fixed seed: pressing Start with the same settings gives the same numbers. If Home says the full "
-               "MNIST is loaded, the accuracies come out higher.")
+               "MNIST is loaded, the numbers differ: your runs' accuracies come out higher.")
 
 _DATASET = Step("dataset", (), (
     "How many numbers describe one digit? Which number is blank paper, which is full ink?",
@@ -201,7 +201,8 @@ def teacher_corner(data):
                  "Each lesson has a one-page handout for the students: questions, and the numbers to look for.")
         if data is not None and not data.is_sample:
             st.warning("The handouts' numbers were measured on the built-in sample; this server has "
-                       f"{data.source} loaded, so your students' accuracies will be higher.")
+                       f"{data.source} loaded, so the numbers your students see will differ (their runs' "
+                       "accuracies come out higher).")
         base = _server_base()
         cols = st.columns(len(LESSONS))
         for col, x in zip(cols, LESSONS):
