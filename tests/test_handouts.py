@@ -162,3 +162,9 @@ def test_home_says_when_the_servers_data_is_not_the_handouts():
         assert not at.exception
         said = texts(at.warning)
         assert ("measured on the built-in sample; this server has full MNIST from /data loaded" in said) != is_sample
+
+
+def test_the_handouts_name_real_guided_experiments():
+    from ui.experiments import EXPERIMENTS
+    named = {t for x in handouts.LESSONS for t in re.findall(r"Guided experiment “([^”]+)”", text(x.id))}
+    assert len(named) == 4 and named <= {e["title"] for e in EXPERIMENTS}

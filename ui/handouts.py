@@ -84,7 +84,7 @@ LESSONS = (
         _TRAIN,
         Step("train", (("sigmoid + MSE", "activation=sigmoid&loss=mse&optimizer=sgd&lr=0.5&batch=100&epochs=5"),
                        ("ReLU + cross-entropy", "optimizer=sgd&lr=0.5&batch=100&epochs=5")), (
-            "Guided experiment “sigmoid + MSE vs cross-entropy”, then Compare runs: which learns faster, and why?",
+            "Guided experiment “The write-up's sigmoid + MSE vs ReLU + softmax + cross-entropy”, then Compare runs: which learns faster, and why?",
         ), (
             "Validation accuracy after epoch 1: 66.7% (MSE) against 88.5% (cross-entropy).",
             "After 5 epochs: 86.15% against 95.30% of the test images.",
@@ -105,7 +105,7 @@ LESSONS = (
             "(28 + 2·0 − 5)/1 + 1 = 24: a 24×24 map, from 25 weights and 1 bias.",
         )),
         Step("train", (("MLP, 5 epochs", "epochs=5"), ("CNN, 5 epochs", "epochs=5&kind=cnn")), (
-            "Guided experiment “MLP vs CNN”: which has more weights, which reads better? "
+            "Guided experiment “A dense network (MLP) vs a convolutional one (CNN)”: which has more weights, which reads better? "
             "Then open Why convolutions? again: how does your model do?",
         ), (
             "Weights: 203,530 (MLP) against 5,994 (CNN). Test accuracy: 96.40% against 97.25%.",
