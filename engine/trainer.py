@@ -42,6 +42,31 @@ def parts_of(net, flops=PART_FLOPS):
     return max(1, int(flops // net.flops_per_example()))
 
 
+def add_part(grads, part_grads, share):
+    """The gradient of a batch worked through in parts: the sum of each part's gradient times its
+    share of the batch (len(part) / len(batch)). grads: the sum so far (None before the first part)."""
+    if share == 1:
+        return part_grads                             # the usual case: one part
+    if grads is None:
+        return [np.multiply(g, share, dtype=g.dtype) for g in part_grads]
+    for total, g in zip(grads, part_grads):
+        total += share * g
+    return grads
+
+
+def guarded_step(optimizer, net, grads, backup):
+    """The optimiser's step on net's weights, after keeping the last good ones in `backup` (arrays
+    shaped like net.params()); FloatingPointError if a weight of net.weights then passes MAX_WEIGHT
+    (the caller puts the backup back: training diverged)."""
+    params = net.params()
+    for keep, p in zip(backup, params):
+        np.copyto(keep, p)                            # last good weights
+    optimizer.step(params, grads)
+    biggest = max(float(np.abs(W).max()) for W in net.weights)
+    if not np.isfinite(biggest) or biggest > MAX_WEIGHT:
+        raise FloatingPointError(f"a weight reached {biggest:.3g}")
+
+
 @dataclass
 class Settings:
     """Every knob of a training run."""
@@ -293,25 +318,12 @@ class Trainer:
             y = one_hot(self.labels[part], self.n_classes)   # (b, 10)
             part_loss, grad_w, grad_b, out = self.net.gradients(x, y, s.l2)
             share = len(part) / len(idx)
-            part_grads = [g for gb in zip(grad_w, grad_b) for g in gb]
-            if share == 1:
-                grads = part_grads                        # the usual case: one part
-            elif grads is None:
-                grads = [np.multiply(g, share, dtype=g.dtype) for g in part_grads]
-            else:
-                for total, g in zip(grads, part_grads):
-                    total += share * g
+            grads = add_part(grads, [g for gb in zip(grad_w, grad_b) for g in gb], share)
             loss += share * part_loss
             correct += float((out.argmax(axis=1) == self.labels[part]).sum())
         if not np.isfinite(loss):
             raise FloatingPointError(f"the loss became {loss}")
-        params = self.net.params()
-        for keep, p in zip(self._backup, params):
-            np.copyto(keep, p)                            # last good weights
-        self.optimizer.step(params, grads)
-        biggest = max(float(np.abs(W).max()) for W in self.net.weights)
-        if not np.isfinite(biggest) or biggest > MAX_WEIGHT:
-            raise FloatingPointError(f"a weight reached {biggest:.3g}")
+        guarded_step(self.optimizer, self.net, grads, self._backup)
         self._sum_loss += loss * len(idx)
         self._sum_correct += correct
         self._seen += len(idx)
