@@ -143,9 +143,21 @@ def torch_step(twin, opt, x, y, lr, clip):
     return loss.item()
 
 
-def train_both(model, ids, settings, steps=50):
+def param_names(model):
+    """A name for each of the transformer's weight arrays, in params() order ("block 1 attention q,k,v weight")."""
+    parts = [("LayerNorm 1", ("gain", "bias")), ("attention q,k,v", ("weight", "bias")),
+             ("attention output", ("weight", "bias")), ("LayerNorm 2", ("gain", "bias")),
+             ("feed-forward in", ("weight", "bias")), ("feed-forward out", ("weight", "bias"))]
+    names = ["token embedding", "position embedding"]
+    for i in range(model.spec()["blocks"]):
+        names += [f"block {i + 1} {part} {what}" for part, whats in parts for what in whats]
+    return names + ["final LayerNorm gain", "final LayerNorm bias", "output weight", "output bias"]
+
+
+def train_both(model, ids, settings, steps=50, seconds=None):
     """The engine model (a copy: the original is untouched) and its twin train `steps` steps on the same
-    windows with the same schedule. Returns (engine losses, torch losses, engine seconds, torch seconds)."""
+    windows with the same schedule, or fewer when both together have taken `seconds` (at least one step).
+    Returns (engine losses, torch losses, engine seconds, torch seconds)."""
     import torch
     engine = model.copy()
     run = LMTrainer(engine, ids, settings)
@@ -154,6 +166,8 @@ def train_both(model, ids, settings, steps=50):
     rng = np.random.default_rng(settings.seed + 1)
     ours, theirs, t_ours, t_theirs = [], [], 0.0, 0.0
     for step in range(steps):
+        if seconds is not None and step and t_ours + t_theirs >= seconds:
+            break
         x, y = run.batch(run.train_ids, settings.batch_size, rng)
         start = time.perf_counter()
         ours.append(run.train_batch(x, y))

@@ -56,6 +56,8 @@ PAGES = [
          "Characters become ids, one-hot vectors and embeddings; and how GPT cuts text into tokens (BPE)."),
     Page("app_pages/11_next_character.py", "Next character", "🔮", "Next character: counting pairs",
          "Count which character follows which, let a network learn the same, and sample new text."),
+    Page("app_pages/15_pytorch_language.py", "Language model in PyTorch", "🔥", "The language model in PyTorch",
+         "The transformer in PyTorch's modules, part by part next to ours, the same numbers, and a notebook."),
 ]
 HOME = PAGES[0]
 _BY_NAME = {p.name: p for p in PAGES}
