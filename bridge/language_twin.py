@@ -164,17 +164,28 @@ def train_both(model, ids, settings, steps=50, seconds=None):
     twin = torch_transformer(engine)
     opt = torch_adamw(twin, settings)
     rng = np.random.default_rng(settings.seed + 1)
-    ours, theirs, t_ours, t_theirs = [], [], 0.0, 0.0
+    ours, theirs, times = [], [], [0.0, 0.0]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)        # one thread, as bridge/twin.py's race: two fight for 2 busy cores
+    try:
+        _race(run, twin, opt, rng, settings, steps, seconds, ours, theirs, times)
+    finally:
+        torch.set_num_threads(threads)
+    return ours, theirs, times[0], times[1]
+
+
+def _race(run, twin, opt, rng, settings, steps, seconds, ours, theirs, times):
+    """train_both's loop: a step of each in turn; times = [engine seconds, torch seconds], added to."""
+    import torch
     for step in range(steps):
-        if seconds is not None and step and t_ours + t_theirs >= seconds:
+        if seconds is not None and step and sum(times) >= seconds:
             break
         x, y = run.batch(run.train_ids, settings.batch_size, rng)
         start = time.perf_counter()
         ours.append(run.train_batch(x, y))
         run.step += 1
-        t_ours += time.perf_counter() - start
+        times[0] += time.perf_counter() - start
         start = time.perf_counter()
         theirs.append(torch_step(twin, opt, torch.from_numpy(x.astype(np.int64)), torch.from_numpy(y.astype(np.int64)),
                                  learning_rate(settings, step), settings.grad_clip))
-        t_theirs += time.perf_counter() - start
-    return ours, theirs, t_ours, t_theirs
+        times[1] += time.perf_counter() - start

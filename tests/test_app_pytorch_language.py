@@ -69,9 +69,9 @@ def test_the_race_is_bounded_in_time():
     from engine.language.models import build_model
     from engine.language.text import load_corpus, prepare
     p = prepare(load_corpus("names"))
-    s = LMSettings(context=16, width=32, blocks=1, heads=2, batch_size=8, steps=100_000, warmup=5)
+    s = LMSettings(context=16, width=32, blocks=1, heads=2, batch_size=8, steps=2000, warmup=5)
     ours, theirs, t1, t2 = train_both(build_model(s.spec(p.vocab.size)), p.train_ids, s, s.steps, seconds=0.3)
-    assert len(ours) == len(theirs) < 100_000 and t1 + t2 < 5
+    assert len(ours) == len(theirs) < 2000 and t1 + t2 < 5     # 2000 steps take about 20 s
 
 
 @pytest.mark.parametrize("corpus", ["names", None])
