@@ -3,7 +3,7 @@ transformer and its twin computing the same numbers (when PyTorch is installed),
 import streamlit as st
 
 from bridge import twin
-from ui import pages
+from ui import pages, pytorch_twin
 from ui.language import pytorch, texts
 
 st.title(pages.title("pytorch_language"))
@@ -25,9 +25,7 @@ st.header("A transformer and its PyTorch twin")
 label, prepared = texts.choose_text()
 settings = pytorch.knobs()
 if not twin.torch_available():
-    st.info("PyTorch is not installed here, so the comparison is off (everything else in the app works without "
-            "it). To add it, run in the project's folder:\n\n```bash\npip install -r requirements-torch.txt\n```\n\n"
-            "then restart the app.", icon="ℹ️")
+    pytorch_twin.no_torch_note()
 else:
     st.markdown("A fresh transformer with these knobs and its PyTorch twin: one batch through both (logits, loss "
                 "and the gradient of every weight array), then both train on the same windows from the same weights.")

@@ -8,8 +8,9 @@ Needs nbformat, not torch: the notebook imports torch when it runs.
 import pprint
 from pathlib import Path
 
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbformat.v4 import new_code_cell, new_markdown_cell
+
+from bridge.notebook import notebook_of, to_bytes  # noqa: F401  (to_bytes: the file's bytes, for the page)
 
 TWIN_SOURCE = Path(__file__).with_name("language_twin.py")
 TOLERANCE = 1e-5          # float32 rounding; the assert of the notebook's check
@@ -82,13 +83,4 @@ def build(settings, corpus="names"):
             f"assert check.worst < {TOLERANCE!r}, check\n"
             "print(f'loss and all {len(check.grads)} gradients match: largest difference {check.worst:.1e}')"),
     ]
-    nb = new_notebook(cells=cells, metadata={
-        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-        "language_info": {"name": "python"}})
-    nbformat.validate(nb)
-    return nb
-
-
-def to_bytes(nb):
-    """The notebook as the bytes of an .ipynb file."""
-    return nbformat.writes(nb).encode("utf-8")
+    return notebook_of(cells)
