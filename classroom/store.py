@@ -15,8 +15,10 @@ What keeps a room full of students safe:
 - A schema version table with migration steps: a file from a newer release is refused
   with one sentence, never half-read or changed.
 - Per session (an opaque id the app makes; nothing else about the student is kept) at
-  most one drawing a second and MAX_PER_SESSION in all, counted in the database itself,
-  so it holds across app processes.
+  most one drawing a second and 500 in all; and limits a new session (a new cookie) does not
+  reset: per client address and for the whole server, drawings a minute, and the set's size
+  (classroom/limits.py). All counted in the database itself, in the drawing's own
+  transaction, so they hold across app processes, and a refused drawing uses up nothing.
 - Every value is checked before it is stored (`Refused` says what is wrong); a database
   that cannot be used raises `StoreUnavailable` with one sentence saying why.
 """
@@ -31,17 +33,18 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import (CheckConstraint, Column, Float, Integer, LargeBinary, MetaData, String, Table, Text,
-                        create_engine, delete, event, func, select, text, update)
+from sqlalchemy import (CheckConstraint, Column, Float, Integer, LargeBinary, MetaData, String, Table, Text, case,
+                        create_engine, delete, event, func, or_, select, text, update)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from classroom.limits import WINDOW, ClassLimits
 from engine.data import default_cache_dir
 from engine.preprocess import MIN_INK
 
 DB_FILE = "class.sqlite3"          # in the app's data folder (engine.data.default_cache_dir)
-MAX_PER_SESSION = 500              # drawings one session may add in all
-MIN_INTERVAL = 1.0                 # seconds between two drawings of one session
+MAX_PER_SESSION = ClassLimits.per_browser       # drawings one session may add in all (by default)
+MIN_INTERVAL = ClassLimits.browser_seconds      # seconds between two drawings of one session (by default)
 MAX_SCORES_PER_SESSION = 50        # leaderboard rows one session may add
 NICKNAME_CHARS = 24
 SESSION_CHARS = 64
@@ -95,14 +98,26 @@ quotas = Table(
     Column("last", Float, nullable=False),               # when the last one was added
 )
 
+rates = Table(
+    "rates", metadata,
+    Column("scope", String(SESSION_CHARS), primary_key=True),   # "server", or "address " + a hashed address
+    Column("start", Float, nullable=False),              # when its minute began
+    Column("n", Integer, nullable=False),                # drawings taken in since then
+)
+SERVER = "server"
+
 
 def _v1(conn):
     metadata.create_all(conn, tables=[drawings, scores, quotas])
 
 
+def _v2(conn):
+    metadata.create_all(conn, tables=[rates])
+
+
 # MIGRATIONS[i] takes a database from schema version i to i + 1, inside one transaction.
 # A new release appends a step (never edits an old one) and so raises SCHEMA_VERSION.
-MIGRATIONS = [_v1]
+MIGRATIONS = [_v1, _v2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -279,14 +294,16 @@ class Store:
     """The class's drawings and leaderboard in one database (see the module's docstring).
 
     where: a file path, or a sqlite:/// or postgresql:// URL (default: default_url()).
-    min_interval, max_per_session: the per-session limits on drawings (the load
-    benchmark lowers min_interval to measure the database rather than the limit).
+    limits: a ClassLimits (default: from the environment, classroom/limits.py).
+    min_interval, max_per_session: the per-session limits on drawings, if not the limits'
+    (the load benchmark lowers min_interval to measure the database rather than the limit).
     """
 
-    def __init__(self, where=None, min_interval=None, max_per_session=None):
+    def __init__(self, where=None, min_interval=None, max_per_session=None, limits=None):
         self.where = str(where or default_url())
-        self.min_interval = float(MIN_INTERVAL if min_interval is None else min_interval)
-        self.max_per_session = int(MAX_PER_SESSION if max_per_session is None else max_per_session)
+        self.limits = limits or ClassLimits.from_env()
+        self.min_interval = float(self.limits.browser_seconds if min_interval is None else min_interval)
+        self.max_per_session = int(self.limits.per_browser if max_per_session is None else max_per_session)
         url = _engine_url(self.where)
         self.kind = url.get_backend_name()
         self._thread_turn = threading.Lock() if self.kind == "sqlite" else nullcontext()
@@ -416,12 +433,16 @@ class Store:
 
     # ------------------------------------------------------------ drawings
 
-    def add_drawing(self, session, label, pixels, png, nickname="", now=None):
+    def add_drawing(self, session, label, pixels, png, nickname="", now=None, address=None):
         """Store one drawing; returns its id once it is committed. Refused (with why) for a bad
-        value or over the session's limits; StoreUnavailable if the database fails."""
+        value or over a limit (the session's, its address's, the server's, the set's size);
+        StoreUnavailable if the database fails. address: the client's address as an opaque key
+        (classroom.limits.address_key); None = not counted per address."""
         row = dict(session=_check_session(session), label=check_label(label), pixels=check_pixels(pixels),
                    png=check_png(png), nickname=check_nickname(nickname))
+        address = None if address is None else "address " + _check_session(address)[:SESSION_CHARS - 8]
         now = time.time() if now is None else float(now)
+        lim = self.limits
         with self._writing() as conn:
             conn.execute(self._insert_ignore(quotas, session=row["session"], n=0, last=0.0))
             counted = conn.execute(
@@ -435,7 +456,30 @@ class Store:
                     raise Refused(f"This session has added {self.max_per_session} drawings, the most one "
                                   f"session may add.")
                 raise Refused("One drawing a second, please: wait a moment and add it again.")
+            conn.execute(delete(rates).where(rates.c.start < now - 2 * WINDOW))    # minutes long over: forgotten
+            # The server's row first: on PostgreSQL its row lock makes writers take turns, so
+            # the count of the set below sees every drawing committed before this one.
+            if not self._take(conn, SERVER, lim.server_minute, now):
+                raise Refused(f"The class set is taking in too many drawings at once (at most "
+                              f"{lim.server_minute:,} a minute for the whole server): wait a minute and add it again.")
+            if conn.execute(select(func.count()).select_from(drawings)).scalar() >= lim.max_drawings:
+                raise Refused(f"The class set is full ({lim.max_drawings:,} drawings, the most it holds): "
+                              f"ask your teacher to export and clear it.")
+            if address is not None and not self._take(conn, address, lim.per_address_minute, now):
+                raise Refused(f"Too many drawings from your network just now (at most "
+                              f"{lim.per_address_minute:,} a minute from one address, shared by everyone on it): "
+                              f"wait a minute and add it again.")
             return conn.execute(drawings.insert().values(**row, created=now).returning(drawings.c.id)).scalar()
+
+    def _take(self, conn, scope, limit, now):
+        """Count one drawing in scope's minute, if its minute has room: True if counted. One
+        UPDATE that reads and writes the row (a minute over starts a new one at 1)."""
+        conn.execute(self._insert_ignore(rates, scope=scope, start=now, n=0))
+        over = rates.c.start <= now - WINDOW
+        return conn.execute(
+            update(rates).where(rates.c.scope == scope, or_(over, rates.c.n < limit))
+            .values(n=case((over, 1), else_=rates.c.n + 1), start=case((over, now), else_=rates.c.start))
+        ).rowcount == 1
 
     def count(self):
         with self._guard(self._read.connect) as conn:

@@ -1,0 +1,74 @@
+"""How much the class set takes in: limits a new browser (a new cookie) does not reset.
+
+Whoever runs the server may change them with environment variables (docs/class_limits.md
+says how the defaults were chosen). A value that is not a positive number is ignored (the
+default is used, and the log says so).
+
+    DIGITS_CLASS_PER_BROWSER          drawings one browser may add in all (500)
+    DIGITS_CLASS_BROWSER_SECONDS      seconds between two drawings of one browser (1)
+    DIGITS_CLASS_PER_ADDRESS_MINUTE   drawings from one client address in a minute (400)
+    DIGITS_CLASS_SERVER_MINUTE        drawings the whole server takes in a minute (1000)
+    DIGITS_CLASS_MAX_DRAWINGS         drawings in the class set in all (20000)
+
+The address and server counts are kept in the class database, so they hold across app
+processes (several processes sharing one PostgreSQL database count together).
+"""
+import hashlib
+import ipaddress
+import logging
+import math
+import os
+from dataclasses import dataclass
+
+_log = logging.getLogger(__name__)
+WINDOW = 60.0            # seconds: the address and server rates are counted per minute
+
+
+def _env(name, default, kind):
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = kind(text)
+    except ValueError:
+        value = None
+    if value is None or not math.isfinite(value) or value <= 0:
+        _log.warning("%s=%r is not a positive number; using %s", name, text, default)
+        return default
+    return value
+
+
+@dataclass(frozen=True)
+class ClassLimits:
+    per_browser: int = 500
+    browser_seconds: float = 1.0
+    per_address_minute: int = 400
+    server_minute: int = 1000
+    max_drawings: int = 20_000
+
+    @classmethod
+    def from_env(cls):
+        d = cls()
+        return cls(per_browser=_env("DIGITS_CLASS_PER_BROWSER", d.per_browser, int),
+                   browser_seconds=_env("DIGITS_CLASS_BROWSER_SECONDS", d.browser_seconds, float),
+                   per_address_minute=_env("DIGITS_CLASS_PER_ADDRESS_MINUTE", d.per_address_minute, int),
+                   server_minute=_env("DIGITS_CLASS_SERVER_MINUTE", d.server_minute, int),
+                   max_drawings=_env("DIGITS_CLASS_MAX_DRAWINGS", d.max_drawings, int))
+
+
+def address_key(ip):
+    """The client address a try is counted under, as an opaque key: the IPv4 address, or an
+    IPv6 address's /64 network (one home or school network: a device can make up any number
+    of addresses inside its /64). None (Streamlit's answer for this machine) is one address too.
+    Hashed, so the database keeps no address."""
+    where = "this machine"
+    if ip:
+        try:
+            a = ipaddress.ip_address(ip)
+        except ValueError:
+            where = str(ip)[:100]
+        else:
+            if a.version == 6 and a.ipv4_mapped:
+                a = a.ipv4_mapped
+            where = str(a) if a.version == 4 else str(ipaddress.ip_network(f"{a}/64", strict=False))
+    return hashlib.sha256(f"digits class address {where}".encode()).hexdigest()[:32]
