@@ -8,7 +8,7 @@ default is used, and the log says so).
     DIGITS_CLASS_BROWSER_SECONDS      seconds between two drawings of one browser (1)
     DIGITS_CLASS_PER_ADDRESS_MINUTE   drawings from one client address in a minute (400)
     DIGITS_CLASS_SERVER_MINUTE        drawings the whole server takes in a minute (1000)
-    DIGITS_CLASS_MAX_DRAWINGS         drawings in the class set in all (20000)
+    DIGITS_CLASS_MAX_DRAWINGS         drawings in the class set in all (3000)
 
 The address and server counts are kept in the class database, so they hold across app
 processes (several processes sharing one PostgreSQL database count together).
@@ -44,7 +44,7 @@ class ClassLimits:
     browser_seconds: float = 1.0
     per_address_minute: int = 400
     server_minute: int = 1000
-    max_drawings: int = 20_000
+    max_drawings: int = 3_000
 
     @classmethod
     def from_env(cls):
@@ -60,7 +60,8 @@ def address_key(ip):
     """The client address a try is counted under, as an opaque key: the IPv4 address, or an
     IPv6 address's /64 network (one home or school network: a device can make up any number
     of addresses inside its /64). None (Streamlit's answer for this machine) is one address too.
-    Hashed, so the database keeps no address."""
+    Hashed: the database keeps no address in clear (though an IPv4 address's hash can be found
+    by trying them all), and its row only until a drawing comes after its minute is long over."""
     where = "this machine"
     if ip:
         try:

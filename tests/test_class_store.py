@@ -409,3 +409,12 @@ def test_addresses_are_counted_as_networks_and_kept_only_as_hashes():
     assert key("2001:db8:1:2::17") == key("2001:db8:1:2:aaaa:bbbb:cccc:dddd") != key("2001:db8:1:3::17")
     assert key(None) == key("") != key("127.0.0.2")
     assert all(len(key(a)) == 32 and "203" not in key(a) for a in ("203.0.113.7", None, "not an address"))
+
+
+def test_the_browser_pace_sentence_says_the_pace_set(tmp_path):
+    s = Store(tmp_path / "c.sqlite3", limits=ClassLimits(browser_seconds=5))
+    s.add_drawing("s", 1, digit(), PNG, now=100.0)
+    with pytest.raises(Refused, match=r"^One drawing every 5 seconds, please"):
+        s.add_drawing("s", 1, digit(), PNG, now=104.0)
+    s.add_drawing("s", 1, digit(), PNG, now=105.0)
+    s.close()
