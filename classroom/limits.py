@@ -1,4 +1,4 @@
-"""How much the class set takes in: limits a new browser (a new cookie) does not reset.
+"""How much the class set (and its leaderboard) takes in: limits a new browser (a new cookie) does not reset.
 
 Whoever runs the server may change them with environment variables (docs/class_limits.md
 says how the defaults were chosen). A value that is not a positive number is ignored (the
@@ -9,6 +9,8 @@ default is used, and the log says so).
     DIGITS_CLASS_PER_ADDRESS_MINUTE   drawings from one client address in a minute (400)
     DIGITS_CLASS_SERVER_MINUTE        drawings the whole server takes in a minute (1000)
     DIGITS_CLASS_MAX_DRAWINGS         drawings in the class set in all (3000)
+    DIGITS_CLASS_RUNS_PER_ADDRESS_MINUTE  leaderboard rows from one client address in a minute (60)
+    DIGITS_CLASS_RUNS_SERVER_MINUTE   leaderboard rows the whole server takes in a minute (200)
 
 The address and server counts are kept in the class database, so they hold across app
 processes (several processes sharing one PostgreSQL database count together).
@@ -45,6 +47,8 @@ class ClassLimits:
     per_address_minute: int = 400
     server_minute: int = 1000
     max_drawings: int = 3_000
+    runs_per_address_minute: int = 60
+    runs_server_minute: int = 200
 
     @classmethod
     def from_env(cls):
@@ -53,7 +57,9 @@ class ClassLimits:
                    browser_seconds=_env("DIGITS_CLASS_BROWSER_SECONDS", d.browser_seconds, float),
                    per_address_minute=_env("DIGITS_CLASS_PER_ADDRESS_MINUTE", d.per_address_minute, int),
                    server_minute=_env("DIGITS_CLASS_SERVER_MINUTE", d.server_minute, int),
-                   max_drawings=_env("DIGITS_CLASS_MAX_DRAWINGS", d.max_drawings, int))
+                   max_drawings=_env("DIGITS_CLASS_MAX_DRAWINGS", d.max_drawings, int),
+                   runs_per_address_minute=_env("DIGITS_CLASS_RUNS_PER_ADDRESS_MINUTE", d.runs_per_address_minute, int),
+                   runs_server_minute=_env("DIGITS_CLASS_RUNS_SERVER_MINUTE", d.runs_server_minute, int))
 
 
 def address_key(ip):

@@ -15,9 +15,9 @@ What keeps a room full of students safe:
 - A schema version table with migration steps: a file from a newer release is refused
   with one sentence, never half-read or changed.
 - Per session (an opaque id the app makes; nothing else about the student is kept) at
-  most one drawing a second and 500 in all; and limits a new session (a new cookie) does not
-  reset: per client address and for the whole server, drawings a minute, and the set's size
-  (classroom/limits.py). All counted in the database itself, in the drawing's own
+  most one drawing a second and 500 in all, and 50 leaderboard rows; and limits a new session
+  (a new cookie) does not reset: per client address and for the whole server, drawings and
+  leaderboard rows a minute, and the set's size (classroom/limits.py). All counted in the database itself, in the drawing's own
   transaction, so they hold across app processes, and a refused drawing uses up nothing.
 - Every value is checked before it is stored (`Refused` says what is wrong); a database
   that cannot be used raises `StoreUnavailable` with one sentence saying why.
@@ -100,11 +100,10 @@ quotas = Table(
 
 rates = Table(
     "rates", metadata,
-    Column("scope", String(SESSION_CHARS), primary_key=True),   # "server", or "address " + a hashed address
+    Column("scope", String(100), primary_key=True),    # e.g. "drawings server", "runs address " + a hashed address
     Column("start", Float, nullable=False),              # when its minute began
     Column("n", Integer, nullable=False),                # drawings taken in since then
 )
-SERVER = "server"
 
 
 def _v1(conn):
@@ -440,7 +439,7 @@ class Store:
         (classroom.limits.address_key); None = not counted per address."""
         row = dict(session=_check_session(session), label=check_label(label), pixels=check_pixels(pixels),
                    png=check_png(png), nickname=check_nickname(nickname))
-        address = None if address is None else "address " + _check_session(address)[:SESSION_CHARS - 8]
+        address = None if address is None else _check_session(address)
         now = time.time() if now is None else float(now)
         lim = self.limits
         with self._writing() as conn:
@@ -455,31 +454,42 @@ class Store:
                 if n >= self.max_per_session:
                     raise Refused(f"This session has added {self.max_per_session} drawings, the most one "
                                   f"session may add.")
-                raise Refused("One drawing a second, please: wait a moment and add it again.")
-            conn.execute(delete(rates).where(rates.c.start < now - 2 * WINDOW))    # minutes long over: forgotten
+                pace = "a second" if self.min_interval == 1 else f"every {self.min_interval:g} seconds"
+                raise Refused(f"One drawing {pace}, please: wait a moment and add it again.")
             # The server's row first: on PostgreSQL its row lock makes writers take turns, so
             # the count of the set below sees every drawing committed before this one.
-            if not self._take(conn, SERVER, lim.server_minute, now):
-                raise Refused(f"The class set is taking in too many drawings at once (at most "
-                              f"{lim.server_minute:,} a minute for the whole server): wait a minute and add it again.")
+            self._take(conn, "drawings", None, lim.server_minute, now)
             if conn.execute(select(func.count()).select_from(drawings)).scalar() >= lim.max_drawings:
                 raise Refused(f"The class set is full ({lim.max_drawings:,} drawings, the most it holds): "
                               f"ask your teacher to export and clear it.")
-            if address is not None and not self._take(conn, address, lim.per_address_minute, now):
-                raise Refused(f"Too many drawings from your network just now (at most "
-                              f"{lim.per_address_minute:,} a minute from one address, shared by everyone on it): "
-                              f"wait a minute and add it again.")
+            if address is not None:
+                self._take(conn, "drawings", address, lim.per_address_minute, now)
             return conn.execute(drawings.insert().values(**row, created=now).returning(drawings.c.id)).scalar()
 
-    def _take(self, conn, scope, limit, now):
-        """Count one drawing in scope's minute, if its minute has room: True if counted. One
-        UPDATE that reads and writes the row (a minute over starts a new one at 1)."""
+    _SAY = {"drawings": ("The class set is taking in too many drawings at once",
+                         "Too many drawings from your network just now", "add it"),
+            "runs": ("The leaderboard is taking in too many runs at once",
+                     "Too many runs submitted from your network just now", "submit it")}
+
+    def _take(self, conn, what, address, limit, now):
+        """Count one entry (what: "drawings" or "runs") in the current minute of its address
+        (None: of the whole server), or raise Refused saying so if that minute is full. One
+        UPDATE reads and writes the row (a minute over starts a new one at 1)."""
+        conn.execute(delete(rates).where(rates.c.start < now - 2 * WINDOW))    # minutes long over: forgotten
+        scope = f"{what} server" if address is None else f"{what} address {address}"
         conn.execute(self._insert_ignore(rates, scope=scope, start=now, n=0))
         over = rates.c.start <= now - WINDOW
-        return conn.execute(
-            update(rates).where(rates.c.scope == scope, or_(over, rates.c.n < limit))
-            .values(n=case((over, 1), else_=rates.c.n + 1), start=case((over, now), else_=rates.c.start))
-        ).rowcount == 1
+        if conn.execute(
+                update(rates).where(rates.c.scope == scope, or_(over, rates.c.n < limit))
+                .values(n=case((over, 1), else_=rates.c.n + 1), start=case((over, now), else_=rates.c.start))
+        ).rowcount == 1:
+            return
+        server_full, address_full, again = self._SAY[what]
+        if address is None:
+            raise Refused(f"{server_full} (at most {limit:,} a minute for the whole server): wait a minute and "
+                          f"{again} again.")
+        raise Refused(f"{address_full} (at most {limit:,} a minute from one address, shared by everyone on it): "
+                      f"wait a minute and {again} again.")
 
     def count(self):
         with self._guard(self._read.connect) as conn:
@@ -539,9 +549,10 @@ class Store:
 
     # ------------------------------------------------------------ leaderboard
 
-    def add_score(self, session, nickname, accuracy, n_test, data, model, settings, lesson, now=None):
+    def add_score(self, session, nickname, accuracy, n_test, data, model, settings, lesson, now=None, address=None):
         """One leaderboard row; returns its id once committed. `accuracy` must be what the
-        server measured itself (ui/class_set.py does), never a number sent by a page."""
+        server measured itself (ui/class_set.py does), never a number sent by a page. Refused
+        over a limit (the session's 50, its address's and the server's rows a minute)."""
         acc = float(accuracy)
         if not math.isfinite(acc) or not 0 <= acc <= 1:
             raise Refused("An accuracy is a fraction between 0 and 1.")
@@ -552,11 +563,15 @@ class Store:
                    model=_short_text(model, "model's description"),
                    settings=_check_json(settings, "settings"), lesson=_check_json(lesson, "lesson link's settings"),
                    created=time.time() if now is None else float(now))
+        address = None if address is None else _check_session(address)
         with self._writing() as conn:
             mine = conn.execute(select(func.count()).select_from(scores)
                                 .where(scores.c.session == row["session"])).scalar()
             if mine >= MAX_SCORES_PER_SESSION:
                 raise Refused(f"This session has submitted {MAX_SCORES_PER_SESSION} runs, the most one session may.")
+            self._take(conn, "runs", None, self.limits.runs_server_minute, row["created"])
+            if address is not None:
+                self._take(conn, "runs", address, self.limits.runs_per_address_minute, row["created"])
             return conn.execute(scores.insert().values(**row).returning(scores.c.id)).scalar()
 
     def scores(self, limit=100):

@@ -418,3 +418,23 @@ def test_the_browser_pace_sentence_says_the_pace_set(tmp_path):
         s.add_drawing("s", 1, digit(), PNG, now=104.0)
     s.add_drawing("s", 1, digit(), PNG, now=105.0)
     s.close()
+
+
+def test_leaderboard_rows_from_new_sessions_are_limited_per_address_and_server(db_url):
+    s = limited(db_url, runs_per_address_minute=2, runs_server_minute=3)
+
+    def submit(session, address, now):
+        return s.add_score(session, "", 0.5, 10, "sample", "784-10", {}, {}, now=now, address=address)
+
+    submit("a1", "school", 100.0), submit("a2", "school", 101.0)
+    with pytest.raises(Refused, match=r"^Too many runs submitted from your network just now \(at most 2 a minute "
+                                      r"from one address, shared by everyone on it\): wait a minute and submit it again\.$"):
+        submit("a3", "school", 102.0)
+    submit("b1", "home", 102.0)
+    with pytest.raises(Refused, match=r"^The leaderboard is taking in too many runs at once \(at most 3 a minute for "
+                                      r"the whole server\): wait a minute and submit it again\.$"):
+        submit("c1", "cafe", 103.0)
+    submit("a3", "school", 161.0)                     # a minute later
+    assert len(s.scores()) == 4
+    s.add_drawing("d", 1, digit(), PNG, address="school", now=103.0)      # drawings count on their own
+    s.close()

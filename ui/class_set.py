@@ -156,7 +156,8 @@ def submit_run():
             accuracy = metrics.accuracy(predicted, data.y_test)
             try:
                 s.add_score(session_id(), nickname, accuracy, len(data.y_test), data.source[:200],
-                            net.describe()[:200], info["settings"], _lesson_params(info["settings"]))
+                            net.describe()[:200], info["settings"], _lesson_params(info["settings"]),
+                            address=client_address())
             except (Refused, StoreUnavailable) as e:
                 st.warning(str(e))
             else:
