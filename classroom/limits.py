@@ -26,7 +26,9 @@ _log = logging.getLogger(__name__)
 WINDOW = 60.0            # seconds: the address and server rates are counted per minute
 
 
-def _env(name, default, kind):
+def positive_env(name, default, kind=float):
+    """The environment variable `name` as a positive number of `kind`, or `default` if it is
+    unset; a value that is not a positive number is ignored (with a warning in the log)."""
     text = os.environ.get(name, "").strip()
     if not text:
         return default
@@ -38,6 +40,12 @@ def _env(name, default, kind):
         _log.warning("%s=%r is not a positive number; using %s", name, text, default)
         return default
     return value
+
+
+ENV = {"per_browser": "DIGITS_CLASS_PER_BROWSER", "browser_seconds": "DIGITS_CLASS_BROWSER_SECONDS",
+       "per_address_minute": "DIGITS_CLASS_PER_ADDRESS_MINUTE", "server_minute": "DIGITS_CLASS_SERVER_MINUTE",
+       "max_drawings": "DIGITS_CLASS_MAX_DRAWINGS", "runs_per_address_minute": "DIGITS_CLASS_RUNS_PER_ADDRESS_MINUTE",
+       "runs_server_minute": "DIGITS_CLASS_RUNS_SERVER_MINUTE"}
 
 
 @dataclass(frozen=True)
@@ -53,13 +61,7 @@ class ClassLimits:
     @classmethod
     def from_env(cls):
         d = cls()
-        return cls(per_browser=_env("DIGITS_CLASS_PER_BROWSER", d.per_browser, int),
-                   browser_seconds=_env("DIGITS_CLASS_BROWSER_SECONDS", d.browser_seconds, float),
-                   per_address_minute=_env("DIGITS_CLASS_PER_ADDRESS_MINUTE", d.per_address_minute, int),
-                   server_minute=_env("DIGITS_CLASS_SERVER_MINUTE", d.server_minute, int),
-                   max_drawings=_env("DIGITS_CLASS_MAX_DRAWINGS", d.max_drawings, int),
-                   runs_per_address_minute=_env("DIGITS_CLASS_RUNS_PER_ADDRESS_MINUTE", d.runs_per_address_minute, int),
-                   runs_server_minute=_env("DIGITS_CLASS_RUNS_SERVER_MINUTE", d.runs_server_minute, int))
+        return cls(**{name: positive_env(var, getattr(d, name), type(getattr(d, name))) for name, var in ENV.items()})
 
 
 def address_key(ip):

@@ -15,10 +15,11 @@ What keeps a room full of students safe:
 - A schema version table with migration steps: a file from a newer release is refused
   with one sentence, never half-read or changed.
 - Per session (an opaque id the app makes; nothing else about the student is kept) at
-  most one drawing a second and 500 in all, and 50 leaderboard rows; and limits a new session
-  (a new cookie) does not reset: per client address and for the whole server, drawings and
-  leaderboard rows a minute, and the set's size (classroom/limits.py). All counted in the database itself, in the drawing's own
-  transaction, so they hold across app processes, and a refused drawing uses up nothing.
+  most one drawing a second and 500 in all, and 50 leaderboard rows; and limits a new
+  session (a new cookie) does not reset: per client address and for the whole server,
+  drawings and leaderboard rows a minute, and the set's size (classroom/limits.py). All
+  counted in the database itself, in the entry's own transaction, so they hold across app
+  processes, and a refused entry uses up nothing.
 - Every value is checked before it is stored (`Refused` says what is wrong); a database
   that cannot be used raises `StoreUnavailable` with one sentence saying why.
 """

@@ -264,10 +264,19 @@ def test_default_file_is_in_the_apps_data_folder(monkeypatch, tmp_path):
     assert cs.default_url() == "postgresql://h/db"
 
 
+def in_threads(session, n):
+    """session(k) for k = 0 .. n-1, each in a thread of its own, all at once; returns when all are done."""
+    import threading
+    threads = [threading.Thread(target=session, args=(k,)) for k in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+
+
 def test_sessions_writing_at_once_all_get_in(db_url):
     """Ten sessions in threads, each 20 drawings and a row, as fast as they can: no error
     (never "database is locked"), and exactly what was confirmed is stored."""
-    import threading
     s = Store(db_url, min_interval=0)
     confirmed, errors = [], []
 
@@ -279,11 +288,7 @@ def test_sessions_writing_at_once_all_get_in(db_url):
         except Exception as e:  # noqa: BLE001 - any error fails the test below
             errors.append(e)
 
-    threads = [threading.Thread(target=session, args=(k,)) for k in range(10)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
+    in_threads(session, 10)
     assert errors == []
     assert sorted(confirmed) == sorted(d["id"] for d in s.drawings(with_png=False)) and len(confirmed) == 200
     assert len(s.scores()) == 10
@@ -349,7 +354,6 @@ def test_the_limits_are_counted_in_the_database_across_processes(db_url):
 def test_a_flood_from_many_threads_stops_exactly_at_the_rate(db_url):
     """Twelve new sessions in threads of two Stores, as fast as they can: exactly the server's
     rate gets in, every other drawing is refused with the sentence, nothing else goes wrong."""
-    import threading
     stores = [limited(db_url, server_minute=30), limited(db_url, server_minute=30)]
     now = 1000.0           # one minute for all: the count, not the clock, is under test
     confirmed, refused, errors = [], [], []
@@ -364,11 +368,7 @@ def test_a_flood_from_many_threads_stops_exactly_at_the_rate(db_url):
             except Exception as e:  # noqa: BLE001 - any other error fails the test below
                 errors.append(e)
 
-    threads = [threading.Thread(target=session, args=(k,)) for k in range(12)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
+    in_threads(session, 12)
     assert errors == []
     assert len(confirmed) == 30 and len(refused) == 30 and all("for the whole server" in r for r in refused)
     assert sorted(confirmed) == sorted(d["id"] for d in stores[0].drawings(with_png=False))
@@ -428,7 +428,8 @@ def test_leaderboard_rows_from_new_sessions_are_limited_per_address_and_server(d
 
     submit("a1", "school", 100.0), submit("a2", "school", 101.0)
     with pytest.raises(Refused, match=r"^Too many runs submitted from your network just now \(at most 2 a minute "
-                                      r"from one address, shared by everyone on it\): wait a minute and submit it again\.$"):
+                                      r"from one address, shared by everyone on it\): wait a minute and submit "
+                                      r"it again\.$"):
         submit("a3", "school", 102.0)
     submit("b1", "home", 102.0)
     with pytest.raises(Refused, match=r"^The leaderboard is taking in too many runs at once \(at most 3 a minute for "
