@@ -284,7 +284,7 @@ def _sign_in():
         time.sleep(hold)
         st.session_state["class_msg"] = ("error", f"Wrong passcode (answered after {hold:.0f} s: each wrong try "
                                                   f"from this browser or its network waits longer, up to "
-                                                  f"{teacher.MAX_WAIT:.0f} s; the right passcode never waits).")
+                                                  f"{teacher.MAX_WAIT:.0f} s; the right passcode is never held).")
 
 
 NO_PASSCODE = ("🧑‍🏫 **Teachers:** the teacher controls (remove a drawing or a leaderboard row, clear both for "
