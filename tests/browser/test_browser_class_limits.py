@@ -66,52 +66,91 @@ def test_wrong_tries_never_keep_the_right_passcode_out(page, other_page, limits_
 ANSWER = re.compile(r"Added your 7 to the class set|Too many drawings|too many drawings at once|class set is full")
 
 
-def add_from_a_new_browser(browser, url, address):
-    """Draw a 7 and add it, in a new browser context (a new cookie) coming from `address`;
-    returns the sentence the Draw page answers with."""
+def ready_to_add(browser, url, address):
+    """A new browser context (a new cookie) coming from `address`, on Draw with a 7 drawn and
+    "7" chosen, one click away from adding it: (context, page)."""
     ctx = browser.new_context(viewport=VIEWPORT, extra_http_headers={"X-Forwarded-For": address})
     ctx.set_default_timeout(60_000)
+    page = ctx.new_page()
+    open_page(page, f"{url}/draw")
+    draw_with_mouse(page, STROKES["7"])
+    guess(page)
+    key(page, "class_meant").locator("input").click()
+    page.get_by_role("option", name="7", exact=True).click()
+    wait_for_app(page)
+    expect(button(page, "class_add")).to_be_enabled(timeout=WAIT)
+    return ctx, page
+
+
+def flood(browser, url, addresses):
+    """A flood: new browsers from `addresses` made ready one after another (however long that
+    takes on a busy machine), then all press Add within a second or two, well inside one of
+    the limits' minutes. Returns the sentence each was answered with, in the order of the clicks."""
+    ready = [ready_to_add(browser, url, address) for address in addresses]
     try:
-        page = ctx.new_page()
-        open_page(page, f"{url}/draw")
-        draw_with_mouse(page, STROKES["7"])
-        guess(page)
-        key(page, "class_meant").locator("input").click()
-        page.get_by_role("option", name="7", exact=True).click()
-        wait_for_app(page)
-        add = button(page, "class_add")
-        expect(add).to_be_enabled(timeout=WAIT)
-        add.click()
-        answer = page.get_by_text(ANSWER)
-        wait_visible(page, answer)
-        return answer.inner_text()
+        for _, page in ready:
+            button(page, "class_add").click()
+        said = []
+        for _, page in ready:
+            answer = page.get_by_text(ANSWER)
+            wait_visible(page, answer)
+            said.append(answer.inner_text())
+        return said
     finally:
-        ctx.close()
+        for ctx, _ in ready:
+            ctx.close()
 
 
-def flood(browser, url, addresses, until):
-    """New browsers, one after another, until one is refused with `until` (at most 6): their answers."""
-    said = []
-    for address in addresses[:6]:
-        said.append(add_from_a_new_browser(browser, url, address))
-        if until in said[-1]:
-            break
-    return said
+ADDRESS_FULL = (f"Too many drawings from your network just now (at most {PER_ADDRESS} a minute from one address, "
+                f"shared by everyone on it): wait a minute and add it again.")
+SERVER_FULL = (f"The class set is taking in too many drawings at once (at most {SERVER} a minute for the whole "
+               f"server): wait a minute and add it again.")
 
 
 def test_a_flood_from_new_browsers_is_stopped_per_address_and_for_the_server(browser, limits_app):
     from classroom.store import Store
     url, db = limits_app
-    # One address: each new browser starts a new per-browser count, the address's count goes on.
-    said = flood(browser, url, ["10.1.0.1"] * 6, "from your network")
-    assert said[-1] == (f"Too many drawings from your network just now (at most {PER_ADDRESS} a minute from one "
-                        f"address, shared by everyone on it): wait a minute and add it again.")
-    assert sum(s.startswith("Added your 7") for s in said) >= PER_ADDRESS
-    # New browsers on new addresses: the server's count still holds them.
-    more = flood(browser, url, [f"10.2.0.{i}" for i in range(1, 7)], "at once")
-    assert more[-1] == (f"The class set is taking in too many drawings at once (at most {SERVER} a minute for the "
-                        f"whole server): wait a minute and add it again.")
+    # One address (new to the server, so its minute starts with this flood): each new browser
+    # starts a new per-browser count; the address's count goes on.
+    said = flood(browser, url, ["10.1.0.1"] * (PER_ADDRESS + 1))
+    assert sorted(said)[-1] == ADDRESS_FULL and sum(s == ADDRESS_FULL for s in said) == 1
+    assert sum(s.startswith("Added your 7") for s in said) == PER_ADDRESS
+    # New browsers on new addresses: the server's count holds them. (The server's minute began
+    # with the flood above, or began again since: either way at most SERVER + (SERVER - PER_ADDRESS)
+    # of these get in, so two more than SERVER means at least one is refused.)
+    more = flood(browser, url, [f"10.2.0.{i}" for i in range(1, SERVER + 3)])
+    assert SERVER_FULL in more and set(more) <= {SERVER_FULL} | {s for s in more if s.startswith("Added your 7")}
     added = sum(s.startswith("Added your 7") for s in said + more)
     s = Store(db)
     assert s.count() == added                             # the refused ones were not stored
     s.close()
+
+
+def this_machines_network_address():
+    """This machine's own IPv4 address on its network (not loopback), or None."""
+    import socket
+    for target in ("192.0.2.1", "10.255.255.255", "8.8.8.8"):       # (a UDP connect sends nothing)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            try:
+                s.connect((target, 9))
+            except OSError:
+                continue
+            found = s.getsockname()[0]
+            if not found.startswith("127."):
+                return found
+    return None
+
+
+def test_a_student_cannot_name_another_address_without_a_trusted_proxy(browser, start_app, tmp_path_factory):
+    """Browsers that reach the server over the network (not from a trusted proxy) and send
+    X-Forwarded-For with a new made-up address each time are still counted as the one address
+    they connect from."""
+    own = this_machines_network_address()
+    if own is None:
+        pytest.skip("this machine has no network address besides loopback to connect from")
+    db = tmp_path_factory.mktemp("class-xff") / "class.sqlite3"
+    url = start_app("server-class-xff.log", address=own, DIGITS_DB=str(db),
+                    DIGITS_CLASS_PER_ADDRESS_MINUTE=str(PER_ADDRESS))
+    said = flood(browser, url, [f"10.3.0.{i}" for i in range(1, PER_ADDRESS + 2)])   # each names a new address
+    assert sum(s == ADDRESS_FULL for s in said) == 1
+    assert sum(s.startswith("Added your 7") for s in said) == PER_ADDRESS
