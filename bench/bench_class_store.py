@@ -70,7 +70,8 @@ def _process(url, names, digits, rows, paced, start, deadline):
     """One app process: its own Store (its own connections), one thread per session."""
     # The class-wide limits lifted: this measures the database, not the limits (classroom/limits.py).
     store = Store(url, min_interval=1.0 if paced else 0.0,
-                  limits=ClassLimits(server_minute=10**9, per_address_minute=10**9, max_drawings=10**9))
+                  limits=ClassLimits(server_minute=10**9, per_address_minute=10**9, max_drawings=10**9,
+                                     runs_server_minute=10**9, runs_per_address_minute=10**9))
     png = drawing_png(np.eye(80, dtype=np.float32))
     results = {}
     threads = [threading.Thread(target=lambda n=n: results.__setitem__(
