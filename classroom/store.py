@@ -424,12 +424,16 @@ class Store:
         except SQLAlchemyError as e:
             raise StoreUnavailable(_why(e, self.where)) from None
 
-    def _insert_ignore(self, table, **values):
+    def _insert(self, table, **values):
+        """INSERT with the database's own ON CONFLICT clauses (SQLite and PostgreSQL spell them alike)."""
         if self.kind == "postgresql":
             from sqlalchemy.dialects.postgresql import insert
         else:
             from sqlalchemy.dialects.sqlite import insert
-        return insert(table).values(**values).on_conflict_do_nothing()
+        return insert(table).values(**values)
+
+    def _insert_ignore(self, table, **values):
+        return self._insert(table, **values).on_conflict_do_nothing()
 
     # ------------------------------------------------------------ drawings
 
@@ -457,14 +461,15 @@ class Store:
                                   f"session may add.")
                 pace = "a second" if self.min_interval == 1 else f"every {self.min_interval:g} seconds"
                 raise Refused(f"One drawing {pace}, please: wait a moment and add it again.")
-            # The server's row first: on PostgreSQL its row lock makes writers take turns, so
-            # the count of the set below sees every drawing committed before this one.
+            if address is not None:
+                self._take(conn, "drawings", address, lim.per_address_minute, now)
+            # The server's row last (it is locked from here to the commit: every writer waits for
+            # it), then the set's size: on PostgreSQL, after that lock, the count sees every
+            # drawing committed before this one.
             self._take(conn, "drawings", None, lim.server_minute, now)
             if conn.execute(select(func.count()).select_from(drawings)).scalar() >= lim.max_drawings:
                 raise Refused(f"The class set is full ({lim.max_drawings:,} drawings, the most it holds): "
                               f"ask your teacher to export and clear it.")
-            if address is not None:
-                self._take(conn, "drawings", address, lim.per_address_minute, now)
             return conn.execute(drawings.insert().values(**row, created=now).returning(drawings.c.id)).scalar()
 
     _SAY = {"drawings": ("The class set is taking in too many drawings at once",
@@ -475,15 +480,17 @@ class Store:
     def _take(self, conn, what, address, limit, now):
         """Count one entry (what: "drawings" or "runs") in the current minute of its address
         (None: of the whole server), or raise Refused saying so if that minute is full. One
-        UPDATE reads and writes the row (a minute over starts a new one at 1)."""
-        conn.execute(delete(rates).where(rates.c.start < now - 2 * WINDOW))    # minutes long over: forgotten
+        statement reads and writes the row: a new row, or a minute over, starts at 1; the row
+        stays locked to this transaction until it ends, so writers of one scope take turns."""
         scope = f"{what} server" if address is None else f"{what} address {address}"
-        conn.execute(self._insert_ignore(rates, scope=scope, start=now, n=0))
         over = rates.c.start <= now - WINDOW
-        if conn.execute(
-                update(rates).where(rates.c.scope == scope, or_(over, rates.c.n < limit))
-                .values(n=case((over, 1), else_=rates.c.n + 1), start=case((over, now), else_=rates.c.start))
-        ).rowcount == 1:
+        n = conn.execute(self._insert(rates, scope=scope, start=now, n=1).on_conflict_do_update(
+            index_elements=[rates.c.scope], where=or_(over, rates.c.n < limit),
+            set_={"n": case((over, 1), else_=rates.c.n + 1), "start": case((over, now), else_=rates.c.start)},
+        ).returning(rates.c.n)).scalar()
+        if n == 1:      # a new minute began here: rows whose minutes are long over are forgotten
+            conn.execute(delete(rates).where(rates.c.start < now - 2 * WINDOW))
+        if n is not None:
             return
         server_full, address_full, again = self._SAY[what]
         if address is None:
@@ -570,9 +577,9 @@ class Store:
                                 .where(scores.c.session == row["session"])).scalar()
             if mine >= MAX_SCORES_PER_SESSION:
                 raise Refused(f"This session has submitted {MAX_SCORES_PER_SESSION} runs, the most one session may.")
-            self._take(conn, "runs", None, self.limits.runs_server_minute, row["created"])
             if address is not None:
                 self._take(conn, "runs", address, self.limits.runs_per_address_minute, row["created"])
+            self._take(conn, "runs", None, self.limits.runs_server_minute, row["created"])
             return conn.execute(scores.insert().values(**row).returning(scores.c.id)).scalar()
 
     def scores(self, limit=100):
