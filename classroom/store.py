@@ -34,8 +34,8 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import (CheckConstraint, Column, Float, Integer, LargeBinary, MetaData, String, Table, Text, case,
-                        create_engine, delete, event, func, or_, select, text, update)
+from sqlalchemy import (CheckConstraint, Column, Float, Integer, LargeBinary, MetaData, String, Table, Text, bindparam,
+                        case, create_engine, delete, event, func, or_, select, text, update)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
@@ -308,6 +308,7 @@ class Store:
         self.kind = url.get_backend_name()
         self._thread_turn = threading.Lock() if self.kind == "sqlite" else nullcontext()
         self._file = None           # SQLite: (path, (device, inode)) of the file opened
+        self._take_rate = None      # the statement that counts an entry in a minute (_take)
         try:
             if self.kind == "sqlite":
                 Path(url.database).parent.mkdir(parents=True, exist_ok=True)
@@ -483,11 +484,14 @@ class Store:
         statement reads and writes the row: a new row, or a minute over, starts at 1; the row
         stays locked to this transaction until it ends, so writers of one scope take turns."""
         scope = f"{what} server" if address is None else f"{what} address {address}"
-        over = rates.c.start <= now - WINDOW
-        n = conn.execute(self._insert(rates, scope=scope, start=now, n=1).on_conflict_do_update(
-            index_elements=[rates.c.scope], where=or_(over, rates.c.n < limit),
-            set_={"n": case((over, 1), else_=rates.c.n + 1), "start": case((over, now), else_=rates.c.start)},
-        ).returning(rates.c.n)).scalar()
+        if self._take_rate is None:     # built once: making a statement costs more than running it
+            over = rates.c.start <= bindparam("since")
+            self._take_rate = self._insert(rates, scope=bindparam("scope"), start=bindparam("now"), n=1) \
+                .on_conflict_do_update(index_elements=[rates.c.scope], where=or_(over, rates.c.n < bindparam("limit")),
+                                       set_={"n": case((over, 1), else_=rates.c.n + 1),
+                                             "start": case((over, bindparam("now")), else_=rates.c.start)}) \
+                .returning(rates.c.n)
+        n = conn.execute(self._take_rate, {"scope": scope, "now": now, "since": now - WINDOW, "limit": limit}).scalar()
         if n == 1:      # a new minute began here: rows whose minutes are long over are forgotten
             conn.execute(delete(rates).where(rates.c.start < now - 2 * WINDOW))
         if n is not None:
