@@ -96,12 +96,19 @@ def reset_widgets():
     st.session_state["train_saved"] = dict(WIDGETS)
 
 
+def _whole(text):
+    """int(text) for digits 0-9 only (int() also reads other scripts' digits: '٨' is 8); else ValueError."""
+    if not text.isascii():
+        raise ValueError(text)
+    return int(text)
+
+
 def parse_hidden(text):
     """'256, 128' -> (256, 128); '' -> () (no hidden layer). Raises ValueError."""
     parts = [p.strip() for p in str(text).replace(";", ",").replace(" ", ",").split(",")]
     parts = [p for p in parts if p]
     try:
-        sizes = tuple(int(p) for p in parts)
+        sizes = tuple(_whole(p) for p in parts)
     except ValueError:
         raise ValueError(f"hidden layers must be whole numbers separated by commas, like 128 or 256,128 "
                          f"(got '{text}')") from None
@@ -118,7 +125,7 @@ def parse_filters(text):
     """'8, 16' -> (8, 16): filters of each conv layer. Raises ValueError saying what is wrong."""
     parts = [p for p in str(text).replace(";", ",").replace(" ", ",").split(",") if p.strip()]
     try:
-        filters = tuple(int(p) for p in parts)
+        filters = tuple(_whole(p) for p in parts)
     except ValueError:
         raise ValueError(f"filters must be whole numbers separated by commas, like 8 or 8,16 (got '{text}')") from None
     if not filters:
