@@ -13,9 +13,10 @@ The sizes, for one 28 x 28 image (784 numbers):
     arithmetic   one image's forward pass <= MAX_FORWARD_FLOPS = 40 MFLOP, counted by
                  flops_per_example(backward=False) (convnet.py, network.py): 2 per multiply-add of
                  every dense layer and every convolution (a conv weight works at every output pixel:
-                 h' w' k k c f multiply-adds), plus ELEMENTWISE_FLOPS per comparison of max-pooling
-                 (m m per output value) and per value of an activation. 40 MFLOP is what the biggest
-                 MLP file costs (2 x 20 M), so the biggest CNN costs what the biggest MLP does.
+                 h' w' k k c f multiply-adds), and in a layer stack (ConvNet) ELEMENTWISE_FLOPS
+                 per comparison of max-pooling (m m per output value) and per value of an activation.
+                 40 MFLOP is what the biggest MLP file costs (2 x 20 M), so the biggest CNN costs
+                 what the biggest MLP does.
                  At the 30 GFLOP/s a server is assumed to have (ui/limits.CORE_GFLOPS), that is
                  1.3 ms an image, so
                      a whole explanation panel: "fool" (300 steps of forward + backward ~ 3 forward)

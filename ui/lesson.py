@@ -59,7 +59,7 @@ PARAMS = {
     "momentum": ("train_momentum", "float", (0.0, 0.999, False)),
     "l2": ("train_l2", "float", (0.0, 10.0, False)),
     "batch": ("train_batch_size", "int", (1, 60000, False)),
-    "epochs": ("train_epochs", "int", (1, 200, False)),
+    "epochs": ("train_epochs", "int", (1, server_limits.MAX_EPOCHS, False)),
     "seed": ("train_seed", "int", (0, 2**31 - 1, False)),
     "val": ("train_val_fraction", "float", (0.0, 0.5, False)),
     "shuffle": ("train_shuffle", "bool", None),

@@ -4,8 +4,9 @@ Whoever runs the server may change them with environment variables, for example
 `DIGITS_MAX_TRAINING_RUNS=4 streamlit run dashboard.py`. A value that is not a
 positive number is ignored (the default is used, and the log says so).
 
-    DIGITS_MAX_TRAINING_RUNS  runs that train at the same time on the server; the
-                              others wait in line (default: the number of CPU cores)
+    DIGITS_MAX_TRAINING_RUNS  runs that train (or check or test their model) at the same
+                              time on the server; the others wait in line (default: the
+                              number of CPU cores)
     DIGITS_TURN_SECONDS       while others wait, a run gives its place to the next
                               after training this long, and lines up again (10)
     DIGITS_RUN_MEMORY_MB      memory one run may need, estimated before Start (1500)
