@@ -192,14 +192,15 @@ class ConvNet:
         out = "sigmoid + MSE" if self.loss == "mse" else "softmax + cross-entropy"
         return " - ".join(map(repr, self.layers)) + f", {out}"
 
-    def flops_per_example(self, backward=True):
+    def flops_per_example(self, backward=True, elementwise=True):
         """Arithmetic of one example's forward and backward pass: 2 operations per multiply-add, in
         3 products per layer (forward, dW, dx; the first layer makes no dx); forward only: 1 product.
         The element-wise layers count ELEMENTWISE_FLOPS (budget.py: one such step takes as long as
         about 20 FLOP of a matrix product) per step:
             max-pooling m x m: m^2 comparisons per output value; backward 4 m^2 (equal, and, xor, multiply)
             activation: 1 per value; backward 2 (the slope f'(z), then dy times it)
-        For the Trainer's part size, the cost estimates and the budget (MAX_FORWARD_FLOPS)."""
+        For the Trainer's part size, the cost estimates and the budget (MAX_FORWARD_FLOPS);
+        elementwise=False: the matrix products' arithmetic alone (benchmarks' GFLOP/s)."""
         flops = 0
         for layer, shape in zip(self.layers, self.shapes[1:]):
             values = int(np.prod(shape))
@@ -207,6 +208,8 @@ class ConvNet:
                 macs = shape[1] * shape[2] * layer.W.size      # every output pixel: one filter's weights
             elif isinstance(layer, Dense):
                 macs = layer.W.size
+            elif not elementwise:
+                continue
             elif isinstance(layer, MaxPool2D):
                 flops += ELEMENTWISE_FLOPS * values * layer.size ** 2 * (5 if backward else 1)
                 continue
