@@ -20,7 +20,9 @@ The sizes, for one 28 x 28 image (784 numbers):
                  At the 30 GFLOP/s a server is assumed to have (ui/limits.CORE_GFLOPS), that is
                  1.3 ms an image, so
                      a whole explanation panel: "fool" (300 steps of forward + backward ~ 3 forward)
-                         900 x 40 MFLOP = 36 GFLOP ~ 1.2 s;  "cover" (145 images) 0.2 s; "dream" 0.2 s
+                         900 x 40 MFLOP = 36 GFLOP ~ 1.2 s (measured: 1.6-2.3 s of CPU for the biggest
+                         CNNs the Train page accepts, 3.9 s for its biggest MLP; one image at a time
+                         NumPy is slower than on a batch); "cover" (145 images) 0.2 s; "dream" 0.2 s
                      the test set: 10,000 x 40 MFLOP = 400 GFLOP ~ 13 s (2,000 images of the
                          built-in sample: 2.7 s), run in the line of runs in parts (engine/worker.py)
     memory       one image's busiest layer <= MAX_PEAK_VALUES = 4 M numbers (16 MB), counted by
