@@ -323,3 +323,14 @@ def test_evaluate_offers_the_confusion_matrix_as_csv(downloads):
     df = pd.read_csv(io.BytesIO(downloads["confusion_matrix.csv"]), index_col=0)
     assert df.shape == (10, 10) and df.values.tolist() == cm.tolist()
     assert df.index[3] == "true 3" and df.columns[9] == "predicted 9"
+
+
+def test_a_steered_preset_run_is_named_after_the_variant_it_started_as():
+    """A run started as the 'Learning rate 10' variant and steered to 0.05 is that variant 'then lr 10 → 0.05',
+    not a run of another variant nor 'lr 0.05'."""
+    from ui import run_names
+    start = experiments._settings_dict(experiments.EXPERIMENTS[0]["variants"]["Learning rate 10"])
+    record = {"id": 4, "settings": {**start, "lr": 0.05},
+              "history": {"marks": [(120, "lr 10 → 0.05", {"lr": (10.0, 0.05)})]}}
+    assert run_names.default_name(record) == "Run 4: Learning rate 10, then lr 10 → 0.05 at batch 120"
+    assert run_names.default_name({**record, "history": {"marks": []}}).endswith("lr 0.05")

@@ -288,7 +288,7 @@ def batch_loss_chart(steps, losses, height=230, max_points=300, marks=()):
     )
     if not marks:
         return line
-    changes = pd.DataFrame(list(marks), columns=["batch", "change"])
+    changes = pd.DataFrame([m[:2] for m in marks], columns=["batch", "change"])    # (batch, words, values)
     rules = alt.Chart(changes).mark_rule(color=MARK_COLOR, strokeDash=[4, 3]).encode(
         x=alt.X("batch:Q"), tooltip=[alt.Tooltip("batch:Q", format=","), alt.Tooltip("change:N")])
     labels = alt.Chart(changes).mark_text(color=MARK_COLOR, align="left", baseline="top", dx=3, dy=2,
