@@ -146,13 +146,15 @@ with st.expander("Settings" + (" (during a run only the learning rate, momentum,
             pass
     try:
         chosen = training.settings_from_widgets(data.x_train.shape[1], 10)
-        cost, batch_seconds = training.check_cost(chosen, len(data.y_test))
+        cost, batch_seconds = training.check_cost(chosen, len(data.y_test), len(data.x_train))
         st.caption(f"Network: {training.network_text(chosen)}. "
                    f"Defaults are a good start: press **Start** without changing anything.")
         st.caption(f"Estimated for this server: {cost.n_params:,} weights and biases, about "
                    f"{cost.memory_bytes / 2**20:,.0f} MB of memory while training, "
                    f"{training.duration_text(batch_seconds) if batch_seconds >= 1 else 'under a second'} "
-                   f"per mini-batch.")
+                   f"per mini-batch, " + training.passes_text(cost, len(data.y_test),
+                                                              int(round(len(data.x_train) * chosen.val_fraction)))
+                   + ".")
     except ValueError as err:
         st.caption(f"⚠️ {err}")
     st.button("Back to defaults", key="train_defaults", on_click=training.reset_widgets, disabled=busy)

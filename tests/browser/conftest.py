@@ -24,7 +24,7 @@ import urllib.request
 
 import pytest
 
-from browser_utils import CHROMIUM, CHROMIUM_ARGS, ROOT, SCREENSHOTS, VIEWPORT
+from browser_utils import CHROMIUM, CHROMIUM_ARGS, ROOT, SCREENSHOTS, SERVER_PIDS, VIEWPORT
 
 SCRATCH = ROOT / "screenshots-tmp"      # git-ignored
 FAILURES = SCRATCH / "failures"         # what the browser showed when a test failed
@@ -111,6 +111,7 @@ def serve_app(log_name="server.log", address="127.0.0.1", **extra_env):
                 pytest.fail(f"streamlit did not answer {url}/_stcore/health within {SERVER_START_TIMEOUT} s:\n"
                             f"{log.read().decode(errors='replace')}")
             time.sleep(0.2)                     # polling interval, not a wait for the app
+        SERVER_PIDS[url] = proc.pid             # (tests that read the server's CPU time)
         yield url
     finally:
         try:
