@@ -220,6 +220,9 @@ def _from_arrays(files, name):
     if "format_version" not in files:
         raise ModelFileError(f"{name} is not a Digits-from-Scratch model: key 'format_version' is missing")
     version = files["format_version"]
+    if version.shape == () and version.dtype.kind in "iu" and int(version) == LM_FORMAT_VERSION:
+        raise ModelFileError(f"{name} is a language model (it writes text), not a digit model; "
+                             f"open it on the language pages")
     # The version first: it says which keys to expect (2.0 or [2] is not version 2, and saying
     # "key 'sizes' is missing" would send the user looking in the wrong place).
     if version.shape != () or version.dtype.kind not in "iu" or int(version) not in (FORMAT_VERSION,
@@ -231,9 +234,6 @@ def _from_arrays(files, name):
                              f"each a single whole number")
     if int(version) == CNN_FORMAT_VERSION:
         return _cnn_from_arrays(files, name)
-    if version.shape == () and version.dtype.kind in "iu" and int(version) == LM_FORMAT_VERSION:
-        raise ModelFileError(f"{name} is a language model (it writes text), not a digit model; "
-                             f"open it on the language pages")
     for key in ("sizes", "activation", "loss"):
         if key not in files:
             raise ModelFileError(f"{name} is not a Digits-from-Scratch model: key '{key}' is missing")
