@@ -137,6 +137,19 @@ def number_table(values, fmt="{:.2f}"):
     return df.style.format(fmt).map(lambda v: _cell_colour(v, peak))
 
 
+def number_grids(grids, key):
+    """Small grids of numbers side by side, each as wide as its numbers, each under its title:
+    they wrap to the next line where the page is too narrow, so no table ever scrolls sideways
+    (a keyboard cannot reach a scrolling table: axe's scrollable-region-focusable). grids: (values, title, fmt)."""
+    with st.container(horizontal=True, gap="large", key=key):
+        for values, what, fmt in grids:
+            with st.container(width="content"):
+                st.markdown(f"**{what}**")
+                rows, cols = np.shape(values)
+                st.table(number_table(values, fmt), border=False, width="content", hide_index=True, hide_header=True,
+                         alt=f"{what}: {rows} rows of {cols} numbers")
+
+
 def show_window(x, about, K, b, kernel_name, p, s, i, j, fmap, shown=240):
     """The window at output (i, j): the padded digit with the window framed, the kernel, the feature
     map with the cell it fills; the window's pixels, the weights and their products as numbers; the sum."""
@@ -154,15 +167,8 @@ def show_window(x, about, K, b, kernel_name, p, s, i, j, fmap, shown=240):
              caption=f"the feature map ({h}×{w}); the red square is where this window's sum lands",
              alt=f"The {h}×{w} feature map, orange where the kernel matched, blue where it found the opposite; "
                  f"a red square marks row {i}, column {j}")
-    # Side by side only where three tables of k+1 columns fit a third of the page: a table too wide
-    # for its column scrolls sideways, and a keyboard cannot reach that scroll (axe, presenter mode).
-    fits = k <= 5 and not presenter.on()
-    row = st.columns(3, gap="medium") if fits else [st.container() for _ in range(3)]
-    for col, values, what, fmt in zip(row, (win, K, products),
-                                      (f"The {k * k} pixel values in the window", f"× the {k * k} kernel weights",
-                                       f"= {k * k} products"), ("{:.2f}", "{:.3f}", "{:.3f}")):
-        col.markdown(f"**{what}**")
-        col.table(number_table(values, fmt), border=False)
+    number_grids([(win, f"{k * k} pixel values in the window", "{:.2f}"), (K, f"× {k * k} kernel weights", "{:.3f}"),
+                  (products, f"= {k * k} products", "{:.3f}")], key="cv_grids")
     st.container(key="cv_sum").markdown(
         f"**Sum of the {k * k} products** = {products.sum(dtype='float64'):.4f}, **+ bias** {b:.4f} = **{y:.4f}**, "
         f"written at row {i}, column {j} of the feature map. The engine's convolution (all {h * w} windows "
@@ -180,13 +186,11 @@ def show_relu_pool(fmap, kernel_name, shown=240):
         col.image(pictures.signed_image(m, scale=max(1, shown // max(m.shape)), peak=abs(fmap).max()),
                   caption=what, alt=f"{what}: orange positive, blue negative, white zero")
     top, left = strongest_patch(fmap)
-    c1, c2, c3 = st.columns(3, gap="medium")
-    c1.markdown(f"**4×4 of the map** (rows {top}–{top + 3}, columns {left}–{left + 3}, holding its largest value)")
-    c1.table(number_table(fmap[top:top + 4, left:left + 4]), border=False)
-    c2.markdown("**after ReLU**: negatives become 0")
-    c2.table(number_table(relu[top:top + 4, left:left + 4]), border=False)
-    c3.markdown("**after max-pooling**: the largest of each 2×2")
-    c3.table(number_table(pooled[top // 2:top // 2 + 2, left // 2:left // 2 + 2]), border=False)
+    number_grids([(fmap[top:top + 4, left:left + 4],
+                   f"4×4 of the map (rows {top}–{top + 3}, columns {left}–{left + 3}, holding its largest value)", "{:.2f}"),
+                  (relu[top:top + 4, left:left + 4], "after ReLU: negatives become 0", "{:.2f}"),
+                  (pooled[top // 2:top // 2 + 2, left // 2:left // 2 + 2], "after max-pooling: the largest of each 2×2",
+                   "{:.2f}")], key="cv_pool_grids")
 
 
 def strongest_patch(y, size=4):

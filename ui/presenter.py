@@ -22,6 +22,14 @@ html { font-size: 21px; }
 [data-testid="stMain"] h3 { font-size: 1.6rem; }
 [data-testid="stMain"] [data-testid="stCaptionContainer"] { font-size: 0.95rem; }
 [data-testid="stMetricValue"] { font-size: 2.6rem; }
+/* A projector is often 1280x720: the page's side margins (5rem) are given to the content instead. */
+[data-testid="stMainBlockContainer"] { padding-left: 1.5rem; padding-right: 1.5rem; }
+/* Menu titles wrap onto a second line instead of being cut ("Dataset: images bec..."). */
+[data-testid="stSidebarNavLink"] { height: auto; min-height: 2rem; }
+[data-testid="stSidebarNavLink"] * { white-space: normal !important; overflow: visible !important;
+                                     text-overflow: clip !important; line-height: 1.25; }
+/* Tables of numbers: tighter cells, so small grids fit side by side. */
+[data-testid="stTable"] td, [data-testid="stTable"] th { padding: 0.2rem 0.45rem; }
 </style>
 """
 
