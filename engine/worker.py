@@ -19,6 +19,31 @@ from collections import deque
 SLICE_SECONDS = 0.25     # the worker trains this long between two looks at the line
 
 
+class Pace:
+    """Slow motion: mini-batch n starts no earlier than start + n * batch_seconds.
+
+    A schedule, not a rest after each batch: a batch that takes longer than its share (the
+    validation pass at an epoch's end, a busy machine) is made up by shorter rests after it,
+    so N batches of a run take N * batch_seconds in all, however long each one computes.
+    A run that needs longer than that at full speed gets no rest at all.
+    """
+
+    def __init__(self):
+        self.due = None            # when the next batch may start (time.monotonic()); None: no schedule
+
+    def rest(self, now, batch_seconds):
+        """Seconds to wait before the next batch, which starts the clock `now`; books its share."""
+        if self.due is None:
+            self.due = now             # slow motion (re)starts: its schedule starts here
+        wait = max(0.0, self.due - now)
+        self.due += batch_seconds
+        return wait
+
+    def reset(self):
+        """Full speed, a pause or a wait in line: the schedule starts afresh next time."""
+        self.due = None
+
+
 class Slots:
     """At most `size` runs train at once; the others wait in line (see the module doc)."""
 
@@ -82,7 +107,9 @@ class BackgroundRun:
         self.x_test, self.y_test, self.alive = x_test, y_test, alive
         self.state, self.phase = "running", "waiting"
         self.result = self.error = None
-        self.batch_seconds = 0.0      # slow motion: at least this long per mini-batch (0 = full speed)
+        self.batch_seconds = 0.0      # slow motion: each mini-batch's share of the run's time (0 = full speed)
+        self.rested = 0.0             # seconds slow motion has waited so far (training time is the Trainer's)
+        self._pace = Pace()
         self._wake = threading.Event()
         self._thread = threading.Thread(target=self._main, name=name, daemon=True)
         with _ALL_LOCK:
@@ -142,18 +169,22 @@ class BackgroundRun:
                     self._wake.clear()
                     continue
                 self.phase = "waiting"
+                self._pace.reset()
                 if not self.slots.acquire(self, give_up=self._interrupted):
                     continue
                 try:
                     self.phase = "training"
                     while not (self._interrupted() or run.finished or run.diverged):
-                        if self.batch_seconds:      # slow motion: one batch, then a rest that a click cuts short
+                        if self.batch_seconds:      # slow motion: a rest (cut short by a click), then one batch
                             started = time.monotonic()
-                            run.run(batches=1, stop=self._interrupted)
-                            if self._wake.wait(max(0.0, self.batch_seconds - (time.monotonic() - started))) \
+                            if self._wake.wait(self._pace.rest(started, self.batch_seconds)) \
                                     and self.state == "running":
                                 self._wake.clear()      # a stale wake-up (a resume long ago), not a request
+                            self.rested += time.monotonic() - started
+                            if not self._interrupted():
+                                run.run(batches=1, stop=self._interrupted)
                         else:
+                            self._pace.reset()
                             run.run(seconds=SLICE_SECONDS, stop=self._interrupted)
                         if self.slots.should_yield(self):
                             break             # others wait: back in line

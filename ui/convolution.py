@@ -227,6 +227,20 @@ def picture_row(maps, what, names=None, size=100, peak=None):
     st.image([pictures.signed_image(m, peak=peak, size=size) for m in maps], caption=names,
              alt=[f"{what} {name}: orange where it is positive, blue where negative, white at 0" for name in names])
 
+def filter_pictures(W, n_show, words):
+    """The first n_show filters (W: (f, 1, k, k), a CNN's first conv layer) each as its own picture,
+    big, apart and numbered (1, 2, ... as the Convolution page's Filter slider counts them), bigger
+    in presenter mode; `words` (what the colours mean) under them and in every picture's alt text."""
+    k = W.shape[-1]
+    size = 160 if presenter.on() else 110
+    apart = ((0, 0), (size // 10, size // 10), (0, 0))          # white on either side: a gap between filters
+    st.image([np.pad(pictures.signed_image(w, size=size), apart, constant_values=255) for w in W[:n_show, 0]],
+             caption=[f"filter {n}" for n in range(1, n_show + 1)],
+             alt=[f"Filter {n} of the first conv layer, {k}×{k} weights: orange ones push its output up, "
+                  "blue ones push it down" for n in range(1, n_show + 1)])
+    st.caption(words)
+
+
 def show_hand_made(x):
     """Each hand-made 5x5 kernel, named, and the feature map it makes of x (padding 2: 28x28)."""
     names = list(convolution.KERNELS)
