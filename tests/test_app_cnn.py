@@ -75,7 +75,10 @@ def test_a_small_cnn_trains_to_the_end_with_its_filters_drawn_and_becomes_the_mo
     assert run_until_done(at) == "finished"
     assert len(at.get("vega_lite_chart")) == 3                     # batch loss, epoch loss, epoch accuracy
     assert "What the first conv layer looks for** (4 of its 4 filters)" in texts(at.markdown)
-    assert any("filters of 5×5 weights" in str(i.proto) for i in at.get("image"))
+    assert "4 filters of 5×5 weights" in texts(at.caption)
+    filters = next(i.proto for i in at.get("image") if "filter 1" in str(i.proto))   # one picture each, numbered
+    assert [img.caption for img in filters.imgs] == ["filter 1", "filter 2", "filter 3", "filter 4"]
+    assert all(img.alt.startswith(f"Filter {n} of the first conv layer, 5×5 weights") for n, img in enumerate(filters.imgs, 1))
     net, info = at.session_state["model"], at.session_state["model_info"]
     data = load_mnist(data_dir=None)
     result = at.session_state["train_result"]

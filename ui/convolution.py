@@ -141,7 +141,7 @@ def number_grids(grids, key):
     """Small grids of numbers side by side, each as wide as its numbers, each under its title:
     they wrap to the next line where the page is too narrow, so no table ever scrolls sideways
     (a keyboard cannot reach a scrolling table: axe's scrollable-region-focusable). grids: (values, title, fmt)."""
-    with st.container(horizontal=True, gap="large", key=key):
+    with st.container(horizontal=True, gap="medium", key=key):
         for values, what, fmt in grids:
             with st.container(width="content"):
                 st.markdown(f"**{what}**")
@@ -186,11 +186,12 @@ def show_relu_pool(fmap, kernel_name, shown=240):
         col.image(pictures.signed_image(m, scale=max(1, shown // max(m.shape)), peak=abs(fmap).max()),
                   caption=what, alt=f"{what}: orange positive, blue negative, white zero")
     top, left = strongest_patch(fmap)
-    number_grids([(fmap[top:top + 4, left:left + 4],
-                   f"4×4 of the map (rows {top}–{top + 3}, columns {left}–{left + 3}, holding its largest value)", "{:.2f}"),
-                  (relu[top:top + 4, left:left + 4], "after ReLU: negatives become 0", "{:.2f}"),
-                  (pooled[top // 2:top // 2 + 2, left // 2:left // 2 + 2], "after max-pooling: the largest of each 2×2",
-                   "{:.2f}")], key="cv_pool_grids")
+    st.markdown(f"In numbers, rows {top}–{top + 3} and columns {left}–{left + 3} of the map, round its largest "
+                "value: ReLU makes the negatives 0, max-pooling keeps the largest of each 2×2 block.")
+    number_grids([(fmap[top:top + 4, left:left + 4], "4×4 of the map", "{:.2f}"),
+                  (relu[top:top + 4, left:left + 4], "after ReLU", "{:.2f}"),
+                  (pooled[top // 2:top // 2 + 2, left // 2:left // 2 + 2], "after max-pooling", "{:.2f}")],
+                 key="cv_pool_grids")
 
 
 def strongest_patch(y, size=4):
@@ -237,7 +238,7 @@ def filter_pictures(W, n_show, words):
     st.image([np.pad(pictures.signed_image(w, size=size), apart, constant_values=255) for w in W[:n_show, 0]],
              caption=[f"filter {n}" for n in range(1, n_show + 1)],
              alt=[f"Filter {n} of the first conv layer, {k}×{k} weights: orange ones push its output up, "
-                  "blue ones push it down" for n in range(1, n_show + 1)])
+                  "blue ones push it down" for n in range(1, n_show + 1)], output_format="PNG")    # crisp squares
     st.caption(words)
 
 
