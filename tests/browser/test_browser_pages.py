@@ -58,6 +58,13 @@ def test_sidebar_links(page, app_url):
     nav = page.locator("[data-testid=stSidebarNav]")
     expect(nav.locator("[data-testid=stNavSectionHeader]")).to_have_text(
         ["Start", "Digits with an MLP", "Convolutions", "Our class", "PyTorch"])
+    # ... each section a list named by its header for a screen reader (ui/a11y.menu_lists)
+    for section, names in (("Start", ["Home", "Dataset: images become numbers", "One-hot encoding"]),
+                           ("Convolutions", ["Why convolutions?", "Convolution"])):
+        items = nav.get_by_role("list", name=section, exact=True).get_by_role("listitem")
+        expect(items).to_have_count(len(names))
+        for item, name in zip(items.all(), names):
+            expect(item).to_contain_text(name)
     links = nav.get_by_role("link")
     expect(links).to_have_count(len(PAGES))
     for link, (path, _, _, label) in zip(links.all(), PAGES):
