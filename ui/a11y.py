@@ -116,7 +116,7 @@ export default function() {
             const header = section.querySelector(':scope > [data-testid=stNavSectionHeader]');
             if (section.getAttribute('role') !== 'list') section.setAttribute('role', 'list');
             if (!header) continue;
-            const name = header.innerText.trim();
+            const name = (header.querySelector('[data-testid=stMarkdownContainer]') || header).innerText.trim();
             if (section.getAttribute('aria-label') !== name) section.setAttribute('aria-label', name);
             if (header.getAttribute('aria-hidden') !== 'true') header.setAttribute('aria-hidden', 'true');
         }

@@ -56,7 +56,7 @@ def test_sidebar_links(page, app_url):
     a link switches page (URL, title and highlighted link follow) without a reload."""
     open_page(page, app_url)
     nav = page.locator("[data-testid=stSidebarNav]")
-    expect(nav.locator("[data-testid=stNavSectionHeader]")).to_have_text(
+    expect(nav.locator("[data-testid=stNavSectionHeader] [data-testid=stMarkdownContainer]")).to_have_text(
         ["Start", "Digits with an MLP", "Convolutions", "Our class", "PyTorch"])
     # ... each section a list named by its header for a screen reader (ui/a11y.menu_lists)
     for section, names in (("Start", ["Home", "Dataset: images become numbers", "One-hot encoding"]),
