@@ -211,6 +211,8 @@ def test_inside_shows_a_cnns_feature_maps_pca_per_block_and_robustness():
     heads = [h.value for h in at.subheader]
     assert "Conv layer 1: 4 filters of 5×5, 4 feature maps of 24×24" in heads
     assert "Conv layer 2: 8 filters of 5×5, 8 feature maps of 8×8" in heads
+    filters = next(i.proto for i in at.get("image") if "filter 1" in str(i.proto))   # big, one each, numbered
+    assert [img.caption for img in filters.imgs] == ["filter 1", "filter 2", "filter 3", "filter 4"]
     layer = at.selectbox(key="in_pca_layer")
     assert layer.options == ["input pixels (784)", "conv block 1: 4 maps of 12×12 (576 numbers)",
                              "conv block 2: 8 maps of 4×4 (128 numbers)", "dense hidden layer 1 (16 units)",
