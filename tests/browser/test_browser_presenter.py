@@ -71,6 +71,8 @@ def test_train_a_cnn_and_look_inside_on_a_projector(projector, app_url, screensh
     if "Finished" not in page.locator("[data-testid=stProgress]").inner_text():
         assert_charts_stacked_full_width(page, 3)
         assert_big_numbered_filters(page, 8)
+        # The page as it stands between its redraws (Streamlit fades it for the instant of each one).
+        page.add_style_tag(content="[data-stale=true] { opacity: 1 !important; transition: none !important; }")
         full_screenshot(page, screenshot_dir / "presenter_train_cnn_running.png")
     wait_visible(page, page.get_by_text(re.compile(r"Run finished: .*% of the .* test images right")))
     wait_for_app(page)
