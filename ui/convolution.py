@@ -221,24 +221,26 @@ def first_block(net, x):
     return _first_block(net, (id(net), net.describe(), float(net.layers[0].W.sum())), x.reshape(-1))
 
 
-def picture_row(maps, what, names=None, size=100, peak=None):
-    """Every map (or kernel) as a picture of size x size screen pixels, named by its number
-    (or by `names`), in a row that wraps."""
+def picture_row(maps, what, names=None, size=None, peak=None, alt=None):
+    """Every map (or kernel) as a picture of about size x size screen pixels (bigger in presenter mode),
+    apart, named by its number (or by `names`), in a row that wraps. alt: words for each (default: `what`)."""
+    size = size or (140 if presenter.on() else 100)
     names = names or [str(n) for n in range(1, len(maps) + 1)]
-    st.image([pictures.signed_image(m, peak=peak, size=size) for m in maps], caption=names,
-             alt=[f"{what} {name}: orange where it is positive, blue where negative, white at 0" for name in names])
+    apart = ((0, 0), (size // 10, size // 10), (0, 0))          # white on either side: a gap between pictures
+    st.image([np.pad(pictures.signed_image(m, peak=peak, size=size), apart, constant_values=255) for m in maps],
+             caption=names, output_format="PNG",                 # PNG: crisp squares
+             alt=alt or [f"{what} {name}: orange where it is positive, blue where negative, white at 0" for name in names])
+
 
 def filter_pictures(W, n_show, words):
     """The first n_show filters (W: (f, 1, k, k), a CNN's first conv layer) each as its own picture,
     big, apart and numbered (1, 2, ... as the Convolution page's Filter slider counts them), bigger
-    in presenter mode; `words` (what the colours mean) under them and in every picture's alt text."""
+    in presenter mode; `words` (what the colours mean) under them."""
     k = W.shape[-1]
-    size = 160 if presenter.on() else 110
-    apart = ((0, 0), (size // 10, size // 10), (0, 0))          # white on either side: a gap between filters
-    st.image([np.pad(pictures.signed_image(w, size=size), apart, constant_values=255) for w in W[:n_show, 0]],
-             caption=[f"filter {n}" for n in range(1, n_show + 1)],
-             alt=[f"Filter {n} of the first conv layer, {k}×{k} weights: orange ones push its output up, "
-                  "blue ones push it down" for n in range(1, n_show + 1)], output_format="PNG")    # crisp squares
+    picture_row(W[:n_show, 0], "filter", names=[f"filter {n}" for n in range(1, n_show + 1)],
+                size=160 if presenter.on() else 110,
+                alt=[f"Filter {n} of the first conv layer, {k}×{k} weights: orange ones push its output up, "
+                     "blue ones push it down" for n in range(1, n_show + 1)])
     st.caption(words)
 
 
