@@ -54,3 +54,13 @@ def test_home_guide_follows_the_menus_sections():
     assert [h.value for h in at.subheader] == SECTIONS
     links = [link.proto.page for link in at.get("page_link")]
     assert links == [p.name for p in pages.PAGES[1:]]
+
+
+def test_the_convolution_page_ends_by_setting_train_up_for_a_cnn():
+    """The Convolutions section's last page sends the class to train a CNN: its link opens Train with kind=cnn
+    (a lesson link, tests/test_app_cnn.py), which chooses the CNN there."""
+    at = open_page("app_pages/3b_convolution.py")
+    link = next(link.proto for link in at.get("page_link") if link.proto.page == "train")
+    assert link.label == "Train a CNN" and link.query_string == "kind=cnn"
+    at = open_page("app_pages/4_train.py", {"kind": "cnn"})
+    assert at.radio(key="train_kind").value == "cnn"

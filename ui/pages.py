@@ -91,8 +91,9 @@ def title(name):
     return f"{APP_ICON if p is HOME else p.icon} {p.heading}"
 
 
-def page_link(name, label=None, where=st):
+def page_link(name, label=None, where=st, query=None):
     """A link to the page called `name` in `where` (st, a column, the sidebar),
-    with the page's icon and its menu title unless `label` says otherwise."""
+    with the page's icon and its menu title unless `label` says otherwise;
+    query: the address's parameters (a lesson link's, e.g. {"kind": "cnn"} for Train)."""
     p = page(name)
-    where.page_link(p.path, label=label or p.title, icon=p.icon)
+    where.page_link(p.path, label=label or p.title, icon=p.icon, query_params=query)
