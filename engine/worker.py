@@ -121,6 +121,7 @@ class BackgroundRun:
         """Ask to pause; wait up to `wait` s until the thread has stopped training."""
         if self.state == "running":
             self.state = "paused"
+            self._wake.set()              # a slow-motion rest ends at once
         return self._wait_for(lambda: self.phase in ("paused", "done"), wait)
 
     def resume(self):

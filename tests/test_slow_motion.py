@@ -132,3 +132,20 @@ def test_the_speed_shown_counts_the_rests(monkeypatch):
     p = training.progress()
     assert p["speed"] == pytest.approx(1000 / 10.0)          # 1,000 examples in 2 s of training + 8 s of rest
     assert p["seconds_left"] == pytest.approx(10.0)
+
+
+def test_pause_cuts_a_slow_motion_rest_short():
+    """A run of 4 batches in slow motion rests 7.5 s before each: Pause answers at once, not after the rest."""
+    clock = FakeClock()                         # the batches' own clock; the worker's rests are real waits here
+    run = FakeRun([0.0] * 4, clock)
+    slots, other = Slots(1), object()
+    assert slots.acquire(other)
+    job = BackgroundRun(run, slots, None, None)
+    job.batch_seconds = SECONDS / 4
+    slots.release(other)
+    try:
+        assert job._wait_for(lambda: run.done == 1, 10.0), "the first batch never ran"   # now in its 7.5 s rest
+        assert job.pause(wait=5.0), f"still {job.phase} 5 s after Pause, in a rest of {job.batch_seconds} s"
+        assert run.done <= 1
+    finally:
+        job.stop(wait=5.0)
