@@ -56,7 +56,7 @@ def build_parser():
                        description=f"Train a model and save it. The defaults are the Train page's (engine/trainer.py "
                                    f"Settings): {'-'.join(map(str, d.sizes))}, {d.optimizer} {d.momentum:g}, "
                                    f"lr {d.lr:g} x {d.lr_decay:g} per epoch, batch {d.batch_size}, {d.epochs} epochs, "
-                                   f"{d.val_fraction:.0%} held out for validation (README, Benchmarks: what they reach). "
+                                   f"{d.val_fraction:.0%} held out for validation (docs/benchmarks.md: what they reach). "
                                    f"Add --cnn for a convolutional network (see its options below).",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     t.add_argument("--layers", type=layer_sizes, default=",".join(map(str, d.sizes)),

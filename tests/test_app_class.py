@@ -257,10 +257,34 @@ def test_teacher_controls_need_the_passcode_and_never_show_it(db, monkeypatch, c
     assert "tulip-42-secret" not in caplog.text                # nor in any log
 
 
-def test_no_passcode_set_means_no_teacher_controls(db):
+def test_no_passcode_set_means_no_teacher_controls_and_the_page_says_how_to_set_one(db):
     at = open_page(CLASS)
     assert not [t for t in at.text_input if t.key == "class_passcode"]
-    assert "Teacher controls" not in str(at._tree)
+    assert not [e for e in at.expander if "Teacher controls" in e.label]
+    said = texts(at.caption)
+    assert "controls (remove a drawing" in said and "are off" in said
+    assert "DIGITS_TEACHER_PASSCODE=… streamlit run dashboard.py" in said and "start it again" in said
+
+
+def test_the_teacher_clears_the_leaderboard_for_the_next_class(db, monkeypatch):
+    monkeypatch.setenv("DIGITS_TEACHER_PASSCODE", "tulip-42-secret")
+    s = Store(db, min_interval=0)
+    for i in range(3):
+        s.add_score(f"s{i}", f"kid{i}", 0.9 + i / 100, 2000, "built-in sample", "784-8-10", {"lr": 0.1}, {"hidden": "8"})
+    s.add_drawing("s", 3, digit(3), PNG)
+    s.close()
+    class_set._gates.clear()
+    at = open_page(CLASS)
+    assert not texts(at.caption).count("are off")            # a passcode is set: no such note
+    at.text_input(key="class_passcode").input("tulip-42-secret").run()
+    assert at.button(key="class_clear_scores").disabled      # not without "Yes, remove every row"
+    at.checkbox(key="class_clear_scores_sure").check().run()
+    at.button(key="class_clear_scores").click().run()
+    assert not at.exception, at.exception
+    assert "Removed 3 leaderboard rows." in texts(at.success)
+    s = Store(db)
+    assert s.scores() == [] and s.count() == 1                # the class set is left alone
+    s.close()
 
 
 def test_the_export_round_trips_through_the_mnist_folder_reader(tmp_path):

@@ -267,10 +267,18 @@ def _sign_in():
                                                   f"{max(wait, gate.wait()):.0f} s before the next try.")
 
 
+NO_PASSCODE = ("🧑‍🏫 **Teachers:** the teacher controls (remove a drawing or a leaderboard row, clear both for "
+               "the next class, export the class set) are off: this server was started without a passcode. "
+               "Whoever runs it sets one as it starts, `DIGITS_TEACHER_PASSCODE=… streamlit run dashboard.py` "
+               "(or `teacher_passcode` in `.streamlit/secrets.toml`): a running server never sees a variable set "
+               "after it started, so stop it and start it again.")
+
+
 def teacher_controls(s):
     """Remove a drawing or a leaderboard row, clear the set, export: behind the server's passcode."""
     gate = _gate()
     if gate is None:
+        st.caption(NO_PASSCODE)
         return
     with st.expander("🧑‍🏫 Teacher controls"):
         msg = st.session_state.pop("class_msg", None)
@@ -302,6 +310,9 @@ def _controls(s):
     sure = st.checkbox("Yes, remove every drawing of the class", key="class_clear_sure")
     if st.button("Clear the class set", key="class_clear", disabled=not sure):
         _done(True, f"Removed {s.clear()} drawings.", "")
+    sure = st.checkbox("Yes, remove every row of the leaderboard", key="class_clear_scores_sure")
+    if st.button("Clear the leaderboard", key="class_clear_scores", disabled=not sure):
+        _done(True, f"Removed {s.clear_scores()} leaderboard rows.", "")
     x, y, _ = s.class_set()
     if len(y) >= 2:
         st.download_button("Export the class set (MNIST files)", mnist_zip(x, y), file_name="class-digits.zip",
