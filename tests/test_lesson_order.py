@@ -8,13 +8,13 @@ from ui import pages
 
 pytestmark = pytest.mark.usefixtures("sample_only")     # tests/conftest.py
 
-SECTIONS = ["Start", "Digits with an MLP", "Convolutions", "Our class", "PyTorch"]
+SECTIONS = ["Start", "Digits with an MLP", "Convolutions", "Our class", "PyTorch", "From digits to words"]
 # Every page's address, as bookmarked and linked before the menu had sections: none may move.
 ADDRESSES = {"0_home.py": "home", "1_dataset.py": "dataset", "2_one_hot.py": "one_hot",
              "3_how_it_learns.py": "how_it_learns", "3b_convolution.py": "convolution", "4_train.py": "train",
              "5_evaluate.py": "evaluate", "6_draw.py": "draw", "7_inside.py": "inside",
              "7b_why_convolutions.py": "why_convolutions", "8_compare.py": "compare", "8b_class.py": "class",
-             "9_pytorch.py": "pytorch"}
+             "9_pytorch.py": "pytorch", "10_tokens.py": "tokens", "11_next_character.py": "next_character"}
 
 
 def test_sections_come_in_lesson_order_each_in_one_piece():
@@ -41,12 +41,12 @@ def test_addresses_are_unchanged():
 
 
 def test_a_new_section_is_one_line_per_page(monkeypatch):
-    """The language pages of issue 23 arrive as pages with a new section name, before Our class."""
-    words = pages.Page("app_pages/10_words.py", "Words", "🔤", "From digits to words", "...", "From digits to words")
+    """A unit of pages arrives as pages with a new section name, put where the lesson takes them."""
+    more = pages.Page("app_pages/12_more.py", "More", "➕", "More", "...", "A new unit")
     at = next(n for n, p in enumerate(pages.PAGES) if p.section == "Our class")
-    monkeypatch.setattr(pages, "PAGES", pages.PAGES[:at] + [words] + pages.PAGES[at:])
-    assert list(pages.sections()) == SECTIONS[:3] + ["From digits to words"] + SECTIONS[3:]
-    assert pages.sections()["From digits to words"] == [words]
+    monkeypatch.setattr(pages, "PAGES", pages.PAGES[:at] + [more] + pages.PAGES[at:])
+    assert list(pages.sections()) == SECTIONS[:3] + ["A new unit"] + SECTIONS[3:]
+    assert pages.sections()["A new unit"] == [more]
 
 
 def test_home_guide_follows_the_menus_sections():

@@ -32,6 +32,7 @@ class Page(NamedTuple):
 
 
 START, MLP, CNN, CLASS, TORCH = "Start", "Digits with an MLP", "Convolutions", "Our class", "PyTorch"
+WORDS = "From digits to words"            # issue 23's language pages
 PAGES = [
     Page("app_pages/0_home.py", "Home", "🏠", APP_NAME, "What the app is, the data and the current model.", START),
     Page("app_pages/1_dataset.py", "Dataset: images become numbers", "🖼️", "Dataset: how images become numbers",
@@ -51,7 +52,7 @@ PAGES = [
     Page("app_pages/8_compare.py", "Compare runs", "⚖️", "Compare runs",
          "Your runs side by side: which setting made the difference?", MLP),
     Page("app_pages/7b_why_convolutions.py", "Why convolutions?", "🧩", "Why convolutions?",
-         "Move the digits a few pixels: the MLP loses them, the CNN keeps reading.", CNN),
+         "Move the digits a few pixels: how well the MLP and the CNN still read them, and why.", CNN),
     Page("app_pages/3b_convolution.py", "Convolution", "🪟", "Convolution: a small window that slides",
          "How a CNN looks at a digit: a 5×5 kernel slides over it, and feature maps, pooling and shared weights. "
          "Then train a CNN of your own on the Train page.", CNN),
@@ -59,6 +60,10 @@ PAGES = [
          "The digits the class drew, how well the models read them, and the class leaderboard.", CLASS),
     Page("app_pages/9_pytorch.py", "Same network in PyTorch", "🔥", "The same network in PyTorch",
          "Your network in PyTorch, line by line and number for number, and a notebook to take home.", TORCH),
+    Page("app_pages/10_tokens.py", "Tokens: text becomes numbers", "🔤", "Tokens: text becomes numbers",
+         "Characters become ids, one-hot vectors and embeddings; and how GPT cuts text into tokens (BPE).", WORDS),
+    Page("app_pages/11_next_character.py", "Next character", "🔮", "Next character: counting pairs",
+         "Count which character follows which, let a network learn the same, and sample new text.", WORDS),
 ]
 HOME = PAGES[0]
 _BY_NAME = {p.name: p for p in PAGES}

@@ -31,6 +31,8 @@ PAGES = [
     ("convolution", r"Convolution", None, "Convolution"),      # screenshot: test_browser_convolution.py
     ("class", r"Our class", None, "Our class"),     # its screenshot (with digits): test_browser_class.py
     ("pytorch", r"PyTorch", None, "Same network in PyTorch"),
+    ("tokens", r"Tokens", None, "Tokens: text becomes numbers"),      # screenshots: test_browser_language.py
+    ("next_character", r"Next character", None, "Next character"),
 ]
 
 
@@ -57,7 +59,7 @@ def test_sidebar_links(page, app_url):
     open_page(page, app_url)
     nav = page.locator("[data-testid=stSidebarNav]")
     expect(nav.locator("[data-testid=stNavSectionHeader] [data-testid=stMarkdownContainer]")).to_have_text(
-        ["Start", "Digits with an MLP", "Convolutions", "Our class", "PyTorch"])
+        ["Start", "Digits with an MLP", "Convolutions", "Our class", "PyTorch", "From digits to words"])
     # ... each section a list named by its header for a screen reader (ui/a11y.menu_lists)
     for section, names in (("Start", ["Home", "Dataset: images become numbers", "One-hot encoding"]),
                            ("Convolutions", ["Why convolutions?", "Convolution"])):

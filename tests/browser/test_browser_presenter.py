@@ -21,7 +21,7 @@ PROJECTOR = {"width": 1280, "height": 720}
 CHART = "[data-testid=stVegaLiteChart]"
 MAIN = "[data-testid=stMainBlockContainer]"
 FILTER = re.compile(r"^Filter \d+ of the first conv layer")
-SECTIONS = ["Start", "Digits with an MLP", "Convolutions", "Our class", "PyTorch"]
+SECTIONS = ["Start", "Digits with an MLP", "Convolutions", "Our class", "PyTorch", "From digits to words"]
 
 
 @pytest.fixture
