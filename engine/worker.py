@@ -19,6 +19,31 @@ from collections import deque
 SLICE_SECONDS = 0.25     # the worker trains this long between two looks at the line
 
 
+class Pace:
+    """Slow motion: mini-batch n starts no earlier than start + n * batch_seconds.
+
+    A schedule, not a rest after each batch: a batch that takes longer than its share (the
+    validation pass at an epoch's end, a busy machine) is made up by shorter rests after it,
+    so N batches of a run take N * batch_seconds in all, however long each one computes.
+    A run that needs longer than that at full speed gets no rest at all.
+    """
+
+    def __init__(self):
+        self.due = None            # when the next batch may start (time.monotonic()); None: no schedule
+
+    def rest(self, now, batch_seconds):
+        """Seconds to wait before the next batch, which starts the clock `now`; books its share."""
+        if self.due is None:
+            self.due = now             # slow motion (re)starts: its schedule starts here
+        wait = max(0.0, self.due - now)
+        self.due += batch_seconds
+        return wait
+
+    def reset(self):
+        """Full speed, a pause or a wait in line: the schedule starts afresh next time."""
+        self.due = None
+
+
 class Slots:
     """At most `size` runs train at once; the others wait in line (see the module doc)."""
 
@@ -91,7 +116,9 @@ class BackgroundRun:
         self.x_test, self.y_test, self.alive = x_test, y_test, alive
         self.state, self.phase = "running", "waiting"
         self.result = self.error = self.testing = None
-        self.batch_seconds = 0.0      # slow motion: at least this long per mini-batch (0 = full speed)
+        self.batch_seconds = 0.0      # slow motion: each mini-batch's share of the run's time (0 = full speed)
+        self.rested = 0.0             # seconds slow motion has waited so far (training time is the Trainer's)
+        self._pace = Pace()
         self._wake = threading.Event()
         self._thread = threading.Thread(target=self._main, name=name, daemon=True)
         with _ALL_LOCK:
@@ -103,6 +130,7 @@ class BackgroundRun:
         """Ask to pause; wait up to `wait` s until the thread has stopped working."""
         if self.state == "running":
             self.state = "paused"
+            self._wake.set()              # a slow-motion rest ends at once
         return self._wait_for(lambda: self.phase in ("paused", "done"), wait)
 
     def resume(self):
@@ -178,6 +206,7 @@ class BackgroundRun:
                 self._wake.clear()
                 continue
             self.phase = "waiting"
+            self._pace.reset()            # slow motion's schedule starts afresh after a pause or a wait
             if not self.slots.acquire(self, give_up=lambda: over() or self.state == "paused" or not self.alive()):
                 continue
             try:
@@ -193,15 +222,18 @@ class BackgroundRun:
         return self.state != "running" or not self.alive()
 
     def _train_some(self):
-        """A slice of training (or in slow motion one batch and its rest); stops at a request."""
+        """A slice of training (or in slow motion a rest, cut short by a click, then one batch);
+        stops at a request."""
         run = self.trainer
-        if self.batch_seconds:      # slow motion: one batch, then a rest that a click cuts short
+        if self.batch_seconds:      # slow motion: batch n starts no earlier than its place in the schedule
             started = time.monotonic()
-            run.run(batches=1, stop=self._interrupted)
-            if self._wake.wait(max(0.0, self.batch_seconds - (time.monotonic() - started))) \
-                    and self.state == "running":
+            if self._wake.wait(self._pace.rest(started, self.batch_seconds)) and self.state == "running":
                 self._wake.clear()      # a stale wake-up (a resume long ago), not a request
+            self.rested += time.monotonic() - started
+            if not self._interrupted():
+                run.run(batches=1, stop=self._interrupted)
         else:
+            self._pace.reset()
             run.run(seconds=SLICE_SECONDS, stop=self._interrupted)
 
 

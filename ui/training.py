@@ -323,7 +323,8 @@ def pace_toggle(present):
     ss["train_slow"] = present if chosen is None else chosen
     st.toggle("🐢 Slow motion", key="train_slow", on_change=_pace_chosen,
               help=f"Spreads a run over about {SLOW_MOTION_SECONDS:.0f} seconds, so a class can watch the "
-                   "curves move. It can be switched during a run. Off = full speed.")
+                   "curves move (a run that needs longer than that at full speed goes at full speed). "
+                   "It can be switched during a run. Off = full speed.")
     set_pace()
 
 
@@ -491,6 +492,7 @@ def _ordinal(n):
 
 def progress(run=None):
     """Numbers for the progress line of `run` (default: the session's current run), a dict, or None."""
+    worker = job() if run is None else None
     run = run if run is not None else trainer()
     if run is None:
         return None
@@ -503,7 +505,9 @@ def progress(run=None):
         epoch, in_epoch = run.epoch, run.pos
     seen = epoch * run.n_train + in_epoch
     total = s.epochs * run.n_train
-    speed = seen / run.train_seconds if run.train_seconds > 0 else 0.0
+    # Slow motion's rests count: the speed and the time left are the ones the class sees.
+    spent = run.train_seconds + (worker.rested if worker is not None else 0.0)
+    speed = seen / spent if spent > 0 else 0.0
     return {"fraction": min(1.0, seen / total),
             "epoch": epoch + 1, "epochs": s.epochs,
             "batch": -(-in_epoch // s.batch_size), "batches": run.batches_per_epoch,
