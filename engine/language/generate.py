@@ -82,10 +82,22 @@ def generate(model, prompt, n, temperature=1.0, top_k=None, rng=None, seed=None,
     return out
 
 
+def affordable_length(model, seconds=0.25, most=500, least=20):
+    """How many characters generating WITHOUT the cache can write in about `seconds` here and now: one
+    forward over a full window is timed (the slowest step), and the answer kept from least to most."""
+    import time
+    window = np.zeros((1, model.context if isinstance(model, Transformer) else getattr(model, "k", 1)), dtype=np.int32)
+    start = time.perf_counter()
+    model.forward(window)
+    step = max(time.perf_counter() - start, 1e-6)
+    return int(min(most, max(least, seconds / step)))
+
+
 def cache_speed(model, prompt, n=500, seed=1, temperature=1.0):
     """Measure generating n characters with and without the key/value cache, in turns (with, without,
     with, without; the faster of two each, so one busy moment of a shared machine does not decide).
-    Returns {"cache_s", "no_cache_s", "speedup", "identical"}: identical is whether both wrote the same ids."""
+    Returns {"cache_s", "no_cache_s", "speedup", "identical", "ids", "n"}: identical is whether both wrote
+    the same ids; ids: what the cached generation wrote."""
     import time
     times, texts = {True: [], False: []}, {}
     for cache in (True, False, True, False):
@@ -93,4 +105,5 @@ def cache_speed(model, prompt, n=500, seed=1, temperature=1.0):
         texts[cache] = generate(model, prompt, n, temperature, seed=seed, cache=cache)
         times[cache].append(time.perf_counter() - start)
     return {"cache_s": min(times[True]), "no_cache_s": min(times[False]),
-            "speedup": min(times[False]) / min(times[True]), "identical": bool(np.array_equal(texts[True], texts[False]))}
+            "speedup": min(times[False]) / min(times[True]), "identical": bool(np.array_equal(texts[True], texts[False])),
+            "ids": texts[True], "n": n}
