@@ -78,9 +78,9 @@ i_hi = int(np.argmax(np.where(np.tril(np.ones((T, T), bool)), m.scores[head], -n
 st.write(f"Score (i, j) = q_i · k_j / √{D}: how well the query of character i matches the key of character j. "
          f"A model that guesses the next character may not read the future, so every score with j > i is "
          f"replaced by −∞ (the **causal mask**, grey). For example the last character, {labels[-1]}, matches "
-         f"{labels[i_hi]} best: score {m.scores[head][T - 1, i_hi]:.3f}.")
+         + ("its own key" if i_hi == T - 1 else labels[i_hi]) + f" best: score {m.scores[head][T - 1, i_hi]:.3f}.")
 masked = m.mask == -np.inf
-size = 520 if big else 360
+size = 600 if big else 480
 show(st, model_charts.attention_map_chart, np.where(masked, 0.0, m.scores[head]), labels,
      f"Scores q·k/√{D}, block {block + 1}, head {head + 1}", kind="scores", size=size, big=big, width="content")
 with st.expander("The score table in numbers (−∞: masked)", expanded=False):
@@ -92,7 +92,7 @@ row = m.weights[head][T - 1]
 top = int(np.argmax(row))
 st.write(f"Softmax along each row turns the scores into weights from 0 to 1 that add up to 1; e^−∞ = 0, so "
          f"the future gets exactly 0. Row by row this is the table P the model uses: the last character, "
-         f"{labels[-1]}, puts {row[top]:.1%} of its attention on {labels[top]}.")
+         f"{labels[-1]}, puts {row[top]:.1%} of its attention on " + ("itself." if top == T - 1 else f"{labels[top]}."))
 show(st, model_charts.attention_map_chart, m.weights[head], labels,
      f"Attention weights P, block {block + 1}, head {head + 1}", kind="weights", size=size, big=big,
      width="content")
@@ -133,7 +133,9 @@ st.markdown("\n".join(lines))
 cols = st.columns(2 if big else min(H, 4))
 for h in range(H):
     show(cols[h % len(cols)], model_charts.attention_map_chart, m.weights[h], labels,
-         f"Head {h + 1}", kind="weights", size=300 if big else 170, big=big, width="content")
+         f"Head {h + 1}", kind="weights", size=300 if big else 150, compact=True, big=big, width="content")
+st.caption("Each small map is one head's P for this block, queries down, keys across, as above (point at a cell "
+           "for its numbers).")
 show_code(inspect.attention, CausalSelfAttention.forward,
           intro="The page's tables come from `inspect.attention`, which runs the model's own layers; "
                 "`CausalSelfAttention.forward` is what training runs (tests/test_app_attention.py checks "

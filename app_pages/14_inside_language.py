@@ -52,7 +52,9 @@ else:
     st.write(f"{len(mine)} of your models so far. Only losses on the same text compare: point at a point to see "
              "its text.")
 st.dataframe([{"model": p["label"], "text": p["corpus"], "characters read": p["context"], "weights": p["weights"],
-               "validation loss": p["val_loss"]} for p in points], hide_index=True)
+               "validation loss": p["val_loss"]} for p in points], hide_index=True,
+             column_config={"weights": st.column_config.NumberColumn(format="localized"),
+                            "validation loss": st.column_config.NumberColumn(format="%.4f")})
 
 # ------------------------------------------------------------ 3. counts next to GPT-2
 st.header("3 · Weights and arithmetic, next to GPT-2 small")
@@ -78,7 +80,8 @@ st.write(f"GPT-2 small has **{ratio:,.0f} times** as many weights as this model.
          "operations per weight per token: 2 to read it forward (a multiply and an add) and 4 backward (the "
          f"blame for the input and for the weight). The engine's own count for this model is "
          f"{n['train_ops']:,} operations per character, {n['train_ops'] / n['six_n']:.2f} × the 6 × weights "
-         "rule (it adds attention's scores and weighted sums and leaves out the table lookups)."
+         "rule (it adds attention's scores and weighted sums, and leaves out the table lookups, the biases and "
+         "LayerNorm)."
          + (f" It trained on {tokens:,} characters ({settings['step']:,} steps of {settings['batch_size']} windows "
             f"of {window}): {inside.big_number(n['run_ops'])} operations." if tokens else "")
          + " nanoGPT's reproduction of GPT-2 small trains on about 300 billion tokens.")

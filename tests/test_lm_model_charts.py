@@ -20,6 +20,7 @@ POINTS = [{"label": "built-in", "context": 64, "weights": 112_577, "val_loss": 1
 CASES = [
     (charts.attention_map_chart, (P, LABELS, "P"), {}, 10),
     (charts.attention_map_chart, (P - 0.3, LABELS, "scores"), {"kind": "scores"}, 10),
+    (charts.attention_map_chart, (P, LABELS, "small"), {"compact": True}, 10),
     (charts.looks_at_chart, (np.stack([P, P]), LABELS, 2, [0, 1]), {}, 6),
     (charts.embedding_map_chart, (RNG.standard_normal((5, 2)), list("abcde"), [0.4, 0.2]), {}, 5),
     (charts.runs_chart, (POINTS, "context", "context"), {}, 2),

@@ -6,7 +6,7 @@ from engine.language.generate import affordable_length, cache_speed
 from ui.language.model import model_key
 
 SPEED_KEY = "lm_cache_speed"      # {(model fingerprint): cache_speed's result}
-SPEED_SECONDS = 0.15              # each generation without the cache: about this long (4 generations in all)
+SPEED_SECONDS = 0.2               # each generation without the cache: about this long (4 generations in all)
 
 
 def big_number(n):

@@ -16,23 +16,24 @@ def _table(matrix, rows, cols):
                          "col": np.asarray(cols, dtype=object)[c.ravel()], "value": m.ravel()})
 
 
-def attention_map_chart(matrix, labels, title, kind="weights", size=300):
+def attention_map_chart(matrix, labels, title, kind="weights", size=300, compact=False):
     """One head's T x T table: row = the query (the character reading), column = the key (the character
     read). kind="weights": the softmax P, 0 to 1, blue; masked cells (the future) drawn grey and empty.
-    kind="scores": the raw scores q·k/√D, blue below 0, orange above; masked cells grey."""
+    kind="scores": the raw scores q·k/√D, blue below 0, orange above; masked cells grey.
+    compact: no axes and no legend (small maps side by side; the tooltips still name every cell)."""
     m = np.asarray(matrix, dtype=float)
     df = _table(m, labels, labels)
     T = len(labels)
     future = np.triu(np.ones((T, T), dtype=bool), k=1).ravel()
     df["future"] = np.where(future, "masked (the future)", "")
     x = alt.X("col:N", sort=list(labels), title="key: the character looked at",
-              axis=alt.Axis(labelAngle=-90, orient="top", labelOverlap=T > 40, labelFontSize=9))
+              axis=None if compact else alt.Axis(labelAngle=-90, orient="top", labelOverlap=T > 40, labelFontSize=10))
     y = alt.Y("row:N", sort=list(labels), title="query: the character looking",
-              axis=alt.Axis(labelOverlap=T > 40, labelFontSize=9))
+              axis=None if compact else alt.Axis(labelOverlap=T > 40, labelFontSize=10))
     shown = df[~future]
     if kind == "weights":
         color = alt.Color("value:Q", scale=alt.Scale(scheme="blues", domain=[0, 1]),
-                          legend=alt.Legend(title="weight", format=".0%", orient="bottom"))
+                          legend=None if compact else alt.Legend(title="weight", format=".0%", orient="bottom"))
         fmt = ".4f"
     else:
         lim = float(np.abs(shown["value"]).max()) or 1.0
@@ -101,7 +102,8 @@ def runs_chart(points, field, title_x, height=260):
     x = alt.X("x:Q", title=title_x, scale=alt.Scale(type="log" if log else "linear", zero=not log),
               axis=alt.Axis(format="~s" if log else "d"))
     chart = alt.Chart(df).mark_point(size=120, filled=True).encode(
-        x=x, y=alt.Y("loss:Q", title="validation loss (nats per character)", scale=alt.Scale(zero=False)),
+        x=x, y=alt.Y("loss:Q", title="validation loss (nats per character)", scale=alt.Scale(zero=False),
+                                axis=alt.Axis(format=".2f")),
         shape=alt.Shape("model:N", scale=alt.Scale(domain=["built-in", "yours"], range=["diamond", "circle"]),
                         legend=alt.Legend(title=None, orient="top")),
         color=alt.Color("model:N", scale=alt.Scale(domain=["built-in", "yours"], range=[VAL_COLOR, TRAIN_COLOR]),
