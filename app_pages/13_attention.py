@@ -9,7 +9,7 @@ from engine.language.layers import CausalSelfAttention
 from ui import pages, presenter
 from ui.chart_cache import show
 from ui.code import show_code
-from ui.language import attention, model_charts, texts
+from ui.language import attention, model_charts
 from ui.language.model import current_language_model, is_builtin
 
 st.title(pages.title("attention"))
@@ -64,13 +64,7 @@ st.write(f"The sentence is {T} characters; the model is {model.describe()}, so e
 st.header("1 · Queries, keys and values")
 st.write(f"Each character's vector (after LayerNorm) is multiplied by three learned matrices: out come its "
          f"query q, its key k and its value v, {D} numbers each for this head. One row per character:")
-q_col, k_col = st.columns(2)
-with q_col:
-    st.subheader("Queries q")
-    st.dataframe(attention.numbers_frame(m.q[head], labels, attention.dims(D)), height=240)
-with k_col:
-    st.subheader("Keys k")
-    st.dataframe(attention.numbers_frame(m.k[head], labels, attention.dims(D)), height=240)
+attention.side_by_side(("Queries q", m.q[head]), ("Keys k", m.k[head]), labels=labels)
 
 # ------------------------------------------------------------ 2. scores and mask
 st.header("2 · The score table and the causal mask")
@@ -106,13 +100,7 @@ st.write(f"Each character takes the values of the characters it looks at, in the
          f"out_i = Σ_j P(i, j) v_j. That is one matrix product, P v: ({T} × {T}) times ({T} × {D}). The "
          f"{H} heads' outputs are put side by side ({H} × {D} = {H * D} numbers) and a last learned matrix "
          "mixes them back into the character's vector.")
-v_col, o_col = st.columns(2)
-with v_col:
-    st.subheader("Values v")
-    st.dataframe(attention.numbers_frame(m.v[head], labels, attention.dims(D)), height=240)
-with o_col:
-    st.subheader("Weighted sums P v")
-    st.dataframe(attention.numbers_frame(m.out[head], labels, attention.dims(D)), height=240)
+attention.side_by_side(("Values v", m.v[head]), ("Weighted sums P v", m.out[head]), labels=labels)
 
 # ------------------------------------------------------------ 5. which earlier characters
 st.header("5 · Which earlier characters each head looks at")

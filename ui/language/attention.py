@@ -3,6 +3,7 @@ and the tables of numbers. The maths is engine/language/inspect.py's (attention)
 own forward."""
 import numpy as np
 import pandas as pd
+import streamlit as st
 
 from ui.language import texts
 
@@ -47,3 +48,10 @@ def numbers_frame(matrix, rows, cols, masked=None):
 
 def dims(D):
     return [f"d{i + 1}" for i in range(D)]
+
+
+def side_by_side(*tables, labels):
+    """Tables of (title, matrix (T, D)) in columns, one row per character of the sentence."""
+    for col, (title, matrix) in zip(st.columns(len(tables)), tables):
+        col.subheader(title)
+        col.dataframe(numbers_frame(matrix, labels, dims(matrix.shape[1])), height=240)
