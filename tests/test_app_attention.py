@@ -167,3 +167,20 @@ def test_inside_notes_the_sessions_models_and_their_training():
     tokens = 100 * 8 * 32
     assert f"It trained on {tokens:,} characters" in texts(at.markdown)
     assert "1 of your models so far" in texts(at.markdown)
+
+
+@pytest.mark.parametrize("spec", [{"kind": "mlp", "context": 3, "embed": 4, "hidden": 8}, {"kind": "bigram"}],
+                         ids=["mlp", "bigram"])
+def test_inside_reads_a_model_without_attention(spec):
+    vocab = Vocabulary.of("abcdefgh \n")
+    model = build_model({**spec, "vocab": vocab.size})
+    entry = {"model": model, "vocab": vocab, "label": f"my {spec['kind']}", "origin": "trained on this page",
+             "settings": {"val_loss": 2.1, "corpus": "the names"}}
+    at = open_page()
+    at.session_state["lm_model"] = entry
+    at.switch_page(INSIDE).run()
+    assert not at.exception, at.exception
+    assert list(at.dataframe[0].value["characters read"]) == [64, 3 if spec["kind"] == "mlp" else 1]
+    assert table_cell(at, "weights")["this model"] == f"{model.n_params():,}"
+    assert table_cell(at, "operations of its whole training")["this model"] == "not known"
+    assert "has no keys or values" in texts(at.caption)
