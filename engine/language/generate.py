@@ -83,17 +83,14 @@ def generate(model, prompt, n, temperature=1.0, top_k=None, rng=None, seed=None,
 
 
 def affordable_length(model, seconds=0.25, most=500, least=20):
-    """How many characters generating WITHOUT the cache can write in about `seconds` here and now: one
-    forward over a full window is timed (the slowest step; the faster of two tries, the first may be cold),
+    """How many characters generating WITHOUT the cache can write in about `seconds` here and now:
+    `least` characters are generated without the cache after a full window (its slowest steps) and timed,
     and the answer kept from least to most."""
     import time
-    window = np.zeros((1, model.context if isinstance(model, Transformer) else getattr(model, "k", 1)), dtype=np.int32)
-    times = []
-    for _ in range(2):
-        start = time.perf_counter()
-        model.forward(window)
-        times.append(time.perf_counter() - start)
-    step = max(min(times), 1e-6)
+    T = model.context if isinstance(model, Transformer) else getattr(model, "k", 1)
+    start = time.perf_counter()
+    generate(model, np.zeros(T, dtype=np.int32), least, seed=0, cache=False)
+    step = max((time.perf_counter() - start) / least, 1e-9)
     return int(min(most, max(least, seconds / step)))
 
 
