@@ -10,7 +10,7 @@ from ui import pages, presenter
 from ui.chart_cache import show
 from ui.code import show_code
 from ui.language import attention, model_charts
-from ui.language.model import current_language_model, is_builtin
+from ui.language.model import current_language_model, is_builtin, train_link
 
 st.title(pages.title("attention"))
 st.write("A transformer guesses the next character from every character before it. **Attention** is how "
@@ -34,6 +34,8 @@ loss = (entry.get("settings") or {}).get("val_loss")
 st.caption(f"Reading with {entry['label']}" + (f" (validation loss {loss:.4f} nats per character)" if loss else "")
            + "." + (" Train your own on the Train a language model page and this page reads yours."
                     if is_builtin(entry) else ""))
+if is_builtin(entry):
+    train_link()
 
 typed = st.text_input("Your sentence", attention.DEFAULT_SENTENCE, key="att_sentence", max_chars=attention.MAX_TYPED,
                       persist_state="session",

@@ -8,7 +8,7 @@ from ui import pages, presenter
 from ui.chart_cache import show
 from ui.code import show_code
 from ui.language import inside, model_charts, texts
-from ui.language.model import current_language_model, is_builtin, seen_points
+from ui.language.model import current_language_model, is_builtin, seen_points, train_link
 
 st.title(pages.title("inside_language"))
 st.write("What a trained language model has learned about characters, how its loss depends on what it reads "
@@ -21,6 +21,8 @@ big = presenter.on()
 st.caption(f"Looking inside {entry['label']}."
            + (" Train your own on the Train a language model page and this page looks inside yours."
               if is_builtin(entry) else ""))
+if is_builtin(entry):
+    train_link()
 
 # ------------------------------------------------------------ 1. embedding map
 st.header("1 · The characters' embeddings, on a map")

@@ -33,6 +33,13 @@ def current_language_model():
     return entry
 
 
+def train_link():
+    """A link to the Train a language model page, once the menu has it (it comes from another branch)."""
+    from ui import pages
+    if any(p.name == "train_language" for p in pages.PAGES):
+        pages.page_link("train_language")
+
+
 def is_builtin(entry):
     return entry.get("origin") == "built-in"
 
