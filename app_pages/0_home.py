@@ -4,7 +4,7 @@ import streamlit as st
 
 from engine.convnet import ConvNet
 from engine.data import DataError, default_cache_dir
-from ui import data_source, pages, run_names, state
+from ui import data_source, handouts, pages, run_names, state
 from ui.formats import PRETRAINED_LABEL
 
 
@@ -110,3 +110,5 @@ with st.expander("📥 Get the full MNIST (70,000 digits)", expanded=msg is not 
                  "they are checked before use and found automatically next time.")
         if st.button("Download full MNIST", key="download_mnist", icon="📥"):
             data_source.download_full_mnist()
+
+handouts.teacher_corner(data)     # lesson plans and the students' handouts (docs/teacher.md)

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
 from apptest_utils import open_page, run_until_done, texts
 from engine.trainer import Settings
@@ -23,21 +22,6 @@ ADVANCED = ("train_momentum", "train_l2", "train_seed", "train_init_scale", "tra
 
 
 pytestmark = pytest.mark.usefixtures("builtin_sample")
-
-
-@pytest.fixture
-def downloads(monkeypatch):
-    """Every file a download button offers: {file name: bytes} (AppTest keeps no media files)."""
-    files = {}
-    original = MemoryMediaFileStorage.load_and_get_id
-
-    def keep(self, path_or_data, mimetype, kind, filename=None):
-        if filename:
-            files[filename] = path_or_data
-        return original(self, path_or_data, mimetype, kind, filename)
-
-    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", keep)
-    return files
 
 
 def widget_keys(at):
