@@ -82,15 +82,15 @@ def generate(model, prompt, n, temperature=1.0, top_k=None, rng=None, seed=None,
     return out
 
 
-def affordable_length(model, seconds=0.25, most=500, least=20):
+def affordable_length(model, seconds=0.25, most=500, least=5, probe=3):
     """How many characters generating WITHOUT the cache can write in about `seconds` here and now:
-    `least` characters are generated without the cache after a full window (its slowest steps) and timed,
-    and the answer kept from least to most."""
+    `probe` characters are generated without the cache after a full window (its slowest steps) and timed,
+    and the answer kept from least to most (a big model gets few characters, so the measuring stays short)."""
     import time
     T = model.context if isinstance(model, Transformer) else getattr(model, "k", 1)
     start = time.perf_counter()
-    generate(model, np.zeros(T, dtype=np.int32), least, seed=0, cache=False)
-    step = max((time.perf_counter() - start) / least, 1e-9)
+    generate(model, np.zeros(T, dtype=np.int32), probe, seed=0, cache=False)
+    step = max((time.perf_counter() - start) / probe, 1e-9)
     return int(min(most, max(least, seconds / step)))
 
 

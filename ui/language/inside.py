@@ -30,6 +30,6 @@ def speed(entry, again=False):
     if again or key not in store:
         model, vocab = entry["model"], entry["vocab"]
         prompt = vocab.encode("\n", unknown=vocab.chars[0])[:1]
-        n = affordable_length(model, SPEED_SECONDS, most=500, least=20) if model.kind == "transformer" else 200
+        n = affordable_length(model, SPEED_SECONDS, most=500, least=5) if model.kind == "transformer" else 200
         store[key] = cache_speed(model, prompt, n)
     return store[key]
