@@ -16,27 +16,11 @@ positive number is ignored (the default is used, and the log says so).
     DIGITS_CORE_GFLOPS        training speed of one core, in billions of operations
                               a second, for the time estimate (30)
 """
-import logging
 import math
 import os
 
+from classroom.limits import positive_env as _env    # (one reading of DIGITS_* numbers for the whole app)
 from engine.modelfile import MAX_PARAMS
-
-_log = logging.getLogger(__name__)
-
-
-def _env(name, default, kind=float):
-    text = os.environ.get(name, "").strip()
-    if not text:
-        return default
-    try:
-        value = kind(text)
-    except ValueError:
-        value = None
-    if value is None or not math.isfinite(value) or value <= 0:
-        _log.warning("%s=%r is not a positive number; using %s", name, text, default)
-        return default
-    return value
 
 
 MAX_TRAINING_RUNS = _env("DIGITS_MAX_TRAINING_RUNS", os.cpu_count() or 2, int)
