@@ -64,6 +64,10 @@ PAGES = [
          "Characters become ids, one-hot vectors and embeddings; and how GPT cuts text into tokens (BPE).", WORDS),
     Page("app_pages/11_next_character.py", "Next character", "🔮", "Next character: counting pairs",
          "Count which character follows which, let a network learn the same, and sample new text.", WORDS),
+    Page("app_pages/13_attention.py", "Attention", "👀", "Attention: where each character looks",
+         "Your sentence through a trained transformer: queries, keys, scores, mask, softmax, head by head.", WORDS),
+    Page("app_pages/14_inside_language.py", "Inside a language model", "⚙️", "Inside a language model",
+         "Embedding map, loss against context and size, counts next to GPT-2, and the key/value cache timed.", WORDS),
 ]
 HOME = PAGES[0]
 _BY_NAME = {p.name: p for p in PAGES}
