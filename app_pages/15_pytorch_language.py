@@ -27,11 +27,12 @@ settings = pytorch.knobs()
 if not twin.torch_available():
     pytorch_twin.no_torch_note()
 else:
-    st.markdown("A fresh transformer with these knobs and its PyTorch twin: one batch through both (logits, loss "
+    st.markdown("The transformer and its PyTorch twin: one batch through both (logits, loss "
                 "and the gradient of every weight array), then both train on the same windows from the same weights.")
+    entry, name = pytorch.pick_model(settings)
     if st.button("Run the comparison", key="lmpt_run", icon=":material/compare_arrows:", type="primary"):
         with st.spinner("Running both…"):
-            pytorch.run(prepared, settings, label)
+            pytorch.run(prepared, settings, label, entry)
     result = st.session_state.get(pytorch.KEY)
     if result:
         pytorch.show(result)

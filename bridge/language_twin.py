@@ -94,6 +94,7 @@ class LMComparison:
     logits: float              # largest |difference| of the logits
     loss: float                # |difference| of the losses
     grads: list = field(default_factory=list)    # largest |difference| of each weight array's gradient
+    scales: list = field(default_factory=list)   # largest |value| of the logits, the loss, each gradient
 
     @property
     def worst(self):
@@ -113,7 +114,8 @@ def compare(model, ids, targets, float64=False):
     tloss = F.cross_entropy(tz.reshape(-1, tz.shape[-1]), torch.from_numpy(np.asarray(targets, dtype=np.int64)).reshape(-1))
     tloss.backward()
     return LMComparison(logits=float(np.abs(z - tz.detach().numpy()).max()), loss=abs(loss - float(tloss.detach())),
-                        grads=[float(np.abs(g - p.grad.numpy()).max()) for g, p in zip(grads, twin.engine_order())])
+                        grads=[float(np.abs(g - p.grad.numpy()).max()) for g, p in zip(grads, twin.engine_order())],
+                        scales=[float(np.abs(z).max()), abs(loss)] + [float(np.abs(g).max()) for g in grads])
 
 
 def torch_adamw(twin, settings):

@@ -11,7 +11,7 @@ from nbclient import NotebookClient
 from bridge import language_notebook
 from engine.language.trainer import LMSettings
 from ui.code import source_of
-from ui.language.pytorch import FLAG, STEPS
+from ui.language.pytorch import FLAG, STEPS, within
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "app_pages/15_pytorch_language.py"
@@ -52,6 +52,27 @@ def test_page_with_torch_compares_every_gradient():
     assert max(abs(a - b) for a, b in zip(ours, theirs)) < 1e-3
     assert f"Both trained {len(ours)} steps" in texts(at.markdown)
     assert at.get("download_button")
+
+
+def test_page_compares_the_sessions_language_model():
+    """With no model of the session's own, "your language model" is the built-in transformer: its weights
+    (not a fresh model's) go through both."""
+    pytest.importorskip("torch")
+    from ui.language.model import BUILTIN_PATH
+    from engine.language.modelfile import load_language_model
+    builtin = load_language_model(BUILTIN_PATH)[0]
+    at = open_page(PAGE)
+    at.radio(key="lmpt_which").set_value("mine").run()
+    at.number_input(key="lmpt_steps").set_value(2)
+    at.button(key="lmpt_run").click().run(timeout=180)
+    assert not at.exception, at.exception
+    result = get(at, "lm_pytorch_result")
+    assert result["n_params"] == builtin.n_params() and not result["fresh"]
+    check = result["check"]
+    assert len(check.grads) == len(builtin.params()) and check.worst < 1e-4
+    assert all(within(d, v) for d, v in zip([check.logits, check.loss] + check.grads, check.scales))
+    assert "Same model" in texts(at.success)
+    assert "your language model's weights" in texts(at.markdown)
 
 
 def test_page_without_torch_still_teaches(monkeypatch):

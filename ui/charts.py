@@ -383,7 +383,9 @@ def confusion_chart(cm, normalise=False, selected=None, size=430, name="cm_cell"
     )
     text = alt.Chart(df).mark_text(fontSize=12).encode(
         x=x, y=y, text=alt.Text("label:N"), color=alt.Color("ink:N", scale=None))
-    layers = [cells, mistakes, text]
+    # No mistakes (a small class set read perfectly): no mistakes layer, whose empty mark group
+    # would be an unnamed graphic for a screen reader (axe: svg-img-alt).
+    layers = [cells, mistakes, text] if len(wrong) else [cells, text]
     if selected is not None:
         mark = pd.DataFrame({"true": [str(selected[0])], "predicted": [str(selected[1])]})
         layers.append(alt.Chart(mark).mark_rect(fill=None, stroke="#111", strokeWidth=3).encode(x=x, y=y))

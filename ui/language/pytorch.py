@@ -6,6 +6,7 @@ STEPS: (title, what to say, the engine's function whose real source is shown, th
 PyTorch lines are those of bridge/language_twin.py's modules (tests/test_app_pytorch_language.py checks
 that each snippet's lines are in that file).
 """
+from dataclasses import replace
 from typing import NamedTuple
 
 import numpy as np
@@ -19,6 +20,7 @@ from engine.language.trainer import LMSettings
 from ui import charts
 from ui.chart_cache import show as show_chart
 from ui.code import source_of
+from ui.language.model import current_language_model
 
 KEY = "lm_pytorch_result"
 FLAG = 1e-5           # a difference above this is more than float32 rounding
@@ -97,31 +99,66 @@ def knobs():
                       lr=3e-3, min_lr=3e-4, warmup=5, eval_every=10**6)
 
 
-def run(prepared, settings, label):
-    """One batch through a fresh model and its twin, then both train; kept in the session."""
-    model = build_model(settings.spec(prepared.vocab.size), seed=settings.seed)
-    ids = prepared.train_ids
+def pick_model(settings):
+    """The radio: a fresh transformer from the knobs, or the session's language model (ui/language/model.py:
+    its own, else the built-in) when it is a transformer. Returns (entry or None, how the page names it)."""
+    entry = current_language_model()
+    options = ["knobs"] + (["mine"] if entry["model"].kind == "transformer" else [])
+    names = {"knobs": "a fresh transformer from the knobs above", "mine": entry["label"]}
+    choice = st.radio("Model to compare", options, format_func=names.get, key="lmpt_which",
+                      help="The knobs build a new transformer (fast). Your language model is the one you "
+                           "trained last, or the built-in one; only a transformer has a PyTorch twin here.")
+    if entry["model"].kind != "transformer":
+        st.caption(f"Your language model is a {entry['model'].kind}: only the transformer has a PyTorch twin here.")
+    return (entry, names["mine"]) if choice == "mine" else (None, names["knobs"])
+
+
+def run(prepared, settings, label, entry=None):
+    """One batch through a model (a fresh one from `settings`, or entry["model"]) and its twin, then both
+    train; kept in the session. The windows are the chosen text's, in the model's own vocabulary
+    (characters it has never seen left out)."""
+    if entry is None:
+        model, ids = build_model(settings.spec(prepared.vocab.size), seed=settings.seed), prepared.train_ids
+    else:
+        model = entry["model"]
+        ids = entry["vocab"].lookup(prepared.train)
+        ids = ids[ids >= 0]
+        if len(ids) < model.context + 2:
+            st.error(f"This text has fewer than {model.context + 2} characters your language model knows: "
+                     "choose another text.")
+            return
+        settings = replace(settings, context=model.context, width=model.spec()["width"],
+                           blocks=model.spec()["blocks"], heads=model.spec()["heads"])
     rng = np.random.default_rng(settings.seed)
     starts = rng.integers(0, len(ids) - settings.context - 1, BATCH)
     x = np.stack([ids[s:s + settings.context] for s in starts])
     y = np.stack([ids[s + 1:s + settings.context + 1] for s in starts])
     check = language_twin.compare(model, x, y)
     race = language_twin.train_both(model, ids, settings, settings.steps, seconds=SECONDS)
-    st.session_state[KEY] = {"label": label, "model": model.describe(), "n_params": model.n_params(),
+    st.session_state[KEY] = {"label": label, "model": model.describe(), "fresh": entry is None, "n_params": model.n_params(),
                              "names": language_twin.param_names(model), "check": check, "race": race,
                              "settings": settings}
+
+
+def within(diff, value):
+    """A difference that is float32 rounding: at most FLAG, or FLAG of the value when it is above 1."""
+    return diff <= FLAG * max(1.0, value)
 
 
 def show(result):
     """The table of largest differences (one row per weight array), a verdict, and both curves."""
     check, s = result["check"], result["settings"]
-    st.markdown(f"Model: a {result['model']}, {result['n_params']:,} weights, fresh from seed {s.seed}, on "
+    origin = f"fresh from seed {s.seed}" if result.get("fresh", True) else "your language model's weights"
+    st.markdown(f"Model: a {result['model']}, {result['n_params']:,} weights, {origin}, on windows of "
                 f"{result['label']}. One batch of {BATCH} windows of {s.context} characters through both:")
-    rows = [("logits", check.logits), ("loss", check.loss)] + list(zip(result["names"], check.grads))
-    table = pd.DataFrame([{"what": w if i < 2 else f"gradient of the {w}", "largest |NumPy − PyTorch|": f"{d:.1e}",
-                           "within 1e-5": "✅" if d <= FLAG else "⚠️"} for i, (w, d) in enumerate(rows)])
+    rows = list(zip(["logits", "loss"] + [f"gradient of the {w}" for w in result["names"]],
+                    [check.logits, check.loss] + check.grads, check.scales))
+    table = pd.DataFrame([{"what": w, "largest |NumPy − PyTorch|": f"{d:.1e}", "largest |value|": f"{v:.2g}",
+                           "within 1e-5": "✅" if within(d, v) else "⚠️"} for w, d, v in rows])
     st.dataframe(table, hide_index=True, width="stretch")
-    flagged = [w for w, d in rows if d > FLAG]
+    st.caption("Within 1e-5: the difference is at most 1e-5, or 1e-5 of the largest value when that is above 1 "
+               "(float32 keeps about 7 significant digits, so larger numbers carry larger rounding).")
+    flagged = [w for w, d, v in rows if not within(d, v)]
     if flagged:
         st.warning("Above 1e-5, more than float32 rounding: " + ", ".join(flagged) + ".", icon="⚠️")
     else:
