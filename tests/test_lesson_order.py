@@ -36,7 +36,8 @@ def test_why_convolutions_then_convolution_after_the_mlp_pages():
 
 
 def test_addresses_are_unchanged():
-    assert {p.path.split("/")[-1]: p.name for p in pages.PAGES} == ADDRESSES
+    now = {p.path.split("/")[-1]: p.name for p in pages.PAGES}
+    assert {f: now.get(f) for f in ADDRESSES} == ADDRESSES            # pages added later may join, none moves
     assert pages.HOME is pages.PAGES[0]
 
 
