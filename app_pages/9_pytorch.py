@@ -27,9 +27,7 @@ st.caption("Every snippet runs as shown: the engine's one after the other, and P
 st.divider()
 st.header("Your network and its PyTorch twin")
 if not twin.torch_available():
-    st.info("PyTorch is not installed here, so the comparison is off (everything else in the app works without "
-            "it). To add it, run in the project's folder:\n\n```bash\npip install -r requirements-torch.txt\n```\n\n"
-            "then restart the app.", icon="ℹ️")
+    pytorch_twin.no_torch_note()
 else:
     net, name = model_picker.pick_model("pytorch_use_mine")
     st.markdown(f"Compare {name} with its PyTorch twin: one batch through both (logits, loss and every "

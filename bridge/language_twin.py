@@ -94,6 +94,7 @@ class LMComparison:
     logits: float              # largest |difference| of the logits
     loss: float                # |difference| of the losses
     grads: list = field(default_factory=list)    # largest |difference| of each weight array's gradient
+    scales: list = field(default_factory=list)   # largest |value| of the logits, the loss, each gradient
 
     @property
     def worst(self):
@@ -113,7 +114,8 @@ def compare(model, ids, targets, float64=False):
     tloss = F.cross_entropy(tz.reshape(-1, tz.shape[-1]), torch.from_numpy(np.asarray(targets, dtype=np.int64)).reshape(-1))
     tloss.backward()
     return LMComparison(logits=float(np.abs(z - tz.detach().numpy()).max()), loss=abs(loss - float(tloss.detach())),
-                        grads=[float(np.abs(g - p.grad.numpy()).max()) for g, p in zip(grads, twin.engine_order())])
+                        grads=[float(np.abs(g - p.grad.numpy()).max()) for g, p in zip(grads, twin.engine_order())],
+                        scales=[float(np.abs(z).max()), abs(loss)] + [float(np.abs(g).max()) for g in grads])
 
 
 def torch_adamw(twin, settings):
@@ -143,24 +145,49 @@ def torch_step(twin, opt, x, y, lr, clip):
     return loss.item()
 
 
-def train_both(model, ids, settings, steps=50):
+def param_names(model):
+    """A name for each of the transformer's weight arrays, in params() order ("block 1 attention q,k,v weight")."""
+    parts = [("LayerNorm 1", ("gain", "bias")), ("attention q,k,v", ("weight", "bias")),
+             ("attention output", ("weight", "bias")), ("LayerNorm 2", ("gain", "bias")),
+             ("feed-forward in", ("weight", "bias")), ("feed-forward out", ("weight", "bias"))]
+    names = ["token embedding", "position embedding"]
+    for i in range(model.spec()["blocks"]):
+        names += [f"block {i + 1} {part} {what}" for part, whats in parts for what in whats]
+    return names + ["final LayerNorm gain", "final LayerNorm bias", "output weight", "output bias"]
+
+
+def train_both(model, ids, settings, steps=50, seconds=None):
     """The engine model (a copy: the original is untouched) and its twin train `steps` steps on the same
-    windows with the same schedule. Returns (engine losses, torch losses, engine seconds, torch seconds)."""
+    windows with the same schedule, or fewer when both together have taken `seconds` (at least one step).
+    Returns (engine losses, torch losses, engine seconds, torch seconds)."""
     import torch
     engine = model.copy()
     run = LMTrainer(engine, ids, settings)
     twin = torch_transformer(engine)
     opt = torch_adamw(twin, settings)
     rng = np.random.default_rng(settings.seed + 1)
-    ours, theirs, t_ours, t_theirs = [], [], 0.0, 0.0
+    ours, theirs, times = [], [], [0.0, 0.0]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)        # one thread, as bridge/twin.py's race: two fight for 2 busy cores
+    try:
+        _race(run, twin, opt, rng, settings, steps, seconds, ours, theirs, times)
+    finally:
+        torch.set_num_threads(threads)
+    return ours, theirs, times[0], times[1]
+
+
+def _race(run, twin, opt, rng, settings, steps, seconds, ours, theirs, times):
+    """train_both's loop: a step of each in turn; times = [engine seconds, torch seconds], added to."""
+    import torch
     for step in range(steps):
+        if seconds is not None and step and sum(times) >= seconds:
+            break
         x, y = run.batch(run.train_ids, settings.batch_size, rng)
         start = time.perf_counter()
         ours.append(run.train_batch(x, y))
         run.step += 1
-        t_ours += time.perf_counter() - start
+        times[0] += time.perf_counter() - start
         start = time.perf_counter()
         theirs.append(torch_step(twin, opt, torch.from_numpy(x.astype(np.int64)), torch.from_numpy(y.astype(np.int64)),
                                  learning_rate(settings, step), settings.grad_clip))
-        t_theirs += time.perf_counter() - start
-    return ours, theirs, t_ours, t_theirs
+        times[1] += time.perf_counter() - start

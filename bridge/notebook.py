@@ -79,6 +79,11 @@ def build(settings, sample=True, batches=None):
             "assert race.loss_diff < 1e-3, race.loss_diff\n"
             "print('the two trainings match')"),
     ]
+    return notebook_of(cells)
+
+
+def notebook_of(cells):
+    """A Python 3 notebook of `cells`, checked by nbformat's validator."""
     nb = new_notebook(cells=cells, metadata={
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
         "language_info": {"name": "python"}})

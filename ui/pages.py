@@ -68,6 +68,8 @@ PAGES = [
          "Your sentence through a trained transformer: queries, keys, scores, mask, softmax, head by head.", WORDS),
     Page("app_pages/14_inside_language.py", "Inside a language model", "⚙️", "Inside a language model",
          "Embedding map, loss against context and size, counts next to GPT-2, and the key/value cache timed.", WORDS),
+    Page("app_pages/15_pytorch_language.py", "Language model in PyTorch", "🔥", "The language model in PyTorch",
+         "The transformer in PyTorch's modules, part by part next to ours, the same numbers, and a notebook.", WORDS),
 ]
 HOME = PAGES[0]
 _BY_NAME = {p.name: p for p in PAGES}

@@ -15,6 +15,13 @@ KEY = "pytorch_result"
 BATCH = 64            # images in the one batch sent through both
 
 
+def no_torch_note():
+    """What a PyTorch page says when torch is not installed."""
+    st.info("PyTorch is not installed here, so the comparison is off (everything else in the app works without "
+            "it). To add it, run in the project's folder:\n\n```bash\npip install -r requirements-torch.txt\n```\n\n"
+            "then restart the app.", icon="ℹ️")
+
+
 def saved_settings(net):
     """The settings `net` was trained with: the session's model's, else the built-in one's."""
     own, info = state.user_model()

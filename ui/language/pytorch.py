@@ -1,0 +1,193 @@
+"""The language model's PyTorch page (app_pages/15_pytorch_language.py): the engine's transformer code next
+to its PyTorch twin's (bridge/language_twin.py), a small transformer built from the page's knobs, and its
+comparison with the twin. torch is only imported (by the bridge, inside its functions) when asked for.
+
+STEPS: (title, what to say, the engine's function whose real source is shown, the PyTorch lines). The
+PyTorch lines are those of bridge/language_twin.py's modules (tests/test_app_pytorch_language.py checks
+that each snippet's lines are in that file).
+"""
+from dataclasses import replace
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from bridge import language_notebook, language_twin
+from engine.language import layers
+from engine.language.models import build_model
+from engine.language.trainer import LMSettings
+from ui import charts
+from ui.chart_cache import show as show_chart
+from ui.code import source_of
+from ui.language.model import current_language_model
+
+KEY = "lm_pytorch_result"
+FLAG = 1e-5           # a difference above this is more than float32 rounding
+BATCH = 8             # windows in the one batch sent through both
+MAX_STEPS = 200       # the steps knob's top
+SECONDS = 1.0         # the training race stops when both together have taken this long (the page's bound)
+
+
+class Step(NamedTuple):
+    title: str
+    text: str
+    engine: object    # the engine function shown (its real source)
+    torch: str        # the PyTorch lines doing the same (from bridge/language_twin.py)
+
+
+STEPS = [
+    Step("Embedding", "A character id picks a row of a (V, C) table: one-hot times a matrix, without the "
+         "multiplication. `nn.Embedding(V, C)` holds the same table as its `weight`; its backward adds each "
+         "position's gradient into the row it used, as the engine's scatter-add.",
+         layers.Embedding.forward,
+         "self.tok = nn.Embedding(V, C)\n...\nx = self.tok(ids)"),
+    Step("Positions", "A learned (T, C) table, one row per position, added to the characters' rows. PyTorch has "
+         "no module for it: a plain `nn.Parameter`.",
+         layers.PositionEmbedding.forward,
+         "self.pos = nn.Parameter(torch.zeros(T, C))\n...\nx = self.tok(ids) + self.pos[:ids.shape[1]]"),
+    Step("LayerNorm", "Each position's C numbers are shifted to mean 0 and scaled to variance 1, then multiplied "
+         "by a gain and shifted by a bias. Same eps (1e-5) on both sides.",
+         layers.LayerNorm.forward,
+         "self.ln1, self.ln2 = nn.LayerNorm(C, eps=1e-5), nn.LayerNorm(C, eps=1e-5)"),
+    Step("Attention", "The engine writes every line: q, k, v in one projection, scores scaled by 1/√D, the causal "
+         "mask, softmax, the weighted sum. PyTorch does the middle in one call, "
+         "`F.scaled_dot_product_attention(q, k, v, is_causal=True)`: `is_causal=True` is the mask that stops "
+         "a position from looking ahead.",
+         layers.CausalSelfAttention.forward,
+         "def attention(self, x):\n"
+         "    B, T, C = x.shape\n"
+         "    q, k, v = self.qkv(x).view(B, T, 3, self.H, C // self.H).permute(2, 0, 3, 1, 4)\n"
+         "    a = F.scaled_dot_product_attention(q, k, v, is_causal=True)     # (B, H, T, D)\n"
+         "    return self.proj(a.transpose(1, 2).reshape(B, T, C))"),
+    Step("Feed-forward", "Each position on its own: C → 4C, GELU (the tanh form on both sides), 4C → C.",
+         layers.FeedForward.forward,
+         "self.fc, self.out = nn.Linear(C, 4 * C), nn.Linear(4 * C, C)\n...\n"
+         "self.out(F.gelu(self.fc(self.ln2(x)), approximate=\"tanh\"))"),
+    Step("Block", "LayerNorm before each part, and each part's output added to its input (the residual "
+         "connections). PyTorch's backward follows both roads by itself.",
+         layers.Block.forward,
+         "def forward(self, x):\n"
+         "    x = x + self.attention(self.ln1(x))\n"
+         "    return x + self.out(F.gelu(self.fc(self.ln2(x)), approximate=\"tanh\"))"),
+    Step("Loss", "Softmax + cross-entropy at every position: the digits' own loss, one class per character. "
+         "`F.cross_entropy` takes the logits as rows, so (B, T, V) becomes (B·T, V).",
+         layers.sequence_cross_entropy,
+         "loss = F.cross_entropy(z.reshape(-1, z.shape[-1]), y.reshape(-1))\n"
+         "loss.backward()"),
+]
+
+
+def engine_code(step):
+    """(source, where) of the engine's function for a step."""
+    return source_of(step.engine)
+
+
+def knobs():
+    """The model's knobs on the page; returns LMSettings for them (a small, quick training run)."""
+    c1, c2, c3, c4, c5 = st.columns(5)
+    blocks = c1.selectbox("Blocks", [1, 2, 3, 4], index=1, key="lmpt_blocks", help="Transformer blocks in a row.")
+    heads = c2.selectbox("Heads", [1, 2, 4], index=1, key="lmpt_heads", help="Attention heads in each block.")
+    width = c3.selectbox("Width", [16, 32, 64, 128], index=1, key="lmpt_width",
+                         help="C: the numbers that stand for each character inside the model.")
+    context = c4.selectbox("Context", [8, 16, 32, 64], index=1, key="lmpt_context",
+                           help="T: the characters the model reads at once.")
+    steps = c5.number_input("Steps", 1, MAX_STEPS, 60, step=10, key="lmpt_steps",
+                            help=f"Both train this many steps of {BATCH} windows, or fewer: the race stops "
+                                 f"when both together have taken {SECONDS:g} s.")
+    return LMSettings(context=context, width=width, blocks=blocks, heads=heads, batch_size=BATCH, steps=int(steps),
+                      lr=3e-3, min_lr=3e-4, warmup=5, eval_every=10**6)
+
+
+def pick_model(settings):
+    """The radio: a fresh transformer from the knobs, or the session's language model (ui/language/model.py:
+    its own, else the built-in) when it is a transformer. Returns (entry or None, how the page names it)."""
+    entry = current_language_model()
+    options = ["knobs"] + (["mine"] if entry["model"].kind == "transformer" else [])
+    names = {"knobs": "a fresh transformer from the knobs above", "mine": entry["label"]}
+    choice = st.radio("Model to compare", options, format_func=names.get, key="lmpt_which",
+                      help="The knobs build a new transformer (fast). Your language model is the one you "
+                           "trained last, or the built-in one; only a transformer has a PyTorch twin here.")
+    if entry["model"].kind != "transformer":
+        st.caption(f"Your language model is a {entry['model'].kind}: only the transformer has a PyTorch twin here.")
+    return (entry, names["mine"]) if choice == "mine" else (None, names["knobs"])
+
+
+def run(prepared, settings, label, entry=None):
+    """One batch through a model (a fresh one from `settings`, or entry["model"]) and its twin, then both
+    train; kept in the session. The windows are the chosen text's, in the model's own vocabulary
+    (characters it has never seen left out)."""
+    if entry is None:
+        model, ids = build_model(settings.spec(prepared.vocab.size), seed=settings.seed), prepared.train_ids
+    else:
+        model = entry["model"]
+        ids = entry["vocab"].lookup(prepared.train)
+        ids = ids[ids >= 0]
+        if len(ids) < model.context + 2:
+            st.error(f"This text has fewer than {model.context + 2} characters your language model knows: "
+                     "choose another text.")
+            return
+        settings = replace(settings, context=model.context, width=model.spec()["width"],
+                           blocks=model.spec()["blocks"], heads=model.spec()["heads"])
+    rng = np.random.default_rng(settings.seed)
+    starts = rng.integers(0, len(ids) - settings.context - 1, BATCH)
+    x = np.stack([ids[s:s + settings.context] for s in starts])
+    y = np.stack([ids[s + 1:s + settings.context + 1] for s in starts])
+    check = language_twin.compare(model, x, y)
+    race = language_twin.train_both(model, ids, settings, settings.steps, seconds=SECONDS)
+    st.session_state[KEY] = {"label": label, "model": model.describe(), "fresh": entry is None, "n_params": model.n_params(),
+                             "names": language_twin.param_names(model), "check": check, "race": race,
+                             "settings": settings}
+
+
+def within(diff, value):
+    """A difference that is float32 rounding: at most FLAG, or FLAG of the value when it is above 1."""
+    return diff <= FLAG * max(1.0, value)
+
+
+def show(result):
+    """The table of largest differences (one row per weight array), a verdict, and both curves."""
+    check, s = result["check"], result["settings"]
+    origin = f"fresh from seed {s.seed}" if result.get("fresh", True) else "your language model's weights"
+    st.markdown(f"Model: a {result['model']}, {result['n_params']:,} weights, {origin}, on windows of "
+                f"{result['label']}. One batch of {BATCH} windows of {s.context} characters through both:")
+    rows = list(zip(["logits", "loss"] + [f"gradient of the {w}" for w in result["names"]],
+                    [check.logits, check.loss] + check.grads, check.scales))
+    table = pd.DataFrame([{"what": w, "largest |NumPy − PyTorch|": f"{d:.1e}", "largest |value|": f"{v:.2g}",
+                           "within 1e-5": "✅" if within(d, v) else "⚠️"} for w, d, v in rows])
+    st.dataframe(table, hide_index=True, width="stretch")
+    st.caption("Within 1e-5: the difference is at most 1e-5, or 1e-5 of the largest value when that is above 1 "
+               "(float32 keeps about 7 significant digits, so larger numbers carry larger rounding).")
+    flagged = [w for w, d, v in rows if not within(d, v)]
+    if flagged:
+        st.warning("Above 1e-5, more than float32 rounding: " + ", ".join(flagged) + ".", icon="⚠️")
+    else:
+        st.success(f"Same model: the largest difference of the logits, the loss and all {len(check.grads)} "
+                   f"gradients is **{check.worst:.1e}**, float32 rounding.", icon="✅")
+    ours, theirs, t_ours, t_theirs = result["race"]
+    n = len(ours)
+    cut = f" (of the {s.steps} asked: the race stops after {SECONDS:g} s)" if n < s.steps else ""
+    st.markdown(f"**Both trained {n} steps**{cut} of {BATCH} windows from the same weights, on the same windows "
+                f"(AdamW, lr {s.lr:g} with warm-up and cosine decay, gradients clipped at {s.grad_clip:g}):")
+    gap = max(abs(a - b) for a, b in zip(ours, theirs))
+    c1, c2, c3 = st.columns(3)
+    c1.metric("NumPy engine", f"{t_ours:.2f} s")
+    c2.metric("PyTorch", f"{t_theirs:.2f} s")
+    c3.metric("Largest loss difference", f"{gap:.1e}",
+              help="Rounding differences grow a little with every step: AdamW divides by each gradient's size.")
+    show_chart(st, charts.twin_loss_chart, ours, theirs, f"NumPy engine ({t_ours:.2f} s)",
+               f"PyTorch ({t_theirs:.2f} s)")
+    st.caption(f"Training loss (nats per character) at each step. The dashed PyTorch curve runs inside the "
+               f"engine's wide pale one; largest gap between them: {gap:.1e}.")
+
+
+def download_button(key, settings, corpus):
+    """"Download as notebook" for a run with `settings` on `corpus` ("names", "shakespeare", or None for the
+    user's own text); the notebook is built only when the button is clicked."""
+    st.download_button(
+        "Download as notebook", icon=":material/download:", key=key, on_click="ignore",
+        data=lambda: language_notebook.to_bytes(language_notebook.build(settings.as_dict(), corpus)),
+        file_name="language_model_run.ipynb", mime="application/x-ipynb+json",
+        help=f"A Jupyter notebook: the NumPy engine trains this transformer for {settings.steps} steps and saves "
+             "it, then PyTorch re-creates it from the saved weights, with a cell asserting equal logits."
+             + ("" if corpus else f" Your own text is not put in it: save it as {language_notebook.OWN_TEXT}."))
