@@ -60,6 +60,17 @@ def outputs_steps(net, x, rows=None):
     return steps
 
 
+def within(gen, low, high):
+    """The parts of the steps `gen` (a started generator), their fractions put in [low, high] (one stage
+    of a longer work); returns gen's result."""
+    while True:
+        try:
+            done = next(gen)
+        except StopIteration as end:
+            return end.value
+        yield low + (high - low) * (done or 0.0)
+
+
 def run_through(steps):
     """The result of steps(), all of it now, in this thread."""
     gen = steps(lambda: False)
