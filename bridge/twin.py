@@ -20,8 +20,8 @@ from engine.convnet import ConvNet
 from engine.data import to_float
 from engine.layers import LEAK, Activation, Conv2D, Dense, Flatten, MaxPool2D
 from engine.network import one_hot
-from engine.linework import run_through
-from engine.trainer import Settings, Trainer, parts_of
+from engine.linework import forward_flops, run_through
+from engine.trainer import PART_FLOPS, Settings, Trainer
 
 FLAG = 1e-4          # a difference above this is more than float32 rounding: something differs
 MAX_BATCHES = 200    # train_both stays within the first epoch (one learning rate), and short on a shared server
@@ -174,15 +174,17 @@ def compare(net, x, labels, l2=0.0):
 
 
 def compare_steps(net, x, labels, l2=0.0):
-    """compare() as steps (engine/linework.py), in the parts a Trainer would use for this network on
-    both sides (trainer.parts_of: at most PART_FLOPS each). A part's gradients count by its share of
+    """compare() as steps (engine/linework.py), in parts of at most trainer.PART_FLOPS on both sides, as
+    a Trainer's parts. A part's gradients count by its share of
     the batch: the engine adds them up, PyTorch's backward adds them into .grad (that is what it is for);
     the L2 penalty is added once."""
     def steps(stop=None):
         import torch
         mine = net.copy()
         xs, ys = np.asarray(x, dtype=np.float32), np.asarray(labels, dtype=np.int64)
-        model, size, n = torch_model(mine), parts_of(mine), len(xs)
+        # a part: the logits (a forward pass), then forward and backward, as a Trainer's part is sized
+        size = max(1, int(PART_FLOPS // (mine.flops_per_example() + forward_flops(mine))))
+        model, n = torch_model(mine), len(xs)
         logits, t_logits, loss, t_loss, grads = [], [], 0.0, 0.0, None
         for start in range(0, n, size):
             xp, lp = xs[start:start + size], ys[start:start + size]
