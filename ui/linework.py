@@ -30,7 +30,7 @@ from ui import formats, limits, server, state
 
 PAGE_SECONDS = 1.0       # a computation of at most this many seconds' arithmetic is done right on the page
 TICK_SECONDS = 1.0       # the progress line redraws this often
-GONE_SECONDS = 20.0      # a work nobody asked about for this long stops (its page was left)
+GONE_SECONDS = 60.0      # a work nobody asked about for this long stops (its page was left), as a run whose browser left
 KEEP = 64                # results kept for the server...
 KEEP_MB = 300            # ...within this much memory, the oldest dropped first
 
