@@ -28,6 +28,8 @@ import numpy as np
 
 from .convnet import ConvNet
 from .trainer import PART_FLOPS
+# Every thread still going, training runs and page works alike: worker.stop_all() stops them all.
+from .worker import _ALL, _ALL_LOCK
 
 
 def forward_flops(net):
@@ -197,17 +199,3 @@ class LineWork:
             self.phase = "done"
             with _ALL_LOCK:
                 _ALL.discard(self)
-
-
-_ALL = set()                 # every work whose thread is still going (for stop_all)
-_ALL_LOCK = threading.Lock()
-
-
-def stop_all(wait=5.0):
-    """Stop every work of this process (tests, and a server shutting down)."""
-    with _ALL_LOCK:
-        works = list(_ALL)
-    for work in works:
-        work.stop(wait=0)
-    for work in works:
-        work.join(wait)

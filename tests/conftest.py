@@ -12,7 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from engine import linework, worker  # noqa: E402
+from engine import worker  # noqa: E402
 
 # The class store's fixtures (db_url, pg_url: real SQLite and PostgreSQL) for every module.
 pytest_plugins = ["class_db"]
@@ -30,8 +30,7 @@ def _class_store_of_the_test_run(tmp_path_factory):
 @pytest.fixture(autouse=True)
 def _stop_training_threads():
     yield
-    worker.stop_all()
-    linework.stop_all()
+    worker.stop_all()          # training runs, and pages' works in the line (engine/linework.py)
 
 
 def _mnist_dir_empty(always):

@@ -14,6 +14,7 @@ import pytest
 
 from apptest_utils import finish_line_work, get, open_page, texts, wait_for
 from engine import linework as engine_linework
+from engine import worker
 from engine.convnet import ConvNet, cnn_spec
 from engine.layers import Conv2D, Dense
 from engine.modelfile import MAX_FORWARD_FLOPS
@@ -141,7 +142,7 @@ def test_a_pages_heavy_work_at_the_limit_goes_into_the_line_in_parts(big, meter,
     assert not at.exception, at.exception
     held, work = in_line(at, meter, name)
     assert held["what"] in " ".join(p.proto.text for p in at.get("progress"))    # its progress line
-    engine_linework.stop_all()
+    worker.stop_all()
 
 
 def test_class_pages_scoring_at_the_limit(big, meter, db_with_digits):
@@ -182,12 +183,17 @@ def test_upload_at_the_limit_answers_at_once_and_measures_in_the_line(big, meter
 
 # ------------------------------------------------------------------ Stop, the page going away, reruns
 
-def test_stop_ends_the_work_within_a_part_and_says_so(big, meter):
+def evaluating(big, meter):
+    """Evaluate, with the model at the limit: (the AppTest, its work's name, the work), a few parts done."""
     at = open_page(EVALUATE)
     with_model(at, big)
     at.run()
     held, work = in_line(at, meter, "test outputs")
-    name = next(n for n in works(at) if n.startswith("test outputs"))
+    return at, next(n for n in works(at) if n.startswith("test outputs")), work
+
+
+def test_stop_ends_the_work_within_a_part_and_says_so(big, meter):
+    at, name, work = evaluating(big, meter)
     at.button(key=f"line_{name}_stop").click().run()
     assert not at.exception, at.exception
     assert work.join(5) and not work.finished, "Stop did not end the work"
@@ -202,11 +208,7 @@ def test_stop_ends_the_work_within_a_part_and_says_so(big, meter):
 
 
 def test_pause_gives_the_place_back_and_go_on_resumes(big, meter):
-    at = open_page(EVALUATE)
-    with_model(at, big)
-    at.run()
-    held, work = in_line(at, meter, "test outputs")
-    name = next(n for n in works(at) if n.startswith("test outputs"))
+    at, name, work = evaluating(big, meter)
     at.button(key=f"line_{name}_pause").click().run()
     wait_for(lambda: work.phase == "paused", 10, "the pause")
     assert work.position() is None                            # its place in the line is free
@@ -299,7 +301,7 @@ def test_pytorch_comparison_at_the_limit_in_the_trainers_parts_on_both_sides(big
     assert rows["engine"][:4] == rows["torch"][:4] == [1, 1, 1, 1]     # the check: a part of 1 image (3 GFLOP)
     assert rows["engine"][-1] == rows["torch"][-1] == parts_of(big)    # training: the Trainer's parts...
     assert max(rows["engine"]) <= parts_of(big) and max(rows["torch"]) <= parts_of(big)   # ...on both sides
-    engine_linework.stop_all()
+    worker.stop_all()
 
 
 def test_pytorch_page_says_one_sentence_for_a_model_pytorch_cannot_run():
