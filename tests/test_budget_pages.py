@@ -94,7 +94,7 @@ def watch(at, condition, what, timeout=300):
         assert time.monotonic() < end, f"timed out waiting for {what}"
         at.run()                                              # "the page is still there"
         asked = time.monotonic()
-        while not condition() and time.monotonic() - asked < linework.GONE_SECONDS / 4:
+        while not condition() and time.monotonic() - asked < 5:
             time.sleep(0.01)
 
 
@@ -219,16 +219,14 @@ def test_pause_gives_the_place_back_and_go_on_resumes(big, meter):
     wait_for(lambda: work.parts > parts, 30, "the work going on")
 
 
-def test_a_page_left_stops_its_work(big, meter, monkeypatch):
-    monkeypatch.setattr(linework, "GONE_SECONDS", 1.0)
-    at = open_page(EVALUATE)
-    with_model(at, big)
-    at.run()
-    held, work = in_line(at, meter, "test outputs")
-    assert work.join(30) and not work.finished, "the work went on without its page"      # nobody asked again
-    at.run()                                                  # the page is back: it starts again by itself
-    again = [h["work"] for h in works(at).values()]
-    assert len(again) == 1 and again[0] is not work and not again[0].done
+def test_a_page_left_stops_its_work(big, meter):
+    at, name, work = evaluating(big, meter)
+    at.switch_page(INSIDE).run()                              # another page: nobody looks at it any more
+    assert work.join(5) and not work.finished, "the work went on without its page"
+    assert name not in works(at)
+    at.switch_page(EVALUATE).run()                            # the page is back: it starts again by itself
+    again = works(at)[name]["work"]
+    assert again is not work and not again.done
 
 
 def test_results_are_kept_reruns_and_other_pages_recompute_nothing(meter, monkeypatch):

@@ -8,8 +8,8 @@
 - Up to PAGE_SECONDS of arithmetic (at limits.CORE_GFLOPS) is done on the page, at once.
 - More goes into the line of runs (the same line as training runs, server.training_slots(), at most
   limits.MAX_TRAINING_RUNS at a time), in parts; one place at a time per browser. It stops when
-  Stop is clicked, when the browser leaves (server.session_alive) and when nobody has asked for it
-  for GONE_SECONDS (the page was left: its progress line asks every TICK_SECONDS while shown).
+  Stop is clicked, when the browser leaves (server.session_alive: gone for 60 s, as a training run)
+  and when another page is shown (leave_other_pages, called by dashboard.py on every run).
 - Results are kept for the whole server under `key` (a model's fingerprint, the data, the settings:
   the same key is the same result), the last KEEP of them within KEEP_MB, so a rerun, another page
   asking for the same thing, or another browser with the same model, recomputes nothing. An error is
@@ -19,7 +19,6 @@
 so asking for another key under the same name (another model picked) stops the old work.
 """
 import threading
-import time
 from collections import OrderedDict
 
 import numpy as np
@@ -30,7 +29,6 @@ from ui import formats, limits, server, state
 
 PAGE_SECONDS = 1.0       # a computation of at most this many seconds' arithmetic is done right on the page
 TICK_SECONDS = 1.0       # the progress line redraws this often
-GONE_SECONDS = 60.0      # a work nobody asked about for this long stops (its page was left), as a run whose browser left
 KEEP = 64                # results kept for the server...
 KEEP_MB = 300            # ...within this much memory, the oldest dropped first
 
@@ -113,7 +111,6 @@ def result(name, key, flops, steps, what):
     if held is None or (held["work"].done and not held["work"].finished and held["work"].error is None
                         and not held["stopped"]):
         held = works[name] = _start(name, key, steps, what)     # new, or left (its page went away) and back
-    held["seen"] = time.monotonic()
     work = held["work"]
     if work.done and (work.finished or work.error is not None):
         outcome = (True, work.result) if work.finished else (False, work.error)
@@ -143,14 +140,19 @@ def test_outputs(net, label):
 
 
 def _start(name, key, steps, what):
-    held = {"key": key, "what": what, "stopped": False, "seen": time.monotonic()}
-    session = server.session_alive()
+    held = {"key": key, "what": what, "stopped": False, "page": st.session_state.get("line_page")}
     gate = st.session_state.setdefault("line_gate", threading.Lock())
-
-    def alive():          # the browser is there, and its page still asks for this work
-        return session() and time.monotonic() - held["seen"] < GONE_SECONDS
-    held["work"] = LineWork(steps, server.training_slots(), alive=alive, gate=gate, name=name)
+    held["work"] = LineWork(steps, server.training_slots(), alive=server.session_alive(), gate=gate, name=name)
     return held
+
+
+def leave_other_pages(page):
+    """Stop this browser's works that a page other than `page` (its url_path) asked for: nobody looks at
+    them any more. dashboard.py calls it before every page run (a progress line's redraw runs no page)."""
+    st.session_state["line_page"] = page
+    works = st.session_state.get("line_works", {})
+    for name in [n for n, held in works.items() if held["page"] != page]:
+        works.pop(name)["work"].stop(wait=0)
 
 
 # ------------------------------------------------------------------ the progress line
@@ -159,7 +161,6 @@ def _live(name):
     held = st.session_state.get("line_works", {}).get(name)
     if held is None or held["work"].done or held["stopped"]:
         st.rerun()        # the result is there (or Stop was clicked): the whole page draws it
-    held["seen"] = time.monotonic()
     work = held["work"]
     st.progress(work.fraction, text=progress_text(work, held["what"]))
     c1, c2, _ = st.columns([1, 1, 4])
