@@ -528,3 +528,8 @@ class Store:
     def remove_score(self, score_id):
         with self._writing() as conn:
             return conn.execute(delete(scores).where(scores.c.id == int(score_id))).rowcount == 1
+
+    def clear_scores(self):
+        """Remove every leaderboard row, giving every session its submissions back (teacher). Returns how many."""
+        with self._writing() as conn:
+            return conn.execute(delete(scores)).rowcount

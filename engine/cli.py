@@ -1,4 +1,5 @@
-"""Command line: python -m engine train | evaluate | predict | download.
+"""Command line: python -m engine train | evaluate | predict | download, and for language models
+train --lm | evaluate LM.npz | sample LM.npz (engine/language/cli.py).
 
 Every error (bad flag, bad file, missing data) is one line on stderr and exit
 code 2 - never a traceback.
@@ -15,6 +16,7 @@ from .modelfile import ModelFileError, load_model, save_model
 from .network import ACTIVATIONS, LOSSES
 from .optim import OPTIMIZERS
 from .trainer import Settings, new_run
+from .language import cli as language_cli
 
 
 class UsageError(Exception):
@@ -56,7 +58,7 @@ def build_parser():
                        description=f"Train a model and save it. The defaults are the Train page's (engine/trainer.py "
                                    f"Settings): {'-'.join(map(str, d.sizes))}, {d.optimizer} {d.momentum:g}, "
                                    f"lr {d.lr:g} x {d.lr_decay:g} per epoch, batch {d.batch_size}, {d.epochs} epochs, "
-                                   f"{d.val_fraction:.0%} held out for validation (README, Benchmarks: what they reach). "
+                                   f"{d.val_fraction:.0%} held out for validation (docs/benchmarks.md: what they reach). "
                                    f"Add --cnn for a convolutional network (see its options below).",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     t.add_argument("--layers", type=layer_sizes, default=",".join(map(str, d.sizes)),
@@ -80,6 +82,8 @@ def build_parser():
     t.add_argument("--augment", type=float, default=d.augment,
                    help="random shifts/rotations/thickness of training images, 0 (off) to 1")
     t.add_argument("--out", default="model.npz", help="where to save the model")
+    t.add_argument("--lm", action="store_true",
+                   help="train a language model on text instead (its own options: python -m engine train --lm --help)")
     c = t.add_argument_group(
         "convolutional network (--cnn)",
         "With --cnn the model is a CNN instead of the MLP of --layers: for each number in --filters, a "
@@ -94,13 +98,18 @@ def build_parser():
     c.add_argument("--hidden", type=whole_numbers, default="", help="dense hidden layers after the convolutions")
     add_data_args(t)
 
-    e = sub.add_parser("evaluate", help="test accuracy, per-class table and confusion matrix")
+    e = sub.add_parser("evaluate", help="test accuracy, per-class table and confusion matrix; "
+                                         "for a language model: loss in nats per character and perplexity")
     e.add_argument("model")
+    e.add_argument("--text", default=None, help="language models: shakespeare, names or a UTF-8 file "
+                                                "(default: the held-out part of the text it was trained on)")
     add_data_args(e)
 
     r = sub.add_parser("predict", help="read the digit in an image file")
     r.add_argument("model")
     r.add_argument("image", help="PNG/JPEG of one digit, any size (white on black or black on white)")
+
+    language_cli.add_sample_parser(sub)
 
     g = sub.add_parser("download", help="download the full MNIST into the cache (or --dir)")
     g.add_argument("--dir", default=None, help="folder to download into (default: the user cache folder)")
@@ -186,6 +195,8 @@ def cmd_train(args):
 
 
 def cmd_evaluate(args):
+    if language_cli.is_language_model(args.model):
+        return language_cli.cmd_evaluate_lm(args, UsageError)
     net, _ = load_model(args.model)
     data = load_data(args)
     predicted = net.predict(data.test_float())
@@ -232,9 +243,12 @@ def cmd_download(args):
 
 def main(argv=None):
     try:
+        argv = sys.argv[1:] if argv is None else list(argv)
+        if argv[:1] == ["train"] and "--lm" in argv:
+            return language_cli.cmd_train_lm(language_cli.train_parser(Parser).parse_args(argv), UsageError)
         args = build_parser().parse_args(argv)
-        command = {"train": cmd_train, "evaluate": cmd_evaluate,
-                   "predict": cmd_predict, "download": cmd_download}[args.command]
+        command = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "download": cmd_download,
+                   "sample": lambda a: language_cli.cmd_sample(a, UsageError)}[args.command]
         return command(args)
     except (UsageError, ModelFileError, DataError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)

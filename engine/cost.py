@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from .trainer import part_size, parts_of
 
 BYTES = 4                                                 # float32
-OPTIMIZER_COPIES = {"sgd": 0, "momentum": 1, "adam": 2}   # extra arrays per weight
+OPTIMIZER_COPIES = {"sgd": 0, "momentum": 1, "adam": 2, "adamw": 3}   # extra arrays per weight (AdamW: m, s, scratch)
 
 
 @dataclass
@@ -59,3 +59,40 @@ def _cnn_cost(settings, n_test):
     return RunCost(n_params=n_params, memory_bytes=copies * n_params * BYTES + activations,
                    batch_flops=float(net.flops_per_example()) * settings.batch_size,
                    test_flops=float(net.flops_per_example(backward=False)) * n_test)
+
+
+def lm_run_cost(settings, vocab_size, eval_tokens=None):
+    """The RunCost of training a language model with `settings` (engine/language LMSettings) on a text of
+    vocab_size characters, before the model is made (ValueError, in one sentence, for a spec that is not
+    a model). batch_flops: one step; test_flops: one evaluation (settings.eval_tokens characters).
+
+    Memory: the weights as above (weights, gradients, last good copy, a copy, the optimiser's), plus what
+    one part of a batch keeps for backward and backward's temporaries, per character:
+        transformer  per block 24 C numbers (LayerNorms, q k v, attention output, feed-forward 3 x 4C,
+                     residuals, their blame) and 4 H T (scores, probabilities, their blame), plus 3 V
+                     (logits, probabilities, blame) and 4 C (embeddings, final LayerNorm)
+        MLP          3 k E + 3 hidden + 4 V;   bigram  4 V
+    (measured with tracemalloc: tests/test_language_models.py checks the estimate bounds a real step's peak)
+    """
+    from .language.models import spec_params
+    from .language.trainer import PART_FLOPS
+    spec = settings.spec(vocab_size)
+    n_params = spec_params(spec)
+    V, T = vocab_size, settings.sequence
+    if settings.kind == "transformer":
+        C, L, H = settings.width, settings.blocks, settings.heads
+        weights_flops = 2 * (L * 12 * C * C + C * V)     # the matrices (q k v, output, feed-forward, head)
+        attention = 2 * 2 * L * T * C // 2                                 # scores + weighted sum, mean over t
+        per_token = 3 * (weights_flops + attention)
+        keep = L * (24 * C + 4 * H * T) + 3 * V + 4 * C
+    elif settings.kind == "mlp":
+        per_token = 3 * 2 * (settings.context * settings.embed * settings.hidden + settings.hidden * V)
+        keep = 3 * settings.context * settings.embed + 3 * settings.hidden + 4 * V
+    else:
+        per_token = 8 * V
+        keep = 4 * V
+    windows = min(settings.batch_size, max(1, int(PART_FLOPS // (per_token * T))))
+    copies = 4 + OPTIMIZER_COPIES.get(settings.optimizer, 3)
+    tokens = settings.eval_tokens if eval_tokens is None else eval_tokens
+    return RunCost(n_params=n_params, memory_bytes=copies * n_params * BYTES + windows * T * keep * BYTES,
+                   batch_flops=float(per_token) * settings.batch_size * T, test_flops=float(per_token) / 3 * tokens)

@@ -41,6 +41,7 @@ FORMAT_VERSION = 1              # MLPs: still written as version 1, so that olde
 KIND = "digits-from-scratch-mlp"
 CNN_FORMAT_VERSION = 2          # layer stacks (ConvNet)
 CNN_KIND = "digits-from-scratch-cnn"
+LM_FORMAT_VERSION = 3           # language models: engine/language/modelfile.py
 MAX_LAYERS = 20
 MAX_UNITS = 100_000
 # At most this many weights and biases (80 MB as float32): far above anything
@@ -145,6 +146,15 @@ def load_model_with_notes(source, name=None):
     """Like load_model, but returns (net, settings, notes): notes is a list of
     short sentences, one per setting of the file that was dropped (unknown or
     of the wrong type or range), for the user to see."""
+    files, name = read_archive(source, name)
+    return _from_arrays(files, name)
+
+
+def read_archive(source, name=None, max_members=None):
+    """The arrays of an .npz model file (path, bytes or file object) as a dict, and the file's name
+    for messages. Every check that needs no knowledge of the model: a zip archive, no pickles, at most
+    max_members arrays (None = MAX_MEMBERS), their declared sizes within bounds before anything is
+    decompressed. ModelFileError otherwise. (engine/language/modelfile.py reads its files with it too.)"""
     name = name or (source if isinstance(source, str) else getattr(source, "name", "the model file"))
     if isinstance(source, (bytes, bytearray)):
         source = io.BytesIO(source)
@@ -169,13 +179,13 @@ def load_model_with_notes(source, name=None):
         raise ModelFileError(f"{name} holds a single array, not a model (.npz archive with weights)")
     with npz:
         try:
-            _check_declared_size(npz, name)     # before anything is decompressed
+            _check_declared_size(npz, name, MAX_MEMBERS if max_members is None else max_members)
             files = {k: npz[k] for k in npz.files}
         except ModelFileError:
             raise
         except Exception as err:
             raise _unreadable(name, err) from None
-    return _from_arrays(files, name)
+    return files, name
 
 
 def _unreadable(name, err):
@@ -194,13 +204,13 @@ def _unreadable(name, err):
     return ModelFileError(f"{name} is truncated or damaged: {text or type(err).__name__}")
 
 
-def _check_declared_size(npz, name):
+def _check_declared_size(npz, name, max_members=MAX_MEMBERS):
     """Refuse an archive whose arrays would be too big once loaded, reading only
     their .npy headers (a small compressed file can hold gigabytes of zeros)."""
     readers = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
     members = npz.zip.namelist()
-    if len(members) > MAX_MEMBERS:
-        raise ModelFileError(f"{name} holds {len(members):,} arrays; a model has at most {MAX_MEMBERS}")
+    if len(members) > max_members:
+        raise ModelFileError(f"{name} holds {len(members):,} arrays; a model has at most {max_members}")
     total = 0
     for member in members:
         with npz.zip.open(member) as f:
@@ -223,6 +233,9 @@ def _from_arrays(files, name):
     version = files["format_version"]
     if version.shape == () and version.dtype.kind in "iu" and int(version) == CNN_FORMAT_VERSION:
         return _cnn_from_arrays(files, name)
+    if version.shape == () and version.dtype.kind in "iu" and int(version) == LM_FORMAT_VERSION:
+        raise ModelFileError(f"{name} is a language model (it writes text), not a digit model; "
+                             f"open it on the language pages")
     for key in ("sizes", "activation", "loss"):
         if key not in files:
             raise ModelFileError(f"{name} is not a Digits-from-Scratch model: key '{key}' is missing")
@@ -429,20 +442,21 @@ def _shown(value):
     return text if len(text) <= 30 else text[:27] + "..."
 
 
-def clean_settings(raw):
+def clean_settings(raw, rules=None):
     """Keep only the settings the app knows, each with the right type and range.
 
     raw: the dict read from a model file's JSON, or any settings dict about to
     be shown (it need not even be a dict). Returns (settings, notes):
     the usable settings, and one short sentence per setting dropped (unknown
-    name, wrong type, out of range). Pages can then format every value kept
+    name, wrong type, out of range). rules: {name: (check, what it must be)}, SETTING_RULES
+    (the digits') by default. Pages can then format every value kept
     (a learning rate is a number, an optimiser one of the known names...).
     """
     if not isinstance(raw, dict):
         return {}, ["the training settings are not a list of names and values; ignored"]
     settings, notes = {}, []
     for key, value in raw.items():
-        rule = SETTING_RULES.get(key)
+        rule = (SETTING_RULES if rules is None else rules).get(key)
         if rule is None:
             notes.append(f"unknown setting {_shown(key)} ignored")
         elif not rule[0](value):

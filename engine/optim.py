@@ -8,6 +8,8 @@ Parameters are updated in place, so the network sees the new values.
 import numpy as np
 
 OPTIMIZERS = ("sgd", "momentum", "adam")
+# Language models (engine/language) train with AdamW; the digits' pages list OPTIMIZERS only.
+LM_OPTIMIZERS = OPTIMIZERS + ("adamw",)
 
 
 class SGD:
@@ -81,6 +83,46 @@ class Adam:
             p -= self.lr * m_hat / (np.sqrt(s_hat) + self.eps)
 
 
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter 2019), as torch.optim.AdamW:
+
+    w = w - lr * wd * w        the decay, on its own: not mixed into m and s as an L2 term would be
+    then Adam's step with m, s from the gradient alone.
+    decays: one bool per parameter (which ones shrink: matrices yes, biases and norms no);
+    None = all of them. betas (0.9, 0.99) and wd 0.1 are nanoGPT's for small models.
+    """
+
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.99, eps=1e-8, weight_decay=0.1, decays=None):
+        super().__init__(lr, beta1, beta2, eps)
+        self.weight_decay, self.decays = weight_decay, decays
+
+    def step(self, params, grads):
+        if self.m is None:
+            self.m = [np.zeros_like(p) for p in params]
+            self.s = [np.zeros_like(p) for p in params]
+            self._tmp = [np.empty_like(p) for p in params]
+        self.t += 1
+        b1, b2 = self.beta1, self.beta2
+        step_size = self.lr / (1 - b1 ** self.t)             # m_hat = m / (1 - b1^t)
+        root_fix = np.sqrt(1 - b2 ** self.t)                 # sqrt(s_hat) = sqrt(s) / sqrt(1 - b2^t)
+        decays = self.decays or [True] * len(params)
+        for p, g, m, s, tmp, decay in zip(params, grads, self.m, self.s, self._tmp, decays):
+            if decay and self.weight_decay:
+                p *= 1 - self.lr * self.weight_decay
+            m *= b1
+            m += (1 - b1) * g
+            s *= b2
+            np.multiply(g, g, out=tmp)
+            tmp *= 1 - b2
+            s += tmp
+            np.sqrt(s, out=tmp)                               # the same step as Adam's, in place
+            tmp /= root_fix
+            tmp += self.eps
+            np.divide(m, tmp, out=tmp)
+            tmp *= step_size
+            p -= tmp
+
+
 def make_optimizer(name, lr, momentum=0.9):
     """Build an optimiser by name: 'sgd', 'momentum' or 'adam'."""
     if name == "sgd":
@@ -89,4 +131,6 @@ def make_optimizer(name, lr, momentum=0.9):
         return Momentum(lr, momentum)
     if name == "adam":
         return Adam(lr)
+    if name == "adamw":
+        return AdamW(lr)
     raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")

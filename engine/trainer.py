@@ -42,6 +42,31 @@ def parts_of(net, flops=PART_FLOPS):
     return max(1, int(flops // net.flops_per_example()))
 
 
+def add_part(grads, part_grads, share):
+    """The gradient of a batch worked through in parts: the sum of each part's gradient times its
+    share of the batch (len(part) / len(batch)). grads: the sum so far (None before the first part)."""
+    if share == 1:
+        return part_grads                             # the usual case: one part
+    if grads is None:
+        return [np.multiply(g, share, dtype=g.dtype) for g in part_grads]
+    for total, g in zip(grads, part_grads):
+        total += share * g
+    return grads
+
+
+def guarded_step(optimizer, net, grads, backup):
+    """The optimiser's step on net's weights, after keeping the last good ones in `backup` (arrays
+    shaped like net.params()); FloatingPointError if a weight of net.weights then passes MAX_WEIGHT
+    (the caller puts the backup back: training diverged)."""
+    params = net.params()
+    for keep, p in zip(backup, params):
+        np.copyto(keep, p)                            # last good weights
+    optimizer.step(params, grads)
+    biggest = max(float(np.abs(W).max()) for W in net.weights)
+    if not np.isfinite(biggest) or biggest > MAX_WEIGHT:
+        raise FloatingPointError(f"a weight reached {biggest:.3g}")
+
+
 @dataclass
 class Settings:
     """Every knob of a training run."""
@@ -113,6 +138,30 @@ class Settings:
         return d
 
 
+# The settings Trainer.set_hyperparams may change during a run, with their short names.
+STEERABLE = {"lr": "lr", "momentum": "momentum", "l2": "L2", "batch_size": "batch", "epochs": "epochs"}
+
+
+def steering(marks):
+    """Every change of every setting during a run, from its history's marks:
+    {setting: [(batch it applies from, old value, new value), ...]} in the order made.
+    Marks without values (runs recorded before they were kept) give nothing."""
+    out = {}
+    for mark in marks or ():
+        for key, (old, new) in (mark[2] if len(mark) > 2 else {}).items():
+            out.setdefault(key, []).append((int(mark[0]), old, new))
+    return out
+
+
+def started_with(settings, marks):
+    """The settings dict a run started with: its last settings (Settings.as_dict()) with every change in
+    `marks` undone."""
+    start = dict(settings)
+    for key, changes in steering(marks).items():
+        start[key] = changes[0][1]
+    return start
+
+
 @dataclass
 class StepReport:
     """What one call of Trainer.run did."""
@@ -133,7 +182,9 @@ class History:
         self.batch_step = []   # global batch number of each stored point
         self.batch_loss = []   # loss at that point (an average once downsampled)
         self.epochs = []       # dicts: epoch, train_loss, train_acc, val_loss, val_acc, seconds
-        self.marks = []        # (batch step, what changed) for every change made during the run
+        # (batch step, what changed in words, {setting: (old, new)}) for every change made during the run
+        # (Trainer.set_hyperparams): the loss chart's marks and, read by steering(), every record of the run
+        self.marks = []
         self._stride = 1       # how many batches each stored point averages
         self._pending = []     # batches waiting to fill the current stride
 
@@ -196,7 +247,8 @@ class Trainer:
         """Change hyper-parameters between steps; they apply from the next batch.
 
         Raises ValueError (Settings.check) for a value out of range. Each change is
-        noted in history.marks with the batch it applies from. Returns that note."""
+        noted in history.marks with the batch it applies from, old and new values
+        ("lr 0.01 → 0.2"). Returns that note."""
         s = self.settings
         asked = {k: v for k, v in dict(lr=lr, momentum=momentum, l2=l2, batch_size=batch_size,
                                        epochs=epochs).items() if v is not None and v != getattr(s, k)}
@@ -209,9 +261,9 @@ class Trainer:
         self.optimizer.lr = new.lr * new.lr_decay ** self.epoch
         if hasattr(self.optimizer, "momentum"):     # only SGD with momentum has one
             self.optimizer.momentum = new.momentum
-        names = {"lr": "lr", "momentum": "momentum", "l2": "L2", "batch_size": "batch", "epochs": "epochs"}
-        note = ", ".join(f"{names[k]} {v:g}" for k, v in asked.items())
-        self.history.marks.append((self.step + 1, note))
+        changes = {k: (getattr(s, k), v) for k, v in asked.items()}
+        note = ", ".join(f"{STEERABLE[k]} {old:g} → {new:g}" for k, (old, new) in changes.items())
+        self.history.marks.append((self.step + 1, note, changes))
         return note
 
     # ------------------------------------------------------------ progress
@@ -266,25 +318,12 @@ class Trainer:
             y = one_hot(self.labels[part], self.n_classes)   # (b, 10)
             part_loss, grad_w, grad_b, out = self.net.gradients(x, y, s.l2)
             share = len(part) / len(idx)
-            part_grads = [g for gb in zip(grad_w, grad_b) for g in gb]
-            if share == 1:
-                grads = part_grads                        # the usual case: one part
-            elif grads is None:
-                grads = [np.multiply(g, share, dtype=g.dtype) for g in part_grads]
-            else:
-                for total, g in zip(grads, part_grads):
-                    total += share * g
+            grads = add_part(grads, [g for gb in zip(grad_w, grad_b) for g in gb], share)
             loss += share * part_loss
             correct += float((out.argmax(axis=1) == self.labels[part]).sum())
         if not np.isfinite(loss):
             raise FloatingPointError(f"the loss became {loss}")
-        params = self.net.params()
-        for keep, p in zip(self._backup, params):
-            np.copyto(keep, p)                            # last good weights
-        self.optimizer.step(params, grads)
-        biggest = max(float(np.abs(W).max()) for W in self.net.weights)
-        if not np.isfinite(biggest) or biggest > MAX_WEIGHT:
-            raise FloatingPointError(f"a weight reached {biggest:.3g}")
+        guarded_step(self.optimizer, self.net, grads, self._backup)
         self._sum_loss += loss * len(idx)
         self._sum_correct += correct
         self._seen += len(idx)

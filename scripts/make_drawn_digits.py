@@ -2,7 +2,7 @@
 
 The drawn set is not stored: make_drawn_set(n_per_digit, seed) regenerates
 exactly the same drawings every time, so tests and the benchmark rebuild it.
-This script draws pictures of it for the README and for eyeballing:
+This script draws pictures of it for docs/models.md and for eyeballing:
 
   docs/drawn_digits.png        the canvases, one row per digit (shrunk 5x)
   docs/drawn_preprocessed.png  the same drawings after preprocess_canvas,

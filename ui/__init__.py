@@ -1,3 +1,3 @@
 """Streamlit helpers shared by the pages (the engine never imports Streamlit).
 
-README.md, "What is inside", lists every module and its one job."""
+docs/internals.md ("What is inside") lists every module and its one job."""

@@ -44,13 +44,18 @@ PAGES = [
     Page("app_pages/7_inside.py", "Inside the network", "🔬", "Inside the trained network",
          "What the hidden units respond to, how digits separate layer by layer, and where the network breaks."),
     Page("app_pages/7b_why_convolutions.py", "Why convolutions?", "🧩", "Why convolutions?",
-         "Move the digits a few pixels: the MLP loses them, the CNN keeps reading."),
+         "Move the digits a few pixels: how well the MLP and the CNN still read them, and why."),
     Page("app_pages/8_compare.py", "Compare runs", "⚖️", "Compare runs",
          "Your runs side by side: which setting made the difference?"),
     Page("app_pages/8b_class.py", "Our class", "👩‍🏫", "Our class's handwriting",
          "The digits the class drew, how well the models read them, and the class leaderboard."),
     Page("app_pages/9_pytorch.py", "Same network in PyTorch", "🔥", "The same network in PyTorch",
          "Your network in PyTorch, line by line and number for number, and a notebook to take home."),
+    # From digits to words (issue 23). Their menu section comes with the projector branch's sections.
+    Page("app_pages/10_tokens.py", "Tokens: text becomes numbers", "🔤", "Tokens: text becomes numbers",
+         "Characters become ids, one-hot vectors and embeddings; and how GPT cuts text into tokens (BPE)."),
+    Page("app_pages/11_next_character.py", "Next character", "🔮", "Next character: counting pairs",
+         "Count which character follows which, let a network learn the same, and sample new text."),
 ]
 HOME = PAGES[0]
 _BY_NAME = {p.name: p for p in PAGES}

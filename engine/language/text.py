@@ -8,11 +8,16 @@ from the ids so far, the probabilities of the next id.
 Texts that ship with the app (see corpus/README.md for where they come from):
 
     "shakespeare"  tiny Shakespeare, 1.1 MB of plays (public domain)
-    "names"        32,033 US first names, one a line (public domain)
+    "names"        32,033 US first names, one a line (public domain), in a fixed shuffled order
+
+The user's own text (pasted, or a .txt file) is checked by read_text_file /
+check_text: anything but UTF-8 text of MIN_CHARS characters to MAX_TEXT_BYTES
+gets a TextError whose message is one sentence for the user.
 
 Only NumPy and the standard library are used here.
 """
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -24,11 +29,37 @@ CORPORA = {                      # name -> file in CORPUS_DIR
 }
 
 
+MAX_TEXT_BYTES = 2 * 2**20      # the user's own text: 2 MB of UTF-8, about twice tiny Shakespeare
+MIN_CHARS = 20                  # enough pairs to count, and some characters kept apart for validation
+MAX_VOCAB = 300                 # distinct characters: a bigram table is V×V (300 × 300 = 90,000 cells)
+CONTROL_SHARE = 0.01            # more control characters than this (not tab or line ends): not text
+WHITESPACE_CONTROLS = frozenset("\t\n\x0b\x0c\r")
+
+
+class TextError(ValueError):
+    """A text the app cannot use; its message is one sentence for the user."""
+
+
+NAMES_SEED = 0                  # the one fixed order of the names (see load_corpus)
+
+
 def load_corpus(name):
-    """The text of a corpus that ships with the app ("shakespeare" or "names"), as a str."""
+    """The text of a corpus that ships with the app ("shakespeare" or "names"), as a str.
+
+    The names file lists the most popular names first and the rarest (alphabetically) last;
+    held out as it is, the validation tenth would be rare names unlike the training ones. So
+    the names come shuffled, in one fixed order (NAMES_SEED), as makemore shuffles them
+    before its split: every tenth of the list is then like the rest.
+    """
     if name not in CORPORA:
         raise ValueError(f"There is no text called {name!r}; the app has {', '.join(CORPORA)}.")
-    return (CORPUS_DIR / CORPORA[name]).read_text(encoding="utf-8")
+    text = (CORPUS_DIR / CORPORA[name]).read_text(encoding="utf-8")
+    if name == "names":
+        lines = text.split("\n")
+        end = lines.pop() if lines[-1] == "" else None
+        order = np.random.default_rng(NAMES_SEED).permutation(len(lines))
+        text = "\n".join(lines[i] for i in order) + ("\n" if end is not None else "")
+    return text
 
 
 @dataclass(frozen=True)
@@ -37,8 +68,14 @@ class Vocabulary:
 
     encode("hi") -> array([id('h'), id('i')]) (int32), decode(ids) -> str.
     A character the vocabulary does not have is an *unknown* character: encode
-    refuses it unless `unknown` names a known character to put in its place
-    (see `unknown_chars` to find and report them first).
+    refuses it unless `unknown` names a known character to put in its place;
+    lookup() gives it the id -1 instead, and unknown_counts() counts them
+    (to say which and how many before a model reads the text).
+
+    Speed (the one trick here): a text is read as an array of Unicode code
+    points (its UTF-32 bytes, one C call) and every code point becomes its id
+    through one table indexed by code point, `_table`: 1.1 MB of text encodes
+    in a few milliseconds, with no Python loop over characters.
     """
     chars: tuple
 
@@ -56,25 +93,56 @@ class Vocabulary:
         """{character: id}."""
         return {c: i for i, c in enumerate(self.chars)}
 
+    @cached_property
+    def _codes(self):
+        """Code point of each id, (V,) uint32 (sorted: str order is code point order)."""
+        return code_points("".join(self.chars))
+
+    @cached_property
+    def _table(self):
+        """Id of each code point 0..max, -1 for code points not in the vocabulary; its last
+        entry (max + 1, -1) stands for every code point above max."""
+        table = np.full(int(self._codes.max(initial=0)) + 2, -1, dtype=np.int32)
+        table[self._codes] = np.arange(len(self._codes), dtype=np.int32)
+        return table
+
+    def lookup(self, text):
+        """text (str, length T) -> ids (int32, (T,)), -1 where a character is unknown."""
+        table = self._table
+        return table[np.minimum(code_points(text), len(table) - 1)]
+
+    def unknown_counts(self, text):
+        """{unknown character: how many times it occurs in text}, most frequent first."""
+        codes = code_points(text)[self.lookup(text) < 0]
+        values, counts = np.unique(codes, return_counts=True)
+        order = np.argsort(-counts, kind="stable")
+        return {chr(int(values[i])): int(counts[i]) for i in order}
+
     def unknown_chars(self, text):
         """The distinct characters of `text` this vocabulary does not have, sorted."""
-        return sorted(set(text) - set(self.chars))
+        return sorted(self.unknown_counts(text))
 
     def encode(self, text, unknown=None):
         """text (str, length T) -> ids (int32, shape (T,))."""
-        table = self.ids()
-        if unknown is not None:
-            fill = table[unknown]
-            return np.fromiter((table.get(c, fill) for c in text), dtype=np.int32, count=len(text))
-        missing = self.unknown_chars(text)
-        if missing:
-            raise ValueError(f"The model has never seen {len(missing)} of these characters: "
-                             f"{''.join(missing)[:20]!r}.")
-        return np.fromiter((table[c] for c in text), dtype=np.int32, count=len(text))
+        ids = self.lookup(text)
+        missing = ids < 0
+        if missing.any():
+            if unknown is None:
+                chars = self.unknown_chars(text)
+                raise ValueError(f"The model has never seen {len(chars)} of these characters: "
+                                 f"{''.join(chars)[:20]!r}.")
+            ids[missing] = self.ids()[unknown]
+        return ids
 
     def decode(self, ids):
         """ids (ints) -> the text they stand for."""
-        return "".join(self.chars[int(i)] for i in ids)
+        codes = self._codes[np.asarray(ids, dtype=np.int64)]
+        return codes.astype("<u4").tobytes().decode("utf-32-le", errors="surrogatepass")
+
+
+def code_points(text):
+    """The Unicode code point of each character of text, (T,) uint32 (lone surrogates kept)."""
+    return np.frombuffer(text.encode("utf-32-le", errors="surrogatepass"), dtype="<u4")
 
 
 def split(ids, validation=0.1):
@@ -84,3 +152,84 @@ def split(ids, validation=0.1):
     n_val = int(round(len(ids) * validation))
     cut = len(ids) - n_val
     return ids[:cut], ids[cut:]
+
+
+# ---------------------------------------------------------------- the user's own text
+
+def read_text_file(data, name="The file"):
+    """The bytes of an uploaded .txt file -> its text (str), checked by check_text.
+
+    UTF-8 only (a byte-order mark at the start is dropped). Raises TextError:
+    empty, too big, binary (zero bytes: pictures, programs, UTF-16 files) or not UTF-8.
+    """
+    if not data:
+        raise TextError(f"{name} is empty (0 bytes): choose a .txt file with some text in it.")
+    if len(data) > MAX_TEXT_BYTES:
+        raise TextError(f"{name} is too big ({len(data) / 2**20:.1f} MB; at most "
+                        f"{MAX_TEXT_BYTES / 2**20:g} MB): choose a smaller .txt file, or paste a part of it.")
+    if b"\x00" in data:
+        raise TextError(f"{name} is not a text file (it has zero bytes, as pictures, programs and UTF-16 "
+                        "files do): choose a .txt file saved as UTF-8.")
+    try:
+        text = bytes(data).decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise TextError(f"{name} is not UTF-8 text (byte {e.start:,} cannot be read as UTF-8): "
+                        "save it as UTF-8 (\"Unicode\") and upload it again.") from None
+    return check_text(text, name)
+
+
+def check_text(text, name="The text"):
+    """A pasted or uploaded text -> the same text with its line ends made \\n (\\r\\n and \\r,
+    as Python's open() reads text files). Raises TextError (one sentence) when it is empty,
+    too big, too short, mostly control characters or has more than MAX_VOCAB distinct characters."""
+    if not text.strip():
+        what = "is empty" if not text else "has only spaces and line breaks"
+        raise TextError(f"{name} {what}: {'type or paste' if name == 'The text' else 'choose'} "
+                        "some text to learn from.")
+    try:
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise TextError(f"{name} has broken characters (lone UTF-16 surrogates) that are not Unicode text: "
+                        "copy it again from where it came from.") from None
+    if size > MAX_TEXT_BYTES:
+        raise TextError(f"{name} is too big ({size / 2**20:.1f} MB; at most {MAX_TEXT_BYTES / 2**20:g} MB): "
+                        "use a part of it.")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    codes = code_points(text)
+    controls = int(np.count_nonzero((codes < 32) | ((codes >= 127) & (codes < 160)))) \
+        - sum(text.count(c) for c in WHITESPACE_CONTROLS)
+    if controls > CONTROL_SHARE * len(text):
+        raise TextError(f"{name} does not look like text ({controls:,} of its {len(text):,} characters are "
+                        "control characters): choose a .txt file of words.")
+    if len(text) < MIN_CHARS:
+        raise TextError(f"{name} is too short ({len(text)} characters; at least {MIN_CHARS}): a model needs "
+                        "pairs of characters to learn from and some kept apart to test on.")
+    distinct = len(set(text))
+    if distinct > MAX_VOCAB:
+        raise TextError(f"{name} has {distinct:,} different characters; a character model here takes at most "
+                        f"{MAX_VOCAB} (its tables have a row and a column for each): use a text in fewer scripts.")
+    return text
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A text ready for a model: training and validation parts kept apart.
+
+    The vocabulary is the *training* part's: the characters a model trained on it
+    has seen. A character found only in the validation part is unknown to it:
+    val_ids has -1 there, and `unknown` says which characters and how often.
+    """
+    train: str
+    val: str
+    vocab: Vocabulary
+    train_ids: np.ndarray       # (T_train,) int32, every id known
+    val_ids: np.ndarray         # (T_val,) int32, -1 for an unknown character
+    unknown: dict               # {character: count in the validation part}, most frequent first
+
+
+def prepare(text, validation=0.1):
+    """Split `text` (its last `validation` fraction held out), build the training
+    part's vocabulary and encode both parts."""
+    train, val = split(text, validation)
+    vocab = Vocabulary.of(train)
+    return Prepared(train, val, vocab, vocab.encode(train), vocab.lookup(val), vocab.unknown_counts(val))

@@ -7,7 +7,7 @@ Playwright is missing.
 
 Never sleeps a fixed time: every wait is for the element a test reads.
 
-Refresh the README's screenshots (docs/screenshots/) with
+Refresh the screenshots of docs/screenshots.md (docs/screenshots/) with
     UPDATE_SCREENSHOTS=1 python -m pytest tests/browser -q
 """
 import contextlib
@@ -44,7 +44,7 @@ def _missing():
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        return "playwright (python) is not installed: pip install -r requirements.txt"
+        return "playwright (python) is not installed: pip install -r requirements-dev.txt"
     return ""
 
 
@@ -193,7 +193,7 @@ def touch_page(browser, request):
 
 @pytest.fixture(scope="session")
 def screenshot_dir():
-    """Where the page screenshots go: docs/screenshots/ (the README's pictures) when
+    """Where the page screenshots go: docs/screenshots/ (docs/screenshots.md's pictures) when
     UPDATE_SCREENSHOTS=1, else screenshots-tmp/pages/, so that a normal test run
     does not rewrite files that git tracks."""
     folder = SCREENSHOTS if os.environ.get("UPDATE_SCREENSHOTS") == "1" else SCRATCH / "pages"

@@ -31,6 +31,8 @@ PAGES = [
     ("compare", r"Compare", "compare_empty", "Compare runs"),
     ("class", r"Our class", None, "Our class"),     # its screenshot (with digits): test_browser_class.py
     ("pytorch", r"PyTorch", None, "Same network in PyTorch"),
+    ("tokens", r"Tokens", None, "Tokens: text becomes numbers"),      # screenshots: test_browser_language.py
+    ("next_character", r"Next character", None, "Next character"),
 ]
 
 

@@ -1,0 +1,171 @@
+"""Benchmark of the language-model engine against PyTorch eager, on this machine.
+
+    python bench/bench_language.py                 all three parts
+    python bench/bench_language.py --part speed    1. a training step, ours vs PyTorch's, in turns
+    python bench/bench_language.py --part train    2. validation loss reached within --seconds of training
+    python bench/bench_language.py --part cache    3. 500 characters with and without the key/value cache
+
+The model is nanoGPT's CPU "baby GPT": 4 blocks, 4 heads, width 128, context 64, batch 12, AdamW
+1e-3 with warm-up and cosine decay to 1e-4 over 2000 steps, gradient clipping at 1, no dropout,
+on tiny Shakespeare (the app's copy, 10% held out). PyTorch runs the same model with the same
+weights (bridge/language_twin.py), eager (no torch.compile).
+
+Threads, honestly: OpenBLAS reads OPENBLAS_NUM_THREADS once, when NumPy is imported, so every
+thread count runs in a subprocess of its own started with OPENBLAS_NUM_THREADS = OMP_NUM_THREADS =
+MKL_NUM_THREADS = n, and torch.set_num_threads(n) in it; both frameworks then get n threads.
+The two take turns step by step in the same process (ours, theirs, ours, ...), so a busy
+moment of the shared machine hits both; the figure to trust is the median of the per-turn
+ratios. The load average (os.getloadavg) is printed next to every figure.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TARGET_LOSS = 1.85
+
+
+def load():
+    return "load average %.2f %.2f %.2f" % os.getloadavg()
+
+
+def setup():
+    import numpy as np
+    from engine.language.models import build_model
+    from engine.language.text import Vocabulary, load_corpus
+    from engine.language.trainer import LMSettings, LMTrainer
+    text = load_corpus("shakespeare")
+    vocab = Vocabulary.of(text)
+    s = LMSettings()                      # the defaults are the baby GPT's
+    model = build_model(s.spec(vocab.size), seed=0)
+    return np, vocab, s, LMTrainer(model, vocab.encode(text), s, vocab)
+
+
+# ---------------------------------------------------------------- 1. a step, in turns
+def worker_speed(threads, rounds):
+    import torch
+    torch.set_num_threads(threads)
+    np, _, s, run = setup()
+    from bridge.language_twin import torch_adamw, torch_step, torch_transformer
+    from engine.language.trainer import learning_rate
+    twin = torch_transformer(run.model)
+    opt = torch_adamw(twin, s)
+    rng = np.random.default_rng(0)
+    ours, theirs = [], []
+    for i in range(rounds + 5):                           # 5 warm-up turns, not counted
+        x, y = run.batch(run.train_ids, s.batch_size, rng)
+        tx, ty = torch.from_numpy(x.astype(np.int64)), torch.from_numpy(y.astype(np.int64))
+        start = time.perf_counter()
+        run.train_batch(x, y)
+        run.step += 1
+        mid = time.perf_counter()
+        torch_step(twin, opt, tx, ty, learning_rate(s, i), s.grad_clip)
+        end = time.perf_counter()
+        if i >= 5:
+            ours.append(mid - start)
+            theirs.append(end - mid)
+    ours, theirs = np.array(ours), np.array(theirs)
+    return {"threads": threads, "ours_ms": 1e3 * float(np.median(ours)), "torch_ms": 1e3 * float(np.median(theirs)),
+            "ratio": float(np.median(ours / theirs)), "rounds": rounds, "load": load()}
+
+
+# ---------------------------------------------------------------- 2. loss within a time budget
+def worker_train(seconds, max_steps):
+    np, vocab, s, run = setup()
+    from engine.language.generate import generate
+    from engine.language.trainer import evaluate
+    trained, evals, reached = 0.0, [], None
+    while run.step < max_steps and trained < seconds:
+        x, y = run.batch(run.train_ids, s.batch_size, run.rng)
+        start = time.perf_counter()
+        run.train_batch(x, y)
+        trained += time.perf_counter() - start
+        run.step += 1
+        if run.step % 250 == 0:           # nanoGPT's eval interval; the evaluation's time is not training time
+            loss = run.evaluate()[0]      # 15,360 held-out characters, as nanoGPT's CPU run (20 x 12 x 64)
+            evals.append((run.step, round(trained, 1), round(loss, 4)))
+            if reached is None and loss <= TARGET_LOSS:
+                reached = (run.step, round(trained, 1))
+            print(f"  step {run.step}: {trained:.1f} s of training, held-out loss {loss:.4f}  ({load()})",
+                  file=sys.stderr, flush=True)
+    full = evaluate(run.model, run.val_ids, s.sequence)[0]      # every held-out character
+    text = vocab.decode(generate(run.model, vocab.encode("\n"), 300, seed=0))
+    out = {"steps": run.step, "seconds": round(trained, 1), "val_loss_all": round(full, 4), "evals": evals,
+           "reached": reached, "sample": text, "load": load()}
+    out.update(cache_figures(run.model, vocab))
+    return out
+
+
+# ---------------------------------------------------------------- 3. the key/value cache
+def cache_figures(model, vocab, n=500):
+    from engine.language.generate import cache_speed
+    r = cache_speed(model, vocab.encode("\n"), n)
+    return {"cache_s": r["cache_s"], "no_cache_s": r["no_cache_s"], "cache_speedup": r["speedup"],
+            "cache_identical": r["identical"], "cache_chars": n, "cache_load": load()}
+
+
+def worker_cache():
+    np, vocab, s, run = setup()
+    return cache_figures(run.model, vocab)
+
+
+# ---------------------------------------------------------------- the parent
+def in_subprocess(threads, *args):
+    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
+               MKL_NUM_THREADS=str(threads))
+    out = subprocess.run([sys.executable, __file__, "--worker", str(threads), *args], env=env, stdout=subprocess.PIPE,
+                         text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--part", choices=("all", "speed", "train", "cache"), default="all")
+    p.add_argument("--rounds", type=int, default=30, help="speed: turns of one step each")
+    p.add_argument("--seconds", type=float, default=120.0, help="train: seconds of training")
+    p.add_argument("--max-steps", type=int, default=2000, help="train: at most this many steps")
+    p.add_argument("--threads", type=int, default=2, help="train and cache: threads")
+    p.add_argument("--worker", type=int, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--job", default=None, help=argparse.SUPPRESS)
+    a = p.parse_args()
+    if a.worker is not None:
+        job = {"speed": lambda: worker_speed(a.worker, a.rounds),
+               "train": lambda: worker_train(a.seconds, a.max_steps), "cache": worker_cache}[a.job]
+        print(json.dumps(job()))
+        return
+    print(f"baby GPT on tiny Shakespeare; {os.cpu_count()} cores; {load()} at the start")
+    if a.part in ("all", "speed"):
+        print("\n1. one training step (forward, backward, clipping, AdamW), ours and PyTorch eager's in turns")
+        for threads in (1, 2):
+            r = in_subprocess(threads, "--job", "speed", "--rounds", str(a.rounds))
+            print(f"   {threads} thread{'s' * (threads > 1)}: ours {r['ours_ms']:.1f} ms, PyTorch {r['torch_ms']:.1f} ms "
+                  f"(medians of {r['rounds']}); median ratio of the turns {r['ratio']:.2f} x  ({r['load']})")
+    if a.part in ("all", "train"):
+        print(f"\n2. training for {a.seconds:g} s (at most {a.max_steps} steps), {a.threads} threads")
+        r = in_subprocess(a.threads, "--job", "train", "--seconds", str(a.seconds), "--max-steps", str(a.max_steps))
+        for step, sec, loss in r["evals"]:
+            print(f"   step {step:5d}  {sec:6.1f} s  held-out loss {loss:.4f} (15,360 characters)")
+        print(f"   after {r['steps']} steps, {r['seconds']} s of training: held-out loss {r['val_loss_all']:.4f} nats "
+              f"per character on all the held-out text  ({r['load']})")
+        print("   target <= %.2f: %s" % (TARGET_LOSS, f"reached at step {r['reached'][0]}, {r['reached'][1]} s"
+                                          if r["reached"] else "not reached"))
+        print("   sample: " + r["sample"][:300].replace("\n", "\n           "))
+        print_cache(r)
+    elif a.part == "cache":
+        print_cache(in_subprocess(a.threads, "--job", "cache"), note=" (untrained weights)")
+
+
+def print_cache(r, note=""):
+    print(f"\n3. {r['cache_chars']} characters{note}: with the key/value cache {r['cache_s']:.2f} s, without "
+          f"{r['no_cache_s']:.2f} s: {r['cache_speedup']:.1f} x faster; same text: {r['cache_identical']}  "
+          f"({r['cache_load']})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,310 @@
+"""Training a language model, in small resumable steps (the digits' engine/trainer.py, for text).
+
+    every step: B windows of `window` characters at random places of the training text
+                -> forward -> softmax + cross-entropy at every position -> backward
+                -> clip the gradient's length -> AdamW step with the step's learning rate
+    every eval_every steps: the loss on held-out text (nats per character) and a sample
+
+LMTrainer has what engine/worker.py's BackgroundRun and the pages' steering use of
+trainer.Trainer: run(batches, seconds, stop) -> StepReport, finished, diverged, message,
+history (per-batch loss; one record per evaluation in history.epochs), step,
+done_fraction, set_hyperparams(...), evaluate(...), train_seconds.
+"""
+import math
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from ..optim import LM_OPTIMIZERS, AdamW, make_optimizer
+from ..trainer import PART_FLOPS, History, StepReport, add_part, guarded_step
+from .layers import sequence_cross_entropy
+from .models import KINDS, build_model
+from .text import split
+
+
+@dataclass
+class LMSettings:
+    """Every knob of a language-model run. context: characters the transformer reads at once, or k, the
+    characters the MLP looks back (bigram: unused); window: length of the training sequences (None =
+    the transformer's context, 32 for the others)."""
+    kind: str = "transformer"
+    context: int = 64
+    width: int = 128          # transformer
+    blocks: int = 4
+    heads: int = 4
+    embed: int = 10           # MLP
+    hidden: int = 200
+    window: int | None = None
+    optimizer: str = "adamw"
+    lr: float = 1e-3
+    min_lr: float = 1e-4      # cosine decay from lr to min_lr over `steps` (after `warmup` steps rising from 0)
+    warmup: int = 100
+    weight_decay: float = 0.1
+    grad_clip: float = 1.0    # the gradient's length (all weights together) is cut to this; 0 = never
+    batch_size: int = 12
+    steps: int = 2000
+    seed: int = 0
+    val_fraction: float = 0.1
+    eval_every: int = 250
+    eval_tokens: int = 15_360  # characters of held-out text per evaluation (nanoGPT's CPU run: 20 x 12 x 64)
+    sample_chars: int = 0      # characters sampled at every evaluation (0 = none)
+
+    def spec(self, vocab_size):
+        if self.kind == "bigram":
+            return {"kind": "bigram", "vocab": vocab_size}
+        if self.kind == "mlp":
+            return {"kind": "mlp", "vocab": vocab_size, "context": self.context, "embed": self.embed,
+                    "hidden": self.hidden}
+        return {"kind": "transformer", "vocab": vocab_size, "context": self.context, "width": self.width,
+                "blocks": self.blocks, "heads": self.heads}
+
+    @property
+    def sequence(self):
+        """The training windows' length."""
+        if self.window is not None:
+            return self.window
+        return self.context if self.kind == "transformer" else 32
+
+    def check(self, n_chars=None):
+        """ValueError, in one sentence, for a setting out of range."""
+        if self.kind not in KINDS:
+            raise ValueError(f"the kind of model must be one of {', '.join(KINDS)} (got {self.kind!r})")
+        if self.optimizer not in LM_OPTIMIZERS:
+            raise ValueError(f"the optimiser must be one of {', '.join(LM_OPTIMIZERS)} (got {self.optimizer!r})")
+        if not 0 < self.lr <= 10 or not 0 <= self.min_lr <= self.lr:
+            raise ValueError(f"the learning rate must be above 0 and at most 10, and the lowest one from 0 to it "
+                             f"(got {self.lr:g} and {self.min_lr:g})")
+        if not 0 <= self.weight_decay <= 10 or not 0 <= self.grad_clip <= 1e6:
+            raise ValueError("weight decay must be from 0 to 10 and gradient clipping from 0 to 1e6")
+        for name, low, high in (("batch_size", 1, 4096), ("steps", 1, 10_000_000), ("warmup", 0, 10_000_000),
+                                ("eval_every", 1, 10_000_000), ("eval_tokens", 1, 10_000_000),
+                                ("sample_chars", 0, 10_000), ("sequence", 1, 1024)):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high:
+                raise ValueError(f"{name.replace('_', ' ')} must be a whole number from {low} to {high:,} (got {v!r})")
+        if self.kind == "transformer" and self.sequence > self.context:
+            raise ValueError(f"training windows of {self.sequence} characters are longer than the "
+                             f"{self.context} the transformer reads")
+        if not 0 < self.val_fraction < 0.9:
+            raise ValueError(f"the held-out fraction must be above 0 and below 0.9 (got {self.val_fraction:g})")
+        if n_chars is not None:
+            n_train = n_chars - int(round(n_chars * self.val_fraction))
+            n_val = n_chars - n_train
+            if min(n_train, n_val) < self.sequence + 1:
+                raise ValueError(f"the text is too short: {n_chars:,} characters leave {n_train:,} for training and "
+                                 f"{n_val:,} held out, and each needs at least {self.sequence + 1}")
+
+    def as_dict(self):
+        return asdict(self)
+
+
+def learning_rate(s, step):
+    """The learning rate of step `step` (0, 1, ...): rising linearly over `warmup` steps, then
+    cosine decay from lr to min_lr at step `steps` (nanoGPT's schedule)."""
+    if step < s.warmup:
+        return s.lr * (step + 1) / (s.warmup + 1)
+    if step >= s.steps:
+        return s.min_lr
+    progress = (step - s.warmup) / max(1, s.steps - s.warmup)
+    return s.min_lr + 0.5 * (1 + math.cos(math.pi * progress)) * (s.lr - s.min_lr)
+
+
+def clip_gradients(grads, max_norm):
+    """Scale every gradient by max_norm / |g| when the length |g| of all of them together is over max_norm.
+    Returns |g| before clipping."""
+    norm = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
+    if max_norm and norm > max_norm:
+        for g in grads:
+            g *= max_norm / (norm + 1e-6)
+    return norm
+
+
+class LMTrainer:
+    """Trains `model` (engine/language/models.py) on the ids of a text (int array), a few steps at a time.
+
+    The last settings.val_fraction of the text is held out (text.split). vocab: the text's
+    Vocabulary, for the samples printed at each evaluation (settings.sample_chars).
+    """
+
+    def __init__(self, model, ids, settings, vocab=None):
+        ids = np.asarray(ids)
+        settings.check(len(ids))
+        if ids.size and (int(ids.min()) < 0 or int(ids.max()) >= model.V):
+            raise ValueError(f"the text has ids up to {int(ids.max())}; the model knows {model.V} characters")
+        if settings.sequence > model.context:
+            raise ValueError(f"training windows of {settings.sequence} characters are longer than the "
+                             f"{model.context} the model reads")
+        self.model, self.settings, self.vocab = model, settings, vocab
+        self.train_ids, self.val_ids = split(ids, settings.val_fraction)
+        self.rng = np.random.default_rng(settings.seed + 1)          # windows
+        self.sample_rng = np.random.default_rng(settings.seed + 2)   # samples
+        self.optimizer = self._optimizer()
+        self.history = History()
+        self.history.samples = []     # (step, text) at every evaluation
+        self.step = 0
+        self.epoch = 0                # evaluations done (the digits' Trainer counts epochs there)
+        self.diverged, self.message = False, ""
+        self.train_seconds = 0.0
+        self._sum_loss = self._seen = 0
+        self._backup = [p.copy() for p in model.params()]
+        self.part = max(1, int(PART_FLOPS // (model.flops_per_token() * settings.sequence)))   # windows per part
+
+    def _optimizer(self):
+        s = self.settings
+        if s.optimizer == "adamw":
+            return AdamW(s.lr, weight_decay=s.weight_decay, decays=self.model.decays())
+        return make_optimizer(s.optimizer, s.lr)
+
+    # ------------------------------------------------------------ progress
+    @property
+    def finished(self):
+        return self.step >= self.settings.steps
+
+    @property
+    def done_fraction(self):
+        return min(1.0, self.step / self.settings.steps)
+
+    def set_hyperparams(self, lr=None, batch_size=None, steps=None, weight_decay=None):
+        """Steering: change knobs between steps (from the next step). ValueError for a value out of range.
+        Noted in history.marks; returns the note."""
+        s = self.settings
+        asked = {k: v for k, v in dict(lr=lr, batch_size=batch_size, steps=steps,
+                                       weight_decay=weight_decay).items() if v is not None and v != getattr(s, k)}
+        if not asked:
+            return ""
+        new = LMSettings(**{**s.as_dict(), **asked})
+        new.min_lr = min(new.min_lr, new.lr)
+        new.check()
+        self.settings = new
+        if hasattr(self.optimizer, "weight_decay"):
+            self.optimizer.weight_decay = new.weight_decay
+        note = ", ".join(f"{k.replace('_', ' ')} {v:g}" for k, v in asked.items())
+        self.history.marks.append((self.step + 1, note))
+        return note
+
+    # ------------------------------------------------------------ training
+    def batch(self, ids, n, rng):
+        """n windows at random places of ids: inputs x (n, T) and targets y (n, T), y = x shifted by one."""
+        T = self.settings.sequence
+        starts = rng.integers(0, len(ids) - T, n)
+        rows = starts[:, None] + np.arange(T + 1)
+        w = ids[rows]
+        return w[:, :-1], w[:, 1:]
+
+    def train_batch(self, x, y, stop=None):
+        """One step on windows x, y: forward, backward, clip, update. Returns the loss (before the update),
+        or None if stop() said True between two parts (nothing changed)."""
+        loss, grads = 0.0, None
+        for start in range(0, len(x), self.part):
+            if start and stop is not None and stop():
+                return None
+            part_loss, part_grads = self.model.gradients(x[start:start + self.part], y[start:start + self.part])
+            share = len(x[start:start + self.part]) / len(x)
+            grads = add_part(grads, part_grads, share)
+            loss += share * part_loss
+        if not np.isfinite(loss):
+            raise FloatingPointError(f"the loss became {loss}")
+        clip_gradients(grads, self.settings.grad_clip)
+        self.optimizer.lr = learning_rate(self.settings, self.step)
+        guarded_step(self.optimizer, self.model, grads, self._backup)
+        return loss
+
+    def _diverge(self, why):
+        for keep, p in zip(self._backup, self.model.params()):
+            np.copyto(p, keep)
+        self.optimizer.reset()
+        self.diverged = True
+        self.message = (f"Training diverged at step {self.step + 1}: {why}. The learning rate {self.settings.lr:g} "
+                        f"is too high for this model; the last good weights were kept. Try a smaller learning rate.")
+
+    def run(self, batches=None, seconds=None, stop=None):
+        """Train `batches` steps (None = to the end), or until `seconds` pass, or stop() says True.
+        Returns a StepReport (epochs_finished: the evaluation records made in this call)."""
+        report = StepReport()
+        start = time.perf_counter()
+        while not self.diverged and not self.finished:
+            if batches is not None and report.batches >= batches:
+                break
+            if seconds is not None and report.batches and time.perf_counter() - start >= seconds:
+                break
+            if stop is not None and stop():
+                break
+            x, y = self.batch(self.train_ids, self.settings.batch_size, self.rng)
+            try:
+                with np.errstate(over="ignore", invalid="ignore"):
+                    loss = self.train_batch(x, y, stop)
+            except FloatingPointError as err:
+                self._diverge(str(err))
+                break
+            if loss is None:
+                break
+            self.step += 1
+            report.batches += 1
+            report.examples += x.size
+            self._sum_loss += loss
+            self._seen += 1
+            self.history.add_batch(self.step, loss)
+            if self.step % self.settings.eval_every == 0 or self.finished:
+                record = self._checkpoint(time.perf_counter() - start, stop)
+                if record is not None:
+                    report.epochs_finished.append(record)
+        report.seconds = time.perf_counter() - start
+        self.train_seconds += report.seconds
+        report.finished, report.diverged, report.message = self.finished, self.diverged, self.message
+        return report
+
+    def _checkpoint(self, seconds, stop):
+        checked = self.evaluate(stop=stop)
+        if checked is None:
+            return None
+        record = {"epoch": self.epoch + 1, "step": self.step, "train_loss": self._sum_loss / max(1, self._seen),
+                  "val_loss": checked[0], "val_acc": checked[1], "seconds": self.train_seconds + seconds}
+        self._sum_loss = self._seen = 0
+        self.epoch += 1
+        self.history.epochs.append(record)
+        if self.settings.sample_chars and self.vocab is not None:
+            from .generate import generate
+            text = generate(self.model, self.vocab.encode("\n", unknown=self.vocab.chars[0])[:1],
+                            self.settings.sample_chars, rng=self.sample_rng)
+            self.history.samples.append((self.step, self.vocab.decode(text)))
+        return record
+
+    def evaluate(self, ids=None, labels=None, stop=None, max_tokens=None):
+        """Loss (mean nats per character) and top-1 accuracy of the next character on held-out text
+        (ids; None = this run's held-out part), read as back-to-back windows, at most max_tokens
+        characters of it (None = settings.eval_tokens; 0 = all). labels: unused (BackgroundRun passes
+        its y_test). Works a part at a time, asking stop() between parts: None if it said True."""
+        ids = self.val_ids if ids is None else np.asarray(ids)
+        return evaluate(self.model, ids, self.settings.sequence,
+                        self.settings.eval_tokens if max_tokens is None else max_tokens,
+                        part=3 * self.part, stop=stop)
+
+
+def evaluate(model, ids, window, max_tokens=0, part=64, stop=None):
+    """(loss in nats per character, top-1 accuracy) of `model` on ids, as back-to-back windows of
+    `window` characters (each position predicted from the characters before it in its window)."""
+    n_windows = (len(ids) - 1) // window
+    if max_tokens:
+        n_windows = min(n_windows, max(1, max_tokens // window))
+    if n_windows < 1:
+        raise ValueError(f"the text has {len(ids)} characters; at least {window + 1} are needed")
+    rows = np.arange(n_windows)[:, None] * window + np.arange(window + 1)
+    total = correct = 0.0
+    for i in range(0, n_windows, part):
+        if i and stop is not None and stop():
+            return None
+        w = ids[rows[i:i + part]]
+        z = model.forward(w[:, :-1])
+        loss, _ = sequence_cross_entropy(z, w[:, 1:])
+        total += loss * w[:, 1:].size
+        correct += float((z.argmax(-1) == w[:, 1:]).sum())
+    n = n_windows * window
+    return total / n, correct / n
+
+
+def new_lm_run(ids, settings, vocab_size, vocab=None):
+    """A fresh model for `settings` and a trainer for it (ValueError in one sentence for a bad setting)."""
+    settings.check(len(ids))
+    model = build_model(settings.spec(vocab_size), seed=settings.seed)
+    return LMTrainer(model, ids, settings, vocab)

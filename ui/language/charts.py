@@ -1,0 +1,128 @@
+"""The Altair charts of the "From digits to words" pages: one builder per chart, drawn with
+ui.chart_cache.show(where, builder, *args) like ui/charts.py's (tests/test_lm_charts.py checks
+each against the Vega-Lite schema). Characters are shown by their label (texts.char_label):
+a space as ␣, a line break as ↵."""
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from ui.charts import _FIT_X, DIVERGING, TRAIN_COLOR, VAL_COLOR
+
+INK = "#444444"
+
+
+def _cells(matrix, rows, cols):
+    m = np.asarray(matrix, dtype=float)
+    r, c = np.indices(m.shape)
+    return pd.DataFrame({"row": np.asarray(rows, dtype=object)[r.ravel()],
+                         "col": np.asarray(cols, dtype=object)[c.ravel()], "value": m.ravel()})
+
+
+def one_hot_chart(matrix, rows, cols, cell=16):
+    """One-hot vectors as a grid: one row per character of a text, one column per id; the 1s dark."""
+    df = _cells(matrix, rows, cols)
+    df["text"] = np.where(df["value"] > 0, "1", "")
+    every = 1 if len(cols) <= 30 else 5
+    x = alt.X("col:N", sort=list(cols), title="id (one column per character of the vocabulary)",
+              axis=alt.Axis(labelAngle=0, labelFontSize=10, values=list(cols)[::every]))
+    y = alt.Y("row:N", sort=list(rows), title="character")
+    cells = alt.Chart(df).mark_rect(stroke="#d1d5db", strokeWidth=0.5).encode(
+        x=x, y=y, color=alt.Color("value:Q", scale=alt.Scale(domain=[0, 1], range=["#ffffff", "#1f4e89"]),
+                                  legend=None),
+        tooltip=[alt.Tooltip("row:N", title="character"), alt.Tooltip("col:N", title="id"),
+                 alt.Tooltip("value:Q")])
+    ones = alt.Chart(df[df["value"] > 0]).mark_text(color="white", fontSize=10, fontWeight="bold").encode(
+        x=x, y=y, text=alt.Text("text:N"))
+    words = (f"One-hot vectors: {len(rows)} rows, one per character, {len(cols)} columns, one per id; "
+             + "; ".join(f"{r}: 1 at id {cols[int(np.argmax(v))]}" for r, v in zip(rows, np.asarray(matrix))))
+    return alt.layer(cells, ones, height=cell * len(rows), autosize=_FIT_X, description=words)
+
+
+def count_table_chart(counts, labels, title, size=560):
+    """The bigram count table: row = this character, column = the next one; darker = more often
+    (a log scale: a few pairs are thousands of times commoner than most)."""
+    df = _cells(counts, labels, labels)
+    df = df.rename(columns={"row": "this", "col": "next", "value": "count"})
+    df["shade"] = np.log10(df["count"] + 1)
+    top = float(df["shade"].max()) or 1.0
+    n = len(labels)
+    x = alt.X("next:N", sort=list(labels), title="next character",
+              axis=alt.Axis(labelAngle=0, orient="top", labelOverlap=n > 30))
+    y = alt.Y("this:N", sort=list(labels), title="this character", axis=alt.Axis(labelOverlap=n > 30))
+    ticks = [float(np.log10(c + 1)) for c in (0, 10, 100, 1_000, 10_000, 100_000) if np.log10(c + 1) <= top]
+    words = f"{title}: a {n}×{n} heat map of counts; the largest: " + ", ".join(
+        f"{r.this} then {r.next} {int(r.count):,}" for r in df.nlargest(5, "count").itertuples())
+    return alt.Chart(df, width=size, height=size, title=title, description=words).mark_rect().encode(
+        x=x, y=y,
+        color=alt.Color("shade:Q", scale=alt.Scale(scheme="blues", domain=[0, top]),
+                        legend=alt.Legend(title="count", values=ticks,
+                                          labelExpr="format(round(pow(10, datum.value) - 1), ',d')")),
+        tooltip=[alt.Tooltip("this:N", title="this character"), alt.Tooltip("next:N", title="next character"),
+                 alt.Tooltip("count:Q", format=",d")])
+
+
+def probability_table_chart(P, labels, title, diverging=False, size=300):
+    """A table of next-character probabilities (or, diverging=True, a difference of two
+    such tables: blue below 0, orange above)."""
+    df = _cells(P, labels, labels).rename(columns={"row": "this", "col": "next"})
+    x = alt.X("next:N", sort=list(labels), title="next character",
+              axis=alt.Axis(labelAngle=0, labelFontSize=8, orient="top"))
+    y = alt.Y("this:N", sort=list(labels), title="this character", axis=alt.Axis(labelFontSize=8))
+    if diverging:
+        lim = float(np.abs(df["value"]).max()) or 1e-9
+        scale = alt.Scale(scheme=DIVERGING, domain=[-lim, lim], domainMid=0)
+        legend = alt.Legend(title="difference", format=".1e" if lim < 0.01 else ".3f", orient="bottom")
+    else:
+        scale = alt.Scale(scheme="blues", domain=[0, 1])
+        legend = alt.Legend(title="probability", format=".0%", orient="bottom")
+    return alt.Chart(df, width=size, height=size, title=title).mark_rect().encode(
+        x=x, y=y, color=alt.Color("value:Q", scale=scale, legend=legend),
+        tooltip=[alt.Tooltip("this:N", title="this character"), alt.Tooltip("next:N", title="next character"),
+                 alt.Tooltip("value:Q", format=".6f")])
+
+
+def next_probs_chart(probs, labels, title, height=220):
+    """The next character's probabilities after one character: one bar per character."""
+    probs = np.asarray(probs, dtype=float)
+    df = pd.DataFrame({"next": list(labels), "probability": probs})
+    x = alt.X("next:N", sort=list(labels), title="next character", axis=alt.Axis(labelAngle=0))
+    y = alt.Y("probability:Q", title="probability", axis=alt.Axis(format=".0%"))
+    top = df.nlargest(5, "probability")
+    words = f"{title}: bar chart; the most likely: " + ", ".join(
+        f"{r.next} {r.probability:.1%}" for r in top.itertuples())
+    bars = alt.Chart(df).mark_bar(color=TRAIN_COLOR).encode(
+        x=x, y=y, tooltip=[alt.Tooltip("next:N", title="next character"),
+                           alt.Tooltip("probability:Q", format=".2%")])
+    return alt.layer(bars, height=height, title=title, autosize=_FIT_X, description=words)
+
+
+def fit_loss_chart(losses, best, height=230):
+    """The network's loss on the whole training text at each step of gradient descent, and the
+    count table's (the lowest a bigram model can reach) as a dashed line."""
+    df = pd.DataFrame({"step": np.arange(len(losses)), "loss": np.asarray(losses, dtype=float)})
+    line = alt.Chart(df).mark_line(color=TRAIN_COLOR, point=len(df) < 30).encode(
+        x=alt.X("step:Q", title="step of gradient descent", axis=alt.Axis(tickMinStep=1, format="d")),
+        y=alt.Y("loss:Q", title="loss (nats per character)", scale=alt.Scale(zero=False)),
+        tooltip=[alt.Tooltip("step:Q"), alt.Tooltip("loss:Q", format=".4f")])
+    floor = pd.DataFrame({"loss": [float(best)], "text": [f"count table: {best:.4f}"]})
+    rule = alt.Chart(floor).mark_rule(color=VAL_COLOR, strokeDash=[6, 4], strokeWidth=2).encode(y=alt.Y("loss:Q"))
+    label = alt.Chart(floor).mark_text(align="right", dy=-8, color="#9a4a00", fontSize=12).encode(
+        y=alt.Y("loss:Q"), x=alt.XValue("width"), text=alt.Text("text:N"))
+    title = "The network's loss on the training part"
+    words = (f"{title}: from {losses[0]:.4f} at step 0 to {losses[-1]:.4f} at step {len(losses) - 1}; "
+             f"the count table's loss {best:.4f}") if len(losses) else title
+    return alt.layer(line, rule, label, height=height, title=title, autosize=_FIT_X, description=words)
+
+
+def merges_chart(lengths, k, height=230):
+    """Tokens in the BPE training text after each merge, with the merge shown now marked."""
+    df = pd.DataFrame({"merges": np.arange(len(lengths)), "tokens": np.asarray(lengths, dtype=int)})
+    x = alt.X("merges:Q", title="merges", axis=alt.Axis(format="d"))
+    y = alt.Y("tokens:Q", title="tokens", scale=alt.Scale(zero=True), axis=alt.Axis(format=",d"))
+    line = alt.Chart(df).mark_line(color=TRAIN_COLOR).encode(
+        x=x, y=y, tooltip=[alt.Tooltip("merges:Q"), alt.Tooltip("tokens:Q", format=",d")])
+    here = alt.Chart(df.iloc[[k]]).mark_point(color=VAL_COLOR, size=120, filled=True).encode(x=x, y=y)
+    title = "Tokens in the training sample, merge by merge"
+    words = (f"{title}: {lengths[0]:,} bytes at 0 merges, {lengths[k]:,} tokens after {k}, "
+             f"{lengths[-1]:,} after {len(lengths) - 1}")
+    return alt.layer(line, here, height=height, title=title, autosize=_FIT_X, description=words)

@@ -1,0 +1,139 @@
+"""Which text the language pages read: a corpus that ships with the app or the user's own
+(pasted, or a .txt file), shared by the pages of "From digits to words" (one choice for all).
+The checks are engine/language/text.py's; here are the widgets and the caches."""
+import html
+
+import numpy as np
+import streamlit as st
+
+from engine.language import text as T
+
+CHOICE, PASTE, UPLOAD, KEPT = "lm_text", "lm_paste", "lm_upload", "lm_own_text"
+CHOICES = {"names": "Names", "shakespeare": "Tiny Shakespeare", "yours": "Your own text"}
+ABOUT = {"names": "32,033 US first names, one a line", "shakespeare": "1.1 MB of Shakespeare's plays"}
+LIMIT_MB = T.MAX_TEXT_BYTES / 2**20
+SHOWN = {" ": "␣", "\n": "↵", "\t": "⇥"}
+
+
+def char_label(c):
+    """How one character is written on the pages: a space as ␣, a line break as ↵, a tab as ⇥,
+    other invisible characters by their code (U+200D)."""
+    return SHOWN.get(c) or (c if c.isprintable() else f"U+{ord(c):04X}")
+
+
+def quoted(c):
+    """A character in a sentence: ‘e’, ‘␣’."""
+    return f"‘{char_label(c)}’"
+
+
+def chars_list(counts, most=12):
+    """‘é’ (3 times), ‘😀’ (once), …: characters and their counts, in a sentence."""
+    items = list(counts.items())
+    words = [f"{quoted(c)} ({n:,} times)" if n != 1 else f"{quoted(c)} (once)" for c, n in items[:most]]
+    return ", ".join(words) + (f" and {len(items) - most:,} more" if len(items) > most else "")
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _corpus(name):
+    p = T.prepare(T.load_corpus(name))
+    for a in (p.train_ids, p.val_ids):
+        a.flags.writeable = False          # shared by every session
+    return p
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)     # up to ~16 MB each (2 MB of text, its ids): 128 MB
+def _own(text):
+    p = T.prepare(text)
+    for a in (p.train_ids, p.val_ids):
+        a.flags.writeable = False
+    return p
+
+
+def _restore(key, default):
+    """A widget's value as it was on the last language page: Streamlit forgets a widget's state
+    on pages that do not draw it, so the value is also kept under a key of its own."""
+    st.session_state[key] = st.session_state.get("_kept_" + key, default)
+
+
+def _keep(key):
+    """The widget's on_change: keep its new value for the next run and the other language page."""
+    st.session_state["_kept_" + key] = st.session_state[key]
+
+
+def _own_text():
+    """The user's text from the upload box or else the paste box; None (with a sentence on the
+    page) when there is none or it cannot be used."""
+    st.write(f"Paste a text or upload a .txt file (UTF-8, at most {LIMIT_MB:g} MB). Its last 10% is kept "
+             "apart for validation, as for the digits.")
+    c1, c2 = st.columns(2, gap="large")
+    _restore(PASTE, "")
+    pasted = c1.text_area("Paste or type your text", key=PASTE, height=140, on_change=_keep, args=(PASTE,),
+                          help=f"At least {T.MIN_CHARS} characters, at most {LIMIT_MB:g} MB.")
+    file = c2.file_uploader("…or upload a .txt file", type=["txt"], key=UPLOAD, max_upload_size=int(LIMIT_MB),
+                            help="A plain text file saved as UTF-8. It is used instead of the pasted text.")
+    kept_text, where, kept_paste = st.session_state.get(KEPT, (None, None, None))
+    try:
+        if file is not None:
+            text, where = T.read_text_file(file.getvalue(), file.name[:80]), f"the file {file.name[:80]}"
+        elif pasted and not (where and where.startswith("the file") and pasted == kept_paste):
+            text, where = T.check_text(pasted), "the pasted text"
+        elif kept_text is not None and where.startswith("the file"):   # the box forgets it on another page
+            st.caption(f"Reading {where}: the last text you gave here (a file box forgets its file when "
+                       "you change pages).")
+            return kept_text
+        else:
+            st.info("No text yet: paste one above or upload a .txt file.")
+            return None
+    except T.TextError as e:
+        st.error(str(e))
+        return None
+    st.session_state[KEPT] = (text, where, pasted)
+    return text
+
+
+def choose_text():
+    """The text radio (and, for your own text, its boxes). Returns (label for sentences, Prepared),
+    or stops the page after saying in one sentence why there is no text to read."""
+    _restore(CHOICE, "names")
+    choice = st.radio("Text to learn from", list(CHOICES), format_func=CHOICES.get, key=CHOICE,
+                      horizontal=True, on_change=_keep, args=(CHOICE,),
+                      help="Names: the quickest lessons. Shakespeare: 1.1 MB of plays. Or your own text.")
+    if choice != "yours":
+        st.caption(f"{CHOICES[choice]}: {ABOUT[choice]} (public domain; see engine/language/corpus/README.md).")
+        return f"the {CHOICES[choice].lower()}" if choice == "names" else CHOICES[choice], _corpus(choice)
+    text = _own_text()
+    if text is None:
+        st.stop()
+    return "your text", _own(text)
+
+
+def unknown_sentence(p, label):
+    """What the validation part has that the training part never has, in one sentence ('' if nothing)."""
+    if not p.unknown:
+        return ""
+    n, total = len(p.unknown), sum(p.unknown.values())
+    return (f"The validation part of {label} has {n} character{'s' * (n > 1)} the training part never has: "
+            f"{chars_list(p.unknown)}. A model trained on the training part has never seen "
+            f"{'them' if n > 1 else 'it'} and has no id for {'them' if n > 1 else 'it'}, so the "
+            f"{total:,} place{'s' * (total > 1)} where {'they occur' if n > 1 else 'it occurs'} are left out "
+            "of the validation loss.")
+
+
+def chips(items):
+    """HTML for a row of boxes, one per item (top text, bottom text, tooltip), that wraps like words:
+    characters over their ids, or tokens. Every text is escaped."""
+    colours = ("#e8f0fb", "#fdf0e2")
+    boxes = "".join(
+        f'<span title="{html.escape(tip)}" style="display:inline-block;margin:2px;padding:2px 6px;'
+        f'border:1px solid #9aa1ab;border-radius:4px;background:{colours[i % 2]};color:#111;'
+        f'text-align:center;font-family:monospace;white-space:pre">{html.escape(top)}'
+        + (f'<br><span style="font-size:0.8em;color:#333">{html.escape(bottom)}</span>' if bottom else "")
+        + "</span>"
+        for i, (top, bottom, tip) in enumerate(items))
+    return f'<div style="line-height:1.9">{boxes}</div>'
+
+
+def most_frequent(ids, size, n):
+    """The n most frequent ids of a text, most frequent first, and every id's count."""
+    counts = np.bincount(ids, minlength=size)
+    return np.argsort(-counts, kind="stable")[:n], counts
