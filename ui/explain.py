@@ -360,6 +360,7 @@ def _dream_steps(net, k, start):
     cannot move: the page says why)."""
     def steps(stop=None):
         stuck = not np.any(explain.input_gradient(net, start, "loss", cls=k)[0])
+        yield 0.0
         frames = []
         for t, img, p in explain.dream(net, k, steps=DREAM_STEPS, every=1, start=start):
             if t % DREAM_EVERY == 0 or t == DREAM_STEPS:
