@@ -105,7 +105,7 @@ def main():
                 rss, hwm = memory_mb(proc.pid, "VmRSS"), memory_mb(proc.pid, "VmHWM")
                 started = time.perf_counter()
                 page.locator(".st-key-pytorch_run button").click()
-                page.get_by_text(re.compile("Same network|Above 1e-4")).wait_for(timeout=3_600_000)
+                page.get_by_text(re.compile("Same network: the largest|Above 1e-4, more")).wait_for(timeout=3_600_000)
                 print(f"PyTorch comparison of {cnn.name} (2 mini-batches of 3,000): "
                       f"{time.perf_counter() - started:.1f} s; server memory before: VmRSS {rss:.0f} MB, peak "
                       f"{hwm:.0f} MB; after: VmRSS {memory_mb(proc.pid, 'VmRSS'):.0f} MB, "
