@@ -23,7 +23,9 @@ training.sync()                         # a run that ended in its thread is reco
 with st.sidebar:
     browser = keep.browser_key()        # this browser's own key (ui/keep.py): nothing lost on reload
 keep.offer(browser)                     # "Welcome back": restore what this browser left here
-page = st.navigation(pages.menu(), expanded=True)   # all 13 pages in the menu: the teaching order, no "View more"
+page = st.navigation(pages.menu(), expanded=True)   # every page, in lesson sections, no "View more"
+with st.sidebar:
+    a11y.menu_lists()                   # ... each section a list a screen reader can follow (ui/a11y.py)
 linework.leave_other_pages(page.url_path)   # a page's long computation stops when another page is shown
 page.run()
 if page.url_path != "train":            # a run in progress trains on, shown in the sidebar
