@@ -120,6 +120,8 @@ class LineWork:
         self._thread.join(wait)
         return self.done
 
+    cancel = stop          # (worker.stop_all's word: a page's work has no test pass to keep)
+
     @property
     def done(self):
         return self.phase == "done"

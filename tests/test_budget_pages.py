@@ -30,11 +30,15 @@ pytestmark = pytest.mark.usefixtures("builtin_sample_always")
 
 
 def limit_model():
-    """A CNN with as much arithmetic per image as the model loader accepts (issue 21's file: conv 170@30x30,
-    padding 29, a 29x29 max-pool, 0.994 GFLOP an image at MAX_FORWARD_FLOPS = 1e9): its filters are
-    as many as modelfile.MAX_FORWARD_FLOPS allows, so a lower limit makes it smaller."""
-    per_filter = 2 * 57 * 57 * 30 * 30
-    return ConvNet(cnn_spec(filters=(int(MAX_FORWARD_FLOPS // per_filter),), k=30, p=29, pool=29))
+    """A CNN (conv f@9x9, padding 4, max-pool 2) with as many filters as the model loader's limit of
+    arithmetic per image (modelfile.MAX_FORWARD_FLOPS) allows: issue 21's file at the limit then was a conv
+    170@30x30 with padding 29 (0.994 GFLOP an image); whatever the limit, this model is at it."""
+    def cnn(f):
+        return ConvNet(cnn_spec(filters=(f,), k=9, p=4, pool=2))
+    f = max(1, int(MAX_FORWARD_FLOPS // cnn(1).flops_per_example(backward=False)))
+    while f > 1 and cnn(f).flops_per_example(backward=False) > MAX_FORWARD_FLOPS:
+        f -= 1
+    return cnn(f)
 
 
 @pytest.fixture(scope="module")
@@ -123,6 +127,15 @@ def in_line(at, meter, starts, parts=2, timeout=120):
     return found[0], work
 
 
+def bounded(at, meter, starts):
+    """The work `starts` is in the line in parts (in_line), or was small enough to be done on the page:
+    then the page did at most a second's arithmetic (linework.page_flops)."""
+    if any(name.startswith(starts) for name in works(at)):
+        return in_line(at, meter, starts)
+    assert 0 < meter["page"]() <= linework.page_flops(), f"the page itself did {meter['page']():.3g} operations"
+    return None
+
+
 # ------------------------------------------------------------------ each page, with a model at the limit
 
 PAGES = {
@@ -150,7 +163,7 @@ def test_class_pages_scoring_at_the_limit(big, meter, db_with_digits):
     with_model(at, big)
     at.run()
     assert not at.exception, at.exception
-    in_line(at, meter, "class set")
+    bounded(at, meter, "class set")
     assert "still being measured" in texts(at.caption)
     at.run()
     in_line(at, meter, "test outputs")                                  # its MNIST accuracy too
@@ -167,7 +180,7 @@ def test_explanation_panels_at_the_limit(big, meter, panel):
     at.session_state[f"draw_xp_{panel}"] = True
     at.run()
     assert not at.exception, at.exception
-    in_line(at, meter, f"draw {panel}")
+    bounded(at, meter, f"draw {panel}")
 
 
 def test_upload_at_the_limit_answers_at_once_and_measures_in_the_line(big, meter):
@@ -288,31 +301,38 @@ def test_pytorch_comparison_at_the_limit_in_the_trainers_parts_on_both_sides(big
     monkeypatch.setattr(pytorch_twin, "BATCH", 4)           # the one-batch check: 4 images, then training
     at = open_page(PYTORCH)
     with_model(at, big)
-    at.session_state["model_info"]["settings"] = {"layers": big.spec(), "batch_size": 40}
+    at.session_state["model_info"]["settings"] = {"layers": big.spec(), "batch_size": 400}
     at.run()
     at.number_input(key="pytorch_batches").set_value(2)
     at.button(key="pytorch_run").click().run()
     assert not at.exception, at.exception
     held, work = in_line(at, meter, "pytorch")
-    watch(at, lambda: len(rows["torch"]) > 4 or work.done, "the check's 4 images and a training batch's part")
+    watch(at, lambda: len(rows["torch"]) > 1 or work.done, "the check's 4 images and a training batch's part")
     assert not work.done, (work.error, work.state, work.fraction)
-    assert rows["engine"][:4] == rows["torch"][:4] == [1, 1, 1, 1]     # the check: a part of 1 image (3 GFLOP)
-    assert rows["engine"][-1] == rows["torch"][-1] == parts_of(big)    # training: the Trainer's parts...
-    assert max(rows["engine"]) <= parts_of(big) and max(rows["torch"]) <= parts_of(big)   # ...on both sides
+    check = max(1, int(PART_FLOPS // (big.flops_per_example() + engine_linework.forward_flops(big))))
+    assert rows["engine"][0] == rows["torch"][0] == min(4, check)      # the check: parts within PART_FLOPS
+    assert max(rows["engine"][1:]) == max(rows["torch"][1:]) == parts_of(big)   # training: the Trainer's parts,
+    assert len(rows["torch"]) >= 2                                              # on both sides
     worker.stop_all()
 
 
-def test_pytorch_page_says_one_sentence_for_a_model_pytorch_cannot_run():
-    from engine.modelfile import load_model, save_model
-    strange = ConvNet([{"kind": "conv2d", "filters": 4, "k": 3, "p": 0, "s": 10 ** 30},
-                       {"kind": "activation", "name": "relu"}, {"kind": "flatten"}, {"kind": "dense", "units": 10}])
+def test_pytorch_page_says_one_sentence_for_a_model_pytorch_cannot_run(monkeypatch):
+    """Issue 21 item 5: a model PyTorch fails on (then a stride of 10^30, now refused by the loader) gave a raw
+    exception with the server's paths. Whatever PyTorch raises, the page says one sentence."""
+    from bridge import twin
+
+    def fails(net):
+        raise TypeError("conv2d(): argument 'stride' failed to unpack the object at pos 1 with error \"Overflow "
+                        "when unpacking long long\nException raised from THPUtils_unpackLong at "
+                        "/__w/pytorch/pytorch/torch/csrc/utils/python_numbers.h:79")
+    monkeypatch.setattr(twin, "torch_model", fails)
     at = open_page(PYTORCH)
-    with_model(at, strange)
+    with_model(at, Network([784, 8, 10], seed=1))
     at.run()
     at.button(key="pytorch_run").click().run()
     assert not at.exception, at.exception
     [error] = at.error
     assert error.value.startswith("This model cannot be compared with PyTorch: ") and error.value.count(". ") == 0
-    assert "/" not in error.value and "Traceback" not in error.value and "frame #" not in error.value
+    assert "/" not in error.value and "Traceback" not in error.value and "Exception raised" not in error.value
     at.run()                                                  # the sentence was for that click; the page goes on
     assert not at.exception and not at.error
