@@ -1,8 +1,8 @@
 """Issue 21, items 2 and 3, measured on a real server driven by chromium:
 
-  upload   how long the Train page takes to answer after a model file at the model loader's limit is
-           uploaded (conv 170@30x30, padding 29, a 29x29 max-pool: 0.994 GFLOP an image), until "Loaded"
-           is on the page and the script has finished its run;
+  upload   how long the Train page takes to answer after a model file at the model loader's limit of
+           arithmetic per image is uploaded (tests/test_budget_pages.py limit_model), until "Loaded" is on
+           the page and the script has finished its run;
   pytorch  the server's resident memory (VmRSS now, VmHWM its peak, /proc/<pid>/status) before and after
            the PyTorch page's comparison of a CNN saved with batch size 3,000 (2 mini-batches).
 
@@ -79,7 +79,9 @@ def main():
     from engine.trainer import Settings
     folder = Path(tempfile.mkdtemp(prefix="bench-models-"))
     limit = folder / "limit.npz"
-    limit.write_bytes(model_to_bytes(ConvNet(cnn_spec(filters=(170,), k=30, p=29, pool=29)), {}))
+    sys.path.insert(0, str(ROOT / "tests"))
+    from test_budget_pages import limit_model          # as many filters as the loader's limit allows
+    limit.write_bytes(model_to_bytes(limit_model(), {}))
     spec = cnn_spec(filters=(32, 32), k=5, p=2, pool=2)
     cnn = folder / "cnn3000.npz"
     cnn.write_bytes(model_to_bytes(ConvNet(spec), Settings(layers=spec, batch_size=3000, optimizer="adam",
