@@ -13,7 +13,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import streamlit as st  # noqa: E402
 
-from ui import a11y, keep, pages, presenter, training  # noqa: E402
+from ui import a11y, keep, linework, pages, presenter, training  # noqa: E402
 
 st.set_page_config(page_title=pages.APP_NAME, page_icon=pages.APP_ICON, layout="wide")
 
@@ -26,6 +26,7 @@ keep.offer(browser)                     # "Welcome back": restore what this brow
 page = st.navigation(pages.menu(), expanded=True)   # every page, in lesson sections, no "View more"
 with st.sidebar:
     a11y.menu_lists()                   # ... each section a list a screen reader can follow (ui/a11y.py)
+linework.leave_other_pages(page.url_path)   # a page's long computation stops when another page is shown
 page.run()
 if page.url_path != "train":            # a run in progress trains on, shown in the sidebar
     training.sidebar_panel()            # (the Train page draws its own live panel)

@@ -285,6 +285,7 @@ if not present:     # files are for the desk, not the projector
             (st.success if ok else st.error)(message)
     net, info = state.user_model()
     with c1:
+        training.measure_upload()             # an uploaded model's test accuracy, if not measured yet
         if net is None:
             st.write("No model of your own yet: the other pages use the built-in pretrained model. "
                      "Train one above, or load a file you saved before.")

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from engine import metrics
-from ui import a11y, charts, explain, formats, model_picker, pages, pictures, state
+from ui import a11y, charts, explain, formats, linework, model_picker, pages, pictures, state
 from ui.chart_cache import show
 
 st.title(pages.title("evaluate"))
@@ -16,15 +16,18 @@ st.caption(f"Evaluating {name} on the {len(data.x_test):,} test images "
            f"of the {data.source}. The model never saw these during training.")
 
 
-# ------------------------------------------------------------------ predictions (cached per model + data)
+# ------------------------------------------------------------------ predictions (kept per model + data)
 def predictions(net):
-    """Outputs, predicted digits and confusion matrix of `net` on the test set, computed once per model."""
+    """Outputs, predicted digits and confusion matrix of `net` on the test set. The outputs are computed once
+    per model and data (ui/linework.py: on the page when small, else in the line with a progress line)."""
+    probs = linework.test_outputs(net, name)
+    if probs is None:
+        st.stop()             # its progress line is on the page; the page is drawn when they are there
     cache = st.session_state.get("eval_cache")
-    if cache is None or cache["net"] is not net or cache["source"] is not data.x_test:
-        x, y = data.test_float(), data.y_test
-        probs = net.predict_proba(x)
+    if cache is None or cache["probs"] is not probs or cache["net"] is not net:
+        y = data.y_test
         predicted = probs.argmax(axis=1)
-        cache = {"net": net, "source": data.x_test, "probs": probs, "predicted": predicted,
+        cache = {"net": net, "probs": probs, "predicted": predicted,
                  "cm": metrics.confusion_matrix(y, predicted), "accuracy": metrics.accuracy(predicted, y)}
         st.session_state["eval_cache"] = cache
     return cache

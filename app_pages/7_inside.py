@@ -5,7 +5,8 @@ import numpy as np
 import streamlit as st
 
 from engine import analysis
-from ui import charts, pages, pictures, state
+from engine.linework import within
+from ui import charts, linework, pages, pictures, state
 from ui import convolution as conv
 from ui.chart_cache import show
 from ui.code import show_code
@@ -60,25 +61,36 @@ def subset(n, size):
     return np.sort(np.random.default_rng(0).choice(n, size=min(size, n), replace=False))
 
 
-# Cached per model (weights fingerprint) and dataset (its source text); the big
-# arrays are passed with a leading _ so Streamlit does not hash them.
-@st.cache_data(show_spinner="Mapping 2,000 test images, layer by layer…", max_entries=6)
-def pca_maps(key, source, _net, _x, _labels):
-    maps = []
-    for h in analysis.layer_values(_net, _x, scores=True, max_width=MAX_MAP_WIDTH):
-        if h is None:                     # too many numbers per image to map
-            maps.append(None)
-            continue
-        coords, ratio = analysis.pca_2d(h)
-        maps.append((coords.astype(np.float32), ratio, analysis.centroid_agreement(coords, _labels),
-                     analysis.centroid_agreement(h, _labels)))
-    return maps
+# Kept per model (weights fingerprint) and dataset (its source text) by ui/linework.py, which also
+# decides where they are computed: on the page when small, else in the line with a progress line.
+def pca_maps(key, source, net, x, labels):
+    def steps(stop=None):
+        values = yield from within(analysis.layer_values_steps(net, x, scores=True, max_width=MAX_MAP_WIDTH)(stop),
+                                   0.0, 0.8)
+        maps = []
+        for i, h in enumerate(values):
+            if h is None:                     # too many numbers per image to map
+                maps.append(None)
+            else:
+                coords, ratio = analysis.pca_2d(h)
+                maps.append((coords.astype(np.float32), ratio, analysis.centroid_agreement(coords, labels),
+                             analysis.centroid_agreement(h, labels)))
+            yield 0.8 + 0.2 * (i + 1) / len(values)
+        return maps
+    return linework.result("inside pca", ("inside pca", key, source, len(x)),
+                           linework.forward_flops(net) * len(x), steps,
+                           f"Mapping {len(x):,} test images, layer by layer")
 
 
-@st.cache_data(show_spinner="Testing 1,000 images with noise and turned…", max_entries=6)
-def robustness(key, source, _net, _x, _labels):
-    return (analysis.accuracy_under_noise(_net, _x, _labels, NOISE_LEVELS, seed=0),
-            analysis.accuracy_under_rotation(_net, _x, _labels, ANGLES))
+def robustness(key, source, net, x, labels):
+    changes = analysis.noise_changes(x, NOISE_LEVELS, seed=0) + analysis.rotation_changes(ANGLES)
+
+    def steps(stop=None):
+        accs = yield from analysis.changed_accuracy_steps(net, x, labels, changes)(stop)
+        return accs[:len(NOISE_LEVELS)], accs[len(NOISE_LEVELS):]
+    return linework.result("inside robustness", ("inside robustness", key, source, len(x)),
+                           linework.forward_flops(net) * len(x) * len(changes), steps,
+                           f"Testing {len(x):,} images with noise and turned")
 
 
 key = model_key(net)

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from engine import analysis, augment
-from ui import charts, experiments, formats, pages, pictures, presenter, state
+from ui import charts, experiments, formats, linework, pages, pictures, presenter, state
 from ui.chart_cache import show
 from ui.code import show_code
 
@@ -67,11 +67,16 @@ if own is not None:
     models["your model"] = own
 
 
-@st.cache_data(show_spinner="Moving 500 test digits by 0 to 6 pixels, four ways, and reading them again…",
-               max_entries=8)
-def shift_curve(key, source, _net, _x, _labels):
-    """Cached per model (its weights' fingerprint) and dataset: the curve is the same on every rerun."""
-    return analysis.accuracy_under_shift(_net, _x, _labels, SHIFTS)
+def shift_curve(name, net, x, labels):
+    """Kept per model (its weights' fingerprint) and dataset by ui/linework.py (computed on the page when
+    small, else in the line with a progress line; None until then): the same on every rerun."""
+    key = state.model_key(net)
+    moves = 1 + 4 * (len(SHIFTS) - 1)
+    return linework.result(f"why shift {key}", ("why shift", key, data.source, len(x)),
+                           linework.forward_flops(net) * len(x) * moves,
+                           analysis.shift_accuracy_steps(net, x, labels, SHIFTS),
+                           f"Moving {len(x):,} test digits by 0 to 6 pixels, four ways, and reading them again "
+                           f"with {name}")
 
 
 # ------------------------------------------------------------ 1. the test digits, moved
@@ -81,9 +86,12 @@ x_test, y_test = data.test_float()[:n], data.y_test[:n]
 curves = {}
 for name, net in models.items():
     try:
-        curves[name] = shift_curve(state.model_key(net), data.source, net, x_test, y_test)
+        curve = shift_curve(name, net, x_test, y_test)
     except (ValueError, ArithmeticError) as err:     # a model whose numbers overflow
         st.error(f"Cannot test {name}: {err}.", icon="⚠️")
+    else:
+        if curve is not None:                        # (else its progress line is on the page)
+            curves[name] = curve
 if curves:
     df = pd.DataFrame([{"run": name, "x": s, "value": float(acc)}
                        for name, accs in curves.items() for s, acc in zip(SHIFTS, accs)])

@@ -32,13 +32,12 @@ else:
     net, name = model_picker.pick_model("pytorch_use_mine")
     st.markdown(f"Compare {name} with its PyTorch twin: one batch through both (logits, loss and every "
                 "gradient), then both train the same mini-batches from the same weights.")
-    batches = st.number_input("Mini-batches to train", 1, twin.MAX_BATCHES, 50, step=10, key="pytorch_batches",
+    st.number_input("Mini-batches to train", 1, twin.MAX_BATCHES, 50, step=10, key="pytorch_batches",
                               help="Both train this many mini-batches of your run's batch size (at most one "
                                    "epoch), with your run's optimiser and learning rate.")
-    if st.button("Run the comparison", key="pytorch_run", icon=":material/compare_arrows:", type="primary"):
-        with st.spinner("Running both…"):
-            pytorch_twin.run(net, name, batches)
-    result = st.session_state.get(pytorch_twin.KEY)
+    st.button("Run the comparison", key="pytorch_run", icon=":material/compare_arrows:", type="primary",
+              on_click=pytorch_twin.ask, args=("pytorch_batches",))
+    result = pytorch_twin.result(net, name)
     if result:
         pytorch_twin.show(result)
 

@@ -20,7 +20,8 @@ from engine.convnet import ConvNet
 from engine.data import to_float
 from engine.layers import LEAK, Activation, Conv2D, Dense, Flatten, MaxPool2D
 from engine.network import one_hot
-from engine.trainer import Settings, Trainer
+from engine.linework import forward_flops, run_through
+from engine.trainer import PART_FLOPS, Settings, Trainer
 
 FLAG = 1e-4          # a difference above this is more than float32 rounding: something differs
 MAX_BATCHES = 200    # train_both stays within the first epoch (one learning rate), and short on a shared server
@@ -108,9 +109,12 @@ def torch_loss(z, labels, loss, model, l2=0.0):
     else:
         y = F.one_hot(labels, z.shape[1]).to(z.dtype)
         value = 0.5 * F.mse_loss(z.sigmoid(), y, reduction="sum") / len(z)
-    if l2:
-        value = value + 0.5 * l2 * sum((m.weight ** 2).sum() for m in weighted(model))
-    return value
+    return value + l2_penalty(model, l2) if l2 else value
+
+
+def l2_penalty(model, l2):
+    """l2/2 * the sum of every squared weight (not the biases), as the engine adds it to the loss."""
+    return 0.5 * l2 * sum((m.weight ** 2).sum() for m in weighted(model))
 
 
 def torch_optimizer(settings, model):
@@ -165,22 +169,50 @@ def _row(what, ours, theirs):
 def compare(net, x, labels, l2=0.0):
     """One batch x (n, 784) float32 in [0, 1], labels (n,) ints, through the engine network and
     its torch twin: a Comparison of the logits, the loss and every weight and bias gradient.
-    Works on copies: `net` (maybe a shared built-in model) is not touched."""
-    import torch
-    net = net.copy()
-    x = np.asarray(x, dtype=np.float32)
-    # The engine: forward, loss, backward.
-    zs, acts = net.forward(x, keep=True)
-    loss, grad_w, grad_b, _ = net.gradients(x, one_hot(labels, net.sizes[-1]), l2)
-    # PyTorch: the same three steps.
-    model = torch_model(net)
-    z = model(torch.from_numpy(x))
-    t_loss = torch_loss(z, torch.from_numpy(np.asarray(labels, dtype=np.int64)), net.loss, model, l2)
-    t_loss.backward()
-    rows = [_row("logits", zs[-1], z), _row("loss", loss, t_loss)]
-    for name, m, gw, gb in zip(layer_names(net), weighted(model), grad_w, grad_b):
-        rows += [_row(f"{name}: weight gradient", gw, m.weight.grad), _row(f"{name}: bias gradient", gb, m.bias.grad)]
-    return Comparison(rows)
+    Works on copies: `net` (maybe a shared built-in model) is not touched. (All at once: compare_steps.)"""
+    return run_through(compare_steps(net, x, labels, l2))
+
+
+def compare_steps(net, x, labels, l2=0.0):
+    """compare() as steps (engine/linework.py), in parts of at most trainer.PART_FLOPS on both sides, as
+    a Trainer's parts. A part's gradients count by its share of
+    the batch: the engine adds them up, PyTorch's backward adds them into .grad (that is what it is for);
+    the L2 penalty is added once."""
+    def steps(stop=None):
+        import torch
+        mine = net.copy()
+        xs, ys = np.asarray(x, dtype=np.float32), np.asarray(labels, dtype=np.int64)
+        # a part: the logits (a forward pass), then forward and backward, as a Trainer's part is sized
+        size = max(1, int(PART_FLOPS // (mine.flops_per_example() + forward_flops(mine))))
+        model, n = torch_model(mine), len(xs)
+        logits, t_logits, loss, t_loss, grads = [], [], 0.0, 0.0, None
+        for start in range(0, n, size):
+            xp, lp = xs[start:start + size], ys[start:start + size]
+            share = len(xp) / n
+            zs, _ = mine.forward(xp, keep=True)                 # the engine: forward, loss, backward
+            part_loss, grad_w, grad_b, _ = mine.gradients(xp, one_hot(lp, mine.sizes[-1]), l2)
+            part_grads = [share * g for g in (*grad_w, *grad_b)]
+            grads = part_grads if grads is None else [a + b for a, b in zip(grads, part_grads)]
+            logits.append(zs[-1])
+            loss += share * part_loss
+            yield (start + len(xp) / 2) / n
+            z = model(torch.from_numpy(xp))                     # PyTorch: the same three steps
+            part = torch_loss(z, torch.from_numpy(lp), mine.loss, model) * share
+            part.backward()
+            t_logits.append(z.detach())
+            t_loss += part.item()
+            yield (start + len(xp)) / n
+        if l2:
+            penalty = l2_penalty(model, l2)
+            penalty.backward()
+            t_loss += penalty.item()
+        k = len(mine.weights)
+        rows = [_row("logits", np.concatenate(logits), torch.cat(t_logits)), _row("loss", loss, t_loss)]
+        for name, m, gw, gb in zip(layer_names(mine), weighted(model), grads[:k], grads[k:]):
+            rows += [_row(f"{name}: weight gradient", gw, m.weight.grad),
+                     _row(f"{name}: bias gradient", gb, m.bias.grad)]
+        return Comparison(rows)
+    return steps
 
 
 # ---------------------------------------------------------------- training both
@@ -218,36 +250,64 @@ def train_both(net, x, labels, settings, batches=50):
     """Train a copy of `net` with the engine's Trainer and its torch twin on the same `batches`
     mini-batches of (x uint8 rows, labels), from the same weights, one thread each (as the app
     trains). Without augmentation (it draws random numbers) and within the first epoch (one
-    learning rate). Returns a Race."""
-    import torch
-    settings = replace(settings, augment=0.0, val_fraction=min(settings.val_fraction, 0.5))
-    engine = Trainer(net.copy(), x, labels, settings)
-    batches = int(min(batches, engine.batches_per_epoch, MAX_BATCHES))
-    model = torch_model(engine.net)          # before any step: the same initial weights
-    optimizer = torch_optimizer(settings, model)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    engine_losses, torch_losses, engine_seconds, torch_seconds = [], [], 0.0, 0.0
-    try:
-        for _ in range(batches):
-            before = engine.pos
-            engine_seconds += engine.run(batches=1).seconds
-            if engine.diverged:
-                break
-            engine_losses.append(engine.history.batch_loss[-1])
-            idx = engine.order[before:engine.pos]      # the batch the engine just learned from
-            start = time.perf_counter()
-            xb = torch.from_numpy(to_float(x[idx]))
-            yb = torch.from_numpy(np.asarray(labels[idx], dtype=np.int64))
-            optimizer.zero_grad()
-            loss = torch_loss(model(xb), yb, engine.net.loss, model, settings.l2)
-            loss.backward()
-            optimizer.step()
-            torch_seconds += time.perf_counter() - start
-            torch_losses.append(loss.item())
-    finally:
-        torch.set_num_threads(threads)
-    weight_diff = max(float(np.max(np.abs(W - m.weight.detach().numpy())))
-                      for W, m in zip(engine.net.weights, weighted(model)))
-    note = engine.message if engine.diverged else ""
-    return Race(engine_losses, torch_losses[:len(engine_losses)], engine_seconds, torch_seconds, weight_diff, note)
+    learning rate). Returns a Race. (All at once: train_both_steps.)"""
+    return run_through(train_both_steps(net, x, labels, settings, batches))
+
+
+def train_both_steps(net, x, labels, settings, batches=50):
+    """train_both() as steps (engine/linework.py). Each mini-batch goes through both in the Trainer's
+    parts (trainer.parts_of): the engine's Trainer cuts it itself, and answers stop() between its parts
+    (a batch cut short is done again); PyTorch gets the same parts, their gradients added up in .grad
+    (each part's loss times its share of the batch, the L2 penalty once), then one optimizer.step()."""
+    def steps(stop=None):
+        import torch
+        s = replace(settings, augment=0.0, val_fraction=min(settings.val_fraction, 0.5))
+        engine = Trainer(net.copy(), x, labels, s)
+        n_batches = int(min(batches, engine.batches_per_epoch, MAX_BATCHES))
+        model = torch_model(engine.net)          # before any step: the same initial weights
+        optimizer = torch_optimizer(s, model)
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        engine_losses, torch_losses, engine_seconds, torch_seconds = [], [], 0.0, 0.0
+        try:
+            for b in range(n_batches):
+                before = engine.pos
+                while True:
+                    report = engine.run(batches=1, stop=stop)
+                    engine_seconds += report.seconds
+                    if report.batches or engine.diverged:
+                        break
+                    yield b / n_batches           # cut short (Stop, Pause): this batch is done again
+                if engine.diverged:
+                    break
+                engine_losses.append(engine.history.batch_loss[-1])
+                idx = engine.order[before:engine.pos]      # the batch the engine just learned from
+                optimizer.zero_grad()
+                total = 0.0
+                for start in range(0, len(idx), engine.part):
+                    yield (b + (start + 1) / (len(idx) + 1)) / n_batches
+                    begin = time.perf_counter()
+                    part = idx[start:start + engine.part]
+                    xb = torch.from_numpy(to_float(x[part]))
+                    yb = torch.from_numpy(np.asarray(labels[part], dtype=np.int64))
+                    loss = torch_loss(model(xb), yb, engine.net.loss, model) * (len(part) / len(idx))
+                    loss.backward()
+                    total += loss.item()
+                    torch_seconds += time.perf_counter() - begin
+                begin = time.perf_counter()
+                if s.l2:
+                    penalty = l2_penalty(model, s.l2)
+                    penalty.backward()
+                    total += penalty.item()
+                optimizer.step()
+                torch_seconds += time.perf_counter() - begin
+                torch_losses.append(total)
+                yield (b + 1) / n_batches
+        finally:
+            torch.set_num_threads(threads)
+        weight_diff = max(float(np.max(np.abs(W - m.weight.detach().numpy())))
+                          for W, m in zip(engine.net.weights, weighted(model)))
+        note = engine.message if engine.diverged else ""
+        return Race(engine_losses, torch_losses[:len(engine_losses)], engine_seconds, torch_seconds, weight_diff,
+                    note)
+    return steps

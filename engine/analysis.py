@@ -13,6 +13,7 @@ import numpy as np
 from engine.augment import SIDE, bilinear
 from engine.data import to_float
 from engine.layers import Activation, Conv2D, Dense, Flatten
+from engine.linework import rows_per_part, run_through
 from engine.metrics import accuracy
 
 
@@ -51,18 +52,35 @@ def layer_values(net, x, scores=False, max_width=None):
     instead: they keep more detail than probabilities squeezed towards 0 and 1.
     A ConvNet's "hidden layers" are its stages (see stages), each flattened to
     (n, numbers); a stage wider than max_width numbers is None (too big to keep
-    for many images).
+    for many images). (In parts, for the line of runs: layer_values_steps.)
     """
+    return run_through(layer_values_steps(net, x, scores, max_width))
+
+
+def layer_values_steps(net, x, scores=False, max_width=None):
+    """layer_values as steps (engine/linework.py): a part of the images at a time."""
+    def steps(stop=None):
+        size = rows_per_part(net)
+        parts = None
+        for start in range(0, len(x), size):
+            got = _part_values(net, x[start:start + size], scores, max_width)
+            parts = [[v] for v in got] if parts is None else [p + [v] for p, v in zip(parts, got)]
+            yield min(1.0, (start + size) / len(x))
+        values = [None if p[0] is None else np.concatenate(p) for p in parts] if parts else \
+            _part_values(net, x, scores, max_width)
+        for l, v in enumerate(values[1:], start=1):
+            if v is not None:
+                _require_finite(v, f"the values of layer {l}" if l < len(values) - 1 else "the network's outputs")
+        return values
+    return steps
+
+
+def _part_values(net, x, scores, max_width):
     if hasattr(net, "layer_outputs"):
-        values = _stage_values(net, x, scores, max_width)
-    else:
-        with np.errstate(all="ignore"):       # an overflow is reported below, once, in words
-            zs, activations = net.forward(x, keep=True)
-        values = activations[:-1] + [zs[-1]] if scores else activations
-    for l, v in enumerate(values[1:], start=1):
-        if v is not None:
-            _require_finite(v, f"the values of layer {l}" if l < len(values) - 1 else "the network's outputs")
-    return values
+        return _stage_values(net, x, scores, max_width)
+    with np.errstate(all="ignore"):       # an overflow is reported by layer_values_steps, once, in words
+        zs, activations = net.forward(x, keep=True)
+    return activations[:-1] + [zs[-1]] if scores else activations
 
 
 # ---------------------------------------------------------------- convolutional networks
@@ -280,13 +298,39 @@ def accuracy_under_noise(net, x, labels, levels, seed=0):
     so the curve shows the effect of the strength, not of luck.
     Returns an array of accuracies, one per level.
     """
+    return run_through(changed_accuracy_steps(net, x, labels, noise_changes(x, levels, seed)))
+
+
+def noise_changes(x, levels, seed=0):
+    """For changed_accuracy_steps: x with noise of each strength in `levels` (one pattern for all)."""
     noise = np.random.default_rng(seed).standard_normal(np.shape(x)).astype(np.float32)
-    return np.array([accuracy(checked_predict(net, add_noise(x, s, noise=noise)), labels) for s in levels])
+    return [lambda xp, rows, s=s: add_noise(xp, s, noise=noise[rows]) for s in levels]
+
+
+def rotation_changes(angles):
+    """For changed_accuracy_steps: x turned by each angle (degrees) in `angles`."""
+    return [lambda xp, rows, a=a: rotate(xp, a) for a in angles]
 
 
 def accuracy_under_rotation(net, x, labels, angles):
     """Accuracy on x with every image turned by each angle (degrees) in `angles`."""
-    return np.array([accuracy(checked_predict(net, rotate(x, a)), labels) for a in angles])
+    return run_through(changed_accuracy_steps(net, x, labels, rotation_changes(angles)))
+
+
+def changed_accuracy_steps(net, x, labels, changes):
+    """Steps (engine/linework.py) of the accuracy on x with each change made to every image: an array,
+    one accuracy per change. A change is a function (rows of x, their slice) -> the changed rows; the
+    images are read a part at a time (linework.rows_per_part), every change of a part after the other."""
+    def steps(stop=None):
+        size = rows_per_part(net)
+        right = np.zeros(len(changes))
+        for start in range(0, len(x), size):
+            rows = slice(start, start + size)
+            for i, change in enumerate(changes):
+                right[i] += np.sum(checked_predict(net, change(x[rows], rows)) == labels[rows])
+                yield min(1.0, (start + (i + 1) / len(changes) * size) / max(len(x), 1))
+        return right / max(len(x), 1)
+    return steps
 
 
 # ---------------------------------------------------------------- shifts
@@ -327,13 +371,21 @@ def accuracy_under_shift(net, x, labels, shifts):
     Each image is moved right, left, down and up in turn, and the four accuracies are
     averaged (a digit is rarely centred in its box: one direction alone would be luck).
     Returns an array of accuracies, one per shift; at 0 it is the plain accuracy on x.
+    (In parts, for the line of runs: shift_accuracy_steps.)
     """
-    def moved(s):              # accuracy with every image moved s pixels, the four ways averaged
-        if s == 0:
-            return accuracy(checked_predict(net, x), labels)
-        return np.mean([accuracy(checked_predict(net, shift(x, s * dy, s * dx)), labels)
-                        for dy, dx in SHIFT_DIRECTIONS.values()])
-    return np.array([moved(s) for s in shifts])
+    return run_through(shift_accuracy_steps(net, x, labels, shifts))
+
+
+def shift_accuracy_steps(net, x, labels, shifts):
+    """accuracy_under_shift as steps (engine/linework.py)."""
+    moves = [[(0, 0)] if s == 0 else [(s * dy, s * dx) for dy, dx in SHIFT_DIRECTIONS.values()] for s in shifts]
+    changes = [lambda xp, rows, m=m: shift(xp, *m) for ways in moves for m in ways]
+
+    def steps(stop=None):
+        accs = yield from changed_accuracy_steps(net, x, labels, changes)(stop)
+        ends = np.cumsum([0] + [len(ways) for ways in moves])
+        return np.array([accs[a:b].mean() for a, b in zip(ends[:-1], ends[1:])])
+    return steps
 
 
 def _relative(d, ref):

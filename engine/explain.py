@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .convnet import CHUNK, CHUNK_VALUES, ConvNet
+from .linework import outputs_steps, rows_per_part, run_through
 from .network import one_hot
 
 SIDE = 28
@@ -101,16 +102,24 @@ def occlusion(net, x, cls=None, patch=6, stride=2, fill=0.0):
         pixel_map_i = mean of drop over the squares that cover pixel i
 
     A big drop marks ink the answer needed; a negative one ink that argued against it."""
-    x = np.asarray(x, dtype=np.float32).ravel()
-    starts = np.arange(0, SIDE - patch + 1, stride)
-    m, side = len(starts), np.arange(SIDE)
-    along = (side >= starts[:, None]) & (side < starts[:, None] + patch)        # (m, 28): rows one square covers
-    covered = (along[:, None, :, None] & along[None, :, None, :]).reshape(m * m, SIDE * SIDE)
-    probs = net.predict_proba(np.vstack([x[None, :], np.where(covered, np.float32(fill), x)]))
-    cls = int(probs[0].argmax()) if cls is None else int(cls)
-    drops = probs[0, cls] - probs[1:, cls]
-    pixel_map = (drops @ covered) / np.maximum(covered.sum(axis=0), 1)
-    return Occlusion(cls, float(probs[0, cls]), drops.reshape(m, m), pixel_map.astype(np.float32))
+    return run_through(occlusion_steps(net, x, cls, patch, stride, fill))
+
+
+def occlusion_steps(net, x, cls=None, patch=6, stride=2, fill=0.0):
+    """occlusion() as steps (engine/linework.py): the covered images read a part at a time."""
+    def steps(stop=None):
+        x1 = np.asarray(x, dtype=np.float32).ravel()
+        starts = np.arange(0, SIDE - patch + 1, stride)
+        m, side = len(starts), np.arange(SIDE)
+        along = (side >= starts[:, None]) & (side < starts[:, None] + patch)    # (m, 28): rows one square covers
+        covered = (along[:, None, :, None] & along[None, :, None, :]).reshape(m * m, SIDE * SIDE)
+        batch = np.vstack([x1[None, :], np.where(covered, np.float32(fill), x1)])
+        probs = yield from outputs_steps(net, batch)(stop)
+        c = int(probs[0].argmax()) if cls is None else int(cls)
+        drops = probs[0, c] - probs[1:, c]
+        pixel_map = (drops @ covered) / np.maximum(covered.sum(axis=0), 1)
+        return Occlusion(c, float(probs[0, c]), drops.reshape(m, m), pixel_map.astype(np.float32))
+    return steps
 
 
 # ---------------------------------------------------------------- nearest training images
@@ -119,19 +128,30 @@ def hidden_features(net, x, chunk=None):
     """What the last hidden layer makes of x (n, 784): the input of the output layer, (n, d), a chunk at a time
     (by default as many images as ConvNet.logits takes at once, 2,000 for an MLP).
     For an MLP a_{L-1} (x itself if it has no hidden layer); for a CNN what goes into its last dense layer."""
-    x = _rows(x)
-    if chunk is None:
-        chunk = max(1, min(CHUNK, CHUNK_VALUES // net.peak_values())) if isinstance(net, ConvNet) else 2000
-    parts = []
-    for i in range(0, len(x), chunk):
-        if isinstance(net, ConvNet):
-            a = np.asarray(x[i:i + chunk], dtype=net.dtype).reshape((-1,) + net.input_shape)
-            for layer in net.layers[:-1]:
-                a = layer.forward(a, keep=False)
-            parts.append(np.asarray(a.reshape(len(a), -1), dtype=np.float32))
-        else:
-            parts.append(np.asarray(net.forward(x[i:i + chunk], keep=True)[1][-2], dtype=np.float32))
-    return np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
+    return run_through(hidden_features_steps(net, x, chunk))
+
+
+def hidden_features_steps(net, x, chunk=None):
+    """hidden_features() as steps (engine/linework.py): a chunk of images a part, at most
+    linework.rows_per_part of them."""
+    def steps(stop=None):
+        xs = _rows(x)
+        size = chunk
+        if size is None:
+            size = max(1, min(CHUNK, CHUNK_VALUES // net.peak_values())) if isinstance(net, ConvNet) else 2000
+            size = min(size, rows_per_part(net))
+        parts = []
+        for i in range(0, len(xs), size):
+            if isinstance(net, ConvNet):
+                a = np.asarray(xs[i:i + size], dtype=net.dtype).reshape((-1,) + net.input_shape)
+                for layer in net.layers[:-1]:
+                    a = layer.forward(a, keep=False)
+                parts.append(np.asarray(a.reshape(len(a), -1), dtype=np.float32))
+            else:
+                parts.append(np.asarray(net.forward(xs[i:i + size], keep=True)[1][-2], dtype=np.float32))
+            yield min(1.0, (i + size) / len(xs))
+        return np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
+    return steps
 
 
 def search_rows(n, limit=10_000, seed=0):
@@ -191,32 +211,41 @@ def fool(net, x, target, step=0.1, max_steps=300, norm="l2", margin=1e-3):
         x <- clip(x - step * sign(g), 0, 1)          norm "sign": every pixel moves by `step`
         g = dL/dx, the input gradient of the loss with the target as label
 
-    All images go in one batch; an image leaves it when it flips. At most max_steps steps."""
-    x = np.array(_rows(x), dtype=np.float32)
-    mine = _own(net)
-    n = len(x)
-    target = np.broadcast_to(np.asarray(target), (n,)).astype(int)
-    before = mine.predict_proba(x)
-    if (before.argmax(axis=1) == target).any():
-        raise ValueError("the network already gives that answer: pick another target class")
-    flipped, steps = np.zeros(n, bool), np.zeros(n, int)
-    active = np.arange(n)
-    for t in range(max_steps + 1):
-        z, _, g = mine.input_gradient(x[active], blame(net, "loss", target[active]))
-        rows = np.arange(len(active))
-        ahead = z[rows, target[active]] - np.where(np.eye(z.shape[1], dtype=bool)[target[active]], -np.inf, z).max(1)
-        hit = ahead > margin
-        flipped[active[hit]], steps[active[hit]] = True, t
-        active, g = active[~hit], g[~hit]
-        if not len(active) or t == max_steps:
-            break
-        if norm == "sign":
-            move = np.sign(g)
-        else:
-            move = g / np.maximum(np.linalg.norm(g, axis=1, keepdims=True), 1e-12)
-        x[active] = np.clip(x[active] - step * move, 0, 1)
-    steps[active] = max_steps
-    return Fooled(x, target, flipped, steps, before, mine.predict_proba(x))
+    All images go in one batch; an image leaves it when it flips. At most max_steps steps.
+    (One step a part, for the line of runs: fool_steps.)"""
+    return run_through(fool_steps(net, x, target, step, max_steps, norm, margin))
+
+
+def fool_steps(net, x, target, step=0.1, max_steps=300, norm="l2", margin=1e-3):
+    """fool() as steps (engine/linework.py): one gradient step a part."""
+    def steps(stop=None):
+        xs = np.array(_rows(x), dtype=np.float32)
+        mine = _own(net)
+        n = len(xs)
+        goal = np.broadcast_to(np.asarray(target), (n,)).astype(int)
+        before = mine.predict_proba(xs)
+        if (before.argmax(axis=1) == goal).any():
+            raise ValueError("the network already gives that answer: pick another target class")
+        flipped, taken = np.zeros(n, bool), np.zeros(n, int)
+        active = np.arange(n)
+        for t in range(max_steps + 1):
+            z, _, g = mine.input_gradient(xs[active], blame(net, "loss", goal[active]))
+            rows = np.arange(len(active))
+            ahead = z[rows, goal[active]] - np.where(np.eye(z.shape[1], dtype=bool)[goal[active]], -np.inf, z).max(1)
+            hit = ahead > margin
+            flipped[active[hit]], taken[active[hit]] = True, t
+            active, g = active[~hit], g[~hit]
+            if not len(active) or t == max_steps:
+                break
+            if norm == "sign":
+                move = np.sign(g)
+            else:
+                move = g / np.maximum(np.linalg.norm(g, axis=1, keepdims=True), 1e-12)
+            xs[active] = np.clip(xs[active] - step * move, 0, 1)
+            yield (t + 1) / (max_steps + 1)
+        taken[active] = max_steps
+        return Fooled(xs, goal, flipped, taken, before, mine.predict_proba(xs))
+    return steps
 
 
 # ---------------------------------------------------------------- what it thinks a k looks like

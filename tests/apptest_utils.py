@@ -21,7 +21,21 @@ def open_page(page=None, query=None):
             at.query_params[k] = v
         at.run()
     assert not at.exception, at.exception
-    return at
+    return finish_line_work(at)
+
+
+def finish_line_work(at, timeout=300):
+    """Wait for the session's computations in the line of runs (ui/linework.py: a page's work of more
+    than about a second) to end, then rerun the page, until it asks for none: the page as it is drawn
+    once they are done."""
+    while True:
+        held = [h for h in (get(at, "line_works") or {}).values() if not h["stopped"]]
+        if not held:
+            return at
+        for h in held:
+            assert h["work"].join(timeout), f"the page's work {h['what']!r} did not end"
+        at.run()
+        assert not at.exception, at.exception
 
 
 def get(at, key):

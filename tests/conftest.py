@@ -32,7 +32,7 @@ def _class_store_of_the_test_run(tmp_path_factory):
 @pytest.fixture(autouse=True)
 def _stop_training_threads():
     yield
-    worker.stop_all()
+    worker.stop_all()          # training runs, and pages' works in the line (engine/linework.py)
 
 
 def _mnist_dir_empty(always):

@@ -242,7 +242,7 @@ def test_dream_makes_the_network_see_the_class(builtin, kind):
 
 DRAW, EVALUATE = "app_pages/6_draw.py", "app_pages/5_evaluate.py"
 PANELS = ["pixels", "cover", "seen", "fool", "dream"]
-COUNTED = ["input_gradient", "occlusion", "hidden_features", "fool", "dream"]
+COUNTED = ["input_gradient", "occlusion_steps", "hidden_features", "fool_steps", "dream"]
 
 
 @pytest.fixture
@@ -368,7 +368,7 @@ def test_draw_panels_compute_only_when_open_and_never_twice(builtin, calls):
            "minus the score of **1**" in text_in(expander(at, "Which pixels"))
     target = at.selectbox(key="draw_x_target").options[-1]
     at.selectbox(key="draw_x_target").set_value(int(target)).run()      # another target: fooled again
-    assert not at.exception and calls["fool"] == first["fool"] + 1
+    assert not at.exception and calls["fool_steps"] == first["fool_steps"] + 1
     check_panels(at, builtin["mlp"], x)
     at.selectbox(key="draw_x_dream").set_value(8).run()                 # the 8 forms, frame by frame
     assert not at.exception and calls["dream"] == first["dream"] + 1

@@ -22,7 +22,7 @@ from classroom.limits import address_key
 from classroom.store import Refused, Store, StoreUnavailable, default_url, drawing_png
 from engine import metrics
 from engine.trainer import started_with, steering
-from ui import keep, lesson, run_names, state
+from ui import keep, lesson, linework, run_names, state
 
 MAX_CHANGES = 20            # changes of settings during a run kept with its leaderboard row (the rest counted)
 RETRY_SECONDS = 30          # a store that failed to open is tried again after this long
@@ -212,10 +212,12 @@ def train_option(where, disabled=False):
     net, info = state.user_model()
     runs = st.session_state.get("runs", [])
     if held and net is not None and runs and runs[-1]["id"] == held["run"] and len(held["y"]):
-        predicted = net.predict_proba(held["x"].astype(np.float32) / 255).argmax(axis=1)
-        where.caption(f"Your last run, trained with {held['n_train']} of our digits: "
-                      f"**{metrics.accuracy(predicted, held['y']):.1%}** on the {len(held['y'])} class digits it "
-                      f"never saw, {info.get('test_accuracy', float('nan')):.1%} on the MNIST test set.")
+        with where:
+            ours = accuracies([("your model", net)], held["x"], held["y"])[0][1]
+        if ours is not None:
+            where.caption(f"Your last run, trained with {held['n_train']} of our digits: "
+                          f"**{ours:.1%}** on the {len(held['y'])} class digits it "
+                          f"never saw, {info.get('test_accuracy', float('nan')):.1%} on the MNIST test set.")
 
 
 def training_data(data):
@@ -239,26 +241,30 @@ def training_data(data):
 # ------------------------------------------------------------------ the Class page's parts
 
 def accuracies(models, x, y):
-    """[(name, accuracy on (x, y), predicted)] for named models on uint8 digits x (n, 784)."""
-    xf = x.astype(np.float32) / 255
+    """[(name, accuracy on (x, y), predicted)] for named models on uint8 digits x (n, 784); accuracy and
+    predicted are None for a model whose outputs are still being computed in the line (ui/linework.py:
+    its progress line is on the page)."""
+    digest = hashlib.blake2b(np.ascontiguousarray(x).tobytes(), digest_size=16).hexdigest()
     out = []
     for name, net in models:
-        predicted = net.predict_proba(xf).argmax(axis=1) if len(y) else np.zeros(0, int)
-        out.append((name, metrics.accuracy(predicted, y) if len(y) else float("nan"), predicted))
+        if not len(y):
+            out.append((name, float("nan"), np.zeros(0, int)))
+            continue
+        key = state.model_key(net)
+        probs = linework.outputs(f"class set {key}", net, key, x.astype(np.float32) / 255,
+                                 ("class set", digest), f"Reading our {len(y):,} digits with {name}")
+        predicted = None if probs is None else probs.argmax(axis=1)
+        out.append((name, None if probs is None else metrics.accuracy(predicted, y), predicted))
     return out
 
 
 def mnist_accuracies(models, data):
-    """[accuracy on the MNIST test set] of named models, each measured once per model and data
-    (the CNN takes a second or more on the full test set: not on every rerun)."""
-    kept = st.session_state.setdefault("class_mnist_accuracy", [])     # [(net, test images, accuracy)]
+    """[accuracy on the MNIST test set] of named models (None while being measured), each measured once
+    per model and data (ui/linework.py keeps the outputs)."""
     out = []
     for name, net in models:
-        found = next((acc for n, x, acc in kept if n is net and x is data.x_test), None)
-        if found is None:
-            found = accuracies([(name, net)], data.x_test, data.y_test)[0][1]
-            kept[:] = [*kept[-5:], (net, data.x_test, found)]
-        out.append(found)
+        probs = linework.test_outputs(net, name)
+        out.append(None if probs is None else metrics.accuracy(probs.argmax(axis=1), data.y_test))
     return out
 
 

@@ -18,7 +18,7 @@ import streamlit as st
 from engine import explain
 from engine.analysis import fingerprint
 from engine.data import DataError, to_float
-from ui import pictures, state
+from ui import linework, pictures, state
 from ui.formats import sure_text
 
 KEEP = 24                 # results kept per session (a few kilobytes each)
@@ -43,7 +43,10 @@ def ask(kind, key, compute):
     if full in store:
         store.move_to_end(full)
         return store[full]
-    value = store[full] = compute()
+    value = compute()
+    if value is None:          # being computed in the line (ui/linework.py): its progress line is on the page
+        return None
+    store[full] = value
     while len(store) > KEEP:
         store.popitem(last=False)
     return value
@@ -172,10 +175,14 @@ def panels(net, x, where, data=None, with_cnn=False, heading=st.subheader):
 _known = {}       # id -> (net, fingerprint) of the built-in models, which live as long as the server
 
 
+def _is_built_in(net):
+    return any(net is b[0] for b in (state.pretrained_model(), state.pretrained_cnn()))
+
+
 def _model_key(net):
     """The model's fingerprint (its shape and every weight: the same key means the same function), worked out
     once for a built-in model (it never changes), every time for the user's."""
-    if not any(net is b[0] for b in (state.pretrained_model(), state.pretrained_cnn())):
+    if not _is_built_in(net):
         return fingerprint(net)
     hit = _known.get(id(net))
     if hit is None or hit[0] is not net:
@@ -216,7 +223,11 @@ def _pixels(net, x, where, guess, probs, keyed, data):
 
 
 def _cover(net, x, where, guess, probs, keyed, data):
-    occ = ask("cover", keyed(), lambda: explain.occlusion(net, x, cls=guess))
+    occ = ask("cover", keyed(), lambda: linework.result(
+        f"{where} cover", ("explain cover",) + keyed() + (guess,), linework.forward_flops(net) * (1 + 12 * 12),
+        explain.occlusion_steps(net, x, cls=guess), "Covering the digit square by square"))
+    if occ is None:
+        return
     lowest = float(occ.p - occ.drops.max())
     st.image(pictures.signed_overlay(occ.pixel_map, x, SCALE), width=28 * SCALE + 2,
              caption=f"probability of {guess} with a square covered",
@@ -232,9 +243,18 @@ def _cover(net, x, where, guess, probs, keyed, data):
 
 def _seen(net, x, where, guess, probs, keyed, data):
     n_train = len(data.x_train)
-    rows, _, pixel_index = _search_space(data.source, n_train, data)
-    with st.spinner("Reading the training images with this model (once per model)…"):
-        index = hidden_index(keyed()[0], net, data).result()
+    rows, x_rows, pixel_index = _search_space(data.source, n_train, data)
+    if _is_built_in(net):
+        with st.spinner("Reading the training images with this model (once per model)…"):
+            index = hidden_index(keyed()[0], net, data).result()
+    else:                  # the session's own model: its features are read in parts (in the line when big)
+        def index_steps(stop=None):
+            return explain.NearestIndex((yield from explain.hidden_features_steps(net, x_rows)(stop)))
+        index = linework.result(f"{where} seen", ("explain seen",) + keyed()[:1] + (data.source, n_train),
+                                linework.forward_flops(net) * len(rows), index_steps,
+                                f"Reading {len(rows):,} training images with your model (once per model)")
+        if index is None:
+            return
 
     def both():
         return (rows[index.nearest(explain.hidden_features(net, x)[0], 8)[0]],
@@ -260,8 +280,12 @@ def _fool(net, x, where, guess, probs, keyed, data):
     order = [int(k) for k in np.argsort(-probs) if k != guess]
     target = st.selectbox("Make it say", order, key=f"{where}_x_target",
                           help="The digit to push the network towards. The list starts with its second choice.")
-    f = ask("fool", keyed() + (target,), lambda: explain.fool(net, x, target, step=FOOL_STEP,
-                                                              max_steps=FOOL_MAX_STEPS))
+    f = ask("fool", keyed() + (target,), lambda: linework.result(
+        f"{where} fool", ("explain fool",) + keyed() + (target,), linework.forward_flops(net) * 3 * (FOOL_MAX_STEPS + 2),
+        explain.fool_steps(net, x, target, step=FOOL_STEP, max_steps=FOOL_MAX_STEPS),
+        f"Looking for the smallest change that makes it say {target}"))
+    if f is None:
+        return
     changed, change = f.x[0], f.change(x)[0]
     moved = int(explain.changed_pixels(change))
     biggest = float(np.abs(change).max())
@@ -300,8 +324,13 @@ def _dream(net, x, where, guess, probs, keyed, data):
     k = st.selectbox("Digit", range(10), index=3, key=f"{where}_x_dream",
                      help="Which output neuron to excite, starting from the average training digit.")
     start = _mean_digit(data.source, len(data.x_train), data)
-    frames, stuck = ask("dream", keyed()[:1] + (k, data.source, len(data.x_train)),
-                        lambda: _dream_live(net, k, start))
+    kept = keyed()[:1] + (k, data.source, len(data.x_train))
+    got = ask("dream", kept, lambda: linework.result(
+        f"{where} dream", ("explain dream",) + kept, linework.forward_flops(net) * 4 * (DREAM_STEPS + 1),
+        _dream_steps(net, k, start), f"Making the picture of {a_digit(k)}, step by step"))
+    if got is None:
+        return
+    frames, stuck = got
     shown = st.select_slider("Step", [t for t, _, _ in frames], value=frames[-1][0], key=f"{where}_x_dream_t_{k}",
                              help="Look at the picture at any step of its making.")
     t, img, p = next(fr for fr in frames if fr[0] == shown)
@@ -325,17 +354,20 @@ def _dream(net, x, where, guess, probs, keyed, data):
                 icon="ℹ️")
 
 
-def _dream_live(net, k, start):
-    """The class picture's frames, each shown as soon as it is made (the picture forms on the page), and
-    whether the gradient is exactly zero at the start (then the picture cannot move: the page says why)."""
-    stuck = not np.any(explain.input_gradient(net, start, "loss", cls=k)[0])
-    spot, frames = st.empty(), []
-    for t, img, p in explain.dream(net, k, steps=DREAM_STEPS, every=DREAM_EVERY, start=start):
-        frames.append((t, img, p))
-        spot.image(_ink(img), caption=f"step {t}: {sure_text(p)} {a_digit(k)}", width=28 * SCALE + 2,
-                   alt=f"What the network thinks {a_digit(k)} looks like, step {t} of {DREAM_STEPS}.")
-    spot.empty()
-    return frames, stuck
+def _dream_steps(net, k, start):
+    """Steps (engine/linework.py) of the class picture from `start`: one gradient step a part; its frames every
+    DREAM_EVERY steps and the last, and whether the gradient is exactly zero at the start (then the picture
+    cannot move: the page says why)."""
+    def steps(stop=None):
+        stuck = not np.any(explain.input_gradient(net, start, "loss", cls=k)[0])
+        yield 0.0
+        frames = []
+        for t, img, p in explain.dream(net, k, steps=DREAM_STEPS, every=1, start=start):
+            if t % DREAM_EVERY == 0 or t == DREAM_STEPS:
+                frames.append((t, img, p))
+            yield t / DREAM_STEPS
+        return frames, stuck
+    return steps
 
 
 PANEL_DRAWERS = {"pixels": _pixels, "cover": _cover, "seen": _seen, "fool": _fool, "dream": _dream}

@@ -55,3 +55,18 @@ def output_text(value, is_probability):
     """One output of the network: a probability as sure_text, the score of a sigmoid
     output (MSE models, whose outputs need not add up to 1) as 'output 0.87'."""
     return sure_text(value) if is_probability else f"output {value:.2f}"
+
+
+def duration_text(seconds):
+    """12 s, 5 min, 2 h 10 min: a duration as a person says it."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    hours, minutes = divmod(round(seconds / 60), 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+def ordinal(n):
+    """1st, 2nd, 3rd, 11th, 22nd..."""
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"

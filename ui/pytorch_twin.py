@@ -8,10 +8,12 @@ import streamlit as st
 
 from bridge import twin
 from engine.data import to_float
-from ui import charts, formats, state
+from engine.linework import within
+from ui import charts, formats, linework, state
 from ui.chart_cache import show as show_chart
 
 KEY = "pytorch_result"
+ASKED = "pytorch_asked"     # mini-batches of the comparison asked for, until its result is there
 BATCH = 64            # images in the one batch sent through both
 
 
@@ -29,13 +31,53 @@ def saved_settings(net):
     return twin.settings_for(net, saved)
 
 
-def run(net, name, batches):
-    """One batch through `net` and its twin, then both train `batches` mini-batches; kept in the session."""
+def ask(widget):
+    """Run the comparison (the button) of as many mini-batches as the number input `widget` says: it is
+    computed by result() on this and the next page runs."""
+    st.session_state[ASKED] = int(st.session_state[widget])
+    st.session_state.pop(KEY, None)
+
+
+def result(net, name):
+    """The comparison asked for with ask(): one batch through `net` and its twin, then both train that
+    many mini-batches; kept in the session. Computed by ui/linework.py, so a big model's goes into the
+    line in the Trainer's parts on both sides (bridge/twin.py), with a progress line here; None until then.
+    A model PyTorch cannot run gets one sentence, never a traceback."""
+    batches = st.session_state.get(ASKED)
+    if batches is None:
+        return st.session_state.get(KEY)
     data = state.dataset()
-    settings = saved_settings(net)
-    check = twin.compare(net, to_float(data.x_train[:BATCH]), data.y_train[:BATCH], settings.l2)
-    race = twin.train_both(net, data.x_train, data.y_train, settings, batches)
+    try:
+        settings = saved_settings(net)
+        x, labels = to_float(data.x_train[:BATCH]), data.y_train[:BATCH]
+        per_image = net.flops_per_example() + linework.forward_flops(net)
+        flops = 2 * per_image * (BATCH + batches * settings.batch_size)         # both sides
+
+        def steps(stop=None):
+            check = yield from within(twin.compare_steps(net, x, labels, settings.l2)(stop), 0.0, 0.1)
+            race = yield from within(twin.train_both_steps(net, data.x_train, data.y_train, settings, batches)(stop),
+                                     0.1, 1.0)
+            return check, race
+        key = ("pytorch twin", state.model_key(net), batches, repr(settings.as_dict()), data.source, len(data.y_train))
+        value = linework.result("pytorch", key, flops, steps, f"Running {name} and its PyTorch twin side by side")
+    except Exception as err:               # a model PyTorch cannot build or run: one sentence
+        st.session_state.pop(ASKED, None)
+        st.error(f"This model cannot be compared with PyTorch: {reason(err)}.", icon="⚠️")
+        return None
+    if value is None:
+        return None
+    st.session_state.pop(ASKED, None)
+    check, race = value
     st.session_state[KEY] = {"name": name, "check": check, "race": race, "settings": settings}
+    return st.session_state[KEY]
+
+
+def reason(err):
+    """An error's own words when they are short and name no file or folder, else its kind."""
+    words = str(err).strip().splitlines()[0].split('"')[0].strip() if str(err).strip() else ""
+    if not words or len(words) > 160 or "/" in words or "\\" in words:
+        return f"PyTorch stopped with {type(err).__name__}"
+    return words.rstrip(".")
 
 
 def show(result):

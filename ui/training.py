@@ -21,7 +21,6 @@ Session keys used:
 """
 import time
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -31,7 +30,7 @@ from engine.cost import run_cost
 from engine.modelfile import ModelFileError, load_model_with_notes
 from engine.trainer import Settings, new_run
 from engine.worker import BackgroundRun
-from ui import formats, limits, pages, server, state
+from ui import formats, limits, linework, pages, server, state
 
 TICK_SECONDS = 1.0       # the live panels redraw this often while a run is going
 ANSWER_SECONDS = 1.0     # Pause and Stop wait at most this long for the run to answer
@@ -430,14 +429,7 @@ def batch_points(run):
             return steps, losses
 
 
-def duration_text(seconds):
-    """12 s, 5 min, 2 h 10 min: a duration as a person says it."""
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 90 * 60:
-        return f"{seconds / 60:.0f} min"
-    hours, minutes = divmod(round(seconds / 60), 60)
-    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+duration_text = formats.duration_text     # (kept here too: pages and tests use training.duration_text)
 
 
 def progress_text(short=False):
@@ -450,7 +442,7 @@ def progress_text(short=False):
     place = job().position() if job() is not None else 0
     if now == "running" and place:
         training_now, waiting = server.training_slots().counts()
-        return (f"**Waiting for a free place** ({_ordinal(place)} in line): this server trains "
+        return (f"**Waiting for a free place** ({formats.ordinal(place)} in line): this server trains "
                 f"{limits.MAX_TRAINING_RUNS} runs at a time, and {training_now + waiting} want to · {where}")
     label = formats.STATUS_LABELS[now]
     secs = p["seconds_left"]
@@ -484,10 +476,6 @@ def numbers_text(run):
         words.append(f"epoch {e['epoch']}: training loss {e['train_loss']:.4f}, accuracy {e['train_acc']:.1%}"
                      + (f"; validation loss {e['val_loss']:.4f}, accuracy {e['val_acc']:.1%}" if "val_loss" in e else ""))
     return "Latest: " + " · ".join(words) if words else ""
-
-
-def _ordinal(n):
-    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
 
 
 def progress(run=None):
@@ -572,10 +560,26 @@ def _load(content, name):
     if net.sizes[0] != data.x_train.shape[1] or net.sizes[-1] != 10:
         return False, (f"Could not load that model: {name} has layer sizes {'-'.join(map(str, net.sizes))}, "
                        f"but MNIST needs {data.x_train.shape[1]} inputs and 10 outputs. {kept}")
-    with np.errstate(all="ignore"):
-        test_acc = metrics.accuracy(net.predict(data.test_float()), data.y_test)
     label = f"your uploaded model ({net.describe()})"
-    state.set_user_model(net, {"label": label, "settings": settings, "test_accuracy": float(test_acc),
+    state.set_user_model(net, {"label": label, "settings": settings, "test_accuracy": None,
                                "history": None, "source": data.source, "origin": f"uploaded file {name}"})
+    # At once when it is small; else in the line, started where the Train page shows the model (measure_upload).
+    small = linework.forward_flops(net) * len(data.y_test) <= linework.page_flops()
+    test_acc = measure_upload() if small else None
     ignored = f" Some training settings in the file were ignored: {'; '.join(notes)}." if notes else ""
+    if test_acc is None:
+        return True, (f"Loaded {name}: {net.describe()}. It is now your model; its accuracy on the "
+                      f"{len(data.y_test):,} test images is being measured (below).{ignored}")
     return True, f"Loaded {name}: {net.describe()}, {test_acc:.1%} on the test set. It is now your model.{ignored}"
+
+
+def measure_upload():
+    """The session's uploaded model's test accuracy, kept in its info once measured; None while its
+    outputs are computed in the line (ui/linework.py: their progress line is drawn where this is called)."""
+    net, info = state.user_model()
+    if net is None or not info or info.get("test_accuracy", 0) is not None:
+        return (info or {}).get("test_accuracy")
+    probs = linework.test_outputs(net, "your uploaded model")
+    if probs is not None:
+        info["test_accuracy"] = metrics.accuracy(probs.argmax(axis=1), state.dataset().y_test)
+    return info["test_accuracy"]
