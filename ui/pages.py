@@ -56,6 +56,8 @@ PAGES = [
          "Characters become ids, one-hot vectors and embeddings; and how GPT cuts text into tokens (BPE)."),
     Page("app_pages/11_next_character.py", "Next character", "🔮", "Next character: counting pairs",
          "Count which character follows which, let a network learn the same, and sample new text."),
+    Page("app_pages/12_train_language.py", "Train a language model", "✍️", "Train a language model",
+         "Train a bigram, an MLP or a transformer on a text and watch its samples turn from gibberish into words."),
 ]
 HOME = PAGES[0]
 _BY_NAME = {p.name: p for p in PAGES}

@@ -207,17 +207,25 @@ def check_cost(settings, n_test):
 
     Returns (cost, seconds of one mini-batch): both estimates, shown before Start."""
     cost = run_cost(settings, n_test)
+    seconds = refuse_over_limits(cost, settings.batch_size, "images", "use fewer or smaller hidden layers")
+    return cost, seconds
+
+
+def refuse_over_limits(cost, batch_size, examples, smaller):
+    """ValueError, saying what to change, for a run (engine/cost.RunCost) over the server's memory or
+    mini-batch time limits; else the estimated seconds of one mini-batch. examples: what a batch holds
+    ("images"); smaller: what to do when the memory is too much ("use fewer or smaller hidden layers")."""
     megabytes = cost.memory_bytes / 2**20
     if megabytes > limits.RUN_MEMORY_MB:
         raise ValueError(f"this network would need about {megabytes:,.0f} MB of memory to train, and this server "
-                         f"allows {limits.RUN_MEMORY_MB:,.0f} MB per run: use fewer or smaller hidden layers")
+                         f"allows {limits.RUN_MEMORY_MB:,.0f} MB per run: {smaller}")
     seconds = cost.batch_flops / (limits.CORE_GFLOPS * 1e9)
     if seconds > limits.BATCH_SECONDS:
-        fits = max(1, int(settings.batch_size * limits.BATCH_SECONDS / seconds))
-        raise ValueError(f"one mini-batch of {settings.batch_size:,} images would take about {seconds:,.0f} s on "
+        fits = max(1, int(batch_size * limits.BATCH_SECONDS / seconds))
+        raise ValueError(f"one mini-batch of {batch_size:,} {examples} would take about {seconds:,.0f} s on "
                          f"this server, and it allows {limits.BATCH_SECONDS:g} s: use a batch size of at most "
                          f"{fits:,}, or a smaller network")
-    return cost, seconds
+    return seconds
 
 
 # ------------------------------------------------------------------ run control
@@ -293,19 +301,20 @@ def set_pace():
         worker.batch_seconds = SLOW_MOTION_SECONDS / batches if st.session_state.get("train_slow") else 0.0
 
 
-def pace_toggle(present):
-    """The slow-motion switch: on by default in presenter mode, until someone uses it."""
+def pace_toggle(present, key="train_slow", apply=None, seconds=SLOW_MOTION_SECONDS):
+    """The slow-motion switch (widget `key`): on by default in presenter mode, until someone uses it.
+    apply(): sets the current run's pace from it (default: the digits' run, set_pace)."""
     ss = st.session_state
-    chosen = ss.get("train_slow_chosen")          # None until the switch is used
-    ss["train_slow"] = present if chosen is None else chosen
-    st.toggle("🐢 Slow motion", key="train_slow", on_change=_pace_chosen,
-              help=f"Spreads a run over about {SLOW_MOTION_SECONDS:.0f} seconds, so a class can watch the "
+    chosen = ss.get(key + "_chosen")          # None until the switch is used
+    ss[key] = present if chosen is None else chosen
+    st.toggle("🐢 Slow motion", key=key, on_change=_pace_chosen, args=(key,),
+              help=f"Spreads a run over about {seconds:.0f} seconds, so a class can watch the "
                    "curves move. It can be switched during a run. Off = full speed.")
-    set_pace()
+    (apply or set_pace)()
 
 
-def _pace_chosen():
-    st.session_state["train_slow_chosen"] = st.session_state["train_slow"]
+def _pace_chosen(key):
+    st.session_state[key + "_chosen"] = st.session_state[key]
 
 
 def pause():
@@ -423,11 +432,9 @@ def progress_text(short=False):
     if short:
         return f"**Training** · {where} · {p['fraction']:.0%}"
     where += f" · batch {p['batch']}/{p['batches']}"
-    place = job().position() if job() is not None else 0
-    if now == "running" and place:
-        training_now, waiting = server.training_slots().counts()
-        return (f"**Waiting for a free place** ({_ordinal(place)} in line): this server trains "
-                f"{limits.MAX_TRAINING_RUNS} runs at a time, and {training_now + waiting} want to · {where}")
+    waiting = line_text(job()) if now == "running" else ""
+    if waiting:
+        return f"{waiting} · {where}"
     label = formats.STATUS_LABELS[now]
     secs = p["seconds_left"]
     left = f" · about {duration_text(secs)} left" if now == "running" and secs is not None else ""
@@ -435,6 +442,16 @@ def progress_text(short=False):
         where = f"after {where}"
     pace = " · 🐢 slow motion" if job() is not None and job().batch_seconds else ""
     return f"**{label}** {where} · {p['speed']:,.0f} examples/s{left}{pace}"
+
+
+def line_text(worker):
+    """'**Waiting for a free place** (2nd in line): ...' while `worker` waits in the server's line; else ''."""
+    place = worker.position() if worker is not None else 0
+    if not place:
+        return ""
+    training_now, waiting = server.training_slots().counts()
+    return (f"**Waiting for a free place** ({_ordinal(place)} in line): this server trains "
+            f"{limits.MAX_TRAINING_RUNS} runs at a time, and {training_now + waiting} want to")
 
 
 def numbers_text(run):
