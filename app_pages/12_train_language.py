@@ -149,22 +149,25 @@ def live_panel(ticking):
         st.error(run.message)
     steps, losses = training.batch_points(run)
     records = list(run.history.epochs)
-    c1, c2 = st.columns([1, 1] if not present else [1, 1.2], gap="large")
+    c1, c2 = st.columns(2, gap="large") if not present else (st.container(), st.container())
     if losses:
         show(c1, charts.lm_loss_chart, steps, losses, records, marks=list(run.history.marks),
              height=presenter.height(260), big=present)
+        c1.caption("Light line: the loss of each step's mini-batch. Points: at each check, the training loss "
+                   "averaged over the steps since the last check, and the loss on "
+                   f"{run.settings.eval_tokens:,} characters of the validation part, which it never trains on.")
     else:
         c1.caption("The loss of each step appears here.")
     samples = list(run.history.samples)
     with c2:
         st.markdown(f"**What it writes** (a sample of {lm.SAMPLE_CHARS} characters every "
-                    f"{run.settings.eval_every} steps, newest first)")
+                    f"{run.settings.eval_every} steps, newest first; ↵ is a line break)")
         if not samples:
             st.caption(f"The first sample comes at step {run.settings.eval_every}.")
         for step, text in samples[::-1][:3 if present else 4]:
             st.caption(f"After step {step:,}" + (f" (validation loss {r['val_loss']:.3f})" if (
                 r := next((r for r in records if r["step"] == step), None)) else ""))
-            st.code(text, language=None, wrap_lines=True)
+            st.code(lm.one_line(text), language=None, wrap_lines=True)
     if now == "running":
         st.caption("You can pause, stop or switch pages at any time; the run carries on.")
 

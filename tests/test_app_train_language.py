@@ -48,7 +48,7 @@ def test_a_tiny_run_prints_samples_as_it_learns(kind):
     codes = [c.value for c in at.code]
     (first, _), (second, _) = run.history.samples[:2]
     assert (first, second) == (10, 20)          # a sample every `every` steps, from the weights of that step
-    assert run.history.samples[1][1] in codes and "After step 20" in texts(at.caption)
+    assert lm.one_line(run.history.samples[1][1]) in codes and "After step 20" in texts(at.caption)
     assert finish(at) == "finished"
     assert run.step == 40 and len(run.history.samples) == 4 and len(run.history.epochs) == 4
     result = get(at, "lmt_result")

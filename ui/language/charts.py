@@ -136,7 +136,7 @@ def lm_loss_chart(steps, losses, records, marks=(), height=260, max_points=300):
     s, l = _thin(steps, losses, max_points)
     step_df = pd.DataFrame({"step": s, "loss": l})
     rows = [{"step": r["step"], "part": part, "loss": r[key]} for r in records
-            for part, key in (("training (average since the last check)", "train_loss"),
+            for part, key in (("training", "train_loss"),
                               ("validation", "val_loss"))]
     eval_df = pd.DataFrame(rows, columns=["step", "part", "loss"])
     x = alt.X("step:Q", title="step (one mini-batch each)", axis=alt.Axis(format=",d", tickMinStep=1))
@@ -144,8 +144,7 @@ def lm_loss_chart(steps, losses, records, marks=(), height=260, max_points=300):
     line = alt.Chart(step_df).mark_line(color="#9db7d5", strokeWidth=1, clip=True).encode(
         x=x, y=y, tooltip=[alt.Tooltip("step:Q", format=","), alt.Tooltip("loss:Q", format=".4f")])
     points = alt.Chart(eval_df).mark_line(point=True, strokeWidth=2.5).encode(
-        x=x, y=y, color=alt.Color("part:N", scale=alt.Scale(domain=["training (average since the last check)",
-                                                                     "validation"],
+        x=x, y=y, color=alt.Color("part:N", scale=alt.Scale(domain=["training", "validation"],
                                                              range=[TRAIN_COLOR, VAL_COLOR]),
                                   legend=alt.Legend(title=None, orient="top", direction="horizontal")),
         tooltip=[alt.Tooltip("step:Q", format=","), alt.Tooltip("part:N"), alt.Tooltip("loss:Q", format=".4f")])

@@ -334,6 +334,11 @@ def numbers_text(run):
     return "Latest: " + " · ".join(words) if words else ""
 
 
+def one_line(text):
+    """A sample on one line (it wraps), its line breaks shown as ↵: four samples of names fit on a screen."""
+    return text.replace("\n", " ↵ ")
+
+
 def sample_now(entry, n=300, temperature=0.8, seed=0):
     """n characters from the session's model `entry` (lm_model), after a line break when it knows one."""
     vocab, model = entry["vocab"], entry["model"]
