@@ -259,6 +259,9 @@ def start(settings=None):
     data = state.dataset()
     from ui import class_set      # "Add our class's digits" (imported here: class_set imports this module)
     try:
+        if st.session_state.get("lmt_status") in ACTIVE:     # ui/language/train.py: one run per session
+            raise ValueError("a language model is training on the Train a language model page; stop it first "
+                             "(a session trains one run at a time)")
         x_train, y_train = class_set.training_data(data)
         if settings is None:
             settings = settings_from_widgets(data.x_train.shape[1], 10)

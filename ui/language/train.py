@@ -193,7 +193,7 @@ def start(prepared, label):
         return ""
     try:
         if training.sync() in ACTIVE:
-            raise ValueError("a digits run is going on the Train page; pause is not enough, stop it first "
+            raise ValueError("a digits run is going on the Train page; stop it first "
                              "(a session trains one run at a time)")
         settings = settings_from_widgets()
         ids, settings.val_fraction = _ids(prepared)
