@@ -144,3 +144,25 @@ def test_presenter_mode_keeps_the_main_knobs_only():
     keys = {w.key for w in at.number_input}
     assert {"lmt_k", "lmt_hidden", "lmt_lr", "lmt_steps"} <= keys and "lmt_seed" not in keys
     assert not at.get("file_uploader")
+
+
+def test_on_other_pages_the_run_shows_in_the_sidebar_and_pauses_from_there():
+    at = tiny(open_page(PAGE), steps=100_000, every=1000)
+    at.button(key="lmt_start").click().run()
+    run = get(at, "lmt_trainer")
+    wait_for(lambda: run.step >= 2, what="two steps")
+    at.switch_page("app_pages/10_tokens.py").run()
+    assert not at.exception, at.exception
+    assert "Training a language model" in " ".join(p.proto.text for p in at.sidebar.get("progress"))
+    at.sidebar.button(key="lm_sidebar_pause").click().run()
+    assert get(at, "lmt_status") == "paused" and get(at, "lmt_job").phase == "paused"
+    at.switch_page("app_pages/4_train.py").run()      # one run per session: the digits wait for this one
+    at.button(key="train_start").click().run()
+    assert at.error[0].value.startswith("Can't start: a language model is training on the Train a language "
+                                        "model page; stop it first") and get(at, "train_job") is None
+    at.switch_page(PAGE).run()
+    assert at.button(key="lmt_start").disabled and get(at, "lmt_trainer") is run
+    at.button(key="lmt_stop").click().run()
+    if get(at, "lmt_status") == "stopping":
+        finish(at)
+    assert get(at, "lmt_status") == "stopped"

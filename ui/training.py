@@ -351,22 +351,28 @@ def reset():
     st.session_state["train_error"] = ""
 
 
-def sidebar_panel():
+def sidebar_panel(now=None, live=None):
     """On pages other than Train: while a run is going, show its progress in the
     sidebar, with a Pause button and a link to the Train page. The run trains in
-    its own thread; this panel only redraws, so a click here is answered at once."""
-    if status() in ("running", "stopping"):
+    its own thread; this panel only redraws, so a click here is answered at once.
+    now, live: another kind of run's status and its panel (ui/language/train.py)."""
+    if (now or status()) in ("running", "stopping"):
         with st.sidebar:
-            st.fragment(_sidebar_live, run_every=TICK_SECONDS)()
+            st.fragment(live or _sidebar_live, run_every=TICK_SECONDS)()
 
 
 def _sidebar_live():
-    if sync() not in ("running", "stopping"):   # paused from here, or the run ended
+    sidebar_progress(sync(), progress()["fraction"], progress_text(short=True), pause, "train", "sidebar_pause")
+
+
+def sidebar_progress(now, fraction, text, pause_now, page_name, pause_key):
+    """The sidebar's progress bar, Pause button and link to the run's page (now: the run's status)."""
+    if now not in ("running", "stopping"):   # paused from here, or the run ended
         st.rerun()                    # ... the whole page again: every page now shows the new model
-    st.progress(progress()["fraction"], text=progress_text(short=True))
+    st.progress(fraction, text=text)
     c1, c2 = st.columns([1, 1.4], vertical_alignment="center")
-    c1.button("Pause", key="sidebar_pause", icon=":material/pause:", on_click=pause)
-    pages.page_link("train", label="Watch it", where=c2)
+    c1.button("Pause", key=pause_key, icon=":material/pause:", on_click=pause_now)
+    pages.page_link(page_name, label="Watch it", where=c2)
 
 
 def finish():

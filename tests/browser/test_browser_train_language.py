@@ -17,15 +17,6 @@ SMALL = {"width": 1280, "height": 720}
 PROGRESS = "[data-testid=stProgress]"
 
 
-def set_number(page, widget_key, value):
-    box = key(page, widget_key).locator("input")
-    expect(box).to_be_enabled(timeout=WAIT)
-    box.fill(str(value))
-    box.press("Enter")
-    expect(box).to_have_value(str(value))
-    wait_for_app(page)
-
-
 def step(page):
     match = re.search(r"step ([\d,]+)/", page.locator(PROGRESS).inner_text())
     assert match, page.locator(PROGRESS).inner_text()

@@ -308,6 +308,17 @@ def _copy(model):
     return twin
 
 
+def sidebar_panel():
+    """On the other pages: the run's progress in the sidebar, with Pause and a link back here."""
+    training.sidebar_panel(status(), _sidebar_live)
+
+
+def _sidebar_live():
+    run = trainer()
+    training.sidebar_progress(sync(), run.done_fraction, f"**Training a language model** · step {run.step:,}/"
+                              f"{run.settings.steps:,}", pause, "train_language", "lm_sidebar_pause")
+
+
 def progress_text():
     """The progress line of the current run, in words."""
     run, now = trainer(), status()
