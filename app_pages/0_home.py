@@ -2,8 +2,9 @@
 and the full MNIST (typed folder or download)."""
 import streamlit as st
 
+from engine.convnet import ConvNet
 from engine.data import DataError, default_cache_dir
-from ui import data_source, pages, run_names, state
+from ui import data_source, handouts, pages, run_names, state
 from ui.formats import PRETRAINED_LABEL
 
 
@@ -24,11 +25,26 @@ def _accuracy_help(where, data):
     return text + "."
 
 
+def _kind(net):
+    """'an MLP' or 'a CNN', in words a student meets on the pages."""
+    return "a CNN (convolutional network)" if isinstance(net, ConvNet) else "an MLP (multi-layer perceptron)"
+
+
+def _model_name(label, net):
+    """The model's label without its architecture in brackets (it is printed once, after the name)."""
+    name = label.replace(f" ({net.describe()})", "")
+    return name[:1].upper() + name[1:]
+
+
 st.title(pages.title("home"))
-st.write("See how a small neural network, a multi-layer perceptron written from scratch in plain NumPy "
-         "(no deep-learning library), learns to read handwritten digits from the MNIST dataset. "
-         "Follow the pages in order: look at the data, watch one learning step in slow motion, then "
-         "train your own network, test it, and try it on digits you draw.")
+st.write("See how neural networks written from scratch in plain NumPy (no deep-learning library) learn to read "
+         "handwritten digits from the MNIST dataset. Two kinds are built here, layer by layer: a **multi-layer "
+         "perceptron (MLP)**, where every pixel has its own weight to every unit of the next layer, and a "
+         "**convolutional network (CNN)**, whose small filters slide over the whole image with the same weights "
+         "everywhere. Follow the pages in order: look at the data, watch one learning step in slow motion, see a "
+         "filter slide, then train your own network, test it, try it on digits you draw, and see what moving a digit "
+         "by a few pixels does to each kind. The last page builds the same network in **PyTorch**, the library "
+         "used for real work, and shows that it computes the same numbers (to float32 rounding).")
 
 try:
     data = state.dataset()
@@ -56,16 +72,17 @@ with c2.container(border=True):
         # Where that accuracy was measured: the session measured info's on info["source"]
         # (an upload's file may say it was trained elsewhere); else the file's own word.
         where = info.get("source") if "test_accuracy" in info else settings.get("dataset")
-        st.markdown(f"**{info.get('label', 'Your model')}**: {net.describe()}")
+        st.markdown(f"**{_model_name(info.get('label', 'your model'), net)}**, {_kind(net)}: {net.describe()}")
         if info.get("source"):
             st.caption(f"From: {info['source']}")
     else:
         net, settings = state.pretrained_model()
         accuracy = settings.get("test_accuracy")
         where = settings.get("dataset")
-        st.markdown(f"**{PRETRAINED_LABEL.capitalize()}**: {net.describe()}")
+        st.markdown(f"**{PRETRAINED_LABEL.capitalize()}**, {_kind(net)}: {net.describe()}")
         st.caption("Used until you train or load your own on the Train page.")
-    st.write(f"{net.n_params():,} weights and biases. Trained with {run_names.settings_text(settings)}.")
+    st.write(f"{net.n_params():,} weights and biases. Trained with "
+             f"{run_names.settings_text(settings, run_names.marks_of(info))}.")
     if accuracy is not None:
         st.metric("Test accuracy", f"{float(accuracy):.1%}", help=_accuracy_help(where, data))
 
@@ -93,3 +110,5 @@ with st.expander("📥 Get the full MNIST (70,000 digits)", expanded=msg is not 
                  "they are checked before use and found automatically next time.")
         if st.button("Download full MNIST", key="download_mnist", icon="📥"):
             data_source.download_full_mnist()
+
+handouts.teacher_corner(data)     # lesson plans and the students' handouts (docs/teacher.md)

@@ -11,8 +11,9 @@ from ui.code import show_code
 N = 28          # the digits are N x N
 
 st.title(pages.title("convolution"))
-st.write("A dense layer gives every pixel its own weight, so a stroke it learnt in one place means nothing "
-         "one pixel to the left. A **convolution** looks through a small window instead, the **kernel** "
+st.write("A dense layer gives every pixel its own weight, so a stroke it learnt in one place is read in "
+         "another only as far as the weights there learnt it too (next to where it learnt it, often still "
+         "well; a few pixels away, much less: see *Why convolutions?*). A **convolution** looks through a small window instead, the **kernel** "
          "(5×5 weights here), and slides that one window over the whole picture, doing the same "
          "multiply-and-add everywhere. What it finds (an edge, a line end, a curve) counts wherever it is.")
 
@@ -66,7 +67,8 @@ st.header("3 · ReLU and max-pooling")
 st.write("After the convolution the CNN applies **ReLU**, max(0, value): negative values, where the kernel "
          "found the opposite of its pattern, become 0. Then **max-pooling** keeps only the largest value of "
          "each 2×2 block: the map halves in each direction, and a feature found one pixel further along "
-         "still gives the same answer.")
+         "gives the same pooled value as long as it stays inside the same 2×2 block (crossing into the next "
+         "block, it counts in that block's cell instead).")
 conv.show_relu_pool(fmap, kernel_name)
 for who, (maps, names) in blocks.items():
     if len(maps) > 1:

@@ -300,7 +300,7 @@ if not present:     # files are for the desk, not the projector
 runs = st.session_state.get("runs", [])
 if runs:
     st.caption(f"Runs this session: {len(runs)}. Latest: " + "; ".join(
-        f"{r['label'].removeprefix('your model ').strip('()')}, {r['settings']['epochs']} epochs, lr {r['settings']['lr']:g}: "
+        f"{r['label'].removeprefix('your model ').strip('()')}, {r['settings']['epochs']} epochs, lr {run_names.lr_text(r)}: "
         f"{formats.ending_text(r['status'])}, {r['test_accuracy']:.1%} on the test set" for r in runs[-3:][::-1]))
     pages.page_link("compare", label="Compare your runs side by side")
 class_set.submit_run()      # "Submit this run" to the class leaderboard (ui/class_set.py)

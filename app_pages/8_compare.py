@@ -55,7 +55,7 @@ for r in records:
         c = st.columns([3, 3.4, 2, 1, 1.1] if not present else [3, 3, 2], vertical_alignment="center")
         c[0].text_input("Name", key=key, on_change=_rename, args=(r["id"],), label_visibility="collapsed",
                         help="Rename the run (names label the curves below).")
-        c[1].caption(run_names.settings_summary(r["settings"]) + f" · {runs.status_text(r)}")
+        c[1].caption(run_names.settings_summary(r["settings"], run_names.marks_of(r)) + f" · {runs.status_text(r)}")
         c[2].markdown(f"**{r['test_accuracy']:.1%}** on the test set  \n{r['train_seconds']:.1f} s of training")
         if not present:
             c[3].download_button("CSV", key=f"cmp_csv_{r['id']}", data=training.history_csv([r]),

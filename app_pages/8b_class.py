@@ -93,7 +93,7 @@ else:
 # ------------------------------------------------------------------ leaderboard
 st.header("🏆 Leaderboard")
 st.write("Runs submitted from the Train and Compare pages, best first. The server measures each accuracy itself "
-         "on its test set; the link opens Train with the same settings, so anyone can try to beat it.")
+         "on its test set; the link opens Train with the settings its run started with, so anyone can try to beat it.")
 try:
     class_set.leaderboard(s)
     class_set.teacher_controls(s)

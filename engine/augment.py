@@ -7,6 +7,15 @@ read drawings better. Everything is done for a whole batch at once.
 import numpy as np
 
 SIDE = 28
+# At strength 1: images moved by up to MAX_SHIFT pixels along each axis, turned by up to MAX_DEGREES and resized
+# by up to MAX_SCALE either way; every range is scaled by the strength.
+MAX_SHIFT, MAX_DEGREES, MAX_SCALE = 2.0, 12.0, 0.1
+
+
+def ranges(strength):
+    """What augmentation of this strength does at most: (pixels moved along each axis, degrees turned, scale
+    change as a fraction), for words about how a model was trained."""
+    return MAX_SHIFT * strength, MAX_DEGREES * strength, MAX_SCALE * strength
 
 
 def random_affine(images, rng, strength=1.0):
@@ -17,9 +26,9 @@ def random_affine(images, rng, strength=1.0):
     Returns (b, 784) float32 (bilinear interpolation, zeros outside).
     """
     b = images.shape[0]
-    angle = np.deg2rad(rng.uniform(-12, 12, b) * strength)
-    scale = 1 + rng.uniform(-0.1, 0.1, b) * strength
-    shift = rng.uniform(-2, 2, (b, 2)) * strength
+    angle = np.deg2rad(rng.uniform(-MAX_DEGREES, MAX_DEGREES, b) * strength)
+    scale = 1 + rng.uniform(-MAX_SCALE, MAX_SCALE, b) * strength
+    shift = rng.uniform(-MAX_SHIFT, MAX_SHIFT, (b, 2)) * strength
     # For every output pixel, find where it comes from in the input (inverse map).
     r, c = np.mgrid[0:SIDE, 0:SIDE].astype(np.float32) - (SIDE - 1) / 2       # (28, 28) each
     cos, sin = (np.cos(angle) / scale)[:, None, None], (np.sin(angle) / scale)[:, None, None]

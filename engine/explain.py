@@ -9,7 +9,8 @@ passes, for MLPs and CNNs alike:
     occlusion             the guess's probability as a blank patch slides over the digit
     NearestIndex          the training images nearest to a digit, in the last hidden layer or in pixels
     fool                  the smallest change (by gradient steps) that flips the answer to a target
-    dream                 what the network thinks a k looks like: gradient ascent from a blank page
+    dream                 what the network thinks a k looks like: gradient ascent from a starting picture
+                          (mean_digit: the average training digit)
 
 Images are rows x (n, 784) (or one image (784,)) of ink in [0, 1], as everywhere. Nothing
 here changes the network; a CNN keeps values on its layers during backward, so the
@@ -232,8 +233,16 @@ def smoothness(img):
     return float((dh ** 2).sum() + (dv ** 2).sum()), grad
 
 
+def mean_digit(x):
+    """The average of training images x (n, 784) as ink in [0, 1] (784,): the picture the class pictures start
+    from. A blank page would not do: when every first-layer unit of a ReLU network has a negative bias (a
+    freshly trained CNN's often have), none fires on a blank page, and the gradient there is exactly zero."""
+    x = _rows(x)
+    return np.asarray(x.mean(axis=0, dtype=np.float64) / (255.0 if x.dtype == np.uint8 else 1.0), np.float32)
+
+
 def dream(net, cls, steps=60, step=0.1, smooth=1.0, every=5, start=None):
-    """Gradient ascent on the input for class cls, starting from a blank page (or `start`), on
+    """Gradient ascent on the input for class cls, starting from `start` (784,) (default: a blank page), on
 
         J(x) = log a_cls(x) - smooth/16 * S(x)               S: smoothness() of the 28 x 28 picture
         x <- clip(x + step * h / max|h| - smooth/16 * dS/dx, 0, 1)

@@ -138,6 +138,30 @@ class Settings:
         return d
 
 
+# The settings Trainer.set_hyperparams may change during a run, with their short names.
+STEERABLE = {"lr": "lr", "momentum": "momentum", "l2": "L2", "batch_size": "batch", "epochs": "epochs"}
+
+
+def steering(marks):
+    """Every change of every setting during a run, from its history's marks:
+    {setting: [(batch it applies from, old value, new value), ...]} in the order made.
+    Marks without values (runs recorded before they were kept) give nothing."""
+    out = {}
+    for mark in marks or ():
+        for key, (old, new) in (mark[2] if len(mark) > 2 else {}).items():
+            out.setdefault(key, []).append((int(mark[0]), old, new))
+    return out
+
+
+def started_with(settings, marks):
+    """The settings dict a run started with: its last settings (Settings.as_dict()) with every change in
+    `marks` undone."""
+    start = dict(settings)
+    for key, changes in steering(marks).items():
+        start[key] = changes[0][1]
+    return start
+
+
 @dataclass
 class StepReport:
     """What one call of Trainer.run did."""
@@ -158,7 +182,9 @@ class History:
         self.batch_step = []   # global batch number of each stored point
         self.batch_loss = []   # loss at that point (an average once downsampled)
         self.epochs = []       # dicts: epoch, train_loss, train_acc, val_loss, val_acc, seconds
-        self.marks = []        # (batch step, what changed) for every change made during the run
+        # (batch step, what changed in words, {setting: (old, new)}) for every change made during the run
+        # (Trainer.set_hyperparams): the loss chart's marks and, read by steering(), every record of the run
+        self.marks = []
         self._stride = 1       # how many batches each stored point averages
         self._pending = []     # batches waiting to fill the current stride
 
@@ -221,7 +247,8 @@ class Trainer:
         """Change hyper-parameters between steps; they apply from the next batch.
 
         Raises ValueError (Settings.check) for a value out of range. Each change is
-        noted in history.marks with the batch it applies from. Returns that note."""
+        noted in history.marks with the batch it applies from, old and new values
+        ("lr 0.01 → 0.2"). Returns that note."""
         s = self.settings
         asked = {k: v for k, v in dict(lr=lr, momentum=momentum, l2=l2, batch_size=batch_size,
                                        epochs=epochs).items() if v is not None and v != getattr(s, k)}
@@ -234,9 +261,9 @@ class Trainer:
         self.optimizer.lr = new.lr * new.lr_decay ** self.epoch
         if hasattr(self.optimizer, "momentum"):     # only SGD with momentum has one
             self.optimizer.momentum = new.momentum
-        names = {"lr": "lr", "momentum": "momentum", "l2": "L2", "batch_size": "batch", "epochs": "epochs"}
-        note = ", ".join(f"{names[k]} {v:g}" for k, v in asked.items())
-        self.history.marks.append((self.step + 1, note))
+        changes = {k: (getattr(s, k), v) for k, v in asked.items()}
+        note = ", ".join(f"{STEERABLE[k]} {old:g} → {new:g}" for k, (old, new) in changes.items())
+        self.history.marks.append((self.step + 1, note, changes))
         return note
 
     # ------------------------------------------------------------ progress

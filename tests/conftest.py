@@ -1,5 +1,6 @@
 """Shared by every test module: the helpers of apptest_utils importable, no
-training thread outliving the test that started it, and the data the app reads.
+training thread outliving the test that started it, the data the app reads, and the
+files that download buttons offer (`downloads`).
 
 A module that opens the app's pages picks its data with
 `pytestmark = pytest.mark.usefixtures("builtin_sample")` (or "builtin_sample_always").
@@ -9,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -60,3 +62,18 @@ def sample_only(monkeypatch, tmp_path):
     monkeypatch.delenv("MNIST_DIR", raising=False)
     monkeypatch.setenv("DIGITS_CACHE_DIR", str(tmp_path / "empty-cache"))
     monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+
+
+@pytest.fixture
+def downloads(monkeypatch):
+    """Every file a download button offers: {file name: bytes} (AppTest keeps no media files)."""
+    files = {}
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def keep(self, path_or_data, mimetype, kind, filename=None):
+        if filename:
+            files[filename] = path_or_data
+        return original(self, path_or_data, mimetype, kind, filename)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", keep)
+    return files

@@ -10,6 +10,7 @@ import subprocess
 import zipfile
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from apptest_utils import canvas_state, open_page, texts
@@ -18,7 +19,7 @@ from classroom import store as store_module
 from classroom.store import Store
 from engine import data as mnist_data
 from engine.network import Network
-from ui import class_set
+from ui import class_set, runs, training
 
 DRAW, CLASS, TRAIN = "app_pages/6_draw.py", "app_pages/8b_class.py", "app_pages/4_train.py"
 
@@ -209,8 +210,46 @@ def test_submit_this_run_puts_the_servers_own_measure_on_the_leaderboard(db):
     assert row["nickname"] == "Bo" and row["accuracy"] == pytest.approx(measured) and row["n_test"] == 2000
     assert row["lesson"] == {"hidden": "16", "lr": "0.5"} or row["lesson"]["hidden"] == "16"
     at = open_page(CLASS)
-    board = at.dataframe[-1].value
+    board = at.table[-1].value
     assert list(board["nickname"]) == ["Bo"] and "hidden=16" in board["lesson link"][0]
+
+
+def test_a_cnn_on_the_leaderboard_has_its_real_lesson_link(db):
+    """Issue 22: a CNN's row had the lesson link None. Its link opens Train with its settings (kind=cnn, filters...),
+    also for a row submitted before CNNs had links (lesson {} in the store)."""
+    from engine.convnet import ConvNet
+    from ui.training import settings_from_values
+    settings = settings_from_values({"train_kind": "cnn", "train_filters": "4", "train_lr": 0.05}).as_dict()
+    net = ConvNet(settings["layers"], seed=0)
+    s = Store(db)
+    s.add_score("old", "Old", 0.5, 2000, "built-in sample", net.describe(), settings, {})
+    s.close()
+    at = open_page(TRAIN)
+    at.session_state["model"] = net
+    at.session_state["model_info"] = {"label": "your model", "settings": settings}
+    at.run()
+    at.button(key="class_submit").click().run()
+    assert "measured just now by the server" in texts(at.success)
+    s = Store(db)
+    rows = s.scores()
+    s.close()
+    new = next(r for r in rows if r["session"] != "old")
+    assert new["lesson"] == {"kind": "cnn", "filters": "4", "lr": "0.05"}
+    at = open_page(CLASS)
+    links = list(at.table[-1].value["lesson link"])
+    assert len(links) == 2 and all(link.startswith("[reproduce](/train?") for link in links)
+    assert [dict(p.split("=") for p in link[:-1].split("?")[1].split("&")) for link in links] == [new["lesson"]] * 2
+
+
+def test_a_nickname_is_shown_on_the_leaderboard_exactly_as_typed(db):
+    """The leaderboard is a Markdown table (st.table): a nickname must not become a link, bold text or an icon."""
+    s = Store(db)
+    for i, nick in enumerate(["**Bo**", "[x](http://e.com)", ":material/home:"]):
+        s.add_score(f"s{i}", nick, 0.9 - i / 100, 2000, "built-in sample", "784-10", {"sizes": [784, 10]}, {})
+    s.close()
+    board = open_page(CLASS).table[-1].value
+    assert list(board["nickname"]) == [class_set.literal(n) for n in ["**Bo**", "[x](http://e.com)", ":material/home:"]]
+    assert list(board["nickname"])[0] == r"\*\*Bo\*\*" and "\u2060\\:\u2060" in list(board["nickname"])[2]
 
 
 def test_submit_this_run_on_compare_after_a_real_run(db):
@@ -228,6 +267,51 @@ def test_submit_this_run_on_compare_after_a_real_run(db):
     (row,) = s.scores()
     s.close()
     assert row["model"] == at.session_state["model"].describe() and row["lesson"] == {"hidden": "8", "epochs": "1"}
+
+
+def test_a_steered_run_keeps_every_change_of_its_learning_rate(db):
+    """Issue 22: a run started at lr 0.01 and steered to 0.2 is "0.01 → 0.2 at batch N" in its name, in
+    Compare's table and its CSV, and on the leaderboard (its CSV is the table's), not "lr 0.2"."""
+    from apptest_utils import run_until_done, wait_for
+    at = open_page(TRAIN)
+    at.text_input(key="train_hidden").set_value("8")
+    at.number_input(key="train_lr").set_value(0.01)
+    at.number_input(key="train_batch_size").set_value(8)
+    at.number_input(key="train_epochs").set_value(1).run()
+    at.button(key="train_start").click().run()
+    run, job = at.session_state["trainer"], at.session_state["train_job"]
+    wait_for(lambda: run.step >= 3, what="3 batches")
+    job.pause()
+    at.number_input(key="train_lr").set_value(0.2).run()
+    assert len(run.history.marks) == 1
+    batch = run.history.marks[0][0]
+    steered = f"0.01 → 0.2 at batch {batch:,}"
+    job.resume()
+    assert run_until_done(at) == "finished"
+    assert f"lr {steered}: finished" in texts(at.caption)                 # Train: "Runs this session"
+    at.switch_page("app_pages/8_compare.py").run()
+    assert not at.exception, at.exception
+    record = at.session_state["runs"][-1]
+    assert record["settings"]["lr"] == 0.2 and f"lr {steered}" in record["name"]
+    assert at.text_input(key=f"cmp_name_{record['id']}").value == record["name"]
+    assert f"lr {steered}" in texts(at.caption)
+    table = at.dataframe[0].value
+    assert table.loc["learning rate", record["name"]] == steered
+    assert steered in runs.side_by_side([record]).to_csv()         # "Settings and results (CSV)"
+    history = pd.read_csv(io.StringIO(training.history_csv([record])))              # "History (CSV)"
+    changes = history[history["kind"] == "change"]
+    assert list(changes["batch"]) == [batch] and list(changes["change"]) == ["lr 0.01 → 0.2"]
+    at.button(key="class_submit").click().run()
+    assert "measured just now by the server" in texts(at.success)
+    at.switch_page("app_pages/0_home.py").run()
+    assert f"learning rate {steered}," in texts(at.markdown)                # Home: how the model was trained
+    at = open_page(CLASS)
+    board = at.table[-1].value
+    assert list(board["learning rate"]) == [steered]
+    s = Store(db)
+    csv = class_set.leaderboard_frame(s.scores()).to_csv(index=False)     # the "Leaderboard (CSV)" button's data
+    s.close()
+    assert "lr 0.2" not in csv and steered in csv
 
 
 def test_teacher_controls_need_the_passcode_and_never_show_it(db, monkeypatch, caplog):

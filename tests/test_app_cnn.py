@@ -292,3 +292,27 @@ def test_how_it_learns_keeps_to_an_mlp_and_says_so():
     assert not at.exception, at.exception
     assert "Your model is a convolutional network (CNN)" in texts(at.info)
     assert "784-256-10" in texts(at.markdown) + texts(at.caption) + texts(at.info)    # the built-in MLP
+
+
+@pytest.mark.parametrize("kind", ["cnn", "mlp", "built-in"])
+def test_home_introduces_mlp_and_cnn_and_names_the_model_once(kind):
+    """Issue 22: Home introduced only an MLP, and printed the current model's architecture twice
+    ("your model (784-...)": 784-...)."""
+    from engine.network import Network
+    from ui.training import settings_from_values
+    at = open_page()
+    intro = at.markdown[0].value
+    assert "multi-layer perceptron (MLP)" in intro and "convolutional network (CNN)" in intro and "PyTorch" in intro
+    if kind != "built-in":
+        settings = settings_from_values({"train_kind": kind}).as_dict()
+        net = ConvNet(settings["layers"], seed=0) if kind == "cnn" else Network(settings["sizes"], seed=0)
+        at.session_state["model"] = net
+        at.session_state["model_info"] = {"label": f"your model ({net.describe()})", "settings": settings}
+        at.run()
+        assert not at.exception, at.exception
+    else:
+        from ui import state
+        net = state.pretrained_model()[0]
+    shown = texts(at.markdown)
+    assert shown.count(net.describe()) == 1, shown
+    assert ("a CNN (convolutional network)" if kind == "cnn" else "an MLP (multi-layer perceptron)") in shown

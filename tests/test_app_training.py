@@ -395,8 +395,10 @@ def test_a_run_is_steered_while_it_trains_and_the_change_is_marked():
     at.number_input(key="train_batch_size").set_value(32).run()
     at.number_input(key="train_momentum").set_value(0.5).run()
     assert run.settings.batch_size == 32 and run.optimizer.momentum == pytest.approx(0.5)
-    assert [note for _, note in run.history.marks] == ["lr 0.02", "batch 32", "momentum 0.5"]
-    assert all(step >= 3 for step, _ in run.history.marks)
+    assert [m[1] for m in run.history.marks] == ["lr 0.1 → 0.02", "batch 64 → 32", "momentum 0.9 → 0.5"]
+    assert [m[2] for m in run.history.marks] == [{"lr": (0.1, 0.02)}, {"batch_size": (64, 32)},
+                                                 {"momentum": (0.9, 0.5)}]
+    assert all(m[0] >= 3 for m in run.history.marks)
     chart = at.get("vega_lite_chart")[0].proto.spec
     assert '"type": "rule"' in chart and '"field": "change"' in chart  # drawn on the loss chart
     at.number_input(key="train_batch_size").set_value(60000).run()   # more than the training set

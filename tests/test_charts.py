@@ -164,3 +164,13 @@ def test_pictures_are_ink_on_paper_and_weights_in_blue_and_orange():
     assert grid.shape == (32, 92, 3)
     assert grid[2, 2].tolist() == [230, 97, 1] and grid[2, 32].tolist() == [33, 102, 172]   # each unit at full scale
     assert grid[2, 62].tolist() == [255, 255, 255]                                          # all-zero unit: white
+
+
+def test_a_confusion_matrix_without_mistakes_draws_no_empty_layer():
+    """A class set read perfectly has no mistakes: an empty layer's mark group is an unnamed
+    graphic for a screen reader (axe's serious svg-img-alt on the Our class page)."""
+    spec = chart_cache.chart_spec(charts.confusion_chart, np.diag([3, 2, 4, 1, 0, 5, 2, 2, 3, 1]))
+    sizes = {name: len(rows) for name, rows in spec["datasets"].items()}
+    for layer in spec["layer"]:
+        name = layer.get("data", {}).get("name")
+        assert name is None or sizes[name] > 0, f"layer {layer.get('mark')} has no data"

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
 from apptest_utils import open_page, run_until_done, texts
 from engine.trainer import Settings
@@ -23,21 +22,6 @@ ADVANCED = ("train_momentum", "train_l2", "train_seed", "train_init_scale", "tra
 
 
 pytestmark = pytest.mark.usefixtures("builtin_sample")
-
-
-@pytest.fixture
-def downloads(monkeypatch):
-    """Every file a download button offers: {file name: bytes} (AppTest keeps no media files)."""
-    files = {}
-    original = MemoryMediaFileStorage.load_and_get_id
-
-    def keep(self, path_or_data, mimetype, kind, filename=None):
-        if filename:
-            files[filename] = path_or_data
-        return original(self, path_or_data, mimetype, kind, filename)
-
-    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", keep)
-    return files
 
 
 def widget_keys(at):
@@ -323,3 +307,14 @@ def test_evaluate_offers_the_confusion_matrix_as_csv(downloads):
     df = pd.read_csv(io.BytesIO(downloads["confusion_matrix.csv"]), index_col=0)
     assert df.shape == (10, 10) and df.values.tolist() == cm.tolist()
     assert df.index[3] == "true 3" and df.columns[9] == "predicted 9"
+
+
+def test_a_steered_preset_run_is_named_after_the_variant_it_started_as():
+    """A run started as the 'Learning rate 10' variant and steered to 0.05 is that variant 'then lr 10 → 0.05',
+    not a run of another variant nor 'lr 0.05'."""
+    from ui import run_names
+    start = experiments._settings_dict(experiments.EXPERIMENTS[0]["variants"]["Learning rate 10"])
+    record = {"id": 4, "settings": {**start, "lr": 0.05},
+              "history": {"marks": [(120, "lr 10 → 0.05", {"lr": (10.0, 0.05)})]}}
+    assert run_names.default_name(record) == "Run 4: Learning rate 10, then lr 10 → 0.05 at batch 120"
+    assert run_names.default_name({**record, "history": {"marks": []}}).endswith("lr 0.05")

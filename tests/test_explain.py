@@ -373,7 +373,50 @@ def test_draw_panels_compute_only_when_open_and_never_twice(builtin, calls):
     at.selectbox(key="draw_x_dream").set_value(8).run()                 # the 8 forms, frame by frame
     assert not at.exception and calls["dream"] == first["dream"] + 1
     captions = [c for p in images_in(expander(at, "What it thinks")) for c in p.captions]
-    assert captions == ["step 60: the network is over 99.9% sure it is an 8"] or "sure it is an 8" in captions[0]
+    assert captions[0] == "the start: the average training digit" and "sure it is an 8" in captions[-1]
+
+
+def default_cnn_after(sample, batches=60):
+    """The Train page's default CNN (kind=cnn, every other knob as it opens), trained `batches` steps on the
+    built-in sample by the engine's Trainer with the default seed: the student's CNN of issue 22."""
+    from engine.trainer import new_run
+    from ui.training import settings_from_values
+    run = new_run(sample.x_train, sample.y_train, settings_from_values({"train_kind": "cnn"}))
+    run.run(batches=batches)
+    return run.net
+
+
+@pytest.mark.usefixtures("builtin_sample")
+def test_the_class_picture_forms_for_a_freshly_trained_default_cnn(sample):
+    """All 8 first-layer biases of this model are negative: from a blank page its input gradient is exactly zero
+    and the picture stayed a blank square ("9% sure it is a 3"). From the average digit it forms."""
+    net = default_cnn_after(sample)
+    assert (net.layers[0].b < 0).all()                        # the case of the issue
+    blank = np.zeros(784, np.float32)
+    assert not explain.input_gradient(net, blank, "loss", cls=3)[0].any()
+    at = draw_page(net)
+    open_panels(at, "draw", ["dream"])
+    pictures = [img for p in images_in(expander(at, "What it thinks")) for img in p.proto.imgs]
+    captions = [c for p in images_in(expander(at, "What it thinks")) for c in p.captions]
+    stored = [v for k, v in at.session_state["explain_results"].items() if k[0] == "dream"][-1]
+    frames = stored[0] if isinstance(stored, tuple) else stored       # (frames, stuck)
+    t, x, p = frames[-1]
+    start = explain.mean_digit(sample.x_train)
+    assert t == 60 and p > 0.5 and p == pytest.approx(net.predict_proba(x[None, :])[0, 3], abs=1e-6)
+    assert np.abs(x - start).max() > 0.3                      # the picture moved away from where it started
+    assert len(pictures) == 2 and captions[0] == "the start: the average training digit"
+    assert captions[1].startswith("step 60: the network is") and "sure it is a 3" in captions[1]
+    assert "average of the 10,000 training digits" in text_in(expander(at, "What it thinks"))
+
+
+@pytest.mark.usefixtures("builtin_sample")
+def test_a_class_picture_that_cannot_form_says_why(sample, monkeypatch):
+    """A model whose gradient is zero at the start: the page says why the picture stays as it is."""
+    net = default_cnn_after(sample, batches=1)
+    net.layers[0].b[:] = -1e3                                 # no first-layer unit can fire on any picture
+    at = draw_page(net)
+    open_panels(at, "draw", ["dream"])
+    assert "cannot form for this model" in " ".join(i.value for i in at.info)
 
 
 @pytest.mark.usefixtures("builtin_sample")

@@ -58,3 +58,34 @@ def test_a_new_session_of_the_same_browser_is_offered_its_work_back(monkeypatch)
     other = open_page()
     assert "Welcome back!" not in texts(other.sidebar.markdown) and "model" not in other.session_state
     assert np.array_equal(store.get(KEY_A).model.weights[0], net.weights[0])     # A's work untouched
+
+
+def test_restore_brings_back_the_runs_settings_everywhere_they_are_read(monkeypatch):
+    """Issue 22: after a reload and Restore, "Download as notebook" exported the default MLP, not the restored
+    CNN. The run's settings come back with its model: the Train page's settings, its lesson link and the
+    notebook of the Train and PyTorch pages are the CNN's."""
+    from engine.convnet import ConvNet
+    from ui import keep, notebook_button, training
+    settings = training.settings_from_values({"train_kind": "cnn", "train_filters": "4,8", "train_kernel": 3,
+                                              "train_lr": 0.05, "train_epochs": 2}).as_dict()
+    net = ConvNet(settings["layers"], seed=0)
+    store = Store(max_bytes=10 * 2**20, max_seconds=3600)
+    monkeypatch.setattr(keep, "store", lambda: store)
+    store.put(KEY_A, [], net,
+              {"label": "your model (CNN)", "settings": settings, "history": {"marks": []}})
+    monkeypatch.setattr(keep, "browser_key", lambda: KEY_A)
+    exported = []
+    real = notebook_button.current_settings
+    monkeypatch.setattr(notebook_button, "current_settings", lambda: exported.append(real()) or exported[-1])
+    at = open_page()
+    at.sidebar.button(key="keep_restore").click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["model"] is net
+    for page in ("app_pages/4_train.py", "app_pages/9_pytorch.py"):
+        exported.clear()
+        at.switch_page(page).run()
+        assert not at.exception, at.exception
+        assert exported and exported[-1] == settings, page          # the notebook's settings: the CNN's
+    at.switch_page("app_pages/4_train.py").run()
+    assert at.session_state["train_kind"] == "cnn" and at.session_state["train_filters"] == "4,8"
+    assert at.query_params["kind"] in (["cnn"], "cnn")               # the page's lesson link

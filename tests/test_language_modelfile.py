@@ -148,6 +148,6 @@ def test_cli_train_evaluate_and_sample_a_language_model(tmp_path, capsys):
     assert capsys.readouterr().out.startswith("the ")
     assert cli.main(["sample", str(out), "--prompt", "XYZ"]) == 2
     assert "never seen" in capsys.readouterr().err
-    (tmp_path / "bin.txt").write_bytes(b"\xff\xfe\x00bad")
+    (tmp_path / "bin.txt").write_bytes(b"\xff\xfebad text here, long enough")
     assert cli.main(["train", "--lm", "--text", str(tmp_path / "bin.txt")]) == 2
     assert "not UTF-8" in capsys.readouterr().err

@@ -117,3 +117,18 @@ def test_prepare_keeps_validation_apart_and_reports_what_training_never_saw():
     assert p.unknown == {"x": 2, "y": 1, "z": 1}
     assert p.val_ids.tolist() == [p.vocab.ids().get(c, -1) for c in p.val]
     assert p.vocab.decode(p.train_ids) == p.train
+
+
+def test_names_come_shuffled_so_the_validation_tenth_is_like_the_rest():
+    """names.txt lists popular names first and rare ones last: held out as it is, the validation
+    part would be rare names only. The corpus comes in one fixed shuffled order, the same names."""
+    from engine.language.text import CORPORA, CORPUS_DIR, load_corpus, split
+    in_file = (CORPUS_DIR / CORPORA["names"]).read_text(encoding="utf-8").split()
+    text = load_corpus("names")
+    assert text == load_corpus("names")                       # one fixed order
+    assert sorted(text.split()) == sorted(in_file)            # the same names, none lost
+    rank = {n: i for i, n in enumerate(in_file)}              # 0 = the most popular name
+    _, val = split(text)
+    held_out = [rank[n] for n in val.split() if n in rank]
+    mean_rank = sum(held_out) / len(held_out) / len(in_file)
+    assert 0.4 < mean_rank < 0.6, f"held-out names' mean popularity rank {mean_rank:.2f} of the list"

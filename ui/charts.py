@@ -288,7 +288,7 @@ def batch_loss_chart(steps, losses, height=230, max_points=300, marks=()):
     )
     if not marks:
         return line
-    changes = pd.DataFrame(list(marks), columns=["batch", "change"])
+    changes = pd.DataFrame([m[:2] for m in marks], columns=["batch", "change"])    # (batch, words, values)
     rules = alt.Chart(changes).mark_rule(color=MARK_COLOR, strokeDash=[4, 3]).encode(
         x=alt.X("batch:Q"), tooltip=[alt.Tooltip("batch:Q", format=","), alt.Tooltip("change:N")])
     labels = alt.Chart(changes).mark_text(color=MARK_COLOR, align="left", baseline="top", dx=3, dy=2,
@@ -383,7 +383,9 @@ def confusion_chart(cm, normalise=False, selected=None, size=430, name="cm_cell"
     )
     text = alt.Chart(df).mark_text(fontSize=12).encode(
         x=x, y=y, text=alt.Text("label:N"), color=alt.Color("ink:N", scale=None))
-    layers = [cells, mistakes, text]
+    # No mistakes (a small class set read perfectly): no mistakes layer, whose empty mark group
+    # would be an unnamed graphic for a screen reader (axe: svg-img-alt).
+    layers = [cells, mistakes, text] if len(wrong) else [cells, text]
     if selected is not None:
         mark = pd.DataFrame({"true": [str(selected[0])], "predicted": [str(selected[1])]})
         layers.append(alt.Chart(mark).mark_rect(fill=None, stroke="#111", strokeWidth=3).encode(x=x, y=y))

@@ -6,7 +6,9 @@ If the store cannot be used (a damaged, unwritable or newer database, an unreach
 PostgreSQL), these parts say why in one sentence and the rest of the app works as before.
 """
 import hashlib
+import re
 import secrets
+import string
 import threading
 import time
 
@@ -18,8 +20,10 @@ from classroom import teacher
 from classroom.export import mnist_zip, split
 from classroom.store import Refused, Store, StoreUnavailable, default_url, drawing_png
 from engine import metrics
-from ui import keep, lesson, state
+from engine.trainer import started_with, steering
+from ui import keep, lesson, run_names, state
 
+MAX_CHANGES = 20            # changes of settings during a run kept with its leaderboard row (the rest counted)
 RETRY_SECONDS = 30          # a store that failed to open is tried again after this long
 _failed = {}                # where -> (when, why): every rerun must not wait for a dead server
 _lock = threading.Lock()
@@ -111,14 +115,39 @@ def add_to_class_set(prep, guess):
 # ------------------------------------------------------------------ Train / Compare: submit a run
 
 def _lesson_params(settings):
-    """A lesson link's parameters for a run's settings (an MLP's; a CNN's link is left empty)."""
-    from ui import training      # (ui.training imports this module when a run starts)
-    if not settings or settings.get("layers"):
-        return {}
-    values = {k: settings[k[len("train_"):]] for k in training.WIDGETS
-              if k != "train_hidden" and k[len("train_"):] in settings}
-    values["train_hidden"] = ",".join(str(n) for n in settings.get("sizes", [])[1:-1])
-    return lesson.to_params(values)
+    """A lesson link's parameters for a run's settings (an MLP's or a CNN's; {} for a file's hand-made stack)."""
+    values = lesson.values_of(settings)
+    return lesson.to_params(values) if values else {}
+
+
+def _with_steering(settings, marks):
+    """A run's settings for its leaderboard row, with every change made while it trained (engine steering(),
+    the first MAX_CHANGES of them and the count of all): {"steering": {setting: [[batch, old, new], ...]}, ...}."""
+    changed = steering(marks)
+    if not changed:
+        return settings
+    kept, left = {}, MAX_CHANGES
+    for key, steps in changed.items():
+        if left > 0:
+            kept[key] = [list(step) for step in steps[:left]]
+            left -= len(kept[key])
+    return {**settings, "steering": kept, "steering_count": sum(map(len, changed.values()))}
+
+
+def _learning_rate_text(settings):
+    """A leaderboard row's learning rate, with every change made during its run: '0.01 → 0.2 at batch 553'."""
+    changed = settings.get("steering") or {}
+    words = run_names.value_text(settings, changed, "lr")
+    more = run_names.steering_text(changed, skip=("lr",))
+    cut = settings.get("steering_count", 0) - sum(map(len, changed.values()))
+    return words + (f"; {more}" if more else "") + (f" (and {cut} more changes)" if cut > 0 else "")
+
+
+def _lesson_link(row):
+    """A leaderboard row's lesson link (the settings its run started with), or None for a network the Train
+    page cannot make. Rows submitted before CNNs had links get theirs from their settings."""
+    params = row["lesson"] or _lesson_params(row["settings"])
+    return lesson.link(params) if params or lesson.values_of(row["settings"]) else None
 
 
 def submit_run():
@@ -139,9 +168,11 @@ def submit_run():
             data = state.dataset()
             predicted = net.predict_proba(data.test_float()).argmax(axis=1)
             accuracy = metrics.accuracy(predicted, data.y_test)
+            marks = run_names.marks_of(info)
             try:
                 s.add_score(session_id(), nickname, accuracy, len(data.y_test), data.source[:200],
-                            net.describe()[:200], info["settings"], _lesson_params(info["settings"]))
+                            net.describe()[:200], _with_steering(info["settings"], marks),
+                            _lesson_params(started_with(info["settings"], marks)))
             except (Refused, StoreUnavailable) as e:
                 st.warning(str(e))
             else:
@@ -216,27 +247,63 @@ def mnist_accuracies(models, data):
     return out
 
 
+def literal(text):
+    """Text a student typed, shown in Markdown (st.table renders its cells as Markdown) exactly as typed: every
+    ASCII punctuation mark backslash-escaped, and an invisible word joiner around each '.', '@' and ':' so that
+    no address becomes a link and no ':name:' an emoji or icon."""
+    text = re.sub("([" + re.escape(string.punctuation) + "])", r"\\\1", str(text))
+    return re.sub(r"(\\[.@:])", "\u2060\\1\u2060", text)
+
+
+def _test_set_text(row):
+    """'2,000 digits of the built-in sample' or '10,000 digits of the full MNIST' (never a server's folder)."""
+    what = "the built-in sample" if str(row["data"]).startswith("built-in sample") else "MNIST"
+    return f"{row['n_test']:,} test digits of {what}"
+
+
+def _network_text(row):
+    """A leaderboard row's network in a few words, from its settings ('MLP 784-256-10', 'CNN conv 8,16 @5×5, pool
+    2'), else as the model described itself."""
+    from ui import training      # (ui.training imports this module when a run starts)
+    settings = row["settings"] or {}
+    if settings.get("layers"):
+        return "CNN " + training.cnn_words(settings["layers"])
+    if settings.get("sizes"):
+        return "MLP " + "-".join(map(str, settings["sizes"]))
+    return str(row["model"])
+
+
 def leaderboard(s, limit=50):
+    """The leaderboard as a table that wraps its text to the page's width (so it fits a projector at 1280×720),
+    with its CSV. The row ids are shown to the teacher, who removes rows by them."""
     rows = s.scores(limit=limit)
     if not rows:
         st.caption("No runs submitted yet: train on the Train page, then **Submit this run**.")
         return rows
-    df = pd.DataFrame({
+    teacher = bool(st.session_state.get("class_teacher"))
+    table = leaderboard_frame(rows)
+    shown = table.assign(nickname=[literal(n) for n in table["nickname"]],
+                         **{"lesson link": [f"[reproduce]({u})" if u else "–" for u in table["lesson link"]]})
+    st.table(shown if teacher else shown.drop(columns="id"), hide_index=True)
+    st.caption("Test accuracy: measured by the server itself. Learning rate: with every change made while the run "
+               "trained. The link opens Train with the settings the run started with.")
+    st.download_button("Leaderboard (CSV)", table.to_csv(index=False), file_name="leaderboard.csv", mime="text/csv",
+                       key="class_board_csv", on_click="ignore", icon=":material/download:")
+    return rows
+
+
+def leaderboard_frame(rows):
+    """The leaderboard's rows (Store.scores()) as plain text, a row each: the table shown and its CSV."""
+    return pd.DataFrame({
         "rank": range(1, len(rows) + 1),
         "id": [r["id"] for r in rows],
         "nickname": [r["nickname"] or "(no nickname)" for r in rows],
-        "test accuracy": [100 * r["accuracy"] for r in rows],
-        "network": [r["model"] for r in rows],
-        "test set": [f"{r['n_test']:,} digits of the {r['data']}" for r in rows],
-        "lesson link": [lesson.link(r["lesson"]) if r["lesson"] or not r["settings"].get("layers") else None
-                        for r in rows],
+        "test accuracy": [f"{100 * r['accuracy']:.2f}%" for r in rows],
+        "network": [_network_text(r) for r in rows],
+        "learning rate": [_learning_rate_text(r["settings"]) for r in rows],
+        "test set": [_test_set_text(r) for r in rows],
+        "lesson link": [_lesson_link(r) for r in rows],
     })
-    st.dataframe(df, hide_index=True, width="stretch", column_config={
-        "test accuracy": st.column_config.NumberColumn(format="%.2f%%", help="Measured by the server itself."),
-        "lesson link": st.column_config.LinkColumn(display_text="reproduce",
-                                                   help="Opens Train with this run's settings."),
-    })
-    return rows
 
 
 def _gate():
@@ -304,7 +371,7 @@ def _controls(s):
     if c[0].button("Remove this drawing", key="class_rm_drawing_btn", disabled=drawing is None):
         _done(s.remove_drawing(drawing), f"Drawing {drawing} removed.", f"There is no drawing {drawing}.")
     row = c[1].number_input("Leaderboard row id", min_value=1, step=1, value=None, key="class_rm_score",
-                            help="The id column of the leaderboard below.")
+                            help="The id column of the leaderboard above (shown while the teacher controls are on).")
     if c[1].button("Remove this row", key="class_rm_score_btn", disabled=row is None):
         _done(s.remove_score(row), f"Row {row} removed.", f"There is no row {row}.")
     sure = st.checkbox("Yes, remove every drawing of the class", key="class_clear_sure")

@@ -290,29 +290,52 @@ def _fool(net, x, where, guess, probs, keyed, data):
                "than the built-in MLP (median length 1.8 against 1.6, bench/bench_explain.py): neither is robust.")
 
 
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _mean_digit(source, n_train, _data):
+    """The average training digit (explain.mean_digit), where the class pictures start; shared by all sessions."""
+    return explain.mean_digit(_data.x_train)
+
+
 def _dream(net, x, where, guess, probs, keyed, data):
     k = st.selectbox("Digit", range(10), index=3, key=f"{where}_x_dream",
-                     help="Which output neuron to excite, starting from a blank page.")
-    frames = ask("dream", keyed()[:1] + (k,), lambda: _dream_live(net, k))
+                     help="Which output neuron to excite, starting from the average training digit.")
+    start = _mean_digit(data.source, len(data.x_train), data)
+    frames, stuck = ask("dream", keyed()[:1] + (k, data.source, len(data.x_train)),
+                        lambda: _dream_live(net, k, start))
     shown = st.select_slider("Step", [t for t, _, _ in frames], value=frames[-1][0], key=f"{where}_x_dream_t_{k}",
                              help="Look at the picture at any step of its making.")
     t, img, p = next(fr for fr in frames if fr[0] == shown)
-    st.image(_ink(img), caption=f"step {t}: the network is {sure_text(p)} sure it is {a_digit(k)}", width=28 * SCALE + 2,
-             alt=f"What the network thinks {a_digit(k)} looks like after {t} steps of gradient ascent from a blank page.")
-    st.caption(f"From a blank page, each step changes the pixels in the direction that makes the network surer it "
-               f"sees {a_digit(k)} (gradient ascent on the log of its probability), while a smoothness penalty keeps "
-               f"neighbouring pixels alike. The result is what excites the {k} output most, not a typical {k}.")
+    a, b = st.columns(2)
+    a.image(_ink(start), caption="the start: the average training digit", width=28 * SCALE + 2,
+            alt=f"The starting picture: the average of the {len(data.x_train):,} training digits, a grey blur.")
+    b.image(_ink(img), caption=f"step {t}: the network is {sure_text(p)} sure it is {a_digit(k)}",
+            width=28 * SCALE + 2,
+            alt=f"What the network thinks {a_digit(k)} looks like after {t} steps of gradient ascent from the "
+                f"average training digit.")
+    st.caption(f"It starts from the **average of the {len(data.x_train):,} training digits** (a blank page would "
+               f"not do: a ReLU network whose first-layer units all have negative biases fires none of them on "
+               f"blank paper, and then no pixel can change its answer). Each step changes the pixels in the direction "
+               f"that makes the network surer it sees {a_digit(k)} (gradient ascent on the log of its "
+               f"probability), while a smoothness penalty keeps neighbouring pixels alike. The result is what "
+               f"excites the {k} output most, not a typical {k}.")
+    if stuck:
+        st.info(f"The picture cannot form for this model: at the start the gradient of its confidence in {k} is "
+                f"exactly zero for every pixel. None of its first layer's units fires on this picture (each one's "
+                f"weighted ink stays below its negative bias), so a small change of ink reaches nothing above it.",
+                icon="ℹ️")
 
 
-def _dream_live(net, k):
-    """The class picture's frames, each shown as soon as it is made (the picture forms on the page)."""
+def _dream_live(net, k, start):
+    """The class picture's frames, each shown as soon as it is made (the picture forms on the page), and
+    whether the gradient is exactly zero at the start (then the picture cannot move: the page says why)."""
+    stuck = not np.any(explain.input_gradient(net, start, "loss", cls=k)[0])
     spot, frames = st.empty(), []
-    for t, img, p in explain.dream(net, k, steps=DREAM_STEPS, every=DREAM_EVERY):
+    for t, img, p in explain.dream(net, k, steps=DREAM_STEPS, every=DREAM_EVERY, start=start):
         frames.append((t, img, p))
         spot.image(_ink(img), caption=f"step {t}: {sure_text(p)} {a_digit(k)}", width=28 * SCALE + 2,
                    alt=f"What the network thinks {a_digit(k)} looks like, step {t} of {DREAM_STEPS}.")
     spot.empty()
-    return frames
+    return frames, stuck
 
 
 PANEL_DRAWERS = {"pixels": _pixels, "cover": _cover, "seen": _seen, "fool": _fool, "dream": _dream}

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from ui import limits
+from ui import lesson, limits
 
 COOKIE = "digits_browser_key"
 KEY_JS = """
@@ -145,6 +145,11 @@ def _restore(key):
         st.session_state["run_counter"] = max([r.get("id", 0) for r in kept.runs] + [0])
         if kept.model is not None:
             st.session_state["model"], st.session_state["model_info"] = kept.model, dict(kept.model_info)
+            # The run's settings come back with its model, into the Train page's settings that every page reads
+            # (the Train page itself, its lesson link, "Download as notebook" on Train and PyTorch).
+            values = lesson.values_of(kept.model_info.get("settings"))
+            if values:
+                lesson.apply(values)
     st.session_state["keep_answered"] = True
 
 

@@ -302,6 +302,26 @@ class Link:
         return base + (f"?{query}" if query else "")
 
 
+def values_of(settings):
+    """The Train widgets' values (widget key -> value) that give a run's settings dict back (Settings.as_dict()):
+    an MLP's or a CNN's that the Train page made (training.cnn_knobs). {} for settings it cannot make (none, or
+    a file's hand-made layer stack)."""
+    if not settings:
+        return {}
+    values = {k: settings[k[len("train_"):]] for k in training.WIDGETS
+              if k not in ("train_hidden", "train_kind") and k[len("train_"):] in settings}
+    if settings.get("layers"):
+        knobs = training.cnn_knobs(settings["layers"])
+        if knobs is None:
+            return {}
+        values.update(train_kind="cnn", train_filters=",".join(map(str, knobs["filters"])),
+                      train_kernel=knobs["kernel"], train_padding=knobs["padding"], train_pool=knobs["pool"],
+                      train_dense=knobs["dense"])
+    else:
+        values.update(train_kind="mlp", train_hidden=",".join(str(n) for n in settings.get("sizes", [])[1:-1]))
+    return values
+
+
 def query_string(params):
     return "&".join(f"{k}={v}" for k, v in params.items())
 

@@ -44,7 +44,7 @@ PAGES = [
     Page("app_pages/7_inside.py", "Inside the network", "🔬", "Inside the trained network",
          "What the hidden units respond to, how digits separate layer by layer, and where the network breaks."),
     Page("app_pages/7b_why_convolutions.py", "Why convolutions?", "🧩", "Why convolutions?",
-         "Move the digits a few pixels: the MLP loses them, the CNN keeps reading."),
+         "Move the digits a few pixels: how well the MLP and the CNN still read them, and why."),
     Page("app_pages/8_compare.py", "Compare runs", "⚖️", "Compare runs",
          "Your runs side by side: which setting made the difference?"),
     Page("app_pages/8b_class.py", "Our class", "👩‍🏫", "Our class's handwriting",

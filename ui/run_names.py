@@ -1,6 +1,7 @@
 """Words for a run: its default name and its settings in a few words (Train and Compare
 pages), and how a model was trained in a sentence (Home)."""
 from engine.modelfile import clean_settings
+from engine.trainer import STEERABLE, started_with, steering
 from ui import experiments, training
 from ui.formats import LOSS_ABBREVIATIONS, LOSS_SHORT, OPTIMIZER_NAMES
 
@@ -12,28 +13,58 @@ def network_words(settings):
     return "-".join(map(str, settings.get("sizes", [])))
 
 
-def short_name(settings):
-    """A few words naming a run: layers, activation, loss, learning rate."""
-    s = settings
+def marks_of(record):
+    """A run record's (or model info's) marks: every setting changed during the run (engine History.marks)."""
+    return ((record or {}).get("history") or {}).get("marks") or []
+
+
+def value_text(settings, changed, key, fmt="{:g}"):
+    """One setting of a run in words, with every change made while it trained (changed: steering() of its
+    marks, or that dict read back from JSON): '0.1', or '0.01 → 0.2 at batch 553' for a run started at 0.01
+    and steered to 0.2 (and '→ 0.05 at batch 900' for each further change)."""
+    steps = changed.get(key) or []
+    if not steps:
+        return fmt.format(settings.get(key, 0))
+    return " ".join([fmt.format(steps[0][1])] + [f"→ {fmt.format(new)} at batch {int(b):,}" for b, _, new in steps])
+
+
+def lr_text(record):
+    """A run record's learning rate with every change made while it trained: '0.01 → 0.2 at batch 553'."""
+    return value_text(record["settings"], steering(marks_of(record)), "lr")
+
+
+def steering_text(changed, skip=()):
+    """Every change of every setting during a run in a few words: 'lr 0.01 → 0.2 at batch 553' ('' if none)."""
+    return ", ".join(f"{STEERABLE.get(k, k)} {value_text({}, changed, k)}" for k in changed if k not in skip)
+
+
+def short_name(settings, marks=()):
+    """A few words naming a run: layers, activation, loss, learning rate (every change of it, and of any other
+    setting changed during the run)."""
+    s, changed = settings, steering(marks)
     loss = LOSS_ABBREVIATIONS.get(s.get("loss"), s.get("loss"))
-    return f"{network_words(s)} {s.get('activation', '?')}, {loss}, lr {s.get('lr', 0):g}"
+    more = steering_text(changed, skip=("lr",))
+    return (f"{network_words(s)} {s.get('activation', '?')}, {loss}, lr {value_text(s, changed, 'lr')}"
+            + (f", {more}" if more else ""))
 
 
-def settings_summary(settings):
+def settings_summary(settings, marks=()):
     """A run's settings dict in a few words: the network, the step, the loop, and any
-    other setting that differs from the defaults."""
-    s = settings
+    other setting that differs from the defaults or changed during the run (marks)."""
+    s, changed = settings, steering(marks)
     d = training.WIDGETS
     parts = [f"{network_words(s)} {s.get('activation', '?')}, "
              f"{LOSS_SHORT.get(s.get('loss'), s.get('loss'))}",
-             f"{s.get('optimizer', '?')} lr {s.get('lr', 0):g}",
-             f"batch {s.get('batch_size', '?')}, {s.get('epochs', '?')} epochs"]
+             f"{s.get('optimizer', '?')} lr {value_text(s, changed, 'lr')}",
+             f"batch {value_text(s, changed, 'batch_size', '{}')}, {value_text(s, changed, 'epochs', '{}')} epochs"]
     extra = {"lr_decay": "decay {:g}", "momentum": "momentum {:g}", "l2": "L2 {:g}", "init_scale": "init ×{:g}",
              "augment": "augment {:g}", "val_fraction": "val {:.0%}", "seed": "seed {}"}
     for key, fmt in extra.items():
         if key == "momentum" and s.get("optimizer") != "momentum":
             continue
-        if key in s and f"train_{key}" in d and s[key] != d[f"train_{key}"]:
+        if key in changed:
+            parts.append(fmt.split(" ")[0] + " " + value_text(s, changed, key, fmt.split(" ", 1)[1]))
+        elif key in s and f"train_{key}" in d and s[key] != d[f"train_{key}"]:
             parts.append(fmt.format(s[key]))
     if s.get("shuffle") is False:
         parts.append("no shuffling")
@@ -43,12 +74,17 @@ def settings_summary(settings):
 def default_name(record):
     """A run record's name until the user renames it: its number, then the guided
     experiment's variant it is or a few words of its settings."""
-    settings = record["settings"]
-    return f"Run {record['id']}: " + (experiments.preset_label(settings) or short_name(settings))
+    settings, marks = record["settings"], marks_of(record)
+    preset = experiments.preset_label(started_with(settings, marks))      # the variant it started as
+    steered = steering_text(steering(marks))
+    if preset:
+        return f"Run {record['id']}: {preset}" + (f", then {steered}" if steered else "")
+    return f"Run {record['id']}: " + short_name(settings, marks)
 
 
-def settings_text(settings):
-    """How a model was trained, in words, from its settings dict.
+def settings_text(settings, marks=()):
+    """How a model was trained, in words, from its settings dict and the marks of every change made while it
+    trained (engine History.marks: 'learning rate 0.01 → 0.2 at batch 553').
 
     The settings may come from an uploaded file or an old session, so only the
     values of the right type and range are used (clean_settings drops the
@@ -57,16 +93,17 @@ def settings_text(settings):
     settings, _ = clean_settings(settings)
     if not settings:
         return "training settings unknown"
+    changed = steering(marks)
     opt = settings.get("optimizer")
     parts = [OPTIMIZER_NAMES.get(opt, opt or "unknown optimiser")]
     if "lr" in settings:
-        parts.append(f"learning rate {settings['lr']:g}")
+        parts.append(f"learning rate {value_text(settings, changed, 'lr')}")
     if opt == "momentum" and "momentum" in settings:
-        parts.append(f"momentum {settings['momentum']:g}")
+        parts.append(f"momentum {value_text(settings, changed, 'momentum')}")
     if "batch_size" in settings:
-        parts.append(f"mini-batches of {settings['batch_size']}")
+        parts.append(f"mini-batches of {value_text(settings, changed, 'batch_size', '{}')}")
     if "epochs" in settings:
-        parts.append(f"{settings['epochs']} epochs")
-    if settings.get("l2"):
-        parts.append(f"L2 {settings['l2']:g}")
+        parts.append(f"{value_text(settings, changed, 'epochs', '{}')} epochs")
+    if settings.get("l2") or "l2" in changed:
+        parts.append(f"L2 {value_text(settings, changed, 'l2')}")
     return ", ".join(parts)

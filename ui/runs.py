@@ -3,7 +3,8 @@ side-by-side table of settings and results. Records are the dicts ui/training.py
 appends to st.session_state["runs"], each with a name (ui/run_names.py)."""
 import pandas as pd
 
-from ui import training
+from engine.trainer import steering
+from ui import run_names, training
 from ui.formats import LOSS_SHORT, ending_text
 
 CURVES = {"val_acc": "Validation accuracy per epoch", "val_loss": "Validation loss per epoch",
@@ -43,7 +44,7 @@ def curve_frame(records, curve):
 
 
 def _column(r):
-    s = r["settings"]
+    s, changed = r["settings"], steering(run_names.marks_of(r))
     return {
         "test accuracy": f"{r['test_accuracy']:.2%}",
         "test loss": f"{r['test_loss']:.4f}",
@@ -55,12 +56,12 @@ def _column(r):
         "activation": s["activation"],
         "output + loss": LOSS_SHORT.get(s["loss"], s["loss"]),
         "optimiser": s["optimizer"],
-        "learning rate": f"{s['lr']:g}",
+        "learning rate": run_names.value_text(s, changed, "lr"),
         "lr decay per epoch": f"{s['lr_decay']:g}",
-        "momentum": f"{s['momentum']:g}" if s["optimizer"] == "momentum" else "–",
-        "L2": f"{s['l2']:g}",
-        "batch size": f"{s['batch_size']:,}",
-        "epochs": str(s["epochs"]),
+        "momentum": run_names.value_text(s, changed, "momentum") if s["optimizer"] == "momentum" else "–",
+        "L2": run_names.value_text(s, changed, "l2"),
+        "batch size": run_names.value_text(s, changed, "batch_size", "{:,}"),
+        "epochs": run_names.value_text(s, changed, "epochs", "{}"),
         "init scale": f"{s['init_scale']:g}",
         "shuffle": "yes" if s["shuffle"] else "no",
         "validation share": f"{s['val_fraction']:.0%}",

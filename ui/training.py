@@ -505,12 +505,13 @@ def progress(run=None):
 # ------------------------------------------------------------------ run records
 
 HISTORY_COLUMNS = ["run", "kind", "epoch", "batch", "train_loss", "train_acc", "val_loss", "val_acc",
-                   "batch_loss", "seconds"]
+                   "batch_loss", "seconds", "change"]
 
 
 def history_frame(record, name=None):
     """A run record's history as one table: a row per epoch (kind "epoch"), then a
-    row per stored mini-batch loss (kind "batch"; averaged once a run is long)."""
+    row per stored mini-batch loss (kind "batch"; averaged once a run is long), then a
+    row per change of a setting during the run (kind "change", from the batch it applies)."""
     name = name or record.get("name") or record.get("label", "run")
     history = record.get("history") or {}
     rows = [{"run": name, "kind": "epoch", **{k: e.get(k) for k in
@@ -518,6 +519,7 @@ def history_frame(record, name=None):
             for e in history.get("epochs", [])]
     rows += [{"run": name, "kind": "batch", "batch": s, "batch_loss": loss}
              for s, loss in zip(history.get("batch_step", []), history.get("batch_loss", []))]
+    rows += [{"run": name, "kind": "change", "batch": m[0], "change": m[1]} for m in history.get("marks") or []]
     return pd.DataFrame(rows, columns=HISTORY_COLUMNS)
 
 

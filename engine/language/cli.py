@@ -16,32 +16,26 @@ from .generate import generate
 from .models import KINDS
 from ..modelfile import LM_FORMAT_VERSION, ModelFileError, read_archive
 from .modelfile import MAX_LM_MEMBERS, load_language_model, save_language_model, settings_of
-from .text import CORPORA, Vocabulary, load_corpus
+from .text import CORPORA, MAX_TEXT_BYTES, Vocabulary, load_corpus, read_text_file
 from .trainer import LMSettings, evaluate, new_lm_run
 
-MAX_TEXT_BYTES = 50_000_000
-
-
 def read_text(what, usage_error):
-    """A corpus that ships with the app (by name) or a UTF-8 text file: (text, its short name)."""
+    """A corpus that ships with the app (by name) or a UTF-8 text file, checked as the pages check an
+    upload (text.read_text_file: size, binary, UTF-8, one sentence each): (text, its short name)."""
     if what in CORPORA:
         return load_corpus(what), what
     path = Path(what)
     try:
-        size = path.stat().st_size
-        if size > MAX_TEXT_BYTES:
-            raise usage_error(f"{what} is {size / 1e6:,.0f} MB; at most {MAX_TEXT_BYTES / 1e6:,.0f} MB of text is read")
-        text = path.read_text(encoding="utf-8")
+        if path.stat().st_size > MAX_TEXT_BYTES:          # before reading it
+            raise usage_error(f"{what} is {path.stat().st_size / 2**20:,.1f} MB; at most "
+                              f"{MAX_TEXT_BYTES / 2**20:g} MB of text is read")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise usage_error(f"{what} is neither a text that ships with the app ({', '.join(CORPORA)}) "
                           f"nor a file") from None
-    except UnicodeDecodeError:
-        raise usage_error(f"{what} is not UTF-8 text") from None
     except OSError as err:
         raise usage_error(f"{what} cannot be read: {err.strerror or err}") from None
-    if not text:
-        raise usage_error(f"{what} is empty")
-    return text, path.name
+    return read_text_file(data, path.name), path.name
 
 
 def train_parser(parser_class):

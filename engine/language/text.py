@@ -8,7 +8,7 @@ from the ids so far, the probabilities of the next id.
 Texts that ship with the app (see corpus/README.md for where they come from):
 
     "shakespeare"  tiny Shakespeare, 1.1 MB of plays (public domain)
-    "names"        32,033 US first names, one a line (public domain)
+    "names"        32,033 US first names, one a line (public domain), in a fixed shuffled order
 
 The user's own text (pasted, or a .txt file) is checked by read_text_file /
 check_text: anything but UTF-8 text of MIN_CHARS characters to MAX_TEXT_BYTES
@@ -40,11 +40,26 @@ class TextError(ValueError):
     """A text the app cannot use; its message is one sentence for the user."""
 
 
+NAMES_SEED = 0                  # the one fixed order of the names (see load_corpus)
+
+
 def load_corpus(name):
-    """The text of a corpus that ships with the app ("shakespeare" or "names"), as a str."""
+    """The text of a corpus that ships with the app ("shakespeare" or "names"), as a str.
+
+    The names file lists the most popular names first and the rarest (alphabetically) last;
+    held out as it is, the validation tenth would be rare names unlike the training ones. So
+    the names come shuffled, in one fixed order (NAMES_SEED), as makemore shuffles them
+    before its split: every tenth of the list is then like the rest.
+    """
     if name not in CORPORA:
         raise ValueError(f"There is no text called {name!r}; the app has {', '.join(CORPORA)}.")
-    return (CORPUS_DIR / CORPORA[name]).read_text(encoding="utf-8")
+    text = (CORPUS_DIR / CORPORA[name]).read_text(encoding="utf-8")
+    if name == "names":
+        lines = text.split("\n")
+        end = lines.pop() if lines[-1] == "" else None
+        order = np.random.default_rng(NAMES_SEED).permutation(len(lines))
+        text = "\n".join(lines[i] for i in order) + ("\n" if end is not None else "")
+    return text
 
 
 @dataclass(frozen=True)

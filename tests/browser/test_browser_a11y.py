@@ -235,3 +235,24 @@ def test_draw_a_picture_file_with_the_keyboard_and_hear_the_guess(page, app_url,
     wait_for_app(page)
     no_exception(page)
     assert_accessible(page, "the Draw page with an uploaded picture")
+
+
+# ------------------------------------------------------------------ the Class page with a class set
+def test_class_page_with_drawings_passes_axe(page, tmp_path):
+    """The Our class page once the class has drawn (30 test digits by three students, all read right:
+    an empty 'mistakes' layer of the confusion matrix was an unnamed graphic, axe's svg-img-alt)."""
+    from classroom.store import Store, drawing_png
+    from conftest import serve_app
+    from engine.data import load_mnist
+    db = tmp_path / "class.sqlite"
+    store = Store(f"sqlite:///{db}", min_interval=0, max_per_session=10**6)
+    data = load_mnist(None)
+    for i in range(30):
+        ink = data.x_test[i].reshape(28, 28)
+        store.add_drawing(f"session-{i % 3}", int(data.y_test[i]), ink, drawing_png(ink), nickname=f"kid{i % 3}",
+                          now=1000 + 2 * i)
+    store.close()
+    with serve_app(log_name="server-a11y-class.log", DIGITS_DB=f"sqlite:///{db}") as url:
+        open_page(page, f"{url}/class")
+        expect(page.get_by_text("Gallery")).to_be_visible(timeout=WAIT)
+        assert_accessible(page, "the Our class page with 30 drawings")

@@ -98,3 +98,48 @@ def test_teacher_controls_need_the_passcode_and_remove_a_drawing(page, other_pag
     assert "let-me-in" not in other_page.content()                # what was typed is not kept either
     assert PASSCODE not in other_page.content() and PASSCODE not in other_page.url
     assert PASSCODE not in (ROOT / "screenshots-tmp" / "server-teacher.log").read_text(errors="replace")   # nor in the server's log
+
+
+@pytest.fixture(scope="module")
+def board_app(start_app, tmp_path_factory):
+    """A server of its own whose class store already holds a leaderboard: a CNN, a steered MLP, a run on a full
+    MNIST in a long folder, and a CNN of the Train page submitted before CNN rows had lesson links."""
+    from classroom.store import Store
+    from engine.convnet import ConvNet
+    from ui.training import settings_from_values
+    db = tmp_path_factory.mktemp("board") / "class.sqlite3"
+    s = Store(str(db), min_interval=0)
+    cnn = settings_from_values({"train_kind": "cnn", "train_filters": "16,32", "train_dense": 128}).as_dict()
+    mlp = settings_from_values({"train_hidden": "256,128", "train_lr": 0.2}).as_dict()
+    steered = {**mlp, "steering": {"lr": [[553, 0.01, 0.2], [1200, 0.2, 0.05]], "batch_size": [[900, 64, 32]]},
+               "steering_count": 3}
+    model = ConvNet(cnn["layers"], seed=0).describe()
+    s.add_score("a", "Ada", 0.9912, 10_000, "full MNIST from /home/teacher/some/long/folder/of/datasets/mnist",
+                model, cnn, {"kind": "cnn", "filters": "16-32", "dense": "128"})
+    s.add_score("b", "Bo", 0.9731, 2_000, "built-in sample: 12,000 of 70,000 digits", "784-256-128-10", steered,
+                {"hidden": "256-128", "lr": "0.01"})
+    s.add_score("c", "Cy", 0.95, 2_000, "built-in sample: 12,000 of 70,000 digits", model, cnn, {})
+    s.close()
+    return start_app("server-board.log", DIGITS_DB=str(db))
+
+
+@pytest.mark.parametrize("query", ["", "?present=1"], ids=["normal", "presenter"])
+def test_the_leaderboard_fits_the_page_and_every_row_has_its_link(page, board_app, screenshot_dir, query):
+    """Issue 22: CNN rows had the lesson link None and the table was wider than the page (1280×720), in normal
+    and presenter mode; axe-core finds nothing serious in it."""
+    from test_browser_a11y import assert_accessible
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_page(page, f"{board_app}/class{query}")
+    board = page.locator("[data-testid=stTable]").last
+    wait_visible(page, board)
+    expect(board).to_contain_text("0.01 → 0.2 at batch 553 → 0.05 at batch 1,200; batch 64 → 32 at batch 900")
+    expect(board).to_contain_text("CNN conv 16,32 @5×5, pool 2, dense 128")
+    expect(board.get_by_role("link", name="reproduce")).to_have_count(3)
+    hrefs = [a.get_attribute("href") for a in board.get_by_role("link", name="reproduce").all()]
+    assert sum("kind=cnn" in h and "filters=16-32" in h for h in hrefs) == 2, hrefs
+    main = page.locator("[data-testid=stMain] [data-testid=stMainBlockContainer]").bounding_box()
+    box = board.bounding_box()
+    wide = board.evaluate("t => [t.scrollWidth, t.clientWidth]")
+    full_screenshot(page, screenshot_dir / f"class_leaderboard_1280{'_presenter' if query else ''}.png")
+    assert wide[0] <= wide[1] + 1 and box["x"] + box["width"] <= main["x"] + main["width"] + 1, (wide, box, main)
+    assert_accessible(page, f"the leaderboard{' in presenter mode' if query else ''}")

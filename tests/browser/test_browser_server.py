@@ -11,6 +11,7 @@ that loses no one's work.
 """
 import re
 import time
+from pathlib import Path
 
 import pytest
 
@@ -84,7 +85,7 @@ def test_pause_in_the_sidebar_answers_at_once(page, app_url):
 
 
 def test_a_reload_offers_the_runs_and_model_back_to_this_browser_only(page, other_page, app_url):
-    link = f"{app_url}/train?hidden=16&epochs=1"
+    link = f"{app_url}/train?kind=cnn&filters=4&epochs=1"
     open_page(page, link)
     button(page, "train_start").click()
     wait_visible(page, page.get_by_text(re.compile(r"Run finished: .*% of the .* test images right")))
@@ -100,6 +101,23 @@ def test_a_reload_offers_the_runs_and_model_back_to_this_browser_only(page, othe
     wait_for_app(page)
     expect(page.get_by_text(re.compile(r"Runs this session: 1\."))).to_be_visible(timeout=WAIT)
     expect(key(page, "train_download")).to_be_visible()      # the model is back: it can be saved
+    no_exception(page)
+
+    # Issue 22: the run's settings come back with it. Reloaded on another page (no settings in its address),
+    # restored there, the PyTorch page's notebook is the CNN's, and the Train page shows the CNN's settings.
+    open_page(page, f"{app_url}/pytorch")
+    wait_visible(page, offer)
+    button(page, "keep_restore").click()
+    expect(offer).to_have_count(0, timeout=WAIT)
+    wait_for_app(page)
+    with page.expect_download(timeout=WAIT) as download:
+        key(page, "pytorch_notebook").get_by_role("button").click()
+    notebook = Path(download.value.path()).read_text(encoding="utf-8")
+    assert "'kind': 'conv2d', 'filters': 4" in notebook and "'epochs': 1" in notebook, notebook[:3000]
+    page.locator("[data-testid=stSidebarNav]").locator('a[href$="/train"]').click()     # the same session
+    wait_visible(page, key(page, "train_kind"))
+    expect(key(page, "train_kind").get_by_role("radio", name="CNN (convolutions)")).to_be_checked()
+    expect(key(page, "train_filters").locator("input")).to_have_value("4")
     no_exception(page)
 
     # Another browser opening the very same lesson link gets nothing of it.
