@@ -291,7 +291,7 @@ def finish():
     result = {"status": end, "val_loss": float(val_loss), "val_acc": float(val_acc), "steps": run.step,
               "train_seconds": run.train_seconds, "message": run.message}
     if end != "diverged":
-        model = run.model.copy() if hasattr(run.model, "copy") else _copy(run.model)
+        model = run.model.copy()        # the session's model never changes under anyone's feet
         st.session_state["lm_model"] = {
             "model": model, "vocab": vocab, "label": f"{model.describe()}, trained on {label}",
             "origin": "trained on this page",
@@ -299,13 +299,6 @@ def finish():
                                     step=run.step, train_seconds=round(run.train_seconds, 2))}
     st.session_state.update(lmt_status=end, lmt_result=result)
     return result
-
-
-def _copy(model):
-    from engine.language.models import build_model
-    twin = build_model(model.spec())
-    twin.set_params([p.copy() for p in model.params()])
-    return twin
 
 
 def sidebar_panel():
