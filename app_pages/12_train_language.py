@@ -112,8 +112,9 @@ with st.expander("Settings" + (" (during a run only the learning rate, batch siz
 lm.save_widgets()
 link_params = lm.LINK.write_url()
 with st.expander("🔗 Copy lesson link"):
-    st.write("This address opens this page with exactly these settings"
-             + (" in presenter mode" if present else "") + ". The text to learn from is chosen on the page.")
+    st.write("This address opens this page with exactly these settings and text"
+             + (" in presenter mode" if present else "") + " (your own text is not in the link: each student "
+             "pastes or uploads it).")
     st.code(lm.LINK.link(link_params), language=None, wrap_lines=True)
 
 # ------------------------------------------------------------------ buttons

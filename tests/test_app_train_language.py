@@ -126,16 +126,18 @@ def test_save_and_load_round_trip_and_bad_uploads_in_one_sentence():
 
 def test_lesson_link_sets_the_knobs_and_notes_odd_values():
     at = open_page(PAGE, {"kind": "transformer", "blocks": "3", "heads": "4", "width": "66", "lr": "abc",
-                          "steps": "500"})
-    assert at.radio(key="lmt_kind").value == "transformer"
+                          "steps": "500", "text": "shakespeare"})
+    assert at.radio(key="lmt_kind").value == "transformer" and at.radio(key="lm_text").value == "shakespeare"
     assert at.number_input(key="lmt_blocks").value == 3 and at.number_input(key="lmt_steps").value == 500
     assert at.number_input(key="lmt_width").value == lm.WIDGETS["lmt_width"]
     (warning,) = at.warning
     assert "`lr=abc`: not a number" in warning.value
     assert "`width=66`: must be a multiple of the number of heads (4)" in warning.value
-    assert dict(at.query_params) == {"kind": ["transformer"], "blocks": ["3"], "heads": ["4"], "steps": ["500"]} or \
-        dict(at.query_params) == {"kind": "transformer", "blocks": "3", "heads": "4", "steps": "500"}
-    assert "/train_language?kind=transformer&blocks=3&heads=4&steps=500" in texts(at.code)
+    link = {"text": "shakespeare", "kind": "transformer", "blocks": "3", "heads": "4", "steps": "500"}
+    assert {k: v[0] if isinstance(v, list) else v for k, v in dict(at.query_params).items()} == link
+    assert "/train_language?text=shakespeare&kind=transformer&blocks=3&heads=4&steps=500" in texts(at.code)
+    at.radio(key="lm_text").set_value("names").run()            # the link follows the page's text choice
+    assert "text" not in dict(at.query_params)
 
 
 def test_presenter_mode_keeps_the_main_knobs_only():
