@@ -26,6 +26,7 @@ from engine.language.trainer import LMSettings, new_lm_run
 from engine.modelfile import ModelFileError
 from engine.worker import BackgroundRun
 from ui import lesson, server, training
+from ui.language import texts
 
 SLOW_MOTION_SECONDS = 60.0     # slow motion spreads a whole run over about this long
 EVAL_TOKENS = 4096             # held-out characters per evaluation (a second at most for the biggest model)
@@ -35,7 +36,9 @@ KINDS = {"bigram": "Bigram (one character back)", "mlp": "MLP (the last k charac
          "transformer": "Transformer (attention)"}
 
 # Widget key -> default. The default model: see docs/language_train.md for what it reaches in 60 s.
+TEXT_KEY = "_kept_" + texts.CHOICE      # the language pages' text choice (ui/language/texts.py keeps it there)
 WIDGETS = {
+    TEXT_KEY: "names",
     "lmt_kind": "mlp",
     "lmt_k": 8,                 # MLP: characters looked back
     "lmt_embed": 16,
@@ -60,6 +63,7 @@ ONLY = {"mlp": ("lmt_k", "lmt_embed", "lmt_hidden"), "transformer": ("lmt_contex
 
 # URL name -> (widget key, kind, (low, high, low_is_open)): the lesson link's parameters and the widgets' limits.
 PARAMS = {
+    "text": (TEXT_KEY, "choice", tuple(texts.CHOICES)),
     "kind": ("lmt_kind", "choice", tuple(KINDS)),
     "k": ("lmt_k", "int", (1, 32, False)),
     "embed": ("lmt_embed", "int", (1, 128, False)),
@@ -115,8 +119,10 @@ def restore_widgets():
 
 
 def reset_widgets():
+    """The knobs back to their defaults (the text stays as chosen)."""
     for key, default in WIDGETS.items():
-        st.session_state[key] = default
+        if key != TEXT_KEY:
+            st.session_state[key] = default
     save_widgets()
 
 
