@@ -63,6 +63,9 @@ with st.expander("Settings" + (" (during a run only the learning rate, batch siz
         c1.number_input("Context (characters read at once)", *lo("lmt_context"), step=8, key="lmt_context",
                         disabled=busy, help="The longest stretch of text the model sees; attention "
                                             "compares every pair of positions in it.")
+        c1.caption("A transformer learns better with a smaller learning rate than the MLP's and a warm-up: "
+                   "with 0.003 and 50 warm-up steps its validation loss on Shakespeare was 2.38 at step 200, "
+                   "with 0.01 and none 2.60 (docs/language_train.md).")
     else:
         c1.caption("A bigram model has no knobs: one row of scores for each character.")
     c2.markdown("**The step**")
