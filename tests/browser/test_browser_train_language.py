@@ -37,9 +37,9 @@ def test_a_small_model_trains_and_its_samples_appear(page, app_url, screenshot_d
     progress = page.locator(PROGRESS)
     wait_visible(page, progress)
     expect(progress).to_contain_text("Training… step", timeout=WAIT)
-    samples = main.locator("[data-testid=stCode]").filter(has_text=re.compile(r"\n"))
-    expect(main.get_by_text("After step 40", exact=False)).to_be_visible(timeout=WAIT)    # two samples, redrawn live
-    expect(samples).not_to_have_count(0)
+    samples = main.locator("[data-testid=stCode]").filter(has_text="↵")     # line breaks shown as ↵
+    expect(samples.nth(1)).to_be_visible(timeout=WAIT)                       # two samples, redrawn live
+    expect(main.get_by_text(re.compile(r"^After step [\d,]+"))).not_to_have_count(0)
     assert len(samples.first.inner_text().strip()) > 20
     expect(main.locator("[data-testid=stVegaLiteChart]")).to_have_count(1)
     full_screenshot(page, screenshot_dir / f"train_language{'_presenter' if present else ''}.png")
