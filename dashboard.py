@@ -25,7 +25,9 @@ language_train.sync()
 with st.sidebar:
     browser = keep.browser_key()        # this browser's own key (ui/keep.py): nothing lost on reload
 keep.offer(browser)                     # "Welcome back": restore what this browser left here
-page = st.navigation(pages.menu(), expanded=True)   # all 13 pages in the menu: the teaching order, no "View more"
+page = st.navigation(pages.menu(), expanded=True)   # every page, in lesson sections, no "View more"
+with st.sidebar:
+    a11y.menu_lists()                   # ... each section a list a screen reader can follow (ui/a11y.py)
 page.run()
 if page.url_path != "train":            # a run in progress trains on, shown in the sidebar
     training.sidebar_panel()            # (the Train page draws its own live panel)

@@ -86,11 +86,15 @@ with c2.container(border=True):
     if accuracy is not None:
         st.metric("Test accuracy", f"{float(accuracy):.1%}", help=_accuracy_help(where, data))
 
-st.header("The pages")
-for page in pages.PAGES[1:]:
-    link, text = st.columns([1.2, 3], vertical_alignment="center")
-    pages.page_link(page.name, where=link)
-    text.write(page.line)
+st.header("The pages, in lesson order")
+for section, group in pages.sections().items():       # the menu's sections (ui/pages.py)
+    st.subheader(section)
+    for page in group:
+        if page is pages.HOME:
+            continue
+        link, text = st.columns([1.2, 3], vertical_alignment="center")
+        pages.page_link(page.name, where=link)
+        text.write(page.line)
 
 msg = st.session_state.pop("home_msg", None)
 full = data is not None and not data.is_sample

@@ -85,8 +85,8 @@ if mine is not None:
     conv.weight_sharing(mine, "your CNN")
 show_code(convolution.conv_weights, convolution.dense_weights, convolution.weight_counts)
 
-st.write("Next: train a network of your own (a CNN's filters and maps then show here too), or draw a digit "
+st.write("Next: train a CNN of your own (its filters and maps then show here too), or draw a digit "
          "and come back to slide kernels over it.")
 c1, c2 = st.columns(2)
-pages.page_link("train", where=c1)
+pages.page_link("train", label="Train a CNN", where=c1, query={"kind": "cnn"})    # the Train page set for one
 pages.page_link("draw", where=c2)

@@ -9,6 +9,7 @@ from engine.modelfile import model_to_bytes
 from engine.network import ACTIVATIONS
 from engine.optim import OPTIMIZERS
 from ui import charts, class_set, experiments, formats, lesson, limits, pages, pictures, presenter, run_names, state, training
+from ui import convolution as conv
 from ui.chart_cache import show
 from ui.notebook_button import download_button as notebook_button
 
@@ -146,13 +147,15 @@ with st.expander("Settings" + (" (during a run only the learning rate, momentum,
             pass
     try:
         chosen = training.settings_from_widgets(data.x_train.shape[1], 10)
-        cost, batch_seconds = training.check_cost(chosen, len(data.y_test))
+        cost, batch_seconds = training.check_cost(chosen, len(data.y_test), len(data.x_train))
         st.caption(f"Network: {training.network_text(chosen)}. "
                    f"Defaults are a good start: press **Start** without changing anything.")
         st.caption(f"Estimated for this server: {cost.n_params:,} weights and biases, about "
                    f"{cost.memory_bytes / 2**20:,.0f} MB of memory while training, "
                    f"{training.duration_text(batch_seconds) if batch_seconds >= 1 else 'under a second'} "
-                   f"per mini-batch.")
+                   f"per mini-batch, " + training.passes_text(cost, len(data.y_test),
+                                                              int(round(len(data.x_train) * chosen.val_fraction)))
+                   + ".")
     except ValueError as err:
         st.caption(f"⚠️ {err}")
     st.button("Back to defaults", key="train_defaults", on_click=training.reset_widgets, disabled=busy)
@@ -204,7 +207,8 @@ def live_panel(ticking):
     if run.diverged:
         st.error(run.message)
     h = run.history
-    c1, c2, c3 = st.columns(3)
+    # Side by side at a desk; full width, one under the other, on a projector (legends and axes readable).
+    c1, c2, c3 = [st.container() for _ in range(3)] if presenter.on() else st.columns(3)
     steps, losses = training.batch_points(run)
     if losses:
         show(c1, charts.batch_loss_chart, steps, losses,
@@ -227,11 +231,10 @@ def live_panel(ticking):
     if W.ndim == 4:          # a CNN's first conv layer: (filters, 1, k, k)
         k = W.shape[-1]
         st.markdown(f"**What the first conv layer looks for** ({n_show} of its {W.shape[0]} filters)")
-        words = (f"{n_show} filters of {k}×{k} weights, each drawn as a small picture: orange pixels push the "
+        words = (f"{n_show} filters of {k}×{k} weights, each drawn as a picture: orange pixels push the "
                  "filter's output up, blue ones push it down. Each one slides over the whole image; they start "
                  "as noise and turn into small edge and stroke detectors.")
-        grid = pictures.weight_grid_image(W, n_units=n_show, columns=min(16, n_show), scale=max(2, 48 // k), gap=4)
-        st.image(grid, caption=words, alt=words, width=grid.shape[1])       # small squares, not stretched
+        conv.filter_pictures(W, n_show, words)       # big, apart and numbered, for the back of the room
     else:
         words = (f"{n_show} hidden units' weights: each square is one unit's 784 weights drawn as a 28×28 "
                  "picture: orange pixels push the unit up, blue ones push it down. They start as noise and "

@@ -6,6 +6,7 @@ import streamlit as st
 
 from engine import analysis
 from ui import charts, pages, pictures, state
+from ui import convolution as conv
 from ui.chart_cache import show
 from ui.code import show_code
 
@@ -95,9 +96,7 @@ def show_feature_maps(x):
         if l == 1:
             words = (f"The {shown} filters of layer 1, each {layer.k}×{layer.k} weights: orange pixels push the "
                      "filter's output up where the ink matches, blue ones push it down.")
-            grid = pictures.weight_grid_image(layer.W, n_units=shown, columns=16, scale=max(2, 40 // layer.k),
-                                              gap=4)
-            st.image(grid, caption=words, alt=words, width=grid.shape[1])
+            conv.filter_pictures(layer.W, shown, words)
         words = (f"{'All' if shown == f else f'The first {shown} of the'} {f} feature maps of conv layer {l} "
                  f"({hidden} of each filter's sums): one per filter, showing where in the "
                  + ("digit" if l == 1 else "layer below's maps") + " its pattern was found (orange: strongly; "

@@ -141,7 +141,7 @@ def main():
     print(f"   one epoch (fastest of {len(epoch_times)}): {epoch_wall:.2f} s wall, {epoch_cpu:.2f} s CPU "
           f"(median {median_wall:.2f} s wall, {median_cpu:.2f} s CPU)")
     print(f"   its matrix multiplies alone: {mm_wall:.2f} s wall, {mm_cpu:.2f} s CPU "
-          f"({net.flops_per_example() * trainer.n_train / mm_cpu / 1e9:.1f} GFLOP/s of CPU time)")
+          f"({net.flops_per_example(elementwise=False) * trainer.n_train / mm_cpu / 1e9:.1f} GFLOP/s of CPU time)")
     print(f"   -> epoch / matmuls = {epoch_wall / mm_wall:.2f}x wall time, {epoch_cpu / mm_cpu:.2f}x CPU time "
           f"(target <= 2x; median epoch: {median_wall / mm_wall:.2f}x wall, {median_cpu / mm_cpu:.2f}x CPU)")
 

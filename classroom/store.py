@@ -15,8 +15,11 @@ What keeps a room full of students safe:
 - A schema version table with migration steps: a file from a newer release is refused
   with one sentence, never half-read or changed.
 - Per session (an opaque id the app makes; nothing else about the student is kept) at
-  most one drawing a second and MAX_PER_SESSION in all, counted in the database itself,
-  so it holds across app processes.
+  most one drawing a second and 500 in all, and 50 leaderboard rows; and limits a new
+  session (a new cookie) does not reset: per client address and for the whole server,
+  drawings and leaderboard rows a minute, and the set's size (classroom/limits.py). All
+  counted in the database itself, in the entry's own transaction, so they hold across app
+  processes, and a refused entry uses up nothing.
 - Every value is checked before it is stored (`Refused` says what is wrong); a database
   that cannot be used raises `StoreUnavailable` with one sentence saying why.
 """
@@ -31,17 +34,18 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import (CheckConstraint, Column, Float, Integer, LargeBinary, MetaData, String, Table, Text,
-                        create_engine, delete, event, func, select, text, update)
+from sqlalchemy import (CheckConstraint, Column, Float, Integer, LargeBinary, MetaData, String, Table, Text, bindparam,
+                        case, create_engine, delete, event, func, or_, select, text, update)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from classroom.limits import WINDOW, ClassLimits
 from engine.data import default_cache_dir
 from engine.preprocess import MIN_INK
 
 DB_FILE = "class.sqlite3"          # in the app's data folder (engine.data.default_cache_dir)
-MAX_PER_SESSION = 500              # drawings one session may add in all
-MIN_INTERVAL = 1.0                 # seconds between two drawings of one session
+MAX_PER_SESSION = ClassLimits.per_browser       # drawings one session may add in all (by default)
+MIN_INTERVAL = ClassLimits.browser_seconds      # seconds between two drawings of one session (by default)
 MAX_SCORES_PER_SESSION = 50        # leaderboard rows one session may add
 NICKNAME_CHARS = 24
 SESSION_CHARS = 64
@@ -95,14 +99,25 @@ quotas = Table(
     Column("last", Float, nullable=False),               # when the last one was added
 )
 
+rates = Table(
+    "rates", metadata,
+    Column("scope", String(100), primary_key=True),    # e.g. "drawings server", "runs address " + a hashed address
+    Column("start", Float, nullable=False),              # when its minute began
+    Column("n", Integer, nullable=False),                # drawings taken in since then
+)
+
 
 def _v1(conn):
     metadata.create_all(conn, tables=[drawings, scores, quotas])
 
 
+def _v2(conn):
+    metadata.create_all(conn, tables=[rates])
+
+
 # MIGRATIONS[i] takes a database from schema version i to i + 1, inside one transaction.
 # A new release appends a step (never edits an old one) and so raises SCHEMA_VERSION.
-MIGRATIONS = [_v1]
+MIGRATIONS = [_v1, _v2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -279,18 +294,21 @@ class Store:
     """The class's drawings and leaderboard in one database (see the module's docstring).
 
     where: a file path, or a sqlite:/// or postgresql:// URL (default: default_url()).
-    min_interval, max_per_session: the per-session limits on drawings (the load
-    benchmark lowers min_interval to measure the database rather than the limit).
+    limits: a ClassLimits (default: from the environment, classroom/limits.py).
+    min_interval, max_per_session: the per-session limits on drawings, if not the limits'
+    (the load benchmark lowers min_interval to measure the database rather than the limit).
     """
 
-    def __init__(self, where=None, min_interval=None, max_per_session=None):
+    def __init__(self, where=None, min_interval=None, max_per_session=None, limits=None):
         self.where = str(where or default_url())
-        self.min_interval = float(MIN_INTERVAL if min_interval is None else min_interval)
-        self.max_per_session = int(MAX_PER_SESSION if max_per_session is None else max_per_session)
+        self.limits = limits or ClassLimits.from_env()
+        self.min_interval = float(self.limits.browser_seconds if min_interval is None else min_interval)
+        self.max_per_session = int(self.limits.per_browser if max_per_session is None else max_per_session)
         url = _engine_url(self.where)
         self.kind = url.get_backend_name()
         self._thread_turn = threading.Lock() if self.kind == "sqlite" else nullcontext()
         self._file = None           # SQLite: (path, (device, inode)) of the file opened
+        self._take_rate = None      # the statement that counts an entry in a minute (_take)
         try:
             if self.kind == "sqlite":
                 Path(url.database).parent.mkdir(parents=True, exist_ok=True)
@@ -407,21 +425,29 @@ class Store:
         except SQLAlchemyError as e:
             raise StoreUnavailable(_why(e, self.where)) from None
 
-    def _insert_ignore(self, table, **values):
+    def _insert(self, table, **values):
+        """INSERT with the database's own ON CONFLICT clauses (SQLite and PostgreSQL spell them alike)."""
         if self.kind == "postgresql":
             from sqlalchemy.dialects.postgresql import insert
         else:
             from sqlalchemy.dialects.sqlite import insert
-        return insert(table).values(**values).on_conflict_do_nothing()
+        return insert(table).values(**values)
+
+    def _insert_ignore(self, table, **values):
+        return self._insert(table, **values).on_conflict_do_nothing()
 
     # ------------------------------------------------------------ drawings
 
-    def add_drawing(self, session, label, pixels, png, nickname="", now=None):
+    def add_drawing(self, session, label, pixels, png, nickname="", now=None, address=None):
         """Store one drawing; returns its id once it is committed. Refused (with why) for a bad
-        value or over the session's limits; StoreUnavailable if the database fails."""
+        value or over a limit (the session's, its address's, the server's, the set's size);
+        StoreUnavailable if the database fails. address: the client's address as an opaque key
+        (classroom.limits.address_key); None = not counted per address."""
         row = dict(session=_check_session(session), label=check_label(label), pixels=check_pixels(pixels),
                    png=check_png(png), nickname=check_nickname(nickname))
+        address = None if address is None else _check_session(address)
         now = time.time() if now is None else float(now)
+        lim = self.limits
         with self._writing() as conn:
             conn.execute(self._insert_ignore(quotas, session=row["session"], n=0, last=0.0))
             counted = conn.execute(
@@ -434,8 +460,48 @@ class Store:
                 if n >= self.max_per_session:
                     raise Refused(f"This session has added {self.max_per_session} drawings, the most one "
                                   f"session may add.")
-                raise Refused("One drawing a second, please: wait a moment and add it again.")
+                pace = "a second" if self.min_interval == 1 else f"every {self.min_interval:g} seconds"
+                raise Refused(f"One drawing {pace}, please: wait a moment and add it again.")
+            if address is not None:
+                self._take(conn, "drawings", address, lim.per_address_minute, now)
+            # The server's row last (it is locked from here to the commit: every writer waits for
+            # it), then the set's size: on PostgreSQL, after that lock, the count sees every
+            # drawing committed before this one.
+            self._take(conn, "drawings", None, lim.server_minute, now)
+            if conn.execute(select(func.count()).select_from(drawings)).scalar() >= lim.max_drawings:
+                raise Refused(f"The class set is full ({lim.max_drawings:,} drawings, the most it holds): "
+                              f"ask your teacher to export and clear it.")
             return conn.execute(drawings.insert().values(**row, created=now).returning(drawings.c.id)).scalar()
+
+    _SAY = {"drawings": ("The class set is taking in too many drawings at once",
+                         "Too many drawings from your network just now", "add it"),
+            "runs": ("The leaderboard is taking in too many runs at once",
+                     "Too many runs submitted from your network just now", "submit it")}
+
+    def _take(self, conn, what, address, limit, now):
+        """Count one entry (what: "drawings" or "runs") in the current minute of its address
+        (None: of the whole server), or raise Refused saying so if that minute is full. One
+        statement reads and writes the row: a new row, or a minute over, starts at 1; the row
+        stays locked to this transaction until it ends, so writers of one scope take turns."""
+        scope = f"{what} server" if address is None else f"{what} address {address}"
+        if self._take_rate is None:     # built once: making a statement costs more than running it
+            over = rates.c.start <= bindparam("since")
+            self._take_rate = self._insert(rates, scope=bindparam("scope"), start=bindparam("now"), n=1) \
+                .on_conflict_do_update(index_elements=[rates.c.scope], where=or_(over, rates.c.n < bindparam("limit")),
+                                       set_={"n": case((over, 1), else_=rates.c.n + 1),
+                                             "start": case((over, bindparam("now")), else_=rates.c.start)}) \
+                .returning(rates.c.n)
+        n = conn.execute(self._take_rate, {"scope": scope, "now": now, "since": now - WINDOW, "limit": limit}).scalar()
+        if n == 1:      # a new minute began here: rows whose minutes are long over are forgotten
+            conn.execute(delete(rates).where(rates.c.start < now - 2 * WINDOW))
+        if n is not None:
+            return
+        server_full, address_full, again = self._SAY[what]
+        if address is None:
+            raise Refused(f"{server_full} (at most {limit:,} a minute for the whole server): wait a minute and "
+                          f"{again} again.")
+        raise Refused(f"{address_full} (at most {limit:,} a minute from one address, shared by everyone on it): "
+                      f"wait a minute and {again} again.")
 
     def count(self):
         with self._guard(self._read.connect) as conn:
@@ -495,9 +561,10 @@ class Store:
 
     # ------------------------------------------------------------ leaderboard
 
-    def add_score(self, session, nickname, accuracy, n_test, data, model, settings, lesson, now=None):
+    def add_score(self, session, nickname, accuracy, n_test, data, model, settings, lesson, now=None, address=None):
         """One leaderboard row; returns its id once committed. `accuracy` must be what the
-        server measured itself (ui/class_set.py does), never a number sent by a page."""
+        server measured itself (ui/class_set.py does), never a number sent by a page. Refused
+        over a limit (the session's 50, its address's and the server's rows a minute)."""
         acc = float(accuracy)
         if not math.isfinite(acc) or not 0 <= acc <= 1:
             raise Refused("An accuracy is a fraction between 0 and 1.")
@@ -508,11 +575,15 @@ class Store:
                    model=_short_text(model, "model's description"),
                    settings=_check_json(settings, "settings"), lesson=_check_json(lesson, "lesson link's settings"),
                    created=time.time() if now is None else float(now))
+        address = None if address is None else _check_session(address)
         with self._writing() as conn:
             mine = conn.execute(select(func.count()).select_from(scores)
                                 .where(scores.c.session == row["session"])).scalar()
             if mine >= MAX_SCORES_PER_SESSION:
                 raise Refused(f"This session has submitted {MAX_SCORES_PER_SESSION} runs, the most one session may.")
+            if address is not None:
+                self._take(conn, "runs", address, self.limits.runs_per_address_minute, row["created"])
+            self._take(conn, "runs", None, self.limits.runs_server_minute, row["created"])
             return conn.execute(scores.insert().values(**row).returning(scores.c.id)).scalar()
 
     def scores(self, limit=100):

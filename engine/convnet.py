@@ -17,6 +17,7 @@ Layer.spec() gives), e.g. cnn_spec() =
 """
 import numpy as np
 
+from .budget import ELEMENTWISE_FLOPS
 from .layers import DTYPE, LAYERS, Activation, Conv2D, Dense, Flatten, MaxPool2D
 from .network import LOSSES, Network, init_std, sigmoid, softmax
 
@@ -63,6 +64,17 @@ def _whole(d, key, low, where, default=None):
     return int(value)
 
 
+def _fits(where, shape, **sizes):
+    """Every size of a layer makes sense for its input (c, h, w): a padding, a stride or a pooling
+    window is at most the input's longer side (28 for MNIST; a kernel must fit the padded input,
+    which out_shape checks). Anything bigger only adds zeros or skips the whole image: a file that
+    asks for it is not a model (a stride of 10^30 is refused here, not passed on to PyTorch)."""
+    side = max(shape[1:])
+    for name, value in sizes.items():
+        if value > side:
+            raise ValueError(f"{where}: its {name} {value:,} is larger than its {shape[1]}×{shape[2]} input")
+
+
 def build_layers(spec, input_shape=INPUT_SHAPE, seed=0, init_scale=1.0, max_params=None):
     """The layers of `spec`, each sized from the shape coming out of the one before.
 
@@ -87,6 +99,7 @@ def build_layers(spec, input_shape=INPUT_SHAPE, seed=0, init_scale=1.0, max_para
             p, s = _whole(d, "p", 0, where, 0), _whole(d, "s", 1, where, 1)
             if p >= k:
                 raise ValueError(f"{where}: padding {p} must be smaller than the kernel size {k}")
+            _fits(where, shape, padding=p, stride=s)
             n_params += f * c * k * k + f
         elif kind == "dense":
             units = _whole(d, "units", 1, where)
@@ -99,7 +112,9 @@ def build_layers(spec, input_shape=INPUT_SHAPE, seed=0, init_scale=1.0, max_para
             layer = Dense(shape[0], units, init_std(after, shape[0], units) * init_scale, rng)
         elif kind == "maxpool2d":
             size = _whole(d, "size", 1, where, 2)
-            layer = MaxPool2D(size, _whole(d, "stride", 1, where, size))
+            stride = _whole(d, "stride", 1, where, size)
+            _fits(where, shape, pooling=size, stride=stride)
+            layer = MaxPool2D(size, stride)
         elif kind == "activation":
             layer = Activation(d.get("name"))
         else:
@@ -177,16 +192,30 @@ class ConvNet:
         out = "sigmoid + MSE" if self.loss == "mse" else "softmax + cross-entropy"
         return " - ".join(map(repr, self.layers)) + f", {out}"
 
-    def flops_per_example(self, backward=True):
+    def flops_per_example(self, backward=True, elementwise=True):
         """Arithmetic of one example's forward and backward pass: 2 operations per multiply-add, in
         3 products per layer (forward, dW, dx; the first layer makes no dx); forward only: 1 product.
-        For the Trainer's part size and cost estimates."""
+        The element-wise layers count ELEMENTWISE_FLOPS (budget.py: one such step takes as long as
+        about 20 FLOP of a matrix product) per step:
+            max-pooling m x m: m^2 comparisons per output value; backward 4 m^2 (equal, and, xor, multiply)
+            activation: 1 per value; backward 2 (the slope f'(z), then dy times it)
+        For the Trainer's part size, the cost estimates and the budget (MAX_FORWARD_FLOPS);
+        elementwise=False: the matrix products' arithmetic alone (benchmarks' GFLOP/s)."""
         flops = 0
         for layer, shape in zip(self.layers, self.shapes[1:]):
+            values = int(np.prod(shape))
             if isinstance(layer, Conv2D):
                 macs = shape[1] * shape[2] * layer.W.size      # every output pixel: one filter's weights
             elif isinstance(layer, Dense):
                 macs = layer.W.size
+            elif not elementwise:
+                continue
+            elif isinstance(layer, MaxPool2D):
+                flops += ELEMENTWISE_FLOPS * values * layer.size ** 2 * (5 if backward else 1)
+                continue
+            elif isinstance(layer, Activation):
+                flops += ELEMENTWISE_FLOPS * values * (3 if backward else 1)
+                continue
             else:
                 continue
             flops += 2 * macs * ((3 if layer.need_dx else 2) if backward else 1)

@@ -32,6 +32,7 @@ import zlib
 
 import numpy as np
 
+from .budget import MAX_FORWARD_FLOPS, MAX_PARAMS, MAX_PEAK_VALUES, check_model  # noqa: F401 (the loader's limits)
 from .convnet import ConvNet
 from .files import atomic_write
 from .network import ACTIVATIONS, DTYPE, LOSSES, Network
@@ -44,10 +45,8 @@ CNN_KIND = "digits-from-scratch-cnn"
 LM_FORMAT_VERSION = 3           # language models: engine/language/modelfile.py
 MAX_LAYERS = 20
 MAX_UNITS = 100_000
-# At most this many weights and biases (80 MB as float32): far above anything
-# the app trains (its biggest, 5 hidden layers of 2048, has 18.4 million), and
-# small enough that a file can never make a shared server run out of memory.
-MAX_PARAMS = 20_000_000
+# The budget (engine/budget.py, shared with the Train page): MAX_PARAMS weights and biases, and for
+# one image MAX_PEAK_VALUES numbers at once in the busiest layer and MAX_FORWARD_FLOPS of arithmetic.
 # The largest weight or bias a file may hold. The trainer stops long before
 # (it calls |w| > 1e4 divergence, MAX_WEIGHT in engine/trainer.py); the extra
 # room is for hand-made models, while a layer's weighted sums (a few thousand
@@ -65,16 +64,6 @@ MAX_SPEC_CHARS = 10_000
 MAX_SPEC_LAYERS = 100
 SPEC_KEYS = {"kind", "filters", "k", "p", "s", "units", "size", "stride", "name"}
 MAX_INPUT_VALUES = MAX_UNITS   # one example's numbers at the input (c * h * w); MNIST's are 784
-# Numbers alive at once for one example in a CNN's busiest layer (ConvNet.peak_values): at most
-# 4 million, 16 MB of float32. The CNNs the app trains need a few hundred thousand; the cap keeps
-# one drawing through a file's model light on a shared server (ConvNet.logits predicts many images
-# in pieces sized by this, and with a larger peak even a single image would go past its 64 MB).
-MAX_PEAK_VALUES = 4_000_000
-# A CNN's arithmetic for one image, forward (ConvNet.flops_per_example(backward=False)): at most
-# 1 GFLOP, about 0.1 s on one core. The app's CNNs need 2 to 50 MFLOP; a file that asks for more
-# (a huge kernel with huge padding has few weights but works at every one of many pixels) would
-# make every page that reads the test set take hours.
-MAX_FORWARD_FLOPS = 1e9
 
 
 class ModelFileError(ValueError):
@@ -231,17 +220,23 @@ def _from_arrays(files, name):
     if "format_version" not in files:
         raise ModelFileError(f"{name} is not a Digits-from-Scratch model: key 'format_version' is missing")
     version = files["format_version"]
-    if version.shape == () and version.dtype.kind in "iu" and int(version) == CNN_FORMAT_VERSION:
-        return _cnn_from_arrays(files, name)
     if version.shape == () and version.dtype.kind in "iu" and int(version) == LM_FORMAT_VERSION:
         raise ModelFileError(f"{name} is a language model (it writes text), not a digit model; "
                              f"open it on the language pages")
+    # The version first: it says which keys to expect (2.0 or [2] is not version 2, and saying
+    # "key 'sizes' is missing" would send the user looking in the wrong place).
+    if version.shape != () or version.dtype.kind not in "iu" or int(version) not in (FORMAT_VERSION,
+                                                                                     CNN_FORMAT_VERSION):
+        shown = repr(version.tolist()) if version.size <= 4 else f"an array of shape {version.shape}"
+        shown = shown if len(shown) <= 30 else shown[:27] + "..."
+        raise ModelFileError(f"{name} has format version {shown} ({version.dtype}); this app reads versions "
+                             f"{FORMAT_VERSION} (MLPs) and {CNN_FORMAT_VERSION} (layer stacks, CNNs), "
+                             f"each a single whole number")
+    if int(version) == CNN_FORMAT_VERSION:
+        return _cnn_from_arrays(files, name)
     for key in ("sizes", "activation", "loss"):
         if key not in files:
             raise ModelFileError(f"{name} is not a Digits-from-Scratch model: key '{key}' is missing")
-    if version.shape != () or version.dtype.kind not in "iu" or int(version) != FORMAT_VERSION:
-        raise ModelFileError(f"{name} has format version {version!r}; this app reads versions "
-                             f"{FORMAT_VERSION} (MLPs) and {CNN_FORMAT_VERSION} (layer stacks, CNNs)")
     sizes = files["sizes"]
     if sizes.ndim != 1 or sizes.dtype.kind not in "iu" or not (2 <= len(sizes) <= MAX_LAYERS + 1):
         raise ModelFileError(f"{name}: 'sizes' must be a list of 2 to {MAX_LAYERS + 1} integers")
@@ -259,6 +254,7 @@ def _from_arrays(files, name):
         raise ModelFileError(f"{name}: unknown loss '{loss}'")
     settings, notes = clean_settings(_settings(files, name))
     net = Network(sizes, activation, loss, seed=0)
+    _within_budget(net, name)
     for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         for key, shape in ((f"W{l}", (n_out, n_in)), (f"b{l}", (n_out,))):
             if key not in files:
@@ -270,6 +266,14 @@ def _from_arrays(files, name):
     if extra:
         raise ModelFileError(f"{name}: unexpected arrays {', '.join(extra)} (more layers than 'sizes' says?)")
     return net, settings, notes
+
+
+def _within_budget(net, name):
+    """ModelFileError if `net` is over the budget that the Train page applies too (budget.py)."""
+    try:
+        check_model(net)
+    except ValueError as err:
+        raise ModelFileError(f"{name} is too big for this app: {err}") from None
 
 
 def _settings(files, name):
@@ -360,13 +364,7 @@ def _cnn_from_arrays(files, name):
         raise ModelFileError(f"{name}: its layers cannot make a model: {err}") from None
     if net.sizes[-1] != 10:
         raise ModelFileError(f"{name}: the last layer has {net.sizes[-1]:,} outputs; a digit model has 10")
-    if net.peak_values() > MAX_PEAK_VALUES:
-        raise ModelFileError(f"{name} is too big: one image would need {net.peak_values():,} numbers at once in "
-                             f"its busiest layer; at most {MAX_PEAK_VALUES:,} are allowed")
-    if net.flops_per_example(backward=False) > MAX_FORWARD_FLOPS:
-        raise ModelFileError(f"{name} is too slow: one image would take "
-                             f"{net.flops_per_example(backward=False) / 1e9:,.1f} GFLOP; "
-                             f"at most {MAX_FORWARD_FLOPS / 1e9:g} are allowed")
+    _within_budget(net, name)
     arrays = []
     for l, layer in enumerate(net.weighted):
         for key, want in ((f"W{l}", layer.W.shape), (f"b{l}", layer.b.shape)):

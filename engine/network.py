@@ -152,11 +152,15 @@ class Network:
     def n_params(self):
         return sum(p.size for p in self.params())
 
-    def flops_per_example(self):
+    def flops_per_example(self, backward=True):
         """Arithmetic of one example's forward and backward pass: about 6 operations per weight
-        (2 for the multiply-add of W·a, 4 for dW and the blame sent down). For the Trainer's part
-        size and cost estimates (convnet.ConvNet has its own)."""
-        return 6 * sum(W.size for W in self.weights)
+        (2 for the multiply-add of W·a, 4 for dW and the blame sent down); forward only: 2.
+        For the Trainer's part size, cost estimates and the budget (convnet.ConvNet has its own)."""
+        return (6 if backward else 2) * sum(W.size for W in self.weights)
+
+    def peak_values(self):
+        """Numbers alive at once for one example in the busiest layer: its input and its output."""
+        return max(n_in + n_out for n_in, n_out in zip(self.sizes, self.sizes[1:]))
 
     def describe(self):
         """Short text like '784-128-10, relu, softmax + cross-entropy'."""

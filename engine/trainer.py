@@ -167,6 +167,7 @@ class StepReport:
     """What one call of Trainer.run did."""
     batches: int = 0          # mini-batches done in this call
     examples: int = 0         # examples seen in this call
+    parts: int = 0            # parts of a validation pass done in this call (Evaluation.step)
     seconds: float = 0.0      # wall time of this call
     epochs_finished: list = field(default_factory=list)  # epoch records completed in this call
     finished: bool = False    # all epochs done
@@ -240,6 +241,7 @@ class Trainer:
         self._sum_loss = self._sum_correct = self._seen = 0.0
         self._backup = [p.copy() for p in net.params()]
         self.part = parts_of(net)   # examples per part of a big batch
+        self.checking = None        # the validation pass under way (an Evaluation), between two parts
 
     # ------------------------------------------------------------ settings
 
@@ -344,6 +346,9 @@ class Trainer:
         """Train for `batches` mini-batches (None = to the end), or until `seconds` pass,
         or until stop() says True (asked between batches and between the parts of a
         big one: a batch that is cut short is dropped and done again next time).
+        An epoch's validation pass goes a part at a time too, asking stop() and the
+        clock between parts (a batch limit does not cut it short); it carries on from
+        where it was at the next call.
 
         Returns a StepReport. Does nothing once finished or diverged.
         """
@@ -351,10 +356,17 @@ class Trainer:
         start = time.perf_counter()
         while not self.diverged:
             if self.order is not None and self.pos >= self.n_train:   # an epoch's batches are all done
-                record = self._end_epoch(time.perf_counter() - start, stop)
-                if record is None:
-                    break                 # stopped while checking the validation set: done again next time
-                report.epochs_finished.append(record)
+                if len(self.val_idx):     # check the validation set, one part per turn of this loop
+                    if self.checking is None:
+                        self.checking = self.evaluation(self.x, self.labels, self.val_idx)
+                    if not self.checking.done:
+                        if (stop is not None and stop()) or (seconds is not None and (report.batches or report.parts)
+                                                             and time.perf_counter() - start >= seconds):
+                            break         # stopped between two parts: carried on from here next time
+                        self.checking.step()
+                        report.parts += 1
+                        continue
+                report.epochs_finished.append(self._end_epoch(time.perf_counter() - start))
             if self.finished:
                 break
             if batches is not None and report.batches >= batches:
@@ -384,20 +396,23 @@ class Trainer:
         report.finished, report.diverged, report.message = self.finished, self.diverged, self.message
         return report
 
-    def _end_epoch(self, seconds, stop=None):
+    def _end_epoch(self, seconds):
         record = {"epoch": self.epoch + 1,
                   "train_loss": self._sum_loss / self._seen,
                   "train_acc": self._sum_correct / self._seen}
-        if len(self.val_idx):
-            checked = self.evaluate(self.x, self.labels, self.val_idx, stop=stop)
-            if checked is None:
-                return None
-            record.update(val_loss=checked[0], val_acc=checked[1])
+        if self.checking is not None:
+            record.update(val_loss=self.checking.result[0], val_acc=self.checking.result[1])
+            self.checking = None
         record["seconds"] = self.train_seconds + seconds
         self.history.epochs.append(record)
         self.epoch += 1
         self.order, self.pos = None, 0
         return record
+
+    def evaluation(self, x, labels, idx=None):
+        """An Evaluation of the current network on (x, labels) (or the rows idx of them), in parts
+        of a third of a training part's arithmetic (forward only: a third of the work per example)."""
+        return Evaluation(self.net, x, labels, idx, chunk=min(5000, 3 * self.part), n_classes=self.n_classes)
 
     def evaluate(self, x, labels, idx=None, stop=None):
         """Loss and accuracy of the current network on (x, labels), or on the rows idx of them.
@@ -405,18 +420,48 @@ class Trainer:
         Works in parts (no big copy of the data is ever made), asking stop()
         between them: returns None if it said True.
         """
-        idx = np.arange(len(x)) if idx is None else idx
-        chunk = min(5000, 3 * self.part)       # forward only: a third of the work of a training part
-        total_loss = correct = 0.0
-        for i in range(0, len(idx), chunk):
-            if i and stop is not None and stop():
+        check = self.evaluation(x, labels, idx)
+        while not check.done:
+            if check.parts and stop is not None and stop():
                 return None
-            xb, lb = to_float(x[idx[i:i + chunk]]), labels[idx[i:i + chunk]]
-            y = one_hot(lb, self.n_classes)
-            zs, acts = self.net.forward(xb, keep=True)
-            total_loss += self.net.loss_value(zs[-1], acts[-1], y) * len(xb)
-            correct += float((acts[-1].argmax(axis=1) == lb).sum())
-        return total_loss / len(idx), correct / len(idx)
+            check.step()
+        return check.result
+
+
+class Evaluation:
+    """Loss and accuracy of `net` on (x, labels)[idx], one part of `chunk` examples per step(),
+    so that whoever runs it (Trainer.run's validation, the worker's test pass) can stop, pause or
+    give its place in the line between two parts and carry on later where it was:
+
+        loss     = (sum over parts of mean part loss * part size) / n
+        accuracy = (examples whose highest output is their label) / n
+
+    done: every part is done, and result = (loss, accuracy); `seen` of `total` examples so far.
+    """
+
+    def __init__(self, net, x, labels, idx=None, chunk=1000, n_classes=10):
+        self.net, self.x, self.labels, self.chunk, self.n_classes = net, x, labels, max(1, int(chunk)), n_classes
+        self.idx = np.arange(len(x)) if idx is None else idx
+        self.total, self.seen, self.parts = len(self.idx), 0, 0
+        self._loss = self._correct = 0.0
+
+    @property
+    def done(self):
+        return self.seen >= self.total
+
+    @property
+    def result(self):
+        return (self._loss / self.total, self._correct / self.total) if self.done and self.total else None
+
+    def step(self):
+        """Evaluate the next part (at most `chunk` examples)."""
+        rows = self.idx[self.seen:self.seen + self.chunk]
+        xb, lb = to_float(self.x[rows]), self.labels[rows]
+        zs, acts = self.net.forward(xb, keep=True)
+        self._loss += self.net.loss_value(zs[-1], acts[-1], one_hot(lb, self.n_classes)) * len(xb)
+        self._correct += float((acts[-1].argmax(axis=1) == lb).sum())
+        self.seen += len(rows)
+        self.parts += 1
 
 
 def new_run(x, labels, settings):

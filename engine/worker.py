@@ -19,6 +19,31 @@ from collections import deque
 SLICE_SECONDS = 0.25     # the worker trains this long between two looks at the line
 
 
+class Pace:
+    """Slow motion: mini-batch n starts no earlier than start + n * batch_seconds.
+
+    A schedule, not a rest after each batch: a batch that takes longer than its share (the
+    validation pass at an epoch's end, a busy machine) is made up by shorter rests after it,
+    so N batches of a run take N * batch_seconds in all, however long each one computes.
+    A run that needs longer than that at full speed gets no rest at all.
+    """
+
+    def __init__(self):
+        self.due = None            # when the next batch may start (time.monotonic()); None: no schedule
+
+    def rest(self, now, batch_seconds):
+        """Seconds to wait before the next batch, which starts the clock `now`; books its share."""
+        if self.due is None:
+            self.due = now             # slow motion (re)starts: its schedule starts here
+        wait = max(0.0, self.due - now)
+        self.due += batch_seconds
+        return wait
+
+    def reset(self):
+        """Full speed, a pause or a wait in line: the schedule starts afresh next time."""
+        self.due = None
+
+
 class Slots:
     """At most `size` runs train at once; the others wait in line (see the module doc)."""
 
@@ -71,18 +96,29 @@ class BackgroundRun:
     """Trains `trainer` in its own thread until it finishes, diverges or is stopped,
     then measures the network on (x_test, y_test).
 
-    state: what was asked ("running", "paused", "stopped");
+    Both are done in the line of runs (Slots), in parts of about PART_FLOPS of arithmetic
+    (engine/trainer.py: a mini-batch's parts, the validation pass's and the test pass's), and
+    between two parts the thread asks whether to pause, stop, give its place to a run that
+    waits, or give up because the page went away. So no request waits for more than a part,
+    and no pass of this run ever works outside the line.
+
+    state: what was asked ("running", "paused", "stopped", "cancelled");
+        stop(): training ends and the network is tested (the test pass still answers pause,
+        cancel and "the page went away"); cancel(): everything ends, untested (Reset, shutdown).
     phase: what the thread does ("waiting" in line, "training", "paused", "testing", "done").
+    testing: the test pass (trainer.Evaluation: seen of total images) once it has begun.
     result: (test_loss, test_accuracy) once done; error: an exception the thread hit.
-    alive(): False when nobody is there any more (the browser tab closed): the run stops.
+    alive(): False when nobody is there any more (the browser tab closed): the run ends untested.
     """
 
     def __init__(self, trainer, slots, x_test, y_test, alive=lambda: True, name="training run"):
         self.trainer, self.slots = trainer, slots
         self.x_test, self.y_test, self.alive = x_test, y_test, alive
         self.state, self.phase = "running", "waiting"
-        self.result = self.error = None
-        self.batch_seconds = 0.0      # slow motion: at least this long per mini-batch (0 = full speed)
+        self.result = self.error = self.testing = None
+        self.batch_seconds = 0.0      # slow motion: each mini-batch's share of the run's time (0 = full speed)
+        self.rested = 0.0             # seconds slow motion has waited so far (training time is the Trainer's)
+        self._pace = Pace()
         self._wake = threading.Event()
         self._thread = threading.Thread(target=self._main, name=name, daemon=True)
         with _ALL_LOCK:
@@ -91,9 +127,10 @@ class BackgroundRun:
 
     # ------------------------------------------------------------ asked by the interface
     def pause(self, wait=1.0):
-        """Ask to pause; wait up to `wait` s until the thread has stopped training."""
+        """Ask to pause; wait up to `wait` s until the thread has stopped working."""
         if self.state == "running":
             self.state = "paused"
+            self._wake.set()              # a slow-motion rest ends at once
         return self._wait_for(lambda: self.phase in ("paused", "done"), wait)
 
     def resume(self):
@@ -102,8 +139,16 @@ class BackgroundRun:
             self._wake.set()
 
     def stop(self, wait=1.0):
-        """Ask to stop; wait up to `wait` s until the thread is done (False if not yet)."""
-        self.state = "stopped"
+        """Ask to stop training (the network is then tested); wait up to `wait` s until the
+        thread is done (False if not yet)."""
+        if self.state != "cancelled":
+            self.state = "stopped"
+        self._wake.set()
+        return self._wait_for(lambda: self.phase == "done", wait)
+
+    def cancel(self, wait=1.0):
+        """Ask to end everything now, the test pass too; wait up to `wait` s until the thread is done."""
+        self.state = "cancelled"
         self._wake.set()
         return self._wait_for(lambda: self.phase == "done", wait)
 
@@ -116,7 +161,7 @@ class BackgroundRun:
         return self.done
 
     def position(self):
-        """0 while training, n when n-th in line for a place (see Slots)."""
+        """0 while working, n when n-th in line for a place (see Slots)."""
         return self.slots.position(self)
 
     def _wait_for(self, condition, seconds):
@@ -125,49 +170,89 @@ class BackgroundRun:
             time.sleep(0.01)
         return condition()
 
-    def _interrupted(self):
-        return self.state != "running" or not self.alive()
-
     # ------------------------------------------------------------ the thread
     def _main(self):
         run = self.trainer
         try:
-            while not (run.finished or run.diverged) and self.state != "stopped":
-                if not self.alive():
-                    self.state = "stopped"
-                    break
-                if self.state == "paused":
-                    self.phase = "paused"
-                    self._wake.wait(1.0)      # wakes on resume/stop, and now and then to check alive()
-                    self._wake.clear()
-                    continue
-                self.phase = "waiting"
-                if not self.slots.acquire(self, give_up=self._interrupted):
-                    continue
-                try:
-                    self.phase = "training"
-                    while not (self._interrupted() or run.finished or run.diverged):
-                        if self.batch_seconds:      # slow motion: one batch, then a rest that a click cuts short
-                            started = time.monotonic()
-                            run.run(batches=1, stop=self._interrupted)
-                            if self._wake.wait(max(0.0, self.batch_seconds - (time.monotonic() - started))) \
-                                    and self.state == "running":
-                                self._wake.clear()      # a stale wake-up (a resume long ago), not a request
-                        else:
-                            run.run(seconds=SLICE_SECONDS, stop=self._interrupted)
-                        if self.slots.should_yield(self):
-                            break             # others wait: back in line
-                finally:
-                    self.slots.release(self)
-            if self.alive():          # nobody left to show the test accuracy to: skip it
-                self.phase = "testing"
-                self.result = run.evaluate(self.x_test, self.y_test)
+            self._take_turns("training", lambda: self.state in ("stopped", "cancelled") or run.finished
+                             or run.diverged, self._train_some)
+            if self.state != "cancelled" and self.alive():   # nobody left to show the test accuracy to: skip it
+                self.testing = run.evaluation(self.x_test, self.y_test) if hasattr(run, "evaluation") \
+                    else _WholePass(run, self.x_test, self.y_test, stop=lambda: self.state == "cancelled"
+                                    or not self.alive())
+                self._take_turns("testing", lambda: self.state == "cancelled" or self.testing.done,
+                                 self.testing.step)
+                self.result = self.testing.result
         except Exception as err:              # shown to the user by whoever reads the run
             self.error = err
         finally:
             self.phase = "done"
             with _ALL_LOCK:
                 _ALL.discard(self)
+
+    def _take_turns(self, phase, over, work_some):
+        """Call work_some() while holding a place in the line, until over() says True.
+
+        Between two calls: a pause gives the place back and waits for resume (or stop); a run
+        that has had its turn while others wait goes back in line; and a page that went away
+        ends it all (state "cancelled"). Each call is one part, or a slice of SLICE_SECONDS."""
+        while not over():
+            if not self.alive():
+                self.state = "cancelled"
+                return
+            if self.state == "paused":
+                self.phase = "paused"
+                self._wake.wait(1.0)      # wakes on resume/stop, and now and then to check alive()
+                self._wake.clear()
+                continue
+            self.phase = "waiting"
+            self._pace.reset()            # slow motion's schedule starts afresh after a pause or a wait
+            if not self.slots.acquire(self, give_up=lambda: over() or self.state == "paused" or not self.alive()):
+                continue
+            try:
+                self.phase = phase
+                while not (over() or self.state == "paused" or not self.alive()):
+                    work_some()
+                    if self.slots.should_yield(self):
+                        break             # others wait: back in line
+            finally:
+                self.slots.release(self)
+
+    def _interrupted(self):
+        return self.state != "running" or not self.alive()
+
+    def _train_some(self):
+        """A slice of training (or in slow motion a rest, cut short by a click, then one batch);
+        stops at a request."""
+        run = self.trainer
+        if self.batch_seconds:      # slow motion: batch n starts no earlier than its place in the schedule
+            started = time.monotonic()
+            if self._wake.wait(self._pace.rest(started, self.batch_seconds)) and self.state == "running":
+                self._wake.clear()      # a stale wake-up (a resume long ago), not a request
+            self.rested += time.monotonic() - started
+            if not self._interrupted():
+                run.run(batches=1, stop=self._interrupted)
+        else:
+            self._pace.reset()
+            run.run(seconds=SLICE_SECONDS, stop=self._interrupted)
+
+
+class _WholePass:
+    """The test pass of a trainer that has no Evaluation (the language models' LMTrainer): its own
+    evaluate() as one step, in the line, which asks stop() between its parts (it is bounded by
+    the run's eval_tokens)."""
+
+    def __init__(self, run, x, y, stop):
+        self.run, self.x, self.y, self.stop = run, x, y, stop
+        self.seen, self.total, self.parts, self.result = 0, 1, 0, None
+
+    @property
+    def done(self):
+        return self.seen >= self.total
+
+    def step(self):
+        self.result = self.run.evaluate(self.x, self.y, stop=self.stop)
+        self.seen, self.parts = 1, 1
 
 
 _ALL = set()                 # every run whose thread is still going (for stop_all)
@@ -179,6 +264,6 @@ def stop_all(wait=5.0):
     with _ALL_LOCK:
         runs = list(_ALL)
     for run in runs:
-        run.stop(wait=0)
+        run.cancel(wait=0)
     for run in runs:
         run.join(wait)

@@ -75,7 +75,10 @@ def test_a_small_cnn_trains_to_the_end_with_its_filters_drawn_and_becomes_the_mo
     assert run_until_done(at) == "finished"
     assert len(at.get("vega_lite_chart")) == 3                     # batch loss, epoch loss, epoch accuracy
     assert "What the first conv layer looks for** (4 of its 4 filters)" in texts(at.markdown)
-    assert any("filters of 5×5 weights" in str(i.proto) for i in at.get("image"))
+    assert "4 filters of 5×5 weights" in texts(at.caption)
+    filters = next(i.proto for i in at.get("image") if "filter 1" in str(i.proto))   # one picture each, numbered
+    assert [img.caption for img in filters.imgs] == ["filter 1", "filter 2", "filter 3", "filter 4"]
+    assert all(img.alt.startswith(f"Filter {n} of the first conv layer, 5×5 weights") for n, img in enumerate(filters.imgs, 1))
     net, info = at.session_state["model"], at.session_state["model_info"]
     data = load_mnist(data_dir=None)
     result = at.session_state["train_result"]
@@ -208,6 +211,8 @@ def test_inside_shows_a_cnns_feature_maps_pca_per_block_and_robustness():
     heads = [h.value for h in at.subheader]
     assert "Conv layer 1: 4 filters of 5×5, 4 feature maps of 24×24" in heads
     assert "Conv layer 2: 8 filters of 5×5, 8 feature maps of 8×8" in heads
+    filters = next(i.proto for i in at.get("image") if "filter 1" in str(i.proto))   # big, one each, numbered
+    assert [img.caption for img in filters.imgs] == ["filter 1", "filter 2", "filter 3", "filter 4"]
     layer = at.selectbox(key="in_pca_layer")
     assert layer.options == ["input pixels (784)", "conv block 1: 4 maps of 12×12 (576 numbers)",
                              "conv block 2: 8 maps of 4×4 (128 numbers)", "dense hidden layer 1 (16 units)",

@@ -223,7 +223,7 @@ def test_relu_and_pooling_numbers(sample, built_in):
     at = open_page(PAGE)
     at.selectbox(key="cv_kernel").select("learned: the built-in CNN's filter").run()
     x = sample.x_test[at.number_input(key="cv_index").value].reshape(28, 28).astype(np.float64) / 255
-    m = re.search(r"\*\*4×4 of the map\*\* \(rows (\d+)–(\d+), columns (\d+)–(\d+)", markdown(at))
+    m = re.search(r"In numbers, rows (\d+)–(\d+) and columns (\d+)–(\d+) of the map", markdown(at))
     assert m, "the page names the 4x4 patch it shows"
     top, left = int(m.group(1)), int(m.group(3))
     before, after, pooled = (at.table[n].value.to_numpy() for n in (3, 4, 5))

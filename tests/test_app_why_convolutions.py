@@ -44,10 +44,11 @@ def digit_table(at):
     return next(d.value for d in at.dataframe if "built-in MLP reads" in d.value.columns)
 
 
-def test_page_is_listed_after_inside_the_network():
+def test_page_opens_the_convolutions_section():
+    """After the MLP pages (Inside the network among them), before the Convolution page (tests/test_lesson_order.py)."""
     from ui.pages import PAGES
     names = [p.name for p in PAGES]
-    assert names.index("why_convolutions") == names.index("inside") + 1
+    assert names.index("inside") < names.index("why_convolutions") == names.index("convolution") - 1
 
 
 def test_accuracy_table_is_the_models_own_accuracy_on_moved_digits(nets, sample):

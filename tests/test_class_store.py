@@ -14,6 +14,7 @@ from PIL import Image
 
 from class_db import PNG, digit
 from classroom import store as cs
+from classroom.limits import ClassLimits, address_key
 from classroom.store import Refused, Store, StoreUnavailable
 
 
@@ -172,7 +173,8 @@ def test_a_newer_schema_is_refused_and_left_alone(db_url):
     with s._write.begin() as conn:
         conn.execute(cs.update(cs.schema_version).values(version=cs.SCHEMA_VERSION + 5))
     s.close()
-    with pytest.raises(StoreUnavailable, match=r"newer release of this app \(schema 6; this one reads up to 1\)"):
+    with pytest.raises(StoreUnavailable, match=rf"newer release of this app \(schema {cs.SCHEMA_VERSION + 5}; "
+                                               rf"this one reads up to {cs.SCHEMA_VERSION}\)"):
         Store(db_url)
     s = Store.__new__(Store)        # look inside without migrating: nothing was changed
     with Store._sqlite_engine(cs._engine_url(db_url), False).connect() if "://" not in db_url else \
@@ -262,10 +264,19 @@ def test_default_file_is_in_the_apps_data_folder(monkeypatch, tmp_path):
     assert cs.default_url() == "postgresql://h/db"
 
 
+def in_threads(session, n):
+    """session(k) for k = 0 .. n-1, each in a thread of its own, all at once; returns when all are done."""
+    import threading
+    threads = [threading.Thread(target=session, args=(k,)) for k in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+
+
 def test_sessions_writing_at_once_all_get_in(db_url):
     """Ten sessions in threads, each 20 drawings and a row, as fast as they can: no error
     (never "database is locked"), and exactly what was confirmed is stored."""
-    import threading
     s = Store(db_url, min_interval=0)
     confirmed, errors = [], []
 
@@ -277,12 +288,154 @@ def test_sessions_writing_at_once_all_get_in(db_url):
         except Exception as e:  # noqa: BLE001 - any error fails the test below
             errors.append(e)
 
-    threads = [threading.Thread(target=session, args=(k,)) for k in range(10)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
+    in_threads(session, 10)
     assert errors == []
     assert sorted(confirmed) == sorted(d["id"] for d in s.drawings(with_png=False)) and len(confirmed) == 200
     assert len(s.scores()) == 10
+    s.close()
+
+
+# ------------------------------------------------------------------ limits a new session does not reset (issue 21, 7)
+
+def limited(db_url, **numbers):
+    return Store(db_url, limits=ClassLimits(**{"per_address_minute": 1000, "server_minute": 1000,
+                                               "max_drawings": 10_000, **numbers}))
+
+
+def test_new_sessions_from_one_address_share_its_limit(db_url):
+    s = limited(db_url, per_address_minute=5)
+    for i in range(5):                                   # five new browsers (new cookies) on one address
+        s.add_drawing(f"new{i}", 1, digit(i), PNG, address="addr-a", now=100.0 + i / 10)
+    with pytest.raises(Refused, match=r"^Too many drawings from your network just now \(at most 5 a minute from "
+                                      r"one address, shared by everyone on it\): wait a minute and add it again\.$"):
+        s.add_drawing("new5", 1, digit(), PNG, address="addr-a", now=101.0)
+    assert s.session_count("new5") == 0                  # a refused drawing uses up nothing
+    s.add_drawing("other", 1, digit(), PNG, address="addr-b", now=101.0)     # another address is not held up
+    s.add_drawing("new5", 1, digit(), PNG, address="addr-a", now=160.0)      # a minute later: room again
+    assert s.count() == 7
+    s.close()
+
+
+def test_the_whole_server_takes_in_at_most_its_rate(db_url):
+    s = limited(db_url, server_minute=4)
+    for i in range(4):
+        s.add_drawing(f"s{i}", 2, digit(i), PNG, address=f"addr-{i}", now=100.0 + i)
+    with pytest.raises(Refused, match=r"^The class set is taking in too many drawings at once \(at most 4 a minute "
+                                      r"for the whole server\): wait a minute and add it again\.$"):
+        s.add_drawing("s9", 2, digit(), PNG, address="addr-9", now=110.0)
+    s.add_drawing("s9", 2, digit(), PNG, address="addr-9", now=161.0)
+    assert s.count() == 5 and s.session_count("s9") == 1
+    s.close()
+
+
+def test_the_set_holds_at_most_its_size(db_url):
+    s = limited(db_url, max_drawings=3)
+    ids = [s.add_drawing(f"s{i}", 3, digit(i), PNG, now=100.0 + i) for i in range(3)]
+    with pytest.raises(Refused, match=r"^The class set is full \(3 drawings, the most it holds\): ask your teacher "
+                                      r"to export and clear it\.$"):
+        s.add_drawing("s9", 3, digit(), PNG, now=200.0)
+    s.remove_drawing(ids[0])
+    s.add_drawing("s9", 3, digit(), PNG, now=201.0)
+    assert s.count() == 3
+    s.close()
+
+
+def test_the_limits_are_counted_in_the_database_across_processes(db_url):
+    """Two Stores (own connections, as two app processes have) count one address and the server together."""
+    a, b = limited(db_url, per_address_minute=4), limited(db_url, per_address_minute=4)
+    for i in range(4):
+        (a if i % 2 else b).add_drawing(f"s{i}", 4, digit(i), PNG, address="school", now=100.0 + i)
+    for s in (a, b):
+        with pytest.raises(Refused, match="from your network"):
+            s.add_drawing("late", 4, digit(), PNG, address="school", now=104.0)
+    a.close(), b.close()
+
+
+def test_a_flood_from_many_threads_stops_exactly_at_the_rate(db_url):
+    """Twelve new sessions in threads of two Stores, as fast as they can: exactly the server's
+    rate gets in, every other drawing is refused with the sentence, nothing else goes wrong."""
+    stores = [limited(db_url, server_minute=30), limited(db_url, server_minute=30)]
+    now = 1000.0           # one minute for all: the count, not the clock, is under test
+    confirmed, refused, errors = [], [], []
+
+    def session(k):
+        for i in range(5):
+            try:
+                confirmed.append(stores[k % 2].add_drawing(f"flood{k}-{i}", i, digit(i), PNG, address=f"a{k}",
+                                                           now=now))
+            except Refused as e:
+                refused.append(str(e))
+            except Exception as e:  # noqa: BLE001 - any other error fails the test below
+                errors.append(e)
+
+    in_threads(session, 12)
+    assert errors == []
+    assert len(confirmed) == 30 and len(refused) == 30 and all("for the whole server" in r for r in refused)
+    assert sorted(confirmed) == sorted(d["id"] for d in stores[0].drawings(with_png=False))
+    for s in stores:
+        s.close()
+
+
+def test_a_schema_1_database_gets_the_rate_table(tmp_path):
+    path = tmp_path / "v1.sqlite3"
+    s = Store(path)
+    s.add_drawing("s", 1, digit(), PNG)
+    s.close()
+    with sqlite3.connect(path) as conn:                  # as the release before issue 21 left it
+        conn.execute("DROP TABLE rates")
+        conn.execute("UPDATE schema_version SET version = 1")
+    s = limited(path, per_address_minute=1)
+    assert s.version() == cs.SCHEMA_VERSION == 2 and s.count() == 1
+    s.add_drawing("t", 1, digit(), PNG, address="x")
+    with pytest.raises(Refused, match="from your network"):
+        s.add_drawing("u", 1, digit(), PNG, address="x")
+    s.close()
+
+
+def test_the_limits_are_read_from_the_environment(monkeypatch, caplog):
+    monkeypatch.setenv("DIGITS_CLASS_PER_ADDRESS_MINUTE", "90")
+    monkeypatch.setenv("DIGITS_CLASS_SERVER_MINUTE", "-3")               # not positive: the default, and a warning
+    monkeypatch.setenv("DIGITS_CLASS_MAX_DRAWINGS", "lots")
+    monkeypatch.setenv("DIGITS_CLASS_PER_BROWSER", "20")
+    got = ClassLimits.from_env()
+    assert (got.per_address_minute, got.per_browser) == (90, 20)
+    assert (got.server_minute, got.max_drawings) == (ClassLimits.server_minute, ClassLimits.max_drawings)
+    assert "DIGITS_CLASS_SERVER_MINUTE" in caplog.text and "DIGITS_CLASS_MAX_DRAWINGS" in caplog.text
+
+
+def test_addresses_are_counted_as_networks_and_kept_only_as_hashes():
+    key = address_key
+    assert key("203.0.113.7") == key("::ffff:203.0.113.7") != key("203.0.113.8")
+    assert key("2001:db8:1:2::17") == key("2001:db8:1:2:aaaa:bbbb:cccc:dddd") != key("2001:db8:1:3::17")
+    assert key(None) == key("") != key("127.0.0.2")
+    assert all(len(key(a)) == 32 and "203" not in key(a) for a in ("203.0.113.7", None, "not an address"))
+
+
+def test_the_browser_pace_sentence_says_the_pace_set(tmp_path):
+    s = Store(tmp_path / "c.sqlite3", limits=ClassLimits(browser_seconds=5))
+    s.add_drawing("s", 1, digit(), PNG, now=100.0)
+    with pytest.raises(Refused, match=r"^One drawing every 5 seconds, please"):
+        s.add_drawing("s", 1, digit(), PNG, now=104.0)
+    s.add_drawing("s", 1, digit(), PNG, now=105.0)
+    s.close()
+
+
+def test_leaderboard_rows_from_new_sessions_are_limited_per_address_and_server(db_url):
+    s = limited(db_url, runs_per_address_minute=2, runs_server_minute=3)
+
+    def submit(session, address, now):
+        return s.add_score(session, "", 0.5, 10, "sample", "784-10", {}, {}, now=now, address=address)
+
+    submit("a1", "school", 100.0), submit("a2", "school", 101.0)
+    with pytest.raises(Refused, match=r"^Too many runs submitted from your network just now \(at most 2 a minute "
+                                      r"from one address, shared by everyone on it\): wait a minute and submit "
+                                      r"it again\.$"):
+        submit("a3", "school", 102.0)
+    submit("b1", "home", 102.0)
+    with pytest.raises(Refused, match=r"^The leaderboard is taking in too many runs at once \(at most 3 a minute for "
+                                      r"the whole server\): wait a minute and submit it again\.$"):
+        submit("c1", "cafe", 103.0)
+    submit("a3", "school", 161.0)                     # a minute later
+    assert len(s.scores()) == 4
+    s.add_drawing("d", 1, digit(), PNG, address="school", now=103.0)      # drawings count on their own
     s.close()

@@ -101,7 +101,28 @@ W_WRONG = np.zeros((2, 1, 5, 5), np.float32)
     (with_layers("[" * 5000 + "]" * 5000), "nested too deeply|must be a list"),
     (with_layers(cnn_spec(filters=(2,), k=3, n_classes=7)), "7 outputs"),
     (with_layers(cnn_spec(filters=(2,), k=3)[:-1]), "last layer must be a dense"),
-    (with_layers([{"kind": "conv2d", "filters": 1, "k": 199, "p": 198}] + cnn_spec(filters=())), "too big|too slow"),
+    (with_layers([{"kind": "conv2d", "filters": 1, "k": 199, "p": 198}] + cnn_spec(filters=())),
+     "padding 198 is larger than its 28×28 input"),
+    # Issue 21, item 5: every size bounded by what makes sense for a 28x28 input.
+    (with_layers([{"kind": "conv2d", "filters": 2, "k": 3, "s": 10 ** 30}] + cnn_spec(filters=())),
+     "stride 1,000,000,000,000,000,000,000,000,000,000 is larger than its 28×28 input"),
+    (with_layers([{"kind": "conv2d", "filters": 2, "k": 3, "s": 29}] + cnn_spec(filters=())),
+     "stride 29 is larger than its 28×28 input"),
+    (with_layers([{"kind": "conv2d", "filters": 2, "k": 3}, {"kind": "maxpool2d", "size": 2, "stride": 27}]
+                 + cnn_spec(filters=())), "stride 27 is larger than its 26×26 input"),
+    (with_layers([{"kind": "maxpool2d", "size": 29, "stride": 1}] + cnn_spec(filters=())),
+     "pooling 29 is larger than its 28×28 input"),
+    # Issue 21, item 3: the file at the old loader's limit (a conv 170@30x30 with padding 29, then a
+    # 29x29 max-pool) loaded, and took 20-60 s in every explanation panel.
+    (with_layers([{"kind": "conv2d", "filters": 170, "k": 30, "p": 29, "s": 1},
+                  {"kind": "maxpool2d", "size": 29, "stride": 1}] + cnn_spec(filters=())),
+     "padding 29 is larger than its 28×28 input"),
+    (with_layers([{"kind": "conv2d", "filters": 170, "k": 28, "p": 27, "s": 1},
+                  {"kind": "maxpool2d", "size": 28, "stride": 1}] + cnn_spec(filters=())),
+     r"too big for this app: one image would take 2,899 million operations"),
+    # Within every shape limit and the peak memory, but 268 MFLOP an image: over the budget.
+    (with_layers(cnn_spec(filters=(32, 64), k=9, p=4, pool=1)),
+     r"too big for this app: one image would take [\d,]+ million operations \(MFLOP\); at most 40 are"),
     (arrays(W0=W_WRONG), "'W0' has shape"),
     (arrays(W0=np.full((2, 1, 3, 3), np.nan, np.float32)), "NaN"),
     (arrays(b1=np.full(3, 1e30)), "above 1e"),

@@ -324,7 +324,24 @@ def test_spec_and_set_params_rebuild_the_same_model():
 def test_flops_count_every_product_once():
     net = ConvNet(cnn_spec(filters=(8,), k=5, pool=2))     # conv 8@5x5 on 28x28 -> 24x24, dense 1152 -> 10
     conv, dense = 24 * 24 * 8 * 25, 1152 * 10
-    assert net.flops_per_example() == 2 * conv * 2 + 2 * dense * 3   # the first layer makes no dx
+    relu, pool = 24 * 24 * 8, 12 * 12 * 8 * 2 * 2      # values; comparisons (4 per output value)
+    from engine.budget import ELEMENTWISE_FLOPS as E
+    # the first layer makes no dx; element-wise steps: relu 1 + 2 back, pooling 1 + 4 back
+    assert net.flops_per_example() == 2 * conv * 2 + 2 * dense * 3 + E * (relu * 3 + pool * 5)
+    assert net.flops_per_example(backward=False) == 2 * conv + 2 * dense + E * (relu + pool)
+
+
+def test_forward_flops_count_pooling():
+    """Issue 21: a 29x29 max-pool after a big conv was not counted (0.997 GFLOP 'an image' said the
+    loader, against a limit of 1 GFLOP, while the pooling alone took longer than the conv)."""
+    from engine.budget import ELEMENTWISE_FLOPS
+    conv = [{"kind": "conv2d", "filters": 4, "k": 3, "p": 1, "s": 1}]
+    flat = [{"kind": "flatten"}, {"kind": "dense", "units": 10}]
+    plain = ConvNet(conv + flat)
+    pooled = ConvNet(conv + [{"kind": "maxpool2d", "size": 9, "stride": 1}] + flat)
+    dense_saved = 2 * 10 * 4 * (28 * 28 - 20 * 20)          # the pooled maps are 20x20, smaller
+    assert pooled.flops_per_example(backward=False) - plain.flops_per_example(backward=False) \
+        == ELEMENTWISE_FLOPS * 4 * 20 * 20 * 81 - dense_saved
 
 
 # ---------------------------------------------------------------- learning, with the project's Trainer

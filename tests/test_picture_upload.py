@@ -97,6 +97,38 @@ def test_a_too_big_file_or_picture_is_refused_before_decoding(monkeypatch):
     assert "is too big (100×101 pixels" in words, words
 
 
+def _png_header_only(width, height):
+    """A PNG of a few dozen bytes whose header claims width x height one-bit pixels."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b""))
+
+
+@pytest.mark.parametrize("side", [10_000, 20_000, 60_000])
+def test_a_decompression_bomb_is_called_too_big_not_damaged(side):
+    """Issue 21: Pillow refuses to open a picture of more than ~89 million pixels (a small PNG
+    that would unpack to gigabytes), and that was shown as "not a picture that can be read
+    (or it is damaged)"."""
+    words = _error(_png_header_only(side, side), "bomb.png")
+    assert words.startswith("bomb.png is too big"), words
+    assert "damaged" not in words
+
+
+def test_a_text_chunk_bomb_is_called_too_big():
+    import struct
+    import zlib
+    good = _encoded(_paper_digit())
+    text = b"Comment\x00\x00" + zlib.compress(b" " * 50_000_000, 9)          # 50 MB of spaces, 50 kB packed
+    chunk = struct.pack(">I", len(text)) + b"zTXt" + text + struct.pack(">I", zlib.crc32(b"zTXt" + text))
+    bomb = good[:33] + chunk + good[33:]                                       # after the IHDR chunk
+    words = _error(bomb, "bomb.png")
+    assert "damaged" not in words and "too big" in words, words
+
+
 # ------------------------------------------------------------------ on the Draw page
 def _upload(at, name, content, mime="image/png"):
     at.toggle(key="draw_keyboard").set_value(True).run()

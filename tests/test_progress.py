@@ -30,3 +30,31 @@ def test_progress_moves_on_through_an_epoch_end_and_its_validation():
     assert during_validation, "the test never looked during a validation pass"
     assert set(v[:2] for v in during_validation) == {(1, run.batches_per_epoch), (2, run.batches_per_epoch)}
     assert seen == sorted(seen), seen                                    # never backwards
+
+
+def test_the_progress_line_names_the_validation_and_test_passes(monkeypatch):
+    """Issue 21: the passes run in parts in the line of runs, and the progress line says which one and how far."""
+    import time
+    from engine.worker import BackgroundRun, Slots
+    from ui import training
+    data = load_sample()
+    s = Settings(sizes=(784, 16, 10), batch_size=50, val_fraction=0.2, epochs=1)
+    run = Trainer(Network(s.sizes, s.activation, s.loss, seed=0), data.x_train[:500],
+                  data.y_train[:500].astype(np.int64), s)
+    run.part = 10
+    monkeypatch.setattr(training, "trainer", lambda: run)
+    monkeypatch.setattr(training, "job", lambda: None)
+    words = []
+    while not run.finished:
+        run.run(batches=1, stop=lambda: bool(words.append(training.passes_progress())))
+    assert " · checking the validation images: 30 of 100" in words and " · checking the validation images: 90 of 100" \
+        in words, words
+    job = BackgroundRun(run, Slots(1), data.test_float()[:200], data.y_test[:200])
+    job.pause()            # the run is finished: its test pass waits, paused, before its first part
+    monkeypatch.setattr(training, "job", lambda: job)
+    end = time.monotonic() + 30
+    while job.testing is None and time.monotonic() < end:
+        time.sleep(0.01)
+    assert job.pause(wait=10)
+    assert training.passes_progress() == f" · testing: {job.testing.seen:,} of 200 test images"
+    job.cancel(wait=10)

@@ -100,6 +100,46 @@ def styles():
     st.html(CSS.replace("</style>", code_css() + "\n</style>"))
 
 
+# ---------------------------------------------------------------- the menu's sections, as lists
+# Streamlit (1.67) draws a menu with sections as <ul><div><header>Start</header><li>...</li></div>...</ul>:
+# to a screen reader its links are list items in no list (axe: list, listitem, both "serious"). This script
+# gives each section the list role, named by its header (which it then hides from screen readers, as the
+# list says it), and takes the role off the outer <ul>. It runs again whenever Streamlit redraws the menu.
+MENU_JS = """
+export default function() {
+    const fix = () => {
+        const ul = document.querySelector('[data-testid=stSidebarNavItems]');
+        if (!ul || ![...ul.children].some(c => c.tagName === 'DIV')) return;   // no sections: a valid list
+        if (ul.getAttribute('role') !== 'none') ul.setAttribute('role', 'none');
+        for (const section of ul.children) {
+            if (section.tagName !== 'DIV') continue;
+            const header = section.querySelector(':scope > [data-testid=stNavSectionHeader]');
+            if (section.getAttribute('role') !== 'list') section.setAttribute('role', 'list');
+            if (!header) continue;
+            const name = (header.querySelector('[data-testid=stMarkdownContainer]') || header).innerText.trim();
+            if (section.getAttribute('aria-label') !== name) section.setAttribute('aria-label', name);
+            if (header.getAttribute('aria-hidden') !== 'true') header.setAttribute('aria-hidden', 'true');
+        }
+    };
+    fix();
+    if (!window.digitsMenuLists) {        // one watcher per browser tab, however often the page reruns
+        window.digitsMenuLists = new MutationObserver(fix);
+        window.digitsMenuLists.observe(document.body, {childList: true, subtree: true});
+    }
+}
+"""
+
+
+@st.cache_resource
+def _menu_component():
+    return st.components.v2.component("digits_menu_lists", js=MENU_JS)
+
+
+def menu_lists():
+    """Make the menu's sections proper lists for screen readers (dashboard.py, once per run, in the sidebar)."""
+    _menu_component()(key="menu_lists")
+
+
 # ---------------------------------------------------------------- announcements
 def announce(markup, element_id=None, where=st):
     """Show `markup` (trusted HTML made by the app) in a polite live region: a screen

@@ -18,6 +18,7 @@ import streamlit as st
 
 from classroom import teacher
 from classroom.export import mnist_zip, split
+from classroom.limits import address_key
 from classroom.store import Refused, Store, StoreUnavailable, default_url, drawing_png
 from engine import metrics
 from engine.trainer import started_with, steering
@@ -65,6 +66,19 @@ def session_id():
     return hashlib.sha256(f"digits class set {key}".encode()).hexdigest()[:32]
 
 
+def client_address():
+    """The address this browser's connection comes from, as an opaque key (classroom/limits.py):
+    the class set's limits and the passcode's slow-down count per address as well as per
+    browser, since a new browser (a new cookie) is easy to get and a new address is not.
+    Streamlit reads it from the connection itself; behind a reverse proxy that is the proxy,
+    unless the server trusts the proxy to name the client (docs/class_limits.md)."""
+    try:
+        ip = st.context.ip_address
+    except Exception:  # noqa: BLE001 - no connection (a script run without a browser): this machine
+        ip = None
+    return address_key(ip)
+
+
 def _nickname_box(key):
     st.session_state.setdefault("class_nickname", "")
     if key not in st.session_state:
@@ -101,7 +115,8 @@ def add_to_class_set(prep, guess):
         if st.button("➕ Add to our class set", key="class_add", disabled=meant is None,
                      help="Saves this drawing and the digit you meant where the whole class can see it."):
             try:
-                s.add_drawing(session_id(), meant, prep.x, drawing_png(prep.raw), nickname=nickname)
+                s.add_drawing(session_id(), meant, prep.x, drawing_png(prep.raw), nickname=nickname,
+                              address=client_address())
             except Refused as e:
                 st.warning(str(e))
             except StoreUnavailable as e:
@@ -172,7 +187,7 @@ def submit_run():
             try:
                 s.add_score(session_id(), nickname, accuracy, len(data.y_test), data.source[:200],
                             net.describe()[:200], _with_steering(info["settings"], marks),
-                            _lesson_params(started_with(info["settings"], marks)))
+                            _lesson_params(started_with(info["settings"], marks)), address=client_address())
             except (Refused, StoreUnavailable) as e:
                 st.warning(str(e))
             else:
@@ -313,25 +328,29 @@ def _gate():
 
 @st.cache_resource(show_spinner=False)
 def _gates(digest, _passcode):
-    # One Gate per passcode for the whole server (wrong attempts counted across sessions).
+    # One Gate per passcode for the whole server (wrong attempts counted per browser and address).
     # The digest is the cache key; _passcode (underscored) is not hashed or kept by Streamlit.
     return teacher.Gate(_passcode)
 
 
 def _sign_in():
-    """Called when the passcode box changes: check it, then forget what was typed."""
+    """Called when the passcode box changes: check it, then forget what was typed. The right
+    passcode gets in at once; the answer to a wrong one is held (classroom/teacher.py), and
+    this browser's page can try again only once it is given."""
     gate = _gate()
     if gate is None:
         return
     attempt = st.session_state.get("class_passcode", "")
     st.session_state["class_passcode"] = ""          # never kept, never shown again
-    wait = gate.wait()
-    if gate.check(attempt):
+    ok, hold = gate.check(attempt, who=(f"browser {session_id()}", f"address {client_address()}"))
+    if ok:
         st.session_state["class_teacher"] = True
         st.session_state["class_msg"] = ("success", "Teacher controls on.")
     else:
-        st.session_state["class_msg"] = ("error", f"Wrong passcode, or tried too soon: wait "
-                                                  f"{max(wait, gate.wait()):.0f} s before the next try.")
+        time.sleep(hold)
+        st.session_state["class_msg"] = ("error", f"Wrong passcode (answered after {hold:.0f} s: each wrong try "
+                                                  f"from this browser or its network waits longer, up to "
+                                                  f"{teacher.MAX_WAIT:.0f} s; the right passcode is never held).")
 
 
 NO_PASSCODE = ("🧑‍🏫 **Teachers:** the teacher controls (remove a drawing or a leaderboard row, clear both for "

@@ -137,6 +137,19 @@ def number_table(values, fmt="{:.2f}"):
     return df.style.format(fmt).map(lambda v: _cell_colour(v, peak))
 
 
+def number_grids(grids, key):
+    """Small grids of numbers side by side, each as wide as its numbers, each under its title:
+    they wrap to the next line where the page is too narrow, so no table ever scrolls sideways
+    (a keyboard cannot reach a scrolling table: axe's scrollable-region-focusable). grids: (values, title, fmt)."""
+    with st.container(horizontal=True, gap="medium", key=key):
+        for values, what, fmt in grids:
+            with st.container(width="content"):
+                st.markdown(f"**{what}**")
+                rows, cols = np.shape(values)
+                st.table(number_table(values, fmt), border=False, width="content", hide_index=True, hide_header=True,
+                         alt=f"{what}: {rows} rows of {cols} numbers")
+
+
 def show_window(x, about, K, b, kernel_name, p, s, i, j, fmap, shown=240):
     """The window at output (i, j): the padded digit with the window framed, the kernel, the feature
     map with the cell it fills; the window's pixels, the weights and their products as numbers; the sum."""
@@ -154,15 +167,8 @@ def show_window(x, about, K, b, kernel_name, p, s, i, j, fmap, shown=240):
              caption=f"the feature map ({h}×{w}); the red square is where this window's sum lands",
              alt=f"The {h}×{w} feature map, orange where the kernel matched, blue where it found the opposite; "
                  f"a red square marks row {i}, column {j}")
-    # Side by side only where three tables of k+1 columns fit a third of the page: a table too wide
-    # for its column scrolls sideways, and a keyboard cannot reach that scroll (axe, presenter mode).
-    fits = k <= 5 and not presenter.on()
-    row = st.columns(3, gap="medium") if fits else [st.container() for _ in range(3)]
-    for col, values, what, fmt in zip(row, (win, K, products),
-                                      (f"The {k * k} pixel values in the window", f"× the {k * k} kernel weights",
-                                       f"= {k * k} products"), ("{:.2f}", "{:.3f}", "{:.3f}")):
-        col.markdown(f"**{what}**")
-        col.table(number_table(values, fmt), border=False)
+    number_grids([(win, f"{k * k} pixel values in the window", "{:.2f}"), (K, f"× {k * k} kernel weights", "{:.3f}"),
+                  (products, f"= {k * k} products", "{:.3f}")], key="cv_grids")
     st.container(key="cv_sum").markdown(
         f"**Sum of the {k * k} products** = {products.sum(dtype='float64'):.4f}, **+ bias** {b:.4f} = **{y:.4f}**, "
         f"written at row {i}, column {j} of the feature map. The engine's convolution (all {h * w} windows "
@@ -180,13 +186,12 @@ def show_relu_pool(fmap, kernel_name, shown=240):
         col.image(pictures.signed_image(m, scale=max(1, shown // max(m.shape)), peak=abs(fmap).max()),
                   caption=what, alt=f"{what}: orange positive, blue negative, white zero")
     top, left = strongest_patch(fmap)
-    c1, c2, c3 = st.columns(3, gap="medium")
-    c1.markdown(f"**4×4 of the map** (rows {top}–{top + 3}, columns {left}–{left + 3}, holding its largest value)")
-    c1.table(number_table(fmap[top:top + 4, left:left + 4]), border=False)
-    c2.markdown("**after ReLU**: negatives become 0")
-    c2.table(number_table(relu[top:top + 4, left:left + 4]), border=False)
-    c3.markdown("**after max-pooling**: the largest of each 2×2")
-    c3.table(number_table(pooled[top // 2:top // 2 + 2, left // 2:left // 2 + 2]), border=False)
+    st.markdown(f"In numbers, rows {top}–{top + 3} and columns {left}–{left + 3} of the map, round its largest "
+                "value: ReLU makes the negatives 0, max-pooling keeps the largest of each 2×2 block.")
+    number_grids([(fmap[top:top + 4, left:left + 4], "4×4 of the map", "{:.2f}"),
+                  (relu[top:top + 4, left:left + 4], "after ReLU", "{:.2f}"),
+                  (pooled[top // 2:top // 2 + 2, left // 2:left // 2 + 2], "after max-pooling", "{:.2f}")],
+                 key="cv_pool_grids")
 
 
 def strongest_patch(y, size=4):
@@ -216,12 +221,28 @@ def first_block(net, x):
     return _first_block(net, (id(net), net.describe(), float(net.layers[0].W.sum())), x.reshape(-1))
 
 
-def picture_row(maps, what, names=None, size=100, peak=None):
-    """Every map (or kernel) as a picture of size x size screen pixels, named by its number
-    (or by `names`), in a row that wraps."""
+def picture_row(maps, what, names=None, size=None, peak=None, alt=None):
+    """Every map (or kernel) as a picture of about size x size screen pixels (bigger in presenter mode),
+    apart, named by its number (or by `names`), in a row that wraps. alt: words for each (default: `what`)."""
+    size = size or (140 if presenter.on() else 100)
     names = names or [str(n) for n in range(1, len(maps) + 1)]
-    st.image([pictures.signed_image(m, peak=peak, size=size) for m in maps], caption=names,
-             alt=[f"{what} {name}: orange where it is positive, blue where negative, white at 0" for name in names])
+    apart = ((0, 0), (size // 10, size // 10), (0, 0))          # white on either side: a gap between pictures
+    st.image([np.pad(pictures.signed_image(m, peak=peak, size=size), apart, constant_values=255) for m in maps],
+             caption=names, output_format="PNG",                 # PNG: crisp squares
+             alt=alt or [f"{what} {name}: orange where it is positive, blue where negative, white at 0" for name in names])
+
+
+def filter_pictures(W, n_show, words):
+    """The first n_show filters (W: (f, 1, k, k), a CNN's first conv layer) each as its own picture,
+    big, apart and numbered (1, 2, ... as the Convolution page's Filter slider counts them), bigger
+    in presenter mode; `words` (what the colours mean) under them."""
+    k = W.shape[-1]
+    picture_row(W[:n_show, 0], "filter", names=[f"filter {n}" for n in range(1, n_show + 1)],
+                size=160 if presenter.on() else 110,
+                alt=[f"Filter {n} of the first conv layer, {k}×{k} weights: orange ones push its output up, "
+                     "blue ones push it down" for n in range(1, n_show + 1)])
+    st.caption(words)
+
 
 def show_hand_made(x):
     """Each hand-made 5x5 kernel, named, and the feature map it makes of x (padding 2: 28x28)."""

@@ -52,8 +52,18 @@ def read_picture(data, name="The file"):
                 rgba = np.asarray(im.convert("RGBA"))
     except PictureError:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError,
-            Image.DecompressionBombWarning, Image.DecompressionBombError):
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        # Pillow read a header of more pixels than it ever decodes (about 89 million): a small file
+        # that would unpack to gigabytes ("decompression bomb"). Not damaged: too big.
+        raise PictureError(f"{name} is too big (its header says more than {MAX_PIXELS // 10**6} million pixels): "
+                           "choose a smaller picture of one digit.") from None
+    except ValueError as err:
+        if "too large" not in str(err).lower():      # Pillow: "Decompressed Data Too Large" (a text chunk bomb)
+            raise PictureError(f"{name} is not a PNG or JPEG picture that can be read "
+                               "(or it is damaged): choose a photo or scan of one digit.") from None
+        raise PictureError(f"{name} is too big: part of it would unpack to more than Pillow reads: "
+                           "choose a smaller picture of one digit.") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, EOFError):
         raise PictureError(f"{name} is not a PNG or JPEG picture that can be read "
                            "(or it is damaged): choose a photo or scan of one digit.") from None
     return ink_from_image(rgba)

@@ -36,6 +36,7 @@ A link is applied once, when the page opens with it; after that the widgets
 lead and the URL follows them.
 """
 import math
+import re
 
 import streamlit as st
 
@@ -58,7 +59,7 @@ PARAMS = {
     "momentum": ("train_momentum", "float", (0.0, 0.999, False)),
     "l2": ("train_l2", "float", (0.0, 10.0, False)),
     "batch": ("train_batch_size", "int", (1, 60000, False)),
-    "epochs": ("train_epochs", "int", (1, 200, False)),
+    "epochs": ("train_epochs", "int", (1, server_limits.MAX_EPOCHS, False)),
     "seed": ("train_seed", "int", (0, 2**31 - 1, False)),
     "val": ("train_val_fraction", "float", (0.0, 0.5, False)),
     "shuffle": ("train_shuffle", "bool", None),
@@ -80,6 +81,7 @@ VALUE_ALIASES = {"loss": {"ce": "cross-entropy", "crossentropy": "cross-entropy"
                  "activation": {"leaky-relu": "leaky_relu", "leakyrelu": "leaky_relu"}}
 SNAP = {"val": 0.05, "augment": 0.1}    # sliders move in these steps
 TRUE, FALSE = ("1", "true", "on", "yes"), ("0", "false", "off", "no")
+SIZES = re.compile(r"[0-9]+(?: *[-_,; ] *[0-9]+)*")     # layer sizes in a link: 8, 8-16, 256_128
 URL_PATH = "train"      # the Train page's address (st.navigation names it after the file)
 
 
@@ -88,6 +90,8 @@ def _sizes(parse, blank_ok):
     def read(text):
         if blank_ok and text.lower() in ("", "none", "0"):
             return ""
+        if not SIZES.fullmatch(text):       # a dash separates sizes: '-8' is not 8
+            raise ValueError(f"must be whole numbers separated by dashes, like {'128-64' if blank_ok else '8-16'}")
         sizes_text = text.replace("-", ",").replace("_", ",")
         try:
             sizes = parse(sizes_text)
@@ -144,6 +148,9 @@ class Link:
         """
         key, kind, details = self.params[name]
         text = str(text).strip()
+        if kind not in ("choice", "bool") and not text.isascii():
+            # Python's int() and float() read any script's digits ('٨' is 8): a link's numbers are 0-9 only.
+            raise ValueError("use the digits 0-9")
         if kind in self.readers:
             return key, self.readers[kind](text)
         if kind == "choice":

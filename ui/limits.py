@@ -4,8 +4,9 @@ Whoever runs the server may change them with environment variables, for example
 `DIGITS_MAX_TRAINING_RUNS=4 streamlit run dashboard.py`. A value that is not a
 positive number is ignored (the default is used, and the log says so).
 
-    DIGITS_MAX_TRAINING_RUNS  runs that train at the same time on the server; the
-                              others wait in line (default: the number of CPU cores)
+    DIGITS_MAX_TRAINING_RUNS  runs that train (or check or test their model) at the same
+                              time on the server; the others wait in line (default: the
+                              number of CPU cores)
     DIGITS_TURN_SECONDS       while others wait, a run gives its place to the next
                               after training this long, and lines up again (10)
     DIGITS_RUN_MEMORY_MB      memory one run may need, estimated before Start (1500)
@@ -15,28 +16,18 @@ positive number is ignored (the default is used, and the log says so).
     DIGITS_KEEP_MB            memory for all that is kept that way, oldest dropped first (1000)
     DIGITS_CORE_GFLOPS        training speed of one core, in billions of operations
                               a second, for the time estimate (30)
+    DIGITS_GONE_SECONDS       a run whose browser tab has been closed this long stops (60)
+
+How big a model may be (weights, arithmetic and memory for one image) is not a server setting:
+it is engine/budget.py's, the same for the Train page, the lesson links and the model loader, so
+that what one server saves every other loads. docs/budget.md lists all of it.
 """
-import logging
 import math
 import os
 
-from engine.modelfile import MAX_PARAMS
-
-_log = logging.getLogger(__name__)
-
-
-def _env(name, default, kind=float):
-    text = os.environ.get(name, "").strip()
-    if not text:
-        return default
-    try:
-        value = kind(text)
-    except ValueError:
-        value = None
-    if value is None or not math.isfinite(value) or value <= 0:
-        _log.warning("%s=%r is not a positive number; using %s", name, text, default)
-        return default
-    return value
+from classroom.limits import positive_env as _env    # (one reading of DIGITS_* numbers for the whole app)
+from engine.budget import (MAX_CONV_LAYERS, MAX_EPOCHS, MAX_FILTERS, MAX_HIDDEN_LAYERS,  # noqa: F401
+                           MAX_KERNEL, MAX_PADDING, MAX_PARAMS, MAX_POOL, MAX_UNITS)
 
 
 MAX_TRAINING_RUNS = _env("DIGITS_MAX_TRAINING_RUNS", os.cpu_count() or 2, int)
@@ -46,12 +37,9 @@ BATCH_SECONDS = _env("DIGITS_BATCH_SECONDS", 20.0)
 KEEP_HOURS = _env("DIGITS_KEEP_HOURS", 4.0)
 KEEP_MB = _env("DIGITS_KEEP_MB", 1000.0)
 CORE_GFLOPS = _env("DIGITS_CORE_GFLOPS", 30.0)
+GONE_SECONDS = _env("DIGITS_GONE_SECONDS", 60.0)
 
-# The network's shape. With these, the biggest network (5 hidden layers of 2048)
-# has 18.4 million weights and biases, below the model files' MAX_PARAMS.
-MAX_HIDDEN_LAYERS = 5
-MAX_UNITS = 2048
-MAX_EPOCHS = 200
+# The network's shape (MAX_HIDDEN_LAYERS, MAX_UNITS, MAX_CONV_LAYERS, MAX_FILTERS...): engine/budget.py.
 
 # Whatever the app lets you train and save, it lets you load back: the upload
 # limit fits a model file of MAX_PARAMS float32 numbers, plus the archive's headers.
@@ -62,10 +50,3 @@ UPLOAD_MB = math.ceil((4 * MAX_PARAMS + 2**20) / 2**20)
 # starts (a fixed figure, so the same settings are always judged the same way).
 # This project's 2-core machine trains at 40-45 GFLOP/s on one core
 # (bench/bench_engine.py); 30 leaves room for a busier or slower server.
-
-# A CNN's shape (Train page, lesson links): conv layers, filters per layer, kernel, padding, pooling.
-MAX_CONV_LAYERS = 3
-MAX_FILTERS = 128
-MAX_KERNEL = 9
-MAX_PADDING = 4
-MAX_POOL = 4

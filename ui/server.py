@@ -9,8 +9,8 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from engine.worker import Slots
 from ui import limits
 
-GONE_SECONDS = 60     # a run whose browser has been away this long stops (a dropped
-                      # connection that comes back sooner keeps its run going)
+GONE_SECONDS = limits.GONE_SECONDS     # a run whose browser has been away this long stops (a
+                                       # dropped connection that comes back sooner keeps its run going)
 
 
 @st.cache_resource

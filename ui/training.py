@@ -96,12 +96,19 @@ def reset_widgets():
     st.session_state["train_saved"] = dict(WIDGETS)
 
 
+def _whole(text):
+    """int(text) for digits 0-9 only (int() also reads other scripts' digits: '٨' is 8); else ValueError."""
+    if not text.isascii():
+        raise ValueError(text)
+    return int(text)
+
+
 def parse_hidden(text):
     """'256, 128' -> (256, 128); '' -> () (no hidden layer). Raises ValueError."""
     parts = [p.strip() for p in str(text).replace(";", ",").replace(" ", ",").split(",")]
     parts = [p for p in parts if p]
     try:
-        sizes = tuple(int(p) for p in parts)
+        sizes = tuple(_whole(p) for p in parts)
     except ValueError:
         raise ValueError(f"hidden layers must be whole numbers separated by commas, like 128 or 256,128 "
                          f"(got '{text}')") from None
@@ -118,7 +125,7 @@ def parse_filters(text):
     """'8, 16' -> (8, 16): filters of each conv layer. Raises ValueError saying what is wrong."""
     parts = [p for p in str(text).replace(";", ",").replace(" ", ",").split(",") if p.strip()]
     try:
-        filters = tuple(int(p) for p in parts)
+        filters = tuple(_whole(p) for p in parts)
     except ValueError:
         raise ValueError(f"filters must be whole numbers separated by commas, like 8 or 8,16 (got '{text}')") from None
     if not filters:
@@ -202,13 +209,19 @@ def network_text(settings):
     return " → ".join(repr(layer) for layer in settings.new_net().layers)
 
 
-def check_cost(settings, n_test):
-    """Refuse (ValueError saying what to change) settings over the server's limits.
+def check_cost(settings, n_test, n_examples=0):
+    """Refuse (ValueError saying what to change) settings over the budget every model has
+    (engine/budget.py, the model loader's too) or over the server's limits.
 
+    n_examples: training images, of which settings.val_fraction are checked after each epoch.
     Returns (cost, seconds of one mini-batch): both estimates, shown before Start."""
-    cost = run_cost(settings, n_test)
-    seconds = refuse_over_limits(cost, settings.batch_size, "images", "use fewer or smaller hidden layers")
-    return cost, seconds
+    cost = run_cost(settings, n_test, int(round(n_examples * settings.val_fraction)))
+    if cost.over_budget:
+        what = "fewer or smaller conv layers, a smaller kernel or more pooling" if settings.layers is not None \
+            else "fewer or smaller hidden layers"
+        raise ValueError(f"this network is bigger than any model may be in this app: {cost.over_budget} "
+                         f"(use {what})")
+    return cost, refuse_over_limits(cost, settings.batch_size, "images", "use fewer or smaller hidden layers")
 
 
 def refuse_over_limits(cost, batch_size, examples, smaller):
@@ -226,6 +239,15 @@ def refuse_over_limits(cost, batch_size, examples, smaller):
                          f"this server, and it allows {limits.BATCH_SECONDS:g} s: use a batch size of at most "
                          f"{fits:,}, or a smaller network")
     return seconds
+
+
+def passes_text(cost, n_test, n_val):
+    """The estimate of the run's validation and test passes, in words (after check_cost)."""
+    def took(flops):
+        seconds = flops / (limits.CORE_GFLOPS * 1e9)
+        return duration_text(seconds) if seconds >= 1 else "under a second"
+    words = f"checking the {n_val:,} validation images {took(cost.val_flops)} after each epoch, " if n_val else ""
+    return words + f"testing on the {n_test:,} test images {took(cost.test_flops)} at the end"
 
 
 # ------------------------------------------------------------------ run control
@@ -266,7 +288,7 @@ def start(settings=None):
         if settings is None:
             settings = settings_from_widgets(data.x_train.shape[1], 10)
         settings.check(len(x_train))
-        check_cost(settings, len(data.y_test))
+        check_cost(settings, len(data.y_test), len(x_train))
         run = new_run(x_train, y_train, settings)
     except ValueError as err:
         st.session_state["train_error"] = f"Can't start: {err}."
@@ -312,7 +334,8 @@ def pace_toggle(present, key="train_slow", apply=None, seconds=SLOW_MOTION_SECON
     ss[key] = present if chosen is None else chosen
     st.toggle("🐢 Slow motion", key=key, on_change=_pace_chosen, args=(key,),
               help=f"Spreads a run over about {seconds:.0f} seconds, so a class can watch the "
-                   "curves move. It can be switched during a run. Off = full speed.")
+                   "curves move (a run that needs longer than that at full speed goes at full speed). "
+                   "It can be switched during a run. Off = full speed.")
     (apply or set_pace)()
 
 
@@ -344,7 +367,7 @@ def stop():
 def reset():
     """Forget the current run (its charts); the session's model and `runs` stay."""
     if job() is not None:
-        job().stop(wait=0)
+        job().cancel(wait=0)         # its test pass too: nobody will see it
     for key in ("trainer", "train_job", "train_result", "train_data_source"):
         st.session_state.pop(key, None)
     st.session_state["train_status"] = "idle"
@@ -450,7 +473,19 @@ def progress_text(short=False):
     if now in ("stopped", "diverged"):
         where = f"after {where}"
     pace = " · 🐢 slow motion" if job() is not None and job().batch_seconds else ""
-    return f"**{label}** {where} · {p['speed']:,.0f} examples/s{left}{pace}"
+    return f"**{label}** {where} · {p['speed']:,.0f} examples/s{left}{pace}{passes_progress()}"
+
+
+def passes_progress():
+    """' · checking the validation images: 300 of 1,000' while the run checks them (after an
+    epoch), ' · testing: 800 of 2,000 test images' during its closing test pass, else ''."""
+    worker, run = job(), trainer()
+    if worker is not None and worker.testing is not None and not worker.done:
+        return f" · testing: {worker.testing.seen:,} of {worker.testing.total:,} test images"
+    checking = run.checking if run is not None else None
+    if checking is not None and not checking.done:
+        return f" · checking the validation images: {checking.seen:,} of {checking.total:,}"
+    return ""
 
 
 def line_text(worker):
@@ -482,6 +517,7 @@ def _ordinal(n):
 
 def progress(run=None):
     """Numbers for the progress line of `run` (default: the session's current run), a dict, or None."""
+    worker = job() if run is None else None
     run = run if run is not None else trainer()
     if run is None:
         return None
@@ -494,7 +530,9 @@ def progress(run=None):
         epoch, in_epoch = run.epoch, run.pos
     seen = epoch * run.n_train + in_epoch
     total = s.epochs * run.n_train
-    speed = seen / run.train_seconds if run.train_seconds > 0 else 0.0
+    # Slow motion's rests count: the speed and the time left are the ones the class sees.
+    spent = run.train_seconds + (worker.rested if worker is not None else 0.0)
+    speed = seen / spent if spent > 0 else 0.0
     return {"fraction": min(1.0, seen / total),
             "epoch": epoch + 1, "epochs": s.epochs,
             "batch": -(-in_epoch // s.batch_size), "batches": run.batches_per_epoch,

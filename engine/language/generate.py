@@ -82,10 +82,23 @@ def generate(model, prompt, n, temperature=1.0, top_k=None, rng=None, seed=None,
     return out
 
 
+def affordable_length(model, seconds=0.25, most=500, least=5, probe=3):
+    """How many characters generating WITHOUT the cache can write in about `seconds` here and now:
+    `probe` characters are generated without the cache after a full window (its slowest steps) and timed,
+    and the answer kept from least to most (a big model gets few characters, so the measuring stays short)."""
+    import time
+    T = model.context if isinstance(model, Transformer) else getattr(model, "k", 1)
+    start = time.perf_counter()
+    generate(model, np.zeros(T, dtype=np.int32), probe, seed=0, cache=False)
+    step = max((time.perf_counter() - start) / probe, 1e-9)
+    return int(min(most, max(least, seconds / step)))
+
+
 def cache_speed(model, prompt, n=500, seed=1, temperature=1.0):
     """Measure generating n characters with and without the key/value cache, in turns (with, without,
     with, without; the faster of two each, so one busy moment of a shared machine does not decide).
-    Returns {"cache_s", "no_cache_s", "speedup", "identical"}: identical is whether both wrote the same ids."""
+    Returns {"cache_s", "no_cache_s", "speedup", "identical", "ids", "n"}: identical is whether both wrote
+    the same ids; ids: what the cached generation wrote."""
     import time
     times, texts = {True: [], False: []}, {}
     for cache in (True, False, True, False):
@@ -93,4 +106,5 @@ def cache_speed(model, prompt, n=500, seed=1, temperature=1.0):
         texts[cache] = generate(model, prompt, n, temperature, seed=seed, cache=cache)
         times[cache].append(time.perf_counter() - start)
     return {"cache_s": min(times[True]), "no_cache_s": min(times[False]),
-            "speedup": min(times[False]) / min(times[True]), "identical": bool(np.array_equal(texts[True], texts[False]))}
+            "speedup": min(times[False]) / min(times[True]), "identical": bool(np.array_equal(texts[True], texts[False])),
+            "ids": texts[True], "n": n}

@@ -3,6 +3,7 @@
     attention(model, ids)        every block's and head's queries, keys, values, scores, causal mask,
                                  attention weights and weighted sums for one sentence
     embedding_map(model)         each character's embedding projected on its 2 main directions (PCA)
+    sizes(model, tokens)         weights and arithmetic (the engine's own count) next to GPT-2 small's
 """
 from dataclasses import dataclass
 
@@ -82,3 +83,24 @@ def embedding_map(model):
     total = float((s ** 2).sum())
     share[:k] = (s[:k] ** 2) / total if total else 0
     return coords, share
+
+
+GPT2_SMALL_WEIGHTS = 124_439_808       # GPT-2 small (OpenAI 2019; its token table shared with the output layer)
+GPT2_SMALL_CONTEXT = 1024              # tokens it reads at once
+NANOGPT_GPT2_TOKENS = 300_000_000_000  # nanoGPT's reproduction of GPT-2 small trains on about 300 billion tokens
+
+
+def sizes(model, tokens=None):
+    """Weights and arithmetic of `model`, for the Inside page's table:
+        weights          n_params()
+        forward_ops      operations to read one character (model.flops_per_token(backward=False))
+        train_ops        operations to train on one character, forward and backward (flops_per_token())
+        six_n            6 x weights: the usual estimate of train_ops (2 forward + 4 backward per weight)
+        run_ops          train_ops x tokens, when tokens (characters trained on) is given
+    and GPT-2 small's weights and 6 x weights per token, and 6 x weights x nanoGPT's 300 billion tokens."""
+    train = model.flops_per_token(backward=True)
+    out = {"weights": model.n_params(), "forward_ops": model.flops_per_token(backward=False), "train_ops": train,
+           "six_n": 6 * model.n_params(), "run_ops": None if tokens is None else train * int(tokens),
+           "gpt2_weights": GPT2_SMALL_WEIGHTS, "gpt2_train_ops": 6 * GPT2_SMALL_WEIGHTS,
+           "gpt2_run_ops": 6 * GPT2_SMALL_WEIGHTS * NANOGPT_GPT2_TOKENS}
+    return out

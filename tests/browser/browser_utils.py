@@ -12,6 +12,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 VIEWPORT = {"width": 1400, "height": 900}
+SERVER_PIDS = {}       # URL of each app server the tests started -> its process id (conftest.serve_app)
 
 # ---------------------------------------------------------------- helpers for the tests
 # Streamlit marks its root element with the state of the script run:
@@ -112,3 +113,11 @@ def full_screenshot(page, path, timeout=WAIT):
                         style="[data-testid=stStatusWidget] { visibility: hidden !important; }")
     finally:
         page.set_viewport_size(size)
+
+
+def cpu_seconds(pid):
+    """CPU time (user + system, all threads) the process `pid` has used so far, from /proc/<pid>/stat."""
+    import os
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()     # after the command name, which may hold spaces
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")     # utime, stime (fields 14, 15)

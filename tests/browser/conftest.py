@@ -24,7 +24,7 @@ import urllib.request
 
 import pytest
 
-from browser_utils import CHROMIUM, CHROMIUM_ARGS, ROOT, SCREENSHOTS, VIEWPORT
+from browser_utils import CHROMIUM, CHROMIUM_ARGS, ROOT, SCREENSHOTS, SERVER_PIDS, VIEWPORT
 
 SCRATCH = ROOT / "screenshots-tmp"      # git-ignored
 FAILURES = SCRATCH / "failures"         # what the browser showed when a test failed
@@ -71,15 +71,17 @@ def app_url():
 
 @pytest.fixture(scope="session")
 def start_app():
-    """start_app(log_name, NAME=value, ...) starts one more server with those environment
-    variables (a module's own, e.g. with a teacher passcode) -> its URL; stopped at the end."""
+    """start_app(log_name, NAME=value, ..., address=...) starts one more server with those
+    environment variables (a module's own, e.g. with a teacher passcode), listening on
+    `address` (default 127.0.0.1) -> its URL; stopped at the end."""
     with contextlib.ExitStack() as servers:
         yield lambda log_name, **env: servers.enter_context(serve_app(log_name, **env))
 
 
 @contextlib.contextmanager
-def serve_app(log_name="server.log", **extra_env):
-    """The app in a Streamlit server of its own (an empty cache folder, the built-in sample)."""
+def serve_app(log_name="server.log", address="127.0.0.1", **extra_env):
+    """The app in a Streamlit server of its own (an empty cache folder, the built-in sample),
+    listening on `address` (this machine's loopback unless told otherwise)."""
     reason = _missing()
     if reason:
         pytest.skip(reason)
@@ -90,12 +92,12 @@ def serve_app(log_name="server.log", **extra_env):
     env["PYTHONUNBUFFERED"] = "1"
     env.update(extra_env)
     port = _free_port()
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://{address}:{port}"
     SCRATCH.mkdir(parents=True, exist_ok=True)
     log = open(SCRATCH / log_name, "w+b")         # kept after the run, for a failed test's story
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none",
+         "--server.address", address, "--server.headless", "true", "--server.fileWatcherType", "none",
          "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
@@ -109,6 +111,7 @@ def serve_app(log_name="server.log", **extra_env):
                 pytest.fail(f"streamlit did not answer {url}/_stcore/health within {SERVER_START_TIMEOUT} s:\n"
                             f"{log.read().decode(errors='replace')}")
             time.sleep(0.2)                     # polling interval, not a wait for the app
+        SERVER_PIDS[url] = proc.pid             # (tests that read the server's CPU time)
         yield url
     finally:
         try:

@@ -80,7 +80,10 @@ def test_teacher_controls_need_the_passcode_and_remove_a_drawing(page, other_pag
     number.fill(str(ids[1]))
     number.press("Enter")
     wait_for_app(page)
-    remove = button(page, "class_rm_drawing_btn")
+    # The button of this run, not a stale copy left from the run before (one failure in four
+    # runs found two while the page redrew after the number was entered).
+    remove = page.locator('.st-key-class_rm_drawing_btn:not([data-stale="true"])').get_by_role("button")
+    expect(remove).to_have_count(1, timeout=WAIT)
     expect(remove).to_be_enabled(timeout=WAIT)
     remove.click()
     expect(page.locator(picture[ids[1]])).to_have_count(0, timeout=WAIT)     # gone from the Class page

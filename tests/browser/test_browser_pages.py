@@ -16,19 +16,19 @@ from playwright.sync_api import expect  # noqa: E402
 
 from browser_utils import WAIT, button, full_screenshot, key, no_exception, open_page, wait_for_app  # noqa: E402
 
-# (URL path, words the page title must contain, screenshot name or None, sidebar label)
+# (URL path, words the page title must contain, screenshot name or None, sidebar label), in the menu's order
 PAGES = [
     ("", r"Digits from Scratch", "home", "Home"),
     ("dataset", r"Dataset", "dataset", "Dataset: images become numbers"),
     ("one_hot", r"One-hot", "one_hot", "One-hot encoding"),
     ("how_it_learns", r"How it learns", "how_it_learns", "How it learns"),
-    ("convolution", r"Convolution", None, "Convolution"),      # screenshot: test_browser_convolution.py
     ("train", r"Train", "train", "Train"),
     ("evaluate", r"Evaluate", "evaluate", "Evaluate"),
     ("draw", r"Draw", None, "Draw"),
     ("inside", r"Inside", "inside", "Inside the network"),
-    ("why_convolutions", r"Why convolutions", "why_convolutions", "Why convolutions?"),
     ("compare", r"Compare", "compare_empty", "Compare runs"),
+    ("why_convolutions", r"Why convolutions", "why_convolutions", "Why convolutions?"),
+    ("convolution", r"Convolution", None, "Convolution"),      # screenshot: test_browser_convolution.py
     ("class", r"Our class", None, "Our class"),     # its screenshot (with digits): test_browser_class.py
     ("pytorch", r"PyTorch", None, "Same network in PyTorch"),
     ("tokens", r"Tokens", None, "Tokens: text becomes numbers"),      # screenshots: test_browser_language.py
@@ -54,10 +54,19 @@ def test_page_opens(page, app_url, screenshot_dir, path, words, shot, label):
 
 
 def test_sidebar_links(page, app_url):
-    """The sidebar lists every page in teaching order with its URL; clicking a link
-    switches page (URL, title and highlighted link follow) without a reload."""
+    """The sidebar lists every page in teaching order with its URL, under the lesson sections; clicking
+    a link switches page (URL, title and highlighted link follow) without a reload."""
     open_page(page, app_url)
     nav = page.locator("[data-testid=stSidebarNav]")
+    expect(nav.locator("[data-testid=stNavSectionHeader] [data-testid=stMarkdownContainer]")).to_have_text(
+        ["Start", "Digits with an MLP", "Convolutions", "Our class", "PyTorch", "From digits to words"])
+    # ... each section a list named by its header for a screen reader (ui/a11y.menu_lists)
+    for section, names in (("Start", ["Home", "Dataset: images become numbers", "One-hot encoding"]),
+                           ("Convolutions", ["Why convolutions?", "Convolution"])):
+        items = nav.get_by_role("list", name=section, exact=True).get_by_role("listitem")
+        expect(items).to_have_count(len(names))
+        for item, name in zip(items.all(), names):
+            expect(item).to_contain_text(name)
     links = nav.get_by_role("link")
     expect(links).to_have_count(len(PAGES))
     for link, (path, _, _, label) in zip(links.all(), PAGES):

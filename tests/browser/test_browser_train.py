@@ -150,10 +150,12 @@ def test_a_cnn_trains_to_the_end_with_its_filters_and_charts(page, app_url, scre
     no_exception(page)
     expect(page.locator(CHART)).to_have_count(3)     # mini-batch loss, loss per epoch, accuracy per epoch
     expect(page.get_by_text("What the first conv layer looks for (8 of its 8 filters)")).to_be_visible()
-    filters = page.get_by_role("img", name=re.compile(r"8 filters of 5×5 weights"))
-    wait_visible(page, filters)
-    box = filters.bounding_box()
-    assert box["width"] > 100 and box["height"] > 20, box          # a row of 8 small pictures, drawn
+    filters = page.get_by_role("img", name=re.compile(r"^Filter \d+ of the first conv layer, 5×5 weights"))
+    wait_visible(page, filters.first)
+    expect(filters).to_have_count(8)
+    for i in range(8):                                              # one picture each, drawn big
+        box = filters.nth(i).bounding_box()
+        assert box["width"] >= 100 and box["height"] >= 100, box
     wait_for_drawing(page)
     full_screenshot(page, screenshot_dir / "train_cnn.png")
     nav = page.locator("[data-testid=stSidebarNav]")

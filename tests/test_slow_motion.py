@@ -1,0 +1,151 @@
+"""Slow motion (engine/worker.py Pace; ui/training.set_pace gives each batch its share, checked with AppTest in
+test_app_training.py): any run, of any network, faster than SLOW_MOTION_SECONDS lasts about that long, by arithmetic on a clock the test moves itself: no test here sleeps or times anything.
+
+The batches' own compute times are what a CNN makes slow motion fail at when it rests "at least its
+share after each batch": a batch that computes longer than its share (a CNN's, a validation pass) is never
+made up for, and a run whose every batch computes nearly its share barely slows at all.
+"""
+import threading
+import types
+
+import pytest
+
+from engine import worker
+from engine.worker import BackgroundRun, Pace, Slots
+from ui import training
+
+SECONDS = training.SLOW_MOTION_SECONDS
+
+
+def paced_total(computes, batch_seconds):
+    """Seconds a run of batches taking `computes` seconds each lasts in slow motion (a simulated clock)."""
+    pace, clock = Pace(), 0.0
+    for c in computes:
+        clock += pace.rest(clock, batch_seconds)
+        clock += c
+    return clock
+
+
+@pytest.mark.parametrize("n, compute", [(1410, 0.002), (1410, 0.015), (8440, 0.001), (100, 0.2)],
+                         ids=["mlp-sample", "cnn-sample", "mlp-full-mnist", "few-slow-batches"])
+def test_a_run_faster_than_the_budget_lasts_about_the_budget(n, compute):
+    total = paced_total([compute] * n, SECONDS / n)
+    # batch n starts at n shares: the last ends one share (minus its compute) before the budget
+    assert total == pytest.approx(SECONDS - SECONDS / n + compute)
+
+
+def test_batches_that_compute_almost_their_share_are_still_spread_over_the_budget():
+    """A CNN whose batches take 80% of their share, every tenth one (an epoch end's validation pass)
+    twice its share: the old rule (rest what is left of each share) made this run 10% longer; the
+    schedule gives the budget."""
+    n = 1000
+    share = SECONDS / n
+    computes = [2 * share if i % 10 == 9 else 0.8 * share for i in range(n)]
+    assert paced_total(computes, share) == pytest.approx(SECONDS - share + computes[-1])
+
+
+def test_a_run_slower_than_the_budget_goes_at_full_speed():
+    n, compute = 500, 0.2                       # 100 s at full speed: no rest at all
+    assert paced_total([compute] * n, SECONDS / n) == pytest.approx(n * compute)
+
+
+def test_the_schedule_restarts_after_a_pause():
+    pace = Pace()
+    assert pace.rest(0.0, 1.0) == 0.0 and pace.rest(0.1, 1.0) == pytest.approx(0.9)
+    pace.reset()                                # paused for a minute: no batch is owed a rest of minus 60 s
+    assert pace.rest(60.0, 1.0) == 0.0 and pace.rest(60.5, 1.0) == pytest.approx(0.5)
+
+
+class FakeClock:
+    """time.monotonic for engine/worker.py that only moves when a batch computes or the worker rests."""
+
+    def __init__(self):
+        self.now, self.lock = 0.0, threading.Lock()
+
+    def monotonic(self):
+        return self.now
+
+    def advance(self, seconds):
+        with self.lock:
+            self.now += seconds
+
+
+class FakeRun:
+    """A Trainer whose batch i computes computes[i] seconds on the fake clock."""
+
+    def __init__(self, computes, clock):
+        self.computes, self.clock, self.done = computes, clock, 0
+        self.diverged = False
+
+    @property
+    def finished(self):
+        return self.done >= len(self.computes)
+
+    def run(self, batches=None, seconds=None, stop=None):
+        self.clock.advance(self.computes[self.done])
+        self.done += 1
+
+    def evaluate(self, x, y, stop=None):
+        return 0.0, 1.0
+
+
+class Wake:
+    """The worker's wake-up event: resting moves the fake clock at once, and nobody wakes it early."""
+
+    def __init__(self, clock):
+        self.clock = clock
+
+    def wait(self, timeout=None):
+        self.clock.advance(timeout or 0.0)
+        return False
+
+    def set(self):
+        pass
+
+    def clear(self):
+        pass
+
+
+def test_the_worker_rests_on_the_schedule(monkeypatch):
+    """BackgroundRun itself: its rests and the batches' compute add up to the budget, on the fake clock."""
+    clock = FakeClock()
+    monkeypatch.setattr(worker, "time", types.SimpleNamespace(monotonic=clock.monotonic, sleep=lambda s: None))
+    n, share = 400, SECONDS / 400               # every tenth batch computes 2 shares (validation), the rest 0.8
+    computes = [2 * share if i % 10 == 9 else 0.8 * share for i in range(n)]
+    run, slots, other = FakeRun(computes, clock), Slots(1), object()
+    assert slots.acquire(other)                 # the one place is taken: the run waits in line ...
+    job = BackgroundRun(run, slots, None, None)
+    job._wake, job.batch_seconds = Wake(clock), share            # ... while slow motion is switched on
+    slots.release(other)
+    assert job.join(30), "the worker did not finish"
+    assert run.done == n and job.error is None
+    assert clock.now == pytest.approx(SECONDS - share + computes[-1])
+    assert job.rested == pytest.approx(SECONDS - share - sum(computes[:-1]))
+
+
+def test_the_speed_shown_counts_the_rests(monkeypatch):
+    """The progress line's examples/s and time left are the pace the class sees, rests included."""
+    run = types.SimpleNamespace(settings=types.SimpleNamespace(epochs=2, batch_size=100), finished=False,
+                                n_train=1000, epoch=1, pos=0, train_seconds=2.0, batches_per_epoch=10)
+    job = types.SimpleNamespace(rested=8.0)
+    monkeypatch.setattr(training, "st", types.SimpleNamespace(session_state={"trainer": run, "train_job": job}))
+    p = training.progress()
+    assert p["speed"] == pytest.approx(1000 / 10.0)          # 1,000 examples in 2 s of training + 8 s of rest
+    assert p["seconds_left"] == pytest.approx(10.0)
+
+
+def test_pause_cuts_a_slow_motion_rest_short():
+    """A run of 4 batches in slow motion rests 7.5 s before each: Pause answers at once, not after the rest."""
+    clock = FakeClock()                         # the batches' own clock; the worker's rests are real waits here
+    run = FakeRun([0.0] * 4, clock)
+    slots, other = Slots(1), object()
+    assert slots.acquire(other)
+    job = BackgroundRun(run, slots, None, None)
+    job.batch_seconds = SECONDS / 4
+    slots.release(other)
+    try:
+        assert job._wait_for(lambda: run.done == 1, 10.0), "the first batch never ran"   # now in its 7.5 s rest
+        assert job.pause(wait=5.0), f"still {job.phase} 5 s after Pause, in a rest of {job.batch_seconds} s"
+        assert run.done <= 1
+    finally:
+        job.stop(wait=5.0)
