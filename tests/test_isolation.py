@@ -207,8 +207,10 @@ def check_consistent(at, expected_model):
         assert 0 <= run.pos <= run.n_train and 0 <= run.epoch <= run.settings.epochs
         if status == "finished":
             assert run.finished
-        elif run.finished:      # its thread got to the end after this page run recorded the status
-            assert status in ("running", "stopping") and at.session_state["train_job"].phase in ("testing", "done")
+        elif run.finished:      # its thread got to the end after this page run recorded the status: it is in
+            # (or has just ended) its closing test pass, which runs in the line in parts and answers Pause too
+            assert status in ("running", "stopping", "paused")
+            assert at.session_state["train_job"].phase in ("testing", "waiting", "paused", "done")
     model = get(at, "model")
     if expected_model is None:
         assert model is None
