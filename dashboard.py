@@ -14,12 +14,14 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import streamlit as st  # noqa: E402
 
 from ui import a11y, keep, linework, pages, presenter, training  # noqa: E402
+from ui.language import train as language_train  # noqa: E402
 
 st.set_page_config(page_title=pages.APP_NAME, page_icon=pages.APP_ICON, layout="wide")
 
 a11y.styles()                           # a visible keyboard focus ring (ui/a11y.py)
 presenter.presenter_toggle()            # sidebar switch on every page (ui/presenter.py)
 training.sync()                         # a run that ended in its thread is recorded before any page draws
+language_train.sync()
 with st.sidebar:
     browser = keep.browser_key()        # this browser's own key (ui/keep.py): nothing lost on reload
 keep.offer(browser)                     # "Welcome back": restore what this browser left here
@@ -30,4 +32,6 @@ linework.leave_other_pages(page.url_path)   # a page's long computation stops wh
 page.run()
 if page.url_path != "train":            # a run in progress trains on, shown in the sidebar
     training.sidebar_panel()            # (the Train page draws its own live panel)
+if page.url_path != "train_language":   # the same for a language model's run
+    language_train.sidebar_panel()
 keep.remember(browser)

@@ -20,6 +20,10 @@ CASES = [
     (charts.next_probs_chart, (P[0], LABELS, "after a"), {}, 5),
     (charts.fit_loss_chart, ([3.3, 2.9, 2.6, 2.5], 2.45), {}, 4),
     (charts.merges_chart, ([1000, 900, 850, 820], 2), {}, 4),
+    (charts.lm_loss_chart, (list(range(1, 21)), list(np.linspace(3.3, 2.1, 20)),
+                            [{"step": 10, "train_loss": 2.8, "val_loss": 2.9}, {"step": 20, "train_loss": 2.2,
+                                                                             "val_loss": 2.3}]),
+     {"marks": [(12, "lr 0.002")]}, 20),
 ]
 
 

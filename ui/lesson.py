@@ -85,68 +85,24 @@ SIZES = re.compile(r"[0-9]+(?: *[-_,; ] *[0-9]+)*")     # layer sizes in a link:
 URL_PATH = "train"      # the Train page's address (st.navigation names it after the file)
 
 
-def limits(key):
-    """(min_value, max_value) of the widget `key` for st.number_input / st.slider."""
-    for _, (k, kind, details) in PARAMS.items():
-        if k == key:
-            low, high, _ = details
-            return (int(low), int(high)) if kind == "int" else (float(low), float(high))
-    raise KeyError(key)
+def _sizes(parse, blank_ok):
+    """A parser for a dash-separated list of sizes in a link (hidden layers, filters)."""
+    def read(text):
+        if blank_ok and text.lower() in ("", "none", "0"):
+            return ""
+        if not SIZES.fullmatch(text):       # a dash separates sizes: '-8' is not 8
+            raise ValueError(f"must be whole numbers separated by dashes, like {'128-64' if blank_ok else '8-16'}")
+        sizes_text = text.replace("-", ",").replace("_", ",")
+        try:
+            sizes = parse(sizes_text)
+        except ValueError as err:   # it quotes the text it got, which in a link can be 10 kB long
+            raise ValueError(str(err).replace(sizes_text, _shown(sizes_text))) from None
+        return ",".join(map(str, sizes))
+    return read
 
-
-# ------------------------------------------------------------------ parsing
 
 def _range_text(low, high, low_open):
     return f"{'above' if low_open else 'from'} {low:g} {'and at most' if low_open else 'to'} {high:g}"
-
-
-def parse_value(name, text):
-    """The widget value for URL parameter `name` given as `text`.
-
-    Returns (widget_key, value). Raises ValueError saying why the value can't be used.
-    """
-    key, kind, details = PARAMS[name]
-    text = str(text).strip()
-    if kind not in ("choice", "bool") and not text.isascii():
-        # Python's int() and float() read any script's digits ('٨' is 8): a link's numbers are 0-9 only.
-        raise ValueError("use the digits 0-9")
-    if kind in ("hidden", "filters"):
-        if kind == "hidden" and text.lower() in ("", "none", "0"):
-            return key, ""
-        if not SIZES.fullmatch(text):       # a dash separates sizes: '-8' is not 8
-            raise ValueError(f"must be whole numbers separated by dashes, like {'8-16' if kind == 'filters' else '128-64'}")
-        sizes_text = text.replace("-", ",").replace("_", ",")
-        try:
-            sizes = (training.parse_hidden if kind == "hidden" else training.parse_filters)(sizes_text)
-        except ValueError as err:   # it quotes the text it got, which in a link can be 10 kB long
-            raise ValueError(str(err).replace(sizes_text, _shown(sizes_text))) from None
-        return key, ",".join(map(str, sizes))
-    if kind == "choice":
-        value = VALUE_ALIASES.get(name, {}).get(text.lower(), text.lower())
-        if value not in details:
-            raise ValueError(f"choose one of {', '.join(details)}")
-        return key, value
-    if kind == "bool":
-        if text.lower() in TRUE:
-            return key, True
-        if text.lower() in FALSE:
-            return key, False
-        raise ValueError("use 1 (on) or 0 (off)")
-    low, high, low_open = details
-    try:
-        number = float(text)
-    except ValueError:
-        raise ValueError("not a number") from None
-    if math.isnan(number):
-        raise ValueError("not a number")
-    # The range first: a huge number (float() makes 1e400 infinite) is out of range, not "not whole".
-    if number < low or number > high or (low_open and number == low):
-        raise ValueError(f"must be {_range_text(low, high, low_open)}")
-    if kind == "int" and not number.is_integer():
-        raise ValueError("must be a whole number")
-    if name in SNAP:
-        number = round(round(number / SNAP[name]) * SNAP[name], 10)
-    return key, int(number) if kind == "int" else float(number)
 
 
 MAX_NOTES = 10          # a link can hold hundreds of bad parameters: say a few, count the rest
@@ -160,70 +116,197 @@ def _shown(text, limit=SHOWN_CHARS):
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def from_params(params):
-    """Widget values from URL parameters (a dict name -> text).
+class Link:
+    """The lesson link of one page: its settings widgets <-> its URL parameters (see the module doc).
 
-    Returns (values, notes): values maps widget key -> value for every valid
-    parameter; notes lists each ignored parameter and why (at most MAX_NOTES,
-    then one line counting the rest). Unknown names and the presenter flag are
-    not settings (the flag is ignored silently).
-    """
-    values, notes = {}, []
-    for raw_name, text in params.items():
-        if raw_name == PRESENT:
-            continue
-        name = ALIASES.get(raw_name.lower(), raw_name.lower())
-        shown = f"`{_shown(raw_name)}={_shown(text)}`"
-        if name not in PARAMS:
-            notes.append(f"{shown}: not a setting of this page (known: {', '.join(PARAMS)})")
-            continue
+    params: URL name -> (widget key, kind, details), kind one of choice, bool, int, float or a key of
+    `readers`/`writers` (text kinds of the page's own); defaults: widget key -> default value;
+    only_for: URL name -> the value(s) (a tuple) of the widget kind_key for which it is written; check(values, notes):
+    a look at values that are in range one by one but not together; prefix: of its session keys."""
+
+    def __init__(self, params, defaults, url_path, prefix, aliases=None, value_aliases=None, snap=None,
+                 only_for=None, kind_key=None, readers=None, writers=None, check=None, save=None):
+        self.params, self.defaults, self.url_path, self.prefix = params, defaults, url_path, prefix
+        self.aliases, self.value_aliases = aliases or {}, value_aliases or {}
+        self.snap, self.only_for, self.kind_key = snap or {}, only_for or {}, kind_key
+        self.readers, self.writers = readers or {}, writers or {}
+        self.check, self.save = check, save
+        self.saved_key = None       # set by the page's widgets module if hidden widgets keep a saved value
+
+    def limits(self, key):
+        """(min_value, max_value) of the widget `key` for st.number_input / st.slider."""
+        for _, (k, kind, details) in self.params.items():
+            if k == key:
+                low, high, _ = details
+                return (int(low), int(high)) if kind == "int" else (float(low), float(high))
+        raise KeyError(key)
+
+    def parse_value(self, name, text):
+        """The widget value for URL parameter `name` given as `text`.
+
+        Returns (widget_key, value). Raises ValueError saying why the value can't be used.
+        """
+        key, kind, details = self.params[name]
+        text = str(text).strip()
+        if kind not in ("choice", "bool") and not text.isascii():
+            # Python's int() and float() read any script's digits ('٨' is 8): a link's numbers are 0-9 only.
+            raise ValueError("use the digits 0-9")
+        if kind in self.readers:
+            return key, self.readers[kind](text)
+        if kind == "choice":
+            value = self.value_aliases.get(name, {}).get(text.lower(), text.lower())
+            if value not in details:
+                raise ValueError(f"choose one of {', '.join(details)}")
+            return key, value
+        if kind == "bool":
+            if text.lower() in TRUE:
+                return key, True
+            if text.lower() in FALSE:
+                return key, False
+            raise ValueError("use 1 (on) or 0 (off)")
+        low, high, low_open = details
         try:
-            key, value = parse_value(name, text)
-        except ValueError as err:
-            notes.append(f"{shown}: {_shown(err, 200)}")    # some reasons quote the value again
-            continue
-        values[key] = value
-    kernel = values.get("train_kernel", training.WIDGETS["train_kernel"])
-    if values.get("train_padding", 0) >= kernel:       # each is in range, but not the two together
-        notes.append(f"`padding={values.pop('train_padding')}`: must be smaller than the kernel size ({kernel})")
-    if len(notes) > MAX_NOTES:
-        notes = notes[:MAX_NOTES] + [f"…and {len(notes) - MAX_NOTES} more parameters, ignored too."]
-    return values, notes
-
-
-def _text(name, value):
-    kind = PARAMS[name][1]
-    if kind == "hidden":
-        return "-".join(str(s) for s in training.parse_hidden(value)) or "none"
-    if kind == "filters":
-        return "-".join(str(s) for s in training.parse_filters(value))
-    if kind == "bool":
-        return "1" if value else "0"
-    if kind == "int":
-        return str(int(value))
-    if kind == "float":
-        return f"{float(value):g}"
-    return str(value)
-
-
-def to_params(values):
-    """URL parameters (name -> text) for widget values: only those that differ from
-    the defaults. A hidden-layer text that isn't valid is left out."""
-    params = {}
-    network = values.get("train_kind", training.WIDGETS["train_kind"])
-    for name, (key, _, _) in PARAMS.items():
-        if ONLY_FOR.get(name, network) != network:
-            continue
-        value = values.get(key, training.WIDGETS[key])
-        if value == training.WIDGETS[key]:
-            continue
-        try:
-            text = _text(name, value)
+            number = float(text)
         except ValueError:
-            continue
-        if text != _text(name, training.WIDGETS[key]):
-            params[name] = text
-    return params
+            raise ValueError("not a number") from None
+        if math.isnan(number):
+            raise ValueError("not a number")
+        # The range first: a huge number (float() makes 1e400 infinite) is out of range, not "not whole".
+        if number < low or number > high or (low_open and number == low):
+            raise ValueError(f"must be {_range_text(low, high, low_open)}")
+        if kind == "int" and not number.is_integer():
+            raise ValueError("must be a whole number")
+        if name in self.snap:
+            number = round(round(number / self.snap[name]) * self.snap[name], 10)
+        return key, int(number) if kind == "int" else float(number)
+
+    def from_params(self, params):
+        """Widget values from URL parameters (a dict name -> text).
+
+        Returns (values, notes): values maps widget key -> value for every valid
+        parameter; notes lists each ignored parameter and why (at most MAX_NOTES,
+        then one line counting the rest). Unknown names and the presenter flag are
+        not settings (the flag is ignored silently).
+        """
+        values, notes = {}, []
+        for raw_name, text in params.items():
+            if raw_name == PRESENT:
+                continue
+            name = self.aliases.get(raw_name.lower(), raw_name.lower())
+            shown = f"`{_shown(raw_name)}={_shown(text)}`"
+            if name not in self.params:
+                notes.append(f"{shown}: not a setting of this page (known: {', '.join(self.params)})")
+                continue
+            try:
+                key, value = self.parse_value(name, text)
+            except ValueError as err:
+                notes.append(f"{shown}: {_shown(err, 200)}")    # some reasons quote the value again
+                continue
+            values[key] = value
+        if self.check is not None:
+            self.check(values, notes)
+        if len(notes) > MAX_NOTES:
+            notes = notes[:MAX_NOTES] + [f"…and {len(notes) - MAX_NOTES} more parameters, ignored too."]
+        return values, notes
+
+    def _text(self, name, value):
+        kind = self.params[name][1]
+        if kind in self.writers:
+            return self.writers[kind](value)
+        if kind == "bool":
+            return "1" if value else "0"
+        if kind == "int":
+            return str(int(value))
+        if kind == "float":
+            return f"{float(value):g}"
+        return str(value)
+
+    def to_params(self, values):
+        """URL parameters (name -> text) for widget values: only those that differ from
+        the defaults. A text value that isn't valid is left out."""
+        params = {}
+        kind = values.get(self.kind_key, self.defaults.get(self.kind_key))
+        for name, (key, _, _) in self.params.items():
+            allowed = self.only_for.get(name, kind)
+            if kind not in (allowed if isinstance(allowed, tuple) else (allowed,)):
+                continue
+            value = values.get(key, self.defaults[key])
+            if value == self.defaults[key]:
+                continue
+            try:
+                text = self._text(name, value)
+            except ValueError:
+                continue
+            if text != self._text(name, self.defaults[key]):
+                params[name] = text
+        return params
+
+    # -------------------------------------------------------------- the page's URL
+    def widget_values(self):
+        saved = st.session_state.get(self.saved_key, {}) if self.saved_key else {}
+        return {key: st.session_state.get(key, saved.get(key, default)) for key, default in self.defaults.items()}
+
+    def apply(self, values):
+        """Set the widgets: the defaults, then `values` (widget key -> value)."""
+        for key, default in self.defaults.items():
+            st.session_state[key] = values.get(key, default)
+        if self.save is not None:
+            self.save()
+
+    def read_url(self, busy=False):
+        """Call after the widgets' values are restored, before drawing them.
+
+        A link's settings are applied once, when the URL differs from what this
+        page last wrote there (a freshly opened link). An address without settings
+        (e.g. after a page switch) changes nothing: the widgets keep their values.
+        """
+        url = _url_settings()
+        if not url or url == st.session_state.get(self.prefix + "synced"):
+            return
+        if busy:
+            st.session_state[self.prefix + "notes"] = (self.to_params(self.widget_values()), [
+                "This link's settings were not loaded because a run is going. Stop or Reset it, then open the "
+                "link again."])
+            return
+        values, notes = self.from_params(url)
+        self.apply(values)
+        st.session_state[self.prefix + "notes"] = (self.to_params(self.widget_values()), notes)
+
+    def write_url(self):
+        """Call after drawing the widgets: the URL follows their values. Returns the
+        settings' parameters (name -> text)."""
+        params = self.to_params(self.widget_values())
+        url = _url_settings()
+        if url != params:
+            for name in url:
+                if name not in params:
+                    del st.query_params[name]
+            changed = {k: v for k, v in params.items() if url.get(k) != v}
+            if changed:
+                st.query_params.update(changed)
+        st.session_state[self.prefix + "synced"] = params
+        return params
+
+    def notes(self):
+        """Why parts of the link that opened this page were ignored (list of text), while
+        the settings are still those the link gave; [] once the user changes one."""
+        applied, ignored = st.session_state.get(self.prefix + "notes", (None, []))
+        if applied is None:
+            return ignored
+        return ignored if applied == self.to_params(self.widget_values()) else []
+
+    def link(self, params):
+        """The lesson link for these settings: full address when the browser's is known."""
+        query = query_string({**params, **({PRESENT: "1"} if st.session_state.get("presenter") else {})})
+        try:
+            base = st.context.url
+        except Exception:  # noqa: BLE001 - no browser (tests, scripts)
+            base = None
+        if not base:
+            base = f"/{self.url_path}"
+        elif not base.rstrip("/").endswith(f"/{self.url_path}"):
+            base = base.rstrip("/") + f"/{self.url_path}"
+        return base + (f"?{query}" if query else "")
 
 
 def values_of(settings):
@@ -250,78 +333,25 @@ def query_string(params):
     return "&".join(f"{k}={v}" for k, v in params.items())
 
 
-# ------------------------------------------------------------------ the page's URL
-
-def widget_values():
-    saved = st.session_state.get("train_saved", {})
-    return {key: st.session_state.get(key, saved.get(key, default)) for key, default in training.WIDGETS.items()}
-
-
-def apply(values):
-    """Set the Train widgets: the defaults, then `values` (widget key -> value)."""
-    for key, default in training.WIDGETS.items():
-        st.session_state[key] = values.get(key, default)
-    training.save_widgets()
-
-
 def _url_settings():
     """The URL's parameters other than the presenter flag (and Streamlit's own embed ones)."""
     return {k: st.query_params[k] for k in st.query_params if k != PRESENT}
 
 
-def read_url(busy=False):
-    """Call on the Train page after training.restore_widgets(), before drawing the widgets.
-
-    A link's settings are applied once, when the URL differs from what this
-    page last wrote there (a freshly opened link). An address without settings
-    (e.g. after a page switch) changes nothing: the widgets keep their values.
-    """
-    url = _url_settings()
-    if not url or url == st.session_state.get("lesson_synced"):
-        return
-    if busy:
-        st.session_state["lesson_notes"] = (to_params(widget_values()), [
-            "This link's settings were not loaded because a run is going. Stop or Reset it, then open the link again."])
-        return
-    values, notes = from_params(url)
-    apply(values)
-    st.session_state["lesson_notes"] = (to_params(widget_values()), notes)
+def _kernel_and_padding(values, notes):
+    kernel = values.get("train_kernel", training.WIDGETS["train_kernel"])
+    if values.get("train_padding", 0) >= kernel:       # each is in range, but not the two together
+        notes.append(f"`padding={values.pop('train_padding')}`: must be smaller than the kernel size ({kernel})")
 
 
-def write_url():
-    """Call after drawing the widgets: the URL follows their values. Returns the
-    settings' parameters (name -> text)."""
-    params = to_params(widget_values())
-    url = _url_settings()
-    if url != params:
-        for name in url:
-            if name not in params:
-                del st.query_params[name]
-        changed = {k: v for k, v in params.items() if url.get(k) != v}
-        if changed:
-            st.query_params.update(changed)
-    st.session_state["lesson_synced"] = params
-    return params
-
-
-def notes():
-    """Why parts of the link that opened this page were ignored (list of text), while
-    the settings are still those the link gave; [] once the user changes one."""
-    applied, ignored = st.session_state.get("lesson_notes", (None, []))
-    if applied is None:
-        return ignored
-    return ignored if applied == to_params(widget_values()) else []
-
-
-def link(params):
-    """The lesson link for these settings: full address when the browser's is known."""
-    query = query_string({**params, **({PRESENT: "1"} if st.session_state.get("presenter") else {})})
-    try:
-        base = st.context.url
-    except Exception:  # noqa: BLE001 - no browser (tests, scripts)
-        base = None
-    if not base:
-        base = f"/{URL_PATH}"
-    elif not base.rstrip("/").endswith(f"/{URL_PATH}"):
-        base = base.rstrip("/") + f"/{URL_PATH}"
-    return base + (f"?{query}" if query else "")
+TRAIN = Link(PARAMS, training.WIDGETS, URL_PATH, "lesson_", aliases=ALIASES, value_aliases=VALUE_ALIASES,
+             snap=SNAP, only_for=ONLY_FOR, kind_key="train_kind",
+             readers={"hidden": _sizes(training.parse_hidden, True), "filters": _sizes(training.parse_filters, False)},
+             writers={"hidden": lambda v: "-".join(str(s) for s in training.parse_hidden(v)) or "none",
+                      "filters": lambda v: "-".join(str(s) for s in training.parse_filters(v))},
+             check=_kernel_and_padding, save=training.save_widgets)
+TRAIN.saved_key = "train_saved"
+# The Train page's link, as functions (the names other modules and tests use).
+limits, parse_value, from_params, to_params = TRAIN.limits, TRAIN.parse_value, TRAIN.from_params, TRAIN.to_params
+widget_values, apply, read_url, write_url, notes, link = (TRAIN.widget_values, TRAIN.apply, TRAIN.read_url,
+                                                         TRAIN.write_url, TRAIN.notes, TRAIN.link)

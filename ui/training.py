@@ -220,17 +220,24 @@ def check_cost(settings, n_test, n_examples=0):
             else "fewer or smaller hidden layers"
         raise ValueError(f"this network is bigger than any model may be in this app: {cost.over_budget} "
                          f"(use {what})")
+    return cost, refuse_over_limits(cost, settings.batch_size, "images", "use fewer or smaller hidden layers")
+
+
+def refuse_over_limits(cost, batch_size, examples, smaller):
+    """ValueError, saying what to change, for a run (engine/cost.RunCost) over the server's memory or
+    mini-batch time limits; else the estimated seconds of one mini-batch. examples: what a batch holds
+    ("images"); smaller: what to do when the memory is too much ("use fewer or smaller hidden layers")."""
     megabytes = cost.memory_bytes / 2**20
     if megabytes > limits.RUN_MEMORY_MB:
         raise ValueError(f"this network would need about {megabytes:,.0f} MB of memory to train, and this server "
-                         f"allows {limits.RUN_MEMORY_MB:,.0f} MB per run: use fewer or smaller hidden layers")
+                         f"allows {limits.RUN_MEMORY_MB:,.0f} MB per run: {smaller}")
     seconds = cost.batch_flops / (limits.CORE_GFLOPS * 1e9)
     if seconds > limits.BATCH_SECONDS:
-        fits = max(1, int(settings.batch_size * limits.BATCH_SECONDS / seconds))
-        raise ValueError(f"one mini-batch of {settings.batch_size:,} images would take about {seconds:,.0f} s on "
+        fits = max(1, int(batch_size * limits.BATCH_SECONDS / seconds))
+        raise ValueError(f"one mini-batch of {batch_size:,} {examples} would take about {seconds:,.0f} s on "
                          f"this server, and it allows {limits.BATCH_SECONDS:g} s: use a batch size of at most "
                          f"{fits:,}, or a smaller network")
-    return cost, seconds
+    return seconds
 
 
 def passes_text(cost, n_test, n_val):
@@ -273,6 +280,9 @@ def start(settings=None):
     data = state.dataset()
     from ui import class_set      # "Add our class's digits" (imported here: class_set imports this module)
     try:
+        if st.session_state.get("lmt_status") in ACTIVE:     # ui/language/train.py: one run per session
+            raise ValueError("a language model is training on the Train a language model page; stop it first "
+                             "(a session trains one run at a time)")
         x_train, y_train = class_set.training_data(data)
         if settings is None:
             settings = settings_from_widgets(data.x_train.shape[1], 10)
@@ -315,20 +325,21 @@ def set_pace():
         worker.batch_seconds = SLOW_MOTION_SECONDS / batches if st.session_state.get("train_slow") else 0.0
 
 
-def pace_toggle(present):
-    """The slow-motion switch: on by default in presenter mode, until someone uses it."""
+def pace_toggle(present, key="train_slow", apply=None, seconds=SLOW_MOTION_SECONDS):
+    """The slow-motion switch (widget `key`): on by default in presenter mode, until someone uses it.
+    apply(): sets the current run's pace from it (default: the digits' run, set_pace)."""
     ss = st.session_state
-    chosen = ss.get("train_slow_chosen")          # None until the switch is used
-    ss["train_slow"] = present if chosen is None else chosen
-    st.toggle("🐢 Slow motion", key="train_slow", on_change=_pace_chosen,
-              help=f"Spreads a run over about {SLOW_MOTION_SECONDS:.0f} seconds, so a class can watch the "
+    chosen = ss.get(key + "_chosen")          # None until the switch is used
+    ss[key] = present if chosen is None else chosen
+    st.toggle("🐢 Slow motion", key=key, on_change=_pace_chosen, args=(key,),
+              help=f"Spreads a run over about {seconds:.0f} seconds, so a class can watch the "
                    "curves move (a run that needs longer than that at full speed goes at full speed). "
                    "It can be switched during a run. Off = full speed.")
-    set_pace()
+    (apply or set_pace)()
 
 
-def _pace_chosen():
-    st.session_state["train_slow_chosen"] = st.session_state["train_slow"]
+def _pace_chosen(key):
+    st.session_state[key + "_chosen"] = st.session_state[key]
 
 
 def pause():
@@ -362,22 +373,28 @@ def reset():
     st.session_state["train_error"] = ""
 
 
-def sidebar_panel():
+def sidebar_panel(now=None, live=None):
     """On pages other than Train: while a run is going, show its progress in the
     sidebar, with a Pause button and a link to the Train page. The run trains in
-    its own thread; this panel only redraws, so a click here is answered at once."""
-    if status() in ("running", "stopping"):
+    its own thread; this panel only redraws, so a click here is answered at once.
+    now, live: another kind of run's status and its panel (ui/language/train.py)."""
+    if (now or status()) in ("running", "stopping"):
         with st.sidebar:
-            st.fragment(_sidebar_live, run_every=TICK_SECONDS)()
+            st.fragment(live or _sidebar_live, run_every=TICK_SECONDS)()
 
 
 def _sidebar_live():
-    if sync() not in ("running", "stopping"):   # paused from here, or the run ended
+    sidebar_progress(sync(), progress()["fraction"], progress_text(short=True), pause, "train", "sidebar_pause")
+
+
+def sidebar_progress(now, fraction, text, pause_now, page_name, pause_key):
+    """The sidebar's progress bar, Pause button and link to the run's page (now: the run's status)."""
+    if now not in ("running", "stopping"):   # paused from here, or the run ended
         st.rerun()                    # ... the whole page again: every page now shows the new model
-    st.progress(progress()["fraction"], text=progress_text(short=True))
+    st.progress(fraction, text=text)
     c1, c2 = st.columns([1, 1.4], vertical_alignment="center")
-    c1.button("Pause", key="sidebar_pause", icon=":material/pause:", on_click=pause)
-    pages.page_link("train", label="Watch it", where=c2)
+    c1.button("Pause", key=pause_key, icon=":material/pause:", on_click=pause_now)
+    pages.page_link(page_name, label="Watch it", where=c2)
 
 
 def finish():
@@ -439,11 +456,9 @@ def progress_text(short=False):
     if short:
         return f"**Training** · {where} · {p['fraction']:.0%}"
     where += f" · batch {p['batch']}/{p['batches']}"
-    place = job().position() if job() is not None else 0
-    if now == "running" and place:
-        training_now, waiting = server.training_slots().counts()
-        return (f"**Waiting for a free place** ({formats.ordinal(place)} in line): this server trains "
-                f"{limits.MAX_TRAINING_RUNS} runs at a time, and {training_now + waiting} want to · {where}")
+    waiting = line_text(job()) if now == "running" else ""
+    if waiting:
+        return f"{waiting} · {where}"
     label = formats.STATUS_LABELS[now]
     secs = p["seconds_left"]
     left = f" · about {duration_text(secs)} left" if now == "running" and secs is not None else ""
@@ -463,6 +478,16 @@ def passes_progress():
     if checking is not None and not checking.done:
         return f" · checking the validation images: {checking.seen:,} of {checking.total:,}"
     return ""
+
+
+def line_text(worker):
+    """'**Waiting for a free place** (2nd in line): ...' while `worker` waits in the server's line; else ''."""
+    place = worker.position() if worker is not None else 0
+    if not place:
+        return ""
+    training_now, waiting = server.training_slots().counts()
+    return (f"**Waiting for a free place** ({formats.ordinal(place)} in line): this server trains "
+            f"{limits.MAX_TRAINING_RUNS} runs at a time, and {training_now + waiting} want to")
 
 
 def numbers_text(run):

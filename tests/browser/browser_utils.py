@@ -31,6 +31,15 @@ def button(page, widget_key):
     return key(page, widget_key).get_by_role("button")
 
 
+def set_number(page, widget_key, value):
+    """Type `value` into the number box of st.number_input(key=widget_key) and press Enter."""
+    box = key(page, widget_key).locator("input")
+    expect(box).to_be_enabled(timeout=WAIT)
+    box.fill(str(value))
+    box.press("Enter")
+    expect(box).to_have_value(str(value))
+
+
 def wait_for_app(page, timeout=WAIT):
     """Wait until the script run (or fragment run) has finished.
 

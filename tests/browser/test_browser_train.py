@@ -13,20 +13,12 @@ pytestmark = pytest.mark.browser
 from playwright.sync_api import expect  # noqa: E402
 
 from browser_utils import (WAIT, app_navigation, button, full_screenshot, key, no_exception, open_page,  # noqa: E402
-                           wait_for_app, wait_for_drawing, wait_visible)
+                           set_number, wait_for_app, wait_for_drawing, wait_visible)
 
 PROGRESS = "[data-testid=stProgress]"
 POSITION = re.compile(r"epoch (\d+)/(\d+) · batch (\d+)/(\d+)")
 CHART = "[data-testid=stVegaLiteChart]"
 VIEWPORT_RIGHT = 1390        # x of the empty right margin: park the mouse there for screenshots
-
-
-def set_number(page, widget_key, value):
-    box = key(page, widget_key).locator("input")
-    expect(box).to_be_enabled(timeout=WAIT)
-    box.fill(str(value))
-    box.press("Enter")
-    expect(box).to_have_value(str(value))
 
 
 def position(page):

@@ -126,3 +126,38 @@ def merges_chart(lengths, k, height=230):
     words = (f"{title}: {lengths[0]:,} bytes at 0 merges, {lengths[k]:,} tokens after {k}, "
              f"{lengths[-1]:,} after {len(lengths) - 1}")
     return alt.layer(line, here, height=height, title=title, autosize=_FIT_X, description=words)
+
+
+def lm_loss_chart(steps, losses, records, marks=(), height=260, max_points=300):
+    """A language-model run's loss: every training step's (thin line), and at each evaluation the training
+    loss averaged since the last one and the validation loss (points), in nats per character.
+    marks: (step, text) for each setting changed during the run."""
+    from ui.charts import MARK_COLOR, _thin
+    s, l = _thin(steps, losses, max_points)
+    step_df = pd.DataFrame({"step": s, "loss": l})
+    rows = [{"step": r["step"], "part": part, "loss": r[key]} for r in records
+            for part, key in (("training", "train_loss"),
+                              ("validation", "val_loss"))]
+    eval_df = pd.DataFrame(rows, columns=["step", "part", "loss"])
+    x = alt.X("step:Q", title="step (one mini-batch each)", axis=alt.Axis(format=",d", tickMinStep=1))
+    y = alt.Y("loss:Q", title="loss (nats per character)", scale=alt.Scale(zero=True))
+    line = alt.Chart(step_df).mark_line(color="#9db7d5", strokeWidth=1, clip=True).encode(
+        x=x, y=y, tooltip=[alt.Tooltip("step:Q", format=","), alt.Tooltip("loss:Q", format=".4f")])
+    points = alt.Chart(eval_df).mark_line(point=True, strokeWidth=2.5).encode(
+        x=x, y=y, color=alt.Color("part:N", scale=alt.Scale(domain=["training", "validation"],
+                                                             range=[TRAIN_COLOR, VAL_COLOR]),
+                                  legend=alt.Legend(title=None, orient="top", direction="horizontal")),
+        tooltip=[alt.Tooltip("step:Q", format=","), alt.Tooltip("part:N"), alt.Tooltip("loss:Q", format=".4f")])
+    layers = [line, points]
+    if marks:
+        changes = pd.DataFrame(list(marks), columns=["step", "change"])
+        layers.append(alt.Chart(changes).mark_rule(color=MARK_COLOR, strokeDash=[4, 3]).encode(
+            x=alt.X("step:Q"), tooltip=[alt.Tooltip("step:Q", format=","), alt.Tooltip("change:N")]))
+    title = "Loss while it learns"
+    words = f"{title}: line chart of the loss of each step, in nats per character"
+    if len(l):
+        words += f", from {l[0]:.4f} at step {s[0]:,} to {l[-1]:.4f} at step {s[-1]:,}"
+    if records:
+        words += (f"; at step {records[-1]['step']:,} the training loss is {records[-1]['train_loss']:.4f} and the "
+                  f"validation loss {records[-1]['val_loss']:.4f}")
+    return alt.layer(*layers, height=height, title=title, autosize=_FIT_X, description=words)
