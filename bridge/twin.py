@@ -256,9 +256,10 @@ def train_both(net, x, labels, settings, batches=50):
 
 def train_both_steps(net, x, labels, settings, batches=50):
     """train_both() as steps (engine/linework.py). Each mini-batch goes through both in the Trainer's
-    parts (trainer.parts_of): the engine's Trainer cuts it itself, and answers stop() between its parts
-    (a batch cut short is done again); PyTorch gets the same parts, their gradients added up in .grad
-    (each part's loss times its share of the batch, the L2 penalty once), then one optimizer.step()."""
+    parts (trainer.parts_of), one step per part: the engine's (Trainer.batch_steps), then PyTorch's, the
+    same parts, their gradients added up in .grad (each part's loss times its share of the batch, the L2
+    penalty once), then one optimizer.step(). So a step is never more than a part, whatever the batch size:
+    between two steps the line may let another work have its turn, and the batch carries on after it."""
     def steps(stop=None):
         import torch
         s = replace(settings, augment=0.0, val_fraction=min(settings.val_fraction, 0.5))
@@ -271,21 +272,28 @@ def train_both_steps(net, x, labels, settings, batches=50):
         engine_losses, torch_losses, engine_seconds, torch_seconds = [], [], 0.0, 0.0
         try:
             for b in range(n_batches):
-                before = engine.pos
+                # The engine's batch a part at a time, each part a step of its own: between two parts the
+                # line may give the place to another work and give it back, the batch carries on.
+                before = engine.pos if engine.order is not None else 0
+                batch, loss = engine.batch_steps(), None
                 while True:
-                    report = engine.run(batches=1, stop=stop)
-                    engine_seconds += report.seconds
-                    if report.batches or engine.diverged:
+                    begin = time.perf_counter()
+                    try:
+                        done = next(batch)
+                    except StopIteration as end:
+                        loss = end.value
                         break
-                    yield b / n_batches           # cut short (Stop, Pause): this batch is done again
-                if engine.diverged:
+                    finally:
+                        engine_seconds += time.perf_counter() - begin
+                    yield (b + done / 2) / n_batches
+                if loss is None:                  # diverged
                     break
-                engine_losses.append(engine.history.batch_loss[-1])
+                engine_losses.append(loss)
                 idx = engine.order[before:engine.pos]      # the batch the engine just learned from
                 optimizer.zero_grad()
                 total = 0.0
                 for start in range(0, len(idx), engine.part):
-                    yield (b + (start + 1) / (len(idx) + 1)) / n_batches
+                    yield (b + 0.5 + start / len(idx) / 2) / n_batches
                     begin = time.perf_counter()
                     part = idx[start:start + engine.part]
                     xb = torch.from_numpy(to_float(x[part]))

@@ -54,6 +54,20 @@ def add_part(grads, part_grads, share):
     return grads
 
 
+def until(steps, stop=None):
+    """Drive the generator `steps` to its end and return its value, asking stop() between two of
+    its steps: None (and the steps closed, so nothing of them is kept) once stop() says True."""
+    try:
+        while True:
+            next(steps)
+            if stop is not None and stop():
+                return None
+    except StopIteration as end:
+        return end.value
+    finally:
+        steps.close()
+
+
 def guarded_step(optimizer, net, grads, backup):
     """The optimiser's step on net's weights, after keeping the last good ones in `backup` (arrays
     shaped like net.params()); FloatingPointError if a weight of net.weights then passes MAX_WEIGHT
@@ -303,32 +317,58 @@ class Trainer:
         """One step of learning on the examples idx: forward, backward, update.
 
         Returns the batch loss (before the update). A batch bigger than
-        self.part is worked through in parts: the batch's gradient is the
-        size-weighted mean of the parts' gradients, so the step is the same.
-        stop() is asked between parts; if it says True the batch is dropped,
-        nothing has changed, and None is returned.
+        self.part is worked through in parts (batch_parts). stop() is asked
+        between parts; if it says True the batch is dropped, nothing has
+        changed, and None is returned.
+        """
+        return until(self.batch_parts(idx), stop)
+
+    def batch_parts(self, idx):
+        """train_batch(idx) as a generator: it yields the fraction of idx done between two parts
+        (nothing is changed until the last part is done) and returns the batch loss. Whoever drives
+        it may do other things between two parts, and come back: the batch is not done again.
+        The batch's gradient is the size-weighted mean of the parts' gradients, so the step is the same.
         """
         s = self.settings
         loss, grads, correct = 0.0, None, 0.0
         for start in range(0, len(idx), self.part):
-            if start and stop is not None and stop():
-                return None
+            if start:
+                yield start / len(idx)
             part = idx[start:start + self.part]
             x = to_float(self.x[part])                    # (b, 784) float32 in [0, 1]
             if s.augment:
                 x = augment(x, self.aug_rng, s.augment)
             y = one_hot(self.labels[part], self.n_classes)   # (b, 10)
-            part_loss, grad_w, grad_b, out = self.net.gradients(x, y, s.l2)
+            with np.errstate(over="ignore", invalid="ignore"):
+                part_loss, grad_w, grad_b, out = self.net.gradients(x, y, s.l2)
             share = len(part) / len(idx)
             grads = add_part(grads, [g for gb in zip(grad_w, grad_b) for g in gb], share)
             loss += share * part_loss
             correct += float((out.argmax(axis=1) == self.labels[part]).sum())
         if not np.isfinite(loss):
             raise FloatingPointError(f"the loss became {loss}")
-        guarded_step(self.optimizer, self.net, grads, self._backup)
+        with np.errstate(over="ignore", invalid="ignore"):
+            guarded_step(self.optimizer, self.net, grads, self._backup)
         self._sum_loss += loss * len(idx)
         self._sum_correct += correct
         self._seen += len(idx)
+        return loss
+
+    def batch_steps(self):
+        """The epoch's next mini-batch as steps (engine/linework.py): yields the fraction of it done
+        between two of its parts, returns its loss, or None when it diverged (self.message says why).
+        For a caller that takes turns between parts (a work in the line); run() does the epoch's end."""
+        if self.order is None:
+            self._start_epoch()
+        idx = self.order[self.pos:self.pos + self.settings.batch_size]
+        try:
+            loss = yield from self.batch_parts(idx)
+        except FloatingPointError as err:
+            self._diverge(str(err))
+            return None
+        self.pos += len(idx)
+        self.step += 1
+        self.history.add_batch(self.step, loss)
         return loss
 
     def _diverge(self, why):
@@ -375,22 +415,11 @@ class Trainer:
                 break
             if stop is not None and stop():
                 break
-            if self.order is None:
-                self._start_epoch()
-            idx = self.order[self.pos:self.pos + self.settings.batch_size]
-            try:
-                with np.errstate(over="ignore", invalid="ignore"):
-                    loss = self.train_batch(idx, stop)
-            except FloatingPointError as err:
-                self._diverge(str(err))
-                break
-            if loss is None:
-                break
-            self.pos += len(idx)
-            self.step += 1
+            before = self.pos if self.order is not None else 0
+            if until(self.batch_steps(), stop) is None:
+                break                             # stopped (the batch is dropped) or diverged
             report.batches += 1
-            report.examples += len(idx)
-            self.history.add_batch(self.step, loss)
+            report.examples += self.pos - before
         report.seconds = time.perf_counter() - start
         self.train_seconds += report.seconds
         report.finished, report.diverged, report.message = self.finished, self.diverged, self.message
