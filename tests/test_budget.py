@@ -2,6 +2,7 @@
 and the worker's passes in the line of runs, in parts (engine/worker.py)."""
 import io
 import itertools
+import threading
 import time
 
 import numpy as np
@@ -166,17 +167,34 @@ def test_the_validation_pass_goes_in_parts_and_carries_on_where_it_was():
 def test_the_closing_test_pass_runs_in_the_line_in_parts_and_answers_pause_and_cancel():
     run, x_test, y_test = heavy_run()
     slots = Slots(size=1)
-    job = BackgroundRun(run, slots, x_test, y_test)
+    hold_at, box = [3], []
+
+    def alive():
+        """The page is there; between two parts, the worker waits here while the test pass has done
+        hold_at parts: the test looks at it mid-pass however fast this machine does the parts."""
+        testing = box[0].testing if box else None
+        while testing is not None and testing.parts >= hold_at[0]:
+            time.sleep(0.001)
+        return True
+
+    job = BackgroundRun(run, slots, x_test, y_test, alive=alive)
+    box.append(job)
     wait(lambda: job.testing is not None and job.testing.parts >= 3)
     # While it tests it holds the run's place in the line: nobody else trains meanwhile.
     assert job.phase == "testing" and slots.position(job) == 0 and slots.counts() == (1, 0)
+    job.pause(wait=0)
+    hold_at[0] = 10**9
     assert job.pause(wait=5) and job.phase == "paused"
     assert slots.counts() == (0, 0)                       # pausing the test gives the place back
     done = job.testing.seen
     time.sleep(0.3)
     assert job.testing.seen == done                       # ... and no work goes on
+    hold_at[0] = job.testing.parts + 2
     job.resume()
-    wait(lambda: job.testing.seen > done)
+    wait(lambda: job.testing.parts >= hold_at[0])
+    assert job.testing.seen > done
+    job.cancel(wait=0)
+    hold_at[0] = 10**9
     assert job.cancel(wait=5), "a cancel is answered within a part"
     assert job.result is None and job.testing.seen < job.testing.total     # ended in the middle, untested
     assert job.testing.parts == -(-job.testing.seen // job.testing.chunk)  # whole parts, one at a time
@@ -192,8 +210,16 @@ def test_stop_still_tests_in_parts_and_a_page_gone_ends_the_test():
     assert job.testing.parts == -(-400 // job.testing.chunk)          # 67 parts of at most 6 images
 
     run, x_test, y_test = heavy_run()
-    here = [True]
-    job = BackgroundRun(run, Slots(1), x_test, y_test, alive=lambda: here[0])
+    here, box = [True], []
+
+    def alive():             # the page is there; after 2 parts of the test pass the worker waits here
+        testing = box[0].testing if box else None
+        while here[0] and testing is not None and testing.parts >= 2:
+            time.sleep(0.001)
+        return here[0]
+
+    job = BackgroundRun(run, Slots(1), x_test, y_test, alive=alive)
+    box.append(job)
     wait(lambda: job.testing is not None and job.testing.parts >= 2)
     here[0] = False                          # the page went away during the test pass
     assert job.join(5) and job.result is None and job.testing.seen < job.testing.total
@@ -202,10 +228,24 @@ def test_stop_still_tests_in_parts_and_a_page_gone_ends_the_test():
 def test_a_test_pass_waits_in_line_and_gives_its_place_after_its_turn():
     slots = Slots(size=1, turn_seconds=0.0)
     run, x_test, y_test = heavy_run()
-    job = BackgroundRun(run, slots, x_test, y_test)
+    hold, box = [True], []
+
+    def alive():             # after the test pass's first part the worker waits here, holding its place
+        testing = box[0].testing if box else None
+        while hold[0] and testing is not None and testing.parts >= 1:
+            time.sleep(0.001)
+        return True
+
+    job = BackgroundRun(run, slots, x_test, y_test, alive=alive)
+    box.append(job)
     wait(lambda: job.testing is not None and job.testing.parts >= 1)
-    other = object()
-    assert slots.acquire(other, give_up=lambda: False, poll=0.01)   # the test pass let it in between parts
+    other, got = object(), []
+    taker = threading.Thread(target=lambda: got.append(slots.acquire(other, give_up=lambda: False, poll=0.01)))
+    taker.start()
+    wait(lambda: slots.counts() == (1, 1))   # the other one waits in line behind the test pass
+    hold[0] = False
+    taker.join(30)
+    assert got == [True]                     # the test pass let it in between parts
     assert job.position() == 1 and job.phase == "waiting"
     seen = job.testing.seen
     time.sleep(0.2)
