@@ -130,13 +130,13 @@ def batches_seen(digits, shuffle, epochs=2, n=200):
     x, y = digits
     s = Settings(sizes=(784, 8, 10), batch_size=50, val_fraction=0.0, shuffle=shuffle, epochs=epochs, seed=3)
     trainer = Trainer(Network(s.sizes, seed=0), x[:n], y[:n], s)
-    seen, original = [], trainer.train_batch
+    seen, original = [], trainer.batch_parts
 
-    def spy(idx, *args, **kwargs):
+    def spy(idx, *args, **kwargs):           # every mini-batch's examples go through batch_parts
         seen.append(np.array(idx))
         return original(idx, *args, **kwargs)
 
-    trainer.train_batch = spy
+    trainer.batch_parts = spy
     trainer.run()
     order = np.concatenate(seen)
     return order.reshape(epochs, n)

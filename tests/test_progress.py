@@ -49,12 +49,15 @@ def test_the_progress_line_names_the_validation_and_test_passes(monkeypatch):
         run.run(batches=1, stop=lambda: bool(words.append(training.passes_progress())))
     assert " · checking the validation images: 30 of 100" in words and " · checking the validation images: 90 of 100" \
         in words, words
-    job = BackgroundRun(run, Slots(1), data.test_float()[:200], data.y_test[:200])
-    job.pause()            # the run is finished: its test pass waits, paused, before its first part
+    slots, other = Slots(1), object()
+    assert slots.acquire(other)          # the one place is taken: the test pass waits in line ...
+    job = BackgroundRun(run, slots, data.test_float()[:200], data.y_test[:200])
     monkeypatch.setattr(training, "job", lambda: job)
     end = time.monotonic() + 30
     while job.testing is None and time.monotonic() < end:
         time.sleep(0.01)
+    job.pause(wait=0)                    # ... and is paused there, before its first part
+    slots.release(other)
     assert job.pause(wait=10)
     assert training.passes_progress() == f" · testing: {job.testing.seen:,} of 200 test images"
     job.cancel(wait=10)
