@@ -33,6 +33,10 @@ PAGES = [
     ("pytorch", r"PyTorch", None, "Same network in PyTorch"),
     ("tokens", r"Tokens", None, "Tokens: text becomes numbers"),      # screenshots: test_browser_language.py
     ("next_character", r"Next character", None, "Next character"),
+    ("train_language", r"Train a language model", None, "Train a language model"),   # test_browser_train_language
+    ("attention", r"Attention", None, "Attention"),                        # test_browser_attention.py
+    ("inside_language", r"Inside a language model", None, "Inside a language model"),
+    ("pytorch_language", r"language model in PyTorch", None, "Language model in PyTorch"),
 ]
 
 
