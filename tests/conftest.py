@@ -6,8 +6,13 @@ A module that opens the app's pages picks its data with
 `pytestmark = pytest.mark.usefixtures("builtin_sample")` (or "builtin_sample_always").
 """
 import os
-import sys
-from pathlib import Path
+
+# One BLAS thread, as the app itself sets before NumPy is imported (dashboard.py): the figures the tests
+# check against the app's own (handouts, lesson plans) are then the ones the app shows, bit for bit.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import pytest
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
