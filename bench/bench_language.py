@@ -35,7 +35,7 @@ def load():
     return "load average %.2f %.2f %.2f" % os.getloadavg()
 
 
-def setup():
+def setup(schedule=None):
     import numpy as np
     from engine.language.models import build_model
     from engine.language.text import Vocabulary, load_corpus
@@ -43,6 +43,8 @@ def setup():
     text = load_corpus("shakespeare")
     vocab = Vocabulary.of(text)
     s = LMSettings()                      # the defaults are the baby GPT's
+    if schedule:
+        s.steps = schedule                # the cosine decay's length (nanoGPT's: 2000 steps)
     model = build_model(s.spec(vocab.size), seed=0)
     return np, vocab, s, LMTrainer(model, vocab.encode(text), s, vocab)
 
@@ -76,8 +78,8 @@ def worker_speed(threads, rounds):
 
 
 # ---------------------------------------------------------------- 2. loss within a time budget
-def worker_train(seconds, max_steps):
-    np, vocab, s, run = setup()
+def worker_train(seconds, max_steps, schedule=None):
+    np, vocab, s, run = setup(schedule)
     from engine.language.generate import generate
     from engine.language.trainer import evaluate
     trained, evals, reached = 0.0, [], None
@@ -131,12 +133,14 @@ def main():
     p.add_argument("--seconds", type=float, default=120.0, help="train: seconds of training")
     p.add_argument("--max-steps", type=int, default=2000, help="train: at most this many steps")
     p.add_argument("--threads", type=int, default=2, help="train and cache: threads")
+    p.add_argument("--schedule", type=int, default=2000,
+                   help="train: steps of the cosine learning-rate decay (nanoGPT's baby GPT: 2000)")
     p.add_argument("--worker", type=int, default=None, help=argparse.SUPPRESS)
     p.add_argument("--job", default=None, help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.worker is not None:
         job = {"speed": lambda: worker_speed(a.worker, a.rounds),
-               "train": lambda: worker_train(a.seconds, a.max_steps), "cache": worker_cache}[a.job]
+               "train": lambda: worker_train(a.seconds, a.max_steps, a.schedule), "cache": worker_cache}[a.job]
         print(json.dumps(job()))
         return
     print(f"baby GPT on tiny Shakespeare; {os.cpu_count()} cores; {load()} at the start")
@@ -147,8 +151,10 @@ def main():
             print(f"   {threads} thread{'s' * (threads > 1)}: ours {r['ours_ms']:.1f} ms, PyTorch {r['torch_ms']:.1f} ms "
                   f"(medians of {r['rounds']}); median ratio of the turns {r['ratio']:.2f} x  ({r['load']})")
     if a.part in ("all", "train"):
-        print(f"\n2. training for {a.seconds:g} s (at most {a.max_steps} steps), {a.threads} threads")
-        r = in_subprocess(a.threads, "--job", "train", "--seconds", str(a.seconds), "--max-steps", str(a.max_steps))
+        print(f"\n2. training for {a.seconds:g} s (at most {a.max_steps} steps, learning rate decaying over "
+              f"{a.schedule} steps), {a.threads} threads")
+        r = in_subprocess(a.threads, "--job", "train", "--seconds", str(a.seconds), "--max-steps", str(a.max_steps),
+                          "--schedule", str(a.schedule))
         for step, sec, loss in r["evals"]:
             print(f"   step {step:5d}  {sec:6.1f} s  held-out loss {loss:.4f} (15,360 characters)")
         print(f"   after {r['steps']} steps, {r['seconds']} s of training: held-out loss {r['val_loss_all']:.4f} nats "

@@ -1,0 +1,107 @@
+"""Every word the app shows goes through here: `_("...")` in the language of this browser session.
+
+    from i18n import _, N_, ngettext, num, pct
+
+    st.title(_("Evaluate a model"))
+    st.caption(_("{n} test images").format(n=num(len(x))))       # numbers as the language writes them
+    HELP = N_("Share of test images ...")                       # at import time: marked, translated later
+    st.metric(_("Test accuracy"), pct(acc, 2), help=_(HELP))
+
+The catalogues are standard gettext `.po` files, i18n/locales/<code>/LC_MESSAGES/messages.po, one per
+language (a translator needs only that file): Babel extracts the messages from the code and compiles each `.po`
+when the app starts, Python's `gettext` reads it. English is the source language (no catalogue needed).
+The pseudo-language "qps" marks every translated message ⟦like this⟧: the tests render every page in it and fail
+on visible text that did not come through here.
+
+The language of the current script run is a context variable: dashboard.py sets it at the start of every run
+(`use(code)`), so each browser session (each its own script thread) has its own. No Streamlit in this module:
+the engine's messages and the command line use it too.
+"""
+import contextvars
+import gettext
+import io
+from functools import lru_cache
+from pathlib import Path
+
+LOCALES = Path(__file__).resolve().parent / "locales"
+DOMAIN = "messages"
+SOURCE = "en"
+# The languages the app offers: code -> name in its own language. A new language is one line here plus its
+# i18n/locales/<code>/LC_MESSAGES/messages.po.
+LANGUAGES = {"en": "English", "it": "Italiano"}
+PSEUDO = "qps"                  # tests only: every message marked ⟦…⟧
+OPEN, CLOSE = "⟦", "⟧"
+
+_current = contextvars.ContextVar("language", default=SOURCE)
+
+
+def use(code):
+    """Make `code` the language of this thread's script run (an unknown code means English)."""
+    _current.set(code if code in LANGUAGES or code == PSEUDO else SOURCE)
+
+
+def current():
+    """The language code of this run: "en", "it", ..."""
+    return _current.get()
+
+
+@lru_cache(maxsize=None)
+def _catalogue(code):
+    """gettext's reader for `code`, from its .po compiled in memory by Babel (no stale .mo files to ship);
+    NullTranslations (the English source text) when there is no catalogue."""
+    po = LOCALES / code / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if code == SOURCE or not po.is_file():
+        return gettext.NullTranslations()
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+    with po.open("rb") as f:
+        catalog = read_po(f, locale=code)
+    buf = io.BytesIO()
+    write_mo(buf, catalog, use_fuzzy=False)
+    buf.seek(0)
+    return gettext.GNUTranslations(buf)
+
+
+def _(message):
+    """`message` (English) in this run's language."""
+    code = current()
+    if code == PSEUDO:
+        return OPEN + message + CLOSE
+    return _catalogue(code).gettext(message)
+
+
+def N_(message):
+    """Marks `message` for translation where it is defined (a constant); `_()` translates it where shown."""
+    return message
+
+
+def ngettext(singular, plural, n):
+    """The form of a message for the count n ("1 step" / "5 steps"), in this run's language."""
+    code = current()
+    if code == PSEUDO:
+        return OPEN + (singular if n == 1 else plural) + CLOSE
+    return _catalogue(code).ngettext(singular, plural, n)
+
+
+def _babel_locale():
+    code = current()
+    return SOURCE if code == PSEUDO else code
+
+
+def num(x, decimals=None):
+    """A number as this language writes it: 12,345.6 in English, 12.345,6 in Italian. `decimals` fixed digits
+    after the point (None: an integer keeps none, a float as Python would show it)."""
+    from babel.numbers import format_decimal
+    if decimals is None:
+        if isinstance(x, int) or float(x).is_integer():
+            return format_decimal(int(round(float(x))), locale=_babel_locale())
+        return format_decimal(x, locale=_babel_locale(), decimal_quantization=False)
+    fmt = "#,##0." + "0" * decimals if decimals > 0 else "#,##0"
+    return format_decimal(round(float(x), decimals), format=fmt, locale=_babel_locale())
+
+
+def pct(x, decimals=1):
+    """A fraction as a percentage: 0.9635 -> "96.35%" in English, "96,35%" in Italian."""
+    from babel.numbers import format_percent
+    fmt = "#,##0." + "0" * decimals + "%" if decimals > 0 else "#,##0%"
+    return format_percent(float(x), format=fmt, locale=_babel_locale())
