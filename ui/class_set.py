@@ -9,7 +9,6 @@ import hashlib
 import re
 import secrets
 import string
-import threading
 import time
 
 import numpy as np
@@ -19,42 +18,13 @@ import streamlit as st
 from classroom import teacher
 from classroom.export import mnist_zip, split
 from classroom.limits import address_key
-from classroom.store import Refused, Store, StoreUnavailable, default_url, drawing_png
+from classroom.store import Refused, StoreUnavailable, drawing_png
 from engine import metrics
 from engine.trainer import started_with, steering
-from ui import keep, lesson, linework, run_names, state
+from ui import class_db, keep, lesson, linework, run_names, state
+from ui.class_db import _failed, _open, store  # noqa: F401 (the pages' and tests' names for them)
 
 MAX_CHANGES = 20            # changes of settings during a run kept with its leaderboard row (the rest counted)
-RETRY_SECONDS = 30          # a store that failed to open is tried again after this long
-_failed = {}                # where -> (when, why): every rerun must not wait for a dead server
-_lock = threading.Lock()
-
-
-@st.cache_resource(show_spinner=False)
-def _open(where):
-    return Store(where)
-
-
-def store():
-    """(the server's Store, None), or (None, one sentence saying why the class set is off)."""
-    where = default_url()
-    with _lock:
-        when, why = _failed.get(where, (0.0, ""))
-        if time.monotonic() - when < RETRY_SECONDS:
-            return None, why
-    try:
-        s = _open(where)
-        try:
-            s.check()       # the file removed, replaced or damaged since it was opened
-        except StoreUnavailable:
-            _open.clear()   # opened afresh after RETRY_SECONDS: a file put back (or a new one) is then used
-            s.close()
-            raise
-        return s, None
-    except StoreUnavailable as e:
-        with _lock:
-            _failed[where] = (time.monotonic(), str(e))
-        return None, str(e)
 
 
 def session_id():
@@ -336,7 +306,20 @@ def _gate():
 def _gates(digest, _passcode):
     # One Gate per passcode for the whole server (wrong attempts counted per browser and address).
     # The digest is the cache key; _passcode (underscored) is not hashed or kept by Streamlit.
-    return teacher.Gate(_passcode)
+    return teacher.Gate(_passcode, shared=_shared_tries)
+
+
+def _shared_tries(who, quiet, max_keys):
+    """Count a wrong try in the class database when the school's processes share one (PostgreSQL), so
+    that the hold is the same whichever process the try lands on; None (counted in this process) on
+    the single-process default or while that database cannot be reached."""
+    if not class_db.shared():
+        return None
+    s, _ = store()
+    try:
+        return None if s is None else s.wrong_try(who, quiet, max_keys)
+    except StoreUnavailable:
+        return None
 
 
 def _sign_in():

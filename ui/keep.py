@@ -7,6 +7,8 @@ and another browser has another key). The server keeps the finished
 runs and the current model of each key for limits.KEEP_HOURS, within limits.KEEP_MB
 in all (the oldest are dropped first), and offers them back when that browser returns.
 A run still training when the page goes away is not kept: it stops a minute later.
+A school's server (several app processes sharing a PostgreSQL class database) keeps them in
+that database instead (ui/keep_shared.py), so that any of its processes offers them back.
 """
 import hashlib
 import re
@@ -17,7 +19,7 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from ui import lesson, limits
+from ui import class_db, keep_shared, lesson, limits
 
 COOKIE = "digits_browser_key"
 KEY_JS = """
@@ -52,11 +54,11 @@ class Store:
     def _id(key):
         return hashlib.sha256(key.encode()).hexdigest()
 
-    def put(self, key, runs, model, model_info):
+    def put(self, key, runs, model, model_info, **more):
         nbytes = sum(p.nbytes for p in model.params()) if model is not None else 0
         nbytes += sum(16 * (len(r.get("history", {}).get("batch_loss", [])) + 50) for r in runs)
         with self._lock:
-            self._kept[self._id(key)] = Kept(list(runs), model, dict(model_info or {}), nbytes=nbytes)
+            self._kept[self._id(key)] = Kept(list(runs), model, dict(model_info or {}), nbytes=nbytes, **more)
             self._prune()
 
     def get(self, key):
@@ -83,8 +85,10 @@ class Store:
 
 @st.cache_resource
 def store():
-    """The server's one Store (shared by every session)."""
-    return Store(limits.KEEP_MB * 2**20, limits.KEEP_HOURS * 3600)
+    """The server's one Store (shared by every session): in its memory, or in the class database
+    that a school's app processes share (ui/keep_shared.py)."""
+    here = Store(limits.KEEP_MB * 2**20, limits.KEEP_HOURS * 3600)
+    return keep_shared.SharedStore(Kept, here) if class_db.shared() else here
 
 
 @st.cache_resource
