@@ -15,7 +15,7 @@ import streamlit as st  # noqa: E402
 
 import i18n  # noqa: E402
 
-from ui import a11y, keep, linework, pages, presenter, training  # noqa: E402
+from ui import a11y, keep, keep_shared, linework, pages, presenter, training  # noqa: E402
 from ui.language import train as language_train  # noqa: E402
 
 i18n.use(st.query_params.get("lang") or st.session_state.get("lang") or i18n.SOURCE)   # first: every word after
@@ -27,6 +27,7 @@ training.sync()                         # a run that ended in its thread is reco
 language_train.sync()
 with st.sidebar:
     browser = keep.browser_key()        # this browser's own key (ui/keep.py): nothing lost on reload
+    keep_shared.follow_failover()       # a school's server: a page moved to another process runs again
 keep.offer(browser)                     # "Welcome back": restore what this browser left here
 page = st.navigation(pages.menu(), expanded=True)   # every page, in lesson sections, no "View more"
 with st.sidebar:

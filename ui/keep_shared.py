@@ -20,6 +20,7 @@ import json
 import logging
 
 import numpy as np
+import streamlit as st
 
 from classroom.store import StoreUnavailable
 from engine.convnet import ConvNet
@@ -28,6 +29,7 @@ from engine.network import Network
 from ui import class_db
 
 _log = logging.getLogger(__name__)
+FOLLOW_SECONDS = 600    # the timer of follow_failover(): its one job is to exist
 FORMAT = 1
 MARK = "__kept_part__"
 _CODECS = {}        # name -> (claims(value) -> bool, to_bytes(value) -> bytes, from_bytes(bytes) -> value)
@@ -147,3 +149,18 @@ class SharedStore:
         except StoreUnavailable:
             there = 0
         return self.local.total_bytes() + there
+
+
+def follow_failover():
+    """On a school's server, make a page that lost its process run again as soon as it reconnects
+    (through the proxy, to another process), so that the new process offers its work back at once
+    ("Welcome back!") rather than at the student's next click. Streamlit's page asks for a run after
+    reconnecting only if it has a fragment that reruns on a timer (or a run was under way); this is
+    one, that does nothing every FOLLOW_SECONDS. A single server (SQLite) has no other process: none."""
+    if class_db.shared():
+        _timer()
+
+
+@st.fragment(run_every=FOLLOW_SECONDS)
+def _timer():
+    pass
