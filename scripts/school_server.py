@@ -265,6 +265,10 @@ def start(args):
                    or secrets.token_hex(32), PYTHONUNBUFFERED="1")
         if args.trusted_proxy:
             env["FORWARDED_ALLOW_IPS"] = args.trusted_proxy
+        if args.apps and not env.get("DIGITS_MAX_TRAINING_RUNS"):
+            # Each process has its own line of runs: together they train no more runs at once than
+            # this machine has cores (more threads than cores only make every run slower).
+            env["DIGITS_MAX_TRAINING_RUNS"] = str(max(1, (os.cpu_count() or 2) // args.apps))
         apps = []
         for i in range(args.apps):
             port = args.first_app_port + i

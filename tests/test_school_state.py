@@ -149,3 +149,21 @@ def test_sqlite_is_the_single_process_default_kept_in_memory(monkeypatch, tmp_pa
         assert type(keep.store()) is keep_shared.SharedStore
     finally:
         keep.store.clear()
+
+
+def test_the_class_page_counts_wrong_tries_in_the_database_when_it_is_postgresql(pg_url, monkeypatch, tmp_path):
+    """ui/class_set.py's Gate asks the class database (ui/class_db.py) on PostgreSQL, its memory on SQLite."""
+    import pg_server
+    from ui import class_set
+    who = ("browser q", "address r")
+    monkeypatch.setenv("DIGITS_DB", str(tmp_path / "class.sqlite3"))
+    assert class_set._shared_tries(who, teacher.QUIET, 100) is None
+    monkeypatch.setenv("DIGITS_DB", pg_server.new_database(pg_url))
+    class_db._failed.clear()
+    try:
+        assert [class_set._shared_tries(who, teacher.QUIET, 100) for _ in range(3)] == [1, 2, 3]
+        other = Store(class_db.default_url())           # another process's view of the same database
+        assert other.wrong_try(who, teacher.QUIET, 100) == 4
+        other.close()
+    finally:
+        class_db._open.clear()
