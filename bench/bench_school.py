@@ -170,7 +170,8 @@ async def one_mode(url, apps, sessions, deadline):
 
     sampling = asyncio.create_task(sampler())
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=nice_chromium(), args=CHROMIUM_ARGS, headless=True)
+        wrapper = nice_chromium()
+        browser = await p.chromium.launch(executable_path=wrapper, args=CHROMIUM_ARGS, headless=True)
         start = time.perf_counter()
         try:
             await asyncio.wait_for(asyncio.gather(*(student(i, browser, url, int(deadline * 1000), out)
@@ -181,6 +182,7 @@ async def one_mode(url, apps, sessions, deadline):
         stop.set()
         await sampling
         await browser.close()
+        shutil.rmtree(Path(wrapper).parent, ignore_errors=True)
     return out
 
 

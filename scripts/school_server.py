@@ -294,6 +294,7 @@ def start(args):
             children[-1].wait_until(lambda: healthy(url), "answer through the proxy")
         state.parent.mkdir(parents=True, exist_ok=True)
         state.write_text(json.dumps({"launcher": os.getpid(), "url": url, "db": db, "apps": apps,
+                                     "children": {c.name: c.proc.pid for c in children},
                                      "logs": str(logs), "cookie": COOKIE}))
         print(f"School server ready: {url or 'no proxy'} ({len(apps)} app processes"
               f"{' + ' + str(len(args.remote)) + ' elsewhere' if args.remote else ''}; logs in {logs}). "
