@@ -219,14 +219,18 @@ def start(args):
     if not args.no_proxy and haproxy is None:
         raise SystemExit("HAProxy is not installed (Debian: apt-get install haproxy)")
     state = state_path(args.state)
+    old = None
     if state.exists():
         try:
-            old = json.loads(state.read_text())["launcher"]
-            os.kill(old, 0)
-            raise SystemExit(f"a school server is already running (launcher {old}; {state}): "
+            old = json.loads(state.read_text())
+            os.kill(old["launcher"], 0)
+            raise SystemExit(f"a school server is already running (launcher {old['launcher']}; {state}): "
                              f"`python scripts/school_server.py stop` first")
-        except (ProcessLookupError, ValueError, KeyError):
-            pass            # left by a launcher that is gone
+        except (ProcessLookupError, ValueError, KeyError, TypeError):
+            # Left by a launcher that was killed: its children stopped with it; its files go now.
+            made = Path(old.get("run", "")) if isinstance(old, dict) else None
+            if made and made.parent == Path(tempfile.gettempdir()) and made.name.startswith("digits-school-"):
+                shutil.rmtree(made, ignore_errors=True)
     run = Path(tempfile.mkdtemp(prefix="digits-school-"))
     run.chmod(0o711)        # the trial PostgreSQL (another user, as root) reaches its folder inside
     logs = Path(args.logs) if args.logs else run
@@ -294,7 +298,7 @@ def start(args):
             children[-1].wait_until(lambda: healthy(url), "answer through the proxy")
         state.parent.mkdir(parents=True, exist_ok=True)
         state.write_text(json.dumps({"launcher": os.getpid(), "url": url, "db": db, "apps": apps,
-                                     "children": {c.name: c.proc.pid for c in children},
+                                     "children": {c.name: c.proc.pid for c in children}, "run": str(run),
                                      "logs": str(logs), "cookie": COOKIE}))
         print(f"School server ready: {url or 'no proxy'} ({len(apps)} app processes"
               f"{' + ' + str(len(args.remote)) + ' elsewhere' if args.remote else ''}; logs in {logs}). "

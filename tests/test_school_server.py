@@ -57,13 +57,14 @@ def test_a_killed_launcher_leaves_no_process_behind(tmp_path):
                                  "--first-app-port", str(school_server.free_port()), "--state", str(state),
                                  "--logs", str(tmp_path / "logs")],
                                 cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    children = {}
+    children, described = {}, {}
     try:
         deadline = time.monotonic() + 180
         while not state.exists():
             assert launcher.poll() is None and time.monotonic() < deadline, "the launcher did not start"
             time.sleep(0.2)                   # polling the launcher's "ready" file
-        children = json.loads(state.read_text())["children"]
+        described = json.loads(state.read_text())
+        children = described["children"]
         assert set(children) == {"postgresql", "app1", "haproxy"} and all(map(alive, children.values()))
         launcher.kill()                       # SIGKILL: no cleanup code of the launcher runs
         launcher.wait()
@@ -78,3 +79,4 @@ def test_a_killed_launcher_leaves_no_process_behind(tmp_path):
                 os.killpg(pid, signal.SIGKILL)
         if launcher.poll() is None:
             launcher.kill()
+        shutil.rmtree(described.get("run", tmp_path / "none"), ignore_errors=True)   # its temporary folder
