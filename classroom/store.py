@@ -661,12 +661,16 @@ class Store:
                 select(newest.c.browser).where(newest.c.total > max_bytes))))
             return conn.execute(select(func.count()).select_from(kept).where(kept.c.browser == browser)).scalar() == 1
 
-    def get_kept(self, browser, max_seconds, now=None):
-        """(data, saved) that `browser` left less than max_seconds ago, or None."""
+    def get_kept(self, browser, max_seconds, now=None, unless_saved=None):
+        """(data, saved) that `browser` left less than max_seconds ago, or None; (None, saved) if it
+        was saved at `unless_saved` (the caller has that one already: its bytes are not sent again)."""
         now = time.time() if now is None else float(now)
+        fresh = (kept.c.browser == browser, kept.c.saved >= now - max_seconds)
         with self._guard(self._read.connect) as conn:
-            row = conn.execute(select(kept.c.data, kept.c.saved)
-                               .where(kept.c.browser == browser, kept.c.saved >= now - max_seconds)).first()
+            saved = conn.execute(select(kept.c.saved).where(*fresh)).scalar()
+            if saved is None or saved == unless_saved:
+                return None if saved is None else (None, saved)
+            row = conn.execute(select(kept.c.data, kept.c.saved).where(*fresh)).first()
         return None if row is None else (bytes(row.data), row.saved)
 
     def drop_kept(self, browser):

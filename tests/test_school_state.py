@@ -68,6 +68,9 @@ def test_what_a_browser_left_on_one_process_is_offered_by_another(processes):
     assert math.isnan(r["test_loss"]) and r["history"]["epochs"][0]["val_acc"] == pytest.approx(0.5)
     assert r["history"]["marks"][0][2]["lr"][1] == 0.2              # steering's marks read back (tuples as lists)
     assert on(b).get(KEY_B) is None                                 # another browser: nothing
+    assert on(b).get(KEY_A) is on(b).get(KEY_A)                     # read again (each rerun): not decoded again
+    on(a).put(KEY_A, [run_record(3)], None, {})                     # ... until the browser leaves something new
+    assert [r["id"] for r in on(b).get(KEY_A).runs] == [3] and on(b).get(KEY_A).model is None
     on(b).drop(KEY_A)
     assert on(a).get(KEY_A) is None
 

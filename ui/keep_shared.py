@@ -18,6 +18,7 @@ Another kind of model registers its codec with register() (its module, e.g. a la
 import io
 import json
 import logging
+import threading
 
 import numpy as np
 import streamlit as st
@@ -102,9 +103,12 @@ class SharedStore:
     make: the record to return (ui/keep.Kept); local: a keep.Store in this process's memory, for
     what the database cannot take (the database unreachable, or a part no codec writes)."""
 
+    CACHED = 8      # browsers whose last decoded record is held (an offer is read again on each rerun)
+
     def __init__(self, make, local):
         self.make, self.local = make, local
         self.max_bytes, self.max_seconds = local.max_bytes, local.max_seconds
+        self._decoded, self._lock = {}, threading.Lock()      # browser id -> the record last read
 
     def put(self, key, runs, model, model_info, **more):
         payload = {"runs": list(runs), "model": model, "model_info": dict(model_info or {}), **more}
@@ -122,19 +126,30 @@ class SharedStore:
     def get(self, key):
         here, there = self.local.get(key), None
         s, why = class_db.store()
+        kid = self.local._id(key)
+        with self._lock:
+            held = self._decoded.get(kid)
         try:
-            found = None if s is None else s.get_kept(self.local._id(key), self.max_seconds)
+            found = None if s is None else s.get_kept(kid, self.max_seconds,
+                                                      unless_saved=held.saved if held else None)
             if found is not None:
                 data, saved = found
-                there = self.make(**decode(data), saved=saved, nbytes=len(data))
+                there = held if data is None else self.make(**decode(data), saved=saved, nbytes=len(data))
+                with self._lock:
+                    self._decoded.pop(kid, None)
+                    self._decoded[kid] = there
+                    while len(self._decoded) > self.CACHED:
+                        del self._decoded[next(iter(self._decoded))]
         except StoreUnavailable as e:
             _log.warning("what this browser left in the database can't be read: %s", e)
-        except (ValueError, KeyError, OSError) as e:        # a damaged archive: nothing to offer from it
+        except (ValueError, KeyError, TypeError, OSError) as e:  # a damaged archive, or another release's
             _log.warning("what this browser left in the database is unreadable: %s", e)
         return max((k for k in (here, there) if k is not None), key=lambda k: k.saved, default=None)
 
     def drop(self, key):
         self.local.drop(key)
+        with self._lock:
+            self._decoded.pop(self.local._id(key), None)
         s, _ = class_db.store()
         try:
             if s is not None:
