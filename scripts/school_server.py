@@ -263,8 +263,8 @@ def start(args):
             children.insert(0, child)
             print(f"trial PostgreSQL: {db} (its data: {args.pg_data or 'removed when stopped'})", flush=True)
         env = dict(os.environ, DIGITS_DB=db, MALLOC_ARENA_MAX=os.environ.get("MALLOC_ARENA_MAX", "2"),
-                   # One secret for every process: Streamlit signs its cookies with it (a file upload
-                   # checks its XSRF cookie), so a browser moved to another process is still believed.
+                   # One secret for every process: Streamlit signs its session and login cookies with it
+                   # (a random one per process otherwise), so one process's cookie holds on the others.
                    STREAMLIT_SERVER_COOKIE_SECRET=os.environ.get("STREAMLIT_SERVER_COOKIE_SECRET")
                    or secrets.token_hex(32), PYTHONUNBUFFERED="1")
         if args.trusted_proxy:
