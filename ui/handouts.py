@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import streamlit as st
 
-from ui import lesson as lesson_link, pages
+from ui import pages
 
 
 class Step(NamedTuple):
@@ -133,7 +133,8 @@ def lesson(lesson_id):
 def link(page_name, query="", base=""):
     """A page's address, with a lesson link's settings: base + /train?hidden=5 (Home is the root)."""
     path = "" if pages.page(page_name) is pages.HOME else pages.page(page_name).name
-    query = "&".join(q for q in [query, lesson_link.query_string(lesson_link.language_param())] if q)   # the class's language
+    from ui.translation import link_params          # the class's language: lang=it
+    query = "&".join([query] * bool(query) + [f"{k}={v}" for k, v in link_params().items()])
     return f"{base}/{path}" + (f"?{query}" if query else "")
 
 

@@ -43,7 +43,7 @@ import streamlit as st
 import i18n
 from engine.network import ACTIVATIONS, LOSSES
 from engine.optim import OPTIMIZERS
-from ui import limits as server_limits, training
+from ui import limits as server_limits, training, translation
 
 PRESENT = "present"     # the presenter-mode parameter (ui/presenter.py)
 NOT_SETTINGS = (PRESENT, i18n.QUERY)    # ... and the language's (ui/translation.py): the address's, not the page's
@@ -300,7 +300,7 @@ class Link:
     def link(self, params):
         """The lesson link for these settings: full address when the browser's is known."""
         query = query_string({**params, **({PRESENT: "1"} if st.session_state.get("presenter") else {}),
-                              **language_param()})
+                              **translation.link_params()})
         try:
             base = st.context.url
         except Exception:  # noqa: BLE001 - no browser (tests, scripts)
@@ -334,13 +334,6 @@ def values_of(settings):
 
 def query_string(params):
     return "&".join(f"{k}={v}" for k, v in params.items())
-
-
-def language_param():
-    """A lesson link's language, {"lang": "it"}, so it opens in the class's language; {} in English (the
-    link made before there were languages: each student's browser chooses)."""
-    code = i18n.current()
-    return {i18n.QUERY: code} if code in i18n.LANGUAGES and code != i18n.SOURCE else {}
 
 
 def _url_settings():

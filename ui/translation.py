@@ -91,6 +91,13 @@ def picker():
         _html_lang_component()(data=html_lang(code), key="html_lang")
 
 
+def link_params():
+    """A lesson or handout link's language, {"lang": "it"}, so it opens in the class's language; {} in English
+    (links as they were before there were languages: each student's browser chooses)."""
+    code = i18n.current()
+    return {PARAM: code} if code in i18n.LANGUAGES and code != i18n.SOURCE else {}
+
+
 def html_lang(code):
     """The <html lang> value (BCP 47) of a language code: "it", "pt-BR"; the pseudo-language's is English."""
     return i18n.SOURCE if code == i18n.PSEUDO else code.replace("_", "-")
