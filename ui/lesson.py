@@ -40,11 +40,13 @@ import re
 
 import streamlit as st
 
+import i18n
 from engine.network import ACTIVATIONS, LOSSES
 from engine.optim import OPTIMIZERS
-from ui import limits as server_limits, training
+from ui import limits as server_limits, training, translation
 
 PRESENT = "present"     # the presenter-mode parameter (ui/presenter.py)
+NOT_SETTINGS = (PRESENT, i18n.QUERY)    # ... and the language's (ui/translation.py): the address's, not the page's
 
 # URL name -> (widget key, kind, details). Numeric details: (low, high, low_is_open).
 # The Train page's widgets take their limits from here, so a link can never hold
@@ -190,7 +192,7 @@ class Link:
         """
         values, notes = {}, []
         for raw_name, text in params.items():
-            if raw_name == PRESENT:
+            if raw_name in NOT_SETTINGS:
                 continue
             name = self.aliases.get(raw_name.lower(), raw_name.lower())
             shown = f"`{_shown(raw_name)}={_shown(text)}`"
@@ -297,7 +299,8 @@ class Link:
 
     def link(self, params):
         """The lesson link for these settings: full address when the browser's is known."""
-        query = query_string({**params, **({PRESENT: "1"} if st.session_state.get("presenter") else {})})
+        query = query_string({**params, **({PRESENT: "1"} if st.session_state.get("presenter") else {}),
+                              **translation.link_params()})
         try:
             base = st.context.url
         except Exception:  # noqa: BLE001 - no browser (tests, scripts)
@@ -334,8 +337,8 @@ def query_string(params):
 
 
 def _url_settings():
-    """The URL's parameters other than the presenter flag (and Streamlit's own embed ones)."""
-    return {k: st.query_params[k] for k in st.query_params if k != PRESENT}
+    """The URL's parameters other than the presenter flag and the language (and Streamlit's own embed ones)."""
+    return {k: st.query_params[k] for k in st.query_params if k not in NOT_SETTINGS}
 
 
 def _kernel_and_padding(values, notes):
