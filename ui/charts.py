@@ -79,11 +79,11 @@ def pixel_grid_chart(pixels, size=560):
     x = alt.X("col:O", title=_("column"), axis=alt.Axis(labelAngle=0, labelFontSize=8, values=list(range(0, 28, 3))))
     y = alt.Y("row:O", title=_("row"), axis=alt.Axis(labelFontSize=8, values=list(range(0, 28, 3))))
     cells = alt.Chart(df).mark_rect(stroke="#e5e7eb", strokeWidth=0.3).encode(
-        x=x, y=y, color=alt.Color("value:Q", scale=PAPER_INK, legend=alt.Legend(title=_("ink 0-255"))),
+        x=x, y=y, color=alt.Color("value:Q", scale=PAPER_INK, title=_("ink 0-255"), legend=alt.Legend(title=_("ink 0-255"))),
         tooltip=[alt.Tooltip("row:O", title=_("row")), alt.Tooltip("col:O", title=_("column")), alt.Tooltip("value:Q", title=_("value"))],
     )
     numbers = alt.Chart(df).mark_text(fontSize=max(6, size // 75)).encode(
-        x=x, y=y, text=alt.Text("value:Q"), color=alt.Color("ink:N", scale=None))
+        x=x, y=y, text=alt.Text("value:Q"), color=alt.Color("ink:N", scale=None, legend=None))
     # The numbers' colours (scale=None) must not be merged with the cells' ink scale.
     return alt.layer(cells, numbers, width=size, height=size,
                      resolve=alt.Resolve(scale=alt.ScaleResolveMap(color="independent")))
@@ -131,7 +131,7 @@ def digit_pictures_chart(images, titles, size=110, diverging=False, columns=10):
     return alt.Chart(df, width=size, height=size).mark_rect().encode(
         x=alt.X("col:O", axis=None),
         y=alt.Y("row:O", axis=None),
-        color=alt.Color("value:Q", scale=scale, legend=legend),
+        color=alt.Color("value:Q", scale=scale, legend=legend, title=_("value")),
         tooltip=[alt.Tooltip("picture:N", title=_("picture")), alt.Tooltip("row:O", title=_("row")), alt.Tooltip("col:O", title=_("column")),
                  alt.Tooltip("value:Q", format=".4g", title=_("value"))],
     ).facet(
@@ -173,7 +173,7 @@ def neurons_chart(values, title=None, height=120):
         x=x, color=alt.ColorValue(LIT), opacity=alt.Opacity("shown:Q", scale=alt.Scale(domain=[0, 1], range=[0, 1]), legend=None),
         tooltip=[alt.Tooltip("neuron:N", title=_("neuron")), alt.Tooltip("value:Q", format=".4f", title=_("value"))])
     text = alt.Chart(df).mark_text(fontSize=12, fontWeight="bold").encode(
-        x=x, text=alt.Text("text:N"), color=alt.Color("ink:N", scale=None))
+        x=x, text=alt.Text("text:N"), color=alt.Color("ink:N", scale=None, legend=None))
     return alt.layer(dark, lit, text, height=height, title=title or alt.Undefined)
 
 
@@ -201,7 +201,7 @@ def vector_bars_chart(values, title=None, height=230, digits=False, highlight=No
     else:
         x = alt.X("unit:O", title=_("unit (0-{last})").format(last=values.size - 1),
                   axis=alt.Axis(labels=values.size <= 32, ticks=values.size <= 32))
-        color = alt.Color("sign:N", scale=None)
+        color = alt.Color("sign:N", scale=None, legend=None)
     y = alt.Y("value:Q", title=None)
     layers = [alt.Chart(df).mark_bar().encode(
         x=x, y=y, color=color, tooltip=[alt.Tooltip("unit:O", title=_("unit")), alt.Tooltip("value:Q", format=".4f", title=_("value"))])]
@@ -211,7 +211,7 @@ def vector_bars_chart(values, title=None, height=230, digits=False, highlight=No
     if highlight is not None:     # a grey band behind the true digit
         mark = pd.DataFrame({"digit": [str(highlight)]})
         layers.insert(0, alt.Chart(mark).mark_rect(opacity=0.12, color="#888").encode(
-            x=alt.X("digit:N", sort=DIGITS)))
+            x=alt.X("digit:N", sort=DIGITS, title=_("output neuron (digit)"))))
     return alt.layer(*layers, height=height, title=title or alt.Undefined)
 
 
@@ -226,7 +226,7 @@ def matrix_heat_chart(matrix, title=None, row_name=None, col_name=None, height=2
     return alt.Chart(df, height=height, title=title or alt.Undefined).mark_rect().encode(
         x=alt.X("col:O", title=f"{col_name} (0-{m.shape[1] - 1})", axis=alt.Axis(labels=m.shape[1] <= 32, ticks=False)),
         y=alt.Y("row:O", title=row_name),
-        color=alt.Color("value:Q", scale=alt.Scale(scheme=DIVERGING, domain=[-lim, lim], domainMid=0),
+        color=alt.Color("value:Q", scale=alt.Scale(scheme=DIVERGING, domain=[-lim, lim], domainMid=0), title=_("value"),
                         legend=alt.Legend(title=_("value"), format=".1e" if lim < 0.01 else ".2f")),
         tooltip=[alt.Tooltip("row:O", title=row_name), alt.Tooltip("col:O", title=col_name),
                  alt.Tooltip("value:Q", format=".3e", title=_("value"))],
@@ -245,7 +245,7 @@ def before_after_chart(before, after, label, height=230):
         xOffset=alt.XOffset("when:N"),
         y=alt.Y("output:Q", title=_("output")),
         color=alt.Color("when:N", scale=alt.Scale(domain=["1 " + _("before"), "2 " + _("after")],
-                                                  range=["#bab0ac", "#59a14f"]),
+                                                  range=["#bab0ac", "#59a14f"]), title=None,
                         legend=alt.Legend(title=None, orient="top", labelExpr="slice(datum.label, 2)")),
         tooltip=[alt.Tooltip("digit:N", title=_("digit")), alt.Tooltip("when:N", title=_("when")), alt.Tooltip("output:Q", format=".4f", title=_("output"))],
     )
@@ -297,9 +297,9 @@ def batch_loss_chart(steps, losses, height=230, max_points=300, marks=()):
         return line
     changes = pd.DataFrame([m[:2] for m in marks], columns=["batch", "change"])    # (batch, words, values)
     rules = alt.Chart(changes).mark_rule(color=MARK_COLOR, strokeDash=[4, 3]).encode(
-        x=alt.X("batch:Q"), tooltip=[alt.Tooltip("batch:Q", format=",", title=_("mini-batch")), alt.Tooltip("change:N", title=_("change"))])
+        x=alt.X("batch:Q", title=_("mini-batch")), tooltip=[alt.Tooltip("batch:Q", format=",", title=_("mini-batch")), alt.Tooltip("change:N", title=_("change"))])
     labels = alt.Chart(changes).mark_text(color=MARK_COLOR, align="left", baseline="top", dx=3, dy=2,
-                                         fontSize=11).encode(x=alt.X("batch:Q"), y=alt.value(0),
+                                         fontSize=11).encode(x=alt.X("batch:Q", title=_("mini-batch")), y=alt.value(0),
                                                              text=alt.Text("change:N"))
     return alt.layer(line, rules, labels, height=height, title=title, autosize=_FIT_X, description=words)
 
@@ -331,7 +331,7 @@ def epoch_chart(epochs, what="loss", height=230, total_epochs=None):
     return chart.mark_line(point=True).encode(
         x=alt.X("epoch:Q", title=_("epoch"), scale=x_scale, axis=alt.Axis(tickMinStep=1, format="d")),
         y=alt.Y("value:Q", title=name, axis=y_axis, scale=y_scale),
-        color=alt.Color("set:N", scale=alt.Scale(domain=[_("training"), _("validation")], range=[TRAIN_COLOR, VAL_COLOR]),
+        color=alt.Color("set:N", scale=alt.Scale(domain=[_("training"), _("validation")], range=[TRAIN_COLOR, VAL_COLOR]), title=None,
                         legend=alt.Legend(title=None, orient="top", direction="horizontal")),
         # Tooltip objects, not plain strings: Altair turns strings into channels the slow way.
         tooltip=[alt.Tooltip("epoch:Q", title=_("epoch")), alt.Tooltip("set:N", title=_("set")),
@@ -388,11 +388,11 @@ def confusion_chart(cm, normalise=False, selected=None, size=430, name="cm_cell"
     )
     mistakes = alt.Chart(wrong).mark_rect(stroke="#e5e7eb", strokeWidth=1).encode(
         x=x, y=y, tooltip=tooltip,
-        color=alt.Color(f"{field}:Q", scale=alt.Scale(scheme="oranges", domain=[0, top]),
+        color=alt.Color(f"{field}:Q", scale=alt.Scale(scheme="oranges", domain=[0, top]), title=_("mistakes"),
                         legend=alt.Legend(title=_("mistakes"), format=".0%" if normalise else ",d")),
     )
     text = alt.Chart(df).mark_text(fontSize=12).encode(
-        x=x, y=y, text=alt.Text("label:N"), color=alt.Color("ink:N", scale=None))
+        x=x, y=y, text=alt.Text("label:N"), color=alt.Color("ink:N", scale=None, legend=None))
     # No mistakes (a small class set read perfectly): no mistakes layer, whose empty mark group
     # would be an unnamed graphic for a screen reader (axe: svg-img-alt).
     layers = [cells, mistakes, text] if len(wrong) else [cells, text]
@@ -445,7 +445,7 @@ def activation_bars_chart(values, top=(), title=None, height=200):
               axis=alt.Axis(values=list(range(0, values.size, step)), labelAngle=0))
     y = alt.Y("value:Q", title=_("activation"))
     bars = alt.Chart(df).mark_bar().encode(
-        x=x, y=y, color=alt.Color("colour:N", scale=None),
+        x=x, y=y, color=alt.Color("colour:N", scale=None, legend=None),
         tooltip=[alt.Tooltip("unit:O", title=_("unit")), alt.Tooltip("value:Q", format=".3f", title=_("value"))])
     labels = alt.Chart(df[df["top"]]).mark_text(dy=-7, fontSize=11, color="#333").encode(
         x=x, y=y, text=alt.Text("unit:Q"))
@@ -464,7 +464,7 @@ def pca_map_chart(coords, labels, ratio, height=520):
                 axis=alt.Axis(labels=False, ticks=False)),
         y=alt.Y("y:Q", title=_("direction 2 ({share} of the spread)").format(share=pct(ratio[1], 0)),
                 axis=alt.Axis(labels=False, ticks=False)),
-        color=alt.Color("digit:N", scale=_digit_scale(),
+        color=alt.Color("digit:N", scale=_digit_scale(), title=_("digit (click)"),
                         legend=alt.Legend(title=_("digit (click)"), orient="right", symbolSize=160, labelFontSize=14)),
         opacity=alt.when(pick).then(alt.value(0.7)).otherwise(alt.value(0.05)),   # (the one slow channel)
         tooltip=[alt.Tooltip("digit:N", title=_("digit")), alt.Tooltip("image:Q", title=_("sample #"))],
@@ -487,11 +487,12 @@ def robustness_chart(levels, accuracies, x_title, title, color="#4e79a7", x_form
         tooltip=[alt.Tooltip("level:Q", title=x_title, format=x_format),
                  alt.Tooltip("accuracy:Q", format=".1%", title=_("accuracy"))])
     values = alt.Chart(df).mark_text(dy=-12, fontSize=11, color="#333").encode(
-        x=alt.X("level:Q"), y=alt.Y("accuracy:Q"), text=alt.Text("accuracy:Q", format=".0%"))
+        x=alt.X("level:Q", title=x_title), y=alt.Y("accuracy:Q", title=_("accuracy")),
+        text=alt.Text("accuracy:Q", format=".0%"))
     guess = pd.DataFrame({"accuracy": [0.1], "text": [_("guessing: {share}").format(share=pct(0.1, 0))]})
-    rule = alt.Chart(guess).mark_rule(strokeDash=[5, 4], color="#999").encode(y=alt.Y("accuracy:Q"))
+    rule = alt.Chart(guess).mark_rule(strokeDash=[5, 4], color="#999").encode(y=alt.Y("accuracy:Q", title=_("accuracy")))
     rule_text = alt.Chart(guess).mark_text(align="right", dy=-7, color="#666", fontSize=11).encode(
-        y=alt.Y("accuracy:Q"), x=alt.XValue("width"), text=alt.Text("text:N"))
+        y=alt.Y("accuracy:Q", title=_("accuracy")), x=alt.XValue("width"), text=alt.Text("text:N"))
     words = _("{title}: line chart of accuracy by {x_title}: {pairs}").format(
         title=title, x_title=x_title, pairs=_pairs([num(v) for v in df["level"]], [pct(a, 0) for a in df["accuracy"]]))
     return alt.layer(rule, rule_text, line, values, height=height, title=title, autosize=_FIT_X, description=words)
