@@ -165,7 +165,7 @@ def _live(name):
         st.rerun()        # the result is there (or Stop was clicked): the whole page draws it
     work = held["work"]
     st.progress(work.fraction, text=progress_text(work, held["what"]))
-    c1, c2, _ = st.columns([1, 1, 4])
+    c1, c2 = st.columns([1, 1, 4])[:2]
     if work.state == "paused":
         c1.button(_("Go on"), key=f"line_{name}_resume", icon=":material/play_arrow:", on_click=work.resume)
     else:
