@@ -143,9 +143,11 @@ else:
                                                               sure=sure(i, p['predicted'][i]))
                       for i in wrong], width=84,
              alt=a11y.digits_alt("test", wrong, y, [_("predicted {d}").format(d=p['predicted'][i]) for i in wrong]))
+    # Labels worked out here, in the run's language (AppTest calls format_func outside the script run).
+    mistake_words = {int(i): _("test image {i}: true {t}, predicted {p}").format(i=i, t=y[i], p=p['predicted'][i])
+                     for i in wrong}
     pick = st.selectbox(_("Look closer at one mistake"), [int(i) for i in wrong], key="eval_mistake",
-                        format_func=lambda i: _("test image {i}: true {t}, predicted {p}").format(
-                            i=i, t=y[i], p=p['predicted'][i]))
+                        format_func=mistake_words.get)
     a, b = st.columns([1, 3])
     a.image(pictures.ink_image(data.x_test[pick], scale=5), caption=_("test image {i}").format(i=pick),
             alt=a11y.digit_alt("test", pick, y[pick], _("predicted {d}").format(d=p['predicted'][pick])))

@@ -78,7 +78,8 @@ else:
 c1, c2 = st.columns([3, 2])
 picked = c1.multiselect(_("Runs to compare"), ids, key="cmp_pick", format_func=lambda i: by_id[i]["name"],
                         placeholder=_("Choose runs"))
-curve = c2.radio(_("Curve"), list(runs.CURVES), format_func=lambda c: _(runs.CURVES[c]), key="cmp_curve",
+curve_words = {c: _(words) for c, words in runs.CURVES.items()}   # (in the run's language, not format_func's)
+curve = c2.radio(_("Curve"), list(runs.CURVES), format_func=curve_words.get, key="cmp_curve",
                  help=_("Validation: images held out from training, checked after each epoch. Mini-batch losses "
                         "are placed by epochs done, so runs with different batch sizes line up."))
 chosen = [by_id[i] for i in picked]

@@ -19,7 +19,7 @@ for i, step in enumerate(STEPS, 1):
     left, right = st.columns(2)
     left.caption(_("Our NumPy engine"))
     left.code(step.engine, language="python", wrap_lines=True)
-    right.caption("PyTorch")
+    right.caption(_("PyTorch"))
     right.code(step.torch, language="python", wrap_lines=True)
 st.caption(_("Every snippet runs as shown: the engine's one after the other, and PyTorch's one after the other "
              "(the project's tests run both)."))

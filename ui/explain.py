@@ -193,9 +193,9 @@ def _model_key(net):
 
 def _pixels(net, x, where, guess, probs, keyed, data):
     others = [k for k in range(10) if k != guess]
-    other = st.selectbox(_("Explain"), [None] + others, key=f"{where}_x_why",
-                         format_func=lambda k: (_("the guess, {guess}") if k is None else
-                                                _("why {guess} and not {k}?")).format(guess=guess, k=k),
+    words = {k: (_("the guess, {guess}") if k is None else _("why {guess} and not {k}?")).format(guess=guess, k=k)
+             for k in [None] + others}       # in the run's language (AppTest calls format_func outside the run)
+    other = st.selectbox(_("Explain"), [None] + others, key=f"{where}_x_why", format_func=words.get,
                          help=_("The guess: what made the network surer of it. Why not k: what made it pick "
                                 "{guess} over k.").format(guess=guess))
     if other is None:

@@ -121,6 +121,7 @@ def picked_image():
                           "one: no mouse needed, the guess appears as text."))
     if not on:
         return None
+    words = {TEST_IMAGE: _(TEST_IMAGE), PICTURE: _(PICTURE)}     # (in the run's language, not format_func's)
     source = st.radio(_("Digit from"), [TEST_IMAGE, PICTURE], key=SOURCE, horizontal=True, persist_state="session",
-                      format_func=_)
+                      format_func=words.get)
     return _test_image() if source == TEST_IMAGE else _uploaded_picture()

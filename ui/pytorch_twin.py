@@ -120,7 +120,7 @@ def show(result):
                   "one thread each):").format(n=n, size=s.batch_size, how=how))
     c1, c2, c3 = st.columns(3)
     c1.metric(_("NumPy engine"), _("{seconds} s").format(seconds=num(race.engine_seconds, 2)))
-    c2.metric("PyTorch", _("{seconds} s").format(seconds=num(race.torch_seconds, 2)))
+    c2.metric(_("PyTorch"), _("{seconds} s").format(seconds=num(race.torch_seconds, 2)))
     c3.metric(_("Largest loss difference"), f"{race.loss_diff:.1e}",
               help=_("The weights at the end differ by at most {diff}. Rounding differences grow a little with every "
                      "step, fastest with Adam, which divides by each gradient's size.").format(
