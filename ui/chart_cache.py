@@ -64,7 +64,8 @@ def chart_spec(build, *args, big=False, **kwargs):
     """The Vega-Lite dict of build(*args, **kwargs), from the cache when the same
     chart was built before. Its data are DataFrames in spec["datasets"]."""
     global _specs_bytes
-    key = (build.__name__, big, i18n.current(), _fingerprint(args), _fingerprint(kwargs))    # words per language
+    # A chart's words are in the run's language (i18n): one cached spec per language.
+    key = (i18n.current(), build.__name__, big, _fingerprint(args), _fingerprint(kwargs))
     with _specs_lock:
         hit = _specs.get(key)
         if hit is not None:
