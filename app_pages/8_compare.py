@@ -1,7 +1,7 @@
 """Compare runs: every training run of this session, their curves in one chart, side by side."""
 import streamlit as st
 
-from i18n import _, num, pct
+from i18n import _, as_is, num, pct
 
 from ui import charts, class_set, pages, presenter, run_names, runs, training
 from ui.chart_cache import show
@@ -61,7 +61,7 @@ for r in records:
         c[2].markdown(_("**{accuracy}** on the test set  \n{seconds} s of training").format(
             accuracy=pct(r['test_accuracy'], 1), seconds=num(r['train_seconds'], 1)))
         if not present:
-            c[3].download_button("CSV", key=f"cmp_csv_{r['id']}", data=training.history_csv([r]),
+            c[3].download_button(_("CSV"), key=f"cmp_csv_{r['id']}", data=training.history_csv([r]),
                                  file_name=f"run_{r['id']}_history.csv", mime="text/csv", on_click="ignore",
                                  width="stretch", help=_("Download this run's history as CSV "
                                                          "(per epoch and per mini-batch)."))
@@ -76,7 +76,8 @@ if "cmp_pick" in st.session_state:      # runs deleted since: drop them from the
 else:
     st.session_state["cmp_pick"] = ids[-4:]
 c1, c2 = st.columns([3, 2])
-picked = c1.multiselect(_("Runs to compare"), ids, key="cmp_pick", format_func=lambda i: by_id[i]["name"],
+run_names_shown = {i: as_is(by_id[i]["name"]) for i in ids}       # a name is the user's: shown as it is
+picked = c1.multiselect(_("Runs to compare"), ids, key="cmp_pick", format_func=run_names_shown.get,
                         placeholder=_("Choose runs"))
 curve_words = {c: _(words) for c, words in runs.CURVES.items()}   # (in the run's language, not format_func's)
 curve = c2.radio(_("Curve"), list(runs.CURVES), format_func=curve_words.get, key="cmp_curve",
@@ -89,6 +90,7 @@ if not chosen:
     st.stop()
 
 df, fallback = runs.curve_frame(chosen, curve)
+df["run"] = [as_is(n) for n in df["run"]]
 if df.empty:
     st.info(_("These runs ended before their first mini-batch. Pick another curve or other runs.")
             if curve == "batch_loss" else
@@ -115,7 +117,7 @@ table = runs.side_by_side(chosen)
 shown = table
 if len(chosen) > 1 and not st.toggle(_("Show settings that are the same in every run"), key="cmp_show_same"):
     shown = runs.differences(table)
-st.dataframe(shown, width="stretch", height="content", key="cmp_table")
+st.dataframe(shown.rename(columns=as_is), width="stretch", height="content", key="cmp_table")
 if len(chosen) > 1:
     st.caption(_("Rows that differ between the chosen runs are the experiment; the others are kept the same "
                  "(switch them on above to check)."))

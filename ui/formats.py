@@ -27,12 +27,12 @@ LOSS_ABBREVIATIONS = {"cross-entropy": "CE", "mse": "MSE"}
 # ended run ended in a list of runs (Train, Compare).
 STATUS_LABELS = {"running": "Training…", "paused": "Paused", "stopping": "Stopping…", "finished": "Finished",
                  "stopped": "Stopped early", "diverged": "Diverged"}
-ENDINGS = {"finished": "finished", "stopped": "stopped early", "diverged": "diverged"}
+ENDINGS = {"finished": i18n.N_("finished"), "stopped": i18n.N_("stopped early"), "diverged": i18n.N_("diverged")}
 
 
 def ending_text(status):
     """How a run ended, in words (a state without a word is shown as it is)."""
-    return ENDINGS.get(status, status)
+    return i18n._(ENDINGS[status]) if status in ENDINGS else status
 
 
 def num(v):
