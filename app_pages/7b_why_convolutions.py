@@ -156,7 +156,7 @@ st.header("3 · Experiment: what does the first layer see when the digit moves?"
 st.write("Move the same digit and compare what the first layer of each network makes of it, before and after.")
 step = st.slider("Move by (pixels)", 1, 6, 3, key="why_step")
 dy, dx = (step * d for d in analysis.SHIFT_DIRECTIONS[direction])
-mlp_before, mlp_after, mlp_change, _ = analysis.shift_response(models["built-in MLP"], x, dy, dx)
+mlp_before, mlp_after, mlp_change, _back = analysis.shift_response(models["built-in MLP"], x, dy, dx)
 maps, maps_after, cnn_change, cnn_back = analysis.shift_response(models["built-in CNN"], x, dy, dx)
 left, right = st.columns(2, gap="large")
 with left:
