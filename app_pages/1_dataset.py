@@ -106,7 +106,8 @@ with left:
                             persist_state="session",
                             help=_("Changes to the first image of the grid when you filter or reshuffle."))
     pixels = data.x_train[index]
-    st.image(pictures.ink_image(pixels, scale=8), caption=_("image #{index}: label {label}").format(index=index, label=data.y_train[index]),
+    st.image(pictures.ink_image(pixels, scale=8),
+             caption=_("image #{index}: label {label}").format(index=index, label=data.y_train[index]),
              alt=a11y.digit_alt("training", index, data.y_train[index], "enlarged"))
     st.write(_("Each pixel holds one number from **0** (no ink, paper) to **255** (full ink). "
                "This image has {ink} pixels with some ink and {blank} blank ones.").format(

@@ -93,7 +93,8 @@ else:
     cmp_label, cmp_target = label, target
     st.write(_("Set a made-up output, one value between 0 and 1 per neuron, and watch the loss change."))
     cols = st.columns(5)
-    output = np.array([cols[k % 5].slider(_("neuron {k}").format(k=k), 0.0, 1.0, DEFAULT_OUTPUTS[k], 0.01, key=f"oh_out_{k}",
+    output = np.array([cols[k % 5].slider(_("neuron {k}").format(k=k), 0.0, 1.0, DEFAULT_OUTPUTS[k], 0.01,
+                                          key=f"oh_out_{k}",
                                          persist_state="session")
                        for k in range(n_classes)], dtype=np.float32)
     st.caption(_("These outputs add up to {total}. A softmax output layer always makes them add up "

@@ -81,7 +81,8 @@ out_name = "softmax" if net.loss == "cross-entropy" else "sigmoid"
 
 left, right = st.columns([1, 3], gap="large")
 with left:
-    st.image(pictures.ink_image(data.x_train[index], scale=6), caption=_("training image #{index}: label {label}").format(index=index, label=label),
+    st.image(pictures.ink_image(data.x_train[index], scale=6),
+             caption=_("training image #{index}: label {label}").format(index=index, label=label),
              alt=a11y.digit_alt("training", index, label))
 with right:
     st.markdown(_("**Input x: 784 numbers.** The 28×28 pixels, flattened and divided by 255 "

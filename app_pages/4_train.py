@@ -148,7 +148,8 @@ with st.expander(_("Settings (during a run only the learning rate, momentum, L2 
     if present:
         try:
             others = run_names.settings_summary(training.settings_from_widgets(data.x_train.shape[1], 10).as_dict())
-            st.caption(_("Presenter mode shows the main settings only. All of them: {settings}.").format(settings=others))
+            st.caption(_("Presenter mode shows the main settings only. All of them: {settings}.").format(
+                settings=others))
         except ValueError:
             pass
     try:
@@ -246,7 +247,8 @@ def live_panel(ticking):
         words = _("{n} hidden units' weights: each square is one unit's 784 weights drawn as a 28×28 "
                   "picture: orange pixels push the unit up, blue ones push it down. They start as noise and "
                   "turn into stroke detectors.").format(n=n_show)
-        st.markdown(_("**What the first layer looks for** ({n} of its {total} units)").format(n=n_show, total=W.shape[0]))
+        st.markdown(_("**What the first layer looks for** ({n} of its {total} units)").format(n=n_show,
+                                                                                              total=W.shape[0]))
         st.image(pictures.weight_grid_image(W, n_units=n_show, columns=min(16, n_show), scale=2),
                  caption=words, alt=words)
     if now == "running":

@@ -160,7 +160,8 @@ st.image([pictures.ink01_image(img.reshape(28, 28), scale=2) for img in series],
          caption=[_("{n} px").format(n=s) for s in SHIFTS], width=62,
          alt=[_("{digit} moved {pixels} {direction}").format(digit=What, pixels=px(s), direction=towards)
               for s in SHIFTS])
-table = {_("moved by"): [_("{n} px {direction}").format(n=s, direction=towards) if s else _("{n} px").format(n=0) for s in SHIFTS]}
+table = {_("moved by"): [_("{n} px {direction}").format(n=s, direction=towards) if s else _("{n} px").format(n=0)
+                        for s in SHIFTS]}
 for name, net in models.items():
     out = net.predict_proba(series)
     guess = out.argmax(axis=1)
