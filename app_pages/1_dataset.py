@@ -65,9 +65,10 @@ def _reshuffle():
 
 
 c1, c2, _spare = st.columns([2, 1, 4], vertical_alignment="bottom")
+all_digits = _("all digits")    # (worked out in the run's language: AppTest calls format_func outside it)
 choice = c1.selectbox(_("Show digit"), ["all digits"] + [str(d) for d in range(10)], key="ds_digit",
                       persist_state="session", on_change=_follow_grid,
-                      format_func=lambda o: _("all digits") if o == "all digits" else o)
+                      format_func=lambda o: all_digits if o == "all digits" else o)
 c2.button(_("🔀 Reshuffle"), key="ds_shuffle", on_click=_reshuffle, width="stretch")
 
 pool = (np.arange(len(data.y_train)) if choice == "all digits"

@@ -9,7 +9,7 @@ from engine.data import to_float
 from engine.metrics import accuracy
 from engine.network import Network, activate, activate_prime, cross_entropy_terms, mse_terms, one_hot
 from engine.optim import SGD, make_optimizer
-from i18n import _, num, pct
+from i18n import _, as_is, num, pct
 from ui import charts, formats, pages, pictures, state
 from ui import a11y
 from ui.chart_cache import show
@@ -103,7 +103,7 @@ for l in range(n_layers):
     c1, c2 = st.columns(2, gap="large")
     show(c1, charts.vector_bars_chart, zs[l][0], _("z{n}: weighted sums").format(n=l + 1), digits=last,
          highlight=label if last else None, fmt=".1f", width="stretch")
-    show(c2, charts.vector_bars_chart, acts[l + 1][0], f"a{l + 1} = {fn}(z{l + 1})", digits=last,
+    show(c2, charts.vector_bars_chart, acts[l + 1][0], as_is(f"a{l + 1} = {fn}(z{l + 1})"), digits=last,
          highlight=label if last else None, fmt=".2f", width="stretch")
     if not last:
         on = int((acts[l + 1][0] > 0).sum())
@@ -209,7 +209,7 @@ st.header(_("4 · Gradient descent: the update is where learning happens"))
 st.write(_("Only now do the weights change. Every weight and bias takes a small step against its gradient:"))
 st.code("w  ←  w − learning_rate × ∂Loss/∂w", language=None)
 lr = st.select_slider(_("Learning rate (lr)"), LEARNING_RATES, value=0.001, key="hl_lr",
-                      persist_state="session", format_func=num,
+                      persist_state="session", format_func={v: num(v) for v in LEARNING_RATES}.get,
                       help=_("How big the step is. Too small: little change. Too big: it overshoots."))
 
 # Preview on the output layer's weights with the largest gradients, using the real optimiser.

@@ -58,7 +58,9 @@ with st.expander(_("Settings (during a run only the learning rate, momentum, L2 
     # Presenter mode: three wide columns (loss next to the learning rate), the rest hidden.
     c1, c2, c3, c4 = st.columns(4) if not present else (*st.columns(3), None)
     c1.markdown(_("**The network**"))
-    cnn = c1.radio(_("Kind"), list(training.KINDS), key="train_kind", format_func=lambda k: _(training.KINDS[k]),
+    # Labels worked out in the run's language (AppTest calls format_func outside the script run).
+    kinds = {k: _(words) for k, words in training.KINDS.items()}
+    cnn = c1.radio(_("Kind"), list(training.KINDS), key="train_kind", format_func=kinds.get,
                    horizontal=True, disabled=busy,
                    help=_("MLP: every hidden unit looks at all 784 pixels, each with a weight of its own. "
                           "CNN: small filters slide over the image and look for the same stroke everywhere; "
@@ -68,7 +70,7 @@ with st.expander(_("Settings (during a run only the learning rate, momentum, L2 
                       help=_("Units in each hidden layer, separated by commas: 128, or 256,128 for two layers. "
                              "Leave empty for no hidden layer. Input (784) and output (10) are added for you."))
     c1.selectbox(_("Activation"), ACTIVATIONS, key="train_activation", disabled=busy,
-                 format_func=lambda a: _(ACTIVATION_NAMES.get(a, a)),
+                 format_func={a: _(ACTIVATION_NAMES.get(a, a)) for a in ACTIVATIONS}.get,
                  help=_("What each hidden unit (and each CNN filter's output) does to its weighted sum z."))
 
     def loss_box(col):

@@ -141,10 +141,11 @@ drawn = st.session_state.get("draw_last_x")
 has_drawing = drawn is not None and np.shape(drawn) == (784,)
 sources = ([N_("My drawing from the Draw page")] if has_drawing else []) + [N_("A test digit")]
 c1, c2 = st.columns([1.4, 1], vertical_alignment="bottom")
+# Labels worked out in the run's language (AppTest calls format_func outside the script run).
 source = c1.radio(_("Digit"), sources, key="why_source", horizontal=True,
-                  format_func=_) if has_drawing else sources[0]
+                  format_func={s: _(s) for s in sources}.get) if has_drawing else sources[0]
 direction = c2.segmented_control(_("Move it"), DIRECTIONS, default="right", key="why_direction",
-                                 format_func=lambda d: _(DIRECTION_WORDS[d])) or "right"
+                                 format_func={d: _(DIRECTION_WORDS[d]) for d in DIRECTIONS}.get) or "right"
 towards = _(DIRECTION_WORDS[direction])
 if source == "A test digit":
     index = st.number_input(_("Test digit number"), 0, len(data.y_test) - 1, 0, step=1, key="why_index")

@@ -7,7 +7,7 @@ import streamlit as st
 from engine import convolution
 from engine.convnet import ConvNet
 from engine.layers import Activation, Conv2D, MaxPool2D, out_size
-from i18n import N_, _, num, pct
+from i18n import N_, _, as_is, num, pct
 from ui import pictures, presenter, state
 
 BUILT_IN = N_("learned: the built-in CNN's filter")
@@ -46,7 +46,7 @@ def pick_digit(data):
     if new_drawing:
         st.session_state["cv_drawing_seen"] = np.array(drawn)
     source = st.radio(_("Digit"), sources, key="cv_source", horizontal=True, persist_state="session",
-                      format_func=_) if has_drawing else sources[0]
+                      format_func={s: _(s) for s in sources}.get) if has_drawing else sources[0]
     if source == sources[0]:
         n = len(data.y_test)
         st.session_state["cv_index"] = min(int(st.session_state.get("cv_index", 0)), n - 1)
@@ -71,7 +71,9 @@ def pick_kernel(cnn, mine):
     choices = list(convolution.KERNELS) + [BUILT_IN] + ([YOURS] if mine is not None else [])
     if st.session_state.get("cv_kernel") not in choices:
         st.session_state["cv_kernel"] = BUILT_IN
-    name = st.selectbox(_("Kernel"), choices, key="cv_kernel", persist_state="session", format_func=_,
+    # Labels worked out in the run's language (AppTest calls format_func outside the script run).
+    name = st.selectbox(_("Kernel"), choices, key="cv_kernel", persist_state="session",
+                        format_func={c: _(c) for c in choices}.get,
                         help=_("A hand-made kernel (edges, blur...) or one the CNN learned by itself in training."))
     learned = {BUILT_IN: cnn, YOURS: mine}.get(name)
     if learned is not None:
@@ -310,8 +312,8 @@ def weight_sharing(net, who, built_in=False):
         return
     (mlp, mlp_about), cnn_about = state.pretrained_model(), state.pretrained_cnn()[1]
     c1, c2 = st.columns(2)
-    c1.metric(_("The built-in CNN: weights in all"), num(net.n_params()), help=net.describe())
-    c2.metric(_("The built-in MLP: weights in all"), num(mlp.n_params()), help=mlp.describe())
+    c1.metric(_("The built-in CNN: weights in all"), num(net.n_params()), help=as_is(net.describe()))
+    c2.metric(_("The built-in MLP: weights in all"), num(mlp.n_params()), help=as_is(mlp.describe()))
     st.write(_("The CNN has {times} times fewer weights than the MLP, yet reads {cnn} of the MNIST test digits right, "
                "against the MLP's {mlp}: each of its weights is used at every position, so it learns from the whole "
                "picture, and a stroke is recognised wherever it is.").format(
