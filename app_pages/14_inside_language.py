@@ -4,7 +4,7 @@ speed measured live."""
 import streamlit as st
 
 from engine.language import generate, inspect
-from i18n import _, ngettext, num, pct
+from i18n import _, as_is, ngettext, num, pct
 from ui import pages, presenter
 from ui.chart_cache import show
 from ui.code import show_code
@@ -70,7 +70,7 @@ if all(settings.get(k) for k in ("step", "batch_size")):
     tokens = int(settings["step"]) * int(settings["batch_size"]) * int(window)
 n = inspect.sizes(model, tokens)
 about = _("about {n}")
-this, gpt2 = _("this model"), "GPT-2 small"
+this, gpt2 = _("this model"), as_is("GPT-2 small")
 rows = [
     {"": _("weights"), this: num(n['weights']), gpt2: num(n['gpt2_weights'])},
     {"": _("operations to read one character (forward)"), this: num(n['forward_ops']),
@@ -109,8 +109,9 @@ with st.spinner(_("Measuring…")):
     r = inside.speed(entry, again=again)
 c1, c2, c3 = st.columns(3)
 tries = _("{n} characters, the faster of 2 tries.").format(n=num(r['n']))
-c1.metric(_("Without the cache"), f"{num(round(r['no_cache_s'] * 1000))} ms", help=tries)
-c2.metric(_("With the cache"), f"{num(round(r['cache_s'] * 1000))} ms", help=tries)
+ms = _("{n} ms")
+c1.metric(_("Without the cache"), ms.format(n=num(round(r['no_cache_s'] * 1000))), help=tries)
+c2.metric(_("With the cache"), ms.format(n=num(round(r['cache_s'] * 1000))), help=tries)
 c3.metric(_("Faster by"), f"{num(r['speedup'], 1)} ×")
 st.write((_("Both wrote {n} characters from the same random seed, and the texts are **the same**:") if r["identical"]
           else _("Both wrote {n} characters from the same random seed, and the texts are **NOT the same**:")).format(

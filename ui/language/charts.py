@@ -30,7 +30,7 @@ def one_hot_chart(matrix, rows, cols, cell=16):
     cells = alt.Chart(df).mark_rect(stroke="#d1d5db", strokeWidth=0.5).encode(
         x=x, y=y, color=alt.Color("value:Q", scale=alt.Scale(domain=[0, 1], range=["#ffffff", "#1f4e89"]),
                                   legend=None),
-        tooltip=[alt.Tooltip("row:N", title=_("character")), alt.Tooltip("col:N", title="id"),
+        tooltip=[alt.Tooltip("row:N", title=_("character")), alt.Tooltip("col:N", title=_("id")),
                  alt.Tooltip("value:Q", title=_("value"))])
     ones = alt.Chart(df[df["value"] > 0]).mark_text(color="white", fontSize=10, fontWeight="bold").encode(
         x=x, y=y, text=alt.Text("text:N"))
@@ -58,7 +58,7 @@ def count_table_chart(counts, labels, title, size=560):
         for r in df.nlargest(5, "count").itertuples()))
     return alt.Chart(df, width=size, height=size, title=title, description=words).mark_rect().encode(
         x=x, y=y,
-        color=alt.Color("shade:Q", scale=alt.Scale(scheme="blues", domain=[0, top]),
+        color=alt.Color("shade:Q", title=_("count"), scale=alt.Scale(scheme="blues", domain=[0, top]),
                         legend=alt.Legend(title=_("count"), values=ticks,
                                           labelExpr="format(round(pow(10, datum.value) - 1), ',d')")),
         tooltip=[alt.Tooltip("this:N", title=_("this character")), alt.Tooltip("next:N", title=_("next character")),
@@ -84,7 +84,8 @@ def probability_table_chart(P, labels, title, diverging=False, size=300):
              _("{title}: a {n}×{n} heat map of next-character probabilities, rows: this character, columns: the next "
                "one")).format(title=title, n=len(labels))
     return alt.Chart(df, width=size, height=size, title=title, description=words).mark_rect().encode(
-        x=x, y=y, color=alt.Color("value:Q", scale=scale, legend=legend),
+        x=x, y=y, color=alt.Color("value:Q", title=_("difference") if diverging else _("probability"), scale=scale,
+                                  legend=legend),
         tooltip=[alt.Tooltip("this:N", title=_("this character")), alt.Tooltip("next:N", title=_("next character")),
                  alt.Tooltip("value:Q", title=_("difference") if diverging else _("probability"), format=".6f")])
 
@@ -113,9 +114,10 @@ def fit_loss_chart(losses, best, height=230):
         y=alt.Y("loss:Q", title=_("loss (nats per character)"), scale=alt.Scale(zero=False)),
         tooltip=[alt.Tooltip("step:Q", title=_("step")), alt.Tooltip("loss:Q", title=_("loss"), format=".4f")])
     floor = pd.DataFrame({"loss": [float(best)], "text": [_("count table: {loss}").format(loss=num(best, 4))]})
-    rule = alt.Chart(floor).mark_rule(color=VAL_COLOR, strokeDash=[6, 4], strokeWidth=2).encode(y=alt.Y("loss:Q"))
+    rule = alt.Chart(floor).mark_rule(color=VAL_COLOR, strokeDash=[6, 4], strokeWidth=2).encode(
+        y=alt.Y("loss:Q", title=_("loss (nats per character)")))
     label = alt.Chart(floor).mark_text(align="right", dy=-8, color="#9a4a00", fontSize=12).encode(
-        y=alt.Y("loss:Q"), x=alt.XValue("width"), text=alt.Text("text:N"))
+        y=alt.Y("loss:Q", title=_("loss (nats per character)")), x=alt.XValue("width"), text=alt.Text("text:N"))
     title = _("The network's loss on the training part")
     words = _("{title}: from {first} at step 0 to {last} at step {n}; the count table's loss {best}").format(
         title=title, first=num(losses[0], 4), last=num(losses[-1], 4), n=num(len(losses) - 1),
@@ -157,7 +159,7 @@ def lm_loss_chart(steps, losses, records, marks=(), height=260, max_points=300):
         x=x, y=y, tooltip=[alt.Tooltip("step:Q", title=_("step"), format=","),
                            alt.Tooltip("loss:Q", title=_("loss"), format=".4f")])
     points = alt.Chart(eval_df).mark_line(point=True, strokeWidth=2.5).encode(
-        x=x, y=y, color=alt.Color("part:N", scale=alt.Scale(domain=list(parts),
+        x=x, y=y, color=alt.Color("part:N", title=_("part"), scale=alt.Scale(domain=list(parts),
                                                              range=[TRAIN_COLOR, VAL_COLOR]),
                                   legend=alt.Legend(title=None, orient="top", direction="horizontal")),
         tooltip=[alt.Tooltip("step:Q", title=_("step"), format=","), alt.Tooltip("part:N", title=_("part")),

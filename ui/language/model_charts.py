@@ -33,12 +33,12 @@ def attention_map_chart(matrix, labels, title, kind="weights", size=300, compact
               axis=None if compact else alt.Axis(labelOverlap=T > 40, labelFontSize=10))
     shown = df[~future]
     if kind == "weights":
-        color = alt.Color("value:Q", scale=alt.Scale(scheme="blues", domain=[0, 1]),
+        color = alt.Color("value:Q", title=_("weight"), scale=alt.Scale(scheme="blues", domain=[0, 1]),
                           legend=None if compact else alt.Legend(title=_("weight"), format=".0%", orient="bottom"))
         fmt = ".4f"
     else:
         lim = float(np.abs(shown["value"]).max()) or 1.0
-        color = alt.Color("value:Q", scale=alt.Scale(scheme=DIVERGING, domain=[-lim, lim], domainMid=0),
+        color = alt.Color("value:Q", title=_("score"), scale=alt.Scale(scheme=DIVERGING, domain=[-lim, lim], domainMid=0),
                           legend=alt.Legend(title=_("score"), format=".2f", orient="bottom"))
         fmt = ".4f"
     grey = alt.Chart(df[future]).mark_rect(color="#d9d9d9").encode(
@@ -70,7 +70,7 @@ def looks_at_chart(weights, labels, query, heads, height=220):
     bars = alt.Chart(df).mark_bar().encode(
         x=x, xOffset="head:N", y=alt.Y("weight:Q", title=_("attention weight"), axis=alt.Axis(format=".0%"),
                                        scale=alt.Scale(domain=[0, 1])),
-        color=alt.Color("head:N", legend=alt.Legend(title=None, orient="top")),
+        color=alt.Color("head:N", title=_("head"), legend=alt.Legend(title=None, orient="top")),
         tooltip=[alt.Tooltip("head:N", title=_("head")), alt.Tooltip("key:N", title=_("key")),
                  alt.Tooltip("weight:Q", title=_("weight"), format=".4f")])
     title = _("Where {char} looks, head by head").format(char=labels[query])
@@ -113,7 +113,7 @@ def runs_chart(points, field, title_x, height=260):
     chart = alt.Chart(df).mark_point(size=120, filled=True).encode(
         x=x, y=alt.Y("loss:Q", title=_("validation loss (nats per character)"), scale=alt.Scale(zero=False),
                                 axis=alt.Axis(format=".2f")),
-        shape=alt.Shape("model:N", scale=alt.Scale(domain=kinds, range=["diamond", "circle"]),
+        shape=alt.Shape("model:N", title=_("model"), scale=alt.Scale(domain=kinds, range=["diamond", "circle"]),
                         legend=alt.Legend(title=None, orient="top")),
         color=alt.Color("model:N", scale=alt.Scale(domain=kinds, range=[VAL_COLOR, TRAIN_COLOR]),
                         legend=None),

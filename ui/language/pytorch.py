@@ -17,7 +17,7 @@ from bridge import language_notebook, language_twin
 from engine.language import layers
 from engine.language.models import build_model
 from engine.language.trainer import LMSettings
-from i18n import N_, _, num
+from i18n import N_, _, as_is, num
 from ui import charts
 from ui.chart_cache import show as show_chart
 from ui.code import source_of
@@ -183,11 +183,11 @@ def show(result):
     gap = max(abs(a - b) for a, b in zip(ours, theirs))
     c1, c2, c3 = st.columns(3)
     c1.metric(_("NumPy engine"), f"{num(t_ours, 2)} s")
-    c2.metric("PyTorch", f"{num(t_theirs, 2)} s")
+    c2.metric(as_is("PyTorch"), f"{num(t_theirs, 2)} s")
     c3.metric(_("Largest loss difference"), f"{gap:.1e}",
               help=_("Rounding differences grow a little with every step: AdamW divides by each gradient's size."))
     show_chart(st, charts.twin_loss_chart, ours, theirs, _("NumPy engine ({seconds} s)").format(seconds=num(t_ours, 2)),
-               f"PyTorch ({num(t_theirs, 2)} s)")
+               _("PyTorch ({seconds} s)").format(seconds=num(t_theirs, 2)))
     st.caption(_("Training loss (nats per character) at each step. The dashed PyTorch curve runs inside the "
                  "engine's wide pale one; largest gap between them: {gap:.1e}.").format(gap=gap))
 

@@ -7,7 +7,7 @@ import numpy as np
 import streamlit as st
 
 from engine.language import text as T
-from i18n import N_, _, ngettext, num, pct
+from i18n import N_, _, as_is, ngettext, num, pct
 
 CHOICE, PASTE, UPLOAD, KEPT = "lm_text", "lm_paste", "lm_upload", "lm_own_text"
 CHOICES = {"names": N_("Names"), "shakespeare": N_("Tiny Shakespeare"), "yours": N_("Your own text")}
@@ -151,13 +151,13 @@ def unknown_sentence(p, label, taken_out=False):
 
 def chips(items):
     """HTML for a row of boxes, one per item (top text, bottom text, tooltip), that wraps like words:
-    characters over their ids, or tokens. Every text is escaped."""
+    characters over their ids, or tokens (data: shown as they are in every language). Every text is escaped."""
     colours = ("#e8f0fb", "#fdf0e2")
     boxes = "".join(
         f'<span title="{html.escape(tip)}" style="display:inline-block;margin:2px;padding:2px 6px;'
         f'border:1px solid #9aa1ab;border-radius:4px;background:{colours[i % 2]};color:#111;'
-        f'text-align:center;font-family:monospace;white-space:pre">{html.escape(top)}'
-        + (f'<br><span style="font-size:0.8em;color:#333">{html.escape(bottom)}</span>' if bottom else "")
+        f'text-align:center;font-family:monospace;white-space:pre">{html.escape(as_is(top))}'
+        + (f'<br><span style="font-size:0.8em;color:#333">{html.escape(as_is(bottom))}</span>' if bottom else "")
         + "</span>"
         for i, (top, bottom, tip) in enumerate(items))
     return f'<div style="line-height:1.9">{boxes}</div>'
