@@ -5,28 +5,31 @@ One module for every wording, so a name is changed in one place and reads the
 same on every page. Where two places need different words for the same thing
 (a menu has room for the update rule, a sentence does not), both tables sit here
 side by side.
+
+The words are English, marked N_() (i18n): a page shows them through _(), e.g. _(STATUS_LABELS[status]).
 """
 import numpy as np
 
 import i18n
 
-PRETRAINED_LABEL = "the built-in pretrained model"
+N_ = i18n.N_
+PRETRAINED_LABEL = N_("the built-in pretrained model")
 
 # Optimisers (engine/optim.py OPTIMIZERS): in a sentence (Home: "Trained with ...")
 # and in the Train page's menu, where the update rule fits next to the name.
-OPTIMIZER_NAMES = {"sgd": "plain gradient descent (SGD)", "momentum": "SGD with momentum", "adam": "Adam"}
-OPTIMIZER_CHOICES = {"sgd": "plain SGD (w = w − lr·grad)", "momentum": "SGD with momentum", "adam": "Adam"}
+OPTIMIZER_NAMES = {"sgd": N_("plain gradient descent (SGD)"), "momentum": N_("SGD with momentum"), "adam": "Adam"}
+OPTIMIZER_CHOICES = {"sgd": N_("plain SGD (w = w − lr·grad)"), "momentum": N_("SGD with momentum"), "adam": "Adam"}
 
 # Output + loss: the Train page's menu, a run's settings in a few words (Train, Compare)
 # and a run's default name, shortest.
-LOSS_CHOICES = {"cross-entropy": "softmax + cross-entropy", "mse": "sigmoid + MSE (as in the write-up)"}
+LOSS_CHOICES = {"cross-entropy": N_("softmax + cross-entropy"), "mse": N_("sigmoid + MSE (as in the write-up)")}
 LOSS_SHORT = {"cross-entropy": "softmax + CE", "mse": "sigmoid + MSE"}
 LOSS_ABBREVIATIONS = {"cross-entropy": "CE", "mse": "MSE"}
 
 # A run's state (ui/training.py train_status): on its progress line, and how an
 # ended run ended in a list of runs (Train, Compare).
-STATUS_LABELS = {"running": "Training…", "paused": "Paused", "stopping": "Stopping…", "finished": "Finished",
-                 "stopped": "Stopped early", "diverged": "Diverged"}
+STATUS_LABELS = {"running": N_("Training…"), "paused": N_("Paused"), "stopping": N_("Stopping…"),
+                 "finished": N_("Finished"), "stopped": N_("Stopped early"), "diverged": N_("Diverged")}
 ENDINGS = {"finished": i18n.N_("finished"), "stopped": i18n.N_("stopped early"), "diverged": i18n.N_("diverged")}
 
 

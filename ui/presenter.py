@@ -8,6 +8,7 @@ can open straight into it.
 """
 import streamlit as st
 
+from i18n import _
 
 KEY = "presenter"
 PARAM = "present"
@@ -49,9 +50,9 @@ def presenter_toggle():
     # A link's flag is applied once; after that the switch leads and the URL follows.
     if url is not None and url != st.session_state.get("_presenter_synced"):
         st.session_state[KEY] = url.strip().lower() in TRUE
-    st.sidebar.toggle("📽️ Presenter mode", key=KEY,
-                      help="For a projector: bigger text and charts, and only the main controls. "
-                           "Adds present=1 to the address, so a shared link opens this way too.")
+    st.sidebar.toggle("📽️ " + _("Presenter mode"), key=KEY,
+                      help=_("For a projector: bigger text and charts, and only the main controls. "
+                             "Adds present=1 to the address, so a shared link opens this way too."))
     want = "1" if on() else None
     if want and url != want:
         st.query_params[PARAM] = want

@@ -83,8 +83,9 @@ def picker():
     """The sidebar's language picker (each language named in itself) and the page's <html lang>."""
     code = i18n.current()
     st.session_state[PICKER] = code if code in i18n.LANGUAGES else i18n.SOURCE
+    names = {c: i18n.as_is(name) for c, name in i18n.LANGUAGES.items()}    # made in the run (its language)
     st.sidebar.selectbox("🌐 " + _("Language"), list(i18n.LANGUAGES), key=PICKER, on_change=_picked,
-                         format_func=lambda c: i18n.as_is(i18n.LANGUAGES[c]),
+                         format_func=names.get,
                          help=_("The app's language. It starts as your browser's; a lesson link can set it "
                                 "(lang= in the address)."))
     with st.sidebar:
