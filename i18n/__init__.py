@@ -42,6 +42,36 @@ def use(code):
     _current.set(code if code in LANGUAGES or code == PSEUDO else SOURCE)
 
 
+def match(value):
+    """The code of LANGUAGES (or the pseudo-language) that `value` names, None if none: "it", "it-IT",
+    "it_IT.UTF-8", "IT" -> "it"; "pt-br" -> "pt_BR" when that is offered, else "pt". Anything odd (not text,
+    too long) -> None."""
+    if not isinstance(value, str) or not 1 < len(value) < 36:
+        return None
+    v = value.strip().split(".")[0].split("@")[0].replace("_", "-").lower()
+    if v == PSEUDO:
+        return v
+    offered = {code.replace("_", "-").lower(): code for code in LANGUAGES}
+    return offered.get(v) or offered.get(v.split("-")[0])
+
+
+def from_environment(environ=None):
+    """The language a command line speaks: the first offered one of LANGUAGE (a list: "it:en"), LC_ALL,
+    LC_MESSAGES, LANG, as gettext reads them; English if none ("C", "POSIX" and unknown codes are none)."""
+    import os
+    env = os.environ if environ is None else environ
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = env.get(name)
+        if value:
+            for part in value.split(":"):
+                code = match(part)
+                if code and code != PSEUDO:
+                    return code
+            if name != "LANGUAGE":       # gettext: the first of LC_ALL, LC_MESSAGES, LANG that is set decides
+                return SOURCE
+    return SOURCE
+
+
 def current():
     """The language code of this run: "en", "it", ..."""
     return _current.get()

@@ -17,8 +17,8 @@ PRETRAINED_LABEL = N_("the built-in pretrained model")
 
 # Optimisers (engine/optim.py OPTIMIZERS): in a sentence (Home: "Trained with ...")
 # and in the Train page's menu, where the update rule fits next to the name.
-OPTIMIZER_NAMES = {"sgd": N_("plain gradient descent (SGD)"), "momentum": N_("SGD with momentum"), "adam": "Adam"}
-OPTIMIZER_CHOICES = {"sgd": N_("plain SGD (w = w − lr·grad)"), "momentum": N_("SGD with momentum"), "adam": "Adam"}
+OPTIMIZER_NAMES = {"sgd": N_("plain gradient descent (SGD)"), "momentum": N_("SGD with momentum"), "adam": N_("Adam")}
+OPTIMIZER_CHOICES = {"sgd": N_("plain SGD (w = w − lr·grad)"), "momentum": N_("SGD with momentum"), "adam": N_("Adam")}
 
 # Output + loss: the Train page's menu, a run's settings in a few words (Train, Compare)
 # and a run's default name, shortest.

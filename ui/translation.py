@@ -31,16 +31,7 @@ export default function(component) {
 """
 
 
-def parse(value):
-    """The code of i18n.LANGUAGES (or the pseudo-language) that `value` names, None if none: "it", "it-IT",
-    "it_IT", "IT" -> "it"; "pt-br" -> "pt_BR" when that is offered, else "pt"."""
-    if not isinstance(value, str) or not 1 < len(value) < 36:
-        return None
-    v = value.strip().replace("_", "-").lower()
-    if v == i18n.PSEUDO:
-        return v
-    offered = {code.replace("_", "-").lower(): code for code in i18n.LANGUAGES}
-    return offered.get(v) or offered.get(v.split("-")[0])
+parse = i18n.match          # "it", "it-IT", "IT" -> "it"; odd values -> None
 
 
 def from_browser():
