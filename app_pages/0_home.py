@@ -6,7 +6,7 @@ from engine.convnet import ConvNet
 from engine.data import DataError, default_cache_dir
 from i18n import _, as_is, num, pct
 from ui import data_source, handouts, pages, run_names, state
-from ui.formats import PRETRAINED_LABEL
+from ui.formats import PRETRAINED_LABEL, note_text, source_text
 
 
 def _is_sample(source):
@@ -22,8 +22,8 @@ def _accuracy_help(where, data):
     if data is not None and _is_sample(where) != data.is_sample:
         return _("Measured on the test images of {where} when it was tested; the data loaded now is {now}, "
                  "so the Evaluate page may show a different figure.").format(
-            where=data_source.source_text(where), now=data_source.source_text(data.source))
-    return _("Measured on the test images of {where}.").format(where=data_source.source_text(where))
+            where=source_text(where), now=source_text(data.source))
+    return _("Measured on the test images of {where}.").format(where=source_text(where))
 
 
 def _kind(net):
@@ -57,13 +57,13 @@ c1, c2 = st.columns(2, gap="large")
 with c1.container(border=True):
     st.header("📦 " + _("Data"))
     if data is not None:
-        st.markdown(f"**{data_source.source_text(data.source)}**")
+        st.markdown(f"**{source_text(data.source)}**")
         st.write(_("{n_train} training images and {n_test} test images, 28×28 pixels each.").format(
             n_train=num(len(data.y_train)), n_test=num(len(data.y_test))))
         if data.is_sample:
             st.caption(_("A small but balanced sample, so the app works offline. Why not the full set: {why}. "
                          "See *Get the full MNIST* below.").format(
-                why=data_source.note_text(data.note) if data.note else _("not requested")))
+                why=note_text(data.note) if data.note else _("not requested")))
 with c2.container(border=True):
     st.header("🧠 " + _("Current model"))
     net, info = state.user_model()
@@ -77,7 +77,7 @@ with c2.container(border=True):
         st.markdown(_("**{name}**, {kind}: {layers}").format(
             name=_model_name(info.get("label", _("your model")), net), kind=_kind(net), layers=as_is(net.describe())))
         if info.get("source"):
-            st.caption(_("From: {source}").format(source=data_source.source_text(info["source"])))
+            st.caption(_("From: {source}").format(source=source_text(info["source"])))
     else:
         net, settings = state.pretrained_model()
         accuracy = settings.get("test_accuracy")
@@ -106,7 +106,7 @@ with st.expander("📥 " + _("Get the full MNIST ({n} digits)").format(n=num(700
     if msg:
         (st.error if msg[0] == "error" else st.success)(msg[1])
     if full:
-        st.write(_("The full set is loaded: {source}.").format(source=data_source.source_text(data.source)))
+        st.write(_("The full set is loaded: {source}.").format(source=source_text(data.source)))
     st.write(_("Already have the MNIST files? Type the folder holding the four files "
                "({files}, raw or .gz) or a mnist.npz, then press Enter.").format(files=as_is(
                    "train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte")))

@@ -1,57 +1,13 @@
 """Where the session's MNIST comes from (Home's "Get the full MNIST" box): a folder
 the student types, tried before it is kept, or the official files downloaded with
 a progress bar. The outcome is left in st.session_state["home_msg"] for Home to show.
-
-The engine names a dataset's source and why the full set is not used in English (engine/data.py: its words are
-also a cache key and go into model files); source_text() and note_text() say them in the run's language.
 """
-import re
-
 import streamlit as st
 
 from engine.data import DataError, download_mnist
 from i18n import _, as_is, num
 from ui import state
-
-# engine/data.py's words for a source and a note, and the same in the run's language.
-_SAMPLE = re.compile(r"built-in sample: ([\d,]+) of ([\d,]+) digits(?: \(read from (.+)\))?", re.S)
-_FULL = re.compile(r"full MNIST from (.+)", re.S)
-_NOTES = [(re.compile(r"no full MNIST found \(MNIST_DIR is not set and (.+) holds no copy\)", re.S),
-           lambda m: _("no full MNIST found (MNIST_DIR is not set and {folder} holds no copy)").format(
-               folder=as_is(m[1]))),
-          (re.compile(r"the cached copy is unusable: (.+)", re.S),
-           lambda m: _("the cached copy is unusable: {reason}").format(reason=as_is(m[1]))),
-          (re.compile(r"download failed: (.+)", re.S),
-           lambda m: _("download failed: {reason}").format(reason=as_is(m[1]))),
-          (re.compile(r"(.+) holds the built-in sample, not the full set", re.S),
-           lambda m: _("{file} holds the built-in sample, not the full set").format(file=as_is(m[1])))]
-
-
-def source_text(source):
-    """Where a dataset came from (engine/data.py's Dataset.source, or one recorded in a model file), in the
-    run's language: "built-in sample: 12,000 of 70,000 digits" -> "campione incorporato: 12.000 ..."."""
-    source = str(source)
-    m = _SAMPLE.fullmatch(source)
-    if m:
-        n, total = (num(int(g.replace(",", ""))) for g in m.groups()[:2])
-        if m[3]:
-            return _("built-in sample: {n} of {total} digits (read from {file})").format(
-                n=n, total=total, file=as_is(m[3]))
-        return _("built-in sample: {n} of {total} digits").format(n=n, total=total)
-    m = _FULL.fullmatch(source)
-    if m:
-        return _("full MNIST from {folder}").format(folder=as_is(m[1]))
-    return as_is(source)
-
-
-def note_text(note):
-    """Why the full set is not in use (engine/data.py's Dataset.note), in the run's language."""
-    for pattern, words in _NOTES:
-        m = pattern.fullmatch(str(note))
-        if m:
-            return words(m)
-    return as_is(note)
-
+from ui.formats import source_text
 
 def use_folder():
     """The folder box changed: try the new folder, keep the old data if it does not work."""

@@ -8,17 +8,22 @@ side by side.
 
 The words are English, marked N_() (i18n): a page shows them through _(), e.g. _(STATUS_LABELS[status]).
 """
+import re
+
 import numpy as np
 
 import i18n
+from i18n import _, as_is
 
 N_ = i18n.N_
 PRETRAINED_LABEL = N_("the built-in pretrained model")
 
 # Optimisers (engine/optim.py OPTIMIZERS): in a sentence (Home: "Trained with ...")
 # and in the Train page's menu, where the update rule fits next to the name.
-OPTIMIZER_NAMES = {"sgd": N_("plain gradient descent (SGD)"), "momentum": N_("SGD with momentum"), "adam": N_("Adam")}
-OPTIMIZER_CHOICES = {"sgd": N_("plain SGD (w = w − lr·grad)"), "momentum": N_("SGD with momentum"), "adam": N_("Adam")}
+OPTIMIZER_NAMES = {"sgd": N_("plain gradient descent (SGD)"), "momentum": N_("SGD with momentum"),
+                   "adam": N_("Adam")}
+OPTIMIZER_CHOICES = {"sgd": N_("plain SGD (w = w − lr·grad)"), "momentum": N_("SGD with momentum"),
+                     "adam": N_("Adam")}
 
 # Output + loss: the Train page's menu, a run's settings in a few words (Train, Compare)
 # and a run's default name, shortest.
@@ -75,3 +80,45 @@ def duration_text(seconds):
 def ordinal(n):
     """1st, 2nd, 3rd, 11th, 22nd..."""
     return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+# ---------------------------------------------------------------- a dataset's source, in words
+# The engine names a dataset's source and why the full set is not used in English (engine/data.py: the words are
+# also a cache key and go into model files); source_text() and note_text() say them in the run's language.
+_SAMPLE = re.compile(r"built-in sample: ([\d,]+) of ([\d,]+) digits(?: \(read from (.+)\))?", re.S)
+_FULL = re.compile(r"full MNIST from (.+)", re.S)
+_NOTES = [(re.compile(r"no full MNIST found \(MNIST_DIR is not set and (.+) holds no copy\)", re.S),
+           lambda m: _("no full MNIST found (MNIST_DIR is not set and {folder} holds no copy)").format(
+               folder=as_is(m[1]))),
+          (re.compile(r"the cached copy is unusable: (.+)", re.S),
+           lambda m: _("the cached copy is unusable: {reason}").format(reason=as_is(m[1]))),
+          (re.compile(r"download failed: (.+)", re.S),
+           lambda m: _("download failed: {reason}").format(reason=as_is(m[1]))),
+          (re.compile(r"(.+) holds the built-in sample, not the full set", re.S),
+           lambda m: _("{file} holds the built-in sample, not the full set").format(file=as_is(m[1])))]
+
+
+def source_text(source):
+    """Where a dataset came from (engine/data.py's Dataset.source, or one recorded in a model file), in the
+    run's language: "built-in sample: 12,000 of 70,000 digits" -> "campione incorporato: 12.000 ..."."""
+    source = str(source)
+    m = _SAMPLE.fullmatch(source)
+    if m:
+        n, total = (i18n.num(int(g.replace(",", ""))) for g in m.groups()[:2])
+        if m[3]:
+            return _("built-in sample: {n} of {total} digits (read from {file})").format(
+                n=n, total=total, file=as_is(m[3]))
+        return _("built-in sample: {n} of {total} digits").format(n=n, total=total)
+    m = _FULL.fullmatch(source)
+    if m:
+        return _("full MNIST from {folder}").format(folder=as_is(m[1]))
+    return as_is(source)
+
+
+def note_text(note):
+    """Why the full set is not in use (engine/data.py's Dataset.note), in the run's language."""
+    for pattern, words in _NOTES:
+        m = pattern.fullmatch(str(note))
+        if m:
+            return words(m)
+    return as_is(note)

@@ -15,7 +15,7 @@ import streamlit as st
 
 import i18n
 from i18n import N_, _
-from ui import data_source, pages
+from ui import formats, pages
 
 
 class Step(NamedTuple):
@@ -212,7 +212,7 @@ def teacher_corner(data):
         if data is not None and not data.is_sample:
             st.warning(_("The handouts' numbers were measured on the built-in sample; this server has {source} "
                          "loaded, so the numbers your students see will differ (their runs' accuracies come out "
-                         "higher).").format(source=data_source.source_text(data.source)))
+                         "higher).").format(source=formats.source_text(data.source)))
         base = _server_base()
         cols = st.columns(len(LESSONS))
         for number, (col, x) in enumerate(zip(cols, LESSONS), start=1):
