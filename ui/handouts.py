@@ -135,6 +135,8 @@ def lesson(lesson_id):
 def link(page_name, query="", base=""):
     """A page's address, with a lesson link's settings: base + /train?hidden=5 (Home is the root)."""
     path = "" if pages.page(page_name) is pages.HOME else pages.page(page_name).name
+    from ui.translation import link_params          # the class's language: lang=it
+    query = "&".join([query] * bool(query) + [f"{k}={v}" for k, v in link_params().items()])
     return f"{base}/{path}" + (f"?{query}" if query else "")
 
 
