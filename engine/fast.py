@@ -29,6 +29,14 @@ numbers as the plain math (tests/test_fast.py holds each against it, within floa
    at most 0, dy at its first largest pixel otherwise. Doing the pooling first, ReLU and its slope
    work on a quarter of the values (2 x 2 pooling). Only for training's forward and backward:
    ConvNet.layer_outputs (the Inside page) still shows each layer's own output.
+4. Max-pooling's backward in fewer passes, for windows that do not overlap (route_to_winners).
+   Each window's blame goes to its first pixel holding the maximum (as PyTorch picks it). The plain
+   loop (layers.MaxPool2D.backward) starts from dx = 0 and, for every position in the window, asks
+   "equal to the maximum, and no earlier winner?". Here, when the windows tile the input exactly,
+   every pixel of dx is written once, so dx needs no zeros first; the first position needs no
+   "no earlier winner" test and the last no test at all (whatever has not won yet wins there).
+5. Adam's step in place (optim.Adam): the same formula as PyTorch's, every intermediate written into
+   one scratch array per parameter instead of a new array for each of its ten operations.
 """
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -115,3 +123,25 @@ def pool_first(layers):
             out.append(layers[i])
             i += 1
     return out
+
+
+# ---------------------------------------------------------------- 4. max-pooling's backward
+
+def route_to_winners(x, y, dy, where):
+    """dx (shaped like x, with x's memory layout) for windows that tile x exactly: at the slices
+    `where` (one per position inside a window, in reading order), dy where that position is the
+    window's first maximum y, else 0."""
+    dx = np.empty_like(x)
+    left = None                                    # windows whose winner is not found yet
+    for i, sl in enumerate(where):
+        if i == len(where) - 1 and left is not None:
+            won = left                             # the last position: whatever is left wins
+        else:
+            won = np.equal(x[sl], y)
+            if left is None:
+                left = ~won
+            else:
+                won &= left
+                left ^= won
+        np.multiply(dy, won, out=dx[sl])
+    return dx

@@ -303,6 +303,8 @@ class MaxPool2D(Layer):
             dy_same = np.empty_like(self.y)
             dy_same[...] = dy
             dy = dy_same
+        if self.stride == self.size and all(side % self.size == 0 for side in self.x.shape[2:]):
+            return fast.route_to_winners(self.x, self.y, dy, self.offsets(self.x.shape))   # the same, faster
         dx = np.zeros_like(self.x)
         left = np.ones_like(self.y, dtype=bool)       # windows whose winner is not found yet
         overlap = self.stride < self.size

@@ -8,16 +8,16 @@ and it checks for a request between batches and between the parts of a big batch
 (Trainer.run's `stop`), so a request takes effect within a fraction of a second.
 
 Slots: at most `size` runs of one server train at the same time (2 cores can't do
-more work by running more threads), and each place gives its run a share of the cores:
-Slots.threads, the threads a run may work in at once (engine/fast.py trick 1). The others wait in line, first come first
-served, and a run that has trained for `turn_seconds` while others wait gives its
+more work by running more threads), each place giving its run its share of the cores
+(Slots.threads: the threads a run may work in at once, engine/fast.py trick 1). The others
+wait in line, first come first served, and a run that has trained for `turn_seconds` while others wait gives its
 place to the next and lines up again, so every run moves on and none waits forever.
 """
 import threading
 import time
 from collections import deque
 
-from .fast import cores
+from . import fast
 
 SLICE_SECONDS = 0.25     # the worker trains this long between two looks at the line
 
@@ -75,7 +75,7 @@ class Slots:
     def threads(self):
         """Threads one place may use: its share of the machine's cores, at least 1
         (1 with the app's default of one place per core: ui/limits.py MAX_TRAINING_RUNS)."""
-        return max(1, cores() // self.size)
+        return max(1, fast.cores() // self.size)
 
     def release(self, run):
         with self._cond:
