@@ -128,6 +128,19 @@ def test_slices_cover_the_rows_once():
     assert fast.slices(65, 3) == [slice(0, 21), slice(21, 43), slice(43, 65)]
     assert fast.slices(10, 2) == [slice(0, 10)]                # too few rows for two: one slice
     assert fast.slices(5, 1) == [slice(0, 5)]
+    assert fast.slices(64, 1, most_rows=32) == [slice(0, 32), slice(32, 64)]
+    assert fast.slices(64, 2, most_rows=20) == [slice(16 * i, 16 * i + 16) for i in range(4)]   # 2 each
+    assert fast.slices(64, 1, most_rows=1) == [slice(8 * i, 8 * i + 8) for i in range(8)]      # MIN_ROWS
+
+
+def test_slices_that_fit_the_cache(sample, monkeypatch):
+    assert fast.cache_rows(Network([784, 128, 10])) >= 1000            # an MLP's batch stays whole
+    assert fast.cache_rows(ConvNet(cnn_spec((16, 64)))) == 32          # conv 16 - conv 64: 2 slices of 32
+    whole = trained(sample, ConvNet(cnn_spec((4, 8)), seed=1), 1, optimizer="adam", lr=0.003)
+    monkeypatch.setattr(fast, "CACHE_VALUES", 1)                        # slices of MIN_ROWS rows
+    cut = trained(sample, ConvNet(cnn_spec((4, 8)), seed=1), 1, optimizer="adam", lr=0.003)
+    for p, q in zip(whole.net.params(), cut.net.params()):
+        np.testing.assert_allclose(p, q, rtol=1e-4, atol=1e-5)
 
 
 def trained(sample, net, threads, batches=5, **settings):
