@@ -5,7 +5,8 @@ against the same 20 on one process (both behind the same HAProxy, sharing one Po
 
 For each number of app processes, starts scripts/school_server.py (the app with the built-in sample,
 HAProxy, a trial PostgreSQL) on free ports, then opens --sessions browser contexts at once in one
-headless Chromium (Playwright); each session, all at the same time:
+headless Chromium (Playwright), arriving evenly over --arrive-over seconds (60: a class coming in);
+each session:
 
   1. opens the Train page by a lesson link (an MLP 784-32-10, 1 epoch) and presses Start;
   2. waits for "Run finished";
@@ -111,20 +112,22 @@ async def shown(page, locator, start, timeout_ms):
     return time.perf_counter() - start
 
 
-async def student(i, browser, url, timeout_ms, out):
+async def student(i, browser, url, timeout_ms, out, arrive):
+    await asyncio.sleep(arrive)                   # students come in over the first minute, not all in one instant
     ctx = await browser.new_context(viewport={"width": 1400, "height": 900})
     ctx.set_default_timeout(timeout_ms)
     page = await ctx.new_page()
     times = out["times"]
+    step = "open Train"
     try:
         start = time.perf_counter()
         await page.goto(url + LINK, timeout=timeout_ms)
         times["open Train"].append(await shown(page, page.locator(".st-key-train_start button"), start, timeout_ms))
-        start = time.perf_counter()
+        start, step = time.perf_counter(), "training run"
         await page.locator(".st-key-train_start button").first.click()
         await page.get_by_text("Run finished:").first.wait_for(timeout=timeout_ms)
         out["training"].append(time.perf_counter() - start)
-        start = time.perf_counter()
+        start, step = time.perf_counter(), "open Draw"
         await page.locator("[data-testid=stSidebarNav]").locator('a[href$="/draw"]').click()
         canvas = page.locator("[class*=st-key-draw_canvas_] canvas.upper-canvas")
         times["open Draw"].append(await shown(page, canvas, start, timeout_ms))
@@ -134,10 +137,11 @@ async def student(i, browser, url, timeout_ms, out):
         await page.mouse.down()
         for x, y in points[1:]:
             await page.mouse.move(x, y, steps=8)
-        start = time.perf_counter()
+        start, step = time.perf_counter(), "guess"
         await page.mouse.up()
         times["guess"].append(await shown(page, page.locator("#draw-prediction"), start, timeout_ms))
         await page.locator(".st-key-class_meant input").click()
+        step = "add to class set"
         await page.get_by_role("option", name="7", exact=True).click()
         add = page.locator(".st-key-class_add").get_by_role("button")
         await page.wait_for_function(DRAWN_JS, timeout=timeout_ms, polling=100)
@@ -149,12 +153,15 @@ async def student(i, browser, url, timeout_ms, out):
         out["served_by"][i] = cookies.get("DIGITS_SERVER")
         out["done"] += 1
     except Exception as err:                      # report it, keep the others going
-        out["failed"].append(f"session {i}: {type(err).__name__}: {str(err).splitlines()[0][:160]}")
+        out["failed"].append(f"session {i} at '{step}': {type(err).__name__}: {str(err).splitlines()[0][:160]}")
+    except asyncio.CancelledError:
+        out["failed"].append(f"session {i} still at '{step}' at the deadline")
+        raise
     finally:
         await ctx.close()
 
 
-async def one_mode(url, apps, sessions, deadline):
+async def one_mode(url, apps, sessions, deadline, arrive_over):
     from playwright.async_api import async_playwright
     out = {"times": {s: [] for s in STEPS}, "training": [], "served_by": {}, "done": 0, "failed": [],
            "rss": {a["name"]: [] for a in apps}}
@@ -174,7 +181,8 @@ async def one_mode(url, apps, sessions, deadline):
         browser = await p.chromium.launch(executable_path=wrapper, args=CHROMIUM_ARGS, headless=True)
         start = time.perf_counter()
         try:
-            await asyncio.wait_for(asyncio.gather(*(student(i, browser, url, int(deadline * 1000), out)
+            await asyncio.wait_for(asyncio.gather(*(student(i, browser, url, int(deadline * 1000), out,
+                                                            arrive_over * i / sessions)
                                                     for i in range(sessions))), timeout=deadline)
         except asyncio.TimeoutError:
             out["failed"].append(f"deadline of {deadline:.0f} s reached")
@@ -209,7 +217,7 @@ def report(n_apps, out, class_set, before, after):
     for name, rss in out["rss"].items():
         if rss:
             print(f"   {name} RSS: start {rss[0]:.0f} MB, peak {max(rss):.0f} MB, end {rss[-1]:.0f} MB")
-    print(f"   class set afterwards: {class_set} drawings")
+    print(f"   class set afterwards: {class_set} drawings (each session adds one)")
     for f in out["failed"]:
         print("   FAILED:", f)
 
@@ -217,8 +225,10 @@ def report(n_apps, out, class_set, before, after):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sessions", type=int, default=20)
-    ap.add_argument("--deadline", type=float, default=900.0, help="seconds for all sessions of one mode")
+    ap.add_argument("--deadline", type=float, default=600.0, help="seconds for all sessions of one mode")
     ap.add_argument("--modes", default="2,1", help="numbers of app processes to measure, in order")
+    ap.add_argument("--arrive-over", type=float, default=60.0,
+                    help="seconds over which the sessions open their first page, evenly (default 60)")
     args = ap.parse_args()
     if not shutil.which("haproxy") and not os.access("/usr/sbin/haproxy", os.X_OK):
         raise SystemExit("HAProxy is not installed (apt-get install haproxy)")
@@ -228,7 +238,8 @@ def main():
         launcher, described = start_school(n, folder)
         try:
             before = load()
-            out = asyncio.run(one_mode(described["url"], described["apps"], args.sessions, args.deadline))
+            out = asyncio.run(one_mode(described["url"], described["apps"], args.sessions, args.deadline,
+                                       args.arrive_over))
             after = load()
             import psycopg
             with psycopg.connect(described["db"]) as conn:
