@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from engine.language.generate import generate, sample
+from engine.language.kvcache import KVCache
 from engine.language.models import build_model, spec_params
 from engine.language.text import Vocabulary, load_corpus
 from engine.language.trainer import LMSettings, LMTrainer, learning_rate, new_lm_run
@@ -124,6 +125,26 @@ def test_the_cached_step_gives_the_full_forwards_logits():
     first = model.step(ids[:, :5], caches, 0)
     rest = [model.step(ids[:, t:t + 1], caches, t) for t in range(5, 12)]
     np.testing.assert_allclose(np.concatenate([first] + rest, axis=1), full, rtol=1e-10, atol=1e-12)
+
+
+def test_the_lean_cached_step_gives_the_full_forwards_logits_also_after_a_restart():
+    """engine/language/kvcache.py's one-position step (generation's fast path) against forward()."""
+    model = build_model({"kind": "transformer", "vocab": 9, "context": 12, "width": 16, "blocks": 2, "heads": 4},
+                        seed=1).astype(np.float64)
+    rng = np.random.default_rng(2)
+    for p in model.params():
+        p += rng.standard_normal(p.shape) * 0.3
+    ids = rng.integers(0, 9, (1, 12))
+    cache = KVCache(model)
+    for restart in range(2):                   # the second time into the same arrays, after clear()
+        first = cache.read(ids[0, :4].tolist())
+        rest = [cache.next(int(ids[0, t])).copy() for t in range(4, 12)]
+        full = model.forward(ids)[0]
+        np.testing.assert_allclose(np.stack([first] + rest), full[3:], rtol=1e-10, atol=1e-12)
+        with pytest.raises(ValueError, match="at most 12"):
+            cache.next(0)
+        cache.clear()
+        ids = rng.integers(0, 9, (1, 12))
 
 
 def test_sampling_temperature_and_top_k():
