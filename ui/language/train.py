@@ -14,6 +14,7 @@ Session keys used:
     lmt_result      the ended run's numbers; lmt_text: (label, vocabulary) of the run's text
     lm_model        the session's language model: {"model", "vocab", "settings", "label", "origin"}
                     (the last run that did not diverge, or an uploaded file)
+    lm_runs         a record of every ended run (ui/language/runs.py), for Compare runs
 """
 import time
 
@@ -26,7 +27,7 @@ from engine.language.trainer import LMSettings, new_lm_run
 from engine.modelfile import ModelFileError
 from engine.worker import BackgroundRun
 from ui import lesson, server, training
-from ui.language import texts
+from ui.language import runs, texts
 
 SLOW_MOTION_SECONDS = 60.0     # slow motion spreads a whole run over about this long
 EVAL_TOKENS = 4096             # held-out characters per evaluation (a second at most for the biggest model)
@@ -296,6 +297,7 @@ def finish():
     label, vocab = st.session_state.get("lmt_text", ("the text", None))
     result = {"status": end, "val_loss": float(val_loss), "val_acc": float(val_acc), "steps": run.step,
               "train_seconds": run.train_seconds, "message": run.message}
+    runs.add(run, result, label)        # the Compare page's record of it (ui/language/runs.py)
     if end != "diverged":
         model = run.model.copy()        # the session's model never changes under anyone's feet
         st.session_state["lm_model"] = {
