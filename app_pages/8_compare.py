@@ -1,12 +1,23 @@
 """Compare runs: every training run of this session, their curves in one chart, side by side."""
 import streamlit as st
 
+from i18n import _
 from ui import charts, class_set, pages, presenter, run_names, runs, training
 from ui.chart_cache import show
+from ui.language import compare as lm_compare
+from ui.language import runs as lm_runs
 
 st.title(pages.title("compare"))
 st.write("Every run you trained in this session, finished or not. Pick a few to lay their curves over each "
          "other: the fairest way to see what one setting changes is two runs that differ only in it.")
+
+if st.session_state.get(lm_runs.SESSION_KEY):      # language-model runs too: ui/language/compare.py shows them
+    which = st.radio(_("Runs of"), ("digits", "words"), horizontal=True, key="cmp_which",
+                     index=0 if st.session_state.get("runs") else 1,
+                     format_func={"digits": _("Digits"), "words": _("Language models")}.get)
+    if which == "words":
+        lm_compare.show_runs()
+        st.stop()
 
 records = st.session_state.setdefault("runs", [])
 if not records:
