@@ -212,7 +212,8 @@ def start(prepared, label):
     worker = BackgroundRun(run, server.training_slots(), None, None, alive=server.session_alive(),
                            name=f"training {run.model.describe()}")
     st.session_state.update(lmt_trainer=run, lmt_job=worker, lmt_status="running", lmt_error="", lmt_result=None,
-                            lmt_text=(label, prepared.vocab), lmt_started=time.time())
+                            lmt_text=(label, prepared.vocab), lmt_started=time.time(),
+                            lmt_corpus=st.session_state.get(texts.CHOICE, "names"))     # kept with the model
     set_pace()
     return ""
 
@@ -304,7 +305,8 @@ def finish():
             "model": model, "vocab": vocab, "label": f"{model.describe()}, trained on {label}",
             "origin": "trained on this page",
             "settings": settings_of(run.settings, val_loss=round(float(val_loss), 4), corpus=label[:200],
-                                    step=run.step, train_seconds=round(run.train_seconds, 2))}
+                                    step=run.step, train_seconds=round(run.train_seconds, 2),
+                                    text=st.session_state.get("lmt_corpus", "yours"))}
     st.session_state.update(lmt_status=end, lmt_result=result)
     return result
 
