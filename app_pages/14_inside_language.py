@@ -3,7 +3,7 @@ context length and model size, weights and arithmetic next to GPT-2 small's, and
 speed measured live."""
 import streamlit as st
 
-from engine.language import generate, inspect
+from engine.language import generate, inspect, kvcache
 from ui import pages, presenter
 from ui.chart_cache import show
 from ui.code import show_code
@@ -109,5 +109,5 @@ st.code(vocab.decode(r["ids"]), language=None, wrap_lines=True)
 if model.kind != "transformer":
     st.caption(f"This model is {model.kind == 'mlp' and 'an MLP' or 'a bigram'}: it reads a fixed number of "
                "characters and has no keys or values, so both ways do the same work.")
-show_code(generate.generate, generate.cache_speed)
+show_code(generate.generate, kvcache.KVCache.next, generate.cache_speed)
 pages.page_link("attention", label="Back to Attention")
