@@ -19,7 +19,7 @@ from ui import a11y, keep, linework, pages, presenter, training  # noqa: E402
 from ui.language import train as language_train  # noqa: E402
 
 i18n.use(st.query_params.get("lang") or st.session_state.get("lang") or i18n.SOURCE)   # first: every word after
-st.set_page_config(page_title=pages.APP_NAME, page_icon=pages.APP_ICON, layout="wide")
+st.set_page_config(page_title=pages.app_name(), page_icon=pages.APP_ICON, layout="wide")
 
 a11y.styles()                           # a visible keyboard focus ring (ui/a11y.py)
 presenter.presenter_toggle()            # sidebar switch on every page (ui/presenter.py)

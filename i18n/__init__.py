@@ -29,8 +29,9 @@ SOURCE = "en"
 # The languages the app offers: code -> name in its own language. A new language is one line here plus its
 # i18n/locales/<code>/LC_MESSAGES/messages.po.
 LANGUAGES = {"en": "English", "it": "Italiano"}
-PSEUDO = "qps"                  # tests only: every message marked ⟦…⟧
+PSEUDO = "qps"                  # tests only: every message marked ⟦…⟧, every as_is() text ⟪…⟫
 OPEN, CLOSE = "⟦", "⟧"
+DATA_OPEN, DATA_CLOSE = "⟪", "⟫"
 
 _current = contextvars.ContextVar("language", default=SOURCE)
 
@@ -73,6 +74,14 @@ def _(message):
 def N_(message):
     """Marks `message` for translation where it is defined (a constant); `_()` translates it where shown."""
     return message
+
+
+def as_is(text):
+    """`text` shown as it is, in every language: data, not words to translate (a name the user chose, a
+    sample of a corpus, a file's path, a model's layer sizes). Only the pseudo-language marks it ⟪…⟫, so the
+    test that finds untranslated text knows it is meant to stay."""
+    text = str(text)
+    return DATA_OPEN + text + DATA_CLOSE if current() == PSEUDO else text
 
 
 def ngettext(singular, plural, n):

@@ -17,6 +17,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+import i18n
+
 alt.utils.schemapi.disable_debug_mode()   # don't validate each piece while building either
 alt.theme.enable("none")                  # as st.altair_chart does: Streamlit's theme, not Altair's sizes
 
@@ -44,7 +46,8 @@ def chart_spec(build, *args, big=False, **kwargs):
     """The Vega-Lite dict of build(*args, **kwargs), from the cache when the same
     chart was built before. Its data are DataFrames in spec["datasets"]."""
     global _specs_bytes
-    key = (build.__name__, big, _fingerprint(args), _fingerprint(kwargs))
+    # A chart's words are in the run's language (i18n): one cached spec per language.
+    key = (i18n.current(), build.__name__, big, _fingerprint(args), _fingerprint(kwargs))
     with _specs_lock:
         hit = _specs.get(key)
         if hit is not None:
