@@ -226,13 +226,14 @@ def main():
         print(f"\n1. one training step (forward, backward, clipping, AdamW), ours and PyTorch eager's {how}")
         for threads in (1, 2):
             r = in_subprocess(threads, "--job", "speed", "--rounds", str(a.rounds), "--method", a.method)
-            print(f"   {threads} thread{'s' * (threads > 1)}: ours {r['ours_ms']:.1f} ms, PyTorch {r['torch_ms']:.1f} ms "
-                  f"(medians of {r['rounds']} steps each): {r['ratio']:.2f} x; median of the rounds' ratios "
+            print(f"   {threads} thread{'s' * (threads > 1)}: ours {r['ours_ms']:.1f} ms, "
+                  f"PyTorch {r['torch_ms']:.1f} ms (medians of {r['rounds']} steps each): {r['ratio']:.2f} x; median of the rounds' ratios "
                   f"{r['round_ratio']:.2f} x  ({r['load']})")
             if a.alone:
                 for side in ("ours", "torch"):
                     r = in_subprocess(threads, "--job", side, "--rounds", str(a.rounds))
-                    print(f"      {side} alone in its process: {r['ms']:.1f} ms (median of {r['rounds']})  ({r['load']})")
+                    print(f"      {side} alone in its process: {r['ms']:.1f} ms (median of {r['rounds']})  "
+                          f"({r['load']})")
     if a.part in ("all", "train"):
         print(f"\n2. training for {a.seconds:g} s (at most {a.max_steps} steps, learning rate decaying over "
               f"{a.schedule} steps), {a.threads} threads")

@@ -3,7 +3,7 @@ records), their loss curves step by step in one chart and their settings side by
 Compare runs page (app_pages/8_compare.py) when "Language models" is chosen there, in that page's style."""
 import streamlit as st
 
-from i18n import _, num
+from i18n import _, as_is, num
 from ui import charts, pages, presenter
 from ui.chart_cache import show
 from ui.language import runs
@@ -13,7 +13,7 @@ def _delete(run_id):
     gone = [r["name"] for r in st.session_state.get(runs.SESSION_KEY, []) if r["id"] == run_id]
     st.session_state[runs.SESSION_KEY] = [r for r in st.session_state.get(runs.SESSION_KEY, []) if r["id"] != run_id]
     if gone:
-        st.session_state["cmp_lm_msg"] = _("Deleted {name}.").format(name=gone[0])
+        st.session_state["cmp_lm_msg"] = _("Deleted {name}.").format(name=as_is(gone[0]))
 
 
 def show_runs():
@@ -28,7 +28,7 @@ def show_runs():
     for r in records:
         with st.container(border=True):
             c = st.columns([3, 3.4, 2, 1.1] if not present else [3, 3.4, 2], vertical_alignment="center")
-            c[0].markdown(f"**{r['name']}**")
+            c[0].markdown(f"**{as_is(r['name'])}**")
             c[1].caption(_("on {text} · {ended}").format(
                 text=r["corpus"], ended=_(runs.ENDED.get(r["status"], runs.ENDED["stopped"])).format(
                     step=num(r["steps"]), steps=num(r["settings"]["steps"]))))
@@ -45,7 +45,7 @@ def show_runs():
     else:
         st.session_state["cmp_lm_pick"] = ids[-4:]
     c1, c2 = st.columns([3, 2])
-    picked = c1.multiselect(_("Runs to compare"), ids, key="cmp_lm_pick", format_func=lambda i: by_id[i]["name"],
+    picked = c1.multiselect(_("Runs to compare"), ids, key="cmp_lm_pick", format_func=lambda i: as_is(by_id[i]["name"]),
                             placeholder=_("Choose runs"))
     curve = c2.radio(_("Curve"), list(runs.CURVES), format_func=lambda k: _(runs.CURVES[k]), key="cmp_lm_curve",
                      help=_("Validation: characters held out from training, read at each evaluation. "

@@ -13,7 +13,7 @@ kept on its own), so a record is small and the kept archive can write it as it i
 import pandas as pd
 import streamlit as st
 
-from i18n import N_, _, num
+from i18n import N_, _, as_is, num
 
 SESSION_KEY = "lm_runs"
 CURVES = {"val_loss": N_("Validation loss at each evaluation"), "batch_loss": N_("Training loss of each step")}
@@ -57,14 +57,15 @@ def merged(kept, mine):
 
 
 def curve_frame(records, curve):
-    """(columns run, x = step, value = nats per character) for the runs' `curve` (a key of CURVES)."""
+    """(columns run, x = step, value = nats per character) for the runs' `curve` (a key of CURVES). A run's name
+    is data (i18n.as_is): it stays in the language it was made in."""
     rows = []
     for r in records:
         h = r["history"]
         if curve == "batch_loss":
-            rows += [{"run": r["name"], "x": s, "value": v} for s, v in zip(h["batch_step"], h["batch_loss"])]
+            rows += [{"run": as_is(r["name"]), "x": s, "value": v} for s, v in zip(h["batch_step"], h["batch_loss"])]
         else:
-            rows += [{"run": r["name"], "x": e["step"], "value": e["val_loss"]} for e in h["evals"]]
+            rows += [{"run": as_is(r["name"]), "x": e["step"], "value": e["val_loss"]} for e in h["evals"]]
     return pd.DataFrame(rows, columns=["run", "x", "value"])
 
 
@@ -110,7 +111,7 @@ ROW_NAMES = {"validation loss": N_("validation loss (nats per character)"), "tra
 
 def side_by_side(records):
     """Settings and results as text, a row per setting and a column per run (named by the run's name)."""
-    return pd.DataFrame({r["name"]: _column(r) for r in records})
+    return pd.DataFrame({as_is(r["name"]): _column(r) for r in records})
 
 
 def differences(table):
