@@ -120,16 +120,8 @@ else:
     st.caption(" ".join(notes))
 
 # ------------------------------------------------------------------ side by side
-st.header(_("Side by side"))
-
 table = runs.side_by_side(chosen)
-shown = table
-if len(chosen) > 1 and not st.toggle(_("Show settings that are the same in every run"), key="cmp_show_same"):
-    shown = runs.differences(table)
-st.dataframe(shown.rename(columns=as_is), width="stretch", height="content", key="cmp_table")
-if len(chosen) > 1:
-    st.caption(_("Rows that differ between the chosen runs are the experiment; the others are kept the same "
-                 "(switch them on above to check)."))
+runs.show_side_by_side(table, len(chosen), ("cmp_show_same", "cmp_table"))
 
 if not present:
     d1, d2 = st.columns(2)

@@ -113,12 +113,18 @@ def test_generation_with_the_cache_writes_the_same_text_as_without(temperature, 
     assert len(set(a.tolist())) > 1
 
 
-def test_the_cached_step_gives_the_full_forwards_logits():
+def float64_transformer():
+    """A small float64 transformer with weights far from their start (every part matters), and an rng."""
     model = build_model({"kind": "transformer", "vocab": 9, "context": 12, "width": 16, "blocks": 2, "heads": 4},
                         seed=1).astype(np.float64)
     rng = np.random.default_rng(2)
     for p in model.params():
         p += rng.standard_normal(p.shape) * 0.3
+    return model, rng
+
+
+def test_the_cached_step_gives_the_full_forwards_logits():
+    model, rng = float64_transformer()
     ids = rng.integers(0, 9, (1, 12))
     full = model.forward(ids)
     caches = [{} for _ in model.blocks]
@@ -129,11 +135,7 @@ def test_the_cached_step_gives_the_full_forwards_logits():
 
 def test_the_lean_cached_step_gives_the_full_forwards_logits_also_after_a_restart():
     """engine/language/kvcache.py's one-position step (generation's fast path) against forward()."""
-    model = build_model({"kind": "transformer", "vocab": 9, "context": 12, "width": 16, "blocks": 2, "heads": 4},
-                        seed=1).astype(np.float64)
-    rng = np.random.default_rng(2)
-    for p in model.params():
-        p += rng.standard_normal(p.shape) * 0.3
+    model, rng = float64_transformer()
     ids = rng.integers(0, 9, (1, 12))
     cache = KVCache(model)
     for restart in range(2):                   # the second time into the same arrays, after clear()

@@ -5,6 +5,7 @@ import streamlit as st
 
 from i18n import _, as_is, num
 from ui import charts, pages, presenter
+from ui import runs as digits_runs
 from ui.chart_cache import show
 from ui.language import runs
 
@@ -45,8 +46,8 @@ def show_runs():
     else:
         st.session_state["cmp_lm_pick"] = ids[-4:]
     c1, c2 = st.columns([3, 2])
-    picked = c1.multiselect(_("Runs to compare"), ids, key="cmp_lm_pick", format_func=lambda i: as_is(by_id[i]["name"]),
-                            placeholder=_("Choose runs"))
+    picked = c1.multiselect(_("Runs to compare"), ids, key="cmp_lm_pick",
+                            format_func=lambda i: as_is(by_id[i]["name"]), placeholder=_("Choose runs"))
     curve = c2.radio(_("Curve"), list(runs.CURVES), format_func=lambda k: _(runs.CURVES[k]), key="cmp_lm_curve",
                      help=_("Validation: characters held out from training, read at each evaluation. "
                             "Training: the loss of each step's batch (an average of neighbouring steps on long runs)."))
@@ -66,13 +67,6 @@ def show_runs():
                               "characters are easier or harder to guess."))
         st.caption(" ".join(notes))
 
-    st.header(_("Side by side"))
-    table = runs.side_by_side(chosen)
-    shown = table
-    if len(chosen) > 1 and not st.toggle(_("Show settings that are the same in every run"), key="cmp_lm_same"):
-        shown = runs.differences(table)
-    st.dataframe(runs.translated(shown), width="stretch", height="content", key="cmp_lm_table")
-    if len(chosen) > 1:
-        st.caption(_("Rows that differ between the chosen runs are the experiment; the others are kept the same "
-                     "(switch them on above to check)."))
+    digits_runs.show_side_by_side(runs.side_by_side(chosen), len(chosen), ("cmp_lm_same", "cmp_lm_table"),
+                                  results=[_(runs.ROW_NAMES[k]) for k in runs.RESULTS])
     pages.page_link("train_language", label=_("Train another language model"))

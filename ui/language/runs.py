@@ -17,7 +17,7 @@ from i18n import N_, _, as_is, num
 
 SESSION_KEY = "lm_runs"
 CURVES = {"val_loss": N_("Validation loss at each evaluation"), "batch_loss": N_("Training loss of each step")}
-RESULTS = ("validation loss", "training time")        # rows of the table never folded away (see differences)
+RESULTS = ("validation loss", "training time")     # rows never folded away (ui/runs.show_side_by_side)
 ENDED = {"finished": N_("finished at step {step} of {steps}"), "stopped": N_("stopped early at step {step} of {steps}"),
          "diverged": N_("diverged at step {step} of {steps}")}
 
@@ -99,7 +99,8 @@ def _column(r):
 
 
 ROW_NAMES = {"validation loss": N_("validation loss (nats per character)"), "training time": N_("training time"),
-             "ended": N_("ended"), "text": N_("text"), "characters in the vocabulary": N_("characters in the vocabulary"),
+             "ended": N_("ended"), "text": N_("text"),
+             "characters in the vocabulary": N_("characters in the vocabulary"),
              "kind": N_("kind of model"), "characters read": N_("characters read"), "width": N_("width"),
              "blocks": N_("blocks"), "heads": N_("heads"), "embedding size": N_("embedding size"),
              "hidden layer": N_("hidden layer"), "weights": N_("weights"), "learning rate": N_("learning rate"),
@@ -110,16 +111,6 @@ ROW_NAMES = {"validation loss": N_("validation loss (nats per character)"), "tra
 
 
 def side_by_side(records):
-    """Settings and results as text, a row per setting and a column per run (named by the run's name)."""
-    return pd.DataFrame({as_is(r["name"]): _column(r) for r in records})
-
-
-def differences(table):
-    """The rows of a side_by_side table that differ between its runs, and the results."""
-    same = table.nunique(axis=1) == 1
-    return table[~same | table.index.isin(RESULTS)]
-
-
-def translated(table):
-    """The table with its row names in the page's language (after differences, which reads the English keys)."""
-    return table.rename(index=lambda k: _(ROW_NAMES.get(k, k)))
+    """Settings and results as text, a row per setting (named in this language) and a column per run (named by
+    the run's name); ui/runs.show_side_by_side shows it."""
+    return pd.DataFrame({r["name"]: _column(r) for r in records}).rename(index=lambda k: _(ROW_NAMES.get(k, k)))
