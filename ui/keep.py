@@ -23,7 +23,6 @@ import streamlit as st
 
 from engine.language.modelfile import lm_to_bytes, load_language_model
 from engine.modelfile import ModelFileError
-
 from i18n import _, ngettext
 from ui import lesson, limits
 from ui.language import runs as lm_runs
