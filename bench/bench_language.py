@@ -5,6 +5,7 @@
     python bench/bench_language.py --part speed --alone     ... and each side alone in a process of its own
     python bench/bench_language.py --part train    2. validation loss reached within --seconds of training
     python bench/bench_language.py --part cache    3. 500 characters with and without the key/value cache
+    python bench/bench_language.py --part idle     why not step-by-step turns: CPU burned by idle threads
 
 The model is nanoGPT's CPU "baby GPT": 4 blocks, 4 heads, width 128, context 64, batch 12, AdamW
 1e-3 with warm-up and cosine decay to 1e-4 over 2000 steps, gradient clipping at 1, no dropout,
@@ -120,6 +121,31 @@ def worker_speed(threads, rounds, method="blocks"):
             "rounds": rounds, "method": method, "load": load()}
 
 
+def worker_idle(threads, rest=0.3):
+    """CPU seconds this process burns while it sleeps `rest` s right after a training step of each side: its idle
+    threads' spin-waiting (the least of 3 tries; 0 when the idle threads sleep at once)."""
+    import torch
+    torch.set_num_threads(threads)
+    np, _, s, run = setup()
+    from bridge.language_twin import torch_adamw, torch_step, torch_transformer
+    twin = torch_transformer(run.model)
+    opt = torch_adamw(twin, s)
+    x, y = run.batch(run.train_ids, s.batch_size, np.random.default_rng(0))
+    tx, ty = torch.from_numpy(x.astype(np.int64)), torch.from_numpy(y.astype(np.int64))
+    work = {"ours": lambda: run.train_batch(x, y), "torch": lambda: torch_step(twin, opt, tx, ty, 1e-3, 1.0)}
+    burned = {}
+    for side, step in work.items():
+        tries = []
+        for _ in range(3):
+            step()
+            start = time.process_time()
+            time.sleep(rest)
+            tries.append(time.process_time() - start)
+        burned[side] = min(tries)
+    return {"threads": threads, "rest": rest, **burned, "load": load(),
+            "env": {k: os.environ.get(k) for k in ("OPENBLAS_THREAD_TIMEOUT", "OMP_WAIT_POLICY")}}
+
+
 def worker_alone(threads, rounds, side):
     """One side only (no other framework's steps in this process): rounds steps, their median in ms."""
     import torch
@@ -197,7 +223,7 @@ def in_subprocess(threads, *args):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--part", choices=("all", "speed", "train", "cache"), default="all")
+    p.add_argument("--part", choices=("all", "speed", "train", "cache", "idle"), default="all")
     p.add_argument("--method", choices=("blocks", "turns"), default="blocks",
                    help="speed: alternating blocks of steps after a rest (fair), or step-by-step turns (unfair "
                         "with 2 threads: each side's spinning idle threads slow the other; kept to show it)")
@@ -214,6 +240,7 @@ def main():
     a = p.parse_args()
     if a.worker is not None:
         job = {"speed": lambda: worker_speed(a.worker, a.rounds, a.method),
+               "idle": lambda: worker_idle(a.worker),
                "ours": lambda: worker_alone(a.worker, a.rounds, "ours"),
                "torch": lambda: worker_alone(a.worker, a.rounds, "torch"),
                "train": lambda: worker_train(a.seconds, a.max_steps, a.schedule), "cache": worker_cache}[a.job]
@@ -234,6 +261,12 @@ def main():
                     r = in_subprocess(threads, "--job", side, "--rounds", str(a.rounds))
                     print(f"      {side} alone in its process: {r['ms']:.1f} ms (median of {r['rounds']})  "
                           f"({r['load']})")
+    if a.part == "idle":
+        print("\n0. CPU time burned while resting 0.3 s right after a step of each side, 2 threads (idle threads "
+              "spinning)")
+        r = in_subprocess(2, "--job", "idle")
+        print(f"   after ours (OpenBLAS) {r['ours'] * 1e3:.0f} ms, after PyTorch's (OpenMP) {r['torch'] * 1e3:.0f} ms  "
+              f"({r['load']})")
     if a.part in ("all", "train"):
         print(f"\n2. training for {a.seconds:g} s (at most {a.max_steps} steps, learning rate decaying over "
               f"{a.schedule} steps), {a.threads} threads")
