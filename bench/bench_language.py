@@ -19,16 +19,18 @@ with its own default settings (nothing is tuned for either side).
 
 Side by side, fairly. Both sides run in one process, so that a busy moment of the shared machine hits
 both. They do NOT take turns step by step: with 2 threads that is unfair. A thread pool that has just
-worked keeps its idle threads spinning for a while, waiting for more work, and each spinning thread
-holds a core: OpenBLAS's (NumPy's) for about 2^28 cycles (its THREAD_TIMEOUT; about 0.1 s), PyTorch's
-OpenMP threads for a shorter time (GOMP_SPINCOUNT). On 2 cores, a PyTorch step started right after one
-of ours found one core taken by OpenBLAS's spinning thread, and its two OpenMP threads, which wait for
-each other at the end of every operation, shared the other: PyTorch's 2-thread step took 119 ms in
-turns, against 31 ms alone. (Seen directly: a process sleeping just after NumPy work burns CPU time;
-with OPENBLAS_THREAD_TIMEOUT=4 it burns none.) So the sides run in alternating blocks of BLOCK steps,
-and each block starts after PAUSE seconds of rest, long after the other side's threads have gone to
-sleep; which side goes first alternates from round to round. Within its block each side runs as it
-would alone. Figures: the median step of each side (and their ratio), and the median of the rounds'
+worked keeps its idle threads spinning for a while, waiting for more work, and a spinning thread holds
+a core: OpenBLAS's (NumPy's) for up to 2^28 processor cycles after its last call (its THREAD_TIMEOUT,
+about 0.1 s; OPENBLAS_THREAD_TIMEOUT=4 makes it 16 cycles), PyTorch's OpenMP threads for a shorter
+time (GOMP_SPINCOUNT). On 2 cores a PyTorch step started right after one of ours finds one core taken
+by OpenBLAS's spinning thread, and its two OpenMP threads, which wait for each other at the end of every
+operation, share the other one: in turns on a quiet machine (load 0.1-0.5) PyTorch's 2-thread step took
+119.5 ms, where the issue measured 31.5 ms for it alone. --part idle shows the spinning: the CPU time a
+process burns while it rests just after a step (a busy machine gives the spinning threads less of a
+core, so it shows less there). So the sides run in alternating blocks of BLOCK steps, and each block
+starts after PAUSE seconds of rest, when the other side's threads have long gone to sleep; which side
+goes first alternates from round to round. Within its block each side runs as it would alone, with its
+own defaults. Figures: the median step of each side (and their ratio), and the median of the rounds'
 ratios (each round: the median step of each side's block). --method turns keeps the old way, to show
 the effect; --alone also times each side alone in a process of its own. The load average
 (os.getloadavg) is printed next to every figure.
