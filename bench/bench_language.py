@@ -288,8 +288,8 @@ def main():
 
 def print_cache(r, note=""):
     print(f"\n3. {r['cache_chars']} characters{note} (fastest of 5 each): with the key/value cache "
-          f"{r['cache_s']:.2f} s, without {r['no_cache_s']:.2f} s: {r['cache_speedup']:.1f} x faster; same text: {r['cache_identical']}  "
-          f"({r['cache_load']})")
+          f"{r['cache_s']:.2f} s, without {r['no_cache_s']:.2f} s: {r['cache_speedup']:.1f} x faster; "
+          f"same text: {r['cache_identical']}  ({r['cache_load']})")
 
 
 if __name__ == "__main__":
