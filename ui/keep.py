@@ -23,9 +23,9 @@ import streamlit as st
 
 from engine.language.modelfile import lm_to_bytes, load_language_model
 from engine.modelfile import ModelFileError
-from i18n import _, ngettext
+from i18n import _, ngettext, num
 from ui import lesson, limits
-from ui.language import runs as lm_runs
+from ui.language import runs as language_runs
 
 COOKIE = "digits_browser_key"
 KEY_JS = """
@@ -149,21 +149,21 @@ def offer(key):
     if kept is None:
         ss["keep_answered"] = True
         return
-    minutes = (time.time() - kept.saved) / 60
-    what = [f"{len(kept.runs)} run{'s' if len(kept.runs) != 1 else ''}"] if kept.runs else []
-    if kept.model is not None:
-        what.append("your model")
-    if kept.lm_runs:
-        what.append(ngettext("{n} language-model run", "{n} language-model runs", len(kept.lm_runs)).format(
-            n=len(kept.lm_runs)))
-    if kept.lm_model is not None:
-        what.append(_("your language model"))
+    minutes = round((time.time() - kept.saved) / 60)
+    runs = ngettext("{n} run", "{n} runs", len(kept.runs)).format(n=num(len(kept.runs)))
+    digits = (_("{runs} and your model").format(runs=runs) if kept.runs and kept.model is not None
+              else runs if kept.runs else _("your model") if kept.model is not None else "")
+    lm = ngettext("{n} language-model run", "{n} language-model runs", len(kept.lm_runs)).format(
+        n=num(len(kept.lm_runs)))
+    words = (_("{runs} and your language model").format(runs=lm) if kept.lm_runs and kept.lm_model is not None
+             else lm if kept.lm_runs else _("your language model") if kept.lm_model is not None else "")
+    what = _("{digits} and {words}").format(digits=digits, words=words) if digits and words else digits or words
+    when = _("a moment ago") if minutes < 1 else _("{minutes} min ago").format(minutes=num(minutes))
     with st.sidebar.container(border=True):
-        st.markdown(f"**Welcome back!** This browser left {' and '.join(what)} here "
-                    f"{'a moment' if minutes < 1 else f'{minutes:.0f} min'} ago.")
+        st.markdown(_("**Welcome back!** This browser left {what} here {when}.").format(what=what, when=when))
         c1, c2 = st.columns(2)
-        c1.button("Restore", key="keep_restore", icon=":material/restore:", on_click=_restore, args=(key,))
-        c2.button("No thanks", key="keep_discard", on_click=_discard, args=(key,))
+        c1.button(_("Restore"), key="keep_restore", icon=":material/restore:", on_click=_restore, args=(key,))
+        c2.button(_("No thanks"), key="keep_discard", on_click=_discard, args=(key,))
 
 
 def remember(key):
@@ -194,7 +194,7 @@ def _restore(key):
             if values:
                 lesson.apply(values)
         if kept.lm_runs:
-            st.session_state["lm_runs"] = lm_runs.merged(kept.lm_runs, st.session_state.get("lm_runs", []))
+            st.session_state["lm_runs"] = language_runs.merged(kept.lm_runs, st.session_state.get("lm_runs", []))
         if kept.lm_model is not None:
             try:
                 st.session_state["lm_model"] = _lm_entry(kept.lm_model)
