@@ -92,7 +92,7 @@ with c2.container(border=True):
 
 st.header(_("The pages, in lesson order"))
 for section, group in pages.sections().items():       # the menu's sections (ui/pages.py)
-    st.subheader(_(section))
+    st.subheader(pages.section_name(section))
     for page in group:
         if page is pages.HOME:
             continue

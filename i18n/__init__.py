@@ -121,6 +121,21 @@ def _marked(message):
     return "".join(out)
 
 
+def pgettext(context, message):
+    """`message` in this run's language, where the same English needs another word elsewhere: `context` tells
+    them apart (pgettext("menu section", "Start") is "Per cominciare", the button's _("Start") "Avvia")."""
+    code = current()
+    if code == PSEUDO:
+        return _marked(message)
+    return _catalogue(code).pgettext(context, message)
+
+
+def NC_(context, message):
+    """N_() with a context: marks `message` where it is defined; pgettext(context, message) translates it where
+    it is shown."""
+    return message
+
+
 def N_(message):
     """Marks `message` for translation where it is defined (a constant); `_()` translates it where shown."""
     return message

@@ -26,7 +26,7 @@ from i18n import DOMAIN, LANGUAGES, LOCALES, SOURCE
 
 ROOT = LOCALES.parent.parent
 CONFIG = LOCALES.parent / "babel.cfg"
-KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2), "NC_": ((1, "c"), 2)}
 PROJECT = "Digits from Scratch"
 
 # A placeholder: str.format's {name}, {name:.1%}, {0!r}; %-formatting's %d, %.2f, %(name)s (no space flag:
@@ -189,12 +189,12 @@ def problems(code, template=None):
             out.append(f"{code}: {msgid!r} is in the file {n} times")
     for m in catalog.obsolete.values():
         out.append(f"{code}: obsolete entry (#~) {m.id!r}: delete it")
-    wanted = {m.id: m for m in template if m.id}
-    have = {m.id: m for m in catalog if m.id}
-    for msgid in have.keys() - wanted.keys():
-        out.append(f"{code}: {msgid!r} is no longer in the code")
-    for msgid, src in wanted.items():
-        m = have.get(msgid)
+    wanted = {(m.context, m.id): m for m in template if m.id}
+    have = {(m.context, m.id): m for m in catalog if m.id}
+    for context, msgid in have.keys() - wanted.keys():
+        out.append(f"{code}: {msgid!r} is no longer in the code" + (f" (context {context!r})" if context else ""))
+    for (context, msgid), src in wanted.items():
+        m = have.get((context, msgid))
         if m is None:
             out.append(f"{code}: missing {msgid!r} ({src.locations[0][0]})")
             continue

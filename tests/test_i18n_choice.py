@@ -158,3 +158,11 @@ def test_the_command_line_speaks_the_terminals_language():
         out = subprocess.run([sys.executable, "-m", "engine", "train", "--layers", "784,10,3"], capture_output=True,
                              text=True, env={**env, "LANG": lang}, cwd=str(APP.rsplit("/", 1)[0]), timeout=120)
         assert out.returncode == 2 and out.stderr.startswith(words), out.stderr
+
+
+def test_the_same_english_in_two_places_can_have_two_translations():
+    """msgctxt: the menu's section "Start" and Train's Start button are different words in Italian."""
+    i18n.use("it")
+    assert i18n.pgettext("menu section", "Start") == "Per cominciare" and i18n._("Start") == "Avvia"
+    i18n.use(i18n.PSEUDO)
+    assert i18n.pgettext("menu section", "Start") == "⟦Start⟧"
