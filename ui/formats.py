@@ -29,6 +29,7 @@ OPTIMIZER_CHOICES = {"sgd": N_("plain SGD (w = w − lr·grad)"), "momentum": N_
 # and a run's default name, shortest.
 LOSS_CHOICES = {"cross-entropy": N_("softmax + cross-entropy"), "mse": N_("sigmoid + MSE (as in the write-up)")}
 LOSS_SHORT = {"cross-entropy": "softmax + CE", "mse": "sigmoid + MSE"}
+LOSS_WORDS = {"cross-entropy": N_("softmax + cross-entropy"), "mse": N_("sigmoid + MSE")}     # (model_text)
 LOSS_ABBREVIATIONS = {"cross-entropy": "CE", "mse": "MSE"}
 
 # A run's state (ui/training.py train_status): on its progress line, and how an
@@ -122,3 +123,11 @@ def note_text(note):
         if m:
             return words(m)
     return as_is(note)
+
+
+def model_text(net):
+    """A model's layers in a few words, like the engine's net.describe() ('784-256-10, relu, softmax +
+    cross-entropy'), with the output and loss in the run's language and the layers (notation) as they are."""
+    loss = _(LOSS_WORDS["mse" if net.loss == "mse" else "cross-entropy"])
+    layers = net.describe().rsplit(", ", 1)[0]          # all but the engine's words for the output and loss
+    return f"{as_is(layers)}, {loss}"
