@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 import i18n
 from apptest_utils import APP
-from ui import chart_cache, handouts, lesson, translation
+from ui import chart_cache, formats, handouts, lesson, translation
 
 pytestmark = pytest.mark.usefixtures("sample_only")
 
@@ -118,8 +118,12 @@ def test_lesson_and_handout_links_carry_the_language():
 def test_numbers_as_the_language_writes_them():
     i18n.use("it")
     assert (i18n.num(12345.678, 1), i18n.pct(0.9635, 2), i18n.num(70000)) == ("12.345,7", "96,35%", "70.000")
+    assert (formats.ordinal(2), formats.source_text("built-in sample: 12,000 of 70,000 digits")) == (
+        "2º", "campione incluso: 12.000 cifre su 70.000")
     i18n.use(i18n.SOURCE)
     assert (i18n.num(12345.678, 1), i18n.pct(0.9635, 2), i18n.num(70000)) == ("12,345.7", "96.35%", "70,000")
+    assert (formats.ordinal(2), formats.source_text("built-in sample: 12,000 of 70,000 digits")) == (
+        "2nd", "built-in sample: 12,000 of 70,000 digits")
 
 
 def _titled_chart(values):

@@ -79,7 +79,10 @@ def duration_text(seconds):
 
 
 def ordinal(n):
-    """1st, 2nd, 3rd, 11th, 22nd..."""
+    """1st, 2nd, 3rd, 11th, 22nd... in English; in another language its catalogue's form of "{n}." (2º in
+    Italian)."""
+    if i18n.current() not in (i18n.SOURCE, i18n.PSEUDO):
+        return i18n.pgettext("ordinal number", "{n}.").format(n=i18n.num(n))
     return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
 
 
