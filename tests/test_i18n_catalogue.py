@@ -148,6 +148,13 @@ def test_update_writes_the_normalised_form_and_keeps_the_work(playground):
     assert playground.read_text() == text, "a second update changes nothing"
 
 
+def test_update_stops_at_a_message_translated_two_ways(playground):
+    """A reader keeps one of two translations of the same message: update asks a person to choose first."""
+    with pytest.raises(ValueError, match="'Twice': \\['Due volte', 'Due volte!'\\]"):
+        catalogues.update("xx")
+    assert playground.read_text() == PO                                  # nothing written
+
+
 def test_init_starts_a_language_with_every_message_to_translate(playground):
     path = catalogues.init("es", None)
     text = path.read_text()
