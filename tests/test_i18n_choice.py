@@ -120,10 +120,12 @@ def test_numbers_as_the_language_writes_them():
     assert (i18n.num(12345.678, 1), i18n.pct(0.9635, 2), i18n.num(70000)) == ("12.345,7", "96,35%", "70.000")
     assert (formats.ordinal(2), formats.source_text("built-in sample: 12,000 of 70,000 digits")) == (
         "2º", "campione incluso: 12.000 cifre su 70.000")
+    assert (formats.num(0.12345), formats.num(0.00012)) == ("0,1235", "1,20e-04")
     i18n.use(i18n.SOURCE)
     assert (i18n.num(12345.678, 1), i18n.pct(0.9635, 2), i18n.num(70000)) == ("12,345.7", "96.35%", "70,000")
     assert (formats.ordinal(2), formats.source_text("built-in sample: 12,000 of 70,000 digits")) == (
         "2nd", "built-in sample: 12,000 of 70,000 digits")
+    assert (formats.num(0.12345), formats.num(0.00012)) == ("0.1235", "1.20e-04")
 
 
 def _titled_chart(values):

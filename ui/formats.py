@@ -44,10 +44,19 @@ def ending_text(status):
     return i18n._(ENDINGS[status]) if status in ENDINGS else status
 
 
+def decimal_sign(text):
+    """A number Python wrote ("0.1234", "1.50e-04") with the decimal sign of the run's language ("0,1234" in
+    Italian); English as it is."""
+    if i18n.current() in (i18n.SOURCE, i18n.PSEUDO):
+        return text
+    from babel.numbers import get_decimal_symbol
+    return text.replace(".", get_decimal_symbol(i18n.current()))
+
+
 def num(v):
-    """A number for the text: 4 decimals, or scientific notation when tiny."""
+    """A number for the text: 4 decimals, or scientific notation when tiny (with the language's decimal sign)."""
     v = float(v) + 0.0   # + 0.0 turns -0.0 into 0.0
-    return f"{v:.4f}" if v == 0 or abs(v) >= 1e-3 else f"{v:.2e}"
+    return decimal_sign(f"{v:.4f}" if v == 0 or abs(v) >= 1e-3 else f"{v:.2e}")
 
 
 def sure_text(p):
@@ -59,7 +68,7 @@ def sure_text(p):
 
 def value_text(v):
     """Whole numbers (a one-hot label's 0 and 1) without decimals, other values with two."""
-    return f"{v:.0f}" if float(v).is_integer() else f"{v:.2f}"
+    return f"{v:.0f}" if float(v).is_integer() else f"{v:.2f}"     # (in vectors "[0, 0.50, 1]": the point stays)
 
 
 def output_text(value, is_probability):
