@@ -172,3 +172,11 @@ def test_the_same_english_in_two_places_can_have_two_translations():
     assert i18n.pgettext("menu section", "Start") == "Per cominciare" and i18n._("Start") == "Avvia"
     i18n.use(i18n.PSEUDO)
     assert i18n.pgettext("menu section", "Start") == "⟦Start⟧"
+
+
+def test_a_bad_folder_is_told_in_the_students_language():
+    """Home's folder box: the app's sentence and the engine's reason (engine/data.py) both in Italian."""
+    at = opened({"lang": "it"})
+    at.text_input(key="data_dir_input").set_value("/no/such/folder").run()
+    assert at.error[0].value == ("Quella cartella non si può usare: /no/such/folder: cartella di MNIST non trovata. "
+                                 "Restano in uso i dati caricati prima.")
