@@ -47,8 +47,8 @@ def from_browser():
 
 
 def choose():
-    """Set this run's language (call first in dashboard.py, before any word is shown; and first in an
-    st.fragment, whose reruns do not run dashboard.py). Returns its code."""
+    """Set this run's language (call first in dashboard.py, before any word is shown; a fragment's rerun may
+    call it too, else it speaks the session's last language, as a callback does). Returns its code."""
     ss = st.session_state
     url = st.query_params.get(PARAM)
     if url is not None and url != ss.get(_SYNCED):          # a link's language, applied once
