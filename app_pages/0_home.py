@@ -6,7 +6,7 @@ from engine.convnet import ConvNet
 from engine.data import DataError, default_cache_dir
 from i18n import _, as_is, num, pct
 from ui import data_source, handouts, pages, run_names, state
-from ui.formats import PRETRAINED_LABEL, note_text, source_text
+from ui.formats import PRETRAINED_LABEL, model_text, note_text, source_text
 
 
 def _is_sample(source):
@@ -75,7 +75,7 @@ with c2.container(border=True):
         # (an upload's file may say it was trained elsewhere); else the file's own word.
         where = info.get("source") if "test_accuracy" in info else settings.get("dataset")
         st.markdown(_("**{name}**, {kind}: {layers}").format(
-            name=_model_name(info.get("label", _("your model")), net), kind=_kind(net), layers=as_is(net.describe())))
+            name=_model_name(info.get("label", _("your model")), net), kind=_kind(net), layers=model_text(net)))
         if info.get("source"):
             st.caption(_("From: {source}").format(source=source_text(info["source"])))
     else:
@@ -83,7 +83,7 @@ with c2.container(border=True):
         accuracy = settings.get("test_accuracy")
         where = settings.get("dataset")
         st.markdown(_("**{name}**, {kind}: {layers}").format(
-            name=_(PRETRAINED_LABEL).capitalize(), kind=_kind(net), layers=as_is(net.describe())))
+            name=_(PRETRAINED_LABEL).capitalize(), kind=_kind(net), layers=model_text(net)))
         st.caption(_("Used until you train or load your own on the Train page."))
     st.write(_("{n} weights and biases. Trained with {how}.").format(
         n=num(net.n_params()), how=run_names.settings_text(settings, run_names.marks_of(info))))
@@ -92,7 +92,7 @@ with c2.container(border=True):
 
 st.header(_("The pages, in lesson order"))
 for section, group in pages.sections().items():       # the menu's sections (ui/pages.py)
-    st.subheader(_(section))
+    st.subheader(pages.section_name(section))
     for page in group:
         if page is pages.HOME:
             continue

@@ -1,9 +1,9 @@
 """Which model a page works with: the session's own (trained or loaded) or the built-in pretrained one."""
 import streamlit as st
 
-from i18n import _, as_is
+from i18n import _
 from ui import state
-from ui.formats import PRETRAINED_LABEL
+from ui.formats import PRETRAINED_LABEL, model_text
 
 
 def pick_model(key):
@@ -19,5 +19,5 @@ def pick_model(key):
         net, label = state.pretrained_model()[0], _(PRETRAINED_LABEL)
     else:
         net, label = state.active_model()      # the session's own model if it has one
-    about = "" if net.describe() in label else f" ({as_is(net.describe())})"
+    about = "" if net.describe() in label else f" ({model_text(net)})"
     return net, f"**{label}**{about}"
