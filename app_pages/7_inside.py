@@ -6,7 +6,7 @@ import streamlit as st
 
 from engine import analysis
 from engine.linework import within
-from i18n import _, num, pct
+from i18n import _, as_is, num, pct
 from ui import charts, linework, pages, pictures, state
 from ui import convolution as conv
 from ui.chart_cache import show
@@ -28,7 +28,7 @@ data = state.dataset_or_stop()
 net, model_label = state.active_model()
 cnn = hasattr(net, "layer_outputs")       # a convolutional network (engine/convnet.py)
 own = state.user_model()[0]
-about = "" if net.describe() in model_label else f" ({net.describe()})"      # (a label may name it already)
+about = "" if net.describe() in model_label else f" ({as_is(net.describe())})"      # (a label may name it already)
 st.info((_("Looking inside **{model}**{about}.") if own is not None else
          _("Looking inside **{model}**{about}. Train or load your own model on the Train page to look inside it "
            "instead.")).format(model=model_label, about=about),

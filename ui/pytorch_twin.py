@@ -112,9 +112,9 @@ def show(result):
                      "number; PyTorch adds the products in another order).").format(largest=f"{check.largest:.1e}"),
                    icon="✅")
     n = len(race.engine_losses)
-    how = _("{optimizer}, lr {lr}").format(optimizer=formats.OPTIMIZER_NAMES[s.optimizer], lr=num(s.lr))
+    how = _("{optimizer}, lr {lr}").format(optimizer=_(formats.OPTIMIZER_NAMES[s.optimizer]), lr=num(s.lr))
     if s.l2:
-        how = _("{optimizer}, lr {lr}, L2 {l2}").format(optimizer=formats.OPTIMIZER_NAMES[s.optimizer],
+        how = _("{optimizer}, lr {lr}, L2 {l2}").format(optimizer=_(formats.OPTIMIZER_NAMES[s.optimizer]),
                                                        lr=num(s.lr), l2=num(s.l2))
     st.markdown(_("**Both trained {n} mini-batches** of {size} from the same weights, on the same batches ({how}, "
                   "one thread each):").format(n=n, size=s.batch_size, how=how))
