@@ -119,7 +119,7 @@ def show_feature_maps(x):
                    "pattern was found (orange: strongly; white: not at all).") if hidden in ("relu",) else
                  _("{which} ({hidden} of each filter's sums): one per filter, showing where {where} its "
                    "pattern was found (orange: strongly; white: not at all; blue: its opposite).")).format(
-            which=which, hidden=hidden, where=where)
+            which=which, hidden=as_is(hidden), where=where)
         grid = pictures.tile_grid_image(fmaps[:shown], columns=8, scale=max(1, 80 // w), gap=4)     # about 80 px each
         st.image(grid, caption=words, alt=words, width=grid.shape[1])
     if maps:
@@ -191,7 +191,7 @@ if values is not None:
                                                                          top=len(top)))
         else:
             st.caption(_("{hidden} outputs for every unit; the {top} most active are orange, with their "
-                         "numbers.").format(hidden=hidden, top=len(top)))
+                         "numbers.").format(hidden=as_is(hidden), top=len(top)))
         if l == 1 and top.size:
             st.markdown(_("**What do the {top} most active units of layer 1 look for?** Each unit has one weight "
                           "per pixel, so its 784 incoming weights can be drawn as a 28×28 picture.").format(top=len(top)))

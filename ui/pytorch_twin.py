@@ -11,7 +11,7 @@ import streamlit as st
 from bridge import twin
 from engine.data import to_float
 from engine.linework import within
-from i18n import _, num
+from i18n import _, as_is, num
 from ui import charts, formats, linework, state
 from ui.chart_cache import show as show_chart
 
@@ -66,7 +66,7 @@ def result(net, name):
                                 _("Running {model} and its PyTorch twin side by side").format(model=name))
     except Exception as err:               # a model PyTorch cannot build or run: one sentence
         st.session_state.pop(ASKED, None)
-        st.error(_("This model cannot be compared with PyTorch: {reason}.").format(reason=reason(err)), icon="⚠️")
+        st.error(_("This model cannot be compared with PyTorch: {reason}.").format(reason=as_is(reason(err))), icon="⚠️")
         return None
     if value is None:
         return None
@@ -90,7 +90,7 @@ def _what(what):
     m = re.fullmatch(r"layer (\d+) \((.*)\): (weight|bias) gradient", what)
     if m:
         return (_("layer {i} ({kind}): weight gradient") if m[3] == "weight" else
-                _("layer {i} ({kind}): bias gradient")).format(i=m[1], kind=m[2])
+                _("layer {i} ({kind}): bias gradient")).format(i=m[1], kind=as_is(m[2]))
     return {"logits": _("logits"), "loss": _("loss")}.get(what, what)
 
 
