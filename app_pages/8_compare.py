@@ -49,7 +49,7 @@ def _rename(run_id):
 def _delete(run_id):
     st.session_state["runs"] = [r for r in st.session_state["runs"] if r["id"] != run_id]
     st.session_state.pop(f"cmp_name_{run_id}", None)
-    st.session_state["cmp_msg"] = _("Deleted {name}.").format(name=by_id[run_id]['name'])
+    st.session_state["cmp_msg"] = _("Deleted {name}.").format(name=as_is(by_id[run_id]['name']))
 
 
 # ------------------------------------------------------------------ the runs
@@ -113,7 +113,7 @@ else:
     notes = [_("To save the chart as a picture: hover it and click the download icon at its top right (PNG).")]
     if fallback:
         notes.insert(0, _("No validation images in {runs}: the training numbers are shown.").format(
-            runs=", ".join(fallback)))
+            runs=", ".join(as_is(n) for n in fallback)))
     if curve != "val_acc" and len({r["settings"]["loss"] for r in chosen}) > 1:
         notes.insert(0, _("⚠️ These runs use different losses (MSE and cross-entropy), whose values are on "
                           "different scales: compare their accuracy instead."))
