@@ -422,6 +422,8 @@ SETTING_RULES = {
     "shuffle": (lambda v: isinstance(v, bool), "true or false"),
     "init_scale": (_real(lambda v: 0 < v <= 1000), "a number above 0 and at most 1000"),
     "augment": (_real(lambda v: 0 <= v <= 1), "a number from 0 to 1"),
+    # The share of each batch that augment.augment_drawn drew as on a canvas (the built-in models).
+    "augment_drawn": (_real(lambda v: 0 <= v <= 1), "a number from 0 to 1"),
     "test_accuracy": (_real(lambda v: 0 <= v <= 1), "a number from 0 to 1"),
     "dataset": (lambda v: isinstance(v, str) and 0 < len(v) <= 200, "a text of at most 200 characters"),
     "train_seconds": (_real(lambda v: 0 <= v <= 1e9), "a number of seconds of at least 0"),

@@ -62,7 +62,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-digit", type=int, default=40)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--tier", choices=("easy", "hard"), default="easy")
+    parser.add_argument("--tier", choices=("easy", "hard", "wild"), default="easy")
     parser.add_argument("--columns", type=int, default=20, help="drawings shown per digit")
     parser.add_argument("--out", default=str(ROOT / "docs"))
     args = parser.parse_args()
