@@ -162,7 +162,7 @@ def add_crossings(x, labels, rng, chance=0.5):
     return out
 
 
-def thicken_some(x, rng, chances=(0.5, 0.3, 0.2)):
+def thicken_some(x, rng, chances=(0.45, 0.3, 0.25)):
     """Strokes 0, 1, 2... pixels thicker on each side (a thick pen) with these chances: rounds of a
     3x3 cross maximum, a different number for each image. MNIST's strokes are about 2.5 px wide in
     their 20 px box, a pen a third of the digit's height 6.7 px: two rounds.

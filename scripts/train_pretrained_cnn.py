@@ -27,7 +27,7 @@ from engine.augment import augment_drawn  # noqa: E402
 from engine.convnet import cnn_spec  # noqa: E402
 from engine.data import load_mnist  # noqa: E402
 from engine.drawn import make_drawn_set, to_rgba  # noqa: E402
-from engine.modelfile import save_model  # noqa: E402
+from engine.modelfile import load_model, save_model  # noqa: E402
 from engine.preprocess import preprocess_canvas  # noqa: E402
 from engine.trainer import Settings, Trainer  # noqa: E402
 
@@ -37,11 +37,11 @@ MODELS = ROOT / "engine" / "models"
 def settings(mlp, args):
     if mlp:
         return Settings(sizes=(784, 256, 10), activation="relu", loss="cross-entropy", optimizer="momentum",
-                        lr=0.05, lr_decay=0.95, momentum=0.9, batch_size=128, epochs=args.epochs or 20,
-                        seed=args.seed, val_fraction=0.0, augment=args.augment or 0.5)
-    return Settings(layers=cnn_spec(filters=(16, 64), k=5), optimizer="adam", lr=0.002, lr_decay=0.75,
-                    batch_size=64, epochs=args.epochs or 12, seed=args.seed, val_fraction=0.0,
-                    augment=args.augment or 0.3)
+                        lr=args.lr or 0.05, lr_decay=args.lr_decay or 0.95, momentum=0.9, batch_size=128,
+                        epochs=args.epochs or 20, seed=args.seed, val_fraction=0.0, augment=args.augment or 0.5)
+    return Settings(layers=cnn_spec(filters=(16, 64), k=5), optimizer="adam", lr=args.lr or 0.002,
+                    lr_decay=args.lr_decay or 0.75, batch_size=64, epochs=args.epochs or 12, seed=args.seed,
+                    val_fraction=0.0, augment=args.augment or 0.3)
 
 
 def main():
@@ -51,7 +51,13 @@ def main():
     ap.add_argument("--augment", type=float, default=0, help="augment's strength; default: 0.3 (CNN), 0.5 (MLP)")
     ap.add_argument("--drawn", type=float, default=0.5, help="share of each batch drawn as on a canvas first")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--start", default=None, help="go on training this model file (same kind) instead of a new one")
+    ap.add_argument("--lr", type=float, default=0, help="learning rate; default: 0.002 (CNN), 0.05 (MLP)")
+    ap.add_argument("--lr-decay", type=float, default=0, help="per epoch; default: 0.75 (CNN), 0.95 (MLP)")
+    ap.add_argument("--drawn-set", nargs="*", default=[],
+                    help="also train on these drawings (scripts/drawn_training_set.py's .npz files)")
     ap.add_argument("--out", default=None, help="default: engine/models/pretrained_cnn.npz (or pretrained.npz)")
+    ap.add_argument("--each-epoch", action="store_true", help="also save the model after every epoch (OUT_e1.npz...)")
     args = ap.parse_args()
     out = args.out or str(MODELS / ("pretrained.npz" if args.mlp else "pretrained_cnn.npz"))
 
@@ -61,9 +67,20 @@ def main():
         return 1
     print(f"dataset: {data.source} ({len(data.x_train)} train / {len(data.x_test)} test)")
     s = settings(args.mlp, args)
-    s.check(len(data.x_train))
-    net = s.new_net()
-    trainer = Trainer(net, data.x_train, data.y_train, s)
+    x, y, dataset, before = data.x_train, data.y_train, "full MNIST", 0
+    for f in args.drawn_set:
+        with np.load(f) as drawn:                      # our own arrays: no pickles
+            x, y = np.concatenate([x, drawn["x"]]), np.concatenate([y, drawn["y"]])
+    if args.drawn_set:
+        dataset = f"full MNIST + {len(y) - len(data.y_train):,} drawn digits (scripts/drawn_training_set.py)"
+    s.check(len(x))
+    if args.start:
+        net, old = load_model(args.start)
+        before = int(old.get("epochs", 0))
+        print(f"going on from {args.start} ({before} epochs, test accuracy {old.get('test_accuracy')})")
+    else:
+        net = s.new_net()
+    trainer = Trainer(net, x, y, s)
     if args.drawn:
         trainer.augmenter = lambda x, labels, rng, strength: augment_drawn(x, labels, rng, strength, args.drawn)
     xt, yt = data.test_float(), data.y_test
@@ -85,10 +102,14 @@ def main():
             print(f"epoch {rec['epoch']:2d}  train loss {rec['train_loss']:.4f}  test accuracy {acc:.4f}  "
                   f"wild tier (seed 7) {wild:.3f}  ({trainer.train_seconds:.1f} s of training, "
                   f"{time.perf_counter() - start:.0f} s in all)", flush=True)
+            if args.each_epoch:
+                save_model(out.replace(".npz", f"_e{rec['epoch']}.npz"), net,
+                           {**s.as_dict(), "epochs": before + rec["epoch"], "augment_drawn": args.drawn,
+                            "test_accuracy": acc, "dataset": dataset})
     acc = metrics.accuracy(net.predict(xt), yt)
     print(f"test accuracy: {acc:.4f}")
-    save_model(out, net, {**s.as_dict(), "augment_drawn": args.drawn, "test_accuracy": acc,
-                          "dataset": "full MNIST", "train_seconds": round(trainer.train_seconds, 2)})
+    save_model(out, net, {**s.as_dict(), "epochs": before + s.epochs, "augment_drawn": args.drawn,
+                          "test_accuracy": acc, "dataset": dataset, "train_seconds": round(trainer.train_seconds, 2)})
     print(f"saved {out} ({Path(out).stat().st_size / 1e3:.0f} kB)")
     return 0
 
