@@ -70,22 +70,24 @@ with right:
         second = mlp if net is cnn else cnn
         second_out = second.predict_proba(prep.x[None, :])[0]
         second_guess = int(second_out.argmax())
-        says = _("The built-in MLP says") if second is mlp else "The built-in CNN says"
+        says = _("The built-in MLP says {digit}") if second is mlp else _("The built-in CNN says {digit}")
         st.markdown(
             f'<div id="draw-{"mlp" if second is mlp else "cnn"}-prediction" data-digit="{second_guess}" '
-            f'style="font-size:1.2rem">{says} <b style="color:{a11y.readable(charts.DIGIT_COLORS[second_guess])};'
-            f'font-size:1.6rem">{second_guess}</b> <span style="color:#666">({formats.sure_text(second_out[second_guess])})'
-            f'</span></div>', unsafe_allow_html=True)
+            'style="font-size:1.2rem">'
+            + says.format(digit=f'<b style="color:{a11y.readable(charts.DIGIT_COLORS[second_guess])};'
+                                f'font-size:1.6rem">{second_guess}</b>')
+            + f' <span style="color:#666">({formats.sure_text(second_out[second_guess])})</span></div>',
+            unsafe_allow_html=True)
         show(st, charts.probability_chart, second_out, True, height=160, width="stretch")
         if second is mlp:
             st.caption(_("A second opinion from the built-in multi-layer perceptron (MLP), the model the Evaluate and "
                          "Inside pages use until you train your own. It weighs each pixel in its own place, where "
                          "the CNN looks for the same small strokes anywhere in the picture."))
         else:
-            st.caption("A second opinion from the built-in convolutional network (CNN). It looks for "
-                       "the same small strokes (edges, curves, line ends) everywhere in the picture, so a stroke it "
-                       "knows counts wherever you drew it: that is why it makes fewer mistakes on MNIST's test "
-                       "digits than a network that looks at each pixel in its own place.")
+            st.caption(_("A second opinion from the built-in convolutional network (CNN). It looks for "
+                         "the same small strokes (edges, curves, line ends) everywhere in the picture, so a stroke it "
+                         "knows counts wherever you drew it: that is why it makes fewer mistakes on MNIST's test "
+                         "digits than a network that looks at each pixel in its own place."))
 
 # ------------------------------------------------------------------ why did it say that?
 if prep is not None and not prep.empty and prep.message != ALL_INK:
