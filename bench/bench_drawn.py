@@ -13,8 +13,9 @@ same drawings, twice:
 
 and prints the accuracy of each, per-digit accuracy, and the time taken per
 drawing by each preprocessing. With two or more models it also reports their
-probabilities averaged ("averaged": the Draw page's first answer, see
-ui/readers.py), and ends with a table of every tier and model.
+probabilities averaged ("averaged", engine/ensemble.py: a candidate for the
+Draw page's first answer, docs/drawn.md), and ends with a table of every tier
+and model.
 
     python bench/bench_drawn.py [MODEL ...] [--tier easy|hard|wild|all] [--per-digit 40] [--seed 0]
     MNIST_DIR=... python bench/bench_drawn.py --mnist   # MNIST's stroke widths, MNIST through the canvas path
