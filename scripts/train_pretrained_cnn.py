@@ -1,17 +1,27 @@
 """Rebuild the built-in pretrained CNN (engine/models/pretrained_cnn.npz) or, with --mlp, the built-in MLP
-(engine/models/pretrained.npz) with the project's own Trainer.
+(engine/models/pretrained.npz) with the project's own Trainer, or train one of them further (--start).
 
-    MNIST_DIR=../shared/mnist OPENBLAS_NUM_THREADS=1 python scripts/train_pretrained_cnn.py [--epochs 12]
+    MNIST_DIR=../shared/mnist OPENBLAS_NUM_THREADS=1 python scripts/train_pretrained_cnn.py [--epochs 10]
     MNIST_DIR=../shared/mnist OPENBLAS_NUM_THREADS=1 python scripts/train_pretrained_cnn.py --mlp
 
 CNN: bench/bench_cnn.py's best setting (issue 13): conv 16@5x5 -> relu -> maxpool 2 -> conv 64@5x5 -> relu
--> maxpool 2 -> dense 10, Adam lr 0.002 x 0.75 per epoch, batch 64, 12 epochs. MLP: 784-256-10 ReLU, momentum
-0.9, lr 0.05 x 0.95 per epoch, batch 128, 20 epochs. Both on all 60,000 training images, seeded, with
-augmentation: every image lightly moved, turned, thickened or thinned (augment.augment), and half of them
-first drawn as on a canvas (augment.augment_drawn: thick pens, slants up to 35 degrees, a slashed 0, a crossed
-7, a 1 with a base, a skipped bit of stroke), so they read digits drawn on the Draw page.
-Prints after every epoch the test accuracy and the accuracy on 200 drawings of engine/drawn.py's wild tier
-(seed 7: not the benchmark's seed 0); needs the full MNIST (not the built-in sample).
+-> maxpool 2 -> dense 10, Adam lr 0.002 x 0.7 per epoch, batch 64, 10 epochs, augment 0.3. MLP: 784-256-10 ReLU,
+momentum 0.9, lr 0.05 x 0.95 per epoch, batch 128, 20 epochs, augment 0.5 (scripts/train_pretrained.sh's first
+step does the same with `python -m engine train`). Both on all 60,000 training images, seeded; augmentation
+moves, turns, thickens or thins every image a little (engine/augment.py's augment).
+
+For digits drawn as people draw them (docs/drawn.md) the built-in models then go on training (--start) on MNIST
+plus drawings of engine/drawn.py's wild tier (--drawn-set, made by scripts/drawn_training_set.py from other
+seeds than the benchmark's), e.g. the CNN:
+
+    python scripts/drawn_training_set.py --seeds 20 --out drawn_20k.npz
+    ... scripts/train_pretrained_cnn.py --start engine/models/pretrained_cnn.npz --drawn-set drawn_20k.npz \
+        --epochs 4 --lr 0.0005 --lr-decay 0.6 --drawn 0.5
+
+--drawn S gives a share S of each batch augment.augment_drawn's canvas-like changes first (thick pens, slants
+up to 35 degrees, a slashed 0, a crossed 7, a 1 with a base, a skipped bit of stroke).
+Prints after every epoch the test accuracy and the accuracy on 200 drawings of the wild tier (seed 7: neither
+the benchmark's seed 0 nor a training seed); needs the full MNIST (not the built-in sample).
 """
 import argparse
 import sys
@@ -40,20 +50,21 @@ def settings(mlp, args):
                         lr=args.lr or 0.05, lr_decay=args.lr_decay or 0.95, momentum=0.9, batch_size=128,
                         epochs=args.epochs or 20, seed=args.seed, val_fraction=0.0, augment=args.augment or 0.5)
     return Settings(layers=cnn_spec(filters=(16, 64), k=5), optimizer="adam", lr=args.lr or 0.002,
-                    lr_decay=args.lr_decay or 0.75, batch_size=64, epochs=args.epochs or 12, seed=args.seed,
+                    lr_decay=args.lr_decay or 0.7, batch_size=64, epochs=args.epochs or 10, seed=args.seed,
                     val_fraction=0.0, augment=args.augment or 0.3)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--mlp", action="store_true", help="the built-in MLP instead of the CNN")
-    ap.add_argument("--epochs", type=int, default=0, help="default: 12 (CNN), 20 (MLP)")
+    ap.add_argument("--epochs", type=int, default=0, help="default: 10 (CNN), 20 (MLP)")
     ap.add_argument("--augment", type=float, default=0, help="augment's strength; default: 0.3 (CNN), 0.5 (MLP)")
-    ap.add_argument("--drawn", type=float, default=0.5, help="share of each batch drawn as on a canvas first")
+    ap.add_argument("--drawn", type=float, default=0.0,
+                    help="share of each batch changed as on a canvas first (augment_drawn); default 0")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--start", default=None, help="go on training this model file (same kind) instead of a new one")
     ap.add_argument("--lr", type=float, default=0, help="learning rate; default: 0.002 (CNN), 0.05 (MLP)")
-    ap.add_argument("--lr-decay", type=float, default=0, help="per epoch; default: 0.75 (CNN), 0.95 (MLP)")
+    ap.add_argument("--lr-decay", type=float, default=0, help="per epoch; default: 0.7 (CNN), 0.95 (MLP)")
     ap.add_argument("--drawn-set", nargs="*", default=[],
                     help="also train on these drawings (scripts/drawn_training_set.py's .npz files)")
     ap.add_argument("--out", default=None, help="default: engine/models/pretrained_cnn.npz (or pretrained.npz)")
