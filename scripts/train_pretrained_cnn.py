@@ -14,9 +14,9 @@ For digits drawn as people draw them (docs/drawn.md) the built-in models then go
 plus drawings of engine/drawn.py's wild tier (--drawn-set, made by scripts/drawn_training_set.py from other
 seeds than the benchmark's), e.g. the CNN:
 
-    python scripts/drawn_training_set.py --seeds 20 --out drawn_20k.npz
-    ... scripts/train_pretrained_cnn.py --start engine/models/pretrained_cnn.npz --drawn-set drawn_20k.npz \
-        --epochs 4 --lr 0.0005 --lr-decay 0.6 --drawn 0.5
+    python scripts/drawn_training_set.py --seeds 10 --out drawn_10k.npz
+    ... scripts/train_pretrained_cnn.py --start engine/models/pretrained_cnn.npz --drawn-set drawn_10k.npz \
+        --epochs 3 --lr 0.0003 --lr-decay 0.6
 
 --drawn S gives a share S of each batch augment.augment_drawn's canvas-like changes first (thick pens, slants
 up to 35 degrees, a slashed 0, a crossed 7, a 1 with a base, a skipped bit of stroke).
