@@ -31,8 +31,8 @@ def test_the_file_is_a_small_convnet_trained_on_full_mnist(cnn):
     net, settings = cnn
     assert CNN_FILE.stat().st_size < 2_000_000
     assert isinstance(net, ConvNet)
-    assert settings["dataset"] == "full MNIST"
-    assert settings["test_accuracy"] >= 0.992
+    assert settings["dataset"].startswith("full MNIST + 10,000 drawn digits")   # docs/drawn.md
+    assert settings["test_accuracy"] >= 0.9929           # measured 0.9931: not below the CNN before (0.9929)
     assert settings["augment"] > 0 and settings["optimizer"] == "adam"
 
 
@@ -40,14 +40,14 @@ def test_reads_the_builtin_samples_test_digits(cnn):
     data = load_sample()
     acc = metrics.accuracy(cnn[0].predict(data.test_float()), data.y_test)
     assert len(data.y_test) == 2000
-    assert acc >= 0.985                 # measured 0.9925 (the MLP: 0.984)
+    assert acc >= 0.985                 # measured 0.9905 (the MLP: 0.9865)
 
 
 @pytest.mark.skipif(not os.environ.get("MNIST_DIR"), reason="needs the full MNIST: set MNIST_DIR")
 def test_reads_the_full_mnist_test_set(cnn):
     data = load_mnist(data_dir=os.environ["MNIST_DIR"])
     assert not data.is_sample and len(data.y_test) == 10_000
-    assert metrics.accuracy(cnn[0].predict(data.test_float()), data.y_test) >= 0.992
+    assert metrics.accuracy(cnn[0].predict(data.test_float()), data.y_test) >= 0.9929     # measured 0.9931
 
 
 def test_the_shared_copy_is_read_only():
