@@ -4,6 +4,7 @@ import streamlit as st
 
 from engine.convnet import ConvNet
 from engine.data import DataError, default_cache_dir
+from i18n import _, num
 from ui import data_source, handouts, pages, run_names, state
 from ui.formats import PRETRAINED_LABEL
 
@@ -83,6 +84,11 @@ with c2.container(border=True):
         st.caption("Used until you train or load your own on the Train page.")
     st.write(f"{net.n_params():,} weights and biases. Trained with "
              f"{run_names.settings_text(settings, run_names.marks_of(info))}.")
+    if settings.get("drawn_digits") and settings.get("drawn_epochs") and settings.get("drawn_lr"):   # docs/drawn.md
+        st.caption(_("The last {k} of those epochs also on {n} synthetic digits drawn as on the Draw page, "
+                     "starting at learning rate {lr}.").format(k=num(settings["drawn_epochs"]),
+                                                               n=num(settings["drawn_digits"]),
+                                                               lr=num(settings["drawn_lr"])))
     if accuracy is not None:
         st.metric("Test accuracy", f"{float(accuracy):.1%}", help=_accuracy_help(where, data))
 

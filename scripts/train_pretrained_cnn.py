@@ -78,19 +78,25 @@ def main():
         return 1
     print(f"dataset: {data.source} ({len(data.x_train)} train / {len(data.x_test)} test)")
     s = settings(args.mlp, args)
-    x, y, dataset, before = data.x_train, data.y_train, "full MNIST", 0
+    x, y = data.x_train, data.y_train
     for f in args.drawn_set:
         with np.load(f) as drawn:                      # our own arrays: no pickles
             x, y = np.concatenate([x, drawn["x"]]), np.concatenate([y, drawn["y"]])
-    if args.drawn_set:
-        dataset = f"full MNIST + {len(y) - len(data.y_train):,} drawn digits (scripts/drawn_training_set.py)"
     s.check(len(x))
+    # What the file will say: these settings, or with --start the first run's, these epochs added, and the
+    # drawings, epochs and learning rate of this run (the Home page says both).
+    record = {**s.as_dict(), "dataset": "full MNIST"}      # the test accuracy's test set
+    if args.drawn:
+        record["augment_drawn"] = args.drawn
     if args.start:
         net, old = load_model(args.start)
-        before = int(old.get("epochs", 0))
-        print(f"going on from {args.start} ({before} epochs, test accuracy {old.get('test_accuracy')})")
+        print(f"going on from {args.start} ({old.get('epochs')} epochs, test accuracy {old.get('test_accuracy')})")
+        record = {**old, "epochs": int(old.get("epochs", 0)) + s.epochs, "drawn_epochs": s.epochs, "drawn_lr": s.lr,
+                  **({"augment_drawn": args.drawn} if args.drawn else {})}
     else:
         net = s.new_net()
+    if len(y) > len(data.y_train):
+        record["drawn_digits"] = len(y) - len(data.y_train)
     trainer = Trainer(net, x, y, s)
     if args.drawn:
         trainer.augmenter = lambda x, labels, rng, strength: augment_drawn(x, labels, rng, strength, args.drawn)
@@ -114,13 +120,11 @@ def main():
                   f"wild tier (seed 7) {wild:.3f}  ({trainer.train_seconds:.1f} s of training, "
                   f"{time.perf_counter() - start:.0f} s in all)", flush=True)
             if args.each_epoch:
-                save_model(out.replace(".npz", f"_e{rec['epoch']}.npz"), net,
-                           {**s.as_dict(), "epochs": before + rec["epoch"], "augment_drawn": args.drawn,
-                            "test_accuracy": acc, "dataset": dataset})
+                save_model(out.replace(".npz", f"_e{rec['epoch']}.npz"), net, {**record, "test_accuracy": acc})
     acc = metrics.accuracy(net.predict(xt), yt)
     print(f"test accuracy: {acc:.4f}")
-    save_model(out, net, {**s.as_dict(), "epochs": before + s.epochs, "augment_drawn": args.drawn,
-                          "test_accuracy": acc, "dataset": dataset, "train_seconds": round(trainer.train_seconds, 2)})
+    seconds = float(record.get("train_seconds", 0)) if args.start else 0.0
+    save_model(out, net, {**record, "test_accuracy": acc, "train_seconds": round(seconds + trainer.train_seconds, 2)})
     print(f"saved {out} ({Path(out).stat().st_size / 1e3:.0f} kB)")
     return 0
 

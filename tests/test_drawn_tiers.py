@@ -156,4 +156,4 @@ def test_the_builtin_models_read_the_wild_tier_and_mnist_as_measured():
     assert (mlp.predict(x) == labels).mean() >= 0.98
     assert mlp_s["test_accuracy"] >= 0.9872 and cnn_s["test_accuracy"] >= 0.9929
     for s in (mlp_s, cnn_s):
-        assert s["dataset"] == "full MNIST + 10,000 drawn digits (scripts/drawn_training_set.py)"
+        assert s["dataset"] == "full MNIST" and s["drawn_digits"] == 10_000
