@@ -91,7 +91,8 @@ def main():
     if args.start:
         net, old = load_model(args.start)
         print(f"going on from {args.start} ({old.get('epochs')} epochs, test accuracy {old.get('test_accuracy')})")
-        record = {**old, "epochs": int(old.get("epochs", 0)) + s.epochs, "drawn_epochs": s.epochs, "drawn_lr": s.lr,
+        record = {**old, "epochs": int(old.get("epochs", 0)) + s.epochs, "drawn_lr": s.lr,
+                  "drawn_epochs": s.epochs + (int(old.get("drawn_epochs", 0)) if args.drawn_set else 0),
                   **({"augment_drawn": args.drawn} if args.drawn else {})}
     else:
         net = s.new_net()
