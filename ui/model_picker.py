@@ -1,7 +1,7 @@
 """Which model a page works with: the session's own (trained or loaded) or the built-in pretrained one."""
 import streamlit as st
 
-from i18n import _
+from i18n import _, as_is
 from ui import state
 from ui.formats import PRETRAINED_LABEL
 
@@ -14,16 +14,16 @@ def pick_model(key, built_in=None):
 
     Returns (net, name): name is markdown naming the model and, unless its label
     says so already, its layers."""
-    own, _info = state.user_model()
+    own = state.user_model()[0]
     if built_in is not None:
         help_text = _("On: your latest trained or loaded model. Off: {model}.").format(model=built_in[1])
     else:
-        help_text = "On: your latest trained or loaded model. Off: the built-in pretrained model."
-    if own is not None and not st.toggle("Use my model", value=True, key=key, help=help_text):
-        net, label = built_in or (state.pretrained_model()[0], PRETRAINED_LABEL)
+        help_text = _("On: your latest trained or loaded model. Off: the built-in pretrained model.")
+    if own is not None and not st.toggle(_("Use my model"), value=True, key=key, help=help_text):
+        net, label = built_in or (state.pretrained_model()[0], _(PRETRAINED_LABEL))
     elif own is None and built_in is not None:
         net, label = built_in
     else:
         net, label = state.active_model()      # the session's own model if it has one
-    about = "" if net.describe() in label else f" ({net.describe()})"
+    about = "" if net.describe() in label else f" ({as_is(net.describe())})"
     return net, f"**{label}**{about}"
