@@ -4,6 +4,7 @@ import streamlit as st
 
 from engine.convnet import ConvNet
 from engine.data import DataError, default_cache_dir
+from engine.modelfile import clean_settings
 from i18n import _, as_is, num, pct
 from ui import data_source, handouts, pages, run_names, state
 from ui.formats import PRETRAINED_LABEL, model_text, note_text, source_text
@@ -87,6 +88,11 @@ with c2.container(border=True):
         st.caption(_("Used until you train or load your own on the Train page."))
     st.write(_("{n} weights and biases. Trained with {how}.").format(
         n=num(net.n_params()), how=run_names.settings_text(settings, run_names.marks_of(info))))
+    drawn = clean_settings(settings)[0]        # a file's values, checked (an upload may hold anything)
+    if {"drawn_digits", "drawn_epochs", "drawn_lr"} <= drawn.keys():      # the built-in models (docs/drawn.md)
+        st.caption(_("The last {k} of those epochs also on {n} synthetic digits drawn as on the Draw page, "
+                     "starting at learning rate {lr}.").format(k=num(drawn["drawn_epochs"]),
+                                                               n=num(drawn["drawn_digits"]), lr=num(drawn["drawn_lr"])))
     if accuracy is not None:
         st.metric(_("Test accuracy"), pct(accuracy, 1), help=_accuracy_help(where, data))
 
