@@ -9,6 +9,8 @@ import sys
 
 import numpy as np
 
+import i18n
+
 from . import metrics
 from .data import DataError, download_mnist, load_mnist
 from .convnet import cnn_spec
@@ -242,6 +244,7 @@ def cmd_download(args):
 
 
 def main(argv=None):
+    i18n.use(i18n.environment_language())      # LANGUAGE / LC_ALL / LANG, as gettext reads them
     try:
         argv = sys.argv[1:] if argv is None else list(argv)
         if argv[:1] == ["train"] and "--lm" in argv:

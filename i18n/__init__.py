@@ -46,6 +46,22 @@ def current():
     return _current.get()
 
 
+def environment_language(environ=None):
+    """The language the environment asks for, read as gettext reads it (the command line's language): the
+    first of LANGUAGE (a list, "fr:it"), LC_ALL, LC_MESSAGES, LANG that is set; "it_IT.UTF-8" -> "it".
+    English when that names no language of LANGUAGES (C, POSIX, a language without a catalogue)."""
+    import os
+    environ = os.environ if environ is None else environ
+    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        if environ.get(var):
+            for item in environ[var].split(":"):
+                code = item.split(".")[0].split("@")[0].split("_")[0].split("-")[0].lower()
+                if code in LANGUAGES:
+                    return code
+            return SOURCE
+    return SOURCE
+
+
 @lru_cache(maxsize=None)
 def _catalogue(code):
     """gettext's reader for `code`, from its .po compiled in memory by Babel (no stale .mo files to ship);
