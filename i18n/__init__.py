@@ -29,6 +29,7 @@ SOURCE = "en"
 # The languages the app offers: code -> name in its own language. A new language is one line here plus its
 # i18n/locales/<code>/LC_MESSAGES/messages.po.
 LANGUAGES = {"en": "English", "it": "Italiano"}
+QUERY = "lang"                  # the address's parameter that names the language: ?lang=it
 PSEUDO = "qps"                  # tests only: every message marked ⟦…⟧, every as_is() text ⟪…⟫
 OPEN, CLOSE = "⟦", "⟧"
 DATA_OPEN, DATA_CLOSE = "⟪", "⟫"
@@ -129,4 +130,6 @@ def pct(x, decimals=1):
     """A fraction as a percentage: 0.9635 -> "96.35%" in English, "96,35%" in Italian."""
     from babel.numbers import format_percent
     fmt = "#,##0." + "0" * decimals + "%" if decimals > 0 else "#,##0%"
-    return format_percent(float(x), format=fmt, locale=_babel_locale())
+    # Rounded as Python's f"{x:.2%}" rounds (the binary value, half to even), as num() does: Babel rounds the
+    # decimal text of x half to even, so 0.9685 gave 96.8% where the English page had always shown 96.9%.
+    return format_percent(round(float(x) * 100, decimals) / 100, format=fmt, locale=_babel_locale())

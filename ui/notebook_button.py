@@ -4,6 +4,7 @@ import streamlit as st
 
 from bridge import notebook
 from engine.trainer import Settings
+from i18n import _
 from ui import state, training
 
 
@@ -22,9 +23,9 @@ def download_button(key, where=st):
     """The button; the notebook is only built when it is clicked (from what the page run saw)."""
     settings, sample = current_settings(), state.dataset().is_sample
     where.download_button(
-        "Download as notebook", icon=":material/download:", key=key, on_click="ignore",
+        _("Download as notebook"), icon=":material/download:", key=key, on_click="ignore",
         data=lambda: notebook.to_bytes(notebook.build(settings, sample)),
         file_name="digits_run.ipynb", mime="application/x-ipynb+json",
-        help="A Jupyter notebook with this run's settings and seed: load the data, train the NumPy network, "
-             "test it, then the same network in PyTorch from the same initial weights, with cells that "
-             "check both compute the same numbers.")
+        help=_("A Jupyter notebook with this run's settings and seed: load the data, train the NumPy network, "
+               "test it, then the same network in PyTorch from the same initial weights, with cells that "
+               "check both compute the same numbers."))
