@@ -40,7 +40,8 @@ with st.expander(_("Settings (during a run only the learning rate, batch size, s
                  if busy else _("Settings"), expanded=not busy):
     c1, c2, c3 = st.columns(3)
     c1.markdown(_("**The model**"))
-    kind = c1.radio(_("Kind of model"), list(lm.KINDS), format_func=lambda k: _(lm.KINDS[k]), key="lmt_kind",
+    kinds = {k: _(name) for k, name in lm.KINDS.items()}       # worked out in this run's language
+    kind = c1.radio(_("Kind of model"), list(lm.KINDS), format_func=kinds.get, key="lmt_kind",
                     disabled=busy,
                     help=_("Bigram: the next character from the last one only (a table). MLP: from the last k "
                            "characters, each turned into a few numbers (Bengio et al. 2003). Transformer: "
