@@ -3,6 +3,7 @@ Start, the run in the server's line (pause, resume, stop, steering, slow motion)
 samples printed as it learns, save and load, lesson links and presenter mode."""
 import streamlit as st
 
+import i18n
 from i18n import _, ngettext, num, pct
 from ui import pages, presenter, training
 from ui.chart_cache import show
@@ -146,8 +147,10 @@ if st.session_state.get("lmt_error"):
     st.error(st.session_state["lmt_error"])
 
 
-def live_panel(ticking):
-    """The run as it is now, redrawn every second while it trains (its own thread trains it)."""
+def live_panel(ticking, language):
+    """The run as it is now, redrawn every second while it trains (its own thread trains it). language: the
+    page's, kept for the fragment's own reruns (they do not pass through dashboard.py, which sets it)."""
+    i18n.use(language)
     run = lm.trainer()
     if run is None:
         st.info(_("Press **Start** to train a model with the settings above. The loss and the samples appear here."))
@@ -233,4 +236,4 @@ if not present:
 
 with live_area:
     ticking = lm.status() in ("running", "stopping")
-    st.fragment(live_panel, run_every=training.TICK_SECONDS if ticking else None)(ticking)
+    st.fragment(live_panel, run_every=training.TICK_SECONDS if ticking else None)(ticking, i18n.current())
