@@ -19,7 +19,7 @@ import json
 
 import numpy as np
 
-from i18n import N_, _, num
+from i18n import _, num
 
 from ..files import atomic_write
 from ..modelfile import (LM_FORMAT_VERSION, ModelFileError, _real, _settings, _text, _weights, _whole,
@@ -33,19 +33,18 @@ SPEC_KEYS = {"kind", "vocab", "context", "width", "blocks", "heads", "embed", "h
 MAX_LM_MEMBERS = 5 + 60          # 5 named arrays + weights (a 4-block transformer has 54)
 MAX_CODE_POINT = 0x10FFFF
 
-# The rules' words are marked N_ (translated where a note shows them)
 LM_SETTING_RULES = {
-    "kind": (lambda v: v in KINDS, N_("one of bigram, mlp, transformer")),
-    "optimizer": (lambda v: v in ("sgd", "momentum", "adam", "adamw"), N_("one of sgd, momentum, adam, adamw")),
-    "lr": (_real(lambda v: 0 < v <= 10), N_("a number above 0 and at most 10")),
-    "min_lr": (_real(lambda v: 0 <= v <= 10), N_("a number from 0 to 10")),
-    "weight_decay": (_real(lambda v: 0 <= v <= 10), N_("a number from 0 to 10")),
-    "grad_clip": (_real(lambda v: 0 <= v <= 1e6), N_("a number from 0 to 1e6")),
-    "val_fraction": (_real(lambda v: 0 < v < 0.9), N_("a number above 0 and below 0.9")),
-    "window": (lambda v: v is None or _whole(1, 1024)(v), N_("a whole number from 1 to 1,024")),
-    "val_loss": (_real(lambda v: 0 <= v <= 100), N_("a number of nats from 0 to 100")),
-    "train_seconds": (_real(lambda v: 0 <= v <= 1e9), N_("a number of seconds of at least 0")),
-    "corpus": (lambda v: isinstance(v, str) and 0 < len(v) <= 200, N_("a text of at most 200 characters")),
+    "kind": (lambda v: v in KINDS, "one of " + ", ".join(KINDS)),
+    "optimizer": (lambda v: v in ("sgd", "momentum", "adam", "adamw"), "one of sgd, momentum, adam, adamw"),
+    "lr": (_real(lambda v: 0 < v <= 10), "a number above 0 and at most 10"),
+    "min_lr": (_real(lambda v: 0 <= v <= 10), "a number from 0 to 10"),
+    "weight_decay": (_real(lambda v: 0 <= v <= 10), "a number from 0 to 10"),
+    "grad_clip": (_real(lambda v: 0 <= v <= 1e6), "a number from 0 to 1e6"),
+    "val_fraction": (_real(lambda v: 0 < v < 0.9), "a number above 0 and below 0.9"),
+    "window": (lambda v: v is None or _whole(1, 1024)(v), "a whole number from 1 to 1,024"),
+    "val_loss": (_real(lambda v: 0 <= v <= 100), "a number of nats from 0 to 100"),
+    "train_seconds": (_real(lambda v: 0 <= v <= 1e9), "a number of seconds of at least 0"),
+    "corpus": (lambda v: isinstance(v, str) and 0 < len(v) <= 200, "a text of at most 200 characters"),
     **{k: (_whole(low, high), f"a whole number from {low} to {high:,}") for k, low, high in (
         ("context", 1, 1024), ("width", 1, 1024), ("blocks", 1, 4), ("heads", 1, 4), ("embed", 1, 1024),
         ("hidden", 1, 4096), ("warmup", 0, 10_000_000), ("batch_size", 1, 4096), ("steps", 1, 10_000_000),
