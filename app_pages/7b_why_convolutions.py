@@ -39,7 +39,8 @@ def trained_words(settings):
              "{degrees}° and resized by up to {scale} ({epochs} epochs of {optimizer})").format(
         strength=num(strength), shift=num(shift), degrees=num(degrees), scale=i18n.pct(scale, 0),
         epochs=settings.get("epochs", "?"),
-        optimizer=formats.OPTIMIZER_NAMES.get(settings.get("optimizer"), settings.get("optimizer")))
+        optimizer=(_(formats.OPTIMIZER_NAMES[settings["optimizer"]])
+                   if settings.get("optimizer") in formats.OPTIMIZER_NAMES else i18n.as_is(settings.get("optimizer"))))
 
 
 def what_to_see(m, c):

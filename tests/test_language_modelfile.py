@@ -162,14 +162,6 @@ def english_after():
     i18n.use(i18n.SOURCE)
 
 
-def test_the_command_line_speaks_the_language_the_environment_names():
-    assert i18n.environment_language({"LANG": "it_IT.UTF-8"}) == "it"
-    assert i18n.environment_language({"LANGUAGE": "fr:it", "LANG": "en_US.UTF-8"}) == "it"    # a list, in order
-    assert i18n.environment_language({"LC_ALL": "C", "LANG": "it_IT.UTF-8"}) == "en"         # the first set wins
-    assert i18n.environment_language({"LANGUAGE": "", "LC_MESSAGES": "it_CH", "LANG": "C"}) == "it"
-    assert i18n.environment_language({"LANG": "de_DE.UTF-8"}) == "en" and i18n.environment_language({}) == "en"
-
-
 def test_cli_in_italian_from_the_environment(tmp_path, capsys, monkeypatch, english_after):
     """LANG=it_IT: the language command line's lines and errors in Italian, numbers with a decimal comma."""
     monkeypatch.delenv("LANGUAGE", raising=False)
