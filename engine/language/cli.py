@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from i18n import _, num, pct
+from i18n import _
 
 from .generate import generate
 from .models import KINDS
@@ -30,7 +30,7 @@ def read_text(what, usage_error):
     try:
         if path.stat().st_size > MAX_TEXT_BYTES:          # before reading it
             raise usage_error(_("{what} is {mb} MB; at most {most} MB of text is read").format(
-                what=what, mb=num(path.stat().st_size / 2**20, 1), most=num(MAX_TEXT_BYTES / 2**20)))
+                what=what, mb=f"{path.stat().st_size / 2**20:,.1f}", most=f"{MAX_TEXT_BYTES / 2**20:g}"))
         data = path.read_bytes()
     except FileNotFoundError:
         raise usage_error(_("{what} is neither a text that ships with the app ({names}) nor a file").format(
@@ -103,8 +103,8 @@ def cmd_train_lm(args, usage_error):
     ids = vocab.encode(text)
     run = new_lm_run(ids, s, vocab.size, vocab)
     print(_("training {model} ({n} weights) on {name}: {train} characters, {val} held out; {V} distinct "
-            "characters").format(model=run.model.describe(), n=num(run.model.n_params()), name=name,
-                                 train=num(len(run.train_ids)), val=num(len(run.val_ids)), V=num(vocab.size)),
+            "characters").format(model=run.model.describe(), n=f"{run.model.n_params():,}", name=name,
+                                 train=f"{len(run.train_ids):,}", val=f"{len(run.val_ids):,}", V=vocab.size),
           flush=True)
     shown = 0
     while not (run.finished or run.diverged):
@@ -113,8 +113,8 @@ def cmd_train_lm(args, usage_error):
         run.run(seconds=0.5)
         for rec in run.history.epochs[shown:]:
             print(_("step {step:>6}  train loss {train}  val loss {val} nats/char  ({seconds} s)").format(
-                step=num(rec['step']), train=num(rec['train_loss'], 4), val=num(rec['val_loss'], 4),
-                seconds=num(rec['seconds'], 1)), flush=True)
+                step=rec['step'], train=f"{rec['train_loss']:.4f}", val=f"{rec['val_loss']:.4f}",
+                seconds=f"{rec['seconds']:.1f}"), flush=True)
         for step, sample in run.history.samples[shown:]:
             print("  " + _("sample: {text}").format(text=sample.replace("\n", "\n          ")), flush=True)
         shown = len(run.history.epochs)
@@ -124,7 +124,7 @@ def cmd_train_lm(args, usage_error):
         return 1
     loss, _acc = run.evaluate(max_tokens=0)
     print(_("validation loss {loss} nats per character (perplexity {perplexity}) after {steps} steps, {seconds} s").format(
-        loss=num(loss, 4), perplexity=num(math.exp(loss), 2), steps=num(run.step), seconds=num(run.train_seconds, 1)))
+        loss=f"{loss:.4f}", perplexity=f"{math.exp(loss):.2f}", steps=run.step, seconds=f"{run.train_seconds:.1f}"))
     save_language_model(args.out, run.model, vocab,
                         settings_of(s, val_loss=round(loss, 4), corpus=name, step=run.step,
                                     train_seconds=round(run.train_seconds, 2)))
@@ -142,8 +142,8 @@ def cmd_evaluate_lm(args, usage_error):
     missing = vocab.unknown_chars(text)
     if missing:
         raise usage_error(_("{name} has {n} characters the model has never seen ({chars!r}); evaluate it on text "
-                            "made of its {V} characters").format(name=name, n=num(len(missing)),
-                                                                 chars="".join(missing)[:20], V=num(vocab.size)))
+                            "made of its {V} characters").format(name=name, n=len(missing),
+                                                                 chars="".join(missing)[:20], V=vocab.size))
     ids = vocab.encode(text)
     if args.text is None:           # the text it was trained on: only the part it never trained on
         cut = len(ids) - int(round(len(ids) * settings.get("val_fraction", 0.1)))
@@ -152,18 +152,18 @@ def cmd_evaluate_lm(args, usage_error):
         which = _("text: {name}, {n} characters, read in windows of {window}")
     window = min(model.context, settings.get("window") or (model.context if model.kind == "transformer" else 32))
     loss, acc = evaluate(model, ids, window)
-    print(_("model: {model} ({n} weights)").format(model=model.describe(), n=num(model.n_params())))
-    print(which.format(name=name, n=num(len(ids)), window=num(window)))
-    print(_("loss: {loss} nats per character ({bits} bits)").format(loss=num(loss, 4), bits=num(loss / math.log(2), 3)))
-    print(_("perplexity: {perplexity}").format(perplexity=num(math.exp(loss), 2)))
-    print(_("next character right: {share}").format(share=pct(acc, 1)))
+    print(_("model: {model} ({n} weights)").format(model=model.describe(), n=f"{model.n_params():,}"))
+    print(which.format(name=name, n=f"{len(ids):,}", window=window))
+    print(_("loss: {loss} nats per character ({bits} bits)").format(loss=f"{loss:.4f}", bits=f"{loss / math.log(2):.3f}"))
+    print(_("perplexity: {perplexity}").format(perplexity=f"{math.exp(loss):.2f}"))
+    print(_("next character right: {share}").format(share=f"{acc:.1%}"))
     return 0
 
 
 def cmd_sample(args, usage_error):
     model, vocab, _settings, _notes = load_language_model(args.model)
     if not 1 <= args.chars <= 100_000:
-        raise usage_error(_("--chars must be from 1 to {most}").format(most=num(100_000)))
+        raise usage_error(_("--chars must be from 1 to {most}").format(most="100,000"))
     missing = vocab.unknown_chars(args.prompt)
     if missing or not args.prompt:
         raise usage_error(_("the prompt must be made of characters the model knows; it has never seen {chars!r}").format(
@@ -175,7 +175,7 @@ def cmd_sample(args, usage_error):
     sys.stdout.write(args.prompt + vocab.decode(ids) + "\n")
     print((_("({n} characters in {seconds} s, without the key/value cache)") if args.no_cache else
            _("({n} characters in {seconds} s, with the key/value cache)")).format(
-        n=num(args.chars), seconds=num(seconds, 2)), file=sys.stderr)
+        n=args.chars, seconds=f"{seconds:.2f}"), file=sys.stderr)
     return 0
 
 
