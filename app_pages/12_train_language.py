@@ -153,7 +153,8 @@ def live_panel(ticking, language):
     i18n.use(language)
     run = lm.trainer()
     if run is None:
-        st.info(_("Press **Start** to train a model with the settings above. The loss and the samples appear here."))
+        st.info(_("Press **{start}** to train a model with the settings above. The loss and the samples appear "
+                  "here.").format(start=_("Start")))          # the button's own label
         return
     now = lm.sync()
     if ticking and now not in lm.ACTIVE:
