@@ -257,3 +257,23 @@ def test_cost_estimate_before_start_bounds_the_memory_a_step_really_takes(kind):
     assert peak <= cost.memory_bytes <= 4 * peak + 2**20, (peak, cost.memory_bytes)
     if kind == "transformer":
         assert cost.batch_flops == pytest.approx(run.model.flops_per_token() * s.batch_size * s.sequence, rel=0.001)
+
+
+def test_a_runs_divergence_is_told_in_the_language_of_the_session_that_started_it():
+    """The run trains in a thread of its own (no language set there): its message is still in the language of the
+    page that started it (i18n's language is per script run)."""
+    import threading
+
+    import i18n
+    vocab, ids = names_ids(5_000)
+    i18n.use("it")
+    try:
+        run = new_lm_run(ids, LMSettings(kind="bigram", batch_size=8, steps=10, eval_every=5), vocab.size, vocab)
+    finally:
+        i18n.use(i18n.SOURCE)
+    run.model.params()[0][...] = np.nan                  # the next step's loss is nan
+    thread = threading.Thread(target=run.run, kwargs={"batches": 1})
+    thread.start()
+    thread.join(30)
+    assert run.diverged
+    assert run.message.startswith("L'addestramento è divergente al passo 1: la perdita è diventata nan."), run.message

@@ -26,6 +26,7 @@ from engine.language.modelfile import lm_to_bytes, load_language_model, settings
 from engine.language.trainer import LMSettings, new_lm_run
 from engine.modelfile import ModelFileError
 from engine.worker import BackgroundRun
+import i18n
 from i18n import N_, _, ngettext, num
 from ui import lesson, server, training
 from ui.language import runs, texts
@@ -322,10 +323,13 @@ def finish():
 
 def sidebar_panel():
     """On the other pages: the run's progress in the sidebar, with Pause and a link back here."""
-    training.sidebar_panel(status(), _sidebar_live)
+    language = i18n.current()           # for the fragment's own reruns (they do not pass through dashboard.py)
+    training.sidebar_panel(status(), lambda: _sidebar_live(language))
 
 
-def _sidebar_live():
+def _sidebar_live(language=None):
+    if language:
+        i18n.use(language)
     run = trainer()
     training.sidebar_progress(sync(), run.done_fraction, _("**Training a language model** · step {step}/{steps}").format(
         step=num(run.step), steps=num(run.settings.steps)), pause, "train_language", "lm_sidebar_pause")
