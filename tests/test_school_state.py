@@ -170,3 +170,17 @@ def test_the_class_page_counts_wrong_tries_in_the_database_when_it_is_postgresql
         other.close()
     finally:
         class_db._open.clear()
+
+
+def test_the_language_model_parts_cross_processes_too(processes):
+    """The payload is generic: the language-model runs and model (ui/keep.py's lm_runs, lm_model: its model
+    file's bytes as a uint8 array) are written and read back with no code of their own here."""
+    from test_keep import lm_run
+    on, a, b = processes
+    record, entry = lm_run(0)
+    on(a).put(KEY_A, [], None, {}, lm_runs=[record], lm_model=keep._lm_kept(entry))
+    back = on(b).get(KEY_A)
+    assert back.lm_runs == [record] and back.lm_model["label"] == entry["label"]
+    assert back.lm_model["file"].dtype == np.uint8
+    model = keep._lm_entry(back.lm_model)["model"]
+    assert all(np.array_equal(p, q) for p, q in zip(model.params(), entry["model"].params()))
