@@ -8,7 +8,7 @@ import streamlit as st
 from engine.modelfile import model_to_bytes
 from engine.network import ACTIVATIONS
 from engine.optim import OPTIMIZERS
-from i18n import N_, _, num, pct
+from i18n import N_, _, ngettext, num, pct
 from ui import charts, class_set, experiments, formats, lesson, limits, pages, pictures, presenter, run_names, state, training
 from ui import convolution as conv
 from ui.chart_cache import show
@@ -317,7 +317,9 @@ if not present:     # files are for the desk, not the projector
 runs = st.session_state.get("runs", [])
 if runs:
     st.caption(_("Runs this session: {n}. Latest: {runs}").format(n=len(runs), runs="; ".join(
-        _("{network}, {epochs} epochs, lr {lr}: {ending}, {accuracy} on the test set").format(
+        ngettext("{network}, {epochs} epoch, lr {lr}: {ending}, {accuracy} on the test set",
+                 "{network}, {epochs} epochs, lr {lr}: {ending}, {accuracy} on the test set",
+                 r['settings']['epochs']).format(
             network=r['label'].partition('(')[2].removesuffix(')'), epochs=r['settings']['epochs'],
             lr=run_names.lr_text(r), ending=formats.ending_text(r['status']), accuracy=pct(r['test_accuracy'], 1))
         for r in runs[-3:][::-1])))
