@@ -29,6 +29,7 @@ SOURCE = "en"
 # The languages the app offers: code -> name in its own language. A new language is one line here plus its
 # i18n/locales/<code>/LC_MESSAGES/messages.po.
 LANGUAGES = {"en": "English", "it": "Italiano"}
+QUERY = "lang"                  # the address's parameter that names the language: ?lang=it
 PSEUDO = "qps"                  # tests only: every message marked ⟦…⟧, every as_is() text ⟪…⟫
 OPEN, CLOSE = "⟦", "⟧"
 DATA_OPEN, DATA_CLOSE = "⟪", "⟫"

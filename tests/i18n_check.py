@@ -20,8 +20,13 @@ aria-label): all are checked. The values a tooltip or a text mark shows are the 
 """
 import json
 import re
+import sys
+from pathlib import Path
 
-import i18n
+if __name__ == "__main__":          # python tests/i18n_check.py: the project's packages and the tests' helpers
+    sys.path[:0] = [str(Path(__file__).resolve().parent.parent), str(Path(__file__).resolve().parent)]
+
+import i18n  # noqa: E402
 
 WORD = re.compile(r"[^\W\d_]{2,}")
 _SPANS = re.compile(r"⟦[^⟦⟧⟪⟫]*⟧|⟪[^⟦⟧⟪⟫]*⟫")
@@ -241,9 +246,6 @@ def open_page_in(name, code=i18n.PSEUDO):
 
 if __name__ == "__main__":
     # python tests/i18n_check.py [page ...]: each page's texts that did not come through _() (all pages if none)
-    import sys
-    from pathlib import Path
-    sys.path[:0] = [str(Path(__file__).resolve().parent.parent), str(Path(__file__).resolve().parent)]
     from ui import pages as _pages
     names = sys.argv[1:] or [p.name for p in _pages.PAGES]
     failed = 0

@@ -8,6 +8,8 @@ side by side.
 """
 import numpy as np
 
+import i18n
+
 PRETRAINED_LABEL = "the built-in pretrained model"
 
 # Optimisers (engine/optim.py OPTIMIZERS): in a sentence (Home: "Trained with ...")
@@ -25,12 +27,12 @@ LOSS_ABBREVIATIONS = {"cross-entropy": "CE", "mse": "MSE"}
 # ended run ended in a list of runs (Train, Compare).
 STATUS_LABELS = {"running": "Training…", "paused": "Paused", "stopping": "Stopping…", "finished": "Finished",
                  "stopped": "Stopped early", "diverged": "Diverged"}
-ENDINGS = {"finished": "finished", "stopped": "stopped early", "diverged": "diverged"}
+ENDINGS = {"finished": i18n.N_("finished"), "stopped": i18n.N_("stopped early"), "diverged": i18n.N_("diverged")}
 
 
 def ending_text(status):
     """How a run ended, in words (a state without a word is shown as it is)."""
-    return ENDINGS.get(status, status)
+    return i18n._(ENDINGS[status]) if status in ENDINGS else status
 
 
 def num(v):
@@ -42,8 +44,8 @@ def num(v):
 def sure_text(p):
     """A probability as a percentage that never rounds up to a certain-sounding '100%'."""
     if p > 0.999:            # float32 softmax can give exactly 1.0: the network is never certain
-        return "over 99.9%"
-    return f"{np.floor(p * 1000) / 10:.1f}%" if p >= 0.995 else f"{p:.0%}"
+        return i18n._("over {p}").format(p=i18n.pct(0.999, 1))
+    return i18n.pct(np.floor(p * 1000) / 1000, 1) if p >= 0.995 else i18n.pct(p, 0)
 
 
 def value_text(v):
@@ -54,7 +56,7 @@ def value_text(v):
 def output_text(value, is_probability):
     """One output of the network: a probability as sure_text, the score of a sigmoid
     output (MSE models, whose outputs need not add up to 1) as 'output 0.87'."""
-    return sure_text(value) if is_probability else f"output {value:.2f}"
+    return sure_text(value) if is_probability else i18n._("output {value}").format(value=i18n.num(value, 2))
 
 
 def duration_text(seconds):

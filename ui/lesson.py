@@ -44,10 +44,10 @@ import i18n
 from engine.network import ACTIVATIONS, LOSSES
 from i18n import _
 from engine.optim import OPTIMIZERS
-from ui import limits as server_limits, training
+from ui import limits as server_limits, training, translation
 
 PRESENT = "present"     # the presenter-mode parameter (ui/presenter.py)
-LANG = "lang"           # the language parameter (dashboard.py): not a setting, kept in the link
+NOT_SETTINGS = (PRESENT, i18n.QUERY)    # ... and the language's (ui/translation.py): the address's, not the page's
 
 # URL name -> (widget key, kind, details). Numeric details: (low, high, low_is_open).
 # The Train page's widgets take their limits from here, so a link can never hold
@@ -196,7 +196,7 @@ class Link:
         """
         values, notes = {}, []
         for raw_name, text in params.items():
-            if raw_name in (PRESENT, LANG):
+            if raw_name in NOT_SETTINGS:
                 continue
             name = self.aliases.get(raw_name.lower(), raw_name.lower())
             shown = f"`{_shown(raw_name)}={_shown(text)}`"
@@ -304,9 +304,8 @@ class Link:
 
     def link(self, params):
         """The lesson link for these settings: full address when the browser's is known."""
-        language = i18n.current()
         query = query_string({**params, **({PRESENT: "1"} if st.session_state.get("presenter") else {}),
-                              **({LANG: language} if language in i18n.LANGUAGES and language != i18n.SOURCE else {})})
+                              **translation.link_params()})
         try:
             base = st.context.url
         except Exception:  # noqa: BLE001 - no browser (tests, scripts)
@@ -344,7 +343,7 @@ def query_string(params):
 
 def _url_settings():
     """The URL's parameters other than the presenter flag and the language (and Streamlit's own embed ones)."""
-    return {k: st.query_params[k] for k in st.query_params if k not in (PRESENT, LANG)}
+    return {k: st.query_params[k] for k in st.query_params if k not in NOT_SETTINGS}
 
 
 def _kernel_and_padding(values, notes):

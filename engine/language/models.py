@@ -24,6 +24,8 @@ A model is rebuilt from its spec, a small dict, e.g.
 
 import numpy as np
 
+from i18n import _, ngettext, num
+
 from .layers import Block, Dense, Embedding, LayerNorm, PositionEmbedding, sequence_cross_entropy
 
 KINDS = ("bigram", "mlp", "transformer")
@@ -169,7 +171,7 @@ class Bigram(LanguageModel):
         self.layers = [self.table]
 
     def describe(self):
-        return f"bigram: a {self.V} x {self.V} table of logits"
+        return _("bigram: a {V} x {V} table of logits").format(V=self.V)
 
     def _up(self, ids, keep):
         return self.table.forward(ids, keep)
@@ -204,7 +206,8 @@ class MLP(LanguageModel):
 
     def describe(self):
         s = self._spec
-        return f"MLP: last {self.k} characters, embeddings of {s['embed']}, hidden layer of {s['hidden']} (tanh)"
+        return _("MLP: last {k} characters, embeddings of {embed}, hidden layer of {hidden} (tanh)").format(
+            k=self.k, embed=s['embed'], hidden=num(s['hidden']))
 
     def windows(self, ids):
         """ids (B, T) -> (B, T, k): at each position the k ids ending there (id V before the start)."""
@@ -246,8 +249,9 @@ class Transformer(LanguageModel):
 
     def describe(self):
         s = self._spec
-        return (f"transformer: {s['blocks']} block{'s' * (s['blocks'] > 1)}, {s['heads']} head{'s' * (s['heads'] > 1)}, "
-                f"width {s['width']}, context {s['context']}")
+        return ", ".join([ngettext("transformer: {n} block", "transformer: {n} blocks", s['blocks']).format(n=s['blocks']),
+                          ngettext("{n} head", "{n} heads", s['heads']).format(n=s['heads']),
+                          _("width {n}").format(n=s['width']), _("context {n}").format(n=s['context'])])
 
     def _up(self, ids, keep, caches=None, start=0):
         B, T = ids.shape
