@@ -47,7 +47,8 @@ with st.expander(_("🧪 Guided experiments"), expanded=False):
         st.markdown(_("💡 **Why:** {text}").format(text=_(exp["why"])))
 loaded = st.session_state.pop("lesson_loaded", None)
 if loaded:
-    st.success(_("Loaded **{experiment}** into the settings. Press **Start**.").format(experiment=loaded), icon="🧪")
+    st.success(_("Loaded **{experiment}** into the settings. Press **Start**.").format(
+        experiment=f"{_(loaded[0])}: {_(loaded[1])}"), icon="🧪")
 
 # ------------------------------------------------------------------ settings
 steer = dict(disabled=status == "stopping", on_change=training.steer if busy else None)   # may change mid-run

@@ -31,7 +31,7 @@ from engine.modelfile import ModelFileError, load_model_with_notes
 from engine.trainer import Settings, new_run
 from engine.worker import BackgroundRun
 from i18n import N_, _, num, pct
-from ui import formats, limits, linework, pages, server, state
+from ui import formats, limits, linework, pages, server, state, translation
 
 TICK_SECONDS = 1.0       # the live panels redraw this often while a run is going
 ANSWER_SECONDS = 1.0     # Pause and Stop wait at most this long for the run to answer
@@ -288,6 +288,7 @@ def sync():
 def start(settings=None):
     """Start a new run with `settings` (default: the widgets). Returns an error
     message (also kept in train_error) or "" when the run started."""
+    translation.choose()        # a button's callback runs before dashboard.py sets the run's language
     if sync() in ACTIVE:
         return ""                       # one run at a time (a double click lands here)
     data = state.dataset()
@@ -316,6 +317,7 @@ def start(settings=None):
 def steer():
     """A steerable setting changed during a run: it applies from the next batch,
     and the change is marked on the loss chart (engine: Trainer.set_hyperparams)."""
+    translation.choose()        # a widget's callback runs before dashboard.py sets the run's language
     run, ss = trainer(), st.session_state
     if run is None or status() not in ("running", "paused"):
         return
@@ -370,6 +372,7 @@ def resume():
 def stop():
     """End the run now; the model as it is becomes the session's model (once
     the run has answered, within a second; until then the status is "stopping")."""
+    translation.choose()        # a button's callback runs before dashboard.py sets the run's language
     if status() in ("running", "paused"):
         st.session_state["train_status"] = "stopping"
         if job().stop(wait=ANSWER_SECONDS):
