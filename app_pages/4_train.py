@@ -76,7 +76,7 @@ with st.expander(_("Settings (during a run only the learning rate, momentum, L2 
 
     def loss_box(col):
         col.selectbox(_("Output + loss"), list(formats.LOSS_CHOICES), key="train_loss", disabled=busy,
-                      format_func=formats.LOSS_CHOICES.get,
+                      format_func={k: _(words) for k, words in formats.LOSS_CHOICES.items()}.get,
                       help=_("How the 10 outputs are made and how their wrongness is measured. "
                              "Softmax + cross-entropy usually learns faster than sigmoid + MSE."))
 
@@ -90,7 +90,8 @@ with st.expander(_("Settings (during a run only the learning rate, momentum, L2 
         loss_box(c2)
     if not present:
         c2.selectbox(_("Optimiser"), OPTIMIZERS, key="train_optimizer", disabled=busy,
-                     format_func=formats.OPTIMIZER_CHOICES.get, help=_("How gradients turn into weight updates."))
+                     format_func={k: _(words) for k, words in formats.OPTIMIZER_CHOICES.items()}.get,
+                     help=_("How gradients turn into weight updates."))
     c2.number_input(_("Learning rate"), *lo("train_lr"), step=0.01, format="%.4f",
                     key="train_lr", **steer,
                     help=_("Size of each step downhill: w = w − lr × gradient. Too big and training blows up."))

@@ -100,7 +100,7 @@ def settings_text(settings, marks=()):
         return _("training settings unknown")
     changed = steering(marks)
     opt = settings.get("optimizer")
-    parts = [OPTIMIZER_NAMES.get(opt, opt or _("unknown optimiser"))]
+    parts = [_(OPTIMIZER_NAMES[opt]) if opt in OPTIMIZER_NAMES else opt or _("unknown optimiser")]
     if "lr" in settings:
         parts.append(_("learning rate {lr}").format(lr=value_text(settings, changed, 'lr')))
     if opt == "momentum" and "momentum" in settings:

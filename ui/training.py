@@ -476,7 +476,7 @@ def progress_text(short=False):
     waiting = line_text(job()) if now == "running" else ""
     if waiting:
         return f"{waiting} · {where}"
-    label = formats.STATUS_LABELS[now]
+    label = _(formats.STATUS_LABELS[now])
     secs = p["seconds_left"]
     left = " · " + _("about {duration} left").format(duration=duration_text(secs)) \
         if now == "running" and secs is not None else ""
@@ -605,8 +605,8 @@ def load_uploaded(uploaded):
 def _load(content, name):
     data = state.dataset()
     kept = (_("Your current model is still in use.") if state.user_model()[0] is not None
-            else _("{Model} is still in use.").format(Model=formats.PRETRAINED_LABEL[0].upper()
-                                                      + formats.PRETRAINED_LABEL[1:]))
+            else _("{Model} is still in use.").format(Model=_(formats.PRETRAINED_LABEL)[:1].upper()
+                                                      + _(formats.PRETRAINED_LABEL)[1:]))
     try:
         net, settings, notes = load_model_with_notes(bytes(content), name=name)
     except ModelFileError as err:
