@@ -6,7 +6,7 @@ from engine import convolution
 from engine.layers import Activation, Conv2D, MaxPool2D, im2col
 from i18n import _
 from ui import convolution as conv
-from ui import pages, state
+from ui import pages, state, translation
 from ui.code import show_code
 
 N = 28          # the digits are N x N
@@ -42,6 +42,7 @@ st.toggle(_("▶ Animate: slide the window by itself"), key="cv_play",
 @st.fragment(run_every=1.0 if st.session_state.get("cv_play") else None)
 def one_window():
     """The window and its numbers: a fragment, so moving the window redraws only this part."""
+    translation.choose()     # a fragment's rerun does not run dashboard.py, which sets the run's language
     if st.session_state.get("cv_play"):
         conv.step(h, w)
     i, j = conv.pick_position(h, w)

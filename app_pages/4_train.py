@@ -10,6 +10,7 @@ from engine.network import ACTIVATIONS
 from engine.optim import OPTIMIZERS
 from i18n import N_, _, ngettext, num, pct
 from ui import charts, class_set, experiments, formats, lesson, limits, pages, pictures, presenter, run_names, state, training
+from ui import translation
 from ui import convolution as conv
 from ui.chart_cache import show
 from ui.notebook_button import download_button as notebook_button
@@ -205,6 +206,7 @@ def live_panel(ticking):
     """Draws the run as it is now. The run trains in its own thread; while it goes,
     st.fragment(run_every=...) redraws this panel every training.TICK_SECONDS,
     and `ticking` is True. A click on Pause or Stop is answered at once."""
+    translation.choose()     # a fragment's rerun does not run dashboard.py, which sets the run's language
     run = training.trainer()
     if run is None:
         st.info(_("Press **Start** to train a network with the settings above. "

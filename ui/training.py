@@ -400,6 +400,7 @@ def sidebar_panel(now=None, live=None):
 
 
 def _sidebar_live():
+    translation.choose()     # a fragment's rerun does not run dashboard.py, which sets the run's language
     sidebar_progress(sync(), progress()["fraction"], progress_text(short=True), pause, "train", "sidebar_pause")
 
 
