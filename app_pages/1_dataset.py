@@ -4,7 +4,7 @@ import streamlit as st
 
 from engine import data as engine_data
 from i18n import _, num, pct
-from ui import charts, pages, pictures, state
+from ui import charts, formats, pages, pictures, state
 from ui import a11y
 from ui.chart_cache import show
 from ui.code import show_code
@@ -19,7 +19,7 @@ st.write(_("A neural network never *sees* a picture. Every image reaches it as a
 data = state.dataset_or_stop()
 
 st.caption(_("Data: **{source}** — {n_train} training and {n_test} test images.").format(
-    source=data.source, n_train=num(len(data.y_train)), n_test=num(len(data.y_test))))
+    source=formats.source_text(data.source), n_train=num(len(data.y_train)), n_test=num(len(data.y_test))))
 
 
 # ------------------------------------------------------------ cached summaries
@@ -109,7 +109,7 @@ with left:
     pixels = data.x_train[index]
     st.image(pictures.ink_image(pixels, scale=8),
              caption=_("image #{index}: label {label}").format(index=index, label=data.y_train[index]),
-             alt=a11y.digit_alt("training", index, data.y_train[index], "enlarged"))
+             alt=a11y.digit_alt("training", index, data.y_train[index], _("enlarged")))
     st.write(_("Each pixel holds one number from **0** (no ink, paper) to **255** (full ink). "
                "This image has {ink} pixels with some ink and {blank} blank ones.").format(
         ink=num(int((pixels > 0).sum())), blank=num(int((pixels == 0).sum()))))

@@ -22,7 +22,7 @@ st.title(pages.title("train"))
 data = state.dataset()
 st.caption(_("Training data: {source} ({n_train} training images, "
              "{n_test} test images kept aside for the final check).").format(
-    source=data.source, n_train=num(len(data.x_train)), n_test=num(len(data.x_test))))
+    source=formats.source_text(data.source), n_train=num(len(data.x_train)), n_test=num(len(data.x_test))))
 
 training.restore_widgets()
 status = training.status()
@@ -77,7 +77,7 @@ with st.expander(_("Settings (during a run only the learning rate, momentum, L2 
 
     def loss_box(col):
         col.selectbox(_("Output + loss"), list(formats.LOSS_CHOICES), key="train_loss", disabled=busy,
-                      format_func={k: _(words) for k, words in formats.LOSS_CHOICES.items()}.get,
+                      format_func={k: _(v) for k, v in formats.LOSS_CHOICES.items()}.get,
                       help=_("How the 10 outputs are made and how their wrongness is measured. "
                              "Softmax + cross-entropy usually learns faster than sigmoid + MSE."))
 
@@ -91,7 +91,7 @@ with st.expander(_("Settings (during a run only the learning rate, momentum, L2 
         loss_box(c2)
     if not present:
         c2.selectbox(_("Optimiser"), OPTIMIZERS, key="train_optimizer", disabled=busy,
-                     format_func={k: _(words) for k, words in formats.OPTIMIZER_CHOICES.items()}.get,
+                     format_func={k: _(v) for k, v in formats.OPTIMIZER_CHOICES.items()}.get,
                      help=_("How gradients turn into weight updates."))
     c2.number_input(_("Learning rate"), *lo("train_lr"), step=0.01, format="%.4f",
                     key="train_lr", **steer,

@@ -14,7 +14,7 @@ explain.warm_up(data)      # the nearest-images panel's slow part starts now, in
 
 net, name = model_picker.pick_model("eval_use_mine")
 st.caption(_("Evaluating {name} on the {n} test images of the {source}. The model never saw these during "
-             "training.").format(name=name, n=num(len(data.x_test)), source=data.source))
+             "training.").format(name=name, n=num(len(data.x_test)), source=formats.source_text(data.source)))
 
 
 # ------------------------------------------------------------------ predictions (kept per model + data)

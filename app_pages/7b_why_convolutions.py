@@ -40,8 +40,8 @@ def trained_words(settings):
         strength=num(float(f"{strength:g}")), shift=num(float(f"{shift:g}")), degrees=num(float(f"{degrees:g}")),
         scale=i18n.pct(scale, 0),
         epochs=settings.get("epochs", "?"),
-        optimizer=_(formats.OPTIMIZER_NAMES[settings.get("optimizer")]) if settings.get("optimizer") in
-        formats.OPTIMIZER_NAMES else settings.get("optimizer"))
+        optimizer=(_(formats.OPTIMIZER_NAMES[settings["optimizer"]])
+                   if settings.get("optimizer") in formats.OPTIMIZER_NAMES else i18n.as_is(settings.get("optimizer"))))
 
 
 def what_to_see(m, c):

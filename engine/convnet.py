@@ -15,8 +15,11 @@ Layer.spec() gives), e.g. cnn_spec() =
     [{"kind": "conv2d", "filters": 8, "k": 5, "p": 0, "s": 1}, {"kind": "activation", "name": "relu"},
      {"kind": "maxpool2d", "size": 2, "stride": 2}, ..., {"kind": "flatten"}, {"kind": "dense", "units": 10}]
 """
+import copy
+
 import numpy as np
 
+from . import fast
 from .budget import ELEMENTWISE_FLOPS
 from .layers import DTYPE, LAYERS, Activation, Conv2D, Dense, Flatten, MaxPool2D
 from .network import LOSSES, Network, init_std, sigmoid, softmax
@@ -143,6 +146,7 @@ class ConvNet:
         spec = cnn_spec() if spec is None else spec
         self.input_shape, self.loss = tuple(input_shape), loss
         self.layers = build_layers(spec, self.input_shape, seed, init_scale, max_params)
+        self.stack = fast.pool_first(self.layers)   # what training runs: the layers, relu + pooling swapped (fast.py 3)
         # The image needs no gradient: the first layer skips computing dx (a whole matrix multiply).
         if hasattr(self.layers[0], "need_dx"):
             self.layers[0].need_dx = False
@@ -240,6 +244,15 @@ class ConvNet:
                                  f"got {W.shape} and {b.shape}")
             layer.W, layer.b = np.array(W, dtype=DTYPE), np.array(b, dtype=DTYPE)
 
+    def replica(self):
+        """A ConvNet sharing this one's weights (the very same arrays: an optimiser's step is seen by both)
+        with layers of its own, for another thread to run forward and backward at the same time
+        (each layer keeps what its backward needs: fast.py trick 1)."""
+        twin = copy.copy(self)
+        twin.layers = [copy.copy(layer) for layer in self.layers]
+        twin.stack = fast.pool_first(twin.layers)
+        return twin
+
     def copy(self):
         """An independent copy (new arrays), for experiments that must not touch the original."""
         twin = ConvNet(self.spec(), self.loss, input_shape=self.input_shape)
@@ -262,7 +275,7 @@ class ConvNet:
     def _up(self, x, keep):
         """x rows (n, 784) -> logits (n, n_classes), through every layer (keep: for backward)."""
         a = np.asarray(x, dtype=self.dtype).reshape((len(x),) + self.input_shape)
-        for layer in self.layers:
+        for layer in self.stack:
             a = layer.forward(a, keep)
         return a
 
@@ -324,7 +337,7 @@ class ConvNet:
     def backward(self, delta, l2=0.0):
         """Send the output's blame delta down the stack. Returns (grad_w, grad_b), one per weighted
         layer, bottom to top. Changes no weight (each layer only fills its dW, db)."""
-        for layer in reversed(self.layers):
+        for layer in reversed(self.stack):
             delta = layer.backward(delta)
             if delta is None:          # the first layer computes no dx
                 break
@@ -344,7 +357,7 @@ class ConvNet:
         if skipped:
             first.need_dx = True
         try:
-            for layer in reversed(self.layers):
+            for layer in reversed(self.stack):
                 delta = layer.backward(delta)
         finally:
             if skipped:

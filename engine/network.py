@@ -167,6 +167,10 @@ class Network:
         out = "sigmoid + MSE" if self.loss == "mse" else "softmax + cross-entropy"
         return f"{'-'.join(map(str, self.sizes))}, {self.activation}, {out}"
 
+    def replica(self):
+        """The network itself: gradients() keeps nothing on it, so threads may share it (fast.py trick 1)."""
+        return self
+
     def copy(self):
         """An independent copy (new arrays), for experiments that must not touch the original."""
         twin = object.__new__(Network)

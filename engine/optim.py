@@ -71,16 +71,27 @@ class Adam:
         if self.m is None:
             self.m = [np.zeros_like(p) for p in params]
             self.s = [np.zeros_like(p) for p in params]
+            self._tmp = [np.empty_like(p) for p in params]
         self.t += 1
         b1, b2 = self.beta1, self.beta2
-        for p, g, m, s in zip(params, grads, self.m, self.s):
+        # m and s start at 0: m_hat = m / (1 - b1^t) and s_hat = s / (1 - b2^t) undo that bias, so
+        # lr m_hat / (sqrt(s_hat) + eps) = step_size m / (sqrt(s) / root_fix + eps), as PyTorch computes it
+        step_size = self.lr / (1 - b1 ** self.t)
+        root_fix = np.sqrt(1 - b2 ** self.t)
+        for p, g, m, s, tmp in zip(params, grads, self.m, self.s, self._tmp):
             m *= b1
-            m += (1 - b1) * g
+            np.multiply(g, 1 - b1, out=tmp)     # (every step in place, into tmp: engine/fast.py trick 5)
+            m += tmp
             s *= b2
-            s += (1 - b2) * g * g
-            m_hat = m / (1 - b1 ** self.t)   # m and s start at 0: undo that bias
-            s_hat = s / (1 - b2 ** self.t)
-            p -= self.lr * m_hat / (np.sqrt(s_hat) + self.eps)
+            np.multiply(g, g, out=tmp)
+            tmp *= 1 - b2
+            s += tmp
+            np.sqrt(s, out=tmp)
+            tmp /= root_fix
+            tmp += self.eps
+            np.divide(m, tmp, out=tmp)
+            tmp *= step_size
+            p -= tmp
 
 
 class AdamW(Adam):

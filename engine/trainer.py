@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import fast
 from .augment import augment
 from .data import to_float
 from .modelfile import MAX_PARAMS
@@ -255,6 +256,9 @@ class Trainer:
         self._sum_loss = self._sum_correct = self._seen = 0.0
         self._backup = [p.copy() for p in net.params()]
         self.part = parts_of(net)   # examples per part of a big batch
+        # Threads working on slices of a part at once (fast.py trick 1): 1 unless whoever runs this
+        # trainer gives it more (a run in the line of runs: its place's share of the cores).
+        self.threads = 1
         self.checking = None        # the validation pass under way (an Evaluation), between two parts
 
     # ------------------------------------------------------------ settings
@@ -331,20 +335,25 @@ class Trainer:
         """
         s = self.settings
         loss, grads, correct = 0.0, None, 0.0
-        for start in range(0, len(idx), self.part):
+        threads = max(1, int(self.threads))
+        nets = [self.net] + [self.net.replica() for _ in range(threads - 1)]
+        step = self.part * threads                        # a part for each thread
+        for start in range(0, len(idx), step):
             if start:
                 yield start / len(idx)
-            part = idx[start:start + self.part]
+            part = idx[start:start + step]
             x = to_float(self.x[part])                    # (b, 784) float32 in [0, 1]
             if s.augment:
                 x = augment(x, self.aug_rng, s.augment)
             y = one_hot(self.labels[part], self.n_classes)   # (b, 10)
-            with np.errstate(over="ignore", invalid="ignore"):
-                part_loss, grad_w, grad_b, out = self.net.gradients(x, y, s.l2)
-            share = len(part) / len(idx)
-            grads = add_part(grads, [g for gb in zip(grad_w, grad_b) for g in gb], share)
-            loss += share * part_loss
-            correct += float((out.argmax(axis=1) == self.labels[part]).sum())
+            labels = self.labels[part]
+            # Slices of the part that fit the cache, shared out among the threads: fast.py tricks 1 and 6
+            for rows, (part_loss, grad_w, grad_b, out) in fast.in_threads(self._gradients, nets, x, y,
+                                                                          most_rows=fast.cache_rows(self.net)):
+                share = (rows.stop - rows.start) / len(idx)
+                grads = add_part(grads, [g for gb in zip(grad_w, grad_b) for g in gb], share)
+                loss += share * part_loss
+                correct += float((out.argmax(axis=1) == labels[rows]).sum())
         if not np.isfinite(loss):
             raise FloatingPointError(f"the loss became {loss}")
         with np.errstate(over="ignore", invalid="ignore"):
@@ -353,6 +362,11 @@ class Trainer:
         self._sum_correct += correct
         self._seen += len(idx)
         return loss
+
+    def _gradients(self, net, x, y):
+        """net.gradients(x, y) with the settings' L2; overflow shows as a loss that is not finite."""
+        with np.errstate(over="ignore", invalid="ignore"):     # (in every thread: errstate is per thread)
+            return net.gradients(x, y, self.settings.l2)
 
     def batch_steps(self):
         """The epoch's next mini-batch as steps (engine/linework.py): yields the fraction of it done

@@ -8,13 +8,16 @@ and it checks for a request between batches and between the parts of a big batch
 (Trainer.run's `stop`), so a request takes effect within a fraction of a second.
 
 Slots: at most `size` runs of one server train at the same time (2 cores can't do
-more work by running more threads). The others wait in line, first come first
-served, and a run that has trained for `turn_seconds` while others wait gives its
+more work by running more threads), each place giving its run its share of the cores
+(Slots.threads: the threads a run may work in at once, engine/fast.py trick 1). The others
+wait in line, first come first served, and a run that has trained for `turn_seconds` while others wait gives its
 place to the next and lines up again, so every run moves on and none waits forever.
 """
 import threading
 import time
 from collections import deque
+
+from . import fast
 
 SLICE_SECONDS = 0.25     # the worker trains this long between two looks at the line
 
@@ -67,6 +70,12 @@ class Slots:
             self._line.remove(run)
             self._running[run] = time.monotonic()
             return True
+
+    @property
+    def threads(self):
+        """Threads one place may use: its share of the machine's cores, at least 1
+        (1 with the app's default of one place per core: ui/limits.py MAX_TRAINING_RUNS)."""
+        return max(1, fast.cores() // self.size)
 
     def release(self, run):
         with self._cond:
@@ -211,6 +220,8 @@ class BackgroundRun:
                 continue
             try:
                 self.phase = phase
+                if hasattr(self.trainer, "threads"):
+                    self.trainer.threads = self.slots.threads     # no more threads than the place gives
                 while not (over() or self.state == "paused" or not self.alive()):
                     work_some()
                     if self.slots.should_yield(self):

@@ -10,8 +10,9 @@
 The catalogues are standard gettext `.po` files, i18n/locales/<code>/LC_MESSAGES/messages.po, one per
 language (a translator needs only that file): Babel extracts the messages from the code and compiles each `.po`
 when the app starts, Python's `gettext` reads it. English is the source language (no catalogue needed).
-The pseudo-language "qps" marks every translated message ⟦like this⟧: the tests render every page in it and fail
-on visible text that did not come through here.
+The pseudo-language "qps" marks every translated message ⟦like this⟧ (its placeholders left outside the marks, so
+a value filled in later is seen on its own) and every as_is() text ⟪like this⟫: the tests render every page in it
+and fail on visible text that did not come through here.
 
 The language of the current script run is a context variable: dashboard.py sets it at the start of every run
 (`use(code)`), so each browser session (each its own script thread) has its own. No Streamlit in this module:
@@ -20,6 +21,7 @@ the engine's messages and the command line use it too.
 import contextvars
 import gettext
 import io
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -40,6 +42,36 @@ _current = contextvars.ContextVar("language", default=SOURCE)
 def use(code):
     """Make `code` the language of this thread's script run (an unknown code means English)."""
     _current.set(code if code in LANGUAGES or code == PSEUDO else SOURCE)
+
+
+def match(value):
+    """The code of LANGUAGES (or the pseudo-language) that `value` names, None if none: "it", "it-IT",
+    "it_IT.UTF-8", "IT" -> "it"; "pt-br" -> "pt_BR" when that is offered, else "pt". Anything odd (not text,
+    too long) -> None."""
+    if not isinstance(value, str) or not 1 < len(value) < 36:
+        return None
+    v = value.strip().split(".")[0].split("@")[0].replace("_", "-").lower()
+    if v == PSEUDO:
+        return v
+    offered = {code.replace("_", "-").lower(): code for code in LANGUAGES}
+    return offered.get(v) or offered.get(v.split("-")[0])
+
+
+def from_environment(environ=None):
+    """The language a command line speaks: the first offered one of LANGUAGE (a list: "it:en"), LC_ALL,
+    LC_MESSAGES, LANG, as gettext reads them; English if none ("C", "POSIX" and unknown codes are none)."""
+    import os
+    env = os.environ if environ is None else environ
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = env.get(name)
+        if value:
+            for part in value.split(":"):
+                code = match(part)
+                if code and code != PSEUDO:
+                    return code
+            if name != "LANGUAGE":       # gettext: the first of LC_ALL, LC_MESSAGES, LANG that is set decides
+                return SOURCE
+    return SOURCE
 
 
 def current():
@@ -68,8 +100,25 @@ def _(message):
     """`message` (English) in this run's language."""
     code = current()
     if code == PSEUDO:
-        return OPEN + message + CLOSE
+        return _marked(message)
     return _catalogue(code).gettext(message)
+
+
+# A placeholder of str.format ({n}, {acc:.1%}, {}) or of %-formatting (%d, %(n)s): what is filled in later.
+_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{[^{}]*\}|%%|%(?:\([^)]*\))?[-#0+]*\d*(?:\.\d+)?[diouxXeEfFgGcrs]")
+
+
+def _marked(message):
+    """The pseudo-language's form of a message: its words marked ⟦…⟧, its placeholders left outside the marks,
+    so that a value filled in later is checked on its own ("⟦Data: ⟧{source}": an English source shows)."""
+    out, last = [], 0
+    for m in _PLACEHOLDER.finditer(message):
+        if m.group() in ("{{", "}}", "%%"):
+            continue
+        out += [OPEN + message[last:m.start()] + CLOSE] * (m.start() > last) + [m.group()]
+        last = m.end()
+    out += [OPEN + message[last:] + CLOSE] * (len(message) > last or not out)
+    return "".join(out)
 
 
 def N_(message):
@@ -89,7 +138,7 @@ def ngettext(singular, plural, n):
     """The form of a message for the count n ("1 step" / "5 steps"), in this run's language."""
     code = current()
     if code == PSEUDO:
-        return OPEN + (singular if n == 1 else plural) + CLOSE
+        return _marked(singular if n == 1 else plural)
     return _catalogue(code).ngettext(singular, plural, n)
 
 

@@ -138,3 +138,23 @@ def test_a_chart_is_cached_once_per_language():
 
 def test_html_lang_values():
     assert [translation.html_lang(c) for c in ("en", "it", "qps", "pt_BR")] == ["en", "it", "en", "pt-BR"]
+
+
+@pytest.mark.parametrize("env, code", [({"LANG": "it_IT.UTF-8"}, "it"), ({"LANG": "C.UTF-8"}, "en"), ({}, "en"),
+                                       ({"LANGUAGE": "de:it", "LANG": "de_DE.UTF-8"}, "it"),
+                                       ({"LC_ALL": "C", "LANG": "it_IT.UTF-8"}, "en"),      # LC_ALL decides
+                                       ({"LC_MESSAGES": "it_CH", "LANG": "en_GB"}, "it"), ({"LANG": "qps"}, "en")])
+def test_the_terminals_language(env, code):
+    assert i18n.from_environment(env) == code
+
+
+def test_the_command_line_speaks_the_terminals_language():
+    import os
+    import subprocess
+    import sys
+    for lang, words in [("it_IT.UTF-8", "errore: --layers deve cominciare con 784"),
+                        ("C.UTF-8", "error: --layers must start with 784")]:
+        env = {k: v for k, v in os.environ.items() if k not in ("LANGUAGE", "LC_ALL", "LC_MESSAGES")}
+        out = subprocess.run([sys.executable, "-m", "engine", "train", "--layers", "784,10,3"], capture_output=True,
+                             text=True, env={**env, "LANG": lang}, cwd=str(APP.rsplit("/", 1)[0]), timeout=120)
+        assert out.returncode == 2 and out.stderr.startswith(words), out.stderr

@@ -5,6 +5,9 @@ Each page is rendered under AppTest in the pseudo-language "qps" (`?lang=qps`): 
 outside those marks is a text a translator could never reach. The rule and what it exempts (code, cell values,
 a widget's value, numbers) are in tests/i18n_check.py; no list of exempted strings.
 
+A message's placeholders stay outside its marks ("⟦Data: ⟧{source}"), so a value filled into a translated sentence
+is checked on its own: an English dataset name or model description inside an Italian sentence fails too.
+
 One page:  python -m pytest -q tests/test_i18n_pseudo.py -k "train and not language"
            python tests/i18n_check.py train           (prints the page's untranslated texts, without pytest)
 """
@@ -59,6 +62,22 @@ def test_the_rule_finds_words_outside_the_marks():
     for text, words in bad.items():
         kind = "format" if text.startswith("%") else "markdown"
         assert leftover(text, kind) == words, text
+
+
+def test_a_value_filled_into_a_translated_sentence_is_checked_on_its_own():
+    """The pseudo-language leaves a message's placeholders outside its marks, so an English value filled in later
+    (a dataset's source, a model's description) shows, and a translated or as_is one does not."""
+    i18n.use(i18n.PSEUDO)
+    try:
+        template = i18n._("Data: **{source}**, {n} images, loss %.2f")
+        assert template == "⟦Data: **⟧{source}⟦**, ⟧{n}⟦ images, loss ⟧%.2f"
+        assert leftover(template.format(source="built-in sample", n="12,000"), "markdown") == "built in sample"
+        assert leftover(template.format(source=i18n._("built-in sample"), n="12,000"), "markdown") == ""
+        assert leftover(template.format(source=i18n.as_is("/data/mnist"), n="1") % 0.5, "markdown") == ""
+        assert i18n.ngettext("{n} run", "{n} runs", 2) == "{n}⟦ runs⟧"
+        assert i18n._("No placeholder, 96% of {{braces}}") == "⟦No placeholder, 96% of {{braces}}⟧"
+    finally:
+        i18n.use(i18n.SOURCE)
 
 
 def _every_element():

@@ -312,7 +312,7 @@ def leaderboard(s, limit=50):
     shown = table.assign(**{_("nickname"): [literal(n) for n in table[_("nickname")]],
                             _("lesson link"): [_("[reproduce]({url})").format(url=u) if u else "–"
                                                for u in table[_("lesson link")]]})
-    st.table(shown if teacher else shown.drop(columns="id"), hide_index=True)
+    st.table(shown if teacher else shown.drop(columns=_("id")), hide_index=True)
     st.caption(_("Test accuracy: measured by the server itself. Learning rate: with every change made while the run "
                  "trained. The link opens Train with the settings the run started with."))
     st.download_button(_("Leaderboard (CSV)"), table.to_csv(index=False), file_name="leaderboard.csv", mime="text/csv",
@@ -324,7 +324,7 @@ def leaderboard_frame(rows):
     """The leaderboard's rows (Store.scores()) as plain text, a row each: the table shown and its CSV."""
     return pd.DataFrame({
         _("rank"): range(1, len(rows) + 1),
-        "id": [r["id"] for r in rows],
+        _("id"): [r["id"] for r in rows],
         _("nickname"): [r["nickname"] or _("(no nickname)") for r in rows],
         _("test accuracy"): [pct(r['accuracy'], 2) for r in rows],
         _("network"): [_network_text(r) for r in rows],

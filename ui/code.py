@@ -15,7 +15,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from i18n import N_, _
+from i18n import N_, _, as_is
 
 ROOT = Path(__file__).resolve().parent.parent
 TITLE = N_("🔎 Show the code that just ran")
@@ -34,7 +34,8 @@ def source_of(obj):
     Read once per object, then remembered.
     """
     text, path, first, last, name = _source_of(_unwrap(obj))
-    return text, _("{path}, lines {first}–{last}: `{name}`").format(path=path, first=first, last=last, name=name)
+    return text, _("{path}, lines {first}–{last}: `{name}`").format(path=as_is(path), first=first, last=last,
+                                                                     name=name)
 
 
 @functools.lru_cache(maxsize=None)

@@ -5,28 +5,36 @@ One module for every wording, so a name is changed in one place and reads the
 same on every page. Where two places need different words for the same thing
 (a menu has room for the update rule, a sentence does not), both tables sit here
 side by side.
+
+The words are English, marked N_() (i18n): a page shows them through _(), e.g. _(STATUS_LABELS[status]).
 """
+import re
+
 import numpy as np
 
 import i18n
+from i18n import _, as_is
 
-PRETRAINED_LABEL = "the built-in pretrained model"
+N_ = i18n.N_
+PRETRAINED_LABEL = N_("the built-in pretrained model")
 
 # Optimisers (engine/optim.py OPTIMIZERS): in a sentence (Home: "Trained with ...")
 # and in the Train page's menu, where the update rule fits next to the name.
-OPTIMIZER_NAMES = {"sgd": "plain gradient descent (SGD)", "momentum": "SGD with momentum", "adam": "Adam"}
-OPTIMIZER_CHOICES = {"sgd": "plain SGD (w = w − lr·grad)", "momentum": "SGD with momentum", "adam": "Adam"}
+OPTIMIZER_NAMES = {"sgd": N_("plain gradient descent (SGD)"), "momentum": N_("SGD with momentum"),
+                   "adam": N_("Adam")}
+OPTIMIZER_CHOICES = {"sgd": N_("plain SGD (w = w − lr·grad)"), "momentum": N_("SGD with momentum"),
+                     "adam": N_("Adam")}
 
 # Output + loss: the Train page's menu, a run's settings in a few words (Train, Compare)
 # and a run's default name, shortest.
-LOSS_CHOICES = {"cross-entropy": "softmax + cross-entropy", "mse": "sigmoid + MSE (as in the write-up)"}
+LOSS_CHOICES = {"cross-entropy": N_("softmax + cross-entropy"), "mse": N_("sigmoid + MSE (as in the write-up)")}
 LOSS_SHORT = {"cross-entropy": "softmax + CE", "mse": "sigmoid + MSE"}
 LOSS_ABBREVIATIONS = {"cross-entropy": "CE", "mse": "MSE"}
 
 # A run's state (ui/training.py train_status): on its progress line, and how an
 # ended run ended in a list of runs (Train, Compare).
-STATUS_LABELS = {"running": "Training…", "paused": "Paused", "stopping": "Stopping…", "finished": "Finished",
-                 "stopped": "Stopped early", "diverged": "Diverged"}
+STATUS_LABELS = {"running": N_("Training…"), "paused": N_("Paused"), "stopping": N_("Stopping…"),
+                 "finished": N_("Finished"), "stopped": N_("Stopped early"), "diverged": N_("Diverged")}
 ENDINGS = {"finished": i18n.N_("finished"), "stopped": i18n.N_("stopped early"), "diverged": i18n.N_("diverged")}
 
 
@@ -72,3 +80,45 @@ def duration_text(seconds):
 def ordinal(n):
     """1st, 2nd, 3rd, 11th, 22nd..."""
     return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+# ---------------------------------------------------------------- a dataset's source, in words
+# The engine names a dataset's source and why the full set is not used in English (engine/data.py: the words are
+# also a cache key and go into model files); source_text() and note_text() say them in the run's language.
+_SAMPLE = re.compile(r"built-in sample: ([\d,]+) of ([\d,]+) digits(?: \(read from (.+)\))?", re.S)
+_FULL = re.compile(r"full MNIST from (.+)", re.S)
+_NOTES = [(re.compile(r"no full MNIST found \(MNIST_DIR is not set and (.+) holds no copy\)", re.S),
+           lambda m: _("no full MNIST found (MNIST_DIR is not set and {folder} holds no copy)").format(
+               folder=as_is(m[1]))),
+          (re.compile(r"the cached copy is unusable: (.+)", re.S),
+           lambda m: _("the cached copy is unusable: {reason}").format(reason=as_is(m[1]))),
+          (re.compile(r"download failed: (.+)", re.S),
+           lambda m: _("download failed: {reason}").format(reason=as_is(m[1]))),
+          (re.compile(r"(.+) holds the built-in sample, not the full set", re.S),
+           lambda m: _("{file} holds the built-in sample, not the full set").format(file=as_is(m[1])))]
+
+
+def source_text(source):
+    """Where a dataset came from (engine/data.py's Dataset.source, or one recorded in a model file), in the
+    run's language: "built-in sample: 12,000 of 70,000 digits" -> "campione incorporato: 12.000 ..."."""
+    source = str(source)
+    m = _SAMPLE.fullmatch(source)
+    if m:
+        n, total = (i18n.num(int(g.replace(",", ""))) for g in m.groups()[:2])
+        if m[3]:
+            return _("built-in sample: {n} of {total} digits (read from {file})").format(
+                n=n, total=total, file=as_is(m[3]))
+        return _("built-in sample: {n} of {total} digits").format(n=n, total=total)
+    m = _FULL.fullmatch(source)
+    if m:
+        return _("full MNIST from {folder}").format(folder=as_is(m[1]))
+    return as_is(source)
+
+
+def note_text(note):
+    """Why the full set is not in use (engine/data.py's Dataset.note), in the run's language."""
+    for pattern, words in _NOTES:
+        m = pattern.fullmatch(str(note))
+        if m:
+            return words(m)
+    return as_is(note)

@@ -15,7 +15,7 @@ import streamlit as st
 
 import i18n
 from i18n import N_, _
-from ui import pages
+from ui import formats, pages
 
 
 class Step(NamedTuple):
@@ -212,12 +212,12 @@ def teacher_corner(data):
         if data is not None and not data.is_sample:
             st.warning(_("The handouts' numbers were measured on the built-in sample; this server has {source} "
                          "loaded, so the numbers your students see will differ (their runs' accuracies come out "
-                         "higher).").format(source=data.source))
+                         "higher).").format(source=formats.source_text(data.source)))
         base = _server_base()
         cols = st.columns(len(LESSONS))
-        for col, x in zip(cols, LESSONS):
-            col.download_button(_("Handout: {lesson} ({minutes} min)").format(lesson=_(x.title).split(" · ")[0],
-                                                                               minutes=x.minutes),
+        for number, (col, x) in enumerate(zip(cols, LESSONS), start=1):
+            col.download_button(_("Handout: Lesson {number} ({minutes} min)").format(number=number,
+                                                                                     minutes=x.minutes),
                                 data=handout_html(x.id, base), file_name=f"handout-{x.id}.html",
                                 mime="text/html", key=f"handout_{x.id}", icon=":material/print:", on_click="ignore",
                                 help=_("{title}: one printable page (HTML; open it and print from the browser).")

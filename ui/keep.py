@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
+from i18n import _, ngettext, num
 from ui import lesson, limits
 
 COOKIE = "digits_browser_key"
@@ -114,16 +115,16 @@ def offer(key):
     if kept is None:
         ss["keep_answered"] = True
         return
-    minutes = (time.time() - kept.saved) / 60
-    what = [f"{len(kept.runs)} run{'s' if len(kept.runs) != 1 else ''}"] if kept.runs else []
-    if kept.model is not None:
-        what.append("your model")
+    minutes = round((time.time() - kept.saved) / 60)
+    runs = ngettext("{n} run", "{n} runs", len(kept.runs)).format(n=num(len(kept.runs)))
+    what = (_("{runs} and your model").format(runs=runs) if kept.runs and kept.model is not None
+            else runs if kept.runs else _("your model"))
+    when = _("a moment ago") if minutes < 1 else _("{minutes} min ago").format(minutes=num(minutes))
     with st.sidebar.container(border=True):
-        st.markdown(f"**Welcome back!** This browser left {' and '.join(what)} here "
-                    f"{'a moment' if minutes < 1 else f'{minutes:.0f} min'} ago.")
+        st.markdown(_("**Welcome back!** This browser left {what} here {when}.").format(what=what, when=when))
         c1, c2 = st.columns(2)
-        c1.button("Restore", key="keep_restore", icon=":material/restore:", on_click=_restore, args=(key,))
-        c2.button("No thanks", key="keep_discard", on_click=_discard, args=(key,))
+        c1.button(_("Restore"), key="keep_restore", icon=":material/restore:", on_click=_restore, args=(key,))
+        c2.button(_("No thanks"), key="keep_discard", on_click=_discard, args=(key,))
 
 
 def remember(key):

@@ -122,6 +122,7 @@ def result(name, key, flops, steps, what):
     if held["stopped"]:
         _stopped(name, held)
     else:
+        held["lang"] = i18n.current()      # the progress line's redraws run no page (dashboard.py): they read it
         st.fragment(_live, run_every=TICK_SECONDS)(name)
     return None
 
@@ -163,6 +164,8 @@ def _live(name):
     held = st.session_state.get("line_works", {}).get(name)
     if held is None or held["work"].done or held["stopped"]:
         st.rerun()        # the result is there (or Stop was clicked): the whole page draws it
+    # A redraw of this fragment alone runs in a new script thread, without dashboard.py: in the page's language.
+    i18n.use(held.get("lang", i18n.SOURCE))
     work = held["work"]
     st.progress(work.fraction, text=progress_text(work, held["what"]))
     c1, c2 = st.columns([1, 1, 4])[:2]

@@ -1,6 +1,7 @@
 """Which model a page works with: the session's own (trained or loaded) or the built-in pretrained one."""
 import streamlit as st
 
+from i18n import _, as_is
 from ui import state
 from ui.formats import PRETRAINED_LABEL
 
@@ -11,12 +12,12 @@ def pick_model(key):
 
     Returns (net, name): name is markdown naming the model and, unless its label
     says so already, its layers."""
-    own, _ = state.user_model()
-    if own is not None and not st.toggle("Use my model", value=True, key=key,
-                                         help="On: your latest trained or loaded model. "
-                                              "Off: the built-in pretrained model."):
-        net, label = state.pretrained_model()[0], PRETRAINED_LABEL
+    own = state.user_model()[0]
+    if own is not None and not st.toggle(_("Use my model"), value=True, key=key,
+                                         help=_("On: your latest trained or loaded model. "
+                                                "Off: the built-in pretrained model.")):
+        net, label = state.pretrained_model()[0], _(PRETRAINED_LABEL)
     else:
         net, label = state.active_model()      # the session's own model if it has one
-    about = "" if net.describe() in label else f" ({net.describe()})"
+    about = "" if net.describe() in label else f" ({as_is(net.describe())})"
     return net, f"**{label}**{about}"

@@ -31,16 +31,7 @@ export default function(component) {
 """
 
 
-def parse(value):
-    """The code of i18n.LANGUAGES (or the pseudo-language) that `value` names, None if none: "it", "it-IT",
-    "it_IT", "IT" -> "it"; "pt-br" -> "pt_BR" when that is offered, else "pt"."""
-    if not isinstance(value, str) or not 1 < len(value) < 36:
-        return None
-    v = value.strip().replace("_", "-").lower()
-    if v == i18n.PSEUDO:
-        return v
-    offered = {code.replace("_", "-").lower(): code for code in i18n.LANGUAGES}
-    return offered.get(v) or offered.get(v.split("-")[0])
+parse = i18n.match          # "it", "it-IT", "IT" -> "it"; odd values -> None
 
 
 def from_browser():
@@ -83,8 +74,9 @@ def picker():
     """The sidebar's language picker (each language named in itself) and the page's <html lang>."""
     code = i18n.current()
     st.session_state[PICKER] = code if code in i18n.LANGUAGES else i18n.SOURCE
+    names = {c: i18n.as_is(name) for c, name in i18n.LANGUAGES.items()}    # made in the run (its language)
     st.sidebar.selectbox("🌐 " + _("Language"), list(i18n.LANGUAGES), key=PICKER, on_change=_picked,
-                         format_func=lambda c: i18n.as_is(i18n.LANGUAGES[c]),
+                         format_func=names.get,
                          help=_("The app's language. It starts as your browser's; a lesson link can set it "
                                 "(lang= in the address)."))
     with st.sidebar:

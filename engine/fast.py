@@ -1,0 +1,170 @@
+"""The engine's speed tricks, in one place, each named and explained.
+
+engine/layers.py, convnet.py and network.py read as the math; what only makes them faster is here,
+so that a reader can skip this file and still follow every formula. Every trick computes the same
+numbers as the plain math (tests/test_fast.py holds each against it, within float32 rounding).
+
+1. Threads for the parts of a mini-batch (in_threads).
+   A mini-batch's gradient is the mean of its examples' gradients, so its rows can be cut into
+   slices, each slice's gradient worked out on its own, and the results added up, each times its
+   share of the batch (the Trainer does the same for a big batch's parts: trainer.add_part).
+   NumPy lets go of Python's lock inside each operation, so slices given to different threads
+   really run at once, on different cores: the matrix products AND the element-wise work (ReLU,
+   pooling, im2col, softmax), where multi-threaded BLAS only shares the products.
+   Each thread needs its own memory of the forward pass (the layers keep their inputs for backward):
+   net.replica() shares the weights (the same arrays) and keeps its own. How many threads:
+   Trainer.threads, 1 unless whoever runs the trainer gives more. A run in the server's line of
+   runs gets its place's share of the cores (worker.Slots.threads); the app runs BLAS on one
+   thread (dashboard.py), so a run never uses more cores than its place.
+2. im2col by kernel offset, for inputs with few channels (im2col_by_offset).
+   layers.im2col copies every window into a row: for a grey image (1 channel) each row is k*k
+   numbers gathered from k rows of the image, a slow copy of short pieces. Here the matrix is
+   filled a kernel offset (u, v) at a time instead: for one offset, every window's pixel is one
+   shifted slice of the image, copied whole. The matrix is made as (k k c, n h' w') and handed
+   over transposed, (n h' w', k k c), the shape im2col promises; BLAS reads it either way.
+3. Pooling before the activation (PoolFirst).
+   ReLU is non-decreasing, so the largest ReLU of a window is the ReLU of its largest value:
+   maxpool(relu(z)) = relu(maxpool(z)). The same winner is picked (ReLU only changes values that are
+   not the largest above 0), and backward gives the same blame: 0 where the window's largest z is
+   at most 0, dy at its first largest pixel otherwise. Doing the pooling first, ReLU and its slope
+   work on a quarter of the values (2 x 2 pooling). Only for training's forward and backward:
+   ConvNet.layer_outputs (the Inside page) still shows each layer's own output.
+4. Max-pooling's backward in fewer passes, for windows that do not overlap (route_to_winners).
+   Each window's blame goes to its first pixel holding the maximum (as PyTorch picks it). The plain
+   loop (layers.MaxPool2D.backward) starts from dx = 0 and, for every position in the window, asks
+   "equal to the maximum, and no earlier winner?". Here, when the windows tile the input exactly,
+   every pixel of dx is written once, so dx needs no zeros first; the first position needs no
+   "no earlier winner" test and the last no test at all (whatever has not won yet wins there).
+5. Adam's step in place (optim.Adam): the same formula as PyTorch's, every intermediate written into
+   one scratch array per parameter instead of a new array for each of its ten operations.
+6. Slices that fit the cache (cache_rows).
+   A convolution's im2col matrix for a batch of 64 is 6.5 MB (64 x 8 x 8 rows of 400 numbers for the
+   second conv of conv 16 - conv 64), more than a core's cache (4 MB of L2 here): written, it falls out
+   to memory before the matrix product reads it. So trick 1's slices are also cut small enough that the
+   busiest layer's numbers (ConvNet.peak_values) fit in CACHE_VALUES, one thread or more: 2 slices of 32
+   for that CNN, about 16% less time a batch on one core; an MLP's batch stays whole.
+"""
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+MIN_ROWS = 8            # trick 1: a slice of fewer rows than this costs more to hand over than it saves
+CACHE_VALUES = 2 ** 20  # trick 6: numbers that fit in a core's cache (4 MB of L2 on this project's machine)
+FEW_CHANNELS = 4        # trick 2: inputs with at most this many channels are copied a kernel offset at a time
+
+_POOLS = {}             # trick 1: one pool of worker threads per thread count, made when first needed
+
+
+def cores():
+    """The machine's CPU cores (1 if Python cannot tell)."""
+    return os.cpu_count() or 1
+
+
+# ---------------------------------------------------------------- 1. threads for the parts of a batch
+
+def slices(n, threads, most_rows=None, min_rows=MIN_ROWS):
+    """Row ranges cutting n rows into slices of nearly equal size, [slice(0, n1), slice(n1, n2), ...]:
+    `threads` of them, or more (a multiple of threads) if that many would hold more than most_rows rows
+    each; fewer if a slice would have under min_rows rows (one slice at least)."""
+    threads = max(1, int(threads))
+    k = threads
+    if most_rows:
+        k = max(k, -(-n // max(1, int(most_rows))))
+        k = -(-k // threads) * threads                      # every thread the same number of slices
+    k = max(1, min(k, n // max(1, min_rows)))
+    cuts = [n * i // k for i in range(k + 1)]
+    return [slice(a, b) for a, b in zip(cuts, cuts[1:])]
+
+
+def cache_rows(net):
+    """Trick 6: how many examples a slice may hold so that the busiest layer's numbers fit in the cache."""
+    return max(MIN_ROWS, CACHE_VALUES // max(1, net.peak_values()))
+
+
+def in_threads(work, nets, *arrays, most_rows=None):
+    """work(net, *row slices of arrays) for every slice of the rows (fast.slices: at most most_rows
+    rows each), the slices shared out among len(nets) threads, each thread with a net of its own (the
+    calling thread works too: it takes the first share, a pool of threads the others).
+    Returns [(row range, what work returned)] in the order of the rows; an exception in any slice is
+    raised here."""
+    cuts = slices(len(arrays[0]), len(nets), most_rows)
+    threads = min(len(nets), len(cuts))
+
+    def share(net, mine):
+        return [(r, work(net, *(a[r] for a in arrays))) for r in mine]
+    if threads == 1:
+        return share(nets[0], cuts)
+    pool = _POOLS.get(threads)
+    if pool is None:
+        pool = _POOLS[threads] = ThreadPoolExecutor(threads - 1, thread_name_prefix="engine-part")
+    later = [pool.submit(share, net, cuts[i::threads]) for i, net in enumerate(nets[1:threads], 1)]
+    done = share(nets[0], cuts[0::threads]) + [pair for f in later for pair in f.result()]
+    return sorted(done, key=lambda pair: pair[0].start)
+
+
+# ---------------------------------------------------------------- 2. im2col by kernel offset
+
+def im2col_by_offset(x, k, s):
+    """layers.im2col of an already padded x (n, c, h, w), filled a kernel offset at a time:
+    cols (n h' w', k k c), columns in the order (u, v, c), a transposed view of a (k k c, n h' w') array."""
+    n, c, h, w = x.shape
+    h2, w2 = (h - k) // s + 1, (w - k) // s + 1
+    cols = np.empty((k, k, c, n, h2, w2), dtype=x.dtype)
+    by_channel = x.transpose(1, 0, 2, 3)                      # (c, n, h, w), a view
+    for u in range(k):
+        for v in range(k):
+            cols[u, v] = by_channel[:, :, u:u + s * (h2 - 1) + 1:s, v:v + s * (w2 - 1) + 1:s]
+    return cols.reshape(k * k * c, n * h2 * w2).T
+
+
+# ---------------------------------------------------------------- 3. pooling before the activation
+
+class PoolFirst:
+    """An activation layer then a max-pooling layer, run as the pooling then the activation
+    (trick 3; only for a non-decreasing activation: relu). Same output, same blame."""
+
+    def __init__(self, activation, pool):
+        self.activation, self.pool = activation, pool
+
+    def forward(self, x, keep=True):
+        return self.activation.forward(self.pool.forward(x, keep), keep)
+
+    def backward(self, dy):
+        return self.pool.backward(self.activation.backward(dy))
+
+
+def pool_first(layers):
+    """The layers with every relu directly followed by a max-pooling replaced by a PoolFirst of the two."""
+    out, i = [], 0
+    while i < len(layers):
+        if (getattr(layers[i], "name", None) == "relu" and i + 1 < len(layers)
+                and getattr(layers[i + 1], "kind", None) == "maxpool2d"):
+            out.append(PoolFirst(layers[i], layers[i + 1]))
+            i += 2
+        else:
+            out.append(layers[i])
+            i += 1
+    return out
+
+
+# ---------------------------------------------------------------- 4. max-pooling's backward
+
+def route_to_winners(x, y, dy, where):
+    """dx (shaped like x, with x's memory layout) for windows that tile x exactly: at the slices
+    `where` (one per position inside a window, in reading order), dy where that position is the
+    window's first maximum y, else 0."""
+    dx = np.empty_like(x)
+    left = None                                    # windows whose winner is not found yet
+    for i, sl in enumerate(where):
+        if i == len(where) - 1 and left is not None:
+            won = left                             # the last position: whatever is left wins
+        else:
+            won = np.equal(x[sl], y)
+            if left is None:
+                left = ~won
+            else:
+                won &= left
+                left ^= won
+        np.multiply(dy, won, out=dx[sl])
+    return dx
