@@ -4,7 +4,7 @@ import streamlit as st
 
 from engine import convolution
 from engine.layers import Activation, Conv2D, MaxPool2D, im2col
-from i18n import _
+from i18n import _, as_is
 from ui import convolution as conv
 from ui import pages, state, translation
 from ui.code import show_code
@@ -78,7 +78,7 @@ for who, (maps, names) in blocks.items():
         st.markdown(_("**In {who}**, every filter's map after {layers}:").format(
             who=who, layers=_(" and after ").join(f"`{n}`" for n in names[1:])))
     for m, name in zip(maps[1:], names[1:]):
-        conv.picture_row(m, _("after {layer}, {who}'s map of filter").format(layer=name, who=who))
+        conv.picture_row(m, _("after {layer}, {who}'s map of filter").format(layer=as_is(name), who=who))
 show_code(convolution.relu_pool, Activation.forward, MaxPool2D.forward,
           intro=_("The pictures above come from the engine's own layers, the ones the CNNs train with."))
 

@@ -8,7 +8,7 @@ import streamlit as st
 from engine.modelfile import model_to_bytes
 from engine.network import ACTIVATIONS
 from engine.optim import OPTIMIZERS
-from i18n import N_, _, ngettext, num, pct
+from i18n import N_, _, as_is, ngettext, num, pct
 from ui import charts, class_set, experiments, formats, lesson, limits, pages, pictures, presenter, run_names, state, training
 from ui import translation
 from ui import convolution as conv
@@ -154,7 +154,7 @@ with st.expander(_("Settings (during a run only the learning rate, momentum, L2 
         try:
             others = run_names.settings_summary(training.settings_from_widgets(data.x_train.shape[1], 10).as_dict())
             st.caption(_("Presenter mode shows the main settings only. All of them: {settings}.").format(
-                settings=others))
+                settings=as_is(others)))
         except ValueError:
             pass
     try:
@@ -324,8 +324,8 @@ if runs:
         ngettext("{network}, {epochs} epoch, lr {lr}: {ending}, {accuracy} on the test set",
                  "{network}, {epochs} epochs, lr {lr}: {ending}, {accuracy} on the test set",
                  r['settings']['epochs']).format(
-            network=r['label'].partition('(')[2].removesuffix(')'), epochs=r['settings']['epochs'],
-            lr=run_names.lr_text(r), ending=formats.ending_text(r['status']), accuracy=pct(r['test_accuracy'], 1))
+            network=as_is(r['label'].partition('(')[2].removesuffix(')')), epochs=r['settings']['epochs'],
+            lr=as_is(run_names.lr_text(r)), ending=formats.ending_text(r['status']), accuracy=pct(r['test_accuracy'], 1))
         for r in runs[-3:][::-1])))
     pages.page_link("compare", label=_("Compare your runs side by side"))
 class_set.submit_run()      # "Submit this run" to the class leaderboard (ui/class_set.py)

@@ -30,7 +30,7 @@ from engine.cost import run_cost
 from engine.modelfile import ModelFileError, load_model_with_notes
 from engine.trainer import Settings, new_run
 from engine.worker import BackgroundRun
-from i18n import N_, _, num, pct
+from i18n import N_, _, as_is, num, pct
 from ui import formats, limits, linework, pages, server, state, translation
 
 TICK_SECONDS = 1.0       # the live panels redraw this often while a run is going
@@ -211,7 +211,7 @@ def network_text(settings):
     """The network of `settings` in words: '784 → 256 → 10 units', or a CNN's layers one after the other."""
     if settings.layers is None:
         return _("{sizes} units").format(sizes=" → ".join(map(str, settings.sizes)))
-    return " → ".join(repr(layer) for layer in settings.new_net().layers)
+    return as_is(" → ".join(repr(layer) for layer in settings.new_net().layers))
 
 
 def check_cost(settings, n_test, n_examples=0):
@@ -438,7 +438,7 @@ def finish():
               "train_seconds": run.train_seconds, "n_params": int(net.n_params()),
               "wall_seconds": time.time() - st.session_state.get("train_started", time.time()),
               "message": run.message}
-    label = _("your model ({network})").format(network=net.describe())
+    label = _("your model ({network})").format(network=as_is(net.describe()))
     run_id = st.session_state["run_counter"] = st.session_state.get("run_counter", 0) + 1
     record = {"id": run_id, "label": label, "settings": run.settings.as_dict(), "history": history,
               "source": source, "n_train": run.n_train, **result}
@@ -614,11 +614,11 @@ def _load(content, name):
         return False, _("Could not load that model: {error}. {kept}").format(error=err, kept=kept)
     if net.sizes[0] != data.x_train.shape[1] or net.sizes[-1] != 10:
         return False, _("Could not load that model: {name} has layer sizes {sizes}, but MNIST needs {n} inputs and "
-                        "10 outputs. {kept}").format(name=name, sizes="-".join(map(str, net.sizes)),
+                        "10 outputs. {kept}").format(name=as_is(name), sizes="-".join(map(str, net.sizes)),
                                                       n=data.x_train.shape[1], kept=kept)
-    label = _("your uploaded model ({network})").format(network=net.describe())
+    label = _("your uploaded model ({network})").format(network=as_is(net.describe()))
     state.set_user_model(net, {"label": label, "settings": settings, "test_accuracy": None, "history": None,
-                               "source": data.source, "origin": _("uploaded file {name}").format(name=name)})
+                               "source": data.source, "origin": _("uploaded file {name}").format(name=as_is(name))})
     # At once when it is small; else in the line, started where the Train page shows the model (measure_upload).
     small = linework.forward_flops(net) * len(data.y_test) <= linework.page_flops()
     test_acc = measure_upload() if small else None
@@ -626,9 +626,10 @@ def _load(content, name):
         if notes else ""
     if test_acc is None:
         return True, _("Loaded {name}: {network}. It is now your model; its accuracy on the {n} test images is being "
-                       "measured (below).").format(name=name, network=net.describe(), n=num(len(data.y_test))) + ignored
+                       "measured (below).").format(name=as_is(name), network=as_is(net.describe()),
+                                                   n=num(len(data.y_test))) + ignored
     return True, _("Loaded {name}: {network}, {accuracy} on the test set. It is now your model.").format(
-        name=name, network=net.describe(), accuracy=pct(test_acc, 1)) + ignored
+        name=as_is(name), network=as_is(net.describe()), accuracy=pct(test_acc, 1)) + ignored
 
 
 def measure_upload():
