@@ -4,9 +4,10 @@ import streamlit as st
 
 from engine.convnet import ConvNet
 from engine.data import DataError, default_cache_dir
+from engine.modelfile import clean_settings
 from i18n import _, as_is, num, pct
 from ui import data_source, handouts, pages, run_names, state
-from ui.formats import PRETRAINED_LABEL, note_text, source_text
+from ui.formats import PRETRAINED_LABEL, model_text, note_text, source_text
 
 
 def _is_sample(source):
@@ -75,7 +76,7 @@ with c2.container(border=True):
         # (an upload's file may say it was trained elsewhere); else the file's own word.
         where = info.get("source") if "test_accuracy" in info else settings.get("dataset")
         st.markdown(_("**{name}**, {kind}: {layers}").format(
-            name=_model_name(info.get("label", _("your model")), net), kind=_kind(net), layers=as_is(net.describe())))
+            name=_model_name(info.get("label", _("your model")), net), kind=_kind(net), layers=model_text(net)))
         if info.get("source"):
             st.caption(_("From: {source}").format(source=source_text(info["source"])))
     else:
@@ -83,16 +84,21 @@ with c2.container(border=True):
         accuracy = settings.get("test_accuracy")
         where = settings.get("dataset")
         st.markdown(_("**{name}**, {kind}: {layers}").format(
-            name=_(PRETRAINED_LABEL).capitalize(), kind=_kind(net), layers=as_is(net.describe())))
+            name=_(PRETRAINED_LABEL).capitalize(), kind=_kind(net), layers=model_text(net)))
         st.caption(_("Used until you train or load your own on the Train page."))
     st.write(_("{n} weights and biases. Trained with {how}.").format(
         n=num(net.n_params()), how=run_names.settings_text(settings, run_names.marks_of(info))))
+    drawn = clean_settings(settings)[0]        # a file's values, checked (an upload may hold anything)
+    if {"drawn_digits", "drawn_epochs", "drawn_lr"} <= drawn.keys():      # the built-in models (docs/drawn.md)
+        st.caption(_("The last {k} of those epochs also on {n} synthetic digits drawn as on the Draw page, "
+                     "starting at learning rate {lr}.").format(k=num(drawn["drawn_epochs"]),
+                                                               n=num(drawn["drawn_digits"]), lr=num(drawn["drawn_lr"])))
     if accuracy is not None:
         st.metric(_("Test accuracy"), pct(accuracy, 1), help=_accuracy_help(where, data))
 
 st.header(_("The pages, in lesson order"))
 for section, group in pages.sections().items():       # the menu's sections (ui/pages.py)
-    st.subheader(_(section))
+    st.subheader(pages.section_name(section))
     for page in group:
         if page is pages.HOME:
             continue

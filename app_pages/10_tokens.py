@@ -106,7 +106,7 @@ table = pd.DataFrame(E, columns=[f"e{k}" for k in range(width)])
 table.insert(0, _("character"), [texts.char_label(c) for c in vocab.chars])
 table.index.name = "id"
 lo, hi = max(0, i - TABLE_ROWS // 2), min(V, max(0, i - TABLE_ROWS // 2) + TABLE_ROWS)
-st.dataframe(table.iloc[lo:hi].style.format({f"e{k}": "{:.4f}" for k in range(width)})
+st.dataframe(table.iloc[lo:hi].style.format({f"e{k}": lambda v: num(v, 4) for k in range(width)})
              .apply(lambda r: ["background-color: #fde7c8; color: #111" if r.name == i else "" for _ in r], axis=1),
              width="stretch")
 st.caption(_("Rows {lo} to {hi} of E's {V}; row {i}, the one the one-hot vector picks, is coloured.").format(

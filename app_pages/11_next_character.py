@@ -58,7 +58,8 @@ st.write(_("Divide each row by its total and it says how likely each next charac
            "would get probability 0, and one such pair in new text makes the loss infinite (−log 0), so "
            "**smoothing** adds a small number k to every count first."))
 c1, c2 = st.columns(2, gap="large")
-k = c1.select_slider(_("Smoothing k (added to every count)"), SMOOTHING, value=1.0, key="nc_k", format_func=num,
+k = c1.select_slider(_("Smoothing k (added to every count)"), SMOOTHING, value=1.0, key="nc_k",
+                     format_func={s: num(s) for s in SMOOTHING}.get,
                      persist_state="session", help=_("0: the plain counts. Large: every row nears equal chances."))
 P = bigram.probabilities(N, k)
 st.session_state.setdefault("nc_char", int(np.argmax(row_totals)))

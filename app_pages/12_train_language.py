@@ -3,6 +3,7 @@ Start, the run in the server's line (pause, resume, stop, steering, slow motion)
 samples printed as it learns, save and load, lesson links and presenter mode."""
 import streamlit as st
 
+import i18n
 from i18n import _, ngettext, num, pct
 from ui import pages, presenter, training
 from ui.chart_cache import show
@@ -40,7 +41,8 @@ with st.expander(_("Settings (during a run only the learning rate, batch size, s
                  if busy else _("Settings"), expanded=not busy):
     c1, c2, c3 = st.columns(3)
     c1.markdown(_("**The model**"))
-    kind = c1.radio(_("Kind of model"), list(lm.KINDS), format_func=lambda k: _(lm.KINDS[k]), key="lmt_kind",
+    kinds = {k: _(name) for k, name in lm.KINDS.items()}       # worked out in this run's language
+    kind = c1.radio(_("Kind of model"), list(lm.KINDS), format_func=kinds.get, key="lmt_kind",
                     disabled=busy,
                     help=_("Bigram: the next character from the last one only (a table). MLP: from the last k "
                            "characters, each turned into a few numbers (Bengio et al. 2003). Transformer: "
@@ -145,11 +147,14 @@ if st.session_state.get("lmt_error"):
     st.error(st.session_state["lmt_error"])
 
 
-def live_panel(ticking):
-    """The run as it is now, redrawn every second while it trains (its own thread trains it)."""
+def live_panel(ticking, language):
+    """The run as it is now, redrawn every second while it trains (its own thread trains it). language: the
+    page's, kept for the fragment's own reruns (they do not pass through dashboard.py, which sets it)."""
+    i18n.use(language)
     run = lm.trainer()
     if run is None:
-        st.info(_("Press **Start** to train a model with the settings above. The loss and the samples appear here."))
+        st.info(_("Press **{start}** to train a model with the settings above. The loss and the samples appear "
+                  "here.").format(start=_("Start")))          # the button's own label
         return
     now = lm.sync()
     if ticking and now not in lm.ACTIVE:
@@ -232,4 +237,4 @@ if not present:
 
 with live_area:
     ticking = lm.status() in ("running", "stopping")
-    st.fragment(live_panel, run_every=training.TICK_SECONDS if ticking else None)(ticking)
+    st.fragment(live_panel, run_every=training.TICK_SECONDS if ticking else None)(ticking, i18n.current())

@@ -59,10 +59,11 @@ T, H, D = len(ids), model.blocks[0].attn.H, model.blocks[0].attn.D
 c1, c2 = st.columns(2)
 block = 0
 if len(maps) > 1:
-    block = c1.selectbox(_("Block"), range(len(maps)),
-                         format_func=lambda b: _("block {i} of {n}").format(i=b + 1, n=len(maps)),
+    blocks = [_("block {i} of {n}").format(i=b + 1, n=len(maps)) for b in range(len(maps))]
+    block = c1.selectbox(_("Block"), range(len(maps)), format_func=blocks.__getitem__,
                          key="att_block", help=_("Each block has its own attention; block 1 reads the embeddings."))
-head = c2.radio(_("Head"), range(H), format_func=lambda h: _("head {i}").format(i=h + 1), key="att_head",
+heads = [_("head {i}").format(i=h + 1) for h in range(H)]
+head = c2.radio(_("Head"), range(H), format_func=heads.__getitem__, key="att_head",
                 horizontal=True,
                 help=_("{H} heads work side by side, each with its own {D} numbers per character.").format(H=H, D=D))
 m = maps[block]

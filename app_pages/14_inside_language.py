@@ -3,7 +3,7 @@ context length and model size, weights and arithmetic next to GPT-2 small's, and
 speed measured live."""
 import streamlit as st
 
-from engine.language import generate, inspect
+from engine.language import generate, inspect, kvcache
 from i18n import _, as_is, ngettext, num, pct
 from ui import pages, presenter
 from ui.chart_cache import show
@@ -122,5 +122,5 @@ if model.kind != "transformer":
                  "ways do the same work.") if model.kind == "mlp" else
                _("This model is a bigram: it reads a fixed number of characters and has no keys or values, so both "
                  "ways do the same work."))
-show_code(generate.generate, generate.cache_speed)
+show_code(generate.generate, kvcache.KVCache.next, generate.cache_speed)
 pages.page_link("attention", label=_("Back to Attention"))

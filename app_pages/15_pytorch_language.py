@@ -39,7 +39,7 @@ else:
         pytorch.show(result)
 
 st.divider()
-st.markdown(_("**Take it home**: a language-model run with these knobs as a Jupyter notebook: the NumPy engine "
-              "trains it and saves it, then PyTorch re-creates it from the saved weights and checks the logits."))
 corpus = st.session_state.get(texts.CHOICE)
-pytorch.download_button("lmpt_notebook", settings, corpus if corpus in texts.ABOUT else None)
+home = pytorch.notebook_run(settings, corpus if corpus in texts.ABOUT else None)     # the session's run, if any
+st.markdown(home["words"])
+pytorch.download_button("lmpt_notebook", home["settings"], home["corpus"], home["steps"], home["app_loss"])

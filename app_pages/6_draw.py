@@ -10,7 +10,9 @@ from ui.chart_cache import show
 st.title(pages.title("draw"))
 explain.warm_up()          # the nearest-images panel's slow part starts now, in the background
 
-net, name = model_picker.pick_model("draw_use_mine")
+# The first answer: the session's own model, or the built-in CNN, the best reader of drawings (docs/drawn.md).
+cnn, mlp = state.pretrained_cnn()[0], state.pretrained_model()[0]
+net, name = model_picker.pick_model("draw_use_mine", built_in=(cnn, _("the built-in CNN")))
 st.caption(_("Guessing with {name}.").format(name=name) if state.user_model()[0] is not None else
            _("Guessing with {name}. Train your own on the Train page to try it here.").format(name=name))
 
@@ -65,26 +67,32 @@ with right:
             st.caption(_("The ten outputs of the softmax layer: one probability per digit, adding up to 100%."))
         class_set.add_to_class_set(prep, guess)     # "Add to our class set" (ui/class_set.py)
 
-        # The built-in CNN reads the same 784 numbers: a second opinion (scripts/train_pretrained_cnn.py).
-        cnn = state.pretrained_cnn()[0]
-        cnn_out = cnn.predict_proba(prep.x[None, :])[0]
-        cnn_guess = int(cnn_out.argmax())
+        # A second opinion on the same 784 numbers: the built-in MLP when the CNN answered, else the built-in CNN.
+        second = mlp if net is cnn else cnn
+        second_out = second.predict_proba(prep.x[None, :])[0]
+        second_guess = int(second_out.argmax())
+        says = _("The built-in MLP says {digit}") if second is mlp else _("The built-in CNN says {digit}")
         st.markdown(
-            f'<div id="draw-cnn-prediction" data-digit="{cnn_guess}" style="font-size:1.2rem">'
-            + _("The built-in CNN says {digit}").format(
-                digit=f'<b style="color:{a11y.readable(charts.DIGIT_COLORS[cnn_guess])};font-size:1.6rem">'
-                      f'{cnn_guess}</b>')
-            + f' <span style="color:#666">({formats.sure_text(cnn_out[cnn_guess])})</span></div>',
+            f'<div id="draw-{"mlp" if second is mlp else "cnn"}-prediction" data-digit="{second_guess}" '
+            'style="font-size:1.2rem">'
+            + says.format(digit=f'<b style="color:{a11y.readable(charts.DIGIT_COLORS[second_guess])};'
+                                f'font-size:1.6rem">{second_guess}</b>')
+            + f' <span style="color:#666">({formats.sure_text(second_out[second_guess])})</span></div>',
             unsafe_allow_html=True)
-        show(st, charts.probability_chart, cnn_out, True, height=160, width="stretch")
-        st.caption(_("A second opinion from the built-in convolutional network (CNN). It looks for "
-                     "the same small strokes (edges, curves, line ends) everywhere in the picture, so a stroke it "
-                     "knows counts wherever you drew it: that is why it makes fewer mistakes on MNIST's test "
-                     "digits than a network that looks at each pixel in its own place."))
+        show(st, charts.probability_chart, second_out, True, height=160, width="stretch")
+        if second is mlp:
+            st.caption(_("A second opinion from the built-in multi-layer perceptron (MLP), the model the pages Evaluate "
+                         "and Inside the network use until you train your own. It weighs each pixel in its own place, where "
+                         "the CNN looks for the same small strokes anywhere in the picture."))
+        else:
+            st.caption(_("A second opinion from the built-in convolutional network (CNN). It looks for "
+                         "the same small strokes (edges, curves, line ends) everywhere in the picture, so a stroke it "
+                         "knows counts wherever you drew it: that is why it makes fewer mistakes on MNIST's test "
+                         "digits than a network that looks at each pixel in its own place."))
 
 # ------------------------------------------------------------------ why did it say that?
 if prep is not None and not prep.empty and prep.message != ALL_INK:
-    explain.panels(net, prep.x, "draw", with_cnn=True, heading=st.header)     # h2: no heading above it here
+    explain.panels(net, prep.x, "draw", with_second=True, heading=st.header)     # h2: no heading above it here
 
 # ------------------------------------------------------------------ preprocessing steps
 if prep is not None and not prep.empty:

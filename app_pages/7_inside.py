@@ -6,7 +6,7 @@ import streamlit as st
 
 from engine import analysis
 from engine.linework import within
-from i18n import _, num, pct
+from i18n import _, as_is, num, pct
 from ui import charts, linework, pages, pictures, state
 from ui import convolution as conv
 from ui.chart_cache import show
@@ -28,7 +28,7 @@ data = state.dataset_or_stop()
 net, model_label = state.active_model()
 cnn = hasattr(net, "layer_outputs")       # a convolutional network (engine/convnet.py)
 own = state.user_model()[0]
-about = "" if net.describe() in model_label else f" ({net.describe()})"      # (a label may name it already)
+about = "" if net.describe() in model_label else f" ({as_is(net.describe())})"      # (a label may name it already)
 st.info((_("Looking inside **{model}**{about}.") if own is not None else
          _("Looking inside **{model}**{about}. Train or load your own model on the Train page to look inside it "
            "instead.")).format(model=model_label, about=about),
@@ -119,7 +119,7 @@ def show_feature_maps(x):
                    "pattern was found (orange: strongly; white: not at all).") if hidden in ("relu",) else
                  _("{which} ({hidden} of each filter's sums): one per filter, showing where {where} its "
                    "pattern was found (orange: strongly; white: not at all; blue: its opposite).")).format(
-            which=which, hidden=hidden, where=where)
+            which=which, hidden=as_is(hidden), where=where)
         grid = pictures.tile_grid_image(fmaps[:shown], columns=8, scale=max(1, 80 // w), gap=4)     # about 80 px each
         st.image(grid, caption=words, alt=words, width=grid.shape[1])
     if maps:
@@ -191,7 +191,7 @@ if values is not None:
                                                                          top=len(top)))
         else:
             st.caption(_("{hidden} outputs for every unit; the {top} most active are orange, with their "
-                         "numbers.").format(hidden=hidden, top=len(top)))
+                         "numbers.").format(hidden=as_is(hidden), top=len(top)))
         if l == 1 and top.size:
             st.markdown(_("**What do the {top} most active units of layer 1 look for?** Each unit has one weight "
                           "per pixel, so its 784 incoming weights can be drawn as a 28×28 picture.").format(top=len(top)))

@@ -2,13 +2,22 @@
 import streamlit as st
 
 from i18n import _, as_is, num, pct
-
 from ui import charts, class_set, pages, presenter, run_names, runs, training
 from ui.chart_cache import show
+from ui.language import compare as lm_compare
+from ui.language import runs as lm_runs
 
 st.title(pages.title("compare"))
 st.write(_("Every run you trained in this session, finished or not. Pick a few to lay their curves over each "
            "other: the fairest way to see what one setting changes is two runs that differ only in it."))
+
+if st.session_state.get(lm_runs.SESSION_KEY):      # language-model runs too: ui/language/compare.py shows them
+    which = st.radio(_("Runs of"), ("digits", "words"), horizontal=True, key="cmp_which",
+                     index=0 if st.session_state.get("runs") else 1,
+                     format_func={"digits": _("Digits"), "words": _("Language models")}.get)
+    if which == "words":
+        lm_compare.show_runs()
+        st.stop()
 
 records = st.session_state.setdefault("runs", [])
 if not records:
@@ -40,7 +49,7 @@ def _rename(run_id):
 def _delete(run_id):
     st.session_state["runs"] = [r for r in st.session_state["runs"] if r["id"] != run_id]
     st.session_state.pop(f"cmp_name_{run_id}", None)
-    st.session_state["cmp_msg"] = _("Deleted {name}.").format(name=by_id[run_id]['name'])
+    st.session_state["cmp_msg"] = _("Deleted {name}.").format(name=as_is(by_id[run_id]['name']))
 
 
 # ------------------------------------------------------------------ the runs
@@ -104,23 +113,15 @@ else:
     notes = [_("To save the chart as a picture: hover it and click the download icon at its top right (PNG).")]
     if fallback:
         notes.insert(0, _("No validation images in {runs}: the training numbers are shown.").format(
-            runs=", ".join(fallback)))
+            runs=", ".join(as_is(n) for n in fallback)))
     if curve != "val_acc" and len({r["settings"]["loss"] for r in chosen}) > 1:
         notes.insert(0, _("⚠️ These runs use different losses (MSE and cross-entropy), whose values are on "
                           "different scales: compare their accuracy instead."))
     st.caption(" ".join(notes))
 
 # ------------------------------------------------------------------ side by side
-st.header(_("Side by side"))
-
 table = runs.side_by_side(chosen)
-shown = table
-if len(chosen) > 1 and not st.toggle(_("Show settings that are the same in every run"), key="cmp_show_same"):
-    shown = runs.differences(table)
-st.dataframe(shown.rename(columns=as_is), width="stretch", height="content", key="cmp_table")
-if len(chosen) > 1:
-    st.caption(_("Rows that differ between the chosen runs are the experiment; the others are kept the same "
-                 "(switch them on above to check)."))
+runs.show_side_by_side(table, len(chosen), ("cmp_show_same", "cmp_table"))
 
 if not present:
     d1, d2 = st.columns(2)

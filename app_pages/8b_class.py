@@ -6,7 +6,7 @@ import streamlit as st
 
 from classroom.store import StoreUnavailable
 from engine import metrics
-from i18n import _, num
+from i18n import _, as_is, num
 from ui import charts, class_set, model_picker, pages, pictures, state
 from ui.chart_cache import show
 from ui.formats import PRETRAINED_LABEL
@@ -51,7 +51,7 @@ else:
         if shown:
             st.image([bytes(d["png"]) for d in shown], width=72, caption=[f"#{d['id']}" for d in shown],
                      alt=[(_("A {digit} drawn by {nickname} (drawing {id})").format(
-                               digit=digit, nickname=d['nickname'], id=d['id']) if d['nickname'] else
+                               digit=digit, nickname=as_is(d['nickname']), id=d['id']) if d['nickname'] else
                            _("A {digit} drawn by a student (drawing {id})").format(digit=digit, id=d['id']))
                           for d in shown])
             st.caption(_("The {n} newest {digit}s as they were drawn; the number under each is the drawing's "

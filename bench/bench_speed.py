@@ -70,9 +70,9 @@ def our_turn(trainer, batches):
     if trainer.order is None:
         trainer._start_epoch()                 # (so that the batches' rows can be read before they are used)
     order, pos = trainer.order, trainer.pos
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     trainer.run(batches=batches)
-    seconds = time.perf_counter() - start
+    seconds = (time.perf_counter() - start, time.process_time() - cpu)
     return seconds, order[pos:pos + batches * trainer.settings.batch_size]
 
 
@@ -88,7 +88,7 @@ def torch_side(trainer, threads):
     x, labels, size = trainer.x, trainer.labels, trainer.settings.batch_size
 
     def turn(rows):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         for b in range(0, len(rows), size):
             idx = rows[b:b + size]
             xb = torch.from_numpy(to_float(x[idx]))
@@ -98,7 +98,7 @@ def torch_side(trainer, threads):
             loss.backward()
             optimizer.step()
             loss.item()
-        return time.perf_counter() - start
+        return time.perf_counter() - start, time.process_time() - cpu
     return model, turn
 
 
@@ -126,12 +126,13 @@ def worker(kind, threads, turns, slice_batches, sides, blas):
                 theirs.append(seconds)
     unit = 1e3 / per_turn if kind == "cnn" else 1.0          # ms a batch, or s an epoch
     out = {"kind": kind, "threads": threads, "turns": turns, "load": load()}
-    if ours:
-        out["ours"] = float(np.median(ours)) * unit
-    if theirs:
-        out["torch"] = float(np.median(theirs)) * unit
-    if ours and theirs:
-        out["ratio"] = float(np.median(np.array(ours) / np.array(theirs)))
+    ours, theirs = np.array(ours).reshape(-1, 2), np.array(theirs).reshape(-1, 2)     # (wall, CPU) a turn
+    if len(ours):
+        out["ours"], out["ours_cpu"] = (np.median(ours, axis=0) * unit).tolist()
+    if len(theirs):
+        out["torch"], out["torch_cpu"] = (np.median(theirs, axis=0) * unit).tolist()
+    if len(ours) and len(theirs):
+        out["ratio"], out["cpu_ratio"] = np.median(ours / theirs, axis=0).tolist()
         xt, yt = data.test_float(), data.y_test
         import torch
         with torch.no_grad():
@@ -193,8 +194,8 @@ def main():
         for threads in (int(t) for t in a.threads.split(",")):
             r = in_subprocess(kind, threads, turns, a.slice, "ours,torch", a.blas)
             print(f"  {threads} thread{'s' * (threads > 1)}, in turns: ours {fmt.format(r['ours'])}, PyTorch "
-                  f"{fmt.format(r['torch'])}; ours / PyTorch = {r['ratio']:.2f}x (median of {r['turns']} turns)  "
-                  f"({r['load']})")
+                  f"{fmt.format(r['torch'])}; ours / PyTorch = {r['ratio']:.2f}x (median of {r['turns']} turns; "
+                  f"CPU time {r['cpu_ratio']:.2f}x)  ({r['load']})")
             print(f"    after the same {r['batches']} batches: weights differ by at most {r['weight_diff']:.1e}; "
                   f"test accuracy ours {r['acc'][0]:.2%}, PyTorch {r['acc'][1]:.2%}")
             if not a.no_alone:

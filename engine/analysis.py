@@ -113,7 +113,7 @@ def layer_names(net):
                 names.append(_("dense hidden layer {l} ({n} units)").format(l=dense, n=shape[0]))
     else:
         names += [_("hidden layer {l} ({n} units)").format(l=l, n=net.sizes[l]) for l in range(1, net.n_layers)]
-    out = "softmax" if net.loss == "cross-entropy" else "sigmoid"
+    out = _("softmax") if net.loss == "cross-entropy" else _("sigmoid")
     return names + [_("output scores z ({n}, before {out})").format(n=net.sizes[-1], out=out)]
 
 

@@ -6,7 +6,7 @@ mini-batch last a minute, and say what to change. The sums:
     weights      n_w = sum over layers of (n_in + 1) * n_out, float32 (4 bytes each)
     memory       the weights, their gradients, the last good copy (divergence
                  safety), the finished model's copy, plus the optimiser's memory
-                 (momentum: 1 more copy, Adam: 2), plus the activations of one part
+                 (momentum: 1 more copy, Adam: 3), plus the activations of one part
                  of a batch (z, a and delta for every layer: trainer.part_size)
     arithmetic   forward 2 and backward 4 operations per weight and example
 
@@ -29,7 +29,7 @@ from .budget import model_problem
 from .trainer import part_size, parts_of
 
 BYTES = 4                                                 # float32
-OPTIMIZER_COPIES = {"sgd": 0, "momentum": 1, "adam": 2, "adamw": 3}   # extra arrays per weight (AdamW: m, s, scratch)
+OPTIMIZER_COPIES = {"sgd": 0, "momentum": 1, "adam": 3, "adamw": 3}   # extra arrays per weight (Adam: m, s, scratch)
 
 
 @dataclass

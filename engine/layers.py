@@ -241,8 +241,9 @@ class Conv2D(Weighted):
     def backward(self, dy):
         f, c, k, _ = self.W.shape
         dy = dy.transpose(0, 2, 3, 1).reshape(-1, f)          # (n h' w', f), rows as in cols
-        dW_T = self.cols.T @ dy                               # (k k c, f) = (dy^T cols)^T: this order is faster
-        self.dW = dW_T.reshape(k, k, c, f).transpose(3, 2, 0, 1).copy()   # for fast.py trick 2's cols; (f, c, k, k)
+        # dW = dy^T cols, worked out as (cols^T dy)^T: the same numbers, faster when cols is fast.py trick 2's
+        dW_T = self.cols.T @ dy                               # (k k c, f)
+        self.dW = dW_T.reshape(k, k, c, f).transpose(3, 2, 0, 1).copy()   # back to (f, c, k, k)
         # db = dy summed over all rows, as a product with a row of ones: a column sum
         # of 70,000 short rows is more than 10 times faster this way than dy.sum(axis=0).
         self.db = np.ones(len(dy), dtype=dy.dtype) @ dy       # (f,)

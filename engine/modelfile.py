@@ -434,6 +434,13 @@ SETTING_RULES = {
     "shuffle": (lambda v: isinstance(v, bool), "true or false"),
     "init_scale": (_real(lambda v: 0 < v <= 1000), "a number above 0 and at most 1000"),
     "augment": (_real(lambda v: 0 <= v <= 1), "a number from 0 to 1"),
+    # The built-in models' last epochs (scripts/train_pretrained_cnn.py --start ... --drawn-set): how many
+    # synthetic drawn digits joined MNIST's, for how many of the epochs, at what learning rate, and the share
+    # of each batch augment.augment_drawn changed as on a canvas.
+    "augment_drawn": (_real(lambda v: 0 <= v <= 1), "a number from 0 to 1"),
+    "drawn_digits": (_whole(1, 10_000_000), "a whole number from 1 to 10,000,000"),
+    "drawn_epochs": (_whole(1, 100_000), "a whole number from 1 to 100,000"),
+    "drawn_lr": (_real(lambda v: 0 < v <= 100), "a number above 0 and at most 100"),
     "test_accuracy": (_real(lambda v: 0 <= v <= 1), "a number from 0 to 1"),
     "dataset": (lambda v: isinstance(v, str) and 0 < len(v) <= 200, "a text of at most 200 characters"),
     "train_seconds": (_real(lambda v: 0 <= v <= 1e9), "a number of seconds of at least 0"),

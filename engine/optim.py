@@ -108,30 +108,12 @@ class AdamW(Adam):
         self.weight_decay, self.decays = weight_decay, decays
 
     def step(self, params, grads):
-        if self.m is None:
-            self.m = [np.zeros_like(p) for p in params]
-            self.s = [np.zeros_like(p) for p in params]
-            self._tmp = [np.empty_like(p) for p in params]
-        self.t += 1
-        b1, b2 = self.beta1, self.beta2
-        step_size = self.lr / (1 - b1 ** self.t)             # m_hat = m / (1 - b1^t)
-        root_fix = np.sqrt(1 - b2 ** self.t)                 # sqrt(s_hat) = sqrt(s) / sqrt(1 - b2^t)
         decays = self.decays or [True] * len(params)
-        for p, g, m, s, tmp, decay in zip(params, grads, self.m, self.s, self._tmp, decays):
-            if decay and self.weight_decay:
-                p *= 1 - self.lr * self.weight_decay
-            m *= b1
-            m += (1 - b1) * g
-            s *= b2
-            np.multiply(g, g, out=tmp)
-            tmp *= 1 - b2
-            s += tmp
-            np.sqrt(s, out=tmp)                               # the same step as Adam's, in place
-            tmp /= root_fix
-            tmp += self.eps
-            np.divide(m, tmp, out=tmp)
-            tmp *= step_size
-            p -= tmp
+        if self.weight_decay:
+            for p, decay in zip(params, decays):
+                if decay:
+                    p *= 1 - self.lr * self.weight_decay
+        super().step(params, grads)                           # then Adam's step, from the gradient alone
 
 
 def make_optimizer(name, lr, momentum=0.9):

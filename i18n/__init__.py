@@ -36,7 +36,8 @@ PSEUDO = "qps"                  # tests only: every message marked ⟦…⟧, ev
 OPEN, CLOSE = "⟦", "⟧"
 DATA_OPEN, DATA_CLOSE = "⟪", "⟫"
 
-_current = contextvars.ContextVar("language", default=SOURCE)
+_current = contextvars.ContextVar("language", default=None)
+_fallbacks = []          # where current() looks when this thread has no language set (see fallback())
 
 
 def use(code):
@@ -75,8 +76,20 @@ def from_environment(environ=None):
 
 
 def current():
-    """The language code of this run: "en", "it", ..."""
-    return _current.get()
+    """The language code of this run: "en", "it", ...: the one use() set in this thread; else the first a
+    fallback gives (a widget's callback runs before dashboard.py sets it: the session's language); else English."""
+    code = _current.get()
+    if code is None:
+        code = next((c for c in (fn() for fn in _fallbacks) if c in LANGUAGES or c == PSEUDO), SOURCE)
+    return code
+
+
+def fallback(fn):
+    """Register fn() -> a language code or None: where current() looks when use() was not called in this thread
+    (ui/translation.py registers the browser session's language, for callbacks)."""
+    if fn not in _fallbacks:
+        _fallbacks.append(fn)
+    return fn
 
 
 @lru_cache(maxsize=None)
@@ -119,6 +132,21 @@ def _marked(message):
         last = m.end()
     out += [OPEN + message[last:] + CLOSE] * (len(message) > last or not out)
     return "".join(out)
+
+
+def pgettext(context, message):
+    """`message` in this run's language, where the same English needs another word elsewhere: `context` tells
+    them apart (pgettext("menu section", "Start") is "Per cominciare", the button's _("Start") "Avvia")."""
+    code = current()
+    if code == PSEUDO:
+        return _marked(message)
+    return _catalogue(code).pgettext(context, message)
+
+
+def NC_(context, message):
+    """N_() with a context: marks `message` where it is defined; pgettext(context, message) translates it where
+    it is shown."""
+    return message
 
 
 def N_(message):

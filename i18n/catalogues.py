@@ -26,7 +26,7 @@ from i18n import DOMAIN, LANGUAGES, LOCALES, SOURCE
 
 ROOT = LOCALES.parent.parent
 CONFIG = LOCALES.parent / "babel.cfg"
-KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2), "NC_": ((1, "c"), 2)}
 PROJECT = "Digits from Scratch"
 
 # A placeholder: str.format's {name}, {name:.1%}, {0!r}; %-formatting's %d, %.2f, %(name)s (no space flag:
@@ -96,6 +96,11 @@ def update(code, template=None):
     """Bring language `code`'s .po in line with the code (new messages empty, gone ones dropped, changed ones
     fuzzy) and write it in the normalised form. Returns (added, dropped, fuzzy): lists of msgids."""
     template = template or extract()
+    doubt = differing_duplicates(po_path(code))
+    if doubt:
+        raise ValueError(f"{code}: messages written twice with different translations (choose one, delete the "
+                         "other, then update again):\n" + "\n".join(f"  {msgid!r}: {texts}"
+                                                                      for (_ctx, msgid), texts in doubt.items()))
     catalog = read(code)
     before = {m.id for m in catalog if m.id}
     catalog.update(template, update_header_comment=False, update_creation_date=False)
@@ -148,29 +153,54 @@ def _name(placeholder):
     return (m.group(1) or m.group(2) or "") if m else ""
 
 
-def raw_msgids(path):
-    """Every (msgctxt, msgid) of a .po as written, obsolete (#~) ones too, in order: to find duplicates, which
-    a reader merges silently."""
-    keys, ctx, current, field = [], None, None, None
+def raw_entries(path):
+    """Every (msgctxt, msgid, msgstr) of a .po as written, obsolete (#~) ones too, in order: to find duplicates,
+    which a reader merges silently (a plural's forms are joined by " | ")."""
+    entries, current, field = [], None, None
     unquote = lambda s: ast.literal_eval(s.strip())        # noqa: E731 -- a .po string is a C string
+
+    def close():
+        if current and current["id"]:
+            entries.append((current["ctx"], current["id"], " | ".join(current["str"])))
+
     for line in Path(path).read_text(encoding="utf-8").splitlines():
         line = line.removeprefix("#~ ")
-        if line.startswith("msgctxt "):
-            ctx, field = unquote(line[8:]), "ctx"
-        elif line.startswith("msgid "):
-            current, field = unquote(line[6:]), "id"
-        elif line.startswith('"') and field in ("ctx", "id"):
+        word, _sep, rest = line.partition(" ")
+        if word == "msgctxt" or (word == "msgid" and (current is None or field not in ("ctx",))):
+            close()
+            current, field = {"ctx": None, "id": "", "str": []}, None
+        if word == "msgctxt":
+            current["ctx"], field = unquote(rest), "ctx"
+        elif word == "msgid":
+            current["id"], field = unquote(rest), "id"
+        elif word == "msgid_plural":
+            field = "plural"
+        elif word.startswith("msgstr"):
+            current["str"].append(unquote(rest))
+            field = "str"
+        elif line.startswith('"') and current is not None:
             if field == "ctx":
-                ctx += unquote(line)
-            else:
-                current += unquote(line)
-        elif field == "id":
-            if current:
-                keys.append((ctx, current))
-            ctx, current, field = None, None, None
-    if current:
-        keys.append((ctx, current))
-    return keys
+                current["ctx"] += unquote(line)
+            elif field == "id":
+                current["id"] += unquote(line)
+            elif field == "str":
+                current["str"][-1] += unquote(line)
+    close()
+    return entries
+
+
+def raw_msgids(path):
+    """Every (msgctxt, msgid) of a .po as written, in order."""
+    return [(ctx, msgid) for ctx, msgid, _text in raw_entries(path)]
+
+
+def differing_duplicates(path):
+    """{(msgctxt, msgid): [its translations]} for the messages written more than once with different
+    translations: a reader keeps one of them, so a person should choose."""
+    seen = {}
+    for ctx, msgid, text in raw_entries(path):
+        seen.setdefault((ctx, msgid), []).append(text)
+    return {key: texts for key, texts in seen.items() if len(set(texts)) > 1}
 
 
 def problems(code, template=None):
@@ -189,12 +219,12 @@ def problems(code, template=None):
             out.append(f"{code}: {msgid!r} is in the file {n} times")
     for m in catalog.obsolete.values():
         out.append(f"{code}: obsolete entry (#~) {m.id!r}: delete it")
-    wanted = {m.id: m for m in template if m.id}
-    have = {m.id: m for m in catalog if m.id}
-    for msgid in have.keys() - wanted.keys():
-        out.append(f"{code}: {msgid!r} is no longer in the code")
-    for msgid, src in wanted.items():
-        m = have.get(msgid)
+    wanted = {(m.context, m.id): m for m in template if m.id}
+    have = {(m.context, m.id): m for m in catalog if m.id}
+    for context, msgid in have.keys() - wanted.keys():
+        out.append(f"{code}: {msgid!r} is no longer in the code" + (f" (context {context!r})" if context else ""))
+    for (context, msgid), src in wanted.items():
+        m = have.get((context, msgid))
         if m is None:
             out.append(f"{code}: missing {msgid!r} ({src.locations[0][0]})")
             continue

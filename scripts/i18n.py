@@ -63,7 +63,11 @@ def main(argv=None):
         return 2
     if args.command == "update":
         for code in codes:
-            added, dropped, fuzzy = catalogues.update(code, template)
+            try:
+                added, dropped, fuzzy = catalogues.update(code, template)
+            except ValueError as e:             # a message written twice, translated two ways: a person chooses
+                print(e)
+                return 1
             print(f"{code}: {len(added)} new to translate, {len(dropped)} dropped (no longer in the code), "
                   f"{len(fuzzy)} changed in English (fuzzy: check them)")
         return 0

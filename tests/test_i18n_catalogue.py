@@ -133,7 +133,8 @@ def test_the_check_finds_each_fault(playground):
 def test_update_writes_the_normalised_form_and_keeps_the_work(playground):
     playground.write_text(PO.replace('msgid "Twice"\nmsgstr "Due volte!"\n\n', "")
                           .replace("Hello {name}", "Hello, {name}")         # the English changed since
-                          .replace('"Language: xx\\n"', '"Language: xx\\n"\n"PO-Revision-Date: 2026-01-01 00:00+0000\\n"'))
+                          .replace('"Language: xx\\n"',
+                                   '"Language: xx\\n"\n"PO-Revision-Date: 2026-01-01 00:00+0000\\n"'))
     added, dropped, fuzzy = catalogues.update("xx")
     assert (added, sorted(dropped), fuzzy) == (["Hello {name}", "Missing"], ["Gone from the code", "Old"],
                                                ["Hello {name}"])
@@ -146,6 +147,13 @@ def test_update_writes_the_normalised_form_and_keeps_the_work(playground):
     assert ids == sorted(ids), "entries sorted inside a file"
     catalogues.update("xx")
     assert playground.read_text() == text, "a second update changes nothing"
+
+
+def test_update_stops_at_a_message_translated_two_ways(playground):
+    """A reader keeps one of two translations of the same message: update asks a person to choose first."""
+    with pytest.raises(ValueError, match="'Twice': \\['Due volte', 'Due volte!'\\]"):
+        catalogues.update("xx")
+    assert playground.read_text() == PO                                  # nothing written
 
 
 def test_init_starts_a_language_with_every_message_to_translate(playground):

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 import i18n
 from apptest_utils import APP
-from ui import chart_cache, handouts, lesson, translation
+from ui import chart_cache, formats, handouts, lesson, translation
 
 pytestmark = pytest.mark.usefixtures("sample_only")
 
@@ -118,8 +118,14 @@ def test_lesson_and_handout_links_carry_the_language():
 def test_numbers_as_the_language_writes_them():
     i18n.use("it")
     assert (i18n.num(12345.678, 1), i18n.pct(0.9635, 2), i18n.num(70000)) == ("12.345,7", "96,35%", "70.000")
+    assert (formats.ordinal(2), formats.source_text("built-in sample: 12,000 of 70,000 digits")) == (
+        "2º", "campione incluso: 12.000 cifre su 70.000")
+    assert (formats.num(0.12345), formats.num(0.00012)) == ("0,1235", "1,20e-04")
     i18n.use(i18n.SOURCE)
     assert (i18n.num(12345.678, 1), i18n.pct(0.9635, 2), i18n.num(70000)) == ("12,345.7", "96.35%", "70,000")
+    assert (formats.ordinal(2), formats.source_text("built-in sample: 12,000 of 70,000 digits")) == (
+        "2nd", "built-in sample: 12,000 of 70,000 digits")
+    assert (formats.num(0.12345), formats.num(0.00012)) == ("0.1235", "1.20e-04")
 
 
 def _titled_chart(values):
@@ -158,3 +164,19 @@ def test_the_command_line_speaks_the_terminals_language():
         out = subprocess.run([sys.executable, "-m", "engine", "train", "--layers", "784,10,3"], capture_output=True,
                              text=True, env={**env, "LANG": lang}, cwd=str(APP.rsplit("/", 1)[0]), timeout=120)
         assert out.returncode == 2 and out.stderr.startswith(words), out.stderr
+
+
+def test_the_same_english_in_two_places_can_have_two_translations():
+    """msgctxt: the menu's section "Start" and Train's Start button are different words in Italian."""
+    i18n.use("it")
+    assert i18n.pgettext("menu section", "Start") == "Per cominciare" and i18n._("Start") == "Avvia"
+    i18n.use(i18n.PSEUDO)
+    assert i18n.pgettext("menu section", "Start") == "⟦Start⟧"
+
+
+def test_a_bad_folder_is_told_in_the_students_language():
+    """Home's folder box: the app's sentence and the engine's reason (engine/data.py) both in Italian."""
+    at = opened({"lang": "it"})
+    at.text_input(key="data_dir_input").set_value("/no/such/folder").run()
+    assert at.error[0].value == ("Quella cartella non si può usare: /no/such/folder: cartella di MNIST non trovata. "
+                                 "Restano in uso i dati caricati prima.")

@@ -45,9 +45,10 @@ def test_the_menu_and_the_browser_tab_come_through_translation(monkeypatch):
 
 # ---------------------------------------------------------------- the rule itself: it finds what it must
 def test_the_rule_accepts_translated_data_and_numbers():
-    ok = ["⟦Test accuracy⟧", "96.35%", "🏠 ⟦Home⟧", "**⟦Data⟧**", "⟦⟦5⟧ of ⟦10 steps⟧⟧", "784-100-10 · x, W, b",
-          "⟪run 3: MLP 784-100-10⟫", "⟦See⟧ [⟦the docs⟧](https://example.org/a_b)", "⟦Loss⟧ $\\sum_i y_i \\log p_i$",
-          "⟦Call⟧ `net.forward(x)`", '<div role="status" aria-label="⟦guess⟧">⟦The network reads⟧ <b>3</b></div>',
+    ok = ["⟦Test accuracy⟧", "96.35%", "🏠 ⟦Home⟧", "**⟦Data⟧**", "⟦⟦5⟧ of ⟦10 steps⟧⟧",
+          "784-100-10 · x, W, b", "⟪run 3: MLP 784-100-10⟫", "⟦See⟧ [⟦the docs⟧](https://example.org/a_b)",
+          "⟦Loss⟧ $\\sum_i y_i \\log p_i$", "⟦Call⟧ `net.forward(x)`",
+          '<div role="status" aria-label="⟦guess⟧">⟦The network reads⟧ <b>3</b></div>',
           ":material/school: ⟦Lesson⟧", ":red[⟦wrong⟧]", "&nbsp;⟦a&nbsp;b⟧"]
     for text in ok:
         assert leftover(text, "markdown") == "", text

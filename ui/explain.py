@@ -131,17 +131,17 @@ def _where_ink(values, x, sign):
 
 # ------------------------------------------------------------------ the panels
 
-def panels(net, x, where, data=None, with_cnn=False, heading=st.subheader):
-    """The five explanation panels for one image x (784,) in [0, 1] and the model net. with_cnn: let the user
-    pick the built-in CNN instead (Draw shows its second opinion). `where` prefixes every widget key ("draw",
+def panels(net, x, where, data=None, with_second=False, heading=st.subheader):
+    """The five explanation panels for one image x (784,) in [0, 1] and the model net. with_second: let the user
+    pick Draw's second opinion instead (the built-in MLP when net is the built-in CNN, else the built-in CNN). `where` prefixes every widget key ("draw",
     "eval"); data: the dataset for the nearest training images (default: the session's); heading: st.header or
     st.subheader, one level below the heading above it (headings in order, for a screen reader's map)."""
     x = np.asarray(x, dtype=np.float32).ravel()
     data = state.dataset() if data is None else data
     mlp, cnn = state.pretrained_model()[0], state.pretrained_cnn()[0]
     models = {(_("the built-in MLP") if net is mlp else _("the built-in CNN") if net is cnn else _("your model")): net}
-    if with_cnn:
-        models.setdefault(_("the built-in CNN"), cnn)
+    if with_second:
+        models.setdefault(*((_("the built-in MLP"), mlp) if net is cnn else (_("the built-in CNN"), cnn)))
     for one in models.values():
         if one is mlp or one is cnn:
             hidden_index(_model_key(one), one, data)       # read the training images in the background now

@@ -29,6 +29,7 @@ OPTIMIZER_CHOICES = {"sgd": N_("plain SGD (w = w − lr·grad)"), "momentum": N_
 # and a run's default name, shortest.
 LOSS_CHOICES = {"cross-entropy": N_("softmax + cross-entropy"), "mse": N_("sigmoid + MSE (as in the write-up)")}
 LOSS_SHORT = {"cross-entropy": "softmax + CE", "mse": "sigmoid + MSE"}
+LOSS_WORDS = {"cross-entropy": N_("softmax + cross-entropy"), "mse": N_("sigmoid + MSE")}     # (model_text)
 LOSS_ABBREVIATIONS = {"cross-entropy": "CE", "mse": "MSE"}
 
 # A run's state (ui/training.py train_status): on its progress line, and how an
@@ -43,10 +44,19 @@ def ending_text(status):
     return i18n._(ENDINGS[status]) if status in ENDINGS else status
 
 
+def decimal_sign(text):
+    """A number Python wrote ("0.1234", "1.50e-04") with the decimal sign of the run's language ("0,1234" in
+    Italian); English as it is."""
+    if i18n.current() in (i18n.SOURCE, i18n.PSEUDO):
+        return text
+    from babel.numbers import get_decimal_symbol
+    return text.replace(".", get_decimal_symbol(i18n.current()))
+
+
 def num(v):
-    """A number for the text: 4 decimals, or scientific notation when tiny."""
+    """A number for the text: 4 decimals, or scientific notation when tiny (with the language's decimal sign)."""
     v = float(v) + 0.0   # + 0.0 turns -0.0 into 0.0
-    return f"{v:.4f}" if v == 0 or abs(v) >= 1e-3 else f"{v:.2e}"
+    return decimal_sign(f"{v:.4f}" if v == 0 or abs(v) >= 1e-3 else f"{v:.2e}")
 
 
 def sure_text(p):
@@ -58,7 +68,7 @@ def sure_text(p):
 
 def value_text(v):
     """Whole numbers (a one-hot label's 0 and 1) without decimals, other values with two."""
-    return f"{v:.0f}" if float(v).is_integer() else f"{v:.2f}"
+    return f"{v:.0f}" if float(v).is_integer() else f"{v:.2f}"     # (in vectors "[0, 0.50, 1]": the point stays)
 
 
 def output_text(value, is_probability):
@@ -78,7 +88,10 @@ def duration_text(seconds):
 
 
 def ordinal(n):
-    """1st, 2nd, 3rd, 11th, 22nd..."""
+    """1st, 2nd, 3rd, 11th, 22nd... in English; in another language its catalogue's form of "{n}." (2º in
+    Italian)."""
+    if i18n.current() not in (i18n.SOURCE, i18n.PSEUDO):
+        return i18n.pgettext("ordinal number", "{n}.").format(n=i18n.num(n))
     return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
 
 
@@ -122,3 +135,11 @@ def note_text(note):
         if m:
             return words(m)
     return as_is(note)
+
+
+def model_text(net):
+    """A model's layers in a few words, like the engine's net.describe() ('784-256-10, relu, softmax +
+    cross-entropy'), with the output and loss in the run's language and the layers (notation) as they are."""
+    loss = _(LOSS_WORDS["mse" if net.loss == "mse" else "cross-entropy"])
+    layers = net.describe().rsplit(", ", 1)[0]          # all but the engine's words for the output and loss
+    return f"{as_is(layers)}, {loss}"

@@ -15,7 +15,7 @@ import streamlit as st
 from PIL import Image, UnidentifiedImageError
 
 from engine.preprocess import ALL_INK, ink_from_image, preprocess_canvas
-from i18n import N_, _, num
+from i18n import N_, _, as_is, num
 from ui import state
 
 SWITCH, SOURCE, NUMBER, UPLOAD = "draw_keyboard", "draw_source", "draw_test_index", "draw_upload"
@@ -93,7 +93,7 @@ def _uploaded_picture():
     try:                                 # decoded once per file, not on every rerun
         cached = st.session_state.get("draw_upload_ink")
         if cached is None or cached[0] != file.file_id:
-            cached = (file.file_id, read_picture(file.getvalue(), file.name))
+            cached = (file.file_id, read_picture(file.getvalue(), as_is(file.name)))
             st.session_state["draw_upload_ink"] = cached
     except PictureError as err:
         st.session_state.pop("draw_upload_ink", None)
@@ -105,9 +105,9 @@ def _uploaded_picture():
         st.warning((_("No digit found in {name}: it is nearly all ink; choose a picture of one digit on plain "
                       "paper.") if prep.message == ALL_INK else
                     _("No digit found in {name}: it looks blank (or the ink is very faint); choose a picture with "
-                      "one clear digit.")).format(name=file.name))
+                      "one clear digit.")).format(name=as_is(file.name)))
         return None
-    st.caption(_("Using the picture {name} instead of the canvas: switch off to draw again.").format(name=file.name))
+    st.caption(_("Using the picture {name} instead of the canvas: switch off to draw again.").format(name=as_is(file.name)))
     return ink
 
 

@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import streamlit as st
 
-from i18n import N_, _
+from i18n import NC_, N_, _, pgettext
 
 APP_NAME, APP_ICON = N_("Digits from Scratch"), "🔢"     # the browser tab and Home's title
 
@@ -37,9 +37,12 @@ class Page(NamedTuple):
         return Path(self.path).stem.split("_", 1)[1]
 
 
-START, MLP, CNN, CLASS = N_("Start"), N_("Digits with an MLP"), N_("Convolutions"), N_("Our class")
-TORCH = N_("PyTorch")
-WORDS = N_("From digits to words")            # issue 23's language pages
+# The sections' words have a context of their own ("Start" is a button too); Babel reads it as written here.
+SECTION = "menu section"
+START, MLP = NC_("menu section", "Start"), NC_("menu section", "Digits with an MLP")
+CNN = NC_("menu section", "Convolutions")
+CLASS, TORCH = NC_("menu section", "Our class"), NC_("menu section", "PyTorch")
+WORDS = NC_("menu section", "From digits to words")            # issue 23's language pages
 PAGES = [
     Page("app_pages/0_home.py", N_("Home"), "🏠", APP_NAME, N_("What the app is, the data and the current model."),
          START),
@@ -102,9 +105,14 @@ def app_name():
     return _(APP_NAME)
 
 
+def section_name(section):
+    """A lesson section's name (Page.section, English) in this run's language."""
+    return pgettext(SECTION, section)
+
+
 def sections():
     """{section: [Page, ...]} in lesson order: each section where its first page is in PAGES. The section
-    names are the English ones (as in Page.section): show them with _(section)."""
+    names are the English ones (as in Page.section): show them with section_name(section)."""
     grouped = {}
     for p in PAGES:
         grouped.setdefault(p.section, []).append(p)
@@ -114,7 +122,7 @@ def sections():
 def menu():
     """The pages for st.navigation, {section: [st.Page, ...]}, Home first and the default. Each page's
     address is set from its name: Streamlit would keep the letter of a number like "3b" (3b_convolution.py)."""
-    return {_(section): [st.Page(p.path, title=_(p.title), icon=p.icon, default=p is HOME,
+    return {section_name(section): [st.Page(p.path, title=_(p.title), icon=p.icon, default=p is HOME,
                                  url_path=None if p is HOME else p.name) for p in group]
             for section, group in sections().items()}
 

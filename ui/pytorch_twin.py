@@ -11,7 +11,7 @@ import streamlit as st
 from bridge import twin
 from engine.data import to_float
 from engine.linework import within
-from i18n import _, num
+from i18n import _, as_is, num
 from ui import charts, formats, linework, state
 from ui.chart_cache import show as show_chart
 
@@ -66,7 +66,7 @@ def result(net, name):
                                 _("Running {model} and its PyTorch twin side by side").format(model=name))
     except Exception as err:               # a model PyTorch cannot build or run: one sentence
         st.session_state.pop(ASKED, None)
-        st.error(_("This model cannot be compared with PyTorch: {reason}.").format(reason=reason(err)), icon="⚠️")
+        st.error(_("This model cannot be compared with PyTorch: {reason}.").format(reason=as_is(reason(err))), icon="⚠️")
         return None
     if value is None:
         return None
@@ -84,13 +84,22 @@ def reason(err):
     return words.rstrip(".")
 
 
+def _sci(x):
+    """A tiny difference in scientific notation, its mantissa as the language writes it: 1.2e-07, 1,2e-07."""
+    text = f"{x:.1e}"
+    if "e" not in text:            # nan, inf
+        return text
+    mantissa, exponent = text.split("e")
+    return f"{num(float(mantissa), 1)}e{exponent}"
+
+
 def _what(what):
     """A row of bridge/twin.py's comparison ('logits', 'layer 2 (dense 10): bias gradient') in this run's language
     (bridge/twin.py names them in English: it runs in the line of runs, outside the page's language)."""
     m = re.fullmatch(r"layer (\d+) \((.*)\): (weight|bias) gradient", what)
     if m:
         return (_("layer {i} ({kind}): weight gradient") if m[3] == "weight" else
-                _("layer {i} ({kind}): bias gradient")).format(i=m[1], kind=m[2])
+                _("layer {i} ({kind}): bias gradient")).format(i=m[1], kind=as_is(m[2]))
     return {"logits": _("logits"), "loss": _("loss")}.get(what, what)
 
 
@@ -99,7 +108,7 @@ def show(result):
     check, race, s = result["check"], result["race"], result["settings"]
     st.markdown(_("Model: {model}. One batch of {n} training images through both:").format(
         model=result['name'], n=BATCH))
-    table = pd.DataFrame([{_("what"): _what(what), _("largest |NumPy − PyTorch|"): f"{diff:.1e}",
+    table = pd.DataFrame([{_("what"): _what(what), _("largest |NumPy − PyTorch|"): _sci(diff),
                            _("largest value"): formats.num(scale), _("within 1e-4"): "✅" if diff <= twin.FLAG else "⚠️"}
                           for what, diff, scale in check.rows])
     st.dataframe(table, hide_index=True, width="stretch")
@@ -109,26 +118,26 @@ def show(result):
             what=", ".join(_what(row[0]) for row in flagged)), icon="⚠️")
     else:
         st.success(_("Same network: the largest difference is **{largest}**, float32 rounding (about 1e-7 of each "
-                     "number; PyTorch adds the products in another order).").format(largest=f"{check.largest:.1e}"),
+                     "number; PyTorch adds the products in another order).").format(largest=_sci(check.largest)),
                    icon="✅")
     n = len(race.engine_losses)
-    how = _("{optimizer}, lr {lr}").format(optimizer=formats.OPTIMIZER_NAMES[s.optimizer], lr=num(s.lr))
+    how = _("{optimizer}, lr {lr}").format(optimizer=_(formats.OPTIMIZER_NAMES[s.optimizer]), lr=num(s.lr))
     if s.l2:
-        how = _("{optimizer}, lr {lr}, L2 {l2}").format(optimizer=formats.OPTIMIZER_NAMES[s.optimizer],
+        how = _("{optimizer}, lr {lr}, L2 {l2}").format(optimizer=_(formats.OPTIMIZER_NAMES[s.optimizer]),
                                                        lr=num(s.lr), l2=num(s.l2))
     st.markdown(_("**Both trained {n} mini-batches** of {size} from the same weights, on the same batches ({how}, "
                   "one thread each):").format(n=n, size=s.batch_size, how=how))
     c1, c2, c3 = st.columns(3)
     c1.metric(_("NumPy engine"), _("{seconds} s").format(seconds=num(race.engine_seconds, 2)))
     c2.metric(_("PyTorch"), _("{seconds} s").format(seconds=num(race.torch_seconds, 2)))
-    c3.metric(_("Largest loss difference"), f"{race.loss_diff:.1e}",
+    c3.metric(_("Largest loss difference"), _sci(race.loss_diff),
               help=_("The weights at the end differ by at most {diff}. Rounding differences grow a little with every "
                      "step, fastest with Adam, which divides by each gradient's size.").format(
-                  diff=f"{race.weight_diff:.1e}"))
+                  diff=_sci(race.weight_diff)))
     if race.note:
         st.warning(race.note)
     show_chart(st, charts.twin_loss_chart, race.engine_losses, race.torch_losses,
                _("NumPy engine ({seconds} s)").format(seconds=num(race.engine_seconds, 2)),
                _("PyTorch ({seconds} s)").format(seconds=num(race.torch_seconds, 2)))
     st.caption(_("The dashed PyTorch curve runs inside the engine's wide pale one: the same numbers, step after step. "
-                 "Largest gap between them: {gap}.").format(gap=f"{race.loss_diff:.1e}"))
+                 "Largest gap between them: {gap}.").format(gap=_sci(race.loss_diff)))

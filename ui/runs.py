@@ -4,7 +4,7 @@ appends to st.session_state["runs"], each with a name (ui/run_names.py)."""
 import pandas as pd
 
 from engine.trainer import steering
-from i18n import N_, _, num, pct
+from i18n import N_, _, as_is, num, pct
 from ui import formats, run_names, training
 from ui.formats import LOSS_SHORT, ending_text
 
@@ -78,7 +78,22 @@ def side_by_side(records):
     return pd.DataFrame({r["name"]: _column(r) for r in records})
 
 
-def differences(table):
-    """The rows of a side_by_side table that differ between its runs, and the results."""
+def differences(table, results=None):
+    """The rows of a side_by_side table that differ between its runs, and the results (row names; default:
+    RESULTS in this language)."""
     same = table.nunique(axis=1) == 1
-    return table[~same | table.index.isin([_(row) for row in RESULTS])]
+    return table[~same | table.index.isin([_(row) for row in RESULTS] if results is None else results)]
+
+
+def show_side_by_side(table, n_runs, keys, results=None):
+    """Compare runs' "Side by side" part: the table (the rows that differ, unless the toggle asks for all;
+    column names shown as data) and the caption. keys: (the toggle's key, the table's key)."""
+    import streamlit as st
+    st.header(_("Side by side"))
+    shown = table
+    if n_runs > 1 and not st.toggle(_("Show settings that are the same in every run"), key=keys[0]):
+        shown = differences(table, results)
+    st.dataframe(shown.rename(columns=as_is), width="stretch", height="content", key=keys[1])
+    if n_runs > 1:
+        st.caption(_("Rows that differ between the chosen runs are the experiment; the others are kept the same "
+                     "(switch them on above to check)."))

@@ -15,6 +15,7 @@ The page's <html lang> follows the language (screen readers pick their voice by 
 tiny component sets it in the browser.
 """
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import i18n
 from i18n import _
@@ -22,6 +23,7 @@ from i18n import _
 PARAM = i18n.QUERY          # the address's parameter: ?lang=it
 KEY = "lang"                # st.session_state: the language a link or the picker chose (None: the browser's)
 PICKER = "lang_picker"      # the picker's widget
+NOW = "_lang_now"           # st.session_state: the language of the session's last run
 _SYNCED = "_lang_synced"    # what this session last wrote in the address
 HTML_LANG_JS = """
 export default function(component) {
@@ -45,13 +47,15 @@ def from_browser():
 
 
 def choose():
-    """Set this run's language (call first in dashboard.py, before any word is shown). Returns its code."""
+    """Set this run's language (call first in dashboard.py, before any word is shown; a fragment's rerun may
+    call it too, else it speaks the session's last language, as a callback does). Returns its code."""
     ss = st.session_state
     url = st.query_params.get(PARAM)
     if url is not None and url != ss.get(_SYNCED):          # a link's language, applied once
         ss[KEY] = parse(url) or ss.get(KEY)
     code = ss.get(KEY) or from_browser() or i18n.SOURCE
     i18n.use(code)
+    ss[NOW] = code
     want = ss.get(KEY)                                      # only a chosen language goes in the address
     if want and url != want:
         st.query_params[PARAM] = want
@@ -59,6 +63,18 @@ def choose():
         del st.query_params[PARAM]
     ss[_SYNCED] = want
     return code
+
+
+@i18n.fallback
+def _session_language():
+    """The session's language where a run has not set it yet: a widget's callback (it runs before dashboard.py)
+    speaks the language of the page it was clicked on. None outside a browser session's script thread."""
+    if get_script_run_ctx(suppress_warning=True) is None:
+        return None
+    try:
+        return st.session_state.get(NOW)
+    except Exception:       # noqa: BLE001 -- no session state here
+        return None
 
 
 def _picked():

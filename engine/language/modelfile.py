@@ -25,7 +25,7 @@ from ..files import atomic_write
 from ..modelfile import (LM_FORMAT_VERSION, ModelFileError, _real, _settings, _text, _weights, _whole,
                          clean_settings, read_archive)
 from .models import KINDS, MAX_LM_PARAMS, MAX_VOCAB, build_model, spec_params
-from .text import Vocabulary
+from .text import CORPORA, Vocabulary
 
 LM_KIND = "digits-from-scratch-lm"
 MAX_MODEL_CHARS = 1_000          # the spec's JSON: about 90 characters
@@ -33,6 +33,7 @@ SPEC_KEYS = {"kind", "vocab", "context", "width", "blocks", "heads", "embed", "h
 MAX_LM_MEMBERS = 5 + 60          # 5 named arrays + weights (a 4-block transformer has 54)
 MAX_CODE_POINT = 0x10FFFF
 
+TEXTS = (*CORPORA, "yours")        # which text a run learned: a corpus that ships with the app, or the user's own
 LM_SETTING_RULES = {
     "kind": (lambda v: v in KINDS, "one of " + ", ".join(KINDS)),
     "optimizer": (lambda v: v in ("sgd", "momentum", "adam", "adamw"), "one of sgd, momentum, adam, adamw"),
@@ -45,6 +46,7 @@ LM_SETTING_RULES = {
     "val_loss": (_real(lambda v: 0 <= v <= 100), "a number of nats from 0 to 100"),
     "train_seconds": (_real(lambda v: 0 <= v <= 1e9), "a number of seconds of at least 0"),
     "corpus": (lambda v: isinstance(v, str) and 0 < len(v) <= 200, "a text of at most 200 characters"),
+    "text": (lambda v: v in TEXTS, "one of " + ", ".join(TEXTS)),
     **{k: (_whole(low, high), f"a whole number from {low} to {high:,}") for k, low, high in (
         ("context", 1, 1024), ("width", 1, 1024), ("blocks", 1, 4), ("heads", 1, 4), ("embed", 1, 1024),
         ("hidden", 1, 4096), ("warmup", 0, 10_000_000), ("batch_size", 1, 4096), ("steps", 1, 10_000_000),

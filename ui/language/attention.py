@@ -44,7 +44,7 @@ def numbers_frame(matrix, rows, cols, masked=None):
     m = np.asarray(matrix, dtype=float)
     if masked is None:
         return pd.DataFrame(m, index=rows, columns=cols)
-    cells = np.where(masked, "−∞", np.vectorize(lambda v: f"{v:.3f}")(m)).astype(object)
+    cells = np.where(masked, "−∞", np.vectorize(lambda v: num(v, 3))(m)).astype(object)
     return pd.DataFrame(cells, index=rows, columns=cols)
 
 

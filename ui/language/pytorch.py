@@ -192,15 +192,42 @@ def show(result):
                  "engine's wide pale one; largest gap between them: {gap:.1e}.").format(gap=gap))
 
 
-def download_button(key, settings, corpus):
+def notebook_run(knob_settings, knob_corpus):
+    """The run "Download as notebook" reproduces: the session's (its language model's settings, text and seed,
+    for the steps it took: ui/language/train.py keeps them with the model), else one with the page's knobs on
+    the chosen text. Returns {"settings": LMSettings, "corpus": "names" | "shakespeare" | None (the user's own
+    text), "steps", "app_loss" (the session run's held-out loss, or None), "words": which run, in a sentence}."""
+    entry = st.session_state.get("lm_model") or {}
+    saved = entry.get("settings") or {}
+    fields = {k: saved[k] for k in LMSettings.__dataclass_fields__ if k in saved}
+    if entry.get("model") is not None and "kind" in fields and "seed" in fields:
+        settings = LMSettings(**fields)
+        corpus = saved.get("text")
+        steps = int(saved.get("step", settings.steps))
+        twin = (_("then PyTorch re-creates it from the saved weights and checks the logits.")
+                if settings.kind == "transformer" else _("(only the transformer has a PyTorch twin here)."))
+        words = _("**Take it home**: your language model's run ({model}, trained on {text}, seed {seed}, {steps} "
+                  "steps) as a Jupyter notebook. It trains the same model on the same text with the same settings, "
+                  "saves it, {twin}").format(model=entry["model"].describe(), text=as_is(saved.get("corpus", "?")),
+                                             seed=settings.seed, steps=num(steps), twin=twin)
+        return {"settings": settings, "corpus": corpus if corpus in ("names", "shakespeare") else None,
+                "steps": steps, "app_loss": saved.get("val_loss"), "words": words}
+    return {"settings": knob_settings, "corpus": knob_corpus, "steps": knob_settings.steps, "app_loss": None,
+            "words": _("**Take it home**: you have not trained a language model in this session, so the notebook "
+                       "is a run with these knobs: the NumPy engine trains it and saves it, then PyTorch re-creates "
+                       "it from the saved weights and checks the logits.")}
+
+
+def download_button(key, settings, corpus, steps=None, app_loss=None):
     """"Download as notebook" for a run with `settings` on `corpus` ("names", "shakespeare", or None for the
-    user's own text); the notebook is built only when the button is clicked."""
+    user's own text) for `steps` steps (None: settings.steps); the notebook is built only when the button is
+    clicked."""
     st.download_button(
         _("Download as notebook"), icon=":material/download:", key=key, on_click="ignore",
-        data=lambda: language_notebook.to_bytes(language_notebook.build(settings.as_dict(), corpus)),
+        data=lambda: language_notebook.to_bytes(language_notebook.build(settings.as_dict(), corpus, steps, app_loss)),
         file_name="language_model_run.ipynb", mime="application/x-ipynb+json",
-        help=_("A Jupyter notebook: the NumPy engine trains this transformer for {steps} steps and saves "
-               "it, then PyTorch re-creates it from the saved weights, with a cell asserting equal logits.").format(
-            steps=num(settings.steps))
+        help=_("A Jupyter notebook: the NumPy engine trains this {kind} for {steps} steps and saves it; a "
+               "transformer is then re-created in PyTorch from the saved weights, with a cell asserting equal "
+               "logits.").format(kind=settings.kind, steps=num(settings.steps if steps is None else steps))
         + ("" if corpus else " " + _("Your own text is not put in it: save it as {name}.").format(
             name=language_notebook.OWN_TEXT)))

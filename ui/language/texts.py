@@ -102,7 +102,8 @@ def choose_text():
     """The text radio (and, for your own text, its boxes). Returns (label for sentences, Prepared),
     or stops the page after saying in one sentence why there is no text to read."""
     _restore(CHOICE, "names")
-    choice = st.radio(_("Text to learn from"), list(CHOICES), format_func=lambda c: _(CHOICES[c]), key=CHOICE,
+    names = {c: _(name) for c, name in CHOICES.items()}       # worked out in this run's language
+    choice = st.radio(_("Text to learn from"), list(CHOICES), format_func=names.get, key=CHOICE,
                       horizontal=True, on_change=_keep, args=(CHOICE,),
                       help=_("Names: the quickest lessons. Shakespeare: 1.1 MB of plays. Or your own text."))
     if choice != "yours":

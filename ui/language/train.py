@@ -14,6 +14,7 @@ Session keys used:
     lmt_result      the ended run's numbers; lmt_text: (label, vocabulary) of the run's text
     lm_model        the session's language model: {"model", "vocab", "settings", "label", "origin"}
                     (the last run that did not diverge, or an uploaded file)
+    lm_runs         a record of every ended run (ui/language/runs.py), for Compare runs
 """
 import time
 
@@ -25,9 +26,10 @@ from engine.language.modelfile import lm_to_bytes, load_language_model, settings
 from engine.language.trainer import LMSettings, new_lm_run
 from engine.modelfile import ModelFileError
 from engine.worker import BackgroundRun
+import i18n
 from i18n import N_, _, ngettext, num
 from ui import lesson, server, training
-from ui.language import texts
+from ui.language import runs, texts
 
 SLOW_MOTION_SECONDS = 60.0     # slow motion spreads a whole run over about this long
 EVAL_TOKENS = 4096             # held-out characters per evaluation (a second at most for the biggest model)
@@ -218,7 +220,8 @@ def start(prepared, label):
     worker = BackgroundRun(run, server.training_slots(), None, None, alive=server.session_alive(),
                            name=f"training {run.model.describe()}")
     st.session_state.update(lmt_trainer=run, lmt_job=worker, lmt_status="running", lmt_error="", lmt_result=None,
-                            lmt_text=(label, prepared.vocab), lmt_started=time.time())
+                            lmt_text=(label, prepared.vocab), lmt_started=time.time(),
+                            lmt_corpus=st.session_state.get(texts.CHOICE, "names"))     # kept with the model
     set_pace()
     return ""
 
@@ -304,6 +307,7 @@ def finish():
     label, vocab = st.session_state.get("lmt_text", (_("the text"), None))
     result = {"status": end, "val_loss": float(val_loss), "val_acc": float(val_acc), "steps": run.step,
               "train_seconds": run.train_seconds, "message": run.message}
+    runs.add(run, result, label)        # the Compare page's record of it (ui/language/runs.py)
     if end != "diverged":
         model = run.model.copy()        # the session's model never changes under anyone's feet
         st.session_state["lm_model"] = {
@@ -311,17 +315,21 @@ def finish():
             "label": _("{model}, trained on {text}").format(model=model.describe(), text=label),
             "origin": _("trained on this page"),
             "settings": settings_of(run.settings, val_loss=round(float(val_loss), 4), corpus=label[:200],
-                                    step=run.step, train_seconds=round(run.train_seconds, 2))}
+                                    step=run.step, train_seconds=round(run.train_seconds, 2),
+                                    text=st.session_state.get("lmt_corpus", "yours"))}
     st.session_state.update(lmt_status=end, lmt_result=result)
     return result
 
 
 def sidebar_panel():
     """On the other pages: the run's progress in the sidebar, with Pause and a link back here."""
-    training.sidebar_panel(status(), _sidebar_live)
+    language = i18n.current()           # for the fragment's own reruns (they do not pass through dashboard.py)
+    training.sidebar_panel(status(), lambda: _sidebar_live(language))
 
 
-def _sidebar_live():
+def _sidebar_live(language=None):
+    if language:
+        i18n.use(language)
     run = trainer()
     training.sidebar_progress(sync(), run.done_fraction, _("**Training a language model** · step {step}/{steps}").format(
         step=num(run.step), steps=num(run.settings.steps)), pause, "train_language", "lm_sidebar_pause")
