@@ -5,7 +5,7 @@ import streamlit as st
 
 from engine.analysis import hard_example
 from engine.network import cross_entropy, cross_entropy_terms, mse, mse_terms, one_hot
-from i18n import _, num
+from i18n import _, as_is, num
 from ui import charts, formats, pages, pictures, state
 from ui import a11y
 from ui.chart_cache import show
@@ -88,7 +88,7 @@ if real:
     with right:
         st.write(_("The output of **{model}** for this image ({network}). "
                    "The label is now the image's own: **{label}**.").format(model=model_label,
-                                                                           network=net.describe(), label=cmp_label))
+                                                                           network=as_is(net.describe()), label=cmp_label))
 else:
     cmp_label, cmp_target = label, target
     st.write(_("Set a made-up output, one value between 0 and 1 per neuron, and watch the loss change."))

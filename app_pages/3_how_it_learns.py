@@ -70,7 +70,7 @@ net = held["net"]
 
 st.info(_("Working on a **private copy** of {model} ({network}). "
           "Nothing you do on this page changes the model used by the other pages.").format(
-    model=model_label, network=net.describe()), icon="🧪")
+    model=model_label, network=as_is(net.describe())), icon="🧪")
 
 # ------------------------------------------------------------ 1. forward
 st.header(_("1 · Forward propagation: predict"))
@@ -90,7 +90,8 @@ with right:
     show(st, charts.flat_strip_chart, data.x_train[index], width="stretch")
     st.write(_("Every layer then computes **z = W·a + b** (a weighted sum of its inputs, plus a bias, "
                "for each of its units) and passes z through an activation function: "
-               "**{hidden}** in the hidden layers, **{output}** at the output.").format(hidden=hidden, output=out_name))
+               "**{hidden}** in the hidden layers, **{output}** at the output.").format(hidden=as_is(hidden),
+                                                                                           output=as_is(out_name)))
 
 for l in range(n_layers):
     n_out, n_in = net.weights[l].shape

@@ -4,9 +4,9 @@ import streamlit as st
 
 from engine import convolution
 from engine.layers import Activation, Conv2D, MaxPool2D, im2col
-from i18n import _
+from i18n import _, as_is
 from ui import convolution as conv
-from ui import pages, state
+from ui import pages, state, translation
 from ui.code import show_code
 
 N = 28          # the digits are N x N
@@ -42,6 +42,7 @@ st.toggle(_("▶ Animate: slide the window by itself"), key="cv_play",
 @st.fragment(run_every=1.0 if st.session_state.get("cv_play") else None)
 def one_window():
     """The window and its numbers: a fragment, so moving the window redraws only this part."""
+    translation.choose()     # a fragment's rerun does not run dashboard.py, which sets the run's language
     if st.session_state.get("cv_play"):
         conv.step(h, w)
     i, j = conv.pick_position(h, w)
@@ -77,7 +78,7 @@ for who, (maps, names) in blocks.items():
         st.markdown(_("**In {who}**, every filter's map after {layers}:").format(
             who=who, layers=_(" and after ").join(f"`{n}`" for n in names[1:])))
     for m, name in zip(maps[1:], names[1:]):
-        conv.picture_row(m, _("after {layer}, {who}'s map of filter").format(layer=name, who=who))
+        conv.picture_row(m, _("after {layer}, {who}'s map of filter").format(layer=as_is(name), who=who))
 show_code(convolution.relu_pool, Activation.forward, MaxPool2D.forward,
           intro=_("The pictures above come from the engine's own layers, the ones the CNNs train with."))
 

@@ -8,8 +8,9 @@ import streamlit as st
 from engine.modelfile import model_to_bytes
 from engine.network import ACTIVATIONS
 from engine.optim import OPTIMIZERS
-from i18n import N_, _, num, pct
+from i18n import N_, _, as_is, ngettext, num, pct
 from ui import charts, class_set, experiments, formats, lesson, limits, pages, pictures, presenter, run_names, state, training
+from ui import translation
 from ui import convolution as conv
 from ui.chart_cache import show
 from ui.notebook_button import download_button as notebook_button
@@ -47,7 +48,8 @@ with st.expander(_("🧪 Guided experiments"), expanded=False):
         st.markdown(_("💡 **Why:** {text}").format(text=_(exp["why"])))
 loaded = st.session_state.pop("lesson_loaded", None)
 if loaded:
-    st.success(_("Loaded **{experiment}** into the settings. Press **Start**.").format(experiment=loaded), icon="🧪")
+    st.success(_("Loaded **{experiment}** into the settings. Press **Start**.").format(
+        experiment=f"{_(loaded[0])}: {_(loaded[1])}"), icon="🧪")
 
 # ------------------------------------------------------------------ settings
 steer = dict(disabled=status == "stopping", on_change=training.steer if busy else None)   # may change mid-run
@@ -152,7 +154,7 @@ with st.expander(_("Settings (during a run only the learning rate, momentum, L2 
         try:
             others = run_names.settings_summary(training.settings_from_widgets(data.x_train.shape[1], 10).as_dict())
             st.caption(_("Presenter mode shows the main settings only. All of them: {settings}.").format(
-                settings=others))
+                settings=as_is(others)))
         except ValueError:
             pass
     try:
@@ -204,6 +206,7 @@ def live_panel(ticking):
     """Draws the run as it is now. The run trains in its own thread; while it goes,
     st.fragment(run_every=...) redraws this panel every training.TICK_SECONDS,
     and `ticking` is True. A click on Pause or Stop is answered at once."""
+    translation.choose()     # a fragment's rerun does not run dashboard.py, which sets the run's language
     run = training.trainer()
     if run is None:
         st.info(_("Press **Start** to train a network with the settings above. "
@@ -318,9 +321,11 @@ if not present:     # files are for the desk, not the projector
 runs = st.session_state.get("runs", [])
 if runs:
     st.caption(_("Runs this session: {n}. Latest: {runs}").format(n=len(runs), runs="; ".join(
-        _("{network}, {epochs} epochs, lr {lr}: {ending}, {accuracy} on the test set").format(
-            network=r['label'].partition('(')[2].removesuffix(')'), epochs=r['settings']['epochs'],
-            lr=run_names.lr_text(r), ending=formats.ending_text(r['status']), accuracy=pct(r['test_accuracy'], 1))
+        ngettext("{network}, {epochs} epoch, lr {lr}: {ending}, {accuracy} on the test set",
+                 "{network}, {epochs} epochs, lr {lr}: {ending}, {accuracy} on the test set",
+                 r['settings']['epochs']).format(
+            network=as_is(r['label'].partition('(')[2].removesuffix(')')), epochs=r['settings']['epochs'],
+            lr=as_is(run_names.lr_text(r)), ending=formats.ending_text(r['status']), accuracy=pct(r['test_accuracy'], 1))
         for r in runs[-3:][::-1])))
     pages.page_link("compare", label=_("Compare your runs side by side"))
 class_set.submit_run()      # "Submit this run" to the class leaderboard (ui/class_set.py)

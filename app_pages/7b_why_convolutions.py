@@ -37,7 +37,8 @@ def trained_words(settings):
     shift, degrees, scale = augment.ranges(strength)
     return _("augment {strength}: each training digit moved by up to {shift} px along each axis, turned by up to "
              "{degrees}° and resized by up to {scale} ({epochs} epochs of {optimizer})").format(
-        strength=num(strength), shift=num(shift), degrees=num(degrees), scale=i18n.pct(scale, 0),
+        strength=num(float(f"{strength:g}")), shift=num(float(f"{shift:g}")), degrees=num(float(f"{degrees:g}")),
+        scale=i18n.pct(scale, 0),
         epochs=settings.get("epochs", "?"),
         optimizer=(_(formats.OPTIMIZER_NAMES[settings["optimizer"]])
                    if settings.get("optimizer") in formats.OPTIMIZER_NAMES else i18n.as_is(settings.get("optimizer"))))

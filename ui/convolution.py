@@ -276,7 +276,7 @@ def show_learned(net, who, x, about):
     """A CNN's first-layer filters and every filter's feature map of x; returns first_block's (maps, names)."""
     maps, names = first_block(net, x)
     st.markdown(_("**The {n} filters {who} learned** ({network}):").format(n=len(net.layers[0].W), who=who,
-                                                                           network=net.describe()))
+                                                                           network=as_is(net.describe())))
     picture_row(net.layers[0].W[:, 0], _("{who}'s learned filter").format(who=who))
     picture_row(maps[0], _("the feature map of {who}'s filter").format(who=who))
     st.caption(_("Every filter's feature map for {digit}: {h}×{w} each, {n} in all, the first layer's whole "
@@ -299,7 +299,7 @@ def weight_sharing(net, who, built_in=False):
                   "with k·k·c_in·c_out + c_out = {k}·{k}·{c}·{f} + {f} = **{own} weights**: the same {f} small filters "
                   "at every position. A dense layer joining the same {n_in} inputs to the same {n_out} outputs needs "
                   "n_in·n_out + n_out = {n_in}·{n_out} + {n_out} = **{dense} weights**, {times} times as many.").format(
-        Who=who[0].upper() + who[1:], layer=repr(layer), shape_in=_shape(shape_in), shape_out=_shape(shape_out),
+        Who=who[0].upper() + who[1:], layer=as_is(repr(layer)), shape_in=_shape(shape_in), shape_out=_shape(shape_out),
         n_out=num(n_out), k=k, c=c, f=f, own=num(own), n_in=num(n_in), dense=num(dense), times=num(dense / own, 0)))
     st.table(pd.DataFrame({
         _("layer"): [repr(r[0]) for r in rows],

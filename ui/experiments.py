@@ -163,7 +163,7 @@ def load_preset(exp_id, label):
     """Button callback: put one experiment variant into the widgets (the URL follows)."""
     exp = next(e for e in EXPERIMENTS if e["id"] == exp_id)
     lesson.apply(exp["variants"][label])
-    st.session_state["lesson_loaded"] = f"{_(exp['title'])}: {_(label)}"
+    st.session_state["lesson_loaded"] = (exp["title"], label)     # words shown by the page, in its language
     st.session_state["train_error"] = ""
 
 

@@ -162,7 +162,7 @@ class Link:
         if kind == "choice":
             value = self.value_aliases.get(name, {}).get(text.lower(), text.lower())
             if value not in details:
-                raise ValueError(_("choose one of {choices}").format(choices=", ".join(details)))
+                raise ValueError(_("choose one of {choices}").format(choices=i18n.as_is(", ".join(details))))
             return key, value
         if kind == "bool":
             if text.lower() in TRUE:
@@ -202,7 +202,7 @@ class Link:
             shown = f"`{_shown(raw_name)}={_shown(text)}`"
             if name not in self.params:
                 notes.append(_("{parameter}: not a setting of this page (known: {known})").format(
-                    parameter=shown, known=", ".join(self.params)))
+                    parameter=shown, known=i18n.as_is(", ".join(self.params))))
                 continue
             try:
                 key, value = self.parse_value(name, text)

@@ -5,7 +5,7 @@ import pandas as pd
 
 from engine.trainer import steering
 from i18n import N_, _, as_is, num, pct
-from ui import run_names, training
+from ui import formats, run_names, training
 from ui.formats import LOSS_SHORT, ending_text
 
 CURVES = {"val_acc": N_("Validation accuracy per epoch"), "val_loss": N_("Validation loss per epoch"),
@@ -69,7 +69,7 @@ def _column(r):
         _("validation share"): pct(s['val_fraction'], 0),
         _("augment"): f"{s['augment']:g}",
         _("seed"): str(s["seed"]),
-        _("data"): r["source"],
+        _("data"): formats.source_text(r["source"]),
     }
 
 

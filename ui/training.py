@@ -30,8 +30,8 @@ from engine.cost import run_cost
 from engine.modelfile import ModelFileError, load_model_with_notes
 from engine.trainer import Settings, new_run
 from engine.worker import BackgroundRun
-from i18n import N_, _, num, pct
-from ui import formats, limits, linework, pages, server, state
+from i18n import N_, _, as_is, num, pct
+from ui import formats, limits, linework, pages, server, state, translation
 
 TICK_SECONDS = 1.0       # the live panels redraw this often while a run is going
 ANSWER_SECONDS = 1.0     # Pause and Stop wait at most this long for the run to answer
@@ -211,7 +211,7 @@ def network_text(settings):
     """The network of `settings` in words: '784 → 256 → 10 units', or a CNN's layers one after the other."""
     if settings.layers is None:
         return _("{sizes} units").format(sizes=" → ".join(map(str, settings.sizes)))
-    return " → ".join(repr(layer) for layer in settings.new_net().layers)
+    return as_is(" → ".join(repr(layer) for layer in settings.new_net().layers))
 
 
 def check_cost(settings, n_test, n_examples=0):
@@ -288,6 +288,7 @@ def sync():
 def start(settings=None):
     """Start a new run with `settings` (default: the widgets). Returns an error
     message (also kept in train_error) or "" when the run started."""
+    translation.choose()        # a button's callback runs before dashboard.py sets the run's language
     if sync() in ACTIVE:
         return ""                       # one run at a time (a double click lands here)
     data = state.dataset()
@@ -316,6 +317,7 @@ def start(settings=None):
 def steer():
     """A steerable setting changed during a run: it applies from the next batch,
     and the change is marked on the loss chart (engine: Trainer.set_hyperparams)."""
+    translation.choose()        # a widget's callback runs before dashboard.py sets the run's language
     run, ss = trainer(), st.session_state
     if run is None or status() not in ("running", "paused"):
         return
@@ -370,6 +372,7 @@ def resume():
 def stop():
     """End the run now; the model as it is becomes the session's model (once
     the run has answered, within a second; until then the status is "stopping")."""
+    translation.choose()        # a button's callback runs before dashboard.py sets the run's language
     if status() in ("running", "paused"):
         st.session_state["train_status"] = "stopping"
         if job().stop(wait=ANSWER_SECONDS):
@@ -397,6 +400,7 @@ def sidebar_panel(now=None, live=None):
 
 
 def _sidebar_live():
+    translation.choose()     # a fragment's rerun does not run dashboard.py, which sets the run's language
     sidebar_progress(sync(), progress()["fraction"], progress_text(short=True), pause, "train", "sidebar_pause")
 
 
@@ -434,7 +438,7 @@ def finish():
               "train_seconds": run.train_seconds, "n_params": int(net.n_params()),
               "wall_seconds": time.time() - st.session_state.get("train_started", time.time()),
               "message": run.message}
-    label = _("your model ({network})").format(network=net.describe())
+    label = _("your model ({network})").format(network=as_is(net.describe()))
     run_id = st.session_state["run_counter"] = st.session_state.get("run_counter", 0) + 1
     record = {"id": run_id, "label": label, "settings": run.settings.as_dict(), "history": history,
               "source": source, "n_train": run.n_train, **result}
@@ -473,7 +477,7 @@ def progress_text(short=False):
     waiting = line_text(job()) if now == "running" else ""
     if waiting:
         return f"{waiting} · {where}"
-    label = formats.STATUS_LABELS[now]
+    label = _(formats.STATUS_LABELS[now])
     secs = p["seconds_left"]
     left = " · " + _("about {duration} left").format(duration=duration_text(secs)) \
         if now == "running" and secs is not None else ""
@@ -602,19 +606,19 @@ def load_uploaded(uploaded):
 def _load(content, name):
     data = state.dataset()
     kept = (_("Your current model is still in use.") if state.user_model()[0] is not None
-            else _("{Model} is still in use.").format(Model=formats.PRETRAINED_LABEL[0].upper()
-                                                      + formats.PRETRAINED_LABEL[1:]))
+            else _("{Model} is still in use.").format(Model=_(formats.PRETRAINED_LABEL)[:1].upper()
+                                                      + _(formats.PRETRAINED_LABEL)[1:]))
     try:
         net, settings, notes = load_model_with_notes(bytes(content), name=name)
     except ModelFileError as err:
         return False, _("Could not load that model: {error}. {kept}").format(error=err, kept=kept)
     if net.sizes[0] != data.x_train.shape[1] or net.sizes[-1] != 10:
         return False, _("Could not load that model: {name} has layer sizes {sizes}, but MNIST needs {n} inputs and "
-                        "10 outputs. {kept}").format(name=name, sizes="-".join(map(str, net.sizes)),
+                        "10 outputs. {kept}").format(name=as_is(name), sizes="-".join(map(str, net.sizes)),
                                                       n=data.x_train.shape[1], kept=kept)
-    label = _("your uploaded model ({network})").format(network=net.describe())
+    label = _("your uploaded model ({network})").format(network=as_is(net.describe()))
     state.set_user_model(net, {"label": label, "settings": settings, "test_accuracy": None, "history": None,
-                               "source": data.source, "origin": _("uploaded file {name}").format(name=name)})
+                               "source": data.source, "origin": _("uploaded file {name}").format(name=as_is(name))})
     # At once when it is small; else in the line, started where the Train page shows the model (measure_upload).
     small = linework.forward_flops(net) * len(data.y_test) <= linework.page_flops()
     test_acc = measure_upload() if small else None
@@ -622,9 +626,10 @@ def _load(content, name):
         if notes else ""
     if test_acc is None:
         return True, _("Loaded {name}: {network}. It is now your model; its accuracy on the {n} test images is being "
-                       "measured (below).").format(name=name, network=net.describe(), n=num(len(data.y_test))) + ignored
+                       "measured (below).").format(name=as_is(name), network=as_is(net.describe()),
+                                                   n=num(len(data.y_test))) + ignored
     return True, _("Loaded {name}: {network}, {accuracy} on the test set. It is now your model.").format(
-        name=name, network=net.describe(), accuracy=pct(test_acc, 1)) + ignored
+        name=as_is(name), network=as_is(net.describe()), accuracy=pct(test_acc, 1)) + ignored
 
 
 def measure_upload():
