@@ -228,6 +228,8 @@ def download_button(key, settings, corpus, steps=None, app_loss=None):
         file_name="language_model_run.ipynb", mime="application/x-ipynb+json",
         help=_("A Jupyter notebook: the NumPy engine trains this {kind} for {steps} steps and saves it; a "
                "transformer is then re-created in PyTorch from the saved weights, with a cell asserting equal "
-               "logits.").format(kind=settings.kind, steps=num(settings.steps if steps is None else steps))
+               "logits.").format(kind={"bigram": _("bigram model"), "mlp": _("MLP"),
+                                       "transformer": _("transformer")}.get(settings.kind, as_is(settings.kind)),
+                                 steps=num(settings.steps if steps is None else steps))
         + ("" if corpus else " " + _("Your own text is not put in it: save it as {name}.").format(
             name=language_notebook.OWN_TEXT)))
