@@ -2,7 +2,7 @@
 pages), and how a model was trained in a sentence (Home)."""
 from engine.modelfile import clean_settings
 from engine.trainer import STEERABLE, started_with, steering
-from i18n import _
+from i18n import _, num
 from ui import experiments, training
 from ui.formats import LOSS_ABBREVIATIONS, LOSS_SHORT, OPTIMIZER_NAMES
 
@@ -23,12 +23,16 @@ def value_text(settings, changed, key, fmt="{:g}"):
     """One setting of a run in words, with every change made while it trained (changed: steering() of its
     marks, or that dict read back from JSON): '0.1', or '0.01 → 0.2 at batch 553' for a run started at 0.01
     and steered to 0.2 (and '→ 0.05 at batch 900' for each further change)."""
+    def shown(v):       # "{:g}" with the language's decimal sign (0,05 in Italian); 1e-05 stays as it is
+        text = fmt.format(v)
+        return num(v) if fmt == "{:g}" and "e" not in text and isinstance(v, (int, float)) else text
+
     steps = changed.get(key) or []
     if not steps:
-        return fmt.format(settings.get(key, 0))
-    return " ".join([fmt.format(steps[0][1])] + [_("→ {value} at batch {batch}").format(value=fmt.format(new),
-                                                                                       batch=f"{int(b):,}")
-                                                  for b, _old, new in steps])
+        return shown(settings.get(key, 0))
+    return " ".join([shown(steps[0][1])] + [_("→ {value} at batch {batch}").format(value=shown(new),
+                                                                                  batch=num(int(b)))
+                                             for b, _old, new in steps])
 
 
 def lr_text(record):
