@@ -13,20 +13,20 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import streamlit as st  # noqa: E402
 
-import i18n  # noqa: E402
-
-from ui import a11y, keep, linework, pages, presenter, training  # noqa: E402
+from ui import a11y, keep, keep_shared, linework, pages, presenter, training, translation  # noqa: E402
 from ui.language import train as language_train  # noqa: E402
 
-i18n.use(st.query_params.get("lang") or st.session_state.get("lang") or i18n.SOURCE)   # first: every word after
-st.set_page_config(page_title=pages.APP_NAME, page_icon=pages.APP_ICON, layout="wide")
+translation.choose()        # first, every word after is in it: the link's, the picker's or the browser's language
+st.set_page_config(page_title=pages.app_name(), page_icon=pages.APP_ICON, layout="wide")
 
 a11y.styles()                           # a visible keyboard focus ring (ui/a11y.py)
 presenter.presenter_toggle()            # sidebar switch on every page (ui/presenter.py)
+translation.picker()                    # the language picker, and the page's <html lang> (ui/translation.py)
 training.sync()                         # a run that ended in its thread is recorded before any page draws
 language_train.sync()
 with st.sidebar:
     browser = keep.browser_key()        # this browser's own key (ui/keep.py): nothing lost on reload
+    keep_shared.follow_failover()       # a school's server: a page moved to another process runs again
 keep.offer(browser)                     # "Welcome back": restore what this browser left here
 page = st.navigation(pages.menu(), expanded=True)   # every page, in lesson sections, no "View more"
 with st.sidebar:

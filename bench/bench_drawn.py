@@ -1,17 +1,23 @@
 """How well does a model trained on MNIST read digits drawn on a canvas?
 
-Runs saved models on the synthetic drawn digits of engine/drawn.py, both
+Runs saved models on the synthetic drawn digits of engine/drawn.py, three
 tiers ("easy": drawn with some care; "hard": tiny to canvas-filling, 5-40 px
-pen, slanted up to 25 degrees, wobbly), 400 drawings each by default,
-regenerated from a seed so every run sees the same drawings, twice:
+pen, slanted up to 25 degrees, wobbly; "wild": 7% of the canvas high to cut
+off by its edge, a 3 px pen to a third of the canvas, slanted up to 35 degrees,
+broken and doubled strokes, slashed zeros, crossed 7s, 1s with a base...),
+400 drawings each by default, regenerated from a seed so every run sees the
+same drawings, twice:
 
   preprocess_canvas  crop, scale to 20 px, centre by mass (how MNIST was made)
   resize_naive       shrink the whole canvas to 28x28 (what most demos do)
 
 and prints the accuracy of each, per-digit accuracy, and the time taken per
-drawing by each preprocessing.
+drawing by each preprocessing. With two or more models it also reports their
+probabilities averaged ("averaged", engine/ensemble.py: a candidate for the
+Draw page's first answer, docs/drawn.md), and ends with a table of every tier
+and model.
 
-    python bench/bench_drawn.py [MODEL ...] [--tier easy|hard|both] [--per-digit 40] [--seed 0]
+    python bench/bench_drawn.py [MODEL ...] [--tier easy|hard|wild|all] [--per-digit 40] [--seed 0]
     MNIST_DIR=... python bench/bench_drawn.py --mnist   # MNIST's stroke widths, MNIST through the canvas path
 
 MODEL defaults to both built-in models (engine/models/pretrained.npz, the MLP,
@@ -136,8 +142,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("models", nargs="*", default=[str(m) for m in DEFAULT_MODELS],
                         help="model files (.npz); default: both built-in models")
-    parser.add_argument("--tier", choices=("easy", "hard", "both"), default="both",
-                        help="which drawn set (default both)")
+    parser.add_argument("--tier", choices=("easy", "hard", "wild", "all"), default="all",
+                        help="which drawn set (default all three)")
     parser.add_argument("--per-digit", type=int, default=40, help="drawings per digit (default 40)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the drawn set (default 0)")
     parser.add_argument("--mnist", action="store_true",
@@ -160,15 +166,19 @@ def main(argv=None):
     if args.mnist:
         mnist_check(nets, [Path(m).name for m in args.models])
         return 0
-    tiers = ("easy", "hard") if args.tier == "both" else (args.tier,)
+    tiers = ("easy", "hard", "wild") if args.tier == "all" else (args.tier,)
+    names = [Path(m).name for m in args.models]
+    if len(nets) > 1:
+        from engine.ensemble import Averaged
+        nets, names = nets + [Averaged(nets)], names + ["averaged"]
     summary = []
     for tier in tiers:
         prepared = prepared_set(args.per_digit, args.seed, tier)
-        for model, net in zip(args.models, nets):
+        for name, net in zip(names, nets):
             results, labels = evaluate(net, tier=tier, prepared=prepared)
-            report(results, labels, model, args.seed, tier)
+            report(results, labels, name if name == "averaged" else args.models[names.index(name)], args.seed, tier)
             print()
-            summary.append((tier, Path(model).name, results))
+            summary.append((tier, name, results))
     print(f"{'tier':<6}{'model':<24}{'preprocess_canvas':>19}{'resize_naive':>14}")
     for tier, name, results in summary:
         print(f"{tier:<6}{name:<24}{results['preprocess_canvas']['accuracy']:>18.1%}"

@@ -10,6 +10,8 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from i18n import _
+
 TWIN_SOURCE = Path(__file__).with_name("twin.py")
 TWIN_BATCHES = 20        # mini-batches both train in the notebook's last check
 
@@ -27,27 +29,28 @@ def build(settings, sample=True, batches=None):
     that many mini-batches (the tests, to be quick)."""
     data_code = ("data = load_sample()                  # the built-in sample, as in the app" if sample else
                  "data = load_mnist()                   # the full MNIST: MNIST_DIR, or `python -m engine download`")
-    how_long = "every epoch" if batches is None else f"{batches} mini-batches"
+    title = _("## 3. Train the NumPy network (every epoch)") if batches is None else \
+        _("## 3. Train the NumPy network ({n} mini-batches)").format(n=batches)
     cells = [
         new_markdown_cell(
-            "# Your run, in NumPy and in PyTorch\n\n"
-            "Exported from **Digits from Scratch**. This notebook trains the run's network with the NumPy engine, "
-            "tests it, then builds the same network in PyTorch from the same initial weights and checks that "
-            "both compute the same numbers.\n\n"
-            "Run it from the project's folder (or set `DIGITS_FROM_SCRATCH` to it), after "
-            "`pip install -r requirements.txt -r requirements-torch.txt`."),
+            _("# Your run, in NumPy and in PyTorch\n\n"
+              "Exported from **Digits from Scratch**. This notebook trains the run's network with the NumPy engine, "
+              "tests it, then builds the same network in PyTorch from the same initial weights and checks that "
+              "both compute the same numbers.\n\n"
+              "Run it from the project's folder (or set `DIGITS_FROM_SCRATCH` to it), after "
+              "`pip install -r requirements.txt -r requirements-torch.txt`.")),
         new_code_cell(
             "import os\nimport sys\n\n"
             "sys.path.insert(0, os.environ.get(\"DIGITS_FROM_SCRATCH\", os.getcwd()))   # where engine/ is\n"
             "from engine.data import load_mnist, load_sample, to_float\n"
             "from engine.trainer import Settings, new_run"),
-        new_markdown_cell("## 1. The data\nThe engine's own loader, as the app used it."),
+        new_markdown_cell(_("## 1. The data\nThe engine's own loader, as the app used it.")),
         new_code_cell(data_code + "\nprint(data.source, '-', len(data.x_train), 'training and', "
                       "len(data.x_test), 'test images')"),
-        new_markdown_cell("## 2. The run's settings\nThe seed fixes the initial weights, the validation split "
-                          "and the shuffling: the same settings give the same run."),
+        new_markdown_cell(_("## 2. The run's settings\nThe seed fixes the initial weights, the validation split "
+                            "and the shuffling: the same settings give the same run.")),
         new_code_cell(_settings_code(settings)),
-        new_markdown_cell(f"## 3. Train the NumPy network ({how_long})"),
+        new_markdown_cell(title),
         new_code_cell(
             "trainer = new_run(data.x_train, data.y_train, settings)\n"
             "start = trainer.net.copy()             # the initial weights, for the PyTorch twin\n"
@@ -57,21 +60,22 @@ def build(settings, sample=True, batches=None):
             "test_loss, test_acc = trainer.evaluate(data.x_test, data.y_test)\n"
             "print(f'test accuracy {test_acc:.2%}, test loss {test_loss:.4f}')"),
         new_markdown_cell(
-            "## 4. The PyTorch twin\n"
-            "This is `bridge/twin.py` of the app, as it is: the engine's layers as `nn.Sequential`, the weights "
-            "copied as they are (the same layouts), the engine's loss and optimiser in PyTorch."),
+            _("## 4. The PyTorch twin\n"
+              "This is `bridge/twin.py` of the app, as it is: the engine's layers as `nn.Sequential`, the weights "
+              "copied as they are (the same layouts), the engine's loss and optimiser in PyTorch.")),
         new_code_cell(TWIN_SOURCE.read_text(encoding="utf-8").rstrip()),
         new_code_cell("model = torch_model(start)              # the same initial weights as the NumPy run\n"
                       "model"),
-        new_markdown_cell("## 5. One batch through both\nLogits, loss and every gradient: the largest "
-                          "difference should be float32 rounding (around 1e-6), far below 1e-4."),
+        new_markdown_cell(_("## 5. One batch through both\nLogits, loss and every gradient: the largest "
+                            "difference should be float32 rounding (around 1e-6), far below 1e-4.")),
         new_code_cell(
             "check = compare(start, to_float(data.x_train[:64]), data.y_train[:64], settings.l2)\n"
             "print(check.table())\n"
             "assert not check.flagged(), check.flagged()\n"
             "print('outputs and gradients match: largest difference', f'{check.largest:.1e}')"),
-        new_markdown_cell(f"## 6. Both learn from the same mini-batches\n{TWIN_BATCHES} steps each, "
-                          "from the same weights; rounding differences grow a little with every step."),
+        new_markdown_cell(_("## 6. Both learn from the same mini-batches\n{n} steps each, "
+                            "from the same weights; rounding differences grow a little with every step.").format(
+            n=TWIN_BATCHES)),
         new_code_cell(
             f"race = train_both(start, data.x_train, data.y_train, settings, batches={TWIN_BATCHES})\n"
             "print(f'NumPy {race.engine_seconds:.2f} s, PyTorch {race.torch_seconds:.2f} s')\n"

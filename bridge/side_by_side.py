@@ -6,6 +6,8 @@ page shows is code that runs.
 """
 from typing import NamedTuple
 
+from i18n import N_
+
 
 class Step(NamedTuple):
     title: str
@@ -15,9 +17,9 @@ class Step(NamedTuple):
 
 
 STEPS = [
-    Step("The data",
-         "The same digits on both sides: 784 numbers between 0 and 1 per image. The engine wants the labels "
-         "one-hot; PyTorch's losses take the class numbers (as 64-bit integers) and do the one-hot themselves.",
+    Step(N_("The data"),
+         N_("The same digits on both sides: 784 numbers between 0 and 1 per image. The engine wants the labels "
+            "one-hot; PyTorch's losses take the class numbers (as 64-bit integers) and do the one-hot themselves."),
          """\
 import numpy as np
 from engine.data import load_sample, to_float
@@ -39,10 +41,10 @@ data = load_sample()
 x = torch.from_numpy(to_float(data.x_train[:64]))
 # (64,) class numbers
 labels = torch.tensor(data.y_train[:64]).long()"""),
-    Step("The model",
-         "`nn.Linear(784, 256)` is one of our layers: it holds `weight` (256, 784) and `bias` (256,), the same "
-         "shapes as the engine's `W` and `b`, and computes `x @ W.T + b`. `nn.Sequential` chains modules, as the "
-         "engine's loop over layers does. The output layer has no softmax here: the loss adds it.",
+    Step(N_("The model"),
+         N_("`nn.Linear(784, 256)` is one of our layers: it holds `weight` (256, 784) and `bias` (256,), the same "
+            "shapes as the engine's `W` and `b`, and computes `x @ W.T + b`. `nn.Sequential` chains modules, as the "
+            "engine's loop over layers does. The output layer has no softmax here: the loss adds it."),
          """\
 net = Network([784, 256, 10], activation="relu",
               loss="cross-entropy", seed=0)
@@ -53,10 +55,10 @@ model = nn.Sequential(nn.Linear(784, 256),
                       nn.ReLU(),
                       nn.Linear(256, 10))
 print(model[0].weight.shape)   # [256, 784]"""),
-    Step("A CNN",
-         "A convolution's filters are (filters, channels, k, k) on both sides, and both flatten the feature maps "
-         "in the same order (channel, row, column), so a CNN's weights also copy across as they are. "
-         "`nn.Unflatten` turns the 784-number rows back into 1×28×28 images, as the engine does inside.",
+    Step(N_("A CNN"),
+         N_("A convolution's filters are (filters, channels, k, k) on both sides, and both flatten the feature maps "
+            "in the same order (channel, row, column), so a CNN's weights also copy across as they are. "
+            "`nn.Unflatten` turns the 784-number rows back into 1×28×28 images, as the engine does inside."),
          """\
 from engine.convnet import ConvNet, cnn_spec
 
@@ -72,9 +74,9 @@ cnn = nn.Sequential(
     nn.MaxPool2d(2),
     nn.Flatten(), nn.Linear(64 * 4 * 4, 10))
 print(cnn(x).shape)            # [64, 10]"""),
-    Step("The same weights",
-         "To compare the two, the PyTorch model gets the engine's numbers: no transposing, no reordering. "
-         "`torch.no_grad()` because copying is not part of the maths to differentiate.",
+    Step(N_("The same weights"),
+         N_("To compare the two, the PyTorch model gets the engine's numbers: no transposing, no reordering. "
+            "`torch.no_grad()` because copying is not part of the maths to differentiate."),
          """\
 # (256, 784) and (256,)
 W0, b0 = net.weights[0], net.biases[0]""",
@@ -89,21 +91,21 @@ with torch.no_grad():
                            net.biases):
         layer.weight.copy_(torch.from_numpy(W))
         layer.bias.copy_(torch.from_numpy(b))"""),
-    Step("Forward",
-         "Calling the model runs its forward pass. PyTorch also records every operation, so that it can run them "
-         "backwards later; the engine keeps what backward needs with `keep=True`.",
+    Step(N_("Forward"),
+         N_("Calling the model runs its forward pass. PyTorch also records every operation, so that it can run them "
+            "backwards later; the engine keeps what backward needs with `keep=True`."),
          """\
 zs, acts = net.forward(x, keep=True)
 z = zs[-1]         # the logits (64, 10)""",
          """\
 # the logits (64, 10), recorded for backward
 z = model(x)"""),
-    Step("The loss",
-         "`F.cross_entropy` takes the **logits**, not probabilities: it computes log-softmax in one step "
-         "(`z - max z - log Σ exp(z - max z)`), which is exact even where softmax rounds a probability to 0 and "
-         "`log(0)` would be −∞; the engine's `loss_value` does the same. And softmax + cross-entropy together "
-         "have the simple gradient p − y. `F.mse_loss` averages over all 64×10 numbers; the engine sums "
-         "½(a − y)² over the 10 outputs, so the same value is `0.5 * F.mse_loss(..., reduction=\"sum\") / n`.",
+    Step(N_("The loss"),
+         N_("`F.cross_entropy` takes the **logits**, not probabilities: it computes log-softmax in one step "
+            "(`z - max z - log Σ exp(z - max z)`), which is exact even where softmax rounds a probability to 0 and "
+            "`log(0)` would be −∞; the engine's `loss_value` does the same. And softmax + cross-entropy together "
+            "have the simple gradient p − y. `F.mse_loss` averages over all 64×10 numbers; the engine sums "
+            "½(a − y)² over the 10 outputs, so the same value is `0.5 * F.mse_loss(..., reduction=\"sum\") / n`."),
          """\
 # softmax + cross-entropy
 loss = net.loss_value(z, acts[-1], y)
@@ -117,19 +119,19 @@ loss = F.cross_entropy(z, labels)
 y = F.one_hot(labels, 10).float()
 mse = 0.5 * F.mse_loss(z.sigmoid(), y,
                        reduction="sum") / len(z)"""),
-    Step("Backward",
-         "`loss.backward()` is our backward, done for us: it runs the recorded operations in reverse (the chain "
-         "rule, layer by layer) and leaves each gradient in the parameter's `.grad`, shaped like the parameter.",
+    Step(N_("Backward"),
+         N_("`loss.backward()` is our backward, done for us: it runs the recorded operations in reverse (the chain "
+            "rule, layer by layer) and leaves each gradient in the parameter's `.grad`, shaped like the parameter."),
          """\
 grad_w, grad_b = net.backward(zs, acts, y)
 print(grad_w[0].shape)         # (256, 784)""",
          """\
 loss.backward()
 print(model[0].weight.grad.shape)   # [256, 784]"""),
-    Step("The update",
-         "`optimizer.step()` is our `update`: every parameter moves against its gradient. "
-         "`torch.optim.SGD(momentum=0.9)` keeps b = 0.9·b + g and steps −lr·b; the engine keeps v = 0.9·v − lr·g "
-         "and steps +v: the same steps while lr stays put. `torch.optim.Adam` is the engine's Adam.",
+    Step(N_("The update"),
+         N_("`optimizer.step()` is our `update`: every parameter moves against its gradient. "
+            "`torch.optim.SGD(momentum=0.9)` keeps b = 0.9·b + g and steps −lr·b; the engine keeps v = 0.9·v − lr·g "
+            "and steps +v: the same steps while lr stays put. `torch.optim.Adam` is the engine's Adam."),
          """\
 from engine.optim import Momentum
 
@@ -141,18 +143,18 @@ optimizer.step(net.params(), grads)""",
 optimizer = torch.optim.SGD(model.parameters(),
                             lr=0.1, momentum=0.9)
 optimizer.step()"""),
-    Step("zero_grad",
-         "PyTorch **adds** each backward's gradients to `.grad` (handy for summing parts of a big batch), so "
-         "every step starts by clearing them. The engine's backward returns fresh arrays: nothing to clear.",
+    Step(N_("zero_grad"),
+         N_("PyTorch **adds** each backward's gradients to `.grad` (handy for summing parts of a big batch), so "
+            "every step starts by clearing them. The engine's backward returns fresh arrays: nothing to clear."),
          """\
 # nothing to do: backward returns
 # new gradient arrays every time""",
          """\
 # .grad back to zero (None) before the next backward
 optimizer.zero_grad()"""),
-    Step("The training loop and mini-batches",
-         "A `DataLoader` cuts the data into shuffled mini-batches, as the engine's Trainer does each epoch. "
-         "The loop body is the whole of learning: forward, loss, backward, update.",
+    Step(N_("The training loop and mini-batches"),
+         N_("A `DataLoader` cuts the data into shuffled mini-batches, as the engine's Trainer does each epoch. "
+            "The loop body is the whole of learning: forward, loss, backward, update."),
          """\
 from engine.trainer import Settings, Trainer
 
@@ -177,10 +179,10 @@ for step, (xb, yb) in enumerate(batches):
     optimizer.step()
     if step == 19:
         break"""),
-    Step("Saving",
-         "Both save the numbers, not the code: the engine writes its arrays with `np.savez`; PyTorch writes the "
-         "`state_dict`, a dictionary of every parameter by name. To load, build the same model, then put the "
-         "numbers back.",
+    Step(N_("Saving"),
+         N_("Both save the numbers, not the code: the engine writes its arrays with `np.savez`; PyTorch writes the "
+            "`state_dict`, a dictionary of every parameter by name. To load, build the same model, then put the "
+            "numbers back."),
          """\
 from engine.modelfile import load_model, save_model
 

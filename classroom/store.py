@@ -20,6 +20,10 @@ What keeps a room full of students safe:
   drawings and leaderboard rows a minute, and the set's size (classroom/limits.py). All
   counted in the database itself, in the entry's own transaction, so they hold across app
   processes, and a refused entry uses up nothing.
+- What a browser left for "Welcome back" (ui/keep.py) and the teacher passcode's wrong tries
+  (classroom/teacher.py) are kept here too when the database is PostgreSQL, so that every app
+  process of a school sees them (docs/school_server.md); a single process on SQLite keeps
+  both in its memory, as it always did.
 - Every value is checked before it is stored (`Refused` says what is wrong); a database
   that cannot be used raises `StoreUnavailable` with one sentence saying why.
 """
@@ -107,6 +111,24 @@ rates = Table(
 )
 
 
+# What a browser left ("Welcome back", ui/keep.py), when several app processes share a PostgreSQL
+# database: a browser that lands on another process after a restart finds it there.
+kept = Table(
+    "kept", metadata,
+    Column("browser", String(SESSION_CHARS), primary_key=True),   # a hash of the browser's key
+    Column("saved", Float, nullable=False, index=True),           # seconds since 1970 (UTC)
+    Column("nbytes", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),                  # ui/keep_shared.py's archive (no pickles)
+)
+# Wrong passcode tries (classroom/teacher.py), per browser and per address, for the whole school.
+tries = Table(
+    "passcode_tries", metadata,
+    Column("who", String(100), primary_key=True),     # "browser " or "address " + an opaque hash
+    Column("n", Integer, nullable=False),             # wrong tries in a row
+    Column("last", Float, nullable=False, index=True),  # when the last was made
+)
+
+
 def _v1(conn):
     metadata.create_all(conn, tables=[drawings, scores, quotas])
 
@@ -115,9 +137,13 @@ def _v2(conn):
     metadata.create_all(conn, tables=[rates])
 
 
+def _v3(conn):
+    metadata.create_all(conn, tables=[kept, tries])
+
+
 # MIGRATIONS[i] takes a database from schema version i to i + 1, inside one transaction.
 # A new release appends a step (never edits an old one) and so raises SCHEMA_VERSION.
-MIGRATIONS = [_v1, _v2]
+MIGRATIONS = [_v1, _v2, _v3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -248,6 +274,15 @@ def _engine_url(where):
         return url
     raise StoreUnavailable(f"DIGITS_DB must be a file name or a sqlite:/// or postgresql:// URL "
                            f"(got one for {url.get_backend_name()}).")
+
+
+def is_shared(where):
+    """True when `where` is a PostgreSQL database: one that several app processes (on one machine
+    or several) share, so they keep there what a single process keeps in its memory."""
+    try:
+        return _engine_url(where).get_backend_name() == "postgresql"
+    except (StoreUnavailable, ArgumentError, ValueError):
+        return False
 
 
 def describe(where):
@@ -604,3 +639,66 @@ class Store:
         """Remove every leaderboard row, giving every session its submissions back (teacher). Returns how many."""
         with self._writing() as conn:
             return conn.execute(delete(scores)).rowcount
+
+
+    # ------------------------------------------------------------ what a browser left (ui/keep.py)
+
+    def put_kept(self, browser, data, max_bytes, max_seconds, now=None):
+        """Keep `data` (bytes) for `browser` (an opaque hash), replacing what it left before; then
+        forget what is older than max_seconds, and the oldest until all kept is within max_bytes
+        (so data bigger than max_bytes is not kept at all). True if it is kept."""
+        browser, data = _check_session(browser), bytes(data)
+        now = time.time() if now is None else float(now)
+        with self._writing() as conn:
+            conn.execute(self._insert(kept, browser=browser, saved=now, nbytes=len(data), data=data)
+                         .on_conflict_do_update(index_elements=[kept.c.browser],
+                                                set_={"saved": now, "nbytes": len(data), "data": data}))
+            conn.execute(delete(kept).where(kept.c.saved < now - max_seconds))
+            # Newest first, the running total of bytes: every row past max_bytes goes (the oldest).
+            total = func.sum(kept.c.nbytes).over(order_by=(kept.c.saved.desc(), kept.c.browser.desc()))
+            newest = select(kept.c.browser, total.label("total")).subquery()
+            conn.execute(delete(kept).where(kept.c.browser.in_(
+                select(newest.c.browser).where(newest.c.total > max_bytes))))
+            return conn.execute(select(func.count()).select_from(kept).where(kept.c.browser == browser)).scalar() == 1
+
+    def get_kept(self, browser, max_seconds, now=None, unless_saved=None):
+        """(data, saved) that `browser` left less than max_seconds ago, or None; (None, saved) if it
+        was saved at `unless_saved` (the caller has that one already: its bytes are not sent again)."""
+        now = time.time() if now is None else float(now)
+        fresh = (kept.c.browser == browser, kept.c.saved >= now - max_seconds)
+        with self._guard(self._read.connect) as conn:
+            saved = conn.execute(select(kept.c.saved).where(*fresh)).scalar()
+            if saved is None or saved == unless_saved:
+                return None if saved is None else (None, saved)
+            row = conn.execute(select(kept.c.data, kept.c.saved).where(*fresh)).first()
+        return None if row is None else (bytes(row.data), row.saved)
+
+    def drop_kept(self, browser):
+        with self._writing() as conn:
+            conn.execute(delete(kept).where(kept.c.browser == browser))
+
+    def kept_bytes(self):
+        with self._guard(self._read.connect) as conn:
+            return conn.execute(select(func.coalesce(func.sum(kept.c.nbytes), 0))).scalar()
+
+    # ------------------------------------------------------------ the passcode's wrong tries (classroom/teacher.py)
+
+    def wrong_try(self, who, quiet, max_keys, now=None):
+        """Count one wrong passcode try under each key of `who`; returns the most wrong tries in a
+        row among them. A key without a wrong try for `quiet` seconds starts again at 1. Keys quiet
+        that long are forgotten, and the longest quiet ones beyond max_keys."""
+        now = time.time() if now is None else float(now)
+        most = 0
+        with self._writing() as conn:
+            for key in who:
+                key = _short_text(str(key), "passcode key", 100)
+                over = tries.c.last < now - quiet
+                n = conn.execute(self._insert(tries, who=key, n=1, last=now)
+                                 .on_conflict_do_update(index_elements=[tries.c.who],
+                                                        set_={"n": case((over, 1), else_=tries.c.n + 1), "last": now})
+                                 .returning(tries.c.n)).scalar()
+                most = max(most, n)
+            conn.execute(delete(tries).where(tries.c.last < now - quiet))
+            oldest = select(tries.c.who).order_by(tries.c.last.desc(), tries.c.who).offset(max_keys).subquery()
+            conn.execute(delete(tries).where(tries.c.who.in_(select(oldest.c.who))))
+        return most

@@ -10,7 +10,9 @@ most once per hold. A browser or address that makes no wrong try for QUIET secon
 again at 1 s. So a student's wrong tries slow only wrong tries, never the teacher's right
 one. (A student who opens many new browsers gets one try in each at once: the hold slows
 guessing, it cannot stop it, so the passcode must be hard to guess; docs/class_limits.md.)
-Counted per server process, in memory. The passcode is never shown, logged or put in an address.
+Counted in the class database when it is PostgreSQL (every app process of a school counts
+together: `shared`, Store.wrong_try), else per server process, in memory; in memory too
+while that database cannot be reached. The passcode is never shown, logged or put in an address.
 """
 import hashlib
 import hmac
@@ -26,11 +28,14 @@ MAX_KEYS = 10_000        # browsers and addresses counted at most (the longest q
 class Gate:
     """Checks attempts against one passcode; wrong ones are held longer and longer."""
 
-    def __init__(self, passcode, clock=time.monotonic, max_keys=MAX_KEYS):
+    def __init__(self, passcode, clock=time.monotonic, max_keys=MAX_KEYS, shared=None):
         # Kept as a digest: compare_digest then compares equal-length values, whatever the lengths typed.
         self._digest = hashlib.sha256(passcode.encode()).digest() if passcode else None
         self._clock, self._lock, self._max_keys = clock, threading.Lock(), max_keys
         self._wrong = {}          # who -> (wrong tries in a row, when the last was made); oldest first
+        # shared(who, quiet, max_keys) -> the most wrong tries in a row among `who`, counted where every
+        # process of the server sees them, or None where there is no such place (then counted here).
+        self._shared = shared
 
     @property
     def enabled(self):
@@ -44,6 +49,13 @@ class Gate:
             return False, 0.0
         if hmac.compare_digest(hashlib.sha256(attempt.encode()).digest(), self._digest):
             return True, 0.0
+        most = self._shared(tuple(who), QUIET, self._max_keys) if self._shared is not None else None
+        if most is None:
+            most = self._count_here(who)
+        return False, min(MAX_WAIT, 2.0 ** (max(most, 1) - 1))
+
+    def _count_here(self, who):
+        """Count the wrong try in this process's memory; the most wrong tries in a row among `who`."""
         with self._lock:
             now, most = self._clock(), 0
             for key in who:
@@ -53,7 +65,7 @@ class Gate:
                 most = max(most, n)
             while len(self._wrong) > self._max_keys:
                 del self._wrong[next(iter(self._wrong))]
-        return False, min(MAX_WAIT, 2.0 ** (max(most, 1) - 1))
+        return most
 
 
 def configured_passcode(secrets=None):

@@ -15,6 +15,7 @@ from engine.data import to_float
 from engine.layers import Activation, Conv2D, Dense, Flatten
 from engine.linework import rows_per_part, run_through
 from engine.metrics import accuracy
+from i18n import _, num
 
 
 class AnalysisError(ValueError):
@@ -99,21 +100,21 @@ def stages(net):
 def layer_names(net):
     """Words for each entry of layer_values(net, x, scores=True): the input, each hidden layer (an MLP's)
     or stage (a ConvNet's), the output scores."""
-    names = [f"input pixels ({net.sizes[0]})"]
+    names = [_("input pixels ({n})").format(n=net.sizes[0])]
     if hasattr(net, "layer_outputs"):
         blocks = dense = 0
-        for _, shape in stages(net)[:-1]:
+        for shape in [s for _stage, s in stages(net)[:-1]]:
             if len(shape) == 3:
                 blocks += 1
-                names.append(f"conv block {blocks}: {shape[0]} maps of {shape[1]}×{shape[2]} "
-                             f"({int(np.prod(shape)):,} numbers)")
+                names.append(_("conv block {b}: {maps} maps of {h}×{w} ({n} numbers)").format(
+                    b=blocks, maps=shape[0], h=shape[1], w=shape[2], n=num(int(np.prod(shape)))))
             else:
                 dense += 1
-                names.append(f"dense hidden layer {dense} ({shape[0]} units)")
+                names.append(_("dense hidden layer {l} ({n} units)").format(l=dense, n=shape[0]))
     else:
-        names += [f"hidden layer {l} ({net.sizes[l]} units)" for l in range(1, net.n_layers)]
-    out = "softmax" if net.loss == "cross-entropy" else "sigmoid"
-    return names + [f"output scores z ({net.sizes[-1]}, before {out})"]
+        names += [_("hidden layer {l} ({n} units)").format(l=l, n=net.sizes[l]) for l in range(1, net.n_layers)]
+    out = _("softmax") if net.loss == "cross-entropy" else _("sigmoid")
+    return names + [_("output scores z ({n}, before {out})").format(n=net.sizes[-1], out=out)]
 
 
 def layer_widths(net):

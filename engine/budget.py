@@ -35,6 +35,8 @@ The Train page's knobs (MAX_CONV_LAYERS...) only bound what can be typed; a comb
 still be over the budget above (128-128-128 filters of 9 x 9 with padding 4: 4.2 GFLOP an image),
 and is then refused before Start with check_model's sentence.
 """
+from i18n import _, num
+
 
 MAX_PARAMS = 20_000_000
 MAX_FORWARD_FLOPS = 40e6
@@ -60,13 +62,14 @@ def model_problem(n_params, forward_flops, peak_values):
     """What makes a model over the budget, as the end of a sentence ("one image would take ..."),
     or "" when it fits. The numbers: n_params(), flops_per_example(backward=False), peak_values()."""
     if n_params > MAX_PARAMS:
-        return f"it would have {n_params:,} weights and biases; at most {MAX_PARAMS:,} are allowed"
+        return _("it would have {n} weights and biases; at most {most} are allowed").format(
+            n=num(n_params), most=num(MAX_PARAMS))
     if peak_values > MAX_PEAK_VALUES:
-        return (f"one image would need {peak_values:,} numbers at once in its busiest layer; "
-                f"at most {MAX_PEAK_VALUES:,} are allowed")
+        return _("one image would need {n} numbers at once in its busiest layer; at most {most} are allowed").format(
+            n=num(peak_values), most=num(MAX_PEAK_VALUES))
     if forward_flops > MAX_FORWARD_FLOPS:
-        return (f"one image would take {forward_flops / 1e6:,.0f} million operations (MFLOP); "
-                f"at most {MAX_FORWARD_FLOPS / 1e6:,.0f} are allowed")
+        return _("one image would take {n} million operations (MFLOP); at most {most} are allowed").format(
+            n=num(round(forward_flops / 1e6)), most=num(round(MAX_FORWARD_FLOPS / 1e6)))
     return ""
 
 

@@ -3,11 +3,17 @@ train --lm | evaluate LM.npz | sample LM.npz (engine/language/cli.py).
 
 Every error (bad flag, bad file, missing data) is one line on stderr and exit
 code 2 - never a traceback.
+
+Its sentences are in the language of LANGUAGE / LC_ALL / LANG (i18n.from_environment: LANG=it_IT.UTF-8 gives
+Italian); the numbers stay as Python writes them (0.9635), for the scripts that read them.
 """
 import argparse
 import sys
 
 import numpy as np
+
+import i18n
+from i18n import _
 
 from . import metrics
 from .data import DataError, download_mnist, load_mnist
@@ -26,16 +32,18 @@ class UsageError(Exception):
 class Parser(argparse.ArgumentParser):
     def error(self, message):
         # argparse would print the whole usage text; one clear line is kinder.
-        raise UsageError(f"{self.prog}: {message} (see --help)")
+        raise UsageError(_("{program}: {message} (see --help)").format(program=self.prog, message=message))
 
 
 def layer_sizes(text):
     try:
         sizes = [int(s) for s in text.split(",")]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers like 784,128,10, got {text!r}")
+        raise argparse.ArgumentTypeError(_("expected comma-separated integers like 784,128,10, got {text}").format(
+            text=repr(text)))
     if len(sizes) < 2 or min(sizes) < 1:
-        raise argparse.ArgumentTypeError(f"need at least 2 layers of 1 or more units, got {text!r}")
+        raise argparse.ArgumentTypeError(_("need at least 2 layers of 1 or more units, got {text}").format(
+            text=repr(text)))
     return sizes
 
 
@@ -43,9 +51,10 @@ def whole_numbers(text):
     try:
         numbers = [int(s) for s in text.split(",") if s.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers like 16,64, got {text!r}")
+        raise argparse.ArgumentTypeError(_("expected comma-separated integers like 16,64, got {text}").format(
+            text=repr(text)))
     if min(numbers, default=1) < 1:
-        raise argparse.ArgumentTypeError(f"every number must be at least 1, got {text!r}")
+        raise argparse.ArgumentTypeError(_("every number must be at least 1, got {text}").format(text=repr(text)))
     return numbers
 
 
@@ -135,17 +144,19 @@ def progress_bar(done, total, text="", width=30):
 def load_data(args):
     data = load_mnist(data_dir=args.data_dir, download=args.download,
                       progress=download_progress if args.download else None)
-    print(f"dataset: {data.source}")
+    print(_("dataset: {source}").format(source=data.source))
     if data.note:
-        print(f"note: {data.note}")
+        print(_("note: {note}").format(note=data.note))
     return data
 
 
 def download_progress(name, done, total):
-    progress_bar(done, total or done or 1, f"{name}  {done / 1e6:.1f} of {(total or 0) / 1e6:.1f} MB")
+    progress_bar(done, total or done or 1, _("{name}  {done} of {total} MB").format(
+        name=name, done=f"{done / 1e6:.1f}", total=f"{(total or 0) / 1e6:.1f}"))
     if total and done >= total:
         # On a terminal, end the bar's line; elsewhere (a log) one line per file.
-        sys.stderr.write("\n" if sys.stderr.isatty() else f"downloaded {name} ({done / 1e6:.1f} MB)\n")
+        sys.stderr.write("\n" if sys.stderr.isatty() else _("downloaded {name} ({size} MB)").format(
+            name=name, size=f"{done / 1e6:.1f}") + "\n")
 
 
 # ------------------------------------------------------------------ commands
@@ -160,48 +171,56 @@ def cmd_train(args):
         s.layers = cnn_spec(filters=args.filters, k=args.kernel, p=args.padding, pool=args.pool,
                             hidden=args.hidden, activation=args.activation)
     elif s.sizes[0] != 784 or s.sizes[-1] != 10:
-        raise UsageError(f"--layers must start with 784 (pixels) and end with 10 (digits), got {args.layers}")
+        raise UsageError(_("--layers must start with 784 (pixels) and end with 10 (digits), got {layers}").format(
+            layers=args.layers))
     s.check()
     data = load_data(args)
     s.check(len(data.x_train))
     trainer = new_run(data.x_train, data.y_train, s)
-    print(f"training {trainer.net.describe()} with {s.optimizer}, lr {s.lr:g}, batch {s.batch_size}, "
-          f"{s.epochs} epochs on {trainer.n_train} images ({len(trainer.val_idx)} held out for validation)")
+    print(_("training {model} with {optimizer}, lr {lr}, batch {batch}, {epochs} epochs on {n} images ({held} held "
+            "out for validation)").format(model=trainer.net.describe(), optimizer=s.optimizer, lr=f"{s.lr:g}",
+                                          batch=s.batch_size, epochs=s.epochs, n=trainer.n_train,
+                                          held=len(trainer.val_idx)))
     while not (trainer.finished or trainer.diverged):
         report = trainer.run(seconds=0.2)
         h = trainer.history
         progress_bar(trainer.done_fraction, 1,
-                     f"epoch {min(trainer.epoch + 1, s.epochs)}/{s.epochs}  loss {h.batch_loss[-1]:.4f}" if h.batch_loss else "")
+                     _("epoch {epoch}/{epochs}  loss {loss}").format(epoch=min(trainer.epoch + 1, s.epochs),
+                                                                      epochs=s.epochs, loss=f"{h.batch_loss[-1]:.4f}")
+                     if h.batch_loss else "")
         for rec in report.epochs_finished:
-            val = f"  val loss {rec['val_loss']:.4f}  val acc {rec['val_acc']:.4f}" if "val_acc" in rec else ""
+            val = ("  " + _("val loss {loss}  val acc {acc}").format(loss=f"{rec['val_loss']:.4f}",
+                                                                      acc=f"{rec['val_acc']:.4f}")
+                   if "val_acc" in rec else "")
             if sys.stderr.isatty():
                 sys.stderr.write("\r" + " " * 79 + "\r")
-            print(f"epoch {rec['epoch']:3d}  train loss {rec['train_loss']:.4f}  train acc {rec['train_acc']:.4f}"
-                  f"{val}  ({rec['seconds']:.1f} s)", flush=True)
+            print(_("epoch {epoch}  train loss {loss}  train acc {acc}").format(
+                epoch=f"{rec['epoch']:3d}", loss=f"{rec['train_loss']:.4f}", acc=f"{rec['train_acc']:.4f}")
+                  + f"{val}  ({rec['seconds']:.1f} s)", flush=True)
     if sys.stderr.isatty():
         sys.stderr.write("\n")
     if trainer.diverged:
         print(trainer.message)
-        print("the model was not saved")
+        print(_("the model was not saved"))
         return 1
     acc = metrics.accuracy(trainer.net.predict(data.test_float()), data.y_test)
-    print(f"test accuracy: {acc:.4f}")
+    print(_("test accuracy: {acc}").format(acc=f"{acc:.4f}"))
     save_model(args.out, trainer.net, {**s.as_dict(), "test_accuracy": acc,
                                        # (the kind of data, not the folder: the file may be shared)
                                        "dataset": data.source if data.is_sample else "full MNIST",
                                        "train_seconds": round(trainer.train_seconds, 2)})
-    print(f"saved {args.out}")
+    print(_("saved {file}").format(file=args.out))
     return 0
 
 
 def cmd_evaluate(args):
     if language_cli.is_language_model(args.model):
         return language_cli.cmd_evaluate_lm(args, UsageError)
-    net, _ = load_model(args.model)
+    net = load_model(args.model)[0]
     data = load_data(args)
     predicted = net.predict(data.test_float())
-    print(f"model: {net.describe()}")
-    print(f"test accuracy: {metrics.accuracy(predicted, data.y_test):.4f}")
+    print(_("model: {model}").format(model=net.describe()))
+    print(_("test accuracy: {acc}").format(acc=f"{metrics.accuracy(predicted, data.y_test):.4f}"))
     print()
     print(metrics.format_report(metrics.confusion_matrix(data.y_test, predicted, net.sizes[-1])))
     return 0
@@ -212,24 +231,24 @@ def read_image(path):
     try:
         from PIL import Image, UnidentifiedImageError
     except ImportError:
-        raise UsageError("reading images needs Pillow (pip install pillow)") from None
+        raise UsageError(_("reading images needs Pillow (pip install pillow)")) from None
     try:
         with Image.open(path) as im:
             return np.asarray(im.convert("RGBA"))
     except FileNotFoundError:
-        raise UsageError(f"{path} does not exist") from None
+        raise UsageError(_("{path} does not exist").format(path=path)) from None
     except (UnidentifiedImageError, OSError) as err:
-        raise UsageError(f"{path} is not an image Pillow can read: {err}") from None
+        raise UsageError(_("{path} is not an image Pillow can read: {error}").format(path=path, error=err)) from None
 
 
 def cmd_predict(args):
     from .preprocess import preprocess_canvas
-    net, _ = load_model(args.model)
+    net = load_model(args.model)[0]
     prep = preprocess_canvas(read_image(args.image))
     if prep.empty:
         raise UsageError(f"{args.image}: {prep.message}")
     probs = net.predict_proba(prep.x[None, :])[0]
-    print(f"digit: {int(probs.argmax())}")
+    print(_("digit: {digit}").format(digit=int(probs.argmax())))
     for digit, p in enumerate(probs):
         print(f"  {digit}: {p:.4f}  {'#' * int(round(p * 40))}")
     return 0
@@ -237,11 +256,12 @@ def cmd_predict(args):
 
 def cmd_download(args):
     folder = download_mnist(args.dir, progress=download_progress)
-    print(f"full MNIST is in {folder}")
+    print(_("full MNIST is in {folder}").format(folder=folder))
     return 0
 
 
 def main(argv=None):
+    i18n.use(i18n.from_environment())          # the terminal's language
     try:
         argv = sys.argv[1:] if argv is None else list(argv)
         if argv[:1] == ["train"] and "--lm" in argv:
@@ -251,10 +271,10 @@ def main(argv=None):
                    "sample": lambda a: language_cli.cmd_sample(a, UsageError)}[args.command]
         return command(args)
     except (UsageError, ModelFileError, DataError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(_("error: {message}").format(message=err), file=sys.stderr)
         return 2
     except BrokenPipeError:      # output piped into `head`, which stopped reading
         return 0
     except KeyboardInterrupt:
-        print("\ninterrupted", file=sys.stderr)
+        print("\n" + _("interrupted"), file=sys.stderr)
         return 130

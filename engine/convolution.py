@@ -14,6 +14,8 @@ against a dense layer of the same input and output sizes (why weight sharing mat
 """
 import numpy as np
 
+from i18n import N_
+
 from .layers import DTYPE, Activation, Conv2D, Dense, MaxPool2D, out_size
 
 
@@ -44,12 +46,14 @@ def _identity(k):
 
 # name -> (how K is made for a k x k kernel, what it does). Adding a kernel is one line here.
 KERNELS = {
-    "vertical edge": (_vertical_edge, "positive where ink begins going right, negative where it ends"),
-    "horizontal edge": (lambda k: _vertical_edge(k).T, "positive where ink begins going down, negative where it ends"),
-    "diagonal edge": (_diagonal_edge, "responds to strokes' edges running from top left to bottom right"),
-    "blur": (_blur, "the average of the window: a softer, smeared digit"),
-    "sharpen": (lambda k: 2 * _identity(k) - _blur(k), "the pixel minus its blurred surroundings: crisper edges"),
-    "identity": (_identity, "copies the centre pixel: the digit itself (minus the border it cannot reach)"),
+    N_("vertical edge"): (_vertical_edge, N_("positive where ink begins going right, negative where it ends")),
+    N_("horizontal edge"): (lambda k: _vertical_edge(k).T,
+                            N_("positive where ink begins going down, negative where it ends")),
+    N_("diagonal edge"): (_diagonal_edge, N_("responds to strokes' edges running from top left to bottom right")),
+    N_("blur"): (_blur, N_("the average of the window: a softer, smeared digit")),
+    N_("sharpen"): (lambda k: 2 * _identity(k) - _blur(k),
+                    N_("the pixel minus its blurred surroundings: crisper edges")),
+    N_("identity"): (_identity, N_("copies the centre pixel: the digit itself (minus the border it cannot reach)")),
 }
 
 

@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from .files import atomic_write_bytes
+from i18n import _, as_is
 
 # The SHA-256 of each official file's *decompressed* bytes. We check the
 # decompressed bytes because different mirrors gzip the same data differently.
@@ -173,9 +174,9 @@ def _read_bytes(path):
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise DataError(f"{path}: file not found") from None
+        raise DataError(_("{path}: file not found").format(path=as_is(path))) from None
     except OSError as e:
-        raise DataError(f"{path}: cannot read ({e.strerror or e})") from None
+        raise DataError(_("{path}: cannot read ({reason})").format(path=as_is(path), reason=e.strerror or e)) from None
     if data[:2] == b"\x1f\x8b":
         try:
             data = gzip.decompress(data)
@@ -211,7 +212,7 @@ def _read_npz(path, keys, optional=()):
                                 f"(has {', '.join(npz.files) or 'none'})")
             return {key: npz[key] for key in [*keys, *optional] if key in npz.files}
     except FileNotFoundError:
-        raise DataError(f"{path}: file not found") from None
+        raise DataError(_("{path}: file not found").format(path=as_is(path))) from None
     except ValueError as e:  # e.g. "Object arrays cannot be loaded when allow_pickle=False"
         raise DataError(f"{path}: unreadable .npz ({e})") from None
     except (OSError, EOFError, zlib.error, zipfile.BadZipFile) as e:
@@ -251,9 +252,10 @@ def _load_folder(path):
     if path.is_file() and path.suffix == ".npz":
         return _load_npz(path)
     if not path.exists():
-        raise DataError(f"{path}: MNIST folder not found")
+        raise DataError(_("{path}: MNIST folder not found").format(path=as_is(path)))
     if not path.is_dir():
-        raise DataError(f"{path}: expected a folder holding the MNIST files, or an .npz file")
+        raise DataError(_("{path}: expected a folder holding the MNIST files, or an .npz file").format(
+            path=as_is(path)))
 
     found = _find_idx_files(path)
     if all(found.values()):
@@ -270,8 +272,8 @@ def _load_folder(path):
     if (path / NPZ_NAME).is_file():
         return _load_folder(path / NPZ_NAME)
     missing = [name + "[.gz]" for name, p in found.items() if p is None]
-    raise DataError(f"{path}: missing MNIST files {', '.join(missing)} "
-                    f"(or put a {NPZ_NAME} there instead)")
+    raise DataError(_("{path}: missing MNIST files {files} (or put a {npz} there instead)").format(
+        path=as_is(path), files=as_is(", ".join(missing)), npz=NPZ_NAME))
 
 
 def _load_npz(path):
@@ -299,13 +301,14 @@ def _folder_path(data_dir):
     deep inside pathlib."""
     text = os.fspath(data_dir)
     if "\x00" in text:   # the OS refuses such names; pathlib would say "embedded null byte"
-        raise DataError(f"{_short(text.replace(chr(0), '?'))}: a folder name cannot contain a NUL character")
+        raise DataError(_("{path}: a folder name cannot contain a NUL character").format(
+            path=as_is(_short(text.replace(chr(0), '?')))))
     try:
         return Path(text).expanduser()
     except RuntimeError:  # "~someone" for a user this computer doesn't have (or no home folder at all)
         user = text.split("/", 1)[0]
-        raise DataError(f"{_short(text)}: no home folder found for {_short(user, 30)}, "
-                        f"so the ~ cannot be expanded") from None
+        raise DataError(_("{path}: no home folder found for {user}, so the ~ cannot be expanded").format(
+            path=as_is(_short(text)), user=as_is(_short(user, 30)))) from None
 
 
 # ------------------------------------------------------------ where to keep it
@@ -380,7 +383,8 @@ def download_mnist(dest_dir=None, mirrors=None, progress=None, timeout=20.0, fil
             except _MIRROR_ERRORS as e:
                 reasons.append(f"{url}: {_describe(e, timeout)}")
         else:  # the loop ended without `break`: no mirror worked
-            raise DataError(f"could not download {name}.gz: " + ("; ".join(reasons) or "no mirrors given"))
+            raise DataError(_("could not download {file}: {reasons}").format(
+                file=f"{name}.gz", reasons="; ".join(reasons) or _("no mirrors given")))
         try:
             atomic_write_bytes(target, data)
         except OSError as e:
@@ -396,8 +400,8 @@ def _check_writable(folder):
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as e:
-        raise DataError(f"{folder}: cannot write to the cache folder ({e.strerror or e}); "
-                        f"set DIGITS_CACHE_DIR to a folder you can write to") from None
+        raise DataError(_("{folder}: cannot write to the cache folder ({reason}); set DIGITS_CACHE_DIR to a folder "
+                          "you can write to").format(folder=as_is(folder), reason=e.strerror or e)) from None
 
 
 def _fetch(url, file_name, progress, timeout):
@@ -482,7 +486,8 @@ def load_mnist(data_dir=None, cache_dir=None, download=False, progress=None, mir
             return _load_folder(path)
         except (OSError, ValueError) as e:   # e.g. "File name too long" from the first look at the path
             reason = getattr(e, "strerror", None) or str(e)
-            raise DataError(f"{_short(path)}: cannot be opened ({_short(reason, 100)})") from None
+            raise DataError(_("{path}: cannot be opened ({reason})").format(path=as_is(_short(path)),
+                                                                            reason=_short(reason, 100))) from None
 
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     note = f"no full MNIST found (MNIST_DIR is not set and {cache_dir} holds no copy)"

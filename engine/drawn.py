@@ -13,8 +13,13 @@ a screen. draw_digit picks a style, distorts it (aspect, slant, rotation,
 wobble), places it at a random size and position, and paints it with a round
 brush the way the canvas does: white on black, anti-aliased edges.
 
-Two tiers (TIERS): "easy", drawn with some care, and "hard", drawn as anyone
-might: tiny to canvas-filling, a 5 to 40 px pen, slanted up to 25 degrees, wobbly.
+Three tiers (TIERS): "easy", drawn with some care; "hard", drawn as anyone
+might: tiny to canvas-filling, a 5 to 40 px pen, slanted up to 25 degrees,
+wobbly; and "wild", what people really put on a 280x280 canvas: digits from
+7% of the canvas high to cut off by its edge, a 3 px pen to one a third of the
+canvas wide, slanted up to 35 degrees, strokes broken where the pen skipped or
+gone over twice, and more ways of writing some digits (MORE_STYLES: a slashed
+zero, a 1 with a base, a 4 like a "y", a curly 7 with a crossbar, ...).
 
 NumPy only.
 """
@@ -148,6 +153,48 @@ STYLES = {
 }
 
 
+# More ways of writing digits, drawn only in the tiers with more_styles (so the
+# easy and hard tiers draw exactly what they always drew).
+MORE_STYLES = {
+    0: [
+        [arc(0.3, 0.5, 0.3, 0.5, 95, 95 + 370),                  # a slashed zero
+         line((0.02, 0.92), (0.58, 0.08))],
+        [arc(0.3, 0.5, 0.27, 0.5, 80, 80 + 360),                 # slashed the other way, corner to corner
+         line((0.0, 0.1), (0.6, 0.9))],
+    ],
+    1: [
+        [line((0.0, 0.0), (0.0, 1.0)),                           # a base, no flag
+         line((-0.22, 1.0), (0.22, 1.0))],
+        [line((-0.3, 0.3), (0.0, 0.0), (0.0, 1.0), (-0.25, 1.0), (0.25, 1.0))],   # long flag and base, one stroke
+    ],
+    2: [
+        [join(arc(0.3, 0.3, 0.3, 0.3, 170, -20),                  # round hook straight down to a curly base
+              curve((0.58, 0.4), (0.1, 0.8), (0.02, 1.0)),
+              curve((0.02, 1.0), (0.3, 0.9), (0.65, 1.0)))],
+    ],
+    4: [
+        [join(line((0.05, 0.0), (0.05, 0.45)),                    # like a "y": a cup, then the stem
+              curve((0.05, 0.45), (0.1, 0.6), (0.55, 0.55))),
+         line((0.55, 0.0), (0.55, 1.0))],
+        [line((0.5, 1.0), (0.5, 0.0), (0.0, 0.62), (0.7, 0.62))],   # closed, in one stroke from the bottom
+        [line((0.4, 0.0), (0.0, 0.6), (0.68, 0.6)),               # the crossbar runs past the stem
+         line((0.5, 0.25), (0.5, 1.0))],
+    ],
+    7: [
+        [join(line((0.02, 0.15), (0.0, 0.0)),                     # serif, curly top, crossbar
+              curve((0.0, 0.0), (0.3, 0.08), (0.62, 0.0)),
+              line((0.25, 1.0))),
+         line((0.12, 0.5), (0.55, 0.5))],
+        [line((0.0, 0.0), (0.62, 0.0), (0.28, 1.0)),              # crossbar right through the stem
+         line((0.1, 0.48), (0.62, 0.46))],
+    ],
+    9: [
+        [join(arc(0.3, 0.26, 0.28, 0.26, 350, 350 - 360),          # loop drawn clockwise, curved tail
+              curve((0.58, 0.3), (0.55, 0.8), (0.4, 1.0)))],
+    ],
+}
+
+
 # ---------------------------------------------------------------- painting
 
 def paint_strokes(strokes, width, size):
@@ -208,6 +255,13 @@ class Tier(NamedTuple):
     rotation: float      # turned by up to this many degrees
     wobble: tuple        # hand tremor (share of the height): uniform in this range
     dense: bool          # strokes resampled to many points first, so straight lines waver too
+    # The wild tier's extras (the defaults leave the easy and hard tiers as they were):
+    log_brush: bool = False   # brush log-uniform in its range (as many thin pens as thick ones)
+    more_styles: bool = False  # MORE_STYLES too
+    edge: float = 0.0    # chance that the digit is pushed against one or two edges of the canvas ...
+    cut: float = 0.0     # ... and cut off there by up to this share of the pen's radius
+    broken: float = 0.0  # chance for each stroke of a gap where the pen skipped
+    doubled: float = 0.0  # chance that one stroke is gone over a second time, a little beside itself
 
 
 TIERS = {
@@ -217,6 +271,12 @@ TIERS = {
     # As anyone draws: tiny to canvas-filling, pen 5 to 40 px, slanted up to 25 degrees, wobbly.
     "hard": Tier(height=(0.1, 1.0), brush=(5, 40), brush_share=1 / 4, slant=float(np.tan(np.radians(25))),
                  rotation=0, wobble=(0.01, 0.035), dense=True),
+    # As people really draw on a 280 px canvas: 7% of it high to canvas-filling, pushed against
+    # its edges, a 3 px pen to a third of the canvas (at most 30% of the digit's height), slanted
+    # up to 35 degrees, turned up to 10, broken and doubled strokes, more ways of writing digits.
+    "wild": Tier(height=(0.07, 1.0), brush=(3, 280 / 3), brush_share=1 / 3, slant=float(np.tan(np.radians(35))),
+                 rotation=10, wobble=(0.01, 0.035), dense=True, log_brush=True, more_styles=True,
+                 edge=0.3, cut=0.5, broken=0.15, doubled=0.15),
 }
 
 
@@ -253,11 +313,68 @@ def densify(stroke, step=0.03):
     return np.concatenate(pieces)
 
 
+def break_strokes(strokes, rng, chance):
+    """Each stroke, with probability `chance`, gets a gap where the pen skipped: a stretch of
+    0.04 to 0.12 (of the digit's height) cut out somewhere in its middle 70%, which makes it two
+    strokes. Returns (strokes, how many were broken)."""
+    out, n = [], 0
+    for st in strokes:
+        along = np.concatenate([[0], np.cumsum(np.hypot(*np.diff(st, axis=0).T))])   # arc length (n,)
+        if rng.uniform() >= chance or along[-1] < 0.3:
+            out.append(st)
+            continue
+        gap = rng.uniform(0.04, 0.12)
+        start = rng.uniform(0.15, 0.85 - gap / along[-1]) * along[-1]
+        before, after = st[along <= start], st[along >= start + gap]
+        out += [piece for piece in (before, after) if len(piece)]
+        n += 1
+    return out, n
+
+
+def double_stroke(strokes, rng, amount):
+    """One stroke (picked at random) gone over again from a random point to its end, a little
+    beside itself (0.01 to 0.05 of the digit's height away) and with its own tremor."""
+    i = rng.integers(len(strokes))
+    st = strokes[i]
+    again = st[rng.integers(0, max(1, len(st) // 2)):]
+    shift = rng.normal(0, 1, 2)
+    shift *= rng.uniform(0.01, 0.05) / max(np.hypot(*shift), 1e-9)
+    return strokes + [wobble(again, rng, amount) + shift]
+
+
+def _place(span, width, size, rng, tier):
+    """Where the digit's (x, y) corner goes: (offset (2,), touch).
+
+    Normally anywhere the digit and the pen's radius fit. In a tier with `edge`, a share of the
+    digits are pushed against one or two edges (touch=True): their ink reaches the canvas's
+    border and is cut off there by up to tier.cut of the pen's radius."""
+    r = width / 2
+    margin = r + 1
+    offset = np.array([rng.uniform(margin, max(margin, size - margin - span[0])),
+                       rng.uniform(margin, max(margin, size - margin - span[1]))])
+    if not tier.edge or rng.uniform() >= tier.edge:
+        return offset, False
+    flush = r * (1 - rng.uniform(0, tier.cut))
+    sides = rng.integers(0, 3, 2)               # per axis: 0 free, 1 low edge (left/top), 2 high edge
+    if not sides.any():
+        sides[rng.integers(2)] = rng.integers(1, 3)
+    offset = np.where(sides == 1, flush, np.where(sides == 2, size - flush - span, offset))
+    return offset, True
+
+
+def fit_margin(width, tier):
+    """The smallest margin a digit is fitted with: its pen's radius plus a pixel, or, in a tier that
+    cuts digits off at the edge, only the part of the radius that may not be cut."""
+    return width / 2 * (1 - tier.cut) if tier.edge else width / 2 + 1
+
+
 def _draw_ink(digit, rng, size, tier):
     """(ink (size, size) float32, choices dict) for one drawing of `digit` in `tier`.
-    The easy tier draws exactly as it always did (the same random numbers in the same order)."""
-    styles = STYLES[digit]
-    strokes = [s.copy() for s in styles[rng.integers(len(styles))]]
+    The easy and hard tiers draw exactly as they always did (the same random numbers in the same
+    order); the wild tier's extras draw theirs after them."""
+    styles = STYLES[digit] + (MORE_STYLES.get(digit, []) if tier.more_styles else [])
+    style = int(rng.integers(len(styles)))
+    strokes = [s.copy() for s in styles[style]]
 
     # Distort in the unit box: wobble, aspect, slant, then rotate.
     lo_w, hi_w = tier.wobble
@@ -265,6 +382,11 @@ def _draw_ink(digit, rng, size, tier):
     if tier.dense:
         strokes = [densify(s) for s in strokes]
     strokes = [wobble(s, rng, amount) for s in strokes]
+    broken = doubled = 0
+    if tier.broken:
+        strokes, broken = break_strokes(strokes, rng, tier.broken)
+    if tier.doubled and rng.uniform() < tier.doubled:
+        strokes, doubled = double_stroke(strokes, rng, amount), 1
     aspect = np.exp(rng.uniform(np.log(0.8), np.log(1.25)))
     shear = rng.uniform(-tier.slant, tier.slant)
     angle = np.radians(rng.uniform(-tier.rotation, tier.rotation))
@@ -279,30 +401,34 @@ def _draw_ink(digit, rng, size, tier):
     # Scale to the chosen height and brush, shrinking if it would not fit.
     scale_brush = size / 280
     height = rng.uniform(*tier.height) * size
-    width = min(rng.uniform(*tier.brush) * scale_brush, height * tier.brush_share)
+    pen = np.exp(rng.uniform(*np.log(tier.brush))) if tier.log_brush else rng.uniform(*tier.brush)
+    width = min(pen * scale_brush, height * tier.brush_share)
     points = np.concatenate(strokes)
     lo, hi = points.min(axis=0), points.max(axis=0)
     extent = np.maximum(hi - lo, 1e-6)
     scale = height / extent[1]
-    scale = min(scale, (size - width - 2) / extent[0], (size - width - 2) / extent[1])
+    room = size - 2 * fit_margin(width, tier)
+    scale = min(scale, room / extent[0], room / extent[1])
 
-    # Place it anywhere it fits (the brush's radius must fit too).
+    # Place it anywhere it fits (the brush's radius must fit too), or against an edge.
     span = extent * scale
-    margin = width / 2 + 1
-    offset = np.array([rng.uniform(margin, max(margin, size - margin - span[0])),
-                       rng.uniform(margin, max(margin, size - margin - span[1]))])
+    offset, touch = _place(span, width, size, rng, tier)
     strokes = [(st - lo) * scale + offset for st in strokes]
+    ink = paint_strokes(strokes, width, size)
     choices = {"brush": float(width), "height": float(span[1]), "slant": float(np.degrees(np.arctan(shear))),
-               "rotation": float(np.degrees(angle)), "wobble": float(amount)}
-    return paint_strokes(strokes, width, size), choices
+               "rotation": float(np.degrees(angle)), "wobble": float(amount), "style": style,
+               "broken": broken, "doubled": doubled, "pushed_to_edge": touch,
+               "touches_edge": bool(ink[[0, -1]].any() or ink[:, [0, -1]].any())}
+    return ink, choices
 
 
 def make_drawn_set(n_per_digit=40, seed=0, size=280, tier="easy", choices=False):
     """A deterministic set of drawn digits: (ink (N, size, size) uint8, labels (N,) uint8).
 
-    tier: "easy" or "hard" (TIERS). choices=True also returns a list of each
+    tier: "easy", "hard" or "wild" (TIERS). choices=True also returns a list of each
     drawing's random choices (brush and height in px, slant and rotation in degrees,
-    wobble), so a test can check they stay in the tier's ranges.
+    wobble, style (index into STYLES[d] + MORE_STYLES[d]), strokes broken, doubled,
+    pushed to the edge, touches the edge), so a test can check they stay in the tier's ranges.
 
     N = 10 * n_per_digit. Digits come in the order 0, 1, ..., 9, 0, 1, ...
     so any prefix of 10*k drawings is balanced. Only the ink is stored (the

@@ -37,6 +37,7 @@ from .convnet import ConvNet
 from .files import atomic_write
 from .network import ACTIVATIONS, DTYPE, LOSSES, Network
 from .optim import OPTIMIZERS
+from i18n import _, as_is, num
 
 FORMAT_VERSION = 1              # MLPs: still written as version 1, so that older releases read them
 KIND = "digits-from-scratch-mlp"
@@ -127,7 +128,7 @@ def load_model(source, name=None):
     wrong dtypes, non-finite or huge weights. The settings are cleaned (see
     clean_settings); load_model_with_notes also says what was dropped.
     """
-    net, settings, _ = load_model_with_notes(source, name)
+    net, settings = load_model_with_notes(source, name)[:2]
     return net, settings
 
 
@@ -150,22 +151,25 @@ def read_archive(source, name=None, max_members=None):
     try:
         head = _peek(source, 4)
     except FileNotFoundError:
-        raise ModelFileError(f"{name} does not exist") from None
+        raise ModelFileError(_("{name} does not exist").format(name=as_is(name))) from None
     except OSError as err:
-        raise ModelFileError(f"{name} cannot be read: {err}") from None
+        raise ModelFileError(_("{name} cannot be read: {error}").format(name=as_is(name), error=err)) from None
     if not head:
-        raise ModelFileError(f"{name} is empty")
+        raise ModelFileError(_("{name} is empty").format(name=as_is(name)))
     if head != b"PK\x03\x04":   # every .npz is a zip archive, and zips start with these bytes
-        raise ModelFileError(f"{name} is not a model file: expected an .npz archive (made by np.savez)")
+        raise ModelFileError(_("{name} is not a model file: expected an .npz archive (made by np.savez)").format(
+            name=as_is(name)))
     # zipfile, zlib and numpy raise many kinds of exception for a damaged or
     # crafted archive (BadZipFile, zlib.error, RuntimeError, NotImplementedError,
     # ValueError, EOFError...): every one of them means "not a usable file".
     try:
         npz = np.load(source, allow_pickle=False)
     except Exception as err:
-        raise ModelFileError(f"{name} is truncated or damaged (not a readable .npz archive): {err}") from None
+        raise ModelFileError(_("{name} is truncated or damaged (not a readable .npz archive): {error}").format(
+            name=as_is(name), error=err)) from None
     if not isinstance(npz, np.lib.npyio.NpzFile):
-        raise ModelFileError(f"{name} holds a single array, not a model (.npz archive with weights)")
+        raise ModelFileError(_("{name} holds a single array, not a model (.npz archive with weights)").format(
+            name=as_is(name)))
     with npz:
         try:
             _check_declared_size(npz, name, MAX_MEMBERS if max_members is None else max_members)
@@ -181,16 +185,19 @@ def _unreadable(name, err):
     """The ModelFileError for an archive member that zipfile, zlib or numpy could not read."""
     text = str(err)
     if isinstance(err, ValueError) and ("pickle" in text.lower() or "object" in text.lower()):
-        return ModelFileError(f"{name} contains pickled Python objects, which are never loaded "
-                              f"(they could run code)")
+        return ModelFileError(_("{name} contains pickled Python objects, which are never loaded "
+                                "(they could run code)").format(name=as_is(name)))
     if isinstance(err, RuntimeError) and "encrypted" in text:
-        return ModelFileError(f"{name} is password-protected (encrypted); model files saved by this app never are")
+        return ModelFileError(_("{name} is password-protected (encrypted); model files saved by this app never "
+                                "are").format(name=as_is(name)))
     if isinstance(err, NotImplementedError):
-        return ModelFileError(f"{name} is compressed in a way this app cannot read; "
-                              f"save it with np.savez or np.savez_compressed")
+        return ModelFileError(_("{name} is compressed in a way this app cannot read; save it with np.savez or "
+                                "np.savez_compressed").format(name=as_is(name)))
     if isinstance(err, zlib.error):
-        return ModelFileError(f"{name} is damaged: its compressed data cannot be unpacked ({text})")
-    return ModelFileError(f"{name} is truncated or damaged: {text or type(err).__name__}")
+        return ModelFileError(_("{name} is damaged: its compressed data cannot be unpacked ({error})").format(
+            name=as_is(name), error=text))
+    return ModelFileError(_("{name} is truncated or damaged: {error}").format(
+        name=as_is(name), error=text or type(err).__name__))
 
 
 def _check_declared_size(npz, name, max_members=MAX_MEMBERS):
@@ -199,44 +206,48 @@ def _check_declared_size(npz, name, max_members=MAX_MEMBERS):
     readers = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
     members = npz.zip.namelist()
     if len(members) > max_members:
-        raise ModelFileError(f"{name} holds {len(members):,} arrays; a model has at most {max_members}")
+        raise ModelFileError(_("{name} holds {n} arrays; a model has at most {most}").format(
+            name=as_is(name), n=num(len(members)), most=num(max_members)))
     total = 0
     for member in members:
         with npz.zip.open(member) as f:
             version = np.lib.format.read_magic(f)
             if version not in readers:
                 raise ValueError(f"unsupported .npy format version {version}")
-            shape, _, dtype = readers[version](f)
+            shape, _fortran_order, dtype = readers[version](f)
         if any(n < 0 for n in shape):     # two negative sizes would multiply to a positive total
             raise ValueError(f"'{member}' declares a negative shape {shape}")
         total += math.prod(shape) * dtype.itemsize
     limit = 8 * MAX_PARAMS + 2**20       # float64 weights allowed, plus the small text values
     if total > limit:
-        raise ModelFileError(f"{name} is too big: its arrays would take {total / 1e6:,.0f} MB once loaded; "
-                             f"a model may have at most {MAX_PARAMS:,} weights and biases")
+        raise ModelFileError(_("{name} is too big: its arrays would take {mb} MB once loaded; a model may have at "
+                               "most {most} weights and biases").format(name=as_is(name), mb=num(round(total / 1e6)),
+                                                                        most=num(MAX_PARAMS)))
 
 
 def _from_arrays(files, name):
     if "format_version" not in files:
-        raise ModelFileError(f"{name} is not a Digits-from-Scratch model: key 'format_version' is missing")
+        raise ModelFileError(_("{name} is not a Digits-from-Scratch model: key '{key}' is missing").format(
+            name=as_is(name), key="format_version"))
     version = files["format_version"]
     if version.shape == () and version.dtype.kind in "iu" and int(version) == LM_FORMAT_VERSION:
-        raise ModelFileError(f"{name} is a language model (it writes text), not a digit model; "
-                             f"open it on the language pages")
+        raise ModelFileError(_("{name} is a language model (it writes text), not a digit model; open it on the "
+                               "language pages").format(name=as_is(name)))
     # The version first: it says which keys to expect (2.0 or [2] is not version 2, and saying
     # "key 'sizes' is missing" would send the user looking in the wrong place).
     if version.shape != () or version.dtype.kind not in "iu" or int(version) not in (FORMAT_VERSION,
                                                                                      CNN_FORMAT_VERSION):
         shown = repr(version.tolist()) if version.size <= 4 else f"an array of shape {version.shape}"
         shown = shown if len(shown) <= 30 else shown[:27] + "..."
-        raise ModelFileError(f"{name} has format version {shown} ({version.dtype}); this app reads versions "
-                             f"{FORMAT_VERSION} (MLPs) and {CNN_FORMAT_VERSION} (layer stacks, CNNs), "
-                             f"each a single whole number")
+        raise ModelFileError(_("{name} has format version {shown} ({dtype}); this app reads versions {mlp} (MLPs) "
+                               "and {cnn} (layer stacks, CNNs), each a single whole number").format(
+            name=as_is(name), shown=shown, dtype=version.dtype, mlp=FORMAT_VERSION, cnn=CNN_FORMAT_VERSION))
     if int(version) == CNN_FORMAT_VERSION:
         return _cnn_from_arrays(files, name)
     for key in ("sizes", "activation", "loss"):
         if key not in files:
-            raise ModelFileError(f"{name} is not a Digits-from-Scratch model: key '{key}' is missing")
+            raise ModelFileError(_("{name} is not a Digits-from-Scratch model: key '{key}' is missing").format(
+                name=as_is(name), key=key))
     sizes = files["sizes"]
     if sizes.ndim != 1 or sizes.dtype.kind not in "iu" or not (2 <= len(sizes) <= MAX_LAYERS + 1):
         raise ModelFileError(f"{name}: 'sizes' must be a list of 2 to {MAX_LAYERS + 1} integers")
@@ -331,7 +342,8 @@ def _cnn_from_arrays(files, name):
     """A version-2 file: a ConvNet from its layer stack, checked before anything big is made."""
     for key in ("kind", "layers", "input_shape", "loss"):
         if key not in files:
-            raise ModelFileError(f"{name} is not a Digits-from-Scratch model: key '{key}' is missing")
+            raise ModelFileError(_("{name} is not a Digits-from-Scratch model: key '{key}' is missing").format(
+                name=as_is(name), key=key))
     if _text(files, "kind", name) != CNN_KIND:
         raise ModelFileError(f"{name}: a version {CNN_FORMAT_VERSION} model must be of kind '{CNN_KIND}'")
     loss = _text(files, "loss", name)
@@ -422,6 +434,13 @@ SETTING_RULES = {
     "shuffle": (lambda v: isinstance(v, bool), "true or false"),
     "init_scale": (_real(lambda v: 0 < v <= 1000), "a number above 0 and at most 1000"),
     "augment": (_real(lambda v: 0 <= v <= 1), "a number from 0 to 1"),
+    # The built-in models' last epochs (scripts/train_pretrained_cnn.py --start ... --drawn-set): how many
+    # synthetic drawn digits joined MNIST's, for how many of the epochs, at what learning rate, and the share
+    # of each batch augment.augment_drawn changed as on a canvas.
+    "augment_drawn": (_real(lambda v: 0 <= v <= 1), "a number from 0 to 1"),
+    "drawn_digits": (_whole(1, 10_000_000), "a whole number from 1 to 10,000,000"),
+    "drawn_epochs": (_whole(1, 100_000), "a whole number from 1 to 100,000"),
+    "drawn_lr": (_real(lambda v: 0 < v <= 100), "a number above 0 and at most 100"),
     "test_accuracy": (_real(lambda v: 0 <= v <= 1), "a number from 0 to 1"),
     "dataset": (lambda v: isinstance(v, str) and 0 < len(v) <= 200, "a text of at most 200 characters"),
     "train_seconds": (_real(lambda v: 0 <= v <= 1e9), "a number of seconds of at least 0"),

@@ -244,6 +244,10 @@ class Trainer:
         self.x, self.labels = x, np.asarray(labels)
         self.rng = np.random.default_rng(settings.seed + 1)      # only for shuffling
         self.aug_rng = np.random.default_rng(settings.seed + 2)  # only for augmentation
+        # How images are augmented (when settings.augment > 0): augment(x, rng, strength), or a
+        # function (x, labels, rng, strength) -> x set here, e.g. augment.augment_drawn (the
+        # built-in models' training scripts).
+        self.augmenter = None
         self.optimizer = make_optimizer(settings.optimizer, settings.lr, settings.momentum)
         self.history = History()
         self.epoch = 0            # epochs completed
@@ -343,7 +347,9 @@ class Trainer:
                 yield start / len(idx)
             part = idx[start:start + step]
             x = to_float(self.x[part])                    # (b, 784) float32 in [0, 1]
-            if s.augment:
+            if s.augment and self.augmenter is not None:
+                x = self.augmenter(x, self.labels[part], self.aug_rng, s.augment)
+            elif s.augment:
                 x = augment(x, self.aug_rng, s.augment)
             y = one_hot(self.labels[part], self.n_classes)   # (b, 10)
             labels = self.labels[part]

@@ -10,8 +10,9 @@
 The catalogues are standard gettext `.po` files, i18n/locales/<code>/LC_MESSAGES/messages.po, one per
 language (a translator needs only that file): Babel extracts the messages from the code and compiles each `.po`
 when the app starts, Python's `gettext` reads it. English is the source language (no catalogue needed).
-The pseudo-language "qps" marks every translated message ⟦like this⟧: the tests render every page in it and fail
-on visible text that did not come through here.
+The pseudo-language "qps" marks every translated message ⟦like this⟧ (its placeholders left outside the marks, so
+a value filled in later is seen on its own) and every as_is() text ⟪like this⟫: the tests render every page in it
+and fail on visible text that did not come through here.
 
 The language of the current script run is a context variable: dashboard.py sets it at the start of every run
 (`use(code)`), so each browser session (each its own script thread) has its own. No Streamlit in this module:
@@ -20,6 +21,7 @@ the engine's messages and the command line use it too.
 import contextvars
 import gettext
 import io
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -29,10 +31,13 @@ SOURCE = "en"
 # The languages the app offers: code -> name in its own language. A new language is one line here plus its
 # i18n/locales/<code>/LC_MESSAGES/messages.po.
 LANGUAGES = {"en": "English", "it": "Italiano"}
-PSEUDO = "qps"                  # tests only: every message marked ⟦…⟧
+QUERY = "lang"                  # the address's parameter that names the language: ?lang=it
+PSEUDO = "qps"                  # tests only: every message marked ⟦…⟧, every as_is() text ⟪…⟫
 OPEN, CLOSE = "⟦", "⟧"
+DATA_OPEN, DATA_CLOSE = "⟪", "⟫"
 
-_current = contextvars.ContextVar("language", default=SOURCE)
+_current = contextvars.ContextVar("language", default=None)
+_fallbacks = []          # where current() looks when this thread has no language set (see fallback())
 
 
 def use(code):
@@ -40,9 +45,51 @@ def use(code):
     _current.set(code if code in LANGUAGES or code == PSEUDO else SOURCE)
 
 
+def match(value):
+    """The code of LANGUAGES (or the pseudo-language) that `value` names, None if none: "it", "it-IT",
+    "it_IT.UTF-8", "IT" -> "it"; "pt-br" -> "pt_BR" when that is offered, else "pt". Anything odd (not text,
+    too long) -> None."""
+    if not isinstance(value, str) or not 1 < len(value) < 36:
+        return None
+    v = value.strip().split(".")[0].split("@")[0].replace("_", "-").lower()
+    if v == PSEUDO:
+        return v
+    offered = {code.replace("_", "-").lower(): code for code in LANGUAGES}
+    return offered.get(v) or offered.get(v.split("-")[0])
+
+
+def from_environment(environ=None):
+    """The language a command line speaks: the first offered one of LANGUAGE (a list: "it:en"), LC_ALL,
+    LC_MESSAGES, LANG, as gettext reads them; English if none ("C", "POSIX" and unknown codes are none)."""
+    import os
+    env = os.environ if environ is None else environ
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = env.get(name)
+        if value:
+            for part in value.split(":"):
+                code = match(part)
+                if code and code != PSEUDO:
+                    return code
+            if name != "LANGUAGE":       # gettext: the first of LC_ALL, LC_MESSAGES, LANG that is set decides
+                return SOURCE
+    return SOURCE
+
+
 def current():
-    """The language code of this run: "en", "it", ..."""
-    return _current.get()
+    """The language code of this run: "en", "it", ...: the one use() set in this thread; else the first a
+    fallback gives (a widget's callback runs before dashboard.py sets it: the session's language); else English."""
+    code = _current.get()
+    if code is None:
+        code = next((c for c in (fn() for fn in _fallbacks) if c in LANGUAGES or c == PSEUDO), SOURCE)
+    return code
+
+
+def fallback(fn):
+    """Register fn() -> a language code or None: where current() looks when use() was not called in this thread
+    (ui/translation.py registers the browser session's language, for callbacks)."""
+    if fn not in _fallbacks:
+        _fallbacks.append(fn)
+    return fn
 
 
 @lru_cache(maxsize=None)
@@ -66,8 +113,40 @@ def _(message):
     """`message` (English) in this run's language."""
     code = current()
     if code == PSEUDO:
-        return OPEN + message + CLOSE
+        return _marked(message)
     return _catalogue(code).gettext(message)
+
+
+# A placeholder of str.format ({n}, {acc:.1%}, {}) or of %-formatting (%d, %(n)s): what is filled in later.
+_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{[^{}]*\}|%%|%(?:\([^)]*\))?[-#0+]*\d*(?:\.\d+)?[diouxXeEfFgGcrs]")
+
+
+def _marked(message):
+    """The pseudo-language's form of a message: its words marked ⟦…⟧, its placeholders left outside the marks,
+    so that a value filled in later is checked on its own ("⟦Data: ⟧{source}": an English source shows)."""
+    out, last = [], 0
+    for m in _PLACEHOLDER.finditer(message):
+        if m.group() in ("{{", "}}", "%%"):
+            continue
+        out += [OPEN + message[last:m.start()] + CLOSE] * (m.start() > last) + [m.group()]
+        last = m.end()
+    out += [OPEN + message[last:] + CLOSE] * (len(message) > last or not out)
+    return "".join(out)
+
+
+def pgettext(context, message):
+    """`message` in this run's language, where the same English needs another word elsewhere: `context` tells
+    them apart (pgettext("menu section", "Start") is "Per cominciare", the button's _("Start") "Avvia")."""
+    code = current()
+    if code == PSEUDO:
+        return _marked(message)
+    return _catalogue(code).pgettext(context, message)
+
+
+def NC_(context, message):
+    """N_() with a context: marks `message` where it is defined; pgettext(context, message) translates it where
+    it is shown."""
+    return message
 
 
 def N_(message):
@@ -75,11 +154,19 @@ def N_(message):
     return message
 
 
+def as_is(text):
+    """`text` shown as it is, in every language: data, not words to translate (a name the user chose, a
+    sample of a corpus, a file's path, a model's layer sizes). Only the pseudo-language marks it ⟪…⟫, so the
+    test that finds untranslated text knows it is meant to stay."""
+    text = str(text)
+    return DATA_OPEN + text + DATA_CLOSE if current() == PSEUDO else text
+
+
 def ngettext(singular, plural, n):
     """The form of a message for the count n ("1 step" / "5 steps"), in this run's language."""
     code = current()
     if code == PSEUDO:
-        return OPEN + (singular if n == 1 else plural) + CLOSE
+        return _marked(singular if n == 1 else plural)
     return _catalogue(code).ngettext(singular, plural, n)
 
 
@@ -104,4 +191,6 @@ def pct(x, decimals=1):
     """A fraction as a percentage: 0.9635 -> "96.35%" in English, "96,35%" in Italian."""
     from babel.numbers import format_percent
     fmt = "#,##0." + "0" * decimals + "%" if decimals > 0 else "#,##0%"
-    return format_percent(float(x), format=fmt, locale=_babel_locale())
+    # Rounded as Python's f"{x:.2%}" rounds (the binary value, half to even), as num() does: Babel rounds the
+    # decimal text of x half to even, so 0.9685 gave 96.8% where the English page had always shown 96.9%.
+    return format_percent(round(float(x) * 100, decimals) / 100, format=fmt, locale=_babel_locale())

@@ -12,9 +12,12 @@ This script draws pictures of it for docs/models.md and for eyeballing:
 
 With --tier hard the pictures are of the hard tier (tiny to canvas-filling,
 5-40 px pen, slanted up to 25 degrees, wobbly): docs/drawn_digits_hard.png and
-docs/drawn_preprocessed_hard.png.
+docs/drawn_preprocessed_hard.png; with --tier wild of the wild tier (7% high to
+cut off by the edge, 3 px to a third-of-the-canvas pen, slanted up to 35
+degrees, broken and doubled strokes, slashed zeros...): docs/drawn_digits_wild.png
+and docs/drawn_preprocessed_wild.png.
 
-    python scripts/make_drawn_digits.py [--tier easy|hard] [--per-digit 40] [--seed 0] [--out docs]
+    python scripts/make_drawn_digits.py [--tier easy|hard|wild] [--per-digit 40] [--seed 0] [--out docs]
 """
 import argparse
 import gzip
@@ -62,7 +65,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-digit", type=int, default=40)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--tier", choices=("easy", "hard"), default="easy")
+    parser.add_argument("--tier", choices=("easy", "hard", "wild"), default="easy")
     parser.add_argument("--columns", type=int, default=20, help="drawings shown per digit")
     parser.add_argument("--out", default=str(ROOT / "docs"))
     args = parser.parse_args()

@@ -100,7 +100,7 @@ def test_the_sessions_own_transformer_is_read():
              "origin": "trained on this page"}
     at = attention_page("a bad cafe", entry)
     assert "my tiny model" in texts(at.caption)
-    assert not at.selectbox, "one block: no block to choose"
+    assert not at.main.selectbox, "one block: no block to choose"        # (the sidebar has the language picker)
     np.testing.assert_allclose(shown_weights(at, 10), engine_weights(model, vocab.encode("a bad cafe"))[0][0],
                                atol=1e-6)
 

@@ -271,3 +271,24 @@ def test_both_pages_in_presenter_mode_on_shakespeare(page):
     at.radio(key="lm_text").set_value("shakespeare").run()
     assert not at.exception and at.session_state["presenter"]
     assert len(at.get("vega_lite_chart")) >= (2 if page == TOKENS else 5)
+
+
+# ------------------------------------------------------------------ in Italian
+def test_both_pages_speak_italian_with_decimal_commas():
+    """?lang=it: the pages' words from the Italian catalogue, their numbers written as Italian writes them."""
+    import i18n
+    at = open_page(TOKENS, {"lang": "it"})
+    try:
+        assert [h.value for h in at.header][0] == "1 · I caratteri diventano numeri"
+        metrics = {m.label: m.value for m in at.metric}
+        assert re.fullmatch(r"\d+,\d\d", metrics["Byte per token"]), metrics        # 1,31
+        assert re.fullmatch(r"\d{1,3}(\.\d{3})+", metrics["Token nel campione"]), metrics   # 153.064
+        assert "La parte di addestramento (i nomi, 205.331 caratteri)" in markdown(at)
+        at.switch_page(NEXT)
+        at.run()
+        assert not at.exception, at.exception
+        metrics = {m.label: m.value for m in at.metric}
+        assert re.fullmatch(r"\d,\d{4}", metrics["Perdita sulla parte di addestramento"]), metrics
+        assert "è seguito da qualcosa" in markdown(at) and "%" in markdown(at)
+    finally:
+        i18n.use(i18n.SOURCE)           # AppTest runs the page in this thread's context: English for the next test

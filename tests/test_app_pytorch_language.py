@@ -116,3 +116,34 @@ def test_exported_notebook_runs_and_asserts_equal_logits(corpus, tmp_path, monke
     assert "logits match: largest difference" in last and "gradients match" in last
     assert "7 steps in" in "".join(o.get("text", "") for c in code for o in c.outputs)
     assert (tmp_path / "language_model.npz").exists()
+
+
+def test_the_notebook_reproduces_the_sessions_run_not_the_pages_knobs(tmp_path, monkeypatch):
+    """#23: "Download as notebook" exported a run of the PyTorch page's knobs. It is the session's run: its settings,
+    text and seed, for the steps it took; executed, the notebook's held-out loss is the app's, to 4 decimals."""
+    pytest.importorskip("torch")
+    from test_app_train_language import PAGE as TRAIN, finish, tiny
+
+    from ui.language import pytorch
+    monkeypatch.setenv("DIGITS_FROM_SCRATCH", str(ROOT))
+    at = tiny(open_page(TRAIN), steps=30, kind="transformer")
+    at.number_input(key="lmt_seed").set_value(5).run()
+    at.button(key="lmt_start").click().run()
+    assert finish(at) == "finished"
+    trained, app_loss = get(at, "lmt_trainer").settings.as_dict(), get(at, "lmt_result")["val_loss"]
+    asked = []
+    real = pytorch.download_button
+    monkeypatch.setattr(pytorch, "download_button", lambda *a: asked.append(a) or real(*a))
+    at.switch_page(PAGE).run()
+    at.selectbox(key="lmpt_width").set_value(64).run()               # the page's knobs say something else
+    assert not at.exception, at.exception
+    settings, corpus, steps, loss = asked[-1][1:]
+    assert settings.as_dict() == trained and (corpus, steps) == ("names", 30) and loss == round(app_loss, 4)
+    assert "your language model's run" in texts(at.markdown) and "seed 5, 30 steps" in texts(at.markdown)
+
+    nb = nbformat.reads(language_notebook.to_bytes(language_notebook.build(settings.as_dict(), corpus, steps, loss))
+                        .decode(), as_version=4)
+    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    assert f"held-out loss: {app_loss:.4f} nats per character" in printed, printed
+    assert "30 steps in" in printed and "gradients match" in printed

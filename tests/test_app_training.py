@@ -244,7 +244,7 @@ def test_draw_page_asks_for_a_digit_when_empty():
     at = open_page(DRAW)
     assert "Draw a digit" in texts(at.info)
     assert prediction(at) is None
-    assert "built-in pretrained model" in texts(at.caption)
+    assert "the built-in CNN" in texts(at.caption)
 
 
 def test_a_drawn_one_is_read_as_one_and_clear_empties_the_canvas():
@@ -271,7 +271,7 @@ def test_draw_switches_to_the_users_model():
     at.run()
     assert "your model (always 3)" in texts(at.caption) and prediction(at) == 3
     at.toggle(key="draw_use_mine").set_value(False).run()
-    assert "built-in pretrained model" in texts(at.caption) and prediction(at) == 1
+    assert "the built-in CNN" in texts(at.caption) and prediction(at) == 1
 
 
 def start_run(epochs=200, hidden=None, batch=None):
@@ -304,7 +304,7 @@ def test_a_run_trains_on_while_another_page_is_open():
     bars = [p for p in at.sidebar.get("progress")]
     assert bars and "Training" in bars[0].proto.text and f"epoch {run.epoch + 1}/3" in bars[0].proto.text
     job.resume()
-    assert "built-in pretrained model" in texts(at.caption)
+    assert "the built-in CNN" in texts(at.caption)
     assert run_until_done(at) == "finished" and run.epoch == 3
     assert at.session_state["model"].sizes == [784, 16, 10]
     assert "your model (784-16-10" in texts(at.caption)

@@ -383,9 +383,11 @@ def test_a_schema_1_database_gets_the_rate_table(tmp_path):
     s.close()
     with sqlite3.connect(path) as conn:                  # as the release before issue 21 left it
         conn.execute("DROP TABLE rates")
+        conn.execute("DROP TABLE kept")
+        conn.execute("DROP TABLE passcode_tries")
         conn.execute("UPDATE schema_version SET version = 1")
     s = limited(path, per_address_minute=1)
-    assert s.version() == cs.SCHEMA_VERSION == 2 and s.count() == 1
+    assert s.version() == cs.SCHEMA_VERSION == 3 and s.count() == 1
     s.add_drawing("t", 1, digit(), PNG, address="x")
     with pytest.raises(Refused, match="from your network"):
         s.add_drawing("u", 1, digit(), PNG, address="x")

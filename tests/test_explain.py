@@ -353,7 +353,7 @@ def test_draw_panels_compute_only_when_open_and_never_twice(builtin, calls):
     assert calls["hidden_features"] == 2                                 # the built-in MLP and CNN, once each
     open_panels(at, "draw")
     x = at.session_state["draw_last_x"]
-    check_panels(at, builtin["mlp"], x)
+    check_panels(at, builtin["cnn"], x)      # the first answer: the built-in CNN
     settle()
     first = dict(calls)
     assert all(first[name] >= 1 for name in COUNTED)
@@ -369,7 +369,7 @@ def test_draw_panels_compute_only_when_open_and_never_twice(builtin, calls):
     target = at.selectbox(key="draw_x_target").options[-1]
     at.selectbox(key="draw_x_target").set_value(int(target)).run()      # another target: fooled again
     assert not at.exception and calls["fool_steps"] == first["fool_steps"] + 1
-    check_panels(at, builtin["mlp"], x)
+    check_panels(at, builtin["cnn"], x)      # the first answer: the built-in CNN
     at.selectbox(key="draw_x_dream").set_value(8).run()                 # the 8 forms, frame by frame
     assert not at.exception and calls["dream"] == first["dream"] + 1
     captions = [c for p in images_in(expander(at, "What it thinks")) for c in p.captions]
@@ -452,14 +452,15 @@ def test_evaluate_panels_for_every_mistake_picked(builtin, sample, model):
 
 
 @pytest.mark.usefixtures("builtin_sample")
-def test_draw_panels_explain_the_builtin_cnn_when_picked(builtin):
+def test_draw_panels_explain_the_second_opinion_when_picked(builtin):
     at = draw_page()
-    at.session_state["draw_x_model"] = "the built-in CNN"
+    assert at.segmented_control(key="draw_x_model").options == ["the built-in CNN", "the built-in MLP"]
+    at.session_state["draw_x_model"] = "the built-in MLP"
     open_panels(at, "draw")
-    check_panels(at, builtin["cnn"], at.session_state["draw_last_x"])
+    check_panels(at, builtin["mlp"], at.session_state["draw_last_x"])
     from engine.analysis import fingerprint
     kept = at.session_state["explain_results"]
-    assert {k[1] for k in kept} == {fingerprint(builtin["cnn"])}           # every result is the CNN's
+    assert {k[1] for k in kept} == {fingerprint(builtin["mlp"])}           # every result is the MLP's
 
 
 @pytest.mark.usefixtures("builtin_sample")

@@ -89,3 +89,60 @@ def test_restore_brings_back_the_runs_settings_everywhere_they_are_read(monkeypa
     at.switch_page("app_pages/4_train.py").run()
     assert at.session_state["train_kind"] == "cnn" and at.session_state["train_filters"] == "4,8"
     assert at.query_params["kind"] in (["cnn"], "cnn")               # the page's lesson link
+
+
+def lm_run(seed=0):
+    """A small language-model run, trained a few steps and ended as the Train a language model page ends one:
+    (its Compare record, the session's language-model entry)."""
+    from engine.language.modelfile import settings_of
+    from engine.language.text import Vocabulary, load_corpus
+    from engine.language.trainer import LMSettings, new_lm_run
+    from ui.language import runs as lm_runs
+    text = load_corpus("names")[:20_000]
+    vocab = Vocabulary.of(text)
+    s = LMSettings(kind="mlp", context=3, embed=4, hidden=16, lr=0.01, batch_size=8, steps=30, eval_every=10,
+                   eval_tokens=256, warmup=0, seed=seed)
+    run = new_lm_run(vocab.encode(text), s, vocab.size, vocab)
+    run.run(batches=30)
+    val_loss, val_acc = run.evaluate()
+    result = {"status": "finished", "val_loss": val_loss, "val_acc": val_acc, "steps": run.step,
+              "train_seconds": run.train_seconds}
+    entry = {"model": run.model.copy(), "vocab": vocab, "label": "MLP, trained on names", "origin": "trained",
+             "settings": settings_of(run.settings, val_loss=round(val_loss, 4), corpus="names", step=run.step)}
+    return lm_runs.record(run, result, "names", 1 + seed), entry
+
+
+def test_language_model_runs_and_model_are_kept_and_offered_back(monkeypatch):
+    """#23: a reload lost the language-model runs (Compare runs) and the session's language model."""
+    from ui import keep
+    store = Store(max_bytes=10 * 2**20, max_seconds=3600)
+    monkeypatch.setattr(keep, "store", lambda: store)
+    monkeypatch.setattr(keep, "browser_key", lambda: KEY_A)
+    records, entries = zip(*(lm_run(seed) for seed in (0, 1)))
+    at = open_page()
+    at.session_state["lm_runs"] = list(records)
+    at.session_state["lm_model"] = entries[1]
+    at.run()                                                   # the page's end keeps them (keep.remember)
+    kept = store.get(KEY_A)
+    assert [r["id"] for r in kept.lm_runs] == [1, 2] and kept.lm_model["label"] == "MLP, trained on names"
+    assert kept.nbytes >= kept.lm_model["file"].nbytes > 0
+
+    again = open_page()                                        # the reload: a new session of the same browser
+    assert "2 language-model runs and your language model" in texts(again.sidebar.markdown)
+    again.sidebar.button(key="keep_restore").click().run()
+    assert not again.exception, again.exception
+    assert [r["id"] for r in again.session_state["lm_runs"]] == [1, 2]
+    assert again.session_state["lm_runs"][0]["history"] == records[0]["history"]
+    back = again.session_state["lm_model"]
+    assert back["label"] == entries[1]["label"] and back["vocab"].chars == entries[1]["vocab"].chars
+    for a, b in zip(back["model"].params(), entries[1]["model"].params()):
+        np.testing.assert_array_equal(a, b)
+    assert back["settings"]["step"] == entries[1]["settings"]["step"]
+
+
+def test_restored_language_model_runs_and_new_ones_are_numbered_apart():
+    from ui.language import runs as lm_runs
+    kept = [{"id": 1, "name": "LM 1: a", "model": "a"}, {"id": 2, "name": "LM 2: b", "model": "b"}]
+    mine = [{"id": 1, "name": "LM 1: c", "model": "c"}]
+    out = lm_runs.merged(kept, mine)
+    assert [(r["id"], r["name"]) for r in out] == [(1, "LM 1: a"), (2, "LM 2: b"), (3, "LM 3: c")]

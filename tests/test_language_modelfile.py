@@ -8,6 +8,7 @@ import zipfile
 import numpy as np
 import pytest
 
+import i18n
 from engine import cli
 from engine.language.generate import generate
 from engine.language.modelfile import lm_arrays, lm_to_bytes, load_language_model, save_language_model
@@ -128,7 +129,8 @@ def test_random_damage_is_refused_or_loads_a_valid_model():
     assert outcomes == {"refused", "loaded"}
 
 
-def test_cli_train_evaluate_and_sample_a_language_model(tmp_path, capsys):
+def test_cli_train_evaluate_and_sample_a_language_model(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("LANGUAGE", "en")            # the words below are English whatever this machine's language
     text = tmp_path / "t.txt"
     text.write_text("the cat sat on the mat. " * 200, encoding="utf-8")
     out = tmp_path / "lm.npz"
@@ -151,3 +153,35 @@ def test_cli_train_evaluate_and_sample_a_language_model(tmp_path, capsys):
     (tmp_path / "bin.txt").write_bytes(b"\xff\xfebad text here, long enough")
     assert cli.main(["train", "--lm", "--text", str(tmp_path / "bin.txt")]) == 2
     assert "not UTF-8" in capsys.readouterr().err
+
+
+@pytest.fixture
+def english_after():
+    """main() sets the language of the thread it runs in: the tests after this one read English again."""
+    yield
+    i18n.use(i18n.SOURCE)
+
+
+def test_cli_in_italian_from_the_environment(tmp_path, capsys, monkeypatch, english_after):
+    """LANG=it_IT: the language command line's lines and errors in Italian; its numbers as Python writes them, for
+    the scripts that read them (engine/cli.py's rule)."""
+    monkeypatch.delenv("LANGUAGE", raising=False)
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    monkeypatch.setenv("LANG", "it_IT.UTF-8")
+    text = tmp_path / "t.txt"
+    text.write_text("the cat sat on the mat. " * 200, encoding="utf-8")
+    out = tmp_path / "lm.npz"
+    assert cli.main(["train", "--lm", "--text", str(text), "--kind", "bigram", "--steps", "20", "--eval-every", "10",
+                     "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "perdita di validazione" in printed and "salvato" in printed, printed
+    assert cli.main(["evaluate", str(out), "--text", str(text)]) == 0
+    printed = capsys.readouterr().out
+    loss = float(printed.split("perdita: ")[1].split()[0])
+    assert float(printed.split("perplessità: ")[1].split()[0]) == pytest.approx(np.exp(loss), abs=0.006), printed
+    assert cli.main(["sample", str(out), "--prompt", "XYZ"]) == 2
+    assert "non ha mai visto" in capsys.readouterr().err
+    (tmp_path / "bin.txt").write_bytes(b"\xff\xfebad text here, long enough")
+    assert cli.main(["train", "--lm", "--text", str(tmp_path / "bin.txt")]) == 2
+    assert "non è testo UTF-8" in capsys.readouterr().err

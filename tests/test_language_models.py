@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from engine.language.generate import generate, sample
+from engine.language.kvcache import KVCache
 from engine.language.models import build_model, spec_params
 from engine.language.text import Vocabulary, load_corpus
 from engine.language.trainer import LMSettings, LMTrainer, learning_rate, new_lm_run
@@ -112,18 +113,40 @@ def test_generation_with_the_cache_writes_the_same_text_as_without(temperature, 
     assert len(set(a.tolist())) > 1
 
 
-def test_the_cached_step_gives_the_full_forwards_logits():
+def float64_transformer():
+    """A small float64 transformer with weights far from their start (every part matters), and an rng."""
     model = build_model({"kind": "transformer", "vocab": 9, "context": 12, "width": 16, "blocks": 2, "heads": 4},
                         seed=1).astype(np.float64)
     rng = np.random.default_rng(2)
     for p in model.params():
         p += rng.standard_normal(p.shape) * 0.3
+    return model, rng
+
+
+def test_the_cached_step_gives_the_full_forwards_logits():
+    model, rng = float64_transformer()
     ids = rng.integers(0, 9, (1, 12))
     full = model.forward(ids)
     caches = [{} for _ in model.blocks]
     first = model.step(ids[:, :5], caches, 0)
     rest = [model.step(ids[:, t:t + 1], caches, t) for t in range(5, 12)]
     np.testing.assert_allclose(np.concatenate([first] + rest, axis=1), full, rtol=1e-10, atol=1e-12)
+
+
+def test_the_lean_cached_step_gives_the_full_forwards_logits_also_after_a_restart():
+    """engine/language/kvcache.py's one-position step (generation's fast path) against forward()."""
+    model, rng = float64_transformer()
+    ids = rng.integers(0, 9, (1, 12))
+    cache = KVCache(model)
+    for restart in range(2):                   # the second time into the same arrays, after clear()
+        first = cache.read(ids[0, :4].tolist())
+        rest = [cache.next(int(ids[0, t])).copy() for t in range(4, 12)]
+        full = model.forward(ids)[0]
+        np.testing.assert_allclose(np.stack([first] + rest), full[3:], rtol=1e-10, atol=1e-12)
+        with pytest.raises(ValueError, match="at most 12"):
+            cache.next(0)
+        cache.clear()
+        ids = rng.integers(0, 9, (1, 12))
 
 
 def test_sampling_temperature_and_top_k():
@@ -234,3 +257,23 @@ def test_cost_estimate_before_start_bounds_the_memory_a_step_really_takes(kind):
     assert peak <= cost.memory_bytes <= 4 * peak + 2**20, (peak, cost.memory_bytes)
     if kind == "transformer":
         assert cost.batch_flops == pytest.approx(run.model.flops_per_token() * s.batch_size * s.sequence, rel=0.001)
+
+
+def test_a_runs_divergence_is_told_in_the_language_of_the_session_that_started_it():
+    """The run trains in a thread of its own (no language set there): its message is still in the language of the
+    page that started it (i18n's language is per script run)."""
+    import threading
+
+    import i18n
+    vocab, ids = names_ids(5_000)
+    i18n.use("it")
+    try:
+        run = new_lm_run(ids, LMSettings(kind="bigram", batch_size=8, steps=10, eval_every=5), vocab.size, vocab)
+    finally:
+        i18n.use(i18n.SOURCE)
+    run.model.params()[0][...] = np.nan                  # the next step's loss is nan
+    thread = threading.Thread(target=run.run, kwargs={"batches": 1})
+    thread.start()
+    thread.join(30)
+    assert run.diverged
+    assert run.message.startswith("L'addestramento è divergente al passo 1: la perdita è diventata nan."), run.message

@@ -11,8 +11,8 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parent.parent
-APP_CODE = ["dashboard.py", "app_pages", "ui", "engine", "classroom", "bridge"]
-LOCAL = ({"engine", "ui", "app_pages", "classroom", "bridge", "bench", "scripts", "tests", "dashboard"}
+APP_CODE = ["dashboard.py", "app_pages", "ui", "engine", "classroom", "bridge", "i18n"]
+LOCAL = ({"engine", "ui", "app_pages", "classroom", "bridge", "bench", "scripts", "tests", "dashboard", "i18n"}
          | {f.stem for d in ("tests", "bench") for f in (ROOT / d).rglob("*.py")})   # modules beside the tests
 OPTIONAL = {"torch"}     # the PyTorch page's, in requirements-torch.txt; imported only inside bridge/
 

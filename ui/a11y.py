@@ -10,13 +10,23 @@ import html
 
 import streamlit as st
 
+from i18n import N_, _
+
 AA = 4.5          # WCAG 2 AA contrast for normal text (3:1 is enough for large text)
 
 
 # ---------------------------------------------------------------- words for pictures
+# A digit picture's words, by the set it comes from ("training" or "test") and whether its label is said.
+DIGIT_WORDS = {("training", False): N_("training image {index}"),
+               ("training", True): N_("training image {index}, label {label}"),
+               ("test", False): N_("test image {index}"),
+               ("test", True): N_("test image {index}, label {label}")}
+
+
 def digit_alt(kind, index, label=None, extra=""):
-    """'training image 27, label 9': one MNIST digit picture, said in words."""
-    words = f"{kind} image {index}" + ("" if label is None else f", label {label}")
+    """'training image 27, label 9': one MNIST digit picture, said in words. kind: "training" or "test";
+    extra: more words, already in the run's language ("predicted 4")."""
+    words = _(DIGIT_WORDS[kind, label is not None]).format(index=index, label=label)
     return words + (f", {extra}" if extra else "")
 
 
@@ -26,10 +36,10 @@ def digits_alt(kind, indices, labels, extra=None):
     return [digit_alt(kind, int(i), labels[i], e) for i, e in zip(indices, extra)]
 
 
-def weights_alt(n_units, layer="first layer"):
-    """The grid of a layer's weight pictures."""
-    return (f"Weights of the first {n_units} hidden units of the {layer}, each as a 28×28 picture: "
-            "orange pixels push the unit up, blue pixels push it down.")
+def weights_alt(n_units):
+    """The grid of the first layer's weight pictures."""
+    return _("Weights of the first {n} hidden units of the first layer, each as a 28×28 picture: "
+             "orange pixels push the unit up, blue pixels push it down.").format(n=n_units)
 
 
 # ---------------------------------------------------------------- colours
@@ -68,6 +78,12 @@ CSS = f"""
 <style>
 :focus-visible {{ outline: 3px solid {FOCUS} !important; outline-offset: 2px; }}
 label:has(input:focus-visible) {{ outline: 3px solid {FOCUS}; outline-offset: 2px; border-radius: 4px; }}
+/* Nothing is cut short with "...": menu titles, links, buttons and switches wrap onto a second line (in every
+   language: Italian runs about 20% longer than English; in presenter mode's big text too). */
+[data-testid="stSidebarNavLink"] {{ height: auto; min-height: 2rem; }}
+[data-testid="stSidebarNavLink"] *, .stMarkdownEllipsis, .stMarkdownEllipsis *, [data-testid="stPageLink"] * {{
+    white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }}
+[data-testid="stSidebarNavLink"] * {{ line-height: 1.25; }}
 </style>
 """
 

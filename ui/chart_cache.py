@@ -17,8 +17,28 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+import i18n
+from i18n import N_, _
+
 alt.utils.schemapi.disable_debug_mode()   # don't validate each piece while building either
 alt.theme.enable("none")                  # as st.altair_chart does: Streamlit's theme, not Altair's sizes
+
+# What each chart of ui/charts.py draws, in words (the first phrase of its docstring): a screen reader's label for a
+# chart whose builder gives no description of its own (describe()). A builder not named here is described by its
+# docstring, in English.
+WHAT = {"activation_bars_chart": N_("A hidden layer's activations, one bar per unit"),
+        "before_after_chart": N_("The 10 outputs before and after one update step, side by side per digit"),
+        "compare_chart": N_("Several runs' curves in one chart"),
+        "digit_pictures_chart": N_("Several 28x28 pictures side by side"),
+        "flat_strip_chart": N_("The same digit as one long row of 784 numbers (a 1-pixel-high heat map)"),
+        "loss_terms_chart": N_("Each neuron's share of a loss"),
+        "matrix_heat_chart": N_("A weight or gradient matrix as a heat map around 0 (blue -, orange +)"),
+        "neurons_chart": N_("A layer of output neurons drawn as circles"),
+        "pca_map_chart": N_("A 2-D PCA map"),
+        "pixel_grid_chart": N_("One digit as a 28x28 heat map, with each 0-255 value written in its cell"),
+        "pixel_histogram_chart": N_("How often each pixel value 0..255 occurs (log scale: 0 dominates)"),
+        "step_loss_chart": N_("The loss on one image after each update step (step 0 = before any step)"),
+        "vector_bars_chart": N_("A layer's numbers (z or a) as bars, one per unit")}
 
 SPEC_CACHE_BYTES = 32_000_000             # the cache's data may use this much memory
 _specs = OrderedDict()                    # key -> (spec, bytes), least recently used first
@@ -44,7 +64,8 @@ def chart_spec(build, *args, big=False, **kwargs):
     """The Vega-Lite dict of build(*args, **kwargs), from the cache when the same
     chart was built before. Its data are DataFrames in spec["datasets"]."""
     global _specs_bytes
-    key = (build.__name__, big, _fingerprint(args), _fingerprint(kwargs))
+    # A chart's words are in the run's language (i18n): one cached spec per language.
+    key = (i18n.current(), build.__name__, big, _fingerprint(args), _fingerprint(kwargs))
     with _specs_lock:
         hit = _specs.get(key)
         if hit is not None:
@@ -53,6 +74,9 @@ def chart_spec(build, *args, big=False, **kwargs):
         chart = build(*args, **kwargs)
         spec = to_spec(projector(chart) if big else chart)
         spec.setdefault("description", describe(build, spec))
+        number = number_locale()
+        if number:
+            spec.setdefault("config", {})["locale"] = {"number": number}
         size = 10_000 + sum(int(df.memory_usage(deep=True).sum()) for df in spec["datasets"].values())
         hit = (spec, size)
         with _specs_lock:
@@ -75,7 +99,19 @@ def describe(build, spec):
         title = " ".join(title)
     doc = " ".join((build.__doc__ or "").strip().split("\n\n")[0].replace("`", "").split())
     doc = re.split(r"\.\s|;\s|:\s(?![^()]*\))", doc)[0].rstrip(".")    # its first phrase
-    return "Chart: " + ". ".join(part for part in (title, doc) if part)
+    doc = _(WHAT[build.__name__]) if build.__name__ in WHAT else doc
+    return _("Chart: {what}").format(what=". ".join(part for part in (title, doc) if part))
+
+
+def number_locale():
+    """How Vega writes numbers (axis labels, tooltips, "," and "%" formats) in this run's language: its decimal
+    and thousands signs from Babel (12.345,6 in Italian), or None for the source language (Vega's default)."""
+    code = i18n.current()
+    if code in (i18n.SOURCE, i18n.PSEUDO):
+        return None
+    from babel.numbers import get_decimal_symbol, get_group_symbol
+    return {"decimal": get_decimal_symbol(code), "thousands": get_group_symbol(code), "grouping": [3],
+            "currency": ["", ""]}
 
 
 def projector(chart):

@@ -9,7 +9,6 @@ import hashlib
 import re
 import secrets
 import string
-import threading
 import time
 
 import numpy as np
@@ -19,42 +18,14 @@ import streamlit as st
 from classroom import teacher
 from classroom.export import mnist_zip, split
 from classroom.limits import address_key
-from classroom.store import Refused, Store, StoreUnavailable, default_url, drawing_png
+from classroom.store import Refused, StoreUnavailable, drawing_png
 from engine import metrics
 from engine.trainer import started_with, steering
-from ui import keep, lesson, linework, run_names, state
+from i18n import N_, _, num, pct
+from ui import class_db, keep, lesson, linework, run_names, state
+from ui.class_db import _failed, _open, store  # noqa: F401 (the pages' and tests' names for them)
 
 MAX_CHANGES = 20            # changes of settings during a run kept with its leaderboard row (the rest counted)
-RETRY_SECONDS = 30          # a store that failed to open is tried again after this long
-_failed = {}                # where -> (when, why): every rerun must not wait for a dead server
-_lock = threading.Lock()
-
-
-@st.cache_resource(show_spinner=False)
-def _open(where):
-    return Store(where)
-
-
-def store():
-    """(the server's Store, None), or (None, one sentence saying why the class set is off)."""
-    where = default_url()
-    with _lock:
-        when, why = _failed.get(where, (0.0, ""))
-        if time.monotonic() - when < RETRY_SECONDS:
-            return None, why
-    try:
-        s = _open(where)
-        try:
-            s.check()       # the file removed, replaced or damaged since it was opened
-        except StoreUnavailable:
-            _open.clear()   # opened afresh after RETRY_SECONDS: a file put back (or a new one) is then used
-            s.close()
-            raise
-        return s, None
-    except StoreUnavailable as e:
-        with _lock:
-            _failed[where] = (time.monotonic(), str(e))
-        return None, str(e)
 
 
 def session_id():
@@ -83,8 +54,8 @@ def _nickname_box(key):
     st.session_state.setdefault("class_nickname", "")
     if key not in st.session_state:
         st.session_state[key] = st.session_state["class_nickname"]
-    name = st.text_input("Nickname (optional)", key=key, max_chars=24,
-                         help="Shown on the Class page next to your entries. Not your real name, please.")
+    name = st.text_input(_("Nickname (optional)"), key=key, max_chars=24,
+                         help=_("Shown on the Class page next to your entries. Not your real name, please."))
     st.session_state["class_nickname"] = name
     return name
 
@@ -102,18 +73,19 @@ def add_to_class_set(prep, guess):
     """On Draw, under the guess: the student says which digit they meant and adds the drawing
     (prep: engine.preprocess's result for the canvas) to the class set."""
     with st.container(border=True):
-        st.markdown("**Add it to our class set**")
+        st.markdown(_("**Add it to our class set**"))
         s = _store_or_say()
         if s is None:
             return
         a, b = st.columns(2)
-        meant = a.selectbox("Which digit did you mean?", range(10), index=None, key="class_meant",
-                            placeholder="Choose the digit you drew",
-                            help=f"The network read a {guess}; say what you really drew, right or wrong.")
+        meant = a.selectbox(_("Which digit did you mean?"), range(10), index=None, key="class_meant",
+                            placeholder=_("Choose the digit you drew"),
+                            help=_("The network read a {guess}; say what you really drew, right or wrong.").format(
+                                guess=guess))
         with b:
             nickname = _nickname_box("class_nickname_draw")
-        if st.button("➕ Add to our class set", key="class_add", disabled=meant is None,
-                     help="Saves this drawing and the digit you meant where the whole class can see it."):
+        if st.button(_("➕ Add to our class set"), key="class_add", disabled=meant is None,
+                     help=_("Saves this drawing and the digit you meant where the whole class can see it.")):
             try:
                 s.add_drawing(session_id(), meant, prep.x, drawing_png(prep.raw), nickname=nickname,
                               address=client_address())
@@ -123,8 +95,8 @@ def add_to_class_set(prep, guess):
                 st.error(str(e))
             else:
                 mine = s.session_count(session_id())
-                st.success(f"Added your {meant} to the class set ({mine} from you so far). "
-                           f"See everyone's on the Class page.")
+                st.success(_("Added your {digit} to the class set ({mine} from you so far). See everyone's on the "
+                             "Class page.").format(digit=meant, mine=num(mine)))
 
 
 # ------------------------------------------------------------------ Train / Compare: submit a run
@@ -155,7 +127,7 @@ def _learning_rate_text(settings):
     words = run_names.value_text(settings, changed, "lr")
     more = run_names.steering_text(changed, skip=("lr",))
     cut = settings.get("steering_count", 0) - sum(map(len, changed.values()))
-    return words + (f"; {more}" if more else "") + (f" (and {cut} more changes)" if cut > 0 else "")
+    return words + (f"; {more}" if more else "") + (_(" (and {n} more changes)").format(n=num(cut)) if cut > 0 else "")
 
 
 def _lesson_link(row):
@@ -171,15 +143,16 @@ def submit_run():
     net, info = state.user_model()
     if net is None or not (info or {}).get("settings"):
         return
-    with st.expander("🏆 Submit this run to the class leaderboard"):
+    with st.expander(_("🏆 Submit this run to the class leaderboard")):
         s = _store_or_say()
         if s is None:
             return
-        st.caption(f"Submits your current model, {info.get('label', 'your model')} (the latest run that finished). "
-                   f"The server measures its accuracy on the test set itself when you press the button.")
+        st.caption(_("Submits your current model, {model} (the latest run that finished). The server measures its "
+                     "accuracy on the test set itself when you press the button.").format(
+            model=info.get('label', _('your model'))))
         nickname = _nickname_box("class_nickname_submit")
-        if st.button("Submit this run", key="class_submit",
-                     help="The server measures your current model on the test set and puts it on the leaderboard."):
+        if st.button(_("Submit this run"), key="class_submit",
+                     help=_("The server measures your current model on the test set and puts it on the leaderboard.")):
             data = state.dataset()
             predicted = net.predict_proba(data.test_float()).argmax(axis=1)
             accuracy = metrics.accuracy(predicted, data.y_test)
@@ -191,8 +164,8 @@ def submit_run():
             except (Refused, StoreUnavailable) as e:
                 st.warning(str(e))
             else:
-                st.success(f"Submitted: {accuracy:.2%} on the {len(data.y_test):,} test digits, measured just now "
-                           f"by the server. See the leaderboard on the Class page.")
+                st.success(_("Submitted: {accuracy} on the {n} test digits, measured just now by the server. See the "
+                             "leaderboard on the Class page.").format(accuracy=pct(accuracy, 2), n=num(len(data.y_test))))
 
 
 # ------------------------------------------------------------------ Train: train with our digits
@@ -203,21 +176,22 @@ HOLD_OUT = 0.25      # the share of the class set kept out of training, to test 
 def train_option(where, disabled=False):
     """On Train, with the data settings: "Add our class's digits" to the training data (a
     share held out), and what the last such run scored on MNIST test and the held-out digits."""
-    on = where.toggle("Add our class's digits", value=st.session_state.get("class_train_on", False),
+    on = where.toggle(_("Add our class's digits"), value=st.session_state.get("class_train_on", False),
                       key="train_class_digits", disabled=disabled,
-                      help=f"Trains on MNIST plus the digits the class drew (Class page), keeping "
-                           f"{HOLD_OUT:.0%} of the class's digits out of training to test on.")
+                      help=_("Trains on MNIST plus the digits the class drew (Class page), keeping {share} of the "
+                             "class's digits out of training to test on.").format(share=pct(HOLD_OUT, 0)))
     st.session_state["class_train_on"] = on
     held = st.session_state.get("class_train_holdout")
     net, info = state.user_model()
     runs = st.session_state.get("runs", [])
     if held and net is not None and runs and runs[-1]["id"] == held["run"] and len(held["y"]):
         with where:
-            ours = accuracies([("your model", net)], held["x"], held["y"])[0][1]
+            ours = accuracies([(_("your model"), net)], held["x"], held["y"])[0][1]
         if ours is not None:
-            where.caption(f"Your last run, trained with {held['n_train']} of our digits: "
-                          f"**{ours:.1%}** on the {len(held['y'])} class digits it "
-                          f"never saw, {info.get('test_accuracy', float('nan')):.1%} on the MNIST test set.")
+            where.caption(_("Your last run, trained with {n} of our digits: **{ours}** on the {held} class digits it "
+                            "never saw, {mnist} on the MNIST test set.").format(
+                n=held['n_train'], ours=pct(ours, 1), held=len(held['y']),
+                mnist=pct(info.get('test_accuracy', float('nan')), 1)))
 
 
 def training_data(data):
@@ -228,10 +202,10 @@ def training_data(data):
         return data.x_train, data.y_train
     s, why = store()
     if s is None:
-        raise ValueError(f"our class's digits can't be added: {why.rstrip('.')}")
-    x, y, _ = s.class_set()
+        raise ValueError(_("our class's digits can't be added: {why}").format(why=why.rstrip('.')))
+    x, y = s.class_set()[:2]
     if len(y) < 2:
-        raise ValueError("our class set has fewer than 2 digits: add some on the Draw page first")
+        raise ValueError(_("our class set has fewer than 2 digits: add some on the Draw page first"))
     train, test = split(y, HOLD_OUT, seed=0)
     st.session_state["class_train_holdout"] = {"x": x[test], "y": y[test], "n_train": len(train),
                                                "run": st.session_state.get("run_counter", 0) + 1}
@@ -252,7 +226,8 @@ def accuracies(models, x, y):
             continue
         key = state.model_key(net)
         probs = linework.outputs(f"class set {key}", net, key, x.astype(np.float32) / 255,
-                                 ("class set", digest), f"Reading our {len(y):,} digits with {name}")
+                                 ("class set", digest), _("Reading our {n} digits with {model}").format(
+                                     n=num(len(y)), model=name))
         predicted = None if probs is None else probs.argmax(axis=1)
         out.append((name, None if probs is None else metrics.accuracy(predicted, y), predicted))
     return out
@@ -278,8 +253,9 @@ def literal(text):
 
 def _test_set_text(row):
     """'2,000 digits of the built-in sample' or '10,000 digits of the full MNIST' (never a server's folder)."""
-    what = "the built-in sample" if str(row["data"]).startswith("built-in sample") else "MNIST"
-    return f"{row['n_test']:,} test digits of {what}"
+    if str(row["data"]).startswith("built-in sample"):
+        return _("{n} test digits of the built-in sample").format(n=num(row['n_test']))
+    return _("{n} test digits of MNIST").format(n=num(row['n_test']))
 
 
 def _network_text(row):
@@ -299,16 +275,17 @@ def leaderboard(s, limit=50):
     with its CSV. The row ids are shown to the teacher, who removes rows by them."""
     rows = s.scores(limit=limit)
     if not rows:
-        st.caption("No runs submitted yet: train on the Train page, then **Submit this run**.")
+        st.caption(_("No runs submitted yet: train on the Train page, then **Submit this run**."))
         return rows
     teacher = bool(st.session_state.get("class_teacher"))
     table = leaderboard_frame(rows)
-    shown = table.assign(nickname=[literal(n) for n in table["nickname"]],
-                         **{"lesson link": [f"[reproduce]({u})" if u else "–" for u in table["lesson link"]]})
-    st.table(shown if teacher else shown.drop(columns="id"), hide_index=True)
-    st.caption("Test accuracy: measured by the server itself. Learning rate: with every change made while the run "
-               "trained. The link opens Train with the settings the run started with.")
-    st.download_button("Leaderboard (CSV)", table.to_csv(index=False), file_name="leaderboard.csv", mime="text/csv",
+    shown = table.assign(**{_("nickname"): [literal(n) for n in table[_("nickname")]],
+                            _("lesson link"): [_("[reproduce]({url})").format(url=u) if u else "–"
+                                               for u in table[_("lesson link")]]})
+    st.table(shown if teacher else shown.drop(columns=_("id")), hide_index=True)
+    st.caption(_("Test accuracy: measured by the server itself. Learning rate: with every change made while the run "
+                 "trained. The link opens Train with the settings the run started with."))
+    st.download_button(_("Leaderboard (CSV)"), table.to_csv(index=False), file_name="leaderboard.csv", mime="text/csv",
                        key="class_board_csv", on_click="ignore", icon=":material/download:")
     return rows
 
@@ -316,14 +293,14 @@ def leaderboard(s, limit=50):
 def leaderboard_frame(rows):
     """The leaderboard's rows (Store.scores()) as plain text, a row each: the table shown and its CSV."""
     return pd.DataFrame({
-        "rank": range(1, len(rows) + 1),
-        "id": [r["id"] for r in rows],
-        "nickname": [r["nickname"] or "(no nickname)" for r in rows],
-        "test accuracy": [f"{100 * r['accuracy']:.2f}%" for r in rows],
-        "network": [_network_text(r) for r in rows],
-        "learning rate": [_learning_rate_text(r["settings"]) for r in rows],
-        "test set": [_test_set_text(r) for r in rows],
-        "lesson link": [_lesson_link(r) for r in rows],
+        _("rank"): range(1, len(rows) + 1),
+        _("id"): [r["id"] for r in rows],
+        _("nickname"): [r["nickname"] or _("(no nickname)") for r in rows],
+        _("test accuracy"): [pct(r['accuracy'], 2) for r in rows],
+        _("network"): [_network_text(r) for r in rows],
+        _("learning rate"): [_learning_rate_text(r["settings"]) for r in rows],
+        _("test set"): [_test_set_text(r) for r in rows],
+        _("lesson link"): [_lesson_link(r) for r in rows],
     })
 
 
@@ -336,7 +313,20 @@ def _gate():
 def _gates(digest, _passcode):
     # One Gate per passcode for the whole server (wrong attempts counted per browser and address).
     # The digest is the cache key; _passcode (underscored) is not hashed or kept by Streamlit.
-    return teacher.Gate(_passcode)
+    return teacher.Gate(_passcode, shared=_shared_tries)
+
+
+def _shared_tries(who, quiet, max_keys):
+    """Count a wrong try in the class database when the school's processes share one (PostgreSQL), so
+    that the hold is the same whichever process the try lands on; None (counted in this process) on
+    the single-process default or while that database cannot be reached."""
+    if not class_db.shared():
+        return None
+    s, _ = store()
+    try:
+        return None if s is None else s.wrong_try(who, quiet, max_keys)
+    except StoreUnavailable:
+        return None
 
 
 def _sign_in():
@@ -351,15 +341,16 @@ def _sign_in():
     ok, hold = gate.check(attempt, who=(f"browser {session_id()}", f"address {client_address()}"))
     if ok:
         st.session_state["class_teacher"] = True
-        st.session_state["class_msg"] = ("success", "Teacher controls on.")
+        st.session_state["class_msg"] = ("success", _("Teacher controls on."))
     else:
         time.sleep(hold)
-        st.session_state["class_msg"] = ("error", f"Wrong passcode (answered after {hold:.0f} s: each wrong try "
-                                                  f"from this browser or its network waits longer, up to "
-                                                  f"{teacher.MAX_WAIT:.0f} s; the right passcode is never held).")
+        st.session_state["class_msg"] = ("error", _("Wrong passcode (answered after {hold} s: each wrong try from "
+                                                    "this browser or its network waits longer, up to {most} s; the "
+                                                    "right passcode is never held).").format(
+            hold=num(hold, 0), most=num(teacher.MAX_WAIT, 0)))
 
 
-NO_PASSCODE = ("🧑‍🏫 **Teachers:** the teacher controls (remove a drawing or a leaderboard row, clear both for "
+NO_PASSCODE = N_("🧑‍🏫 **Teachers:** the teacher controls (remove a drawing or a leaderboard row, clear both for "
                "the next class, export the class set) are off: this server was started without a passcode. "
                "Whoever runs it sets one as it starts, `DIGITS_TEACHER_PASSCODE=… streamlit run dashboard.py` "
                "(or `teacher_passcode` in `.streamlit/secrets.toml`): a running server never sees a variable set "
@@ -370,15 +361,16 @@ def teacher_controls(s):
     """Remove a drawing or a leaderboard row, clear the set, export: behind the server's passcode."""
     gate = _gate()
     if gate is None:
-        st.caption(NO_PASSCODE)
+        st.caption(_(NO_PASSCODE))
         return
-    with st.expander("🧑‍🏫 Teacher controls"):
+    with st.expander(_("🧑‍🏫 Teacher controls")):
         msg = st.session_state.pop("class_msg", None)
         if msg:
             getattr(st, msg[0])(msg[1])
         if not st.session_state.get("class_teacher"):
-            st.text_input("Teacher passcode", type="password", key="class_passcode", on_change=_sign_in,
-                          help="Set by whoever runs the server (DIGITS_TEACHER_PASSCODE or .streamlit/secrets.toml).")
+            st.text_input(_("Teacher passcode"), type="password", key="class_passcode", on_change=_sign_in,
+                          help=_("Set by whoever runs the server (DIGITS_TEACHER_PASSCODE or "
+                                 ".streamlit/secrets.toml)."))
             return
         try:
             _controls(s)
@@ -387,30 +379,32 @@ def teacher_controls(s):
 
 
 def _controls(s):
-    if st.button("Sign out", key="class_signout"):
+    if st.button(_("Sign out"), key="class_signout"):
         st.session_state["class_teacher"] = False
         st.rerun()
     c = st.columns(2)
-    drawing = c[0].number_input("Drawing number", min_value=1, step=1, value=None, key="class_rm_drawing",
-                                help="The number under a picture in the gallery.")
-    if c[0].button("Remove this drawing", key="class_rm_drawing_btn", disabled=drawing is None):
-        _done(s.remove_drawing(drawing), f"Drawing {drawing} removed.", f"There is no drawing {drawing}.")
-    row = c[1].number_input("Leaderboard row id", min_value=1, step=1, value=None, key="class_rm_score",
-                            help="The id column of the leaderboard above (shown while the teacher controls are on).")
-    if c[1].button("Remove this row", key="class_rm_score_btn", disabled=row is None):
-        _done(s.remove_score(row), f"Row {row} removed.", f"There is no row {row}.")
-    sure = st.checkbox("Yes, remove every drawing of the class", key="class_clear_sure")
-    if st.button("Clear the class set", key="class_clear", disabled=not sure):
-        _done(True, f"Removed {s.clear()} drawings.", "")
-    sure = st.checkbox("Yes, remove every row of the leaderboard", key="class_clear_scores_sure")
-    if st.button("Clear the leaderboard", key="class_clear_scores", disabled=not sure):
-        _done(True, f"Removed {s.clear_scores()} leaderboard rows.", "")
-    x, y, _ = s.class_set()
+    drawing = c[0].number_input(_("Drawing number"), min_value=1, step=1, value=None, key="class_rm_drawing",
+                                help=_("The number under a picture in the gallery."))
+    if c[0].button(_("Remove this drawing"), key="class_rm_drawing_btn", disabled=drawing is None):
+        _done(s.remove_drawing(drawing), _("Drawing {n} removed.").format(n=drawing),
+              _("There is no drawing {n}.").format(n=drawing))
+    row = c[1].number_input(_("Leaderboard row id"), min_value=1, step=1, value=None, key="class_rm_score",
+                            help=_("The id column of the leaderboard above (shown while the teacher controls are "
+                                   "on)."))
+    if c[1].button(_("Remove this row"), key="class_rm_score_btn", disabled=row is None):
+        _done(s.remove_score(row), _("Row {n} removed.").format(n=row), _("There is no row {n}.").format(n=row))
+    sure = st.checkbox(_("Yes, remove every drawing of the class"), key="class_clear_sure")
+    if st.button(_("Clear the class set"), key="class_clear", disabled=not sure):
+        _done(True, _("Removed {n} drawings.").format(n=num(s.clear())), "")
+    sure = st.checkbox(_("Yes, remove every row of the leaderboard"), key="class_clear_scores_sure")
+    if st.button(_("Clear the leaderboard"), key="class_clear_scores", disabled=not sure):
+        _done(True, _("Removed {n} leaderboard rows.").format(n=num(s.clear_scores())), "")
+    x, y = s.class_set()[:2]
     if len(y) >= 2:
-        st.download_button("Export the class set (MNIST files)", mnist_zip(x, y), file_name="class-digits.zip",
+        st.download_button(_("Export the class set (MNIST files)"), mnist_zip(x, y), file_name="class-digits.zip",
                            mime="application/zip", key="class_export",
-                           help="Four gzipped IDX files, as the official MNIST ones (20% held out as the "
-                                "test files): unzip and name the folder in Home's MNIST box or MNIST_DIR.")
+                           help=_("Four gzipped IDX files, as the official MNIST ones (20% held out as the test "
+                                  "files): unzip and name the folder in Home's MNIST box or MNIST_DIR."))
 
 
 def _done(ok, said, not_found):

@@ -15,8 +15,10 @@ from pathlib import Path
 
 import streamlit as st
 
+from i18n import N_, _, as_is
+
 ROOT = Path(__file__).resolve().parent.parent
-TITLE = "🔎 Show the code that just ran"
+TITLE = N_("🔎 Show the code that just ran")
 
 
 def _unwrap(obj):
@@ -31,7 +33,9 @@ def source_of(obj):
     where: like "engine/network.py, lines 76–83: `engine.network.one_hot`".
     Read once per object, then remembered.
     """
-    return _source_of(_unwrap(obj))
+    text, path, first, last, name = _source_of(_unwrap(obj))
+    return text, _("{path}, lines {first}–{last}: `{name}`").format(path=as_is(path), first=first, last=last,
+                                                                     name=name)
 
 
 @functools.lru_cache(maxsize=None)
@@ -44,7 +48,7 @@ def _source_of(obj):
     except ValueError:
         path = path.name
     name = f"{obj.__module__}.{obj.__qualname__}"
-    return text, f"{path}, lines {start}–{start + len(lines) - 1}: `{name}`"
+    return text, path, start, start + len(lines) - 1, name
 
 
 def show_code(*functions, title=TITLE, intro=None, expanded=False):
@@ -52,7 +56,7 @@ def show_code(*functions, title=TITLE, intro=None, expanded=False):
 
     intro: an optional sentence saying how the code matches the picture.
     """
-    with st.expander(title, expanded=expanded):
+    with st.expander(_(title), expanded=expanded):
         if intro:
             st.markdown(intro)
         for f in functions:

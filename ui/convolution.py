@@ -7,10 +7,11 @@ import streamlit as st
 from engine import convolution
 from engine.convnet import ConvNet
 from engine.layers import Activation, Conv2D, MaxPool2D, out_size
+from i18n import N_, _, as_is, num, pct
 from ui import pictures, presenter, state
 
-BUILT_IN = "learned: the built-in CNN's filter"
-YOURS = "learned: your CNN's filter"
+BUILT_IN = N_("learned: the built-in CNN's filter")
+YOURS = N_("learned: your CNN's filter")
 SIZES = [3, 5, 7]           # hand-made kernel sizes on offer
 MAX_STRIDE = 4
 
@@ -38,23 +39,25 @@ def pick_digit(data):
     Returns (x (28, 28) ink 0..1, words for it)."""
     drawn = st.session_state.get("draw_last_x")
     has_drawing = drawn is not None and np.shape(drawn) == (784,)
-    sources = ["A test image"] + (["My drawing from the Draw page"] if has_drawing else [])
+    sources = [N_("A test image")] + ([N_("My drawing from the Draw page")] if has_drawing else [])
     new_drawing = has_drawing and not np.array_equal(st.session_state.get("cv_drawing_seen"), drawn)
     if new_drawing or st.session_state.get("cv_source") not in sources:
         st.session_state["cv_source"] = sources[-1]        # a new drawing is what the user came to see
     if new_drawing:
         st.session_state["cv_drawing_seen"] = np.array(drawn)
-    source = st.radio("Digit", sources, key="cv_source", horizontal=True, persist_state="session") if has_drawing else sources[0]
+    source = st.radio(_("Digit"), sources, key="cv_source", horizontal=True, persist_state="session",
+                      format_func={s: _(s) for s in sources}.get) if has_drawing else sources[0]
     if source == sources[0]:
         n = len(data.y_test)
         st.session_state["cv_index"] = min(int(st.session_state.get("cv_index", 0)), n - 1)
         c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
-        index = c1.number_input("Test image number", 0, n - 1, step=1, key="cv_index", persist_state="session")
-        c2.button("🎲 Random", key="cv_random", on_click=_random_image, args=(n,), width="stretch")
-        return data.test_float()[index].reshape(28, 28), f"test image #{index} (label {data.y_test[index]})"
+        index = c1.number_input(_("Test image number"), 0, n - 1, step=1, key="cv_index", persist_state="session")
+        c2.button(_("🎲 Random"), key="cv_random", on_click=_random_image, args=(n,), width="stretch")
+        return data.test_float()[index].reshape(28, 28), _("test image #{index} (label {label})").format(
+            index=index, label=data.y_test[index])
     if not has_drawing:
-        st.caption("Draw a digit on the Draw page and you can slide kernels over it here too.")
-    return np.asarray(drawn, dtype=np.float32).reshape(28, 28), "your drawing from the Draw page"
+        st.caption(_("Draw a digit on the Draw page and you can slide kernels over it here too."))
+    return np.asarray(drawn, dtype=np.float32).reshape(28, 28), _("your drawing from the Draw page")
 
 
 # ---------------------------------------------------------------- the kernel and the window
@@ -68,27 +71,30 @@ def pick_kernel(cnn, mine):
     choices = list(convolution.KERNELS) + [BUILT_IN] + ([YOURS] if mine is not None else [])
     if st.session_state.get("cv_kernel") not in choices:
         st.session_state["cv_kernel"] = BUILT_IN
-    name = st.selectbox("Kernel", choices, key="cv_kernel", persist_state="session",
-                        help="A hand-made kernel (edges, blur...) or one the CNN learned by itself in training.")
+    # Labels worked out in the run's language (AppTest calls format_func outside the script run).
+    name = st.selectbox(_("Kernel"), choices, key="cv_kernel", persist_state="session",
+                        format_func={c: _(c) for c in choices}.get,
+                        help=_("A hand-made kernel (edges, blur...) or one the CNN learned by itself in training."))
     learned = {BUILT_IN: cnn, YOURS: mine}.get(name)
     if learned is not None:
         layer = first_conv(learned)
         f = len(layer.W)
         _clamp("cv_filter", f, 1)
         st.session_state["cv_filter"] = max(st.session_state["cv_filter"], 1)
-        n = st.slider("Filter", 1, f, key="cv_filter", persist_state="session", help=f"The first layer has {f} filters; pick one.")
+        n = st.slider(_("Filter"), 1, f, key="cv_filter", persist_state="session",
+                      help=_("The first layer has {n} filters; pick one.").format(n=f))
         K, b, k = layer.W[n - 1, 0], float(layer.b[n - 1]), layer.k
-        label = f"filter {n} of {'the built-in CNN' if name == BUILT_IN else 'your CNN'}"
-        st.caption(f"Kernel size k = {k}: a learned filter keeps the size it was trained with.")
+        label = (_("filter {n} of the built-in CNN") if name == BUILT_IN else _("filter {n} of your CNN")).format(n=n)
+        st.caption(_("Kernel size k = {k}: a learned filter keeps the size it was trained with.").format(k=k))
     else:
-        k = st.select_slider("Kernel size k", SIZES, value=5, key="cv_k", persist_state="session",
-                             help="The window is k×k pixels. The CNNs here use 5×5.")
-        K, b, label = convolution.hand_made(name, k), 0.0, f"the {name} kernel"
+        k = st.select_slider(_("Kernel size k"), SIZES, value=5, key="cv_k", persist_state="session",
+                             help=_("The window is k×k pixels. The CNNs here use 5×5."))
+        K, b, label = convolution.hand_made(name, k), 0.0, _("the {name} kernel").format(name=_(name))
     _clamp("cv_p", k - 1)
-    p = st.slider("Padding p", 0, k - 1, key="cv_p", persist_state="session",
-                  help="Rows and columns of zeros added round the image, so the window can reach the border.")
-    s = st.slider("Stride s", 1, MAX_STRIDE, key="cv_s", persist_state="session", value=1,
-                  help="How many pixels the window moves at each step.")
+    p = st.slider(_("Padding p"), 0, k - 1, key="cv_p", persist_state="session",
+                  help=_("Rows and columns of zeros added round the image, so the window can reach the border."))
+    s = st.slider(_("Stride s"), 1, MAX_STRIDE, key="cv_s", persist_state="session", value=1,
+                  help=_("How many pixels the window moves at each step."))
     return K, b, label, p, s
 
 
@@ -99,8 +105,8 @@ def size_formula(n, k, p, s):
     if top % s == 0:
         work = f"({n} + 2·{p} − {k}) / {s} + 1 = {top // s} + 1 = **{h}**"
     else:
-        work = f"⌊({n} + 2·{p} − {k}) / {s}⌋ + 1 = ⌊{top / s:g}⌋ + 1 = **{h}**"
-    return f"**Output size** (n + 2p − k) / s + 1, rounded down: {work}"
+        work = f"⌊({n} + 2·{p} − {k}) / {s}⌋ + 1 = ⌊{num(top / s)}⌋ + 1 = **{h}**"
+    return _("**Output size** (n + 2p − k) / s + 1, rounded down: {work}").format(work=work)
 
 
 def step(h, w):
@@ -116,10 +122,12 @@ def pick_position(h, w):
     _clamp("cv_row", h - 1, h // 2)
     _clamp("cv_col", w - 1, w // 2)
     c1, c2, c3 = st.columns([2, 2, 1], vertical_alignment="bottom")
-    i = c1.slider("Window row", 0, h - 1, key="cv_row", persist_state="session", help="Which row of the feature map this window fills.")
-    j = c2.slider("Window column", 0, w - 1, key="cv_col", persist_state="session", help="Which column of the feature map it fills.")
-    c3.button("▶ Next position", key="cv_next", on_click=step, args=(h, w), width="stretch",
-              help="Slide the window one step (s pixels) to the right, or to the start of the next row.")
+    i = c1.slider(_("Window row"), 0, h - 1, key="cv_row", persist_state="session",
+                  help=_("Which row of the feature map this window fills."))
+    j = c2.slider(_("Window column"), 0, w - 1, key="cv_col", persist_state="session",
+                  help=_("Which column of the feature map it fills."))
+    c3.button(_("▶ Next position"), key="cv_next", on_click=step, args=(h, w), width="stretch",
+              help=_("Slide the window one step (s pixels) to the right, or to the start of the next row."))
     return i, j
 
 
@@ -147,7 +155,7 @@ def number_grids(grids, key):
                 st.markdown(f"**{what}**")
                 rows, cols = np.shape(values)
                 st.table(number_table(values, fmt), border=False, width="content", hide_index=True, hide_header=True,
-                         alt=f"{what}: {rows} rows of {cols} numbers")
+                         alt=_("{what}: {rows} rows of {cols} numbers").format(what=what, rows=rows, cols=cols))
 
 
 def show_window(x, about, K, b, kernel_name, p, s, i, j, fmap, shown=240):
@@ -155,42 +163,49 @@ def show_window(x, about, K, b, kernel_name, p, s, i, j, fmap, shown=240):
     map with the cell it fills; the window's pixels, the weights and their products as numbers; the sum."""
     k, (h, w), n = len(K), fmap.shape, len(x)
     win, products, y = convolution.multiply_add(x, K, b, p, s, i, j)
-    where = f"row {i * s}, column {j * s}" + (" of the padded picture" if p else "")
+    where = (_("row {row}, column {col} of the padded picture") if p else _("row {row}, column {col}")).format(
+        row=i * s, col=j * s)
     c1, c2, c3 = st.columns(3, gap="medium")
     c1.image(pictures.window_image(convolution.padded(x, p), p, i * s, j * s, k, scale=shown // (n + 2 * p)),
-             caption=f"{about}, padded with {p}: the window's top-left pixel is {where}",
-             alt=f"The digit in dark ink with a red {k}×{k} square at {where}"
-                 + (f" and a pale blue band of {p} padding pixels round it" if p else ""))
+             caption=_("{digit}, padded with {p}: the window's top-left pixel is {where}").format(digit=about, p=p,
+                                                                                                  where=where),
+             alt=(_("The digit in dark ink with a red {k}×{k} square at {where} and a pale blue band of {p} padding "
+                    "pixels round it") if p else
+                  _("The digit in dark ink with a red {k}×{k} square at {where}")).format(k=k, where=where, p=p))
     c2.image(pictures.signed_image(K, scale=shown // k // 2), caption=f"{kernel_name} ({k}×{k})",
-             alt=f"The {k}×{k} kernel weights as coloured squares: orange positive, blue negative")
+             alt=_("The {k}×{k} kernel weights as coloured squares: orange positive, blue negative").format(k=k))
     c3.image(pictures.signed_image(fmap, scale=max(1, shown // h), mark=(i, j)),
-             caption=f"the feature map ({h}×{w}); the red square is where this window's sum lands",
-             alt=f"The {h}×{w} feature map, orange where the kernel matched, blue where it found the opposite; "
-                 f"a red square marks row {i}, column {j}")
-    number_grids([(win, f"{k * k} pixel values in the window", "{:.2f}"), (K, f"× {k * k} kernel weights", "{:.3f}"),
-                  (products, f"= {k * k} products", "{:.3f}")], key="cv_grids")
+             caption=_("the feature map ({h}×{w}); the red square is where this window's sum lands").format(h=h, w=w),
+             alt=_("The {h}×{w} feature map, orange where the kernel matched, blue where it found the opposite; "
+                   "a red square marks row {row}, column {col}").format(h=h, w=w, row=i, col=j))
+    number_grids([(win, _("{n} pixel values in the window").format(n=k * k), "{:.2f}"),
+                  (K, _("× {n} kernel weights").format(n=k * k), "{:.3f}"),
+                  (products, _("= {n} products").format(n=k * k), "{:.3f}")], key="cv_grids")
     st.container(key="cv_sum").markdown(
-        f"**Sum of the {k * k} products** = {products.sum(dtype='float64'):.4f}, **+ bias** {b:.4f} = **{y:.4f}**, "
-        f"written at row {i}, column {j} of the feature map. The engine's convolution (all {h * w} windows "
-        f"in one matrix multiply) put {fmap[i, j]:.4f} there.")
+        _("**Sum of the {n} products** = {total}, **+ bias** {b} = **{y}**, written at row {row}, column {col} of "
+          "the feature map. The engine's convolution (all {windows} windows in one matrix multiply) put {engine} "
+          "there.").format(n=k * k, total=num(products.sum(dtype="float64"), 4), b=num(b, 4), y=num(y, 4), row=i,
+                           col=j, windows=num(h * w), engine=num(fmap[i, j], 4)))
 
 
 def show_relu_pool(fmap, kernel_name, shown=240):
     """A feature map, after ReLU and after 2x2 max-pooling: as pictures on one colour scale, and a
     4x4 patch of it (round its largest value) in numbers at each step."""
     relu, pooled = convolution.relu_pool(fmap)
-    steps = [(fmap, f"the feature map of {kernel_name} ({fmap.shape[0]}×{fmap.shape[1]})"),
-             (relu, "after ReLU: the blue (negative) parts are 0"),
-             (pooled, f"after 2×2 max-pooling ({pooled.shape[0]}×{pooled.shape[1]})")]
+    steps = [(fmap, _("the feature map of {kernel} ({h}×{w})").format(kernel=kernel_name, h=fmap.shape[0],
+                                                                       w=fmap.shape[1])),
+             (relu, _("after ReLU: the blue (negative) parts are 0")),
+             (pooled, _("after 2×2 max-pooling ({h}×{w})").format(h=pooled.shape[0], w=pooled.shape[1]))]
     for col, (m, what) in zip(st.columns(3, gap="medium"), steps):
         col.image(pictures.signed_image(m, scale=max(1, shown // max(m.shape)), peak=abs(fmap).max()),
-                  caption=what, alt=f"{what}: orange positive, blue negative, white zero")
+                  caption=what, alt=_("{what}: orange positive, blue negative, white zero").format(what=what))
     top, left = strongest_patch(fmap)
-    st.markdown(f"In numbers, rows {top}–{top + 3} and columns {left}–{left + 3} of the map, round its largest "
-                "value: ReLU makes the negatives 0, max-pooling keeps the largest of each 2×2 block.")
-    number_grids([(fmap[top:top + 4, left:left + 4], "4×4 of the map", "{:.2f}"),
-                  (relu[top:top + 4, left:left + 4], "after ReLU", "{:.2f}"),
-                  (pooled[top // 2:top // 2 + 2, left // 2:left // 2 + 2], "after max-pooling", "{:.2f}")],
+    st.markdown(_("In numbers, rows {top}–{bottom} and columns {left}–{right} of the map, round its largest "
+                  "value: ReLU makes the negatives 0, max-pooling keeps the largest of each 2×2 block.").format(
+        top=top, bottom=top + 3, left=left, right=left + 3))
+    number_grids([(fmap[top:top + 4, left:left + 4], _("4×4 of the map"), "{:.2f}"),
+                  (relu[top:top + 4, left:left + 4], _("after ReLU"), "{:.2f}"),
+                  (pooled[top // 2:top // 2 + 2, left // 2:left // 2 + 2], _("after max-pooling"), "{:.2f}")],
                  key="cv_pool_grids")
 
 
@@ -229,7 +244,8 @@ def picture_row(maps, what, names=None, size=None, peak=None, alt=None):
     apart = ((0, 0), (size // 10, size // 10), (0, 0))          # white on either side: a gap between pictures
     st.image([np.pad(pictures.signed_image(m, peak=peak, size=size), apart, constant_values=255) for m in maps],
              caption=names, output_format="PNG",                 # PNG: crisp squares
-             alt=alt or [f"{what} {name}: orange where it is positive, blue where negative, white at 0" for name in names])
+             alt=alt or [_("{what} {name}: orange where it is positive, blue where negative, white at 0").format(
+                 what=what, name=name) for name in names])
 
 
 def filter_pictures(W, n_show, words):
@@ -237,10 +253,10 @@ def filter_pictures(W, n_show, words):
     big, apart and numbered (1, 2, ... as the Convolution page's Filter slider counts them), bigger
     in presenter mode; `words` (what the colours mean) under them."""
     k = W.shape[-1]
-    picture_row(W[:n_show, 0], "filter", names=[f"filter {n}" for n in range(1, n_show + 1)],
+    picture_row(W[:n_show, 0], _("filter"), names=[_("filter {n}").format(n=n) for n in range(1, n_show + 1)],
                 size=160 if presenter.on() else 110,
-                alt=[f"Filter {n} of the first conv layer, {k}×{k} weights: orange ones push its output up, "
-                     "blue ones push it down" for n in range(1, n_show + 1)])
+                alt=[_("Filter {n} of the first conv layer, {k}×{k} weights: orange ones push its output up, "
+                       "blue ones push it down").format(n=n, k=k) for n in range(1, n_show + 1)])
     st.caption(words)
 
 
@@ -248,21 +264,23 @@ def show_hand_made(x):
     """Each hand-made 5x5 kernel, named, and the feature map it makes of x (padding 2: 28x28)."""
     names = list(convolution.KERNELS)
     hand = [convolution.hand_made(name) for name in names]
-    st.markdown("**Hand-made kernels:** " + "; ".join(f"{n}. {name} ({what})" for n, (name, (_, what))
-                                                      in enumerate(convolution.KERNELS.items(), 1)))
-    picture_row(hand, "hand-made kernel", names)
-    picture_row([convolution.convolve(x, kernel, p=2) for kernel in hand], "feature map of the", names)
-    st.caption("Their feature maps (padding 2, so they keep the 28×28 size).")
+    st.markdown(_("**Hand-made kernels:** {kernels}").format(kernels="; ".join(
+        f"{n}. {_(name)} ({_(what)})" for n, (name, (_fn, what)) in enumerate(convolution.KERNELS.items(), 1))))
+    shown = [_(name) for name in names]
+    picture_row(hand, _("hand-made kernel"), shown)
+    picture_row([convolution.convolve(x, kernel, p=2) for kernel in hand], _("feature map of the"), shown)
+    st.caption(_("Their feature maps (padding 2, so they keep the 28×28 size)."))
 
 
 def show_learned(net, who, x, about):
     """A CNN's first-layer filters and every filter's feature map of x; returns first_block's (maps, names)."""
     maps, names = first_block(net, x)
-    st.markdown(f"**The {len(net.layers[0].W)} filters {who} learned** ({net.describe()}):")
-    picture_row(net.layers[0].W[:, 0], f"{who}'s learned filter")
-    picture_row(maps[0], f"the feature map of {who}'s filter")
-    st.caption(f"Every filter's feature map for {about}: {maps[0].shape[1]}×{maps[0].shape[2]} each, "
-               f"{len(maps[0])} in all, the first layer's whole output.")
+    st.markdown(_("**The {n} filters {who} learned** ({network}):").format(n=len(net.layers[0].W), who=who,
+                                                                           network=as_is(net.describe())))
+    picture_row(net.layers[0].W[:, 0], _("{who}'s learned filter").format(who=who))
+    picture_row(maps[0], _("the feature map of {who}'s filter").format(who=who))
+    st.caption(_("Every filter's feature map for {digit}: {h}×{w} each, {n} in all, the first layer's whole "
+                 "output.").format(digit=about, h=maps[0].shape[1], w=maps[0].shape[2], n=len(maps[0])))
     return maps, names
 
 
@@ -275,27 +293,29 @@ def weight_sharing(net, who, built_in=False):
     layer with the actual numbers; for the built-in CNN (built_in), its total next to the built-in MLP's."""
     rows = convolution.weight_counts(net)
     layer, shape_in, shape_out, own, dense = rows[0]
-    f, c, k, _ = layer.W.shape
+    f, c, k, _k = layer.W.shape
     n_in, n_out = int(np.prod(shape_in)), int(np.prod(shape_out))
-    st.markdown(f"**{who[0].upper() + who[1:]}'s first layer** (`{layer!r}`) turns the {_shape(shape_in)} image into "
-                f"{_shape(shape_out)} = {n_out:,} values with k·k·c_in·c_out + c_out = {k}·{k}·{c}·{f} + {f} = "
-                f"**{own:,} weights**: the same {f} small filters at every position. A dense layer joining the "
-                f"same {n_in:,} inputs to the same {n_out:,} outputs needs n_in·n_out + n_out = "
-                f"{n_in:,}·{n_out:,} + {n_out:,} = **{dense:,} weights**, {dense / own:,.0f} times as many.")
+    st.markdown(_("**{Who}'s first layer** (`{layer}`) turns the {shape_in} image into {shape_out} = {n_out} values "
+                  "with k·k·c_in·c_out + c_out = {k}·{k}·{c}·{f} + {f} = **{own} weights**: the same {f} small filters "
+                  "at every position. A dense layer joining the same {n_in} inputs to the same {n_out} outputs needs "
+                  "n_in·n_out + n_out = {n_in}·{n_out} + {n_out} = **{dense} weights**, {times} times as many.").format(
+        Who=who[0].upper() + who[1:], layer=as_is(repr(layer)), shape_in=_shape(shape_in), shape_out=_shape(shape_out),
+        n_out=num(n_out), k=k, c=c, f=f, own=num(own), n_in=num(n_in), dense=num(dense), times=num(dense / own, 0)))
     st.table(pd.DataFrame({
-        "layer": [repr(r[0]) for r in rows],
-        "input": [_shape(r[1]) for r in rows],
-        "output": [_shape(r[2]) for r in rows],
-        "its weights": [f"{r[3]:,}" for r in rows],
-        "a dense layer between the same sizes": [f"{r[4]:,}" for r in rows]}).style.hide(axis="index"))
+        _("layer"): [repr(r[0]) for r in rows],
+        _("input"): [_shape(r[1]) for r in rows],
+        _("output"): [_shape(r[2]) for r in rows],
+        _("its weights"): [num(r[3]) for r in rows],
+        _("a dense layer between the same sizes"): [num(r[4]) for r in rows]}).style.hide(axis="index"))
     if not built_in:
-        st.caption(f"{who[0].upper() + who[1:]}: {net.n_params():,} weights in all.")
+        st.caption(_("{Who}: {n} weights in all.").format(Who=who[0].upper() + who[1:], n=num(net.n_params())))
         return
     (mlp, mlp_about), cnn_about = state.pretrained_model(), state.pretrained_cnn()[1]
     c1, c2 = st.columns(2)
-    c1.metric("The built-in CNN: weights in all", f"{net.n_params():,}", help=net.describe())
-    c2.metric("The built-in MLP: weights in all", f"{mlp.n_params():,}", help=mlp.describe())
-    st.write(f"The CNN has {mlp.n_params() / net.n_params():.1f} times fewer weights than the MLP, yet reads "
-             f"{cnn_about['test_accuracy']:.2%} of the MNIST test digits right, against the MLP's "
-             f"{mlp_about['test_accuracy']:.2%}: each of its weights is used at every position, so it learns "
-             "from the whole picture, and a stroke is recognised wherever it is.")
+    c1.metric(_("The built-in CNN: weights in all"), num(net.n_params()), help=as_is(net.describe()))
+    c2.metric(_("The built-in MLP: weights in all"), num(mlp.n_params()), help=as_is(mlp.describe()))
+    st.write(_("The CNN has {times} times fewer weights than the MLP, yet reads {cnn} of the MNIST test digits right, "
+               "against the MLP's {mlp}: each of its weights is used at every position, so it learns from the whole "
+               "picture, and a stroke is recognised wherever it is.").format(
+        times=num(mlp.n_params() / net.n_params(), 1), cnn=pct(cnn_about["test_accuracy"], 2),
+        mlp=pct(mlp_about["test_accuracy"], 2)))

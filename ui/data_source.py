@@ -5,8 +5,9 @@ a progress bar. The outcome is left in st.session_state["home_msg"] for Home to 
 import streamlit as st
 
 from engine.data import DataError, download_mnist
+from i18n import _, as_is, num
 from ui import state
-
+from ui.formats import source_text
 
 def use_folder():
     """The folder box changed: try the new folder, keep the old data if it does not work."""
@@ -21,30 +22,31 @@ def use_folder():
         reason = reason.rstrip(".")
         if len(reason) > 300:           # one sentence, not a screenful
             reason = reason[:300] + "…"
-        st.session_state["home_msg"] = ("error", f"That folder cannot be used: {reason}. "
-                                                 "The data loaded before is still in use.")
+        st.session_state["home_msg"] = ("error", _("That folder cannot be used: {reason}. "
+                                                   "The data loaded before is still in use.").format(reason=reason))
     else:
         st.session_state["data_dir"] = folder
-        st.session_state["home_msg"] = ("success", f"Now using: {data.source}.")
+        st.session_state["home_msg"] = ("success", _("Now using: {source}.").format(source=source_text(data.source)))
 
 
 def download_full_mnist():
     """Download the four official files with a progress bar, then switch to them."""
-    bar = st.progress(0.0, text="Connecting…")
+    bar = st.progress(0.0, text=_("Connecting…"))
     shown = {"pct": -1}
 
     def progress(name, done, total):
         pct = int(100 * done / total) if total else 0
         if pct != shown["pct"]:        # one update per percent is plenty
             shown["pct"] = pct
-            size = f"{done / 1e6:.1f} of {total / 1e6:.1f} MB" if total else f"{done / 1e6:.1f} MB"
-            bar.progress(pct / 100, text=f"{name}: {size}")
+            size = (_("{done} of {total} MB").format(done=num(done / 1e6, 1), total=num(total / 1e6, 1)) if total
+                    else _("{done} MB").format(done=num(done / 1e6, 1)))
+            bar.progress(pct / 100, text=f"{as_is(name)}: {size}")
 
     try:
         download_mnist(progress=progress)
     except (DataError, OSError) as e:
         bar.empty()
-        st.session_state["home_msg"] = ("error", f"Download failed: {e}")
+        st.session_state["home_msg"] = ("error", _("Download failed: {reason}").format(reason=e))
         st.rerun()
     bar.empty()
     st.session_state["data_dir"] = ""     # use the downloaded copy (found in the cache)
@@ -52,9 +54,11 @@ def download_full_mnist():
     try:
         data = state.dataset()
     except DataError as e:
-        st.session_state["home_msg"] = ("error", f"Downloaded, but the files cannot be read: {e}")
+        st.session_state["home_msg"] = ("error", _("Downloaded, but the files cannot be read: {reason}").format(
+            reason=e))
     else:
-        st.session_state["home_msg"] = ("success", f"Downloaded. Now using: {data.source}.")
+        st.session_state["home_msg"] = ("success", _("Downloaded. Now using: {source}.").format(
+            source=source_text(data.source)))
     st.rerun()
 
 

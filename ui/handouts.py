@@ -13,7 +13,9 @@ from urllib.parse import urlsplit
 
 import streamlit as st
 
-from ui import pages
+import i18n
+from i18n import N_, _
+from ui import formats, pages
 
 
 class Step(NamedTuple):
@@ -30,97 +32,97 @@ class Lesson(NamedTuple):
     steps: tuple
 
 
-SAMPLE_NOTE = ("Numbers measured with the app's built-in sample (10,000 training and 2,000 test digits) and its "
-               "fixed seed: pressing Start with the same settings gives the same numbers. If Home says the full "
-               "MNIST is loaded, the numbers differ: your runs' accuracies come out higher.")
+SAMPLE_NOTE = N_("Numbers measured with the app's built-in sample (10,000 training and 2,000 test digits) and its "
+                 "fixed seed: pressing Start with the same settings gives the same numbers. If Home says the full "
+                 "MNIST is loaded, the numbers differ: your runs' accuracies come out higher.")
 
 _DATASET = Step("dataset", (), (
-    "How many numbers describe one digit? Which number is blank paper, which is full ink?",
+    N_("How many numbers describe one digit? Which number is blank paper, which is full ink?"),
 ), (
-    "28 × 28 = 784 numbers a digit, each from 0 (paper) to 255 (full ink).",
-    "The built-in sample: 10,000 training digits and 2,000 test digits.",
+    N_("28 × 28 = 784 numbers a digit, each from 0 (paper) to 255 (full ink)."),
+    N_("The built-in sample: 10,000 training digits and 2,000 test digits."),
 ))
 _HOW = Step("how_it_learns", (), (
-    "After “Take one step”: did the loss of this image go up or down? Why must the forward pass come first?",
+    N_("After “Take one step”: did the loss of this image go up or down? Why must the forward pass come first?"),
 ), (
-    "The built-in network 784 → 256 → 10 has 203,530 weights and biases; one step changes all of them.",
+    N_("The built-in network 784 → 256 → 10 has 203,530 weights and biases; one step changes all of them."),
 ))
 _TRAIN = Step("train", (("defaults", ""),), (
-    "Press Start. What does the loss of each mini-batch do? After the last epoch, which is higher: "
-    "training or validation accuracy? Why?",
+    N_("Press Start. What does the loss of each mini-batch do? After the last epoch, which is higher: "
+       "training or validation accuracy? Why?"),
 ), (
-    "10 epochs: 96.35% of the 2,000 test images right.",
-    "Last epoch: training accuracy 100.0%, validation accuracy 96.7% (the gap: memorising).",
+    N_("10 epochs: 96.35% of the 2,000 test images right."),
+    N_("Last epoch: training accuracy 100.0%, validation accuracy 96.7% (the gap: memorising)."),
 ))
 
 LESSONS = (
-    Lesson("mlp", "Lesson 1 · How a network learns to read digits", 45, (
+    Lesson("mlp", N_("Lesson 1 · How a network learns to read digits"), 45, (
         _DATASET,
         Step("one_hot", (), (
-            "Write the label 7 as the network's target. Why not just the number 7?",
+            N_("Write the label 7 as the network's target. Why not just the number 7?"),
         ), (
-            "[0, 0, 0, 0, 0, 0, 0, 1, 0, 0]: ten numbers, one per output neuron.",
+            N_("[0, 0, 0, 0, 0, 0, 0, 1, 0, 0]: ten numbers, one per output neuron."),
         )),
         _HOW,
         _TRAIN,
-        Step("train", (("learning rate 10", "lr=10&epochs=3"),), (
-            "Guided experiment “A learning rate far too high”: what happens to the loss? Is your model replaced?",
+        Step("train", ((N_("learning rate 10"), "lr=10&epochs=3"),), (
+            N_("Guided experiment “A learning rate far too high”: what happens to the loss? Is your model replaced?"),
         ), (
-            "“Training diverged at epoch 1, batch 8”: a weight passed 10,000 within 8 mini-batches.",
+            N_("“Training diverged at epoch 1, batch 8”: a weight passed 10,000 within 8 mini-batches."),
         )),
-        Step("train", (("5 hidden units", "hidden=5&epochs=5"), ("128 hidden units", "hidden=128&epochs=5")), (
-            "Guided experiment “A hidden layer of only 5 units”: is 5 units too few to learn, or to remember?",
+        Step("train", ((N_("5 hidden units"), "hidden=5&epochs=5"), (N_("128 hidden units"), "hidden=128&epochs=5")), (
+            N_("Guided experiment “A hidden layer of only 5 units”: is 5 units too few to learn, or to remember?"),
         ), (
-            "After 5 epochs: 85.65% of the test images with 5 units, 95.85% with 128.",
+            N_("After 5 epochs: 85.65% of the test images with 5 units, 95.85% with 128."),
         )),
         Step("draw", (), (
-            "Draw a 7 your way. What does the network answer, and how sure is it? "
-            "Which digit is hardest to get read right?",
+            N_("Draw a 7 your way. What does the network answer, and how sure is it? "
+            "Which digit is hardest to get read right?"),
         ), ()),
     )),
-    Lesson("cnn", "Lesson 2 · From an MLP to a CNN, with our own handwriting", 90, (
+    Lesson("cnn", N_("Lesson 2 · From an MLP to a CNN, with our own handwriting"), 90, (
         _DATASET,
         _HOW,
         _TRAIN,
-        Step("train", (("sigmoid + MSE", "activation=sigmoid&loss=mse&optimizer=sgd&lr=0.5&batch=100&epochs=5"),
-                       ("ReLU + cross-entropy", "optimizer=sgd&lr=0.5&batch=100&epochs=5")), (
-            "Guided experiment “The write-up's sigmoid + MSE vs ReLU + softmax + cross-entropy”, then Compare runs: which learns faster, and why?",
+        Step("train", ((N_("sigmoid + MSE"), "activation=sigmoid&loss=mse&optimizer=sgd&lr=0.5&batch=100&epochs=5"),
+                       (N_("ReLU + cross-entropy"), "optimizer=sgd&lr=0.5&batch=100&epochs=5")), (
+            N_("Guided experiment “The write-up's sigmoid + MSE vs ReLU + softmax + cross-entropy”, then Compare runs: which learns faster, and why?"),
         ), (
-            "Validation accuracy after epoch 1: 66.7% (MSE) against 88.5% (cross-entropy).",
-            "After 5 epochs: 86.15% against 95.30% of the test images.",
+            N_("Validation accuracy after epoch 1: 66.7% (MSE) against 88.5% (cross-entropy)."),
+            N_("After 5 epochs: 86.15% against 95.30% of the test images."),
         )),
         Step("evaluate", (), (
-            "Which two digits does your model mix up most? Would you have read its most confident mistake right?",
+            N_("Which two digits does your model mix up most? Would you have read its most confident mistake right?"),
         ), ()),
         Step("why_convolutions", (), (
-            "Moved 2 pixels, which network still reads the digits? Why does the MLP lose them?",
+            N_("Moved 2 pixels, which network still reads the digits? Why does the MLP lose them?"),
         ), (
-            "Built-in MLP against built-in CNN, 500 test digits moved four ways: 94.0% against 96.6% at 2 px, "
-            "56.0% against 75.2% at 4 px.",
+            N_("Built-in MLP against built-in CNN, 500 test digits moved four ways: 93.8% against 95.9% at 2 px, "
+            "57.1% against 76.7% at 4 px."),
         )),
         Step("convolution", (), (
-            "A 5×5 kernel slides over a 28×28 digit (no padding, stride 1): how big is the feature map? "
-            "How many weights does the kernel have?",
+            N_("A 5×5 kernel slides over a 28×28 digit (no padding, stride 1): how big is the feature map? "
+            "How many weights does the kernel have?"),
         ), (
-            "(28 + 2·0 − 5)/1 + 1 = 24: a 24×24 map, from 25 weights and 1 bias.",
+            N_("(28 + 2·0 − 5)/1 + 1 = 24: a 24×24 map, from 25 weights and 1 bias."),
         )),
-        Step("train", (("MLP, 5 epochs", "epochs=5"), ("CNN, 5 epochs", "epochs=5&kind=cnn")), (
-            "Guided experiment “A dense network (MLP) vs a convolutional one (CNN)”: which has more weights, which reads better? "
-            "Then open Why convolutions? again: how does your model do?",
+        Step("train", ((N_("MLP, 5 epochs"), "epochs=5"), (N_("CNN, 5 epochs"), "epochs=5&kind=cnn")), (
+            N_("Guided experiment “A dense network (MLP) vs a convolutional one (CNN)”: which has more weights, which reads better? "
+            "Then open Why convolutions? again: how does your model do?"),
         ), (
-            "Weights: 203,530 (MLP) against 5,994 (CNN). Test accuracy: 96.40% against 97.25%.",
-            "On Why convolutions?, moved 2 px: your MLP 68.0%, your CNN 85.9%.",
+            N_("Weights: 203,530 (MLP) against 5,994 (CNN). Test accuracy: 96.40% against 97.25%."),
+            N_("On Why convolutions?, moved 2 px: your MLP 68.0%, your CNN 85.9%."),
         )),
         Step("class", (), (
-            "Draw three digits and press “Add to our class set”. "
-            "Does the built-in MLP read our handwriting as well as MNIST's?",
+            N_("Draw three digits and press “Add to our class set”. "
+            "Does the built-in MLP read our handwriting as well as MNIST's?"),
         ), (
-            "On the 2,000 MNIST test digits the built-in MLP reads 98.4%. On ours: see the Class page.",
+            N_("On the 2,000 MNIST test digits the built-in MLP reads 98.7%. On ours: see the Class page."),
         )),
         Step("pytorch", (), (
-            "Which PyTorch line does the same as the engine's backward pass? How big is the largest difference?",
+            N_("Which PyTorch line does the same as the engine's backward pass? How big is the largest difference?"),
         ), (
-            "The page lists every difference between the two; any above 1e-4 is flagged.",
+            N_("The page lists every difference between the two; any above 1e-4 is flagged."),
         )),
     )),
 )
@@ -133,6 +135,8 @@ def lesson(lesson_id):
 def link(page_name, query="", base=""):
     """A page's address, with a lesson link's settings: base + /train?hidden=5 (Home is the root)."""
     path = "" if pages.page(page_name) is pages.HOME else pages.page(page_name).name
+    from ui.translation import link_params          # the class's language: lang=it
+    query = "&".join([query] * bool(query) + [f"{k}={v}" for k, v in link_params().items()])
     return f"{base}/{path}" + (f"?{query}" if query else "")
 
 
@@ -163,20 +167,26 @@ def handout_html(lesson_id, base=""):
     for step in x.steps:
         p = pages.page(step.page)
         links = step.links or (("", ""),)
-        body = [f'<span class="page">{e(p.title)}</span>']
-        body += [f'<span class="link">{e(label) + ": " if label and label != "defaults" else ""}'
+        body = [f'<span class="page">{e(_(p.title))}</span>']
+        body += [f'<span class="link">{e(_(label)) + ": " if label and label != "defaults" else ""}'
                  f'{e(link(step.page, q, base))}</span>' for label, q in links]
-        body += [f'<div class="ask">{e(q)}</div><div class="answer"></div>' for q in step.ask]
-        body += [f'<div class="num">{e(n)}</div>' for n in step.look_for]
+        body += [f'<div class="ask">{e(_(q))}</div><div class="answer"></div>' for q in step.ask]
+        body += [f'<div class="num">{e(_(n))}</div>' for n in step.look_for]
         items.append("<li>" + "".join(body) + "</li>")
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{e(x.title)}</title>'
+    lang = i18n.current() if i18n.current() in i18n.LANGUAGES else i18n.SOURCE
+    title = e(_(x.title))
+    footer = _("Print: your browser's Print (Ctrl+P / ⌘P) fits this on one page.")
+    heading = _("{title} ({minutes} minutes)").format(title=_(x.title), minutes=x.minutes)
+    name = _("Name:")
+    how = _("Questions marked ? are for you to answer; the lines with a bar are the numbers to look for.")
+    return (f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>'
             f"<style>{CSS}</style></head><body>\n"
-            f"<h1>{e(x.title)} ({x.minutes} minutes)</h1>\n"
-            f'<p class="note">Name: ______________________ &nbsp; Digits from Scratch. '
-            f"Questions marked ? are for you to answer; the lines with a bar are the numbers to look for. "
-            f"{e(SAMPLE_NOTE)}</p>\n"
+            f"<h1>{e(heading)}</h1>\n"
+            f'<p class="note">{e(name)} ______________________ &nbsp; Digits from Scratch. '
+            f"{e(how)} "
+            f"{e(_(SAMPLE_NOTE))}</p>\n"
             f"<ol>{''.join(items)}</ol>\n"
-            f"<footer>Print: your browser's Print (Ctrl+P / ⌘P) fits this on one page.</footer>\n"
+            f"<footer>{html.escape(footer, quote=False)}</footer>\n"
             "</body></html>\n")
 
 
@@ -194,19 +204,21 @@ def _server_base():
 
 def teacher_corner(data):
     """Home's "For teachers" box: the lesson plans in a sentence each and a handout per lesson."""
-    with st.expander("🧑‍🏫 For teachers: lesson plans and handouts"):
-        st.write("Two lesson plans use this app's guided experiments: a 45-minute one (an MLP learns to read "
-                 "digits) and a 90-minute one (from an MLP to a CNN, with the class's own handwriting). The plans, "
-                 "and how to reset the Class page between classes, are in the project's `docs/teacher.md`. "
-                 "Each lesson has a one-page handout for the students: questions, and the numbers to look for.")
+    with st.expander(_("🧑‍🏫 For teachers: lesson plans and handouts")):
+        st.write(_("Two lesson plans use this app's guided experiments: a 45-minute one (an MLP learns to read "
+                   "digits) and a 90-minute one (from an MLP to a CNN, with the class's own handwriting). The plans, "
+                   "and how to reset the Class page between classes, are in the project's `docs/teacher.md`. "
+                   "Each lesson has a one-page handout for the students: questions, and the numbers to look for."))
         if data is not None and not data.is_sample:
-            st.warning("The handouts' numbers were measured on the built-in sample; this server has "
-                       f"{data.source} loaded, so the numbers your students see will differ (their runs' "
-                       "accuracies come out higher).")
+            st.warning(_("The handouts' numbers were measured on the built-in sample; this server has {source} "
+                         "loaded, so the numbers your students see will differ (their runs' accuracies come out "
+                         "higher).").format(source=formats.source_text(data.source)))
         base = _server_base()
         cols = st.columns(len(LESSONS))
-        for col, x in zip(cols, LESSONS):
-            col.download_button(f"Handout: {x.title.split(' · ')[0]} ({x.minutes} min)",
+        for number, (col, x) in enumerate(zip(cols, LESSONS), start=1):
+            col.download_button(_("Handout: Lesson {number} ({minutes} min)").format(number=number,
+                                                                                     minutes=x.minutes),
                                 data=handout_html(x.id, base), file_name=f"handout-{x.id}.html",
                                 mime="text/html", key=f"handout_{x.id}", icon=":material/print:", on_click="ignore",
-                                help=f"{x.title}: one printable page (HTML; open it and print from the browser).")
+                                help=_("{title}: one printable page (HTML; open it and print from the browser).")
+                                .format(title=_(x.title)))

@@ -7,6 +7,11 @@ and another browser has another key). The server keeps the finished
 runs and the current model of each key for limits.KEEP_HOURS, within limits.KEEP_MB
 in all (the oldest are dropped first), and offers them back when that browser returns.
 A run still training when the page goes away is not kept: it stops a minute later.
+The same for the language models (ui/language/): the ended runs (ui/language/runs.py records)
+and the current language model, kept as its model file's bytes (engine/language/modelfile.py,
+read back by its checking loader) with its label.
+A school's server (several app processes sharing a PostgreSQL class database) keeps them in
+that database instead (ui/keep_shared.py), so that any of its processes offers them back.
 """
 import hashlib
 import re
@@ -15,9 +20,14 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
 import streamlit as st
 
-from ui import lesson, limits
+from engine.language.modelfile import lm_to_bytes, load_language_model
+from engine.modelfile import ModelFileError
+from i18n import _, ngettext, num
+from ui import class_db, keep_shared, lesson, limits
+from ui.language import runs as language_runs
 
 COOKIE = "digits_browser_key"
 KEY_JS = """
@@ -39,6 +49,8 @@ class Kept:
     model_info: dict
     saved: float = field(default_factory=time.time)
     nbytes: int = 0
+    lm_runs: list = field(default_factory=list)     # ui/language/runs.py records
+    lm_model: dict | None = None                    # {"file": uint8 array of the model file, "label", "origin"}
 
 
 class Store:
@@ -52,11 +64,12 @@ class Store:
     def _id(key):
         return hashlib.sha256(key.encode()).hexdigest()
 
-    def put(self, key, runs, model, model_info):
+    def put(self, key, runs, model, model_info, **more):
         nbytes = sum(p.nbytes for p in model.params()) if model is not None else 0
         nbytes += sum(16 * (len(r.get("history", {}).get("batch_loss", [])) + 50) for r in runs)
+        nbytes += _more_bytes(**more)
         with self._lock:
-            self._kept[self._id(key)] = Kept(list(runs), model, dict(model_info or {}), nbytes=nbytes)
+            self._kept[self._id(key)] = Kept(list(runs), model, dict(model_info or {}), nbytes=nbytes, **more)
             self._prune()
 
     def get(self, key):
@@ -81,10 +94,34 @@ class Store:
             del self._kept[by_age.pop(0)]
 
 
+def _more_bytes(lm_runs=(), lm_model=None):
+    """The kept size of the language-model parts (counted as the digit runs and model are)."""
+    nbytes = sum(16 * (len(r.get("history", {}).get("batch_loss", [])) + 50) for r in lm_runs)
+    return nbytes + (lm_model["file"].nbytes if lm_model else 0)
+
+
+def _lm_kept(entry):
+    """The session's language model (ui/language/train.py lm_model) as it is kept: its model file's bytes
+    as a uint8 array, its label and origin; None without one."""
+    if not entry or entry.get("model") is None or entry.get("vocab") is None:
+        return None
+    content = lm_to_bytes(entry["model"], entry["vocab"], entry.get("settings"))
+    return {"file": np.frombuffer(content, dtype=np.uint8), "label": str(entry.get("label", "")),
+            "origin": str(entry.get("origin", ""))}
+
+
+def _lm_entry(kept):
+    """The session's language model entry back from _lm_kept's dict (read by the model file's checking loader)."""
+    model, vocab, settings, _notes = load_language_model(kept["file"].tobytes(), name="the kept language model")
+    return {"model": model, "vocab": vocab, "settings": settings, "label": kept["label"], "origin": kept["origin"]}
+
+
 @st.cache_resource
 def store():
-    """The server's one Store (shared by every session)."""
-    return Store(limits.KEEP_MB * 2**20, limits.KEEP_HOURS * 3600)
+    """The server's one Store (shared by every session): in its memory, or in the class database
+    that a school's app processes share (ui/keep_shared.py)."""
+    here = Store(limits.KEEP_MB * 2**20, limits.KEEP_HOURS * 3600)
+    return keep_shared.SharedStore(Kept, here) if class_db.shared() else here
 
 
 @st.cache_resource
@@ -107,23 +144,30 @@ def offer(key):
     """Call before the page: on a session's first run, look for what this browser
     left here; if there is something, offer it back in the sidebar (Restore / No thanks)."""
     ss = st.session_state
+    if ss.get("keep_message"):
+        st.sidebar.warning(ss.pop("keep_message"))
     if "keep_answered" not in ss:
-        fresh = not ss.get("runs") and ss.get("model") is None
+        fresh = not ss.get("runs") and ss.get("model") is None and not ss.get("lm_runs") and not ss.get("lm_model")
         ss["keep_answered"] = not (fresh and store().get(key) is not None)
     kept = None if ss["keep_answered"] else store().get(key)
     if kept is None:
         ss["keep_answered"] = True
         return
-    minutes = (time.time() - kept.saved) / 60
-    what = [f"{len(kept.runs)} run{'s' if len(kept.runs) != 1 else ''}"] if kept.runs else []
-    if kept.model is not None:
-        what.append("your model")
+    minutes = round((time.time() - kept.saved) / 60)
+    runs = ngettext("{n} run", "{n} runs", len(kept.runs)).format(n=num(len(kept.runs)))
+    digits = (_("{runs} and your model").format(runs=runs) if kept.runs and kept.model is not None
+              else runs if kept.runs else _("your model") if kept.model is not None else "")
+    lm = ngettext("{n} language-model run", "{n} language-model runs", len(kept.lm_runs)).format(
+        n=num(len(kept.lm_runs)))
+    words = (_("{runs} and your language model").format(runs=lm) if kept.lm_runs and kept.lm_model is not None
+             else lm if kept.lm_runs else _("your language model") if kept.lm_model is not None else "")
+    what = _("{digits} and {words}").format(digits=digits, words=words) if digits and words else digits or words
+    when = _("a moment ago") if minutes < 1 else _("{minutes} min ago").format(minutes=num(minutes))
     with st.sidebar.container(border=True):
-        st.markdown(f"**Welcome back!** This browser left {' and '.join(what)} here "
-                    f"{'a moment' if minutes < 1 else f'{minutes:.0f} min'} ago.")
+        st.markdown(_("**Welcome back!** This browser left {what} here {when}.").format(what=what, when=when))
         c1, c2 = st.columns(2)
-        c1.button("Restore", key="keep_restore", icon=":material/restore:", on_click=_restore, args=(key,))
-        c2.button("No thanks", key="keep_discard", on_click=_discard, args=(key,))
+        c1.button(_("Restore"), key="keep_restore", icon=":material/restore:", on_click=_restore, args=(key,))
+        c2.button(_("No thanks"), key="keep_discard", on_click=_discard, args=(key,))
 
 
 def remember(key):
@@ -132,9 +176,12 @@ def remember(key):
     ss = st.session_state
     if not ss.get("keep_answered"):
         return
-    mine = (len(ss.get("runs", [])), id(ss.get("model")))
-    if ss.get("keep_saved") != mine and (ss.get("runs") or ss.get("model") is not None):
-        store().put(key, ss.get("runs", []), ss.get("model"), ss.get("model_info"))
+    lm_model = (ss.get("lm_model") or {}).get("model")
+    mine = (len(ss.get("runs", [])), id(ss.get("model")), len(ss.get("lm_runs", [])), id(lm_model))
+    if ss.get("keep_saved") != mine and (ss.get("runs") or ss.get("model") is not None or ss.get("lm_runs")
+                                         or lm_model is not None):
+        store().put(key, ss.get("runs", []), ss.get("model"), ss.get("model_info"),
+                    lm_runs=list(ss.get("lm_runs", [])), lm_model=_lm_kept(ss.get("lm_model")))
         ss["keep_saved"] = mine
 
 
@@ -150,6 +197,14 @@ def _restore(key):
             values = lesson.values_of(kept.model_info.get("settings"))
             if values:
                 lesson.apply(values)
+        if kept.lm_runs:
+            st.session_state["lm_runs"] = language_runs.merged(kept.lm_runs, st.session_state.get("lm_runs", []))
+        if kept.lm_model is not None:
+            try:
+                st.session_state["lm_model"] = _lm_entry(kept.lm_model)
+            except ModelFileError as err:      # cannot happen with what this server wrote; says so if it does
+                st.session_state["keep_message"] = _("Your language model could not be restored: {why}.").format(
+                    why=err)
     st.session_state["keep_answered"] = True
 
 

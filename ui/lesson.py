@@ -40,11 +40,14 @@ import re
 
 import streamlit as st
 
+import i18n
 from engine.network import ACTIVATIONS, LOSSES
+from i18n import _
 from engine.optim import OPTIMIZERS
-from ui import limits as server_limits, training
+from ui import limits as server_limits, training, translation
 
 PRESENT = "present"     # the presenter-mode parameter (ui/presenter.py)
+NOT_SETTINGS = (PRESENT, i18n.QUERY)    # ... and the language's (ui/translation.py): the address's, not the page's
 
 # URL name -> (widget key, kind, details). Numeric details: (low, high, low_is_open).
 # The Train page's widgets take their limits from here, so a link can never hold
@@ -91,7 +94,8 @@ def _sizes(parse, blank_ok):
         if blank_ok and text.lower() in ("", "none", "0"):
             return ""
         if not SIZES.fullmatch(text):       # a dash separates sizes: '-8' is not 8
-            raise ValueError(f"must be whole numbers separated by dashes, like {'128-64' if blank_ok else '8-16'}")
+            raise ValueError(_("must be whole numbers separated by dashes, like {example}").format(
+                example="128-64" if blank_ok else "8-16"))
         sizes_text = text.replace("-", ",").replace("_", ",")
         try:
             sizes = parse(sizes_text)
@@ -102,7 +106,9 @@ def _sizes(parse, blank_ok):
 
 
 def _range_text(low, high, low_open):
-    return f"{'above' if low_open else 'from'} {low:g} {'and at most' if low_open else 'to'} {high:g}"
+    """'must be above 0 and at most 100' or 'must be from 1 to 200'."""
+    return (_("must be above {low} and at most {high}") if low_open else _("must be from {low} to {high}")).format(
+        low=f"{low:g}", high=f"{high:g}")
 
 
 MAX_NOTES = 10          # a link can hold hundreds of bad parameters: say a few, count the rest
@@ -150,32 +156,32 @@ class Link:
         text = str(text).strip()
         if kind not in ("choice", "bool") and not text.isascii():
             # Python's int() and float() read any script's digits ('٨' is 8): a link's numbers are 0-9 only.
-            raise ValueError("use the digits 0-9")
+            raise ValueError(_("use the digits 0-9"))
         if kind in self.readers:
             return key, self.readers[kind](text)
         if kind == "choice":
             value = self.value_aliases.get(name, {}).get(text.lower(), text.lower())
             if value not in details:
-                raise ValueError(f"choose one of {', '.join(details)}")
+                raise ValueError(_("choose one of {choices}").format(choices=i18n.as_is(", ".join(details))))
             return key, value
         if kind == "bool":
             if text.lower() in TRUE:
                 return key, True
             if text.lower() in FALSE:
                 return key, False
-            raise ValueError("use 1 (on) or 0 (off)")
+            raise ValueError(_("use 1 (on) or 0 (off)"))
         low, high, low_open = details
         try:
             number = float(text)
         except ValueError:
-            raise ValueError("not a number") from None
+            raise ValueError(_("not a number")) from None
         if math.isnan(number):
-            raise ValueError("not a number")
+            raise ValueError(_("not a number"))
         # The range first: a huge number (float() makes 1e400 infinite) is out of range, not "not whole".
         if number < low or number > high or (low_open and number == low):
-            raise ValueError(f"must be {_range_text(low, high, low_open)}")
+            raise ValueError(_range_text(low, high, low_open))
         if kind == "int" and not number.is_integer():
-            raise ValueError("must be a whole number")
+            raise ValueError(_("must be a whole number"))
         if name in self.snap:
             number = round(round(number / self.snap[name]) * self.snap[name], 10)
         return key, int(number) if kind == "int" else float(number)
@@ -190,12 +196,13 @@ class Link:
         """
         values, notes = {}, []
         for raw_name, text in params.items():
-            if raw_name == PRESENT:
+            if raw_name in NOT_SETTINGS:
                 continue
             name = self.aliases.get(raw_name.lower(), raw_name.lower())
             shown = f"`{_shown(raw_name)}={_shown(text)}`"
             if name not in self.params:
-                notes.append(f"{shown}: not a setting of this page (known: {', '.join(self.params)})")
+                notes.append(_("{parameter}: not a setting of this page (known: {known})").format(
+                    parameter=shown, known=i18n.as_is(", ".join(self.params))))
                 continue
             try:
                 key, value = self.parse_value(name, text)
@@ -206,7 +213,7 @@ class Link:
         if self.check is not None:
             self.check(values, notes)
         if len(notes) > MAX_NOTES:
-            notes = notes[:MAX_NOTES] + [f"…and {len(notes) - MAX_NOTES} more parameters, ignored too."]
+            notes = notes[:MAX_NOTES] + [_("…and {n} more parameters, ignored too.").format(n=len(notes) - MAX_NOTES)]
         return values, notes
 
     def _text(self, name, value):
@@ -265,8 +272,8 @@ class Link:
             return
         if busy:
             st.session_state[self.prefix + "notes"] = (self.to_params(self.widget_values()), [
-                "This link's settings were not loaded because a run is going. Stop or Reset it, then open the "
-                "link again."])
+                _("This link's settings were not loaded because a run is going. Stop or Reset it, then open the "
+                  "link again.")])
             return
         values, notes = self.from_params(url)
         self.apply(values)
@@ -297,7 +304,8 @@ class Link:
 
     def link(self, params):
         """The lesson link for these settings: full address when the browser's is known."""
-        query = query_string({**params, **({PRESENT: "1"} if st.session_state.get("presenter") else {})})
+        query = query_string({**params, **({PRESENT: "1"} if st.session_state.get("presenter") else {}),
+                              **translation.link_params()})
         try:
             base = st.context.url
         except Exception:  # noqa: BLE001 - no browser (tests, scripts)
@@ -334,14 +342,15 @@ def query_string(params):
 
 
 def _url_settings():
-    """The URL's parameters other than the presenter flag (and Streamlit's own embed ones)."""
-    return {k: st.query_params[k] for k in st.query_params if k != PRESENT}
+    """The URL's parameters other than the presenter flag and the language (and Streamlit's own embed ones)."""
+    return {k: st.query_params[k] for k in st.query_params if k not in NOT_SETTINGS}
 
 
 def _kernel_and_padding(values, notes):
     kernel = values.get("train_kernel", training.WIDGETS["train_kernel"])
     if values.get("train_padding", 0) >= kernel:       # each is in range, but not the two together
-        notes.append(f"`padding={values.pop('train_padding')}`: must be smaller than the kernel size ({kernel})")
+        notes.append(_("`padding={padding}`: must be smaller than the kernel size ({kernel})").format(
+            padding=values.pop("train_padding"), kernel=kernel))
 
 
 TRAIN = Link(PARAMS, training.WIDGETS, URL_PATH, "lesson_", aliases=ALIASES, value_aliases=VALUE_ALIASES,

@@ -24,7 +24,9 @@ from collections import OrderedDict
 import numpy as np
 import streamlit as st
 
+import i18n
 from engine.linework import LineWork, forward_flops, outputs_steps, run_through
+from i18n import _, num, pct
 from ui import formats, limits, server, state
 
 PAGE_SECONDS = 1.0       # a computation of at most this many seconds' arithmetic is done right on the page
@@ -120,6 +122,7 @@ def result(name, key, flops, steps, what):
     if held["stopped"]:
         _stopped(name, held)
     else:
+        held["lang"] = i18n.current()      # the progress line's redraws run no page (dashboard.py): they read it
         st.fragment(_live, run_every=TICK_SECONDS)(name)
     return None
 
@@ -136,7 +139,7 @@ def test_outputs(net, label):
     One work per model, whichever page asks (the upload on Train, Evaluate, Class): each sees its end."""
     data, key = state.dataset(), state.model_key(net)
     return outputs(f"test outputs {key}", net, key, data.test_float(), (data.source, len(data.y_test)),
-                   f"Reading the {len(data.y_test):,} test images with {label}")
+                   _("Reading the {n} test images with {model}").format(n=num(len(data.y_test)), model=label))
 
 
 def _start(name, key, steps, what):
@@ -161,15 +164,17 @@ def _live(name):
     held = st.session_state.get("line_works", {}).get(name)
     if held is None or held["work"].done or held["stopped"]:
         st.rerun()        # the result is there (or Stop was clicked): the whole page draws it
+    # A redraw of this fragment alone runs in a new script thread, without dashboard.py: in the page's language.
+    i18n.use(held.get("lang", i18n.SOURCE))
     work = held["work"]
     st.progress(work.fraction, text=progress_text(work, held["what"]))
-    c1, c2, _ = st.columns([1, 1, 4])
+    c1, c2 = st.columns([1, 1, 4])[:2]
     if work.state == "paused":
-        c1.button("Go on", key=f"line_{name}_resume", icon=":material/play_arrow:", on_click=work.resume)
+        c1.button(_("Go on"), key=f"line_{name}_resume", icon=":material/play_arrow:", on_click=work.resume)
     else:
-        c1.button("Pause", key=f"line_{name}_pause", icon=":material/pause:", on_click=work.pause,
-                  help="Gives its place in the line to others until you click Go on.")
-    c2.button("Stop", key=f"line_{name}_stop", icon=":material/stop:", on_click=_stop, args=(name,))
+        c1.button(_("Pause"), key=f"line_{name}_pause", icon=":material/pause:", on_click=work.pause,
+                  help=_("Gives its place in the line to others until you click Go on."))
+    c2.button(_("Stop"), key=f"line_{name}_stop", icon=":material/stop:", on_click=_stop, args=(name,))
 
 
 def _stop(name):
@@ -184,9 +189,10 @@ def _again(name):
 
 
 def _stopped(name, held):
-    st.info(f"Stopped: {held['what'][0].lower()}{held['what'][1:]} ({held['work'].fraction:.0%} done). "
-            "Nothing of it is shown.", icon="⏹️")
-    st.button("Start it again", key=f"line_{name}_again", icon=":material/replay:", on_click=_again, args=(name,))
+    st.info(_("Stopped: {what} ({done} done). Nothing of it is shown.").format(
+        what=held['what'][0].lower() + held['what'][1:], done=pct(held['work'].fraction, 0)), icon="⏹️")
+    st.button(_("Start it again"), key=f"line_{name}_again", icon=":material/replay:", on_click=_again,
+              args=(name,))
 
 
 def progress_text(work, what):
@@ -195,13 +201,16 @@ def progress_text(work, what):
         place = work.position()
         if place:
             running, waiting = server.training_slots().counts()
-            return (f"**Waiting for a free place** ({formats.ordinal(place)} in line): this server runs "
-                    f"{limits.MAX_TRAINING_RUNS} trainings and long computations at a time, and "
-                    f"{running + waiting} want to · {what}")
-        return f"**Waiting** for your other computation on this server to finish · {what}"
+            # (the source language writes "3rd"; a translation says "number 3 in line" its own way)
+            ordinal = formats.ordinal(place) if i18n.current() in (i18n.SOURCE, i18n.PSEUDO) else num(place)
+            return _("**Waiting for a free place** ({place} in line): this server runs {most} trainings and long "
+                     "computations at a time, and {want} want to · {what}").format(
+                place=ordinal, most=limits.MAX_TRAINING_RUNS, want=running + waiting, what=what)
+        return _("**Waiting** for your other computation on this server to finish · {what}").format(what=what)
     if work.state == "paused" or work.phase == "paused":
-        return f"**Paused** · {what} · {work.fraction:.0%} done"
-    left = ""
+        return _("**Paused** · {what} · {done} done").format(what=what, done=pct(work.fraction, 0))
     if 0 < work.fraction < 1:
-        left = f" · about {formats.duration_text(work.seconds / work.fraction * (1 - work.fraction))} left"
-    return f"**Working** · {what} · {work.fraction:.0%}{left}"
+        return _("**Working** · {what} · {done} · about {left} left").format(
+            what=what, done=pct(work.fraction, 0),
+            left=formats.duration_text(work.seconds / work.fraction * (1 - work.fraction)))
+    return _("**Working** · {what} · {done}").format(what=what, done=pct(work.fraction, 0))

@@ -8,6 +8,7 @@ can open straight into it.
 """
 import streamlit as st
 
+from i18n import _
 
 KEY = "presenter"
 PARAM = "present"
@@ -24,11 +25,7 @@ html { font-size: 21px; }
 [data-testid="stMetricValue"] { font-size: 2.6rem; }
 /* A projector is often 1280x720: the page's side margins (5rem) are given to the content instead. */
 [data-testid="stMainBlockContainer"] { padding-left: 1.5rem; padding-right: 1.5rem; }
-/* Nothing is cut short with "...": menu titles, links, buttons and switches wrap onto a second line. */
-[data-testid="stSidebarNavLink"] { height: auto; min-height: 2rem; }
-[data-testid="stSidebarNavLink"] *, .stMarkdownEllipsis, .stMarkdownEllipsis *, [data-testid="stPageLink"] * {
-    white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
-[data-testid="stSidebarNavLink"] * { line-height: 1.25; }
+/* (Nothing is cut short with "...": ui/a11y.py's styles, in every mode.) */
 /* Tables of numbers: tighter cells; the Convolution page's three grids of numbers (ui/convolution.py
    number_grids, keys ending in _grids) in a smaller font (still above normal mode's), so they fit side by side. */
 [data-testid="stTable"] td, [data-testid="stTable"] th { padding: 0.2rem 0.45rem; }
@@ -49,9 +46,9 @@ def presenter_toggle():
     # A link's flag is applied once; after that the switch leads and the URL follows.
     if url is not None and url != st.session_state.get("_presenter_synced"):
         st.session_state[KEY] = url.strip().lower() in TRUE
-    st.sidebar.toggle("📽️ Presenter mode", key=KEY,
-                      help="For a projector: bigger text and charts, and only the main controls. "
-                           "Adds present=1 to the address, so a shared link opens this way too.")
+    st.sidebar.toggle("📽️ " + _("Presenter mode"), key=KEY,
+                      help=_("For a projector: bigger text and charts, and only the main controls. "
+                             "Adds present=1 to the address, so a shared link opens this way too."))
     want = "1" if on() else None
     if want and url != want:
         st.query_params[PARAM] = want

@@ -3,12 +3,15 @@
 run() computes and keeps the result in the session; show() draws it. torch is only imported
 (by bridge.twin, inside its functions) when a comparison is asked for.
 """
+import re
+
 import pandas as pd
 import streamlit as st
 
 from bridge import twin
 from engine.data import to_float
 from engine.linework import within
+from i18n import _, as_is, num
 from ui import charts, formats, linework, state
 from ui.chart_cache import show as show_chart
 
@@ -19,9 +22,9 @@ BATCH = 64            # images in the one batch sent through both
 
 def no_torch_note():
     """What a PyTorch page says when torch is not installed."""
-    st.info("PyTorch is not installed here, so the comparison is off (everything else in the app works without "
-            "it). To add it, run in the project's folder:\n\n```bash\npip install -r requirements-torch.txt\n```\n\n"
-            "then restart the app.", icon="ℹ️")
+    st.info(_("PyTorch is not installed here, so the comparison is off (everything else in the app works without "
+              "it). To add it, run in the project's folder:\n\n```bash\npip install -r requirements-torch.txt\n```"
+              "\n\nthen restart the app."), icon="ℹ️")
 
 
 def saved_settings(net):
@@ -59,10 +62,11 @@ def result(net, name):
                                      0.1, 1.0)
             return check, race
         key = ("pytorch twin", state.model_key(net), batches, repr(settings.as_dict()), data.source, len(data.y_train))
-        value = linework.result("pytorch", key, flops, steps, f"Running {name} and its PyTorch twin side by side")
+        value = linework.result("pytorch", key, flops, steps,
+                                _("Running {model} and its PyTorch twin side by side").format(model=name))
     except Exception as err:               # a model PyTorch cannot build or run: one sentence
         st.session_state.pop(ASKED, None)
-        st.error(f"This model cannot be compared with PyTorch: {reason(err)}.", icon="⚠️")
+        st.error(_("This model cannot be compared with PyTorch: {reason}.").format(reason=as_is(reason(err))), icon="⚠️")
         return None
     if value is None:
         return None
@@ -76,37 +80,64 @@ def reason(err):
     """An error's own words when they are short and name no file or folder, else its kind."""
     words = str(err).strip().splitlines()[0].split('"')[0].strip() if str(err).strip() else ""
     if not words or len(words) > 160 or "/" in words or "\\" in words:
-        return f"PyTorch stopped with {type(err).__name__}"
+        return _("PyTorch stopped with {error}").format(error=type(err).__name__)
     return words.rstrip(".")
+
+
+def _sci(x):
+    """A tiny difference in scientific notation, its mantissa as the language writes it: 1.2e-07, 1,2e-07."""
+    text = f"{x:.1e}"
+    if "e" not in text:            # nan, inf
+        return text
+    mantissa, exponent = text.split("e")
+    return f"{num(float(mantissa), 1)}e{exponent}"
+
+
+def _what(what):
+    """A row of bridge/twin.py's comparison ('logits', 'layer 2 (dense 10): bias gradient') in this run's language
+    (bridge/twin.py names them in English: it runs in the line of runs, outside the page's language)."""
+    m = re.fullmatch(r"layer (\d+) \((.*)\): (weight|bias) gradient", what)
+    if m:
+        return (_("layer {i} ({kind}): weight gradient") if m[3] == "weight" else
+                _("layer {i} ({kind}): bias gradient")).format(i=m[1], kind=as_is(m[2]))
+    return {"logits": _("logits"), "loss": _("loss")}.get(what, what)
 
 
 def show(result):
     """The table of differences, a verdict, and the two loss curves with their times."""
     check, race, s = result["check"], result["race"], result["settings"]
-    st.markdown(f"Model: {result['name']}. One batch of {BATCH} training images through both:")
-    table = pd.DataFrame([{"what": what, "largest |NumPy − PyTorch|": f"{diff:.1e}",
-                           "largest value": formats.num(scale), "within 1e-4": "✅" if diff <= twin.FLAG else "⚠️"}
+    st.markdown(_("Model: {model}. One batch of {n} training images through both:").format(
+        model=result['name'], n=BATCH))
+    table = pd.DataFrame([{_("what"): _what(what), _("largest |NumPy − PyTorch|"): _sci(diff),
+                           _("largest value"): formats.num(scale), _("within 1e-4"): "✅" if diff <= twin.FLAG else "⚠️"}
                           for what, diff, scale in check.rows])
     st.dataframe(table, hide_index=True, width="stretch")
     flagged = check.flagged()
     if flagged:
-        st.warning("Above 1e-4, more than float32 rounding: " + ", ".join(w for w, _, _ in flagged) + ".", icon="⚠️")
+        st.warning(_("Above 1e-4, more than float32 rounding: {what}.").format(
+            what=", ".join(_what(row[0]) for row in flagged)), icon="⚠️")
     else:
-        st.success(f"Same network: the largest difference is **{check.largest:.1e}**, float32 rounding "
-                   f"(about 1e-7 of each number; PyTorch adds the products in another order).", icon="✅")
+        st.success(_("Same network: the largest difference is **{largest}**, float32 rounding (about 1e-7 of each "
+                     "number; PyTorch adds the products in another order).").format(largest=_sci(check.largest)),
+                   icon="✅")
     n = len(race.engine_losses)
-    st.markdown(f"**Both trained {n} mini-batches** of {s.batch_size} from the same weights, on the same batches "
-                f"({formats.OPTIMIZER_NAMES[s.optimizer]}, lr {s.lr:g}"
-                + (f", L2 {s.l2:g}" if s.l2 else "") + ", one thread each):")
+    how = _("{optimizer}, lr {lr}").format(optimizer=_(formats.OPTIMIZER_NAMES[s.optimizer]), lr=num(s.lr))
+    if s.l2:
+        how = _("{optimizer}, lr {lr}, L2 {l2}").format(optimizer=_(formats.OPTIMIZER_NAMES[s.optimizer]),
+                                                       lr=num(s.lr), l2=num(s.l2))
+    st.markdown(_("**Both trained {n} mini-batches** of {size} from the same weights, on the same batches ({how}, "
+                  "one thread each):").format(n=n, size=s.batch_size, how=how))
     c1, c2, c3 = st.columns(3)
-    c1.metric("NumPy engine", f"{race.engine_seconds:.2f} s")
-    c2.metric("PyTorch", f"{race.torch_seconds:.2f} s")
-    c3.metric("Largest loss difference", f"{race.loss_diff:.1e}",
-              help=f"The weights at the end differ by at most {race.weight_diff:.1e}. Rounding differences "
-                   "grow a little with every step, fastest with Adam, which divides by each gradient's size.")
+    c1.metric(_("NumPy engine"), _("{seconds} s").format(seconds=num(race.engine_seconds, 2)))
+    c2.metric(_("PyTorch"), _("{seconds} s").format(seconds=num(race.torch_seconds, 2)))
+    c3.metric(_("Largest loss difference"), _sci(race.loss_diff),
+              help=_("The weights at the end differ by at most {diff}. Rounding differences grow a little with every "
+                     "step, fastest with Adam, which divides by each gradient's size.").format(
+                  diff=_sci(race.weight_diff)))
     if race.note:
         st.warning(race.note)
     show_chart(st, charts.twin_loss_chart, race.engine_losses, race.torch_losses,
-               f"NumPy engine ({race.engine_seconds:.2f} s)", f"PyTorch ({race.torch_seconds:.2f} s)")
-    st.caption("The dashed PyTorch curve runs inside the engine's wide pale one: the same numbers, step after step. "
-               f"Largest gap between them: {race.loss_diff:.1e}.")
+               _("NumPy engine ({seconds} s)").format(seconds=num(race.engine_seconds, 2)),
+               _("PyTorch ({seconds} s)").format(seconds=num(race.torch_seconds, 2)))
+    st.caption(_("The dashed PyTorch curve runs inside the engine's wide pale one: the same numbers, step after step. "
+                 "Largest gap between them: {gap}.").format(gap=_sci(race.loss_diff)))

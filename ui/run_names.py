@@ -2,6 +2,7 @@
 pages), and how a model was trained in a sentence (Home)."""
 from engine.modelfile import clean_settings
 from engine.trainer import STEERABLE, started_with, steering
+from i18n import _
 from ui import experiments, training
 from ui.formats import LOSS_ABBREVIATIONS, LOSS_SHORT, OPTIMIZER_NAMES
 
@@ -25,7 +26,9 @@ def value_text(settings, changed, key, fmt="{:g}"):
     steps = changed.get(key) or []
     if not steps:
         return fmt.format(settings.get(key, 0))
-    return " ".join([fmt.format(steps[0][1])] + [f"→ {fmt.format(new)} at batch {int(b):,}" for b, _, new in steps])
+    return " ".join([fmt.format(steps[0][1])] + [_("→ {value} at batch {batch}").format(value=fmt.format(new),
+                                                                                       batch=f"{int(b):,}")
+                                                  for b, _old, new in steps])
 
 
 def lr_text(record):
@@ -56,9 +59,10 @@ def settings_summary(settings, marks=()):
     parts = [f"{network_words(s)} {s.get('activation', '?')}, "
              f"{LOSS_SHORT.get(s.get('loss'), s.get('loss'))}",
              f"{s.get('optimizer', '?')} lr {value_text(s, changed, 'lr')}",
-             f"batch {value_text(s, changed, 'batch_size', '{}')}, {value_text(s, changed, 'epochs', '{}')} epochs"]
-    extra = {"lr_decay": "decay {:g}", "momentum": "momentum {:g}", "l2": "L2 {:g}", "init_scale": "init ×{:g}",
-             "augment": "augment {:g}", "val_fraction": "val {:.0%}", "seed": "seed {}"}
+             _("batch {batch}, {epochs} epochs").format(batch=value_text(s, changed, 'batch_size', '{}'),
+                                                         epochs=value_text(s, changed, 'epochs', '{}'))]
+    extra = {"lr_decay": _("decay {:g}"), "momentum": _("momentum {:g}"), "l2": "L2 {:g}", "init_scale": _("init ×{:g}"),
+             "augment": _("augment {:g}"), "val_fraction": _("val {:.0%}"), "seed": _("seed {}")}
     for key, fmt in extra.items():
         if key == "momentum" and s.get("optimizer") != "momentum":
             continue
@@ -67,7 +71,7 @@ def settings_summary(settings, marks=()):
         elif key in s and f"train_{key}" in d and s[key] != d[f"train_{key}"]:
             parts.append(fmt.format(s[key]))
     if s.get("shuffle") is False:
-        parts.append("no shuffling")
+        parts.append(_("no shuffling"))
     return " · ".join(parts)
 
 
@@ -78,8 +82,9 @@ def default_name(record):
     preset = experiments.preset_label(started_with(settings, marks))      # the variant it started as
     steered = steering_text(steering(marks))
     if preset:
-        return f"Run {record['id']}: {preset}" + (f", then {steered}" if steered else "")
-    return f"Run {record['id']}: " + short_name(settings, marks)
+        return (_("Run {id}: {preset}, then {changes}") if steered else _("Run {id}: {preset}")).format(
+            id=record["id"], preset=preset, changes=steered)
+    return _("Run {id}: {name}").format(id=record["id"], name=short_name(settings, marks))
 
 
 def settings_text(settings, marks=()):
@@ -90,20 +95,20 @@ def settings_text(settings, marks=()):
     values of the right type and range are used (clean_settings drops the
     others): an odd value is left out instead of breaking the Home page.
     """
-    settings, _ = clean_settings(settings)
+    settings, _dropped = clean_settings(settings)
     if not settings:
-        return "training settings unknown"
+        return _("training settings unknown")
     changed = steering(marks)
     opt = settings.get("optimizer")
-    parts = [OPTIMIZER_NAMES.get(opt, opt or "unknown optimiser")]
+    parts = [_(OPTIMIZER_NAMES[opt]) if opt in OPTIMIZER_NAMES else opt or _("unknown optimiser")]
     if "lr" in settings:
-        parts.append(f"learning rate {value_text(settings, changed, 'lr')}")
+        parts.append(_("learning rate {lr}").format(lr=value_text(settings, changed, 'lr')))
     if opt == "momentum" and "momentum" in settings:
-        parts.append(f"momentum {value_text(settings, changed, 'momentum')}")
+        parts.append(_("momentum {momentum}").format(momentum=value_text(settings, changed, 'momentum')))
     if "batch_size" in settings:
-        parts.append(f"mini-batches of {value_text(settings, changed, 'batch_size', '{}')}")
+        parts.append(_("mini-batches of {n}").format(n=value_text(settings, changed, 'batch_size', '{}')))
     if "epochs" in settings:
-        parts.append(f"{value_text(settings, changed, 'epochs', '{}')} epochs")
+        parts.append(_("{n} epochs").format(n=value_text(settings, changed, 'epochs', '{}')))
     if settings.get("l2") or "l2" in changed:
         parts.append(f"L2 {value_text(settings, changed, 'l2')}")
     return ", ".join(parts)

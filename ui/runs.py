@@ -4,12 +4,13 @@ appends to st.session_state["runs"], each with a name (ui/run_names.py)."""
 import pandas as pd
 
 from engine.trainer import steering
-from ui import run_names, training
+from i18n import N_, _, as_is, num, pct
+from ui import formats, run_names, training
 from ui.formats import LOSS_SHORT, ending_text
 
-CURVES = {"val_acc": "Validation accuracy per epoch", "val_loss": "Validation loss per epoch",
-          "batch_loss": "Training loss of each mini-batch"}
-RESULTS = ["test accuracy", "test loss", "training time"]     # rows of the table that are never folded away
+CURVES = {"val_acc": N_("Validation accuracy per epoch"), "val_loss": N_("Validation loss per epoch"),
+          "batch_loss": N_("Training loss of each mini-batch")}
+RESULTS = [N_("test accuracy"), N_("test loss"), N_("training time")]     # rows of the table never folded away
 
 
 def status_text(record):
@@ -46,28 +47,29 @@ def curve_frame(records, curve):
 def _column(r):
     s, changed = r["settings"], steering(run_names.marks_of(r))
     return {
-        "test accuracy": f"{r['test_accuracy']:.2%}",
-        "test loss": f"{r['test_loss']:.4f}",
-        "training time": f"{r['train_seconds']:.1f} s",
-        "ended": status_text(r) + (f" after {r['epoch_fraction']:.1f} epochs" if r["status"] != "finished" else ""),
-        "kind": "CNN" if s.get("layers") else "MLP",
-        "layers": training.cnn_words(s["layers"]) if s.get("layers") else "-".join(map(str, s["sizes"])),
-        "weights and biases": f"{r['n_params']:,}",
-        "activation": s["activation"],
-        "output + loss": LOSS_SHORT.get(s["loss"], s["loss"]),
-        "optimiser": s["optimizer"],
-        "learning rate": run_names.value_text(s, changed, "lr"),
-        "lr decay per epoch": f"{s['lr_decay']:g}",
-        "momentum": run_names.value_text(s, changed, "momentum") if s["optimizer"] == "momentum" else "–",
+        _("test accuracy"): pct(r['test_accuracy'], 2),
+        _("test loss"): num(r['test_loss'], 4),
+        _("training time"): _("{seconds} s").format(seconds=num(r['train_seconds'], 1)),
+        _("ended"): (_("{ending} after {epochs} epochs").format(ending=status_text(r), epochs=num(r['epoch_fraction'], 1))
+                     if r["status"] != "finished" else status_text(r)),
+        _("kind"): "CNN" if s.get("layers") else "MLP",
+        _("layers"): training.cnn_words(s["layers"]) if s.get("layers") else "-".join(map(str, s["sizes"])),
+        _("weights and biases"): num(r['n_params']),
+        _("activation"): s["activation"],
+        _("output + loss"): LOSS_SHORT.get(s["loss"], s["loss"]),
+        _("optimiser"): s["optimizer"],
+        _("learning rate"): run_names.value_text(s, changed, "lr"),
+        _("lr decay per epoch"): f"{s['lr_decay']:g}",
+        _("momentum"): run_names.value_text(s, changed, "momentum") if s["optimizer"] == "momentum" else "–",
         "L2": run_names.value_text(s, changed, "l2"),
-        "batch size": run_names.value_text(s, changed, "batch_size", "{:,}"),
-        "epochs": run_names.value_text(s, changed, "epochs", "{}"),
-        "init scale": f"{s['init_scale']:g}",
-        "shuffle": "yes" if s["shuffle"] else "no",
-        "validation share": f"{s['val_fraction']:.0%}",
-        "augment": f"{s['augment']:g}",
-        "seed": str(s["seed"]),
-        "data": r["source"],
+        _("batch size"): run_names.value_text(s, changed, "batch_size", "{:,}"),
+        _("epochs"): run_names.value_text(s, changed, "epochs", "{}"),
+        _("init scale"): f"{s['init_scale']:g}",
+        _("shuffle"): _("yes") if s["shuffle"] else _("no"),
+        _("validation share"): pct(s['val_fraction'], 0),
+        _("augment"): f"{s['augment']:g}",
+        _("seed"): str(s["seed"]),
+        _("data"): formats.source_text(r["source"]),
     }
 
 
@@ -76,7 +78,22 @@ def side_by_side(records):
     return pd.DataFrame({r["name"]: _column(r) for r in records})
 
 
-def differences(table):
-    """The rows of a side_by_side table that differ between its runs, and the results."""
+def differences(table, results=None):
+    """The rows of a side_by_side table that differ between its runs, and the results (row names; default:
+    RESULTS in this language)."""
     same = table.nunique(axis=1) == 1
-    return table[~same | table.index.isin(RESULTS)]
+    return table[~same | table.index.isin([_(row) for row in RESULTS] if results is None else results)]
+
+
+def show_side_by_side(table, n_runs, keys, results=None):
+    """Compare runs' "Side by side" part: the table (the rows that differ, unless the toggle asks for all;
+    column names shown as data) and the caption. keys: (the toggle's key, the table's key)."""
+    import streamlit as st
+    st.header(_("Side by side"))
+    shown = table
+    if n_runs > 1 and not st.toggle(_("Show settings that are the same in every run"), key=keys[0]):
+        shown = differences(table, results)
+    st.dataframe(shown.rename(columns=as_is), width="stretch", height="content", key=keys[1])
+    if n_runs > 1:
+        st.caption(_("Rows that differ between the chosen runs are the experiment; the others are kept the same "
+                     "(switch them on above to check)."))

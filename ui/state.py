@@ -11,6 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from engine.analysis import fingerprint
+from i18n import _
 from engine.data import DataError, load_mnist
 from engine.network import Network
 from engine.modelfile import load_model
@@ -23,7 +24,7 @@ PRETRAINED_CNN = ROOT / "engine" / "models" / "pretrained_cnn.npz"
 
 # max_entries: every differently spelled folder is a new entry (55 MB for the full set),
 # so a session typing many names must not be able to fill the server's memory.
-@st.cache_resource(show_spinner="Loading MNIST…", max_entries=4)
+@st.cache_resource(show_spinner=False, max_entries=4)      # (its spinner is dataset_in's, in the run's language)
 def _dataset(data_dir):
     data = load_mnist(data_dir=data_dir or None, download=False)
     for arr in (data.x_train, data.y_train, data.x_test, data.y_test, data.test_float()):
@@ -39,7 +40,8 @@ def dataset():
 def dataset_in(folder):
     """The dataset in `folder` ("" = the automatic choice), loaded and cached but not made
     the session's: the Home page tries a folder with it before keeping it."""
-    return _dataset(folder or os.environ.get("MNIST_DIR", ""))
+    with st.spinner(_("Loading MNIST…")):          # shown only if it takes over half a second (not cached yet)
+        return _dataset(folder or os.environ.get("MNIST_DIR", ""))
 
 
 def dataset_or_stop():
@@ -47,7 +49,7 @@ def dataset_or_stop():
     try:
         return dataset()
     except DataError as e:
-        st.error(f"The dataset could not be loaded: {e}")
+        st.error(_("The dataset could not be loaded: {reason}").format(reason=e))
         st.stop()
 
 
@@ -56,12 +58,17 @@ def reload_dataset():
     _dataset.clear()
 
 
-@st.cache_resource(show_spinner="Loading a built-in model…")
-def _built_in(path):
+@st.cache_resource(show_spinner=False)
+def _cached_built_in(path):
     net, settings = load_model(str(path))
     for p in net.params():
         p.flags.writeable = False     # shared by every session: used for prediction only
     return net, settings
+
+
+def _built_in(path):
+    with st.spinner(_("Loading a built-in model…")):
+        return _cached_built_in(path)
 
 
 def pretrained_model():
@@ -95,12 +102,12 @@ def active_model(mlp_only=False):
     """
     net, info = user_model()
     if net is not None and (not mlp_only or isinstance(net, Network)):
-        return net, info.get("label", "your model")
+        return net, info.get("label", _("your model"))
     if net is not None:
-        st.info("Your model is a convolutional network (CNN). This page takes a multi-layer perceptron "
-                "apart layer by layer, so it shows the built-in MLP; the other pages use your CNN.", icon="ℹ️")
-    net, _ = pretrained_model()
-    return net, PRETRAINED_LABEL
+        st.info(_("Your model is a convolutional network (CNN). This page takes a multi-layer perceptron "
+                  "apart layer by layer, so it shows the built-in MLP; the other pages use your CNN."), icon="ℹ️")
+    net = pretrained_model()[0]
+    return net, _(PRETRAINED_LABEL)
 
 def model_key(net):
     """A fingerprint of the model's weights (engine.analysis.fingerprint), for caching results per model.

@@ -30,7 +30,8 @@ from engine.cost import run_cost
 from engine.modelfile import ModelFileError, load_model_with_notes
 from engine.trainer import Settings, new_run
 from engine.worker import BackgroundRun
-from ui import formats, limits, linework, pages, server, state
+from i18n import N_, _, as_is, num, pct
+from ui import formats, limits, linework, pages, server, state, translation
 
 TICK_SECONDS = 1.0       # the live panels redraw this often while a run is going
 ANSWER_SECONDS = 1.0     # Pause and Stop wait at most this long for the run to answer
@@ -65,7 +66,7 @@ WIDGETS = {
     "train_pool": 2,
     "train_dense": 0,
 }
-KINDS = {"mlp": "MLP (dense layers)", "cnn": "CNN (convolutions)"}
+KINDS = {"mlp": N_("MLP (dense layers)"), "cnn": N_("CNN (convolutions)")}
 ACTIVE = ("running", "paused", "stopping")
 
 
@@ -109,14 +110,16 @@ def parse_hidden(text):
     try:
         sizes = tuple(_whole(p) for p in parts)
     except ValueError:
-        raise ValueError(f"hidden layers must be whole numbers separated by commas, like 128 or 256,128 "
-                         f"(got '{text}')") from None
+        raise ValueError(_("hidden layers must be whole numbers separated by commas, like 128 or 256,128 "
+                           "(got '{text}')").format(text=text)) from None
     if any(s < 1 for s in sizes):
-        raise ValueError(f"every hidden layer needs at least 1 unit (got '{text}')")
+        raise ValueError(_("every hidden layer needs at least 1 unit (got '{text}')").format(text=text))
     if len(sizes) > limits.MAX_HIDDEN_LAYERS:
-        raise ValueError(f"at most {limits.MAX_HIDDEN_LAYERS} hidden layers here (got {len(sizes)})")
+        raise ValueError(_("at most {limit} hidden layers here (got {n})").format(limit=limits.MAX_HIDDEN_LAYERS,
+                                                                                  n=len(sizes)))
     if sizes and max(sizes) > limits.MAX_UNITS:
-        raise ValueError(f"at most {limits.MAX_UNITS} units per layer here (got {max(sizes)})")
+        raise ValueError(_("at most {limit} units per layer here (got {n})").format(limit=limits.MAX_UNITS,
+                                                                                    n=max(sizes)))
     return sizes
 
 
@@ -126,15 +129,18 @@ def parse_filters(text):
     try:
         filters = tuple(_whole(p) for p in parts)
     except ValueError:
-        raise ValueError(f"filters must be whole numbers separated by commas, like 8 or 8,16 (got '{text}')") from None
+        raise ValueError(_("filters must be whole numbers separated by commas, like 8 or 8,16 (got '{text}')")
+                         .format(text=text)) from None
     if not filters:
-        raise ValueError("a CNN needs at least one conv layer: give its number of filters, like 8")
+        raise ValueError(_("a CNN needs at least one conv layer: give its number of filters, like 8"))
     if min(filters) < 1:
-        raise ValueError(f"every conv layer needs at least 1 filter (got '{text}')")
+        raise ValueError(_("every conv layer needs at least 1 filter (got '{text}')").format(text=text))
     if len(filters) > limits.MAX_CONV_LAYERS:
-        raise ValueError(f"at most {limits.MAX_CONV_LAYERS} conv layers here (got {len(filters)})")
+        raise ValueError(_("at most {limit} conv layers here (got {n})").format(limit=limits.MAX_CONV_LAYERS,
+                                                                                n=len(filters)))
     if max(filters) > limits.MAX_FILTERS:
-        raise ValueError(f"at most {limits.MAX_FILTERS} filters per conv layer here (got {max(filters)})")
+        raise ValueError(_("at most {limit} filters per conv layer here (got {n})").format(limit=limits.MAX_FILTERS,
+                                                                                           n=max(filters)))
     return filters
 
 
@@ -143,7 +149,7 @@ def cnn_layers(values, n_classes=10):
     Raises ValueError for a bad filters text or a padding not smaller than the kernel."""
     k, p = int(values["train_kernel"]), int(values["train_padding"])
     if p >= k:
-        raise ValueError(f"the padding ({p}) must be smaller than the kernel size ({k})")
+        raise ValueError(_("the padding ({p}) must be smaller than the kernel size ({k})").format(p=p, k=k))
     dense = int(values["train_dense"])
     return cnn_spec(parse_filters(values["train_filters"]), k, p, int(values["train_pool"]),
                     (dense,) if dense else (), values["train_activation"], n_classes)
@@ -204,8 +210,8 @@ def settings_from_widgets(n_inputs=784, n_classes=10):
 def network_text(settings):
     """The network of `settings` in words: '784 → 256 → 10 units', or a CNN's layers one after the other."""
     if settings.layers is None:
-        return f"{' → '.join(map(str, settings.sizes))} units"
-    return " → ".join(repr(layer) for layer in settings.new_net().layers)
+        return _("{sizes} units").format(sizes=" → ".join(map(str, settings.sizes)))
+    return as_is(" → ".join(repr(layer) for layer in settings.new_net().layers))
 
 
 def check_cost(settings, n_test, n_examples=0):
@@ -216,11 +222,11 @@ def check_cost(settings, n_test, n_examples=0):
     Returns (cost, seconds of one mini-batch): both estimates, shown before Start."""
     cost = run_cost(settings, n_test, int(round(n_examples * settings.val_fraction)))
     if cost.over_budget:
-        what = "fewer or smaller conv layers, a smaller kernel or more pooling" if settings.layers is not None \
-            else "fewer or smaller hidden layers"
-        raise ValueError(f"this network is bigger than any model may be in this app: {cost.over_budget} "
-                         f"(use {what})")
-    return cost, refuse_over_limits(cost, settings.batch_size, "images", "use fewer or smaller hidden layers")
+        raise ValueError((_("this network is bigger than any model may be in this app: {why} (use fewer or smaller "
+                            "conv layers, a smaller kernel or more pooling)") if settings.layers is not None else
+                          _("this network is bigger than any model may be in this app: {why} (use fewer or smaller "
+                            "hidden layers)")).format(why=cost.over_budget))
+    return cost, refuse_over_limits(cost, settings.batch_size, _("images"), _("use fewer or smaller hidden layers"))
 
 
 def refuse_over_limits(cost, batch_size, examples, smaller):
@@ -229,14 +235,17 @@ def refuse_over_limits(cost, batch_size, examples, smaller):
     ("images"); smaller: what to do when the memory is too much ("use fewer or smaller hidden layers")."""
     megabytes = cost.memory_bytes / 2**20
     if megabytes > limits.RUN_MEMORY_MB:
-        raise ValueError(f"this network would need about {megabytes:,.0f} MB of memory to train, and this server "
-                         f"allows {limits.RUN_MEMORY_MB:,.0f} MB per run: {smaller}")
+        raise ValueError(_("this network would need about {mb} MB of memory to train, and this server "
+                           "allows {limit} MB per run: {smaller}").format(mb=num(megabytes, 0),
+                                                                         limit=num(limits.RUN_MEMORY_MB, 0),
+                                                                         smaller=smaller))
     seconds = cost.batch_flops / (limits.CORE_GFLOPS * 1e9)
     if seconds > limits.BATCH_SECONDS:
         fits = max(1, int(batch_size * limits.BATCH_SECONDS / seconds))
-        raise ValueError(f"one mini-batch of {batch_size:,} {examples} would take about {seconds:,.0f} s on "
-                         f"this server, and it allows {limits.BATCH_SECONDS:g} s: use a batch size of at most "
-                         f"{fits:,}, or a smaller network")
+        raise ValueError(_("one mini-batch of {n} {examples} would take about {seconds} s on this server, and it "
+                           "allows {limit} s: use a batch size of at most {fits}, or a smaller network").format(
+            n=num(batch_size), examples=examples, seconds=num(seconds, 0), limit=num(limits.BATCH_SECONDS),
+            fits=num(fits)))
     return seconds
 
 
@@ -244,9 +253,13 @@ def passes_text(cost, n_test, n_val):
     """The estimate of the run's validation and test passes, in words (after check_cost)."""
     def took(flops):
         seconds = flops / (limits.CORE_GFLOPS * 1e9)
-        return duration_text(seconds) if seconds >= 1 else "under a second"
-    words = f"checking the {n_val:,} validation images {took(cost.val_flops)} after each epoch, " if n_val else ""
-    return words + f"testing on the {n_test:,} test images {took(cost.test_flops)} at the end"
+        return duration_text(seconds) if seconds >= 1 else _("under a second")
+    if n_val:
+        return _("checking the {n_val} validation images {val_time} after each epoch, testing on the {n_test} test "
+                 "images {test_time} at the end").format(n_val=num(n_val), val_time=took(cost.val_flops),
+                                                          n_test=num(n_test), test_time=took(cost.test_flops))
+    return _("testing on the {n_test} test images {test_time} at the end").format(n_test=num(n_test),
+                                                                                 test_time=took(cost.test_flops))
 
 
 # ------------------------------------------------------------------ run control
@@ -275,14 +288,15 @@ def sync():
 def start(settings=None):
     """Start a new run with `settings` (default: the widgets). Returns an error
     message (also kept in train_error) or "" when the run started."""
+    translation.choose()        # a button's callback runs before dashboard.py sets the run's language
     if sync() in ACTIVE:
         return ""                       # one run at a time (a double click lands here)
     data = state.dataset()
     from ui import class_set      # "Add our class's digits" (imported here: class_set imports this module)
     try:
         if st.session_state.get("lmt_status") in ACTIVE:     # ui/language/train.py: one run per session
-            raise ValueError("a language model is training on the Train a language model page; stop it first "
-                             "(a session trains one run at a time)")
+            raise ValueError(_("a language model is training on the Train a language model page; stop it first "
+                               "(a session trains one run at a time)"))
         x_train, y_train = class_set.training_data(data)
         if settings is None:
             settings = settings_from_widgets(data.x_train.shape[1], 10)
@@ -290,7 +304,7 @@ def start(settings=None):
         check_cost(settings, len(data.y_test), len(x_train))
         run = new_run(x_train, y_train, settings)
     except ValueError as err:
-        st.session_state["train_error"] = f"Can't start: {err}."
+        st.session_state["train_error"] = _("Can't start: {error}.").format(error=err)
         return st.session_state["train_error"]
     worker = BackgroundRun(run, server.training_slots(), data.test_float(), data.y_test,
                            alive=server.session_alive(), name=f"training {run.net.describe()}")
@@ -303,6 +317,7 @@ def start(settings=None):
 def steer():
     """A steerable setting changed during a run: it applies from the next batch,
     and the change is marked on the loss chart (engine: Trainer.set_hyperparams)."""
+    translation.choose()        # a widget's callback runs before dashboard.py sets the run's language
     run, ss = trainer(), st.session_state
     if run is None or status() not in ("running", "paused"):
         return
@@ -313,7 +328,7 @@ def steer():
                             l2=float(ss["train_l2"]), batch_size=int(ss["train_batch_size"]))
         ss["train_error"] = ""
     except ValueError as err:
-        ss["train_error"] = f"Can't change that now: {err}."
+        ss["train_error"] = _("Can't change that now: {error}.").format(error=err)
     set_pace()                           # the number of batches may have changed
 
 
@@ -331,10 +346,10 @@ def pace_toggle(present, key="train_slow", apply=None, seconds=SLOW_MOTION_SECON
     ss = st.session_state
     chosen = ss.get(key + "_chosen")          # None until the switch is used
     ss[key] = present if chosen is None else chosen
-    st.toggle("🐢 Slow motion", key=key, on_change=_pace_chosen, args=(key,),
-              help=f"Spreads a run over about {seconds:.0f} seconds, so a class can watch the "
-                   "curves move (a run that needs longer than that at full speed goes at full speed). "
-                   "It can be switched during a run. Off = full speed.")
+    st.toggle(_("🐢 Slow motion"), key=key, on_change=_pace_chosen, args=(key,),
+              help=_("Spreads a run over about {seconds} seconds, so a class can watch the "
+                     "curves move (a run that needs longer than that at full speed goes at full speed). "
+                     "It can be switched during a run. Off = full speed.").format(seconds=num(seconds, 0)))
     (apply or set_pace)()
 
 
@@ -357,6 +372,7 @@ def resume():
 def stop():
     """End the run now; the model as it is becomes the session's model (once
     the run has answered, within a second; until then the status is "stopping")."""
+    translation.choose()        # a button's callback runs before dashboard.py sets the run's language
     if status() in ("running", "paused"):
         st.session_state["train_status"] = "stopping"
         if job().stop(wait=ANSWER_SECONDS):
@@ -384,6 +400,7 @@ def sidebar_panel(now=None, live=None):
 
 
 def _sidebar_live():
+    translation.choose()     # a fragment's rerun does not run dashboard.py, which sets the run's language
     sidebar_progress(sync(), progress()["fraction"], progress_text(short=True), pause, "train", "sidebar_pause")
 
 
@@ -393,8 +410,8 @@ def sidebar_progress(now, fraction, text, pause_now, page_name, pause_key):
         st.rerun()                    # ... the whole page again: every page now shows the new model
     st.progress(fraction, text=text)
     c1, c2 = st.columns([1, 1.4], vertical_alignment="center")
-    c1.button("Pause", key=pause_key, icon=":material/pause:", on_click=pause_now)
-    pages.page_link(page_name, label="Watch it", where=c2)
+    c1.button(_("Pause"), key=pause_key, icon=":material/pause:", on_click=pause_now)
+    pages.page_link(page_name, label=_("Watch it"), where=c2)
 
 
 def finish():
@@ -407,7 +424,8 @@ def finish():
     data = state.dataset()
     if worker.error is not None or worker.result is None:
         st.session_state["train_status"] = "stopped"
-        st.session_state["train_error"] = f"The run stopped: {worker.error or 'its page was closed'}."
+        st.session_state["train_error"] = _("The run stopped: {why}.").format(why=worker.error or
+                                                                             _("its page was closed"))
         return None
     test_loss, test_acc = worker.result
     net = run.net.copy()     # the session's model never changes under anyone's feet
@@ -420,7 +438,7 @@ def finish():
               "train_seconds": run.train_seconds, "n_params": int(net.n_params()),
               "wall_seconds": time.time() - st.session_state.get("train_started", time.time()),
               "message": run.message}
-    label = f"your model ({net.describe()})"
+    label = _("your model ({network})").format(network=as_is(net.describe()))
     run_id = st.session_state["run_counter"] = st.session_state.get("run_counter", 0) + 1
     record = {"id": run_id, "label": label, "settings": run.settings.as_dict(), "history": history,
               "source": source, "n_train": run.n_train, **result}
@@ -429,7 +447,7 @@ def finish():
         state.set_user_model(net, {"label": label, "settings": run.settings.as_dict(),
                                    "test_accuracy": float(test_acc), "test_loss": float(test_loss),
                                    "history": history, "source": source,
-                                   "origin": "trained on the Train page", "status": end})
+                                   "origin": _("trained on the Train page"), "status": end})
     st.session_state["train_status"] = end
     st.session_state["train_result"] = result
     return result
@@ -452,20 +470,22 @@ duration_text = formats.duration_text     # (kept here too: pages and tests use 
 def progress_text(short=False):
     """The progress line of the current run, in words."""
     now, p = status(), progress()
-    where = f"epoch {p['epoch']}/{p['epochs']}"
+    epoch = _("epoch {epoch}/{epochs}").format(epoch=p["epoch"], epochs=p["epochs"])
     if short:
-        return f"**Training** · {where} · {p['fraction']:.0%}"
-    where += f" · batch {p['batch']}/{p['batches']}"
+        return _("**Training** · {epoch} · {percent}").format(epoch=epoch, percent=pct(p["fraction"], 0))
+    where = _("epoch {epoch}/{epochs} · batch {batch}/{batches}").format(**p)
     waiting = line_text(job()) if now == "running" else ""
     if waiting:
         return f"{waiting} · {where}"
-    label = formats.STATUS_LABELS[now]
+    label = _(formats.STATUS_LABELS[now])
     secs = p["seconds_left"]
-    left = f" · about {duration_text(secs)} left" if now == "running" and secs is not None else ""
+    left = " · " + _("about {duration} left").format(duration=duration_text(secs)) \
+        if now == "running" and secs is not None else ""
     if now in ("stopped", "diverged"):
-        where = f"after {where}"
-    pace = " · 🐢 slow motion" if job() is not None and job().batch_seconds else ""
-    return f"**{label}** {where} · {p['speed']:,.0f} examples/s{left}{pace}{passes_progress()}"
+        where = _("after epoch {epoch}/{epochs} · batch {batch}/{batches}").format(**p)
+    pace = " · " + _("🐢 slow motion") if job() is not None and job().batch_seconds else ""
+    return (f"**{label}** {where} · " + _("{speed} examples/s").format(speed=num(p["speed"], 0))
+            + f"{left}{pace}{passes_progress()}")
 
 
 def passes_progress():
@@ -473,10 +493,12 @@ def passes_progress():
     epoch), ' · testing: 800 of 2,000 test images' during its closing test pass, else ''."""
     worker, run = job(), trainer()
     if worker is not None and worker.testing is not None and not worker.done:
-        return f" · testing: {worker.testing.seen:,} of {worker.testing.total:,} test images"
+        return " · " + _("testing: {seen} of {total} test images").format(seen=num(worker.testing.seen),
+                                                                          total=num(worker.testing.total))
     checking = run.checking if run is not None else None
     if checking is not None and not checking.done:
-        return f" · checking the validation images: {checking.seen:,} of {checking.total:,}"
+        return " · " + _("checking the validation images: {seen} of {total}").format(seen=num(checking.seen),
+                                                                                    total=num(checking.total))
     return ""
 
 
@@ -486,8 +508,9 @@ def line_text(worker):
     if not place:
         return ""
     training_now, waiting = server.training_slots().counts()
-    return (f"**Waiting for a free place** ({formats.ordinal(place)} in line): this server trains "
-            f"{limits.MAX_TRAINING_RUNS} runs at a time, and {training_now + waiting} want to")
+    return _("**Waiting for a free place** ({place} in line): this server trains {limit} runs at a time, and "
+             "{wanting} want to").format(place=formats.ordinal(place), limit=limits.MAX_TRAINING_RUNS,
+                                         wanting=training_now + waiting)
 
 
 def numbers_text(run):
@@ -495,12 +518,18 @@ def numbers_text(run):
     (a screen reader reads text, not a chart's lines): the last mini-batch loss,
     then the last epoch's loss and accuracy."""
     steps, losses = batch_points(run)
-    words = [f"mini-batch loss {losses[-1]:.4f} (batch {steps[-1]:,})"] if losses else []
+    words = [_("mini-batch loss {loss} (batch {batch})").format(loss=num(losses[-1], 4), batch=num(steps[-1]))] \
+        if losses else []
     if run.history.epochs:
         e = run.history.epochs[-1]
-        words.append(f"epoch {e['epoch']}: training loss {e['train_loss']:.4f}, accuracy {e['train_acc']:.1%}"
-                     + (f"; validation loss {e['val_loss']:.4f}, accuracy {e['val_acc']:.1%}" if "val_loss" in e else ""))
-    return "Latest: " + " · ".join(words) if words else ""
+        numbers = dict(epoch=e["epoch"], train_loss=num(e["train_loss"], 4), train_acc=pct(e["train_acc"], 1))
+        if "val_loss" in e:
+            words.append(_("epoch {epoch}: training loss {train_loss}, accuracy {train_acc}; validation loss "
+                           "{val_loss}, accuracy {val_acc}").format(val_loss=num(e["val_loss"], 4),
+                                                                    val_acc=pct(e["val_acc"], 1), **numbers))
+        else:
+            words.append(_("epoch {epoch}: training loss {train_loss}, accuracy {train_acc}").format(**numbers))
+    return _("Latest: {numbers}").format(numbers=" · ".join(words)) if words else ""
 
 
 def progress(run=None):
@@ -576,26 +605,31 @@ def load_uploaded(uploaded):
 
 def _load(content, name):
     data = state.dataset()
-    kept = ("Your current model is still in use." if state.user_model()[0] is not None
-            else f"{formats.PRETRAINED_LABEL[0].upper()}{formats.PRETRAINED_LABEL[1:]} is still in use.")
+    kept = (_("Your current model is still in use.") if state.user_model()[0] is not None
+            else _("{Model} is still in use.").format(Model=_(formats.PRETRAINED_LABEL)[:1].upper()
+                                                      + _(formats.PRETRAINED_LABEL)[1:]))
     try:
         net, settings, notes = load_model_with_notes(bytes(content), name=name)
     except ModelFileError as err:
-        return False, f"Could not load that model: {err}. {kept}"
+        return False, _("Could not load that model: {error}. {kept}").format(error=err, kept=kept)
     if net.sizes[0] != data.x_train.shape[1] or net.sizes[-1] != 10:
-        return False, (f"Could not load that model: {name} has layer sizes {'-'.join(map(str, net.sizes))}, "
-                       f"but MNIST needs {data.x_train.shape[1]} inputs and 10 outputs. {kept}")
-    label = f"your uploaded model ({net.describe()})"
-    state.set_user_model(net, {"label": label, "settings": settings, "test_accuracy": None,
-                               "history": None, "source": data.source, "origin": f"uploaded file {name}"})
+        return False, _("Could not load that model: {name} has layer sizes {sizes}, but MNIST needs {n} inputs and "
+                        "10 outputs. {kept}").format(name=as_is(name), sizes="-".join(map(str, net.sizes)),
+                                                      n=data.x_train.shape[1], kept=kept)
+    label = _("your uploaded model ({network})").format(network=as_is(net.describe()))
+    state.set_user_model(net, {"label": label, "settings": settings, "test_accuracy": None, "history": None,
+                               "source": data.source, "origin": _("uploaded file {name}").format(name=as_is(name))})
     # At once when it is small; else in the line, started where the Train page shows the model (measure_upload).
     small = linework.forward_flops(net) * len(data.y_test) <= linework.page_flops()
     test_acc = measure_upload() if small else None
-    ignored = f" Some training settings in the file were ignored: {'; '.join(notes)}." if notes else ""
+    ignored = " " + _("Some training settings in the file were ignored: {notes}.").format(notes="; ".join(notes)) \
+        if notes else ""
     if test_acc is None:
-        return True, (f"Loaded {name}: {net.describe()}. It is now your model; its accuracy on the "
-                      f"{len(data.y_test):,} test images is being measured (below).{ignored}")
-    return True, f"Loaded {name}: {net.describe()}, {test_acc:.1%} on the test set. It is now your model.{ignored}"
+        return True, _("Loaded {name}: {network}. It is now your model; its accuracy on the {n} test images is being "
+                       "measured (below).").format(name=as_is(name), network=as_is(net.describe()),
+                                                   n=num(len(data.y_test))) + ignored
+    return True, _("Loaded {name}: {network}, {accuracy} on the test set. It is now your model.").format(
+        name=as_is(name), network=as_is(net.describe()), accuracy=pct(test_acc, 1)) + ignored
 
 
 def measure_upload():
@@ -604,7 +638,7 @@ def measure_upload():
     net, info = state.user_model()
     if net is None or not info or info.get("test_accuracy", 0) is not None:
         return (info or {}).get("test_accuracy")
-    probs = linework.test_outputs(net, "your uploaded model")
+    probs = linework.test_outputs(net, _("your uploaded model"))
     if probs is not None:
         info["test_accuracy"] = metrics.accuracy(probs.argmax(axis=1), state.dataset().y_test)
     return info["test_accuracy"]

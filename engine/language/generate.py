@@ -7,9 +7,9 @@ probabilities for the next one, then fed back in.
 
 The key/value cache (the "systems" half). Without it, every new character runs the model over
 the whole window again: the keys and values of the characters already read are computed
-again and again. With it, each attention layer keeps the keys and values it has made
-(CausalSelfAttention.step), and a new character costs one position's work: its own
-query, key and value, and one row of scores against the cached keys.
+again and again. With it (engine/language/kvcache.py), each attention layer keeps the keys and
+values it has made, and a new character costs one position's work: its own query, key and
+value, and one row of scores against the cached keys.
 
 The window. A transformer reads at most `context` characters, and learned each position's
 own vector (PositionEmbedding), so the cached keys belong to their positions: a window cannot
@@ -20,6 +20,7 @@ half is read once when the window restarts and then one position a step.
 """
 import numpy as np
 
+from .kvcache import KVCache
 from .models import Transformer
 
 
@@ -61,8 +62,8 @@ def generate(model, prompt, n, temperature=1.0, top_k=None, rng=None, seed=None,
     out = np.empty(n, dtype=np.int32)
     use_cache = cache and transformer
     if use_cache:
-        caches = [{} for _ in model.blocks]
-        logits = model.step(np.array([window]), caches, 0)[0, -1]
+        cache = KVCache(model)                       # engine/language/kvcache.py: room for a whole window
+        logits = cache.read(window)
     for i in range(n):
         if not use_cache:
             logits = model.forward(np.array([window]))[0, -1]
@@ -73,12 +74,12 @@ def generate(model, prompt, n, temperature=1.0, top_k=None, rng=None, seed=None,
         if transformer and len(window) == T:
             window = window[-keep:] + [nxt]          # the window is full: restart from its last half
             if use_cache:
-                caches = [{} for _ in model.blocks]
-                logits = model.step(np.array([window]), caches, 0)[0, -1]
+                cache.clear()
+                logits = cache.read(window)
         else:
             window = (window + [nxt])[-T:]
             if use_cache:
-                logits = model.step(np.array([[nxt]]), caches, len(window) - 1)[0, -1]
+                logits = cache.next(nxt)                 # one position's work
     return out
 
 
@@ -94,14 +95,14 @@ def affordable_length(model, seconds=0.25, most=500, least=5, probe=3):
     return int(min(most, max(least, seconds / step)))
 
 
-def cache_speed(model, prompt, n=500, seed=1, temperature=1.0):
+def cache_speed(model, prompt, n=500, seed=1, temperature=1.0, tries=2):
     """Measure generating n characters with and without the key/value cache, in turns (with, without,
-    with, without; the faster of two each, so one busy moment of a shared machine does not decide).
+    with, without, ...; the fastest of `tries` each, so one busy moment of a shared machine does not decide).
     Returns {"cache_s", "no_cache_s", "speedup", "identical", "ids", "n"}: identical is whether both wrote
     the same ids; ids: what the cached generation wrote."""
     import time
     times, texts = {True: [], False: []}, {}
-    for cache in (True, False, True, False):
+    for cache in (True, False) * tries:
         start = time.perf_counter()
         texts[cache] = generate(model, prompt, n, temperature, seed=seed, cache=cache)
         times[cache].append(time.perf_counter() - start)

@@ -10,7 +10,7 @@ Conventions
     numbers are (B, T, C), float32 (float64 in the gradient tests: astype()).
     "Causal": position t may look at positions 0..t only, never at the future.
 
-Speed (the tricks, all here and in models.py's Transformer, nowhere else)
+Speed (the tricks, all here, in models.py's Transformer and, for generating, in kvcache.py; nowhere else)
     1. Heads and positions are batched: attention is two matmuls over (B, H, T, T)
        stacks, never a Python loop over examples, positions or heads.
     2. Q, K and V come out of ONE Dense of C -> 3C (one big matmul, not three).
@@ -29,6 +29,8 @@ Speed (the tricks, all here and in models.py's Transformer, nowhere else)
        operation, so the blocks really run at once, as BLAS already does for the matrix products.
        WORKERS is OPENBLAS_NUM_THREADS (1 when it is not set: a server runs one training per core).
    10. LayerNorm's means are np.add.reduce times 1/C (_row_sum), not x.mean's Python wrapper.
+   11. Generating one character at a time with the key/value cache has a lean step of its own,
+       engine/language/kvcache.py: one position as a plain vector, arrays made once and written in place.
 """
 import os
 from concurrent.futures import ThreadPoolExecutor

@@ -24,6 +24,8 @@ A model is rebuilt from its spec, a small dict, e.g.
 
 import numpy as np
 
+from i18n import _, ngettext, num
+
 from .layers import Block, Dense, Embedding, LayerNorm, PositionEmbedding, sequence_cross_entropy
 
 KINDS = ("bigram", "mlp", "transformer")
@@ -38,7 +40,8 @@ MAX_LM_PARAMS = 20_000_000
 def _whole(spec, key, low, high, default=None):
     v = spec.get(key, default)
     if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not low <= v <= high:
-        raise ValueError(f"the model's {key} must be a whole number from {low} to {high:,} (got {v!r})")
+        raise ValueError(_("the model's {key} must be a whole number from {low} to {high} (got {value!r})").format(
+            key=key, low=num(low), high=num(high), value=v))
     return int(v)
 
 
@@ -46,7 +49,8 @@ def spec_params(spec):
     """How many weights a spec makes (checked BEFORE anything is allocated). ValueError if the
     spec is not a model."""
     if not isinstance(spec, dict) or spec.get("kind") not in KINDS:
-        raise ValueError(f"a language model's kind is one of {', '.join(KINDS)} (got {spec!r:.60})")
+        raise ValueError(_("a language model's kind is one of {kinds} (got {spec:.60})").format(
+            kinds=", ".join(KINDS), spec=repr(spec)))
     V = _whole(spec, "vocab", 2, MAX_VOCAB)
     kind = spec["kind"]
     if kind == "bigram":
@@ -58,7 +62,8 @@ def spec_params(spec):
     C, L = _whole(spec, "width", 1, MAX_WIDTH), _whole(spec, "blocks", 1, MAX_BLOCKS)
     heads = _whole(spec, "heads", 1, MAX_HEADS)
     if C % heads:
-        raise ValueError(f"the width {C} must be a multiple of the number of heads {heads}")
+        raise ValueError(_("the width {width} must be a multiple of the number of heads {heads}").format(
+            width=C, heads=heads))
     block = 2 * 2 * C + (C + 1) * 3 * C + (C + 1) * C + (C + 1) * 4 * C + (4 * C + 1) * C
     return V * C + T * C + L * block + 2 * C + (C + 1) * V
 
@@ -70,7 +75,8 @@ class LanguageModel:
     def __init__(self, spec, seed=0, max_params=MAX_LM_PARAMS):
         n = spec_params(spec)
         if n > max_params:
-            raise ValueError(f"the model would have {n:,} weights; at most {max_params:,} are allowed")
+            raise ValueError(_("the model would have {n} weights; at most {most} are allowed").format(
+                n=num(n), most=num(max_params)))
         self._spec = {k: int(v) if k != "kind" else v for k, v in spec.items()}
         self.V = self._spec["vocab"]
         self.rng = np.random.default_rng(seed)
@@ -169,7 +175,7 @@ class Bigram(LanguageModel):
         self.layers = [self.table]
 
     def describe(self):
-        return f"bigram: a {self.V} x {self.V} table of logits"
+        return _("bigram: a {V} x {V} table of logits").format(V=self.V)
 
     def _up(self, ids, keep):
         return self.table.forward(ids, keep)
@@ -204,7 +210,8 @@ class MLP(LanguageModel):
 
     def describe(self):
         s = self._spec
-        return f"MLP: last {self.k} characters, embeddings of {s['embed']}, hidden layer of {s['hidden']} (tanh)"
+        return _("MLP: last {k} characters, embeddings of {embed}, hidden layer of {hidden} (tanh)").format(
+            k=self.k, embed=s['embed'], hidden=num(s['hidden']))
 
     def windows(self, ids):
         """ids (B, T) -> (B, T, k): at each position the k ids ending there (id V before the start)."""
@@ -246,8 +253,9 @@ class Transformer(LanguageModel):
 
     def describe(self):
         s = self._spec
-        return (f"transformer: {s['blocks']} block{'s' * (s['blocks'] > 1)}, {s['heads']} head{'s' * (s['heads'] > 1)}, "
-                f"width {s['width']}, context {s['context']}")
+        return ", ".join([ngettext("transformer: {n} block", "transformer: {n} blocks", s['blocks']).format(n=s['blocks']),
+                          ngettext("{n} head", "{n} heads", s['heads']).format(n=s['heads']),
+                          _("width {n}").format(n=s['width']), _("context {n}").format(n=s['context'])])
 
     def _up(self, ids, keep, caches=None, start=0):
         B, T = ids.shape

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from i18n import _, num
+
 CORPUS_DIR = Path(__file__).parent / "corpus"
 CORPORA = {                      # name -> file in CORPUS_DIR
     "shakespeare": "tinyshakespeare.txt",
@@ -52,7 +54,8 @@ def load_corpus(name):
     before its split: every tenth of the list is then like the rest.
     """
     if name not in CORPORA:
-        raise ValueError(f"There is no text called {name!r}; the app has {', '.join(CORPORA)}.")
+        raise ValueError(_("There is no text called {name!r}; the app has {names}.").format(
+            name=name, names=", ".join(CORPORA)))
     text = (CORPUS_DIR / CORPORA[name]).read_text(encoding="utf-8")
     if name == "names":
         lines = text.split("\n")
@@ -129,8 +132,8 @@ class Vocabulary:
         if missing.any():
             if unknown is None:
                 chars = self.unknown_chars(text)
-                raise ValueError(f"The model has never seen {len(chars)} of these characters: "
-                                 f"{''.join(chars)[:20]!r}.")
+                raise ValueError(_("The model has never seen {n} of these characters: {chars!r}.").format(
+                    n=num(len(chars)), chars="".join(chars)[:20]))
             ids[missing] = self.ids()[unknown]
         return ids
 
@@ -156,58 +159,68 @@ def split(ids, validation=0.1):
 
 # ---------------------------------------------------------------- the user's own text
 
-def read_text_file(data, name="The file"):
+def read_text_file(data, name=None):
     """The bytes of an uploaded .txt file -> its text (str), checked by check_text.
 
     UTF-8 only (a byte-order mark at the start is dropped). Raises TextError:
     empty, too big, binary (zero bytes: pictures, programs, UTF-16 files) or not UTF-8.
     """
+    name = name or _("The file")
     if not data:
-        raise TextError(f"{name} is empty (0 bytes): choose a .txt file with some text in it.")
+        raise TextError(_("{name} is empty (0 bytes): choose a .txt file with some text in it.").format(name=name))
     if len(data) > MAX_TEXT_BYTES:
-        raise TextError(f"{name} is too big ({len(data) / 2**20:.1f} MB; at most "
-                        f"{MAX_TEXT_BYTES / 2**20:g} MB): choose a smaller .txt file, or paste a part of it.")
+        raise TextError(_("{name} is too big ({mb} MB; at most {most} MB): choose a smaller .txt file, or paste a "
+                          "part of it.").format(name=name, mb=num(len(data) / 2**20, 1),
+                                                most=num(MAX_TEXT_BYTES / 2**20)))
     if b"\x00" in data:
-        raise TextError(f"{name} is not a text file (it has zero bytes, as pictures, programs and UTF-16 "
-                        "files do): choose a .txt file saved as UTF-8.")
+        raise TextError(_("{name} is not a text file (it has zero bytes, as pictures, programs and UTF-16 "
+                          "files do): choose a .txt file saved as UTF-8.").format(name=name))
     try:
         text = bytes(data).decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise TextError(f"{name} is not UTF-8 text (byte {e.start:,} cannot be read as UTF-8): "
-                        "save it as UTF-8 (\"Unicode\") and upload it again.") from None
+        raise TextError(_("{name} is not UTF-8 text (byte {byte} cannot be read as UTF-8): "
+                          "save it as UTF-8 (\"Unicode\") and upload it again.").format(name=name, byte=num(e.start))
+                        ) from None
     return check_text(text, name)
 
 
-def check_text(text, name="The text"):
+def check_text(text, name=None):
     """A pasted or uploaded text -> the same text with its line ends made \\n (\\r\\n and \\r,
     as Python's open() reads text files). Raises TextError (one sentence) when it is empty,
     too big, too short, mostly control characters or has more than MAX_VOCAB distinct characters."""
     if not text.strip():
-        what = "is empty" if not text else "has only spaces and line breaks"
-        raise TextError(f"{name} {what}: {'type or paste' if name == 'The text' else 'choose'} "
-                        "some text to learn from.")
+        if name is None:            # pasted
+            raise TextError(_("The text is empty: type or paste some text to learn from.") if not text else
+                            _("The text has only spaces and line breaks: type or paste some text to learn from."))
+        raise TextError((_("{name} is empty: choose some text to learn from.") if not text else
+                         _("{name} has only spaces and line breaks: choose some text to learn from.")).format(
+            name=name))
+    name = name or _("The text")
     try:
         size = len(text.encode("utf-8"))
     except UnicodeEncodeError:
-        raise TextError(f"{name} has broken characters (lone UTF-16 surrogates) that are not Unicode text: "
-                        "copy it again from where it came from.") from None
+        raise TextError(_("{name} has broken characters (lone UTF-16 surrogates) that are not Unicode text: "
+                          "copy it again from where it came from.").format(name=name)) from None
     if size > MAX_TEXT_BYTES:
-        raise TextError(f"{name} is too big ({size / 2**20:.1f} MB; at most {MAX_TEXT_BYTES / 2**20:g} MB): "
-                        "use a part of it.")
+        raise TextError(_("{name} is too big ({mb} MB; at most {most} MB): use a part of it.").format(
+            name=name, mb=num(size / 2**20, 1), most=num(MAX_TEXT_BYTES / 2**20)))
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     codes = code_points(text)
     controls = int(np.count_nonzero((codes < 32) | ((codes >= 127) & (codes < 160)))) \
         - sum(text.count(c) for c in WHITESPACE_CONTROLS)
     if controls > CONTROL_SHARE * len(text):
-        raise TextError(f"{name} does not look like text ({controls:,} of its {len(text):,} characters are "
-                        "control characters): choose a .txt file of words.")
+        raise TextError(_("{name} does not look like text ({controls} of its {n} characters are "
+                          "control characters): choose a .txt file of words.").format(
+            name=name, controls=num(controls), n=num(len(text))))
     if len(text) < MIN_CHARS:
-        raise TextError(f"{name} is too short ({len(text)} characters; at least {MIN_CHARS}): a model needs "
-                        "pairs of characters to learn from and some kept apart to test on.")
+        raise TextError(_("{name} is too short ({n} characters; at least {least}): a model needs "
+                          "pairs of characters to learn from and some kept apart to test on.").format(
+            name=name, n=num(len(text)), least=num(MIN_CHARS)))
     distinct = len(set(text))
     if distinct > MAX_VOCAB:
-        raise TextError(f"{name} has {distinct:,} different characters; a character model here takes at most "
-                        f"{MAX_VOCAB} (its tables have a row and a column for each): use a text in fewer scripts.")
+        raise TextError(_("{name} has {n} different characters; a character model here takes at most "
+                          "{most} (its tables have a row and a column for each): use a text in fewer "
+                          "scripts.").format(name=name, n=num(distinct), most=num(MAX_VOCAB)))
     return text
 
 

@@ -10,17 +10,27 @@ trainer.Trainer: run(batches, seconds, stop) -> StepReport, finished, diverged, 
 history (per-batch loss; one record per evaluation in history.epochs), step,
 done_fraction, set_hyperparams(...), evaluate(...), train_seconds.
 """
+import contextvars
 import math
 import time
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from i18n import N_, _, num
+
 from ..optim import LM_OPTIMIZERS, AdamW, make_optimizer
 from ..trainer import PART_FLOPS, History, StepReport, add_part, guarded_step
 from .layers import sequence_cross_entropy
 from .models import KINDS, build_model
 from .text import split
+
+# Names of the settings in sentences (translated where shown)
+SETTING_NAMES = {"batch_size": N_("batch size"), "steps": N_("steps"), "warmup": N_("warmup"),
+                 "eval_every": N_("eval every"), "eval_tokens": N_("eval tokens"),
+                 "sample_chars": N_("sample chars"), "sequence": N_("sequence")}
+STEERED = {"lr": N_("lr {value}"), "batch_size": N_("batch size {value}"), "steps": N_("steps {value}"),
+           "weight_decay": N_("weight decay {value}")}
 
 
 @dataclass
@@ -69,31 +79,36 @@ class LMSettings:
     def check(self, n_chars=None):
         """ValueError, in one sentence, for a setting out of range."""
         if self.kind not in KINDS:
-            raise ValueError(f"the kind of model must be one of {', '.join(KINDS)} (got {self.kind!r})")
+            raise ValueError(_("the kind of model must be one of {kinds} (got {kind!r})").format(
+                kinds=", ".join(KINDS), kind=self.kind))
         if self.optimizer not in LM_OPTIMIZERS:
-            raise ValueError(f"the optimiser must be one of {', '.join(LM_OPTIMIZERS)} (got {self.optimizer!r})")
+            raise ValueError(_("the optimiser must be one of {names} (got {name!r})").format(
+                names=", ".join(LM_OPTIMIZERS), name=self.optimizer))
         if not 0 < self.lr <= 10 or not 0 <= self.min_lr <= self.lr:
-            raise ValueError(f"the learning rate must be above 0 and at most 10, and the lowest one from 0 to it "
-                             f"(got {self.lr:g} and {self.min_lr:g})")
+            raise ValueError(_("the learning rate must be above 0 and at most 10, and the lowest one from 0 to it "
+                               "(got {lr} and {min_lr})").format(lr=num(self.lr), min_lr=num(self.min_lr)))
         if not 0 <= self.weight_decay <= 10 or not 0 <= self.grad_clip <= 1e6:
-            raise ValueError("weight decay must be from 0 to 10 and gradient clipping from 0 to 1e6")
+            raise ValueError(_("weight decay must be from 0 to 10 and gradient clipping from 0 to 1e6"))
         for name, low, high in (("batch_size", 1, 4096), ("steps", 1, 10_000_000), ("warmup", 0, 10_000_000),
                                 ("eval_every", 1, 10_000_000), ("eval_tokens", 1, 10_000_000),
                                 ("sample_chars", 0, 10_000), ("sequence", 1, 1024)):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high:
-                raise ValueError(f"{name.replace('_', ' ')} must be a whole number from {low} to {high:,} (got {v!r})")
+                raise ValueError(_("{setting} must be a whole number from {low} to {high} (got {value!r})").format(
+                    setting=_(SETTING_NAMES[name]), low=num(low), high=num(high), value=v))
         if self.kind == "transformer" and self.sequence > self.context:
-            raise ValueError(f"training windows of {self.sequence} characters are longer than the "
-                             f"{self.context} the transformer reads")
+            raise ValueError(_("training windows of {n} characters are longer than the {context} the transformer "
+                               "reads").format(n=num(self.sequence), context=num(self.context)))
         if not 0 < self.val_fraction < 0.9:
-            raise ValueError(f"the held-out fraction must be above 0 and below 0.9 (got {self.val_fraction:g})")
+            raise ValueError(_("the held-out fraction must be above 0 and below 0.9 (got {value})").format(
+                value=num(self.val_fraction)))
         if n_chars is not None:
             n_train = n_chars - int(round(n_chars * self.val_fraction))
             n_val = n_chars - n_train
             if min(n_train, n_val) < self.sequence + 1:
-                raise ValueError(f"the text is too short: {n_chars:,} characters leave {n_train:,} for training and "
-                                 f"{n_val:,} held out, and each needs at least {self.sequence + 1}")
+                raise ValueError(_("the text is too short: {n} characters leave {train} for training and {val} held "
+                                   "out, and each needs at least {least}").format(
+                    n=num(n_chars), train=num(n_train), val=num(n_val), least=num(self.sequence + 1)))
 
     def as_dict(self):
         return asdict(self)
@@ -131,10 +146,12 @@ class LMTrainer:
         ids = np.asarray(ids)
         settings.check(len(ids))
         if ids.size and (int(ids.min()) < 0 or int(ids.max()) >= model.V):
-            raise ValueError(f"the text has ids up to {int(ids.max())}; the model knows {model.V} characters")
+            raise ValueError(_("the text has ids up to {top}; the model knows {n} characters").format(
+                top=int(ids.max()), n=num(model.V)))
         if settings.sequence > model.context:
-            raise ValueError(f"training windows of {settings.sequence} characters are longer than the "
-                             f"{model.context} the model reads")
+            raise ValueError(_("training windows of {n} characters are longer than the {context} the model "
+                               "reads").format(n=num(settings.sequence), context=num(model.context)))
+        self._language = contextvars.copy_context()     # its messages, written in the run's thread, in this language
         self.model, self.settings, self.vocab = model, settings, vocab
         self.train_ids, self.val_ids = split(ids, settings.val_fraction)
         self.rng = np.random.default_rng(settings.seed + 1)          # windows
@@ -179,7 +196,7 @@ class LMTrainer:
         self.settings = new
         if hasattr(self.optimizer, "weight_decay"):
             self.optimizer.weight_decay = new.weight_decay
-        note = ", ".join(f"{k.replace('_', ' ')} {v:g}" for k, v in asked.items())
+        note = ", ".join(_(STEERED[k]).format(value=num(v)) for k, v in asked.items())
         self.history.marks.append((self.step + 1, note))
         return note
 
@@ -204,7 +221,7 @@ class LMTrainer:
             grads = add_part(grads, part_grads, share)
             loss += share * part_loss
         if not np.isfinite(loss):
-            raise FloatingPointError(f"the loss became {loss}")
+            raise FloatingPointError(self._language.run(lambda: _("the loss became {loss}").format(loss=loss)))
         clip_gradients(grads, self.settings.grad_clip)
         self.optimizer.lr = learning_rate(self.settings, self.step)
         guarded_step(self.optimizer, self.model, grads, self._backup)
@@ -215,8 +232,10 @@ class LMTrainer:
             np.copyto(p, keep)
         self.optimizer.reset()
         self.diverged = True
-        self.message = (f"Training diverged at step {self.step + 1}: {why}. The learning rate {self.settings.lr:g} "
-                        f"is too high for this model; the last good weights were kept. Try a smaller learning rate.")
+        self.message = self._language.run(lambda: _(
+            "Training diverged at step {step}: {why}. The learning rate {lr} is too high for this model; the last "
+            "good weights were kept. Try a smaller learning rate.").format(
+            step=num(self.step + 1), why=why, lr=num(self.settings.lr)))
 
     def run(self, batches=None, seconds=None, stop=None):
         """Train `batches` steps (None = to the end), or until `seconds` pass, or stop() says True.
@@ -288,7 +307,8 @@ def evaluate(model, ids, window, max_tokens=0, part=64, stop=None):
     if max_tokens:
         n_windows = min(n_windows, max(1, max_tokens // window))
     if n_windows < 1:
-        raise ValueError(f"the text has {len(ids)} characters; at least {window + 1} are needed")
+        raise ValueError(_("the text has {n} characters; at least {least} are needed").format(
+            n=num(len(ids)), least=num(window + 1)))
     rows = np.arange(n_windows)[:, None] * window + np.arange(window + 1)
     total = correct = 0.0
     for i in range(0, n_windows, part):
@@ -296,7 +316,7 @@ def evaluate(model, ids, window, max_tokens=0, part=64, stop=None):
             return None
         w = ids[rows[i:i + part]]
         z = model.forward(w[:, :-1])
-        loss, _ = sequence_cross_entropy(z, w[:, 1:])
+        loss, _dz = sequence_cross_entropy(z, w[:, 1:])
         total += loss * w[:, 1:].size
         correct += float((z.argmax(-1) == w[:, 1:]).sum())
     n = n_windows * window

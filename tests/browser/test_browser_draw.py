@@ -1,6 +1,7 @@
 """Draw page in a real browser: real mouse strokes and real touch events on the
-canvas, and the guess of each network (the built-in MLP and the built-in CNN)
-for each digit.
+canvas, and the guess of each network for each digit: the built-in CNN's
+first (the page's answer, named "Guessing with the built-in CNN"), and the
+built-in MLP's beside it.
 
 The canvas (streamlit-drawable-canvas 0.13, no iframe) lives in an open shadow
 root, which Playwright's CSS engine pierces. Every digit is drawn in one stroke,
@@ -20,7 +21,7 @@ from browser_utils import (WAIT, app_navigation, button, full_screenshot, no_exc
 
 CANVAS = "[class*=st-key-draw_canvas_] canvas.upper-canvas"   # st_canvas(key=f"draw_canvas_{n}")
 PREDICTION = "#draw-prediction"                       # <div id="draw-prediction" data-digit="7">
-CNN_PREDICTION = "#draw-cnn-prediction"               # the built-in CNN's guess, the same way
+MLP_PREDICTION = "#draw-mlp-prediction"               # the built-in MLP's guess beside it, the same way
 EMPTY_MESSAGE = re.compile(r"Draw a digit in the black square")
 
 
@@ -89,13 +90,13 @@ def guess(page):
     return digit
 
 
-def cnn_guess(page):
-    """The built-in CNN's guess for the drawing shown (read after guess(), which waits for the rerun)."""
-    prediction = page.locator(CNN_PREDICTION)
+def mlp_guess(page):
+    """The built-in MLP's guess for the drawing shown (read after guess(), which waits for the rerun)."""
+    prediction = page.locator(MLP_PREDICTION)
     wait_visible(page, prediction)
     expect(prediction).to_have_attribute("data-digit", re.compile(r"^\d$"))
     digit = prediction.get_attribute("data-digit")
-    expect(prediction).to_contain_text(f"The built-in CNN says {digit}")
+    expect(prediction).to_contain_text(f"The built-in MLP says {digit}")
     return digit
 
 
@@ -115,10 +116,11 @@ def clear(page):
 def test_mouse_drawn_digits_are_read(page, app_url, screenshot_dir):
     open_page(page, f"{app_url}/draw")
     expect_empty(page)                         # a fresh canvas asks for a digit
+    expect(page.get_by_text(re.compile(r"Guessing with the built-in CNN \(conv 16@5x5"))).to_be_visible(timeout=WAIT)
     for digit in ["1", "0", "small 7", "3"]:       # (a big 7 is drawn by finger below)
         draw_with_mouse(page, STROKES[digit])
-        assert guess(page) == digit.split()[-1], f"drew a {digit}"          # the built-in MLP ...
-        assert cnn_guess(page) == digit.split()[-1], f"the CNN, on a {digit}"   # ... and the built-in CNN
+        assert guess(page) == digit.split()[-1], f"drew a {digit}"          # the built-in CNN ...
+        assert mlp_guess(page) == digit.split()[-1], f"the MLP, on a {digit}"   # ... and the built-in MLP
         if digit == "3":
             # The preprocessing steps are shown below the guess.
             expect(page.get_by_text("From your drawing to 784 numbers")).to_be_visible()

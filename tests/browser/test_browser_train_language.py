@@ -1,6 +1,6 @@
 """Train a language model in a real browser: a small model trains for a few seconds and its samples appear
 in the live panel (the fragment redraws itself), Pause and Stop answer; screenshots at 1280×720 in normal
-and presenter mode during a run (train_language*.png). Progress is read from the progress line
+and presenter mode during a run (train_language*.png); then a reload offers the run and the model back. Progress is read from the progress line
 "Training… step S/N · ..."; the test waits for samples, never a fixed time."""
 import re
 
@@ -55,4 +55,21 @@ def test_a_small_model_trains_and_its_samples_appear(page, app_url, screenshot_d
     }}""", timeout=WAIT)
     button(page, "lmt_stop").click()
     expect(main.get_by_text(re.compile(r"Run stopped early after [\d,]+ steps"))).to_be_visible(timeout=WAIT)
+    no_exception(page)
+    if present:
+        return
+    # "Welcome back" (#23): a reload offers the language-model run and the model back; restored, the run is on
+    # Compare runs.
+    wait_for_app(page)
+    page.reload()
+    wait_for_app(page)
+    sidebar = page.locator("[data-testid=stSidebar]")
+    offer = sidebar.get_by_text("Welcome back!")
+    wait_visible(page, offer)
+    expect(sidebar).to_contain_text("1 language-model run and your language model")
+    button(page, "keep_restore").click()
+    expect(offer).to_have_count(0, timeout=WAIT)
+    wait_for_app(page)
+    page.locator("[data-testid=stSidebarNav]").locator('a[href$="/compare"]').click()      # the same session
+    expect(main.get_by_text("Your language-model runs (1)")).to_be_visible(timeout=WAIT)
     no_exception(page)

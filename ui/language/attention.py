@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from i18n import _, ngettext, num
 from ui.language import texts
 
 DEFAULT_SENTENCE = "First Citizen:\nWe are accounted poor citizens."
@@ -20,13 +21,14 @@ def sentence_ids(vocab, text, context):
     unknown = vocab.unknown_counts(text) if text else {}
     if unknown:
         n = len(unknown)
-        notes.append(f"The model has never seen {n} of these character{'s' * (n > 1)}: "
-                     f"{texts.chars_list(unknown)}; {'they are' if n > 1 else 'it is'} left out and the "
-                     "rest is read.")
+        notes.append(ngettext("The model has never seen {n} of these characters: {chars}; it is left out and the "
+                              "rest is read.",
+                              "The model has never seen {n} of these characters: {chars}; they are left out and the "
+                              "rest is read.", n).format(n=num(n), chars=texts.chars_list(unknown)))
     kept = ids[ids >= 0]
     if len(kept) > context:
-        notes.append(f"The model reads at most {context} characters at once: the first {context} of the "
-                     f"{len(kept)} it knows are shown.")
+        notes.append(_("The model reads at most {context} characters at once: the first {context} of the "
+                       "{n} it knows are shown.").format(context=num(context), n=num(len(kept))))
         kept = kept[:context]
     return kept.astype(np.int32), [vocab.chars[i] for i in kept], notes
 
@@ -42,7 +44,7 @@ def numbers_frame(matrix, rows, cols, masked=None):
     m = np.asarray(matrix, dtype=float)
     if masked is None:
         return pd.DataFrame(m, index=rows, columns=cols)
-    cells = np.where(masked, "−∞", np.vectorize(lambda v: f"{v:.3f}")(m)).astype(object)
+    cells = np.where(masked, "−∞", np.vectorize(lambda v: num(v, 3))(m)).astype(object)
     return pd.DataFrame(cells, index=rows, columns=cols)
 
 

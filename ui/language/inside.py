@@ -3,6 +3,7 @@ the key/value cache's speed measured once per model (the measuring is engine/lan
 import streamlit as st
 
 from engine.language.generate import affordable_length, cache_speed
+from i18n import _, num
 from ui.language.model import model_key
 
 SPEED_KEY = "lm_cache_speed"      # {(model fingerprint): cache_speed's result}
@@ -10,16 +11,18 @@ SPEED_SECONDS = 0.2               # each generation without the cache: about thi
 
 
 def big_number(n):
-    """124,439,808 -> '124.4 million'; 7.4e20 -> '7.4 × 10^20'; small numbers with thousands' commas."""
+    """124,439,808 -> '124.4 million'; 7.4e20 -> '7.4 × 10^20'; small numbers with thousands' commas
+    (in this run's language)."""
     if n < 1e6:
-        return f"{n:,.0f}"
-    for size, word in ((1e12, None), (1e9, "billion"), (1e6, "million")):
+        return num(round(n))
+    for size, word in ((1e12, None), (1e9, lambda x: _("{n} billion").format(n=x)),
+                       (1e6, lambda x: _("{n} million").format(n=x))):
         if n >= size and word:
-            return f"{n / size:,.1f} {word}"
+            return word(num(n / size, 1))
         if n >= size:
             exp = len(str(int(n))) - 1
-            return f"{n / 10 ** exp:.1f} × 10^{exp}"
-    return f"{n:,.0f}"
+            return f"{num(n / 10 ** exp, 1)} × 10^{exp}"
+    return num(round(n))
 
 
 def speed(entry, again=False):

@@ -11,6 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from engine.language.modelfile import load_language_model
+from i18n import _
 
 BUILTIN_PATH = Path(__file__).resolve().parents[2] / "engine" / "models" / "pretrained_lm.npz"
 SESSION_KEY = "lm_model"          # set by the Train a language model page (ui/language/train.py)
@@ -18,11 +19,17 @@ SEEN = "lm_seen_models"           # [{"label", "kind", "context", "weights", "va
 
 
 @st.cache_resource(show_spinner=False)
+def _builtin():
+    model, vocab, settings, _notes = load_language_model(BUILTIN_PATH, name="the built-in model")
+    return {"model": model, "vocab": vocab, "settings": settings, "origin": "built-in"}
+
+
 def builtin():
-    """The built-in model as a session entry (shared, read-only by convention: pages only read it)."""
-    model, vocab, settings, _ = load_language_model(BUILTIN_PATH, name="the built-in model")
-    return {"model": model, "vocab": vocab, "settings": settings, "origin": "built-in",
-            "label": f"the built-in {model.describe()}, trained on Tiny Shakespeare"}
+    """The built-in model as a session entry (shared, read-only by convention: pages only read it), its
+    label in this run's language."""
+    entry = _builtin()
+    return {**entry, "label": _("the built-in {model}, trained on Tiny Shakespeare").format(
+        model=entry["model"].describe())}
 
 
 def current_language_model():
@@ -61,7 +68,7 @@ def point(entry):
     loss = settings.get("val_loss")
     return {"label": entry["label"], "kind": model.kind, "context": reads(model),
             "weights": int(model.n_params()), "val_loss": None if loss is None else float(loss),
-            "corpus": str(settings.get("corpus", "unknown text")), "builtin": is_builtin(entry)}
+            "corpus": str(settings.get("corpus", _("unknown text"))), "builtin": is_builtin(entry)}
 
 
 def note(entry):

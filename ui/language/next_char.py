@@ -21,7 +21,7 @@ def count_table(train_ids, V):
     return N
 
 
-@st.cache_resource(show_spinner="Training the network…", max_entries=32)
+@st.cache_resource(show_spinner=False, max_entries=32)     # the page shows a spinner (in its language)
 def trained_network(N, steps):
     """The neural Bigram after `steps` full-batch steps of Adam from the same start (seed SEED):
     (losses before each step and after the last, its probabilities (V, V))."""

@@ -17,6 +17,7 @@ from bridge import language_notebook, language_twin
 from engine.language import layers
 from engine.language.models import build_model
 from engine.language.trainer import LMSettings
+from i18n import N_, _, as_is, num
 from ui import charts
 from ui.chart_cache import show as show_chart
 from ui.code import source_of
@@ -30,48 +31,48 @@ SECONDS = 1.0         # the training race stops when both together have taken th
 
 
 class Step(NamedTuple):
-    title: str
+    title: str        # marked N_: translated where shown
     text: str
     engine: object    # the engine function shown (its real source)
     torch: str        # the PyTorch lines doing the same (from bridge/language_twin.py)
 
 
 STEPS = [
-    Step("Embedding", "A character id picks a row of a (V, C) table: one-hot times a matrix, without the "
+    Step(N_("Embedding"), N_("A character id picks a row of a (V, C) table: one-hot times a matrix, without the "
          "multiplication. `nn.Embedding(V, C)` holds the same table as its `weight`; its backward adds each "
-         "position's gradient into the row it used, as the engine's scatter-add.",
+         "position's gradient into the row it used, as the engine's scatter-add."),
          layers.Embedding.forward,
          "self.tok = nn.Embedding(V, C)\n...\nx = self.tok(ids)"),
-    Step("Positions", "A learned (T, C) table, one row per position, added to the characters' rows. PyTorch has "
-         "no module for it: a plain `nn.Parameter`.",
+    Step(N_("Positions"), N_("A learned (T, C) table, one row per position, added to the characters' rows. PyTorch has "
+         "no module for it: a plain `nn.Parameter`."),
          layers.PositionEmbedding.forward,
          "self.pos = nn.Parameter(torch.zeros(T, C))\n...\nx = self.tok(ids) + self.pos[:ids.shape[1]]"),
-    Step("LayerNorm", "Each position's C numbers are shifted to mean 0 and scaled to variance 1, then multiplied "
-         "by a gain and shifted by a bias. Same eps (1e-5) on both sides.",
+    Step(N_("LayerNorm"), N_("Each position's C numbers are shifted to mean 0 and scaled to variance 1, then multiplied "
+         "by a gain and shifted by a bias. Same eps (1e-5) on both sides."),
          layers.LayerNorm.forward,
          "self.ln1, self.ln2 = nn.LayerNorm(C, eps=1e-5), nn.LayerNorm(C, eps=1e-5)"),
-    Step("Attention", "The engine writes every line: q, k, v in one projection, scores scaled by 1/√D, the causal "
+    Step(N_("Attention"), N_("The engine writes every line: q, k, v in one projection, scores scaled by 1/√D, the causal "
          "mask, softmax, the weighted sum. PyTorch does the middle in one call, "
          "`F.scaled_dot_product_attention(q, k, v, is_causal=True)`: `is_causal=True` is the mask that stops "
-         "a position from looking ahead.",
+         "a position from looking ahead."),
          layers.CausalSelfAttention.forward,
          "def attention(self, x):\n"
          "    B, T, C = x.shape\n"
          "    q, k, v = self.qkv(x).view(B, T, 3, self.H, C // self.H).permute(2, 0, 3, 1, 4)\n"
          "    a = F.scaled_dot_product_attention(q, k, v, is_causal=True)     # (B, H, T, D)\n"
          "    return self.proj(a.transpose(1, 2).reshape(B, T, C))"),
-    Step("Feed-forward", "Each position on its own: C → 4C, GELU (the tanh form on both sides), 4C → C.",
+    Step(N_("Feed-forward"), N_("Each position on its own: C → 4C, GELU (the tanh form on both sides), 4C → C."),
          layers.FeedForward.forward,
          "self.fc, self.out = nn.Linear(C, 4 * C), nn.Linear(4 * C, C)\n...\n"
          "self.out(F.gelu(self.fc(self.ln2(x)), approximate=\"tanh\"))"),
-    Step("Block", "LayerNorm before each part, and each part's output added to its input (the residual "
-         "connections). PyTorch's backward follows both roads by itself.",
+    Step(N_("Block"), N_("LayerNorm before each part, and each part's output added to its input (the residual "
+         "connections). PyTorch's backward follows both roads by itself."),
          layers.Block.forward,
          "def forward(self, x):\n"
          "    x = x + self.attention(self.ln1(x))\n"
          "    return x + self.out(F.gelu(self.fc(self.ln2(x)), approximate=\"tanh\"))"),
-    Step("Loss", "Softmax + cross-entropy at every position: the digits' own loss, one class per character. "
-         "`F.cross_entropy` takes the logits as rows, so (B, T, V) becomes (B·T, V).",
+    Step(N_("Loss"), N_("Softmax + cross-entropy at every position: the digits' own loss, one class per character. "
+         "`F.cross_entropy` takes the logits as rows, so (B, T, V) becomes (B·T, V)."),
          layers.sequence_cross_entropy,
          "loss = F.cross_entropy(z.reshape(-1, z.shape[-1]), y.reshape(-1))\n"
          "loss.backward()"),
@@ -86,15 +87,17 @@ def engine_code(step):
 def knobs():
     """The model's knobs on the page; returns LMSettings for them (a small, quick training run)."""
     c1, c2, c3, c4, c5 = st.columns(5)
-    blocks = c1.selectbox("Blocks", [1, 2, 3, 4], index=1, key="lmpt_blocks", help="Transformer blocks in a row.")
-    heads = c2.selectbox("Heads", [1, 2, 4], index=1, key="lmpt_heads", help="Attention heads in each block.")
-    width = c3.selectbox("Width", [16, 32, 64, 128], index=1, key="lmpt_width",
-                         help="C: the numbers that stand for each character inside the model.")
-    context = c4.selectbox("Context", [8, 16, 32, 64], index=1, key="lmpt_context",
-                           help="T: the characters the model reads at once.")
-    steps = c5.number_input("Steps", 1, MAX_STEPS, 60, step=10, key="lmpt_steps",
-                            help=f"Both train this many steps of {BATCH} windows, or fewer: the race stops "
-                                 f"when both together have taken {SECONDS:g} s.")
+    blocks = c1.selectbox(_("Blocks"), [1, 2, 3, 4], index=1, key="lmpt_blocks",
+                          help=_("Transformer blocks in a row."))
+    heads = c2.selectbox(_("Heads"), [1, 2, 4], index=1, key="lmpt_heads", help=_("Attention heads in each block."))
+    width = c3.selectbox(_("Width"), [16, 32, 64, 128], index=1, key="lmpt_width",
+                         help=_("C: the numbers that stand for each character inside the model."))
+    context = c4.selectbox(_("Context"), [8, 16, 32, 64], index=1, key="lmpt_context",
+                           help=_("T: the characters the model reads at once."))
+    steps = c5.number_input(_("Steps"), 1, MAX_STEPS, 60, step=10, key="lmpt_steps",
+                            help=_("Both train this many steps of {batch} windows, or fewer: the race stops "
+                                   "when both together have taken {seconds} s.").format(batch=BATCH,
+                                                                                       seconds=num(SECONDS)))
     return LMSettings(context=context, width=width, blocks=blocks, heads=heads, batch_size=BATCH, steps=int(steps),
                       lr=3e-3, min_lr=3e-4, warmup=5, eval_every=10**6)
 
@@ -104,12 +107,13 @@ def pick_model(settings):
     its own, else the built-in) when it is a transformer. Returns (entry or None, how the page names it)."""
     entry = current_language_model()
     options = ["knobs"] + (["mine"] if entry["model"].kind == "transformer" else [])
-    names = {"knobs": "a fresh transformer from the knobs above", "mine": entry["label"]}
-    choice = st.radio("Model to compare", options, format_func=names.get, key="lmpt_which",
-                      help="The knobs build a new transformer (fast). Your language model is the one you "
-                           "trained last, or the built-in one; only a transformer has a PyTorch twin here.")
+    names = {"knobs": _("a fresh transformer from the knobs above"), "mine": entry["label"]}
+    choice = st.radio(_("Model to compare"), options, format_func=names.get, key="lmpt_which",
+                      help=_("The knobs build a new transformer (fast). Your language model is the one you "
+                             "trained last, or the built-in one; only a transformer has a PyTorch twin here."))
     if entry["model"].kind != "transformer":
-        st.caption(f"Your language model is a {entry['model'].kind}: only the transformer has a PyTorch twin here.")
+        st.caption(_("Your language model is {model}: only the transformer has a PyTorch twin here.").format(
+            model=entry['model'].describe()))
     return (entry, names["mine"]) if choice == "mine" else (None, names["knobs"])
 
 
@@ -124,8 +128,8 @@ def run(prepared, settings, label, entry=None):
         ids = entry["vocab"].lookup(prepared.train)
         ids = ids[ids >= 0]
         if len(ids) < model.context + 2:
-            st.error(f"This text has fewer than {model.context + 2} characters your language model knows: "
-                     "choose another text.")
+            st.error(_("This text has fewer than {n} characters your language model knows: "
+                       "choose another text.").format(n=num(model.context + 2)))
             return
         settings = replace(settings, context=model.context, width=model.spec()["width"],
                            blocks=model.spec()["blocks"], heads=model.spec()["heads"])
@@ -148,46 +152,84 @@ def within(diff, value):
 def show(result):
     """The table of largest differences (one row per weight array), a verdict, and both curves."""
     check, s = result["check"], result["settings"]
-    origin = f"fresh from seed {s.seed}" if result.get("fresh", True) else "your language model's weights"
-    st.markdown(f"Model: a {result['model']}, {result['n_params']:,} weights, {origin}, on windows of "
-                f"{result['label']}. One batch of {BATCH} windows of {s.context} characters through both:")
-    rows = list(zip(["logits", "loss"] + [f"gradient of the {w}" for w in result["names"]],
+    st.markdown((_("Model: a {model}, {n} weights, fresh from seed {seed}, on windows of {text}. One batch of {batch} "
+                   "windows of {context} characters through both:") if result.get("fresh", True) else
+                 _("Model: a {model}, {n} weights, your language model's weights, on windows of {text}. One batch of "
+                   "{batch} windows of {context} characters through both:")).format(
+        model=result['model'], n=num(result['n_params']), seed=s.seed, text=result['label'], batch=BATCH,
+        context=s.context))
+    rows = list(zip([_("logits"), _("loss")] + [_("gradient of the {w}").format(w=w) for w in result["names"]],
                     [check.logits, check.loss] + check.grads, check.scales))
-    table = pd.DataFrame([{"what": w, "largest |NumPy − PyTorch|": f"{d:.1e}", "largest |value|": f"{v:.2g}",
-                           "within 1e-5": "✅" if within(d, v) else "⚠️"} for w, d, v in rows])
+    table = pd.DataFrame([{_("what"): w, _("largest |NumPy − PyTorch|"): f"{d:.1e}", _("largest |value|"): f"{v:.2g}",
+                           _("within 1e-5"): "✅" if within(d, v) else "⚠️"} for w, d, v in rows])
     st.dataframe(table, hide_index=True, width="stretch")
-    st.caption("Within 1e-5: the difference is at most 1e-5, or 1e-5 of the largest value when that is above 1 "
-               "(float32 keeps about 7 significant digits, so larger numbers carry larger rounding).")
+    st.caption(_("Within 1e-5: the difference is at most 1e-5, or 1e-5 of the largest value when that is above 1 "
+                 "(float32 keeps about 7 significant digits, so larger numbers carry larger rounding)."))
     flagged = [w for w, d, v in rows if not within(d, v)]
     if flagged:
-        st.warning("Above 1e-5, more than float32 rounding: " + ", ".join(flagged) + ".", icon="⚠️")
+        st.warning(_("Above 1e-5, more than float32 rounding: {what}.").format(what=", ".join(flagged)), icon="⚠️")
     else:
-        st.success(f"Same model: the largest difference of the logits, the loss and all {len(check.grads)} "
-                   f"gradients is **{check.worst:.1e}**, float32 rounding.", icon="✅")
+        st.success(_("Same model: the largest difference of the logits, the loss and all {n} "
+                     "gradients is **{worst:.1e}**, float32 rounding.").format(n=len(check.grads), worst=check.worst),
+                   icon="✅")
     ours, theirs, t_ours, t_theirs = result["race"]
     n = len(ours)
-    cut = f" (of the {s.steps} asked: the race stops after {SECONDS:g} s)" if n < s.steps else ""
-    st.markdown(f"**Both trained {n} steps**{cut} of {BATCH} windows from the same weights, on the same windows "
-                f"(AdamW, lr {s.lr:g} with warm-up and cosine decay, gradients clipped at {s.grad_clip:g}):")
+    st.markdown((_("**Both trained {n} steps** (of the {asked} asked: the race stops after {seconds} s) of {batch} "
+                   "windows from the same weights, on the same windows (AdamW, lr {lr} with warm-up and cosine decay, "
+                   "gradients clipped at {clip}):") if n < s.steps else
+                 _("**Both trained {n} steps** of {batch} windows from the same weights, on the same windows (AdamW, "
+                   "lr {lr} with warm-up and cosine decay, gradients clipped at {clip}):")).format(
+        n=n, asked=s.steps, seconds=num(SECONDS), batch=BATCH, lr=num(s.lr), clip=num(s.grad_clip)))
     gap = max(abs(a - b) for a, b in zip(ours, theirs))
     c1, c2, c3 = st.columns(3)
-    c1.metric("NumPy engine", f"{t_ours:.2f} s")
-    c2.metric("PyTorch", f"{t_theirs:.2f} s")
-    c3.metric("Largest loss difference", f"{gap:.1e}",
-              help="Rounding differences grow a little with every step: AdamW divides by each gradient's size.")
-    show_chart(st, charts.twin_loss_chart, ours, theirs, f"NumPy engine ({t_ours:.2f} s)",
-               f"PyTorch ({t_theirs:.2f} s)")
-    st.caption(f"Training loss (nats per character) at each step. The dashed PyTorch curve runs inside the "
-               f"engine's wide pale one; largest gap between them: {gap:.1e}.")
+    c1.metric(_("NumPy engine"), f"{num(t_ours, 2)} s")
+    c2.metric(as_is("PyTorch"), f"{num(t_theirs, 2)} s")
+    c3.metric(_("Largest loss difference"), f"{gap:.1e}",
+              help=_("Rounding differences grow a little with every step: AdamW divides by each gradient's size."))
+    show_chart(st, charts.twin_loss_chart, ours, theirs, _("NumPy engine ({seconds} s)").format(seconds=num(t_ours, 2)),
+               _("PyTorch ({seconds} s)").format(seconds=num(t_theirs, 2)))
+    st.caption(_("Training loss (nats per character) at each step. The dashed PyTorch curve runs inside the "
+                 "engine's wide pale one; largest gap between them: {gap:.1e}.").format(gap=gap))
 
 
-def download_button(key, settings, corpus):
+def notebook_run(knob_settings, knob_corpus):
+    """The run "Download as notebook" reproduces: the session's (its language model's settings, text and seed,
+    for the steps it took: ui/language/train.py keeps them with the model), else one with the page's knobs on
+    the chosen text. Returns {"settings": LMSettings, "corpus": "names" | "shakespeare" | None (the user's own
+    text), "steps", "app_loss" (the session run's held-out loss, or None), "words": which run, in a sentence}."""
+    entry = st.session_state.get("lm_model") or {}
+    saved = entry.get("settings") or {}
+    fields = {k: saved[k] for k in LMSettings.__dataclass_fields__ if k in saved}
+    if entry.get("model") is not None and "kind" in fields and "seed" in fields:
+        settings = LMSettings(**fields)
+        corpus = saved.get("text")
+        steps = int(saved.get("step", settings.steps))
+        twin = (_("then PyTorch re-creates it from the saved weights and checks the logits.")
+                if settings.kind == "transformer" else _("(only the transformer has a PyTorch twin here)."))
+        words = _("**Take it home**: your language model's run ({model}, trained on {text}, seed {seed}, {steps} "
+                  "steps) as a Jupyter notebook. It trains the same model on the same text with the same settings, "
+                  "saves it, {twin}").format(model=entry["model"].describe(), text=as_is(saved.get("corpus", "?")),
+                                             seed=settings.seed, steps=num(steps), twin=twin)
+        return {"settings": settings, "corpus": corpus if corpus in ("names", "shakespeare") else None,
+                "steps": steps, "app_loss": saved.get("val_loss"), "words": words}
+    return {"settings": knob_settings, "corpus": knob_corpus, "steps": knob_settings.steps, "app_loss": None,
+            "words": _("**Take it home**: you have not trained a language model in this session, so the notebook "
+                       "is a run with these knobs: the NumPy engine trains it and saves it, then PyTorch re-creates "
+                       "it from the saved weights and checks the logits.")}
+
+
+def download_button(key, settings, corpus, steps=None, app_loss=None):
     """"Download as notebook" for a run with `settings` on `corpus` ("names", "shakespeare", or None for the
-    user's own text); the notebook is built only when the button is clicked."""
+    user's own text) for `steps` steps (None: settings.steps); the notebook is built only when the button is
+    clicked."""
     st.download_button(
-        "Download as notebook", icon=":material/download:", key=key, on_click="ignore",
-        data=lambda: language_notebook.to_bytes(language_notebook.build(settings.as_dict(), corpus)),
+        _("Download as notebook"), icon=":material/download:", key=key, on_click="ignore",
+        data=lambda: language_notebook.to_bytes(language_notebook.build(settings.as_dict(), corpus, steps, app_loss)),
         file_name="language_model_run.ipynb", mime="application/x-ipynb+json",
-        help=f"A Jupyter notebook: the NumPy engine trains this transformer for {settings.steps} steps and saves "
-             "it, then PyTorch re-creates it from the saved weights, with a cell asserting equal logits."
-             + ("" if corpus else f" Your own text is not put in it: save it as {language_notebook.OWN_TEXT}."))
+        help=_("A Jupyter notebook: the NumPy engine trains this {kind} for {steps} steps and saves it; a "
+               "transformer is then re-created in PyTorch from the saved weights, with a cell asserting equal "
+               "logits.").format(kind={"bigram": _("bigram model"), "mlp": _("MLP"),
+                                       "transformer": _("transformer")}.get(settings.kind, as_is(settings.kind)),
+                                 steps=num(settings.steps if steps is None else steps))
+        + ("" if corpus else " " + _("Your own text is not put in it: save it as {name}.").format(
+            name=language_notebook.OWN_TEXT)))

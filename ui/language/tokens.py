@@ -19,7 +19,7 @@ def sample_of(text, n_bytes=BPE_BYTES):
     return text.encode("utf-8", errors="surrogatepass")[:n_bytes].decode("utf-8", errors="ignore")
 
 
-@st.cache_resource(show_spinner="Training the byte-pair encoder…", max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=8)      # the page shows a spinner (in its language)
 def trained_bpe(sample):
     """The BPE tokenizer trained on `sample` (shared by every session that reads the same text)."""
     return bpe.train(sample, BPE_MERGES)

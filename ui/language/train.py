@@ -14,6 +14,7 @@ Session keys used:
     lmt_result      the ended run's numbers; lmt_text: (label, vocabulary) of the run's text
     lm_model        the session's language model: {"model", "vocab", "settings", "label", "origin"}
                     (the last run that did not diverge, or an uploaded file)
+    lm_runs         a record of every ended run (ui/language/runs.py), for Compare runs
 """
 import time
 
@@ -25,15 +26,17 @@ from engine.language.modelfile import lm_to_bytes, load_language_model, settings
 from engine.language.trainer import LMSettings, new_lm_run
 from engine.modelfile import ModelFileError
 from engine.worker import BackgroundRun
+import i18n
+from i18n import N_, _, ngettext, num
 from ui import lesson, server, training
-from ui.language import texts
+from ui.language import runs, texts
 
 SLOW_MOTION_SECONDS = 60.0     # slow motion spreads a whole run over about this long
 EVAL_TOKENS = 4096             # held-out characters per evaluation (a second at most for the biggest model)
 SAMPLE_CHARS = 160             # characters of each sample printed as it learns
 ACTIVE = training.ACTIVE
-KINDS = {"bigram": "Bigram (one character back)", "mlp": "MLP (the last k characters)",
-         "transformer": "Transformer (attention)"}
+KINDS = {"bigram": N_("Bigram (one character back)"), "mlp": N_("MLP (the last k characters)"),
+         "transformer": N_("Transformer (attention)")}
 
 # Widget key -> default. The default model: see docs/language_train.md for what it reaches in 60 s.
 TEXT_KEY = "_kept_" + texts.CHOICE      # the language pages' text choice (ui/language/texts.py keeps it there)
@@ -92,10 +95,12 @@ def _together(values, notes):
     rate, a width the heads do not divide."""
     lr = values.get("lmt_lr", WIDGETS["lmt_lr"])
     if values.get("lmt_min_lr", 0.0) > lr:
-        notes.append(f"`min_lr={values.pop('lmt_min_lr'):g}`: must be at most the learning rate ({lr:g})")
+        notes.append(_("`min_lr={value:g}`: must be at most the learning rate ({lr})").format(
+            value=values.pop('lmt_min_lr'), lr=num(lr)))
     heads = values.get("lmt_heads", WIDGETS["lmt_heads"])
     if values.get("lmt_width", heads) % heads:
-        notes.append(f"`width={values.pop('lmt_width')}`: must be a multiple of the number of heads ({heads})")
+        notes.append(_("`width={value}`: must be a multiple of the number of heads ({heads})").format(
+            value=values.pop('lmt_width'), heads=heads))
 
 
 def save_widgets():
@@ -131,8 +136,8 @@ def settings_from_values(values):
     v = {**WIDGETS, **values}
     kind = v["lmt_kind"]
     if kind == "transformer" and int(v["lmt_width"]) % int(v["lmt_heads"]):
-        raise ValueError(f"the width ({v['lmt_width']}) must be a multiple of the number of heads "
-                         f"({v['lmt_heads']}): each head gets width ÷ heads numbers")
+        raise ValueError(_("the width ({width}) must be a multiple of the number of heads ({heads}): each head gets "
+                           "width ÷ heads numbers").format(width=v['lmt_width'], heads=v['lmt_heads']))
     lr = float(v["lmt_lr"])
     s = LMSettings(kind=kind, context=int(v["lmt_k"] if kind == "mlp" else v["lmt_context"]),
                    width=int(v["lmt_width"]), blocks=int(v["lmt_blocks"]), heads=int(v["lmt_heads"]),
@@ -152,23 +157,27 @@ def settings_from_widgets():
 def check_cost(settings, vocab_size):
     """(RunCost, seconds of one step): refused (ValueError saying what to change) over the server's limits."""
     cost = lm_run_cost(settings, vocab_size)
-    smaller = ("use fewer blocks or a smaller width or context" if settings.kind == "transformer"
-               else "use a smaller hidden layer or fewer characters back")
-    return cost, training.refuse_over_limits(cost, settings.batch_size, f"windows of {settings.sequence} characters",
-                                             smaller)
+    smaller = (_("use fewer blocks or a smaller width or context") if settings.kind == "transformer"
+               else _("use a smaller hidden layer or fewer characters back"))
+    return cost, training.refuse_over_limits(cost, settings.batch_size,
+                                             _("windows of {n} characters").format(n=num(settings.sequence)), smaller)
 
 
 def model_text(settings, vocab_size):
     """The model of `settings` in words, with its number of weights."""
     from engine.language.models import spec_params
     spec = settings.spec(vocab_size)
-    words = {"bigram": f"a {vocab_size} × {vocab_size} table of scores (each character → the next one's)",
-             "mlp": f"the last {settings.context} characters, each as {settings.embed} numbers, into a tanh layer "
-                    f"of {settings.hidden}, then scores for {vocab_size} characters",
-             "transformer": f"{settings.blocks} block{'s' * (settings.blocks > 1)} of {settings.heads}-head "
-                            f"attention + feed-forward, width {settings.width}, reading {settings.context} "
-                            f"characters at once"}[settings.kind]
-    return f"{words}: {spec_params(spec):,} weights"
+    words = {"bigram": lambda: _("a {V} × {V} table of scores (each character → the next one's): {n} weights"),
+             "mlp": lambda: _("the last {context} characters, each as {embed} numbers, into a tanh layer of {hidden}, "
+                              "then scores for {V} characters: {n} weights"),
+             "transformer": lambda: ngettext(
+                 "{blocks} block of {heads}-head attention + feed-forward, width {width}, reading {context} "
+                 "characters at once: {n} weights",
+                 "{blocks} blocks of {heads}-head attention + feed-forward, width {width}, reading {context} "
+                 "characters at once: {n} weights", settings.blocks)}[settings.kind]()
+    return words.format(V=vocab_size, context=settings.context, embed=settings.embed, hidden=num(settings.hidden),
+                        blocks=settings.blocks, heads=settings.heads, width=settings.width,
+                        n=num(spec_params(spec)))
 
 
 # ------------------------------------------------------------------ run control
@@ -199,19 +208,20 @@ def start(prepared, label):
         return ""
     try:
         if training.sync() in ACTIVE:
-            raise ValueError("a digits run is going on the Train page; stop it first "
-                             "(a session trains one run at a time)")
+            raise ValueError(_("a digits run is going on the Train page; stop it first "
+                               "(a session trains one run at a time)"))
         settings = settings_from_widgets()
         ids, settings.val_fraction = _ids(prepared)
         check_cost(settings, prepared.vocab.size)
         run = new_lm_run(ids, settings, prepared.vocab.size, prepared.vocab)
     except ValueError as err:
-        st.session_state["lmt_error"] = f"Can't start: {err}."
+        st.session_state["lmt_error"] = _("Can't start: {reason}.").format(reason=err)
         return st.session_state["lmt_error"]
     worker = BackgroundRun(run, server.training_slots(), None, None, alive=server.session_alive(),
                            name=f"training {run.model.describe()}")
     st.session_state.update(lmt_trainer=run, lmt_job=worker, lmt_status="running", lmt_error="", lmt_result=None,
-                            lmt_text=(label, prepared.vocab), lmt_started=time.time())
+                            lmt_text=(label, prepared.vocab), lmt_started=time.time(),
+                            lmt_corpus=st.session_state.get(texts.CHOICE, "names"))     # kept with the model
     set_pace()
     return ""
 
@@ -239,7 +249,7 @@ def steer():
                             weight_decay=float(ss["lmt_weight_decay"]))
         ss["lmt_error"] = ""
     except ValueError as err:
-        ss["lmt_error"] = f"Can't change that now: {err}."
+        ss["lmt_error"] = _("Can't change that now: {reason}.").format(reason=err)
     set_pace()
 
 
@@ -289,59 +299,70 @@ def finish():
         return st.session_state.get("lmt_result")
     if worker.error is not None or worker.result is None:
         st.session_state.update(lmt_status="stopped",
-                                lmt_error=f"The run stopped: {worker.error or 'its page was closed'}.")
+                                lmt_error=_("The run stopped: {reason}.").format(
+                                    reason=worker.error or _("its page was closed")))
         return None
     val_loss, val_acc = worker.result
     end = "diverged" if run.diverged else ("finished" if run.finished else "stopped")
-    label, vocab = st.session_state.get("lmt_text", ("the text", None))
+    label, vocab = st.session_state.get("lmt_text", (_("the text"), None))
     result = {"status": end, "val_loss": float(val_loss), "val_acc": float(val_acc), "steps": run.step,
               "train_seconds": run.train_seconds, "message": run.message}
+    runs.add(run, result, label)        # the Compare page's record of it (ui/language/runs.py)
     if end != "diverged":
         model = run.model.copy()        # the session's model never changes under anyone's feet
         st.session_state["lm_model"] = {
-            "model": model, "vocab": vocab, "label": f"{model.describe()}, trained on {label}",
-            "origin": "trained on this page",
+            "model": model, "vocab": vocab,
+            "label": _("{model}, trained on {text}").format(model=model.describe(), text=label),
+            "origin": _("trained on this page"),
             "settings": settings_of(run.settings, val_loss=round(float(val_loss), 4), corpus=label[:200],
-                                    step=run.step, train_seconds=round(run.train_seconds, 2))}
+                                    step=run.step, train_seconds=round(run.train_seconds, 2),
+                                    text=st.session_state.get("lmt_corpus", "yours"))}
     st.session_state.update(lmt_status=end, lmt_result=result)
     return result
 
 
 def sidebar_panel():
     """On the other pages: the run's progress in the sidebar, with Pause and a link back here."""
-    training.sidebar_panel(status(), _sidebar_live)
+    language = i18n.current()           # for the fragment's own reruns (they do not pass through dashboard.py)
+    training.sidebar_panel(status(), lambda: _sidebar_live(language))
 
 
-def _sidebar_live():
+def _sidebar_live(language=None):
+    if language:
+        i18n.use(language)
     run = trainer()
-    training.sidebar_progress(sync(), run.done_fraction, f"**Training a language model** · step {run.step:,}/"
-                              f"{run.settings.steps:,}", pause, "train_language", "lm_sidebar_pause")
+    training.sidebar_progress(sync(), run.done_fraction, _("**Training a language model** · step {step}/{steps}").format(
+        step=num(run.step), steps=num(run.settings.steps)), pause, "train_language", "lm_sidebar_pause")
 
 
 def progress_text():
     """The progress line of the current run, in words."""
     run, now = trainer(), status()
-    where = f"step {run.step:,}/{run.settings.steps:,}"
+    where = _("step {step}/{steps}").format(step=num(run.step), steps=num(run.settings.steps))
     waiting = training.line_text(job()) if now == "running" else ""
     if waiting:
         return f"{waiting} · {where}"
     speed = run.step * run.settings.batch_size * run.settings.sequence / run.train_seconds if run.train_seconds else 0
-    left = ""
+    parts = [f"**{_(training.formats.STATUS_LABELS[now])}** {where}",
+             _("{speed} characters/s").format(speed=num(round(speed)))]
     if now == "running" and run.step and not job().batch_seconds:
-        left = f" · about {training.duration_text(run.train_seconds / run.step * (run.settings.steps - run.step))} left"
-    pace = " · 🐢 slow motion" if job() is not None and job().batch_seconds else ""
-    return f"**{training.formats.STATUS_LABELS[now]}** {where} · {speed:,.0f} characters/s{left}{pace}"
+        parts.append(_("about {time} left").format(
+            time=training.duration_text(run.train_seconds / run.step * (run.settings.steps - run.step))))
+    if job() is not None and job().batch_seconds:
+        parts.append(_("🐢 slow motion"))
+    return " · ".join(parts)
 
 
 def numbers_text(run):
     """The charts' latest numbers in words (a screen reader reads text, not a chart's lines)."""
     steps, losses = training.batch_points(run)
-    words = [f"loss of the last step {losses[-1]:.4f} nats per character (step {steps[-1]:,})"] if losses else []
+    words = [_("loss of the last step {loss} nats per character (step {step})").format(
+        loss=num(losses[-1], 4), step=num(int(steps[-1])))] if losses else []
     if run.history.epochs:
         e = run.history.epochs[-1]
-        words.append(f"at step {e['step']:,}: training loss {e['train_loss']:.4f}, validation loss "
-                     f"{e['val_loss']:.4f} nats per character")
-    return "Latest: " + " · ".join(words) if words else ""
+        words.append(_("at step {step}: training loss {train}, validation loss {val} nats per character").format(
+            step=num(e['step']), train=num(e['train_loss'], 4), val=num(e['val_loss'], 4)))
+    return _("Latest: {numbers}").format(numbers=" · ".join(words)) if words else ""
 
 
 def one_line(text):
@@ -377,15 +398,15 @@ def load_uploaded(uploaded):
 
 
 def load_bytes(content, name):
-    kept = "Your current language model is still in use." if st.session_state.get("lm_model") else \
-        "Nothing was loaded."
+    kept = _("Your current language model is still in use.") if st.session_state.get("lm_model") else \
+        _("Nothing was loaded.")
     try:
         model, vocab, settings, notes = load_language_model(bytes(content), name=name)
     except ModelFileError as err:
-        return False, f"Could not load that file: {err}. {kept}"
+        return False, _("Could not load that file: {reason}.").format(reason=err) + " " + kept
     st.session_state["lm_model"] = {"model": model, "vocab": vocab, "settings": settings,
-                                    "label": f"{model.describe()}, from the file {name}",
-                                    "origin": f"uploaded file {name}"}
-    ignored = f" Some settings in the file were ignored: {'; '.join(notes)}." if notes else ""
-    return True, (f"Loaded {name}: {model.describe()}, {vocab.size} characters. It is now your language "
-                  f"model.{ignored}")
+                                    "label": _("{model}, from the file {name}").format(model=model.describe(), name=name),
+                                    "origin": _("uploaded file {name}").format(name=name)}
+    ignored = (" " + _("Some settings in the file were ignored: {notes}.").format(notes="; ".join(notes))) if notes else ""
+    return True, _("Loaded {name}: {model}, {n} characters. It is now your language model.").format(
+        name=name, model=model.describe(), n=num(vocab.size)) + ignored
