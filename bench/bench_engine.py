@@ -170,7 +170,7 @@ def main():
           f"(target within 1.5x; best of three each)")
     try:
         import torch  # noqa: F401  (optional comparison, only when installed)
-        print("   (PyTorch is installed but the comparison is not implemented in this script)")
+        print("   (PyTorch is installed: the side-by-side comparison is bench/bench_speed.py, docs/speed.md)")
     except ImportError:
         print("   PyTorch not installed: no PyTorch comparison")
 
