@@ -15,7 +15,8 @@ numbers as the plain math (tests/test_fast.py holds each against it, within floa
    net.replica() shares the weights (the same arrays) and keeps its own. How many threads:
    Trainer.threads, 1 unless whoever runs the trainer gives more. A run in the server's line of
    runs gets its place's share of the cores (worker.Slots.threads); the app runs BLAS on one
-   thread (dashboard.py), so a run never uses more cores than its place.
+   thread (dashboard.py), so a run never uses more cores than its place. The cut into slices is the
+   same on any number of threads (slices): a run ends on the same numbers with one core or two.
 2. im2col by kernel offset, for inputs with few channels (im2col_by_offset).
    layers.im2col copies every window into a row: for a grey image (1 channel) each row is k*k
    numbers gathered from k rows of the image, a slow copy of short pieces. Here the matrix is
@@ -50,6 +51,9 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 MIN_ROWS = 8            # trick 1: a slice of fewer rows than this costs more to hand over than it saves
+MIN_SLICE_FLOPS = 2e8   # trick 1: nor one of less arithmetic (an MLP's batch of 128: 0.08 GFLOP, kept whole:
+                        # its many small steps hold Python's lock, and two threads would only take turns)
+SHARES = 2              # trick 1: slices come in twos (this project's machine has 2 cores), on any number of threads
 CACHE_VALUES = 2 ** 20  # trick 6: numbers that fit in a core's cache (4 MB of L2 on this project's machine)
 FEW_CHANNELS = 4        # trick 2: inputs with at most this many channels are copied a kernel offset at a time
 
@@ -63,18 +67,26 @@ def cores():
 
 # ---------------------------------------------------------------- 1. threads for the parts of a batch
 
-def slices(n, threads, most_rows=None, min_rows=MIN_ROWS):
+def slices(n, most_rows=None, fewest=MIN_ROWS, shares=SHARES):
     """Row ranges cutting n rows into slices of nearly equal size, [slice(0, n1), slice(n1, n2), ...]:
-    `threads` of them, or more (a multiple of threads) if that many would hold more than most_rows rows
-    each; fewer if a slice would have under min_rows rows (one slice at least)."""
-    threads = max(1, int(threads))
-    k = threads
-    if most_rows:
-        k = max(k, -(-n // max(1, int(most_rows))))
-        k = -(-k // threads) * threads                      # every thread the same number of slices
-    k = max(1, min(k, n // max(1, min_rows)))
+    one slice, or `shares` of them if each would still hold `fewest` rows, or more (a multiple of
+    shares) if that many would hold more than most_rows rows each; never a slice under MIN_ROWS rows.
+    The cut never depends on how many threads work on it: the slices' gradients are added in the
+    same order on one thread or two, so a run's numbers are the same whatever share of the cores it
+    gets (float32 addition is not associative: another cut would end a run on other numbers)."""
+    k = -(-n // max(1, int(most_rows))) if most_rows else 1
+    if n >= shares * fewest:
+        k = max(k, shares)
+    if k > 1:
+        k = -(-k // shares) * shares                      # two threads: the same number of slices each
+    k = max(1, min(k, n // MIN_ROWS))
     cuts = [n * i // k for i in range(k + 1)]
     return [slice(a, b) for a, b in zip(cuts, cuts[1:])]
+
+
+def fewest_rows(net):
+    """Trick 1: the fewest examples worth a thread of their own (MIN_ROWS, and MIN_SLICE_FLOPS of arithmetic)."""
+    return max(MIN_ROWS, int(MIN_SLICE_FLOPS // max(1, net.flops_per_example())))
 
 
 def cache_rows(net):
@@ -82,13 +94,13 @@ def cache_rows(net):
     return max(MIN_ROWS, CACHE_VALUES // max(1, net.peak_values()))
 
 
-def in_threads(work, nets, *arrays, most_rows=None):
+def in_threads(work, nets, *arrays, most_rows=None, fewest=MIN_ROWS):
     """work(net, *row slices of arrays) for every slice of the rows (fast.slices: at most most_rows
     rows each), the slices shared out among len(nets) threads, each thread with a net of its own (the
     calling thread works too: it takes the first share, a pool of threads the others).
     Returns [(row range, what work returned)] in the order of the rows; an exception in any slice is
     raised here."""
-    cuts = slices(len(arrays[0]), len(nets), most_rows)
+    cuts = slices(len(arrays[0]), most_rows, fewest)
     threads = min(len(nets), len(cuts))
 
     def share(net, mine):

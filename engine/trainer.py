@@ -341,7 +341,7 @@ class Trainer:
         loss, grads, correct = 0.0, None, 0.0
         threads = max(1, int(self.threads))
         nets = [self.net] + [self.net.replica() for _ in range(threads - 1)]
-        step = self.part * threads                        # a part for each thread
+        step = self.part                                  # the threads share each part (fast.py trick 1)
         for start in range(0, len(idx), step):
             if start:
                 yield start / len(idx)
@@ -355,7 +355,8 @@ class Trainer:
             labels = self.labels[part]
             # Slices of the part that fit the cache, shared out among the threads: fast.py tricks 1 and 6
             for rows, (part_loss, grad_w, grad_b, out) in fast.in_threads(self._gradients, nets, x, y,
-                                                                          most_rows=fast.cache_rows(self.net)):
+                                                                          most_rows=fast.cache_rows(self.net),
+                                                                          fewest=fast.fewest_rows(self.net)):
                 share = (rows.stop - rows.start) / len(idx)
                 grads = add_part(grads, [g for gb in zip(grad_w, grad_b) for g in gb], share)
                 loss += share * part_loss

@@ -292,10 +292,24 @@ def db_with_digits(tmp_path, monkeypatch):
 def test_pytorch_comparison_at_the_limit_in_the_trainers_parts_on_both_sides(big, meter, monkeypatch):
     from bridge import twin
     from engine.convnet import ConvNet as Net
-    rows = {"engine": [], "torch": []}
-    gradients, loss = Net.gradients, twin.torch_loss
-    monkeypatch.setattr(Net, "gradients", lambda self, x, *a, **k: rows["engine"].append(len(x)) or
-                        gradients(self, x, *a, **k))
+    from engine import fast
+    rows, parted = {"engine": [], "torch": []}, []
+    gradients, loss, in_threads = Net.gradients, twin.torch_loss, fast.in_threads
+
+    def counted(self, x, *a, **k):                        # the check's batch (a Trainer's part: counted whole)
+        if not parted:
+            rows["engine"].append(len(x))
+        return gradients(self, x, *a, **k)
+
+    def part(work, nets, x, *a, **k):                     # a Trainer's part, then cut in cache-sized slices
+        rows["engine"].append(len(x))
+        parted.append(1)
+        try:
+            return in_threads(work, nets, x, *a, **k)
+        finally:
+            parted.pop()
+    monkeypatch.setattr(Net, "gradients", counted)
+    monkeypatch.setattr(fast, "in_threads", part)
     monkeypatch.setattr(twin, "torch_loss", lambda z, *a, **k: rows["torch"].append(len(z)) or loss(z, *a, **k))
     from ui import pytorch_twin
     monkeypatch.setattr(pytorch_twin, "BATCH", 4)           # the one-batch check: 4 images, then training
