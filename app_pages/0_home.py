@@ -45,8 +45,10 @@ st.write(_("See how neural networks written from scratch in plain NumPy (no deep
            "**convolutional network (CNN)**, whose small filters slide over the whole image with the same weights "
            "everywhere. Follow the pages in order: look at the data, watch one learning step in slow motion, see a "
            "filter slide, then train your own network, test it, try it on digits you draw, and see what moving a "
-           "digit by a few pixels does to each kind. The last page builds the same network in **PyTorch**, the "
-           "library used for real work, and shows that it computes the same numbers (to float32 rounding)."))
+           "digit by a few pixels does to each kind. Then the same network is built in **PyTorch**, the library used "
+           "for real work, and shown to compute the same numbers (to float32 rounding). The last section, *From "
+           "digits to words*, takes the same road with text: a language model that learns to write, character by "
+           "character, up to a transformer's attention."))
 
 try:
     data = state.dataset()
