@@ -11,7 +11,7 @@ import streamlit as st
 from bridge import twin
 from engine.data import to_float
 from engine.linework import within
-from i18n import _, as_is, num
+from i18n import _, as_is, ngettext, num
 from ui import charts, formats, linework, state
 from ui.chart_cache import show as show_chart
 
@@ -125,8 +125,10 @@ def show(result):
     if s.l2:
         how = _("{optimizer}, lr {lr}, L2 {l2}").format(optimizer=_(formats.OPTIMIZER_NAMES[s.optimizer]),
                                                        lr=num(s.lr), l2=num(s.l2))
-    st.markdown(_("**Both trained {n} mini-batches** of {size} from the same weights, on the same batches ({how}, "
-                  "one thread each):").format(n=n, size=s.batch_size, how=how))
+    st.markdown(ngettext("**Both trained {n} mini-batch** of {size} from the same weights, on the same batch ({how}, "
+                         "one thread each):",
+                         "**Both trained {n} mini-batches** of {size} from the same weights, on the same batches ({how}, "
+                         "one thread each):", n).format(n=n, size=s.batch_size, how=how))
     c1, c2, c3 = st.columns(3)
     c1.metric(_("NumPy engine"), _("{seconds} s").format(seconds=num(race.engine_seconds, 2)))
     c2.metric(_("PyTorch"), _("{seconds} s").format(seconds=num(race.torch_seconds, 2)))

@@ -24,6 +24,7 @@ def pick_text(page, name):
 def type_into(page, widget_key, text):
     box = key(page, widget_key).locator("input, textarea").first
     box.fill(text)
+    expect(box).to_have_value(text)
     box.press("Control+Enter" if widget_key == "lm_paste" else "Enter")
     wait_for_app(page)
     no_exception(page)
@@ -40,6 +41,8 @@ def screenshots(page, url, name, screenshot_dir):
 def test_tokens_follows_a_typed_text(page, app_url, screenshot_dir):
     open_page(page, f"{app_url}/tokens")
     pick_text(page, "Tiny Shakespeare")
+    # The new text's own example in the box first: typed before, the rerun the choice started would replace it
+    expect(key(page, "tk_typed").locator("input")).to_have_value("To be, or not to be", timeout=WAIT)
     typed = "Hello, Zoë 😀!"
     type_into(page, "tk_typed", typed)
     main = page.locator("[data-testid=stMain]")
