@@ -9,10 +9,13 @@
 user interface can train a little, redraw its charts, and continue. Stopping
 between two calls never leaves the model half-updated.
 """
+import contextvars
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from i18n import N_, _, num
 
 from . import fast
 from .augment import augment
@@ -79,7 +82,15 @@ def guarded_step(optimizer, net, grads, backup):
     optimizer.step(params, grads)
     biggest = max(float(np.abs(W).max()) for W in net.weights)
     if not np.isfinite(biggest) or biggest > MAX_WEIGHT:
-        raise FloatingPointError(f"a weight reached {biggest:.3g}")
+        raise FloatingPointError(N_("a weight reached {value}"), {"value": f"{biggest:.3g}"})
+
+
+def diverged_because(err):
+    """The reason of a FloatingPointError of training, in the current language: raised as (message, its
+    values) by the step (guarded_step, the loss check), it is translated where it is read."""
+    if len(err.args) == 2 and isinstance(err.args[1], dict):
+        return _(err.args[0]).format(**err.args[1])
+    return str(err)
 
 
 @dataclass
@@ -256,6 +267,7 @@ class Trainer:
         self.order = None         # this epoch's shuffled training indices
         self.diverged = False
         self.message = ""
+        self._language = contextvars.copy_context()   # its messages, written in the run's thread, in this language
         self.train_seconds = 0.0
         self._sum_loss = self._sum_correct = self._seen = 0.0
         self._backup = [p.copy() for p in net.params()]
@@ -362,7 +374,7 @@ class Trainer:
                 loss += share * part_loss
                 correct += float((out.argmax(axis=1) == labels[rows]).sum())
         if not np.isfinite(loss):
-            raise FloatingPointError(f"the loss became {loss}")
+            raise FloatingPointError(N_("the loss became {loss}"), {"loss": loss})
         with np.errstate(over="ignore", invalid="ignore"):
             guarded_step(self.optimizer, self.net, grads, self._backup)
         self._sum_loss += loss * len(idx)
@@ -385,7 +397,7 @@ class Trainer:
         try:
             loss = yield from self.batch_parts(idx)
         except FloatingPointError as err:
-            self._diverge(str(err))
+            self._diverge(err)
             return None
         self.pos += len(idx)
         self.step += 1
@@ -399,9 +411,11 @@ class Trainer:
             np.copyto(p, keep)
         self.optimizer.reset()
         self.diverged = True
-        self.message = (f"Training diverged at epoch {self.epoch + 1}, batch {self.pos // self.settings.batch_size + 1}: "
-                        f"{why}. The learning rate {self.settings.lr:g} is too high for this setup; "
-                        f"the last good weights were kept. Try a smaller learning rate.")
+        self.message = self._language.run(lambda: _(
+            "Training diverged at epoch {epoch}, batch {batch}: {why}. The learning rate {lr} is too high for this "
+            "setup; the last good weights were kept. Try a smaller learning rate.").format(
+            epoch=self.epoch + 1, batch=self.pos // self.settings.batch_size + 1, why=diverged_because(why),
+            lr=num(self.settings.lr)))
 
     def run(self, batches=None, seconds=None, stop=None):
         """Train for `batches` mini-batches (None = to the end), or until `seconds` pass,

@@ -20,7 +20,7 @@ import numpy as np
 from i18n import N_, _, num
 
 from ..optim import LM_OPTIMIZERS, AdamW, make_optimizer
-from ..trainer import PART_FLOPS, History, StepReport, add_part, guarded_step
+from ..trainer import PART_FLOPS, History, StepReport, add_part, diverged_because, guarded_step
 from .layers import sequence_cross_entropy
 from .models import KINDS, build_model
 from .text import split
@@ -221,7 +221,7 @@ class LMTrainer:
             grads = add_part(grads, part_grads, share)
             loss += share * part_loss
         if not np.isfinite(loss):
-            raise FloatingPointError(self._language.run(lambda: _("the loss became {loss}").format(loss=loss)))
+            raise FloatingPointError(N_("the loss became {loss}"), {"loss": loss})
         clip_gradients(grads, self.settings.grad_clip)
         self.optimizer.lr = learning_rate(self.settings, self.step)
         guarded_step(self.optimizer, self.model, grads, self._backup)
@@ -235,7 +235,7 @@ class LMTrainer:
         self.message = self._language.run(lambda: _(
             "Training diverged at step {step}: {why}. The learning rate {lr} is too high for this model; the last "
             "good weights were kept. Try a smaller learning rate.").format(
-            step=num(self.step + 1), why=why, lr=num(self.settings.lr)))
+            step=num(self.step + 1), why=diverged_because(why), lr=num(self.settings.lr)))
 
     def run(self, batches=None, seconds=None, stop=None):
         """Train `batches` steps (None = to the end), or until `seconds` pass, or stop() says True.
@@ -254,7 +254,7 @@ class LMTrainer:
                 with np.errstate(over="ignore", invalid="ignore"):
                     loss = self.train_batch(x, y, stop)
             except FloatingPointError as err:
-                self._diverge(str(err))
+                self._diverge(err)
                 break
             if loss is None:
                 break
