@@ -272,6 +272,8 @@ class Trainer:
         self._sum_loss = self._sum_correct = self._seen = 0.0
         self._backup = [p.copy() for p in net.params()]
         self.part = parts_of(net)   # examples per part of a big batch
+        # how a part is cut into slices (fast.py tricks 1 and 6): fixed by the network, so worked out once
+        self._slicing = {"most_rows": fast.cache_rows(net), "fewest": fast.fewest_rows(net)}
         # Threads working on slices of a part at once (fast.py trick 1): 1 unless whoever runs this
         # trainer gives it more (a run in the line of runs: its place's share of the cores).
         self.threads = 1
@@ -367,8 +369,7 @@ class Trainer:
             labels = self.labels[part]
             # Slices of the part that fit the cache, shared out among the threads: fast.py tricks 1 and 6
             for rows, (part_loss, grad_w, grad_b, out) in fast.in_threads(self._gradients, nets, x, y,
-                                                                          most_rows=fast.cache_rows(self.net),
-                                                                          fewest=fast.fewest_rows(self.net)):
+                                                                          **self._slicing):
                 share = (rows.stop - rows.start) / len(idx)
                 grads = add_part(grads, [g for gb in zip(grad_w, grad_b) for g in gb], share)
                 loss += share * part_loss
