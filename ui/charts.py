@@ -510,7 +510,7 @@ def twin_loss_chart(engine_losses, torch_losses, engine_label, torch_label, heig
         title=title, n=num(n), engine=engine_label, engine_loss=num(engine_losses[-1], 4), torch=torch_label,
         torch_loss=num(torch_losses[-1], 4)) if n and len(torch_losses) else title
     chart = alt.Chart(df, height=height, title=title, autosize=_FIT_X, description=words)
-    return chart.mark_line(clip=True).encode(
+    return chart.mark_line(clip=True, point=n == 1).encode(      # one batch: a point, as a line needs two
         x=alt.X("batch:Q", title=_("mini-batch"), axis=alt.Axis(format=",d", tickMinStep=1)),
         y=alt.Y("loss:Q", title=_("loss"), scale=alt.Scale(zero=True)),
         color=alt.Color("run:N", title=None, scale=alt.Scale(domain=runs, range=["#a0cbe8", "#b5400a"]),
