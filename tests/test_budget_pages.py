@@ -246,19 +246,28 @@ def test_results_are_kept_reruns_and_other_pages_recompute_nothing(meter, monkey
     monkeypatch.setattr(linework, "PAGE_SECONDS", 0.0)        # even a small model's work goes into the line
     store = linework.Kept()                                   # (a fresh store: no other test's results)
     monkeypatch.setattr(linework, "kept", lambda: store)
-    made = []
+    made, held, release = [], [], threading.Event()
     steps = engine_linework.outputs_steps
 
     def counted(*args, **kwargs):             # counts the computations started, not the steps made ready
         inner = steps(*args, **kwargs)
-        return lambda stop=None: made.append(1) or inner(stop)
+
+        def started(stop=None):
+            made.append(1)
+            if held:                          # the work waits until the test has seen its progress line
+                release.wait(30)              # (a small model's work could end before the page is looked at)
+            return (yield from inner(stop))
+        return started
     monkeypatch.setattr(linework, "outputs_steps", counted)
     net = Network([784, 16, 10], seed=3)
     at = open_page(EVALUATE)
     made.clear()                              # (the built-in model's, done by open_page)
+    held.append(1)
     with_model(at, net)
     at.run()
+    wait_for(lambda: made, 30, "the work to start in the line")
     assert len(made) == 1 and works(at)       # in the line: the page shows its progress line
+    release.set()
     finish_line_work(at)
     assert len(made) == 1 and at.metric[0].label == "Test accuracy"
     lines = len(meter["parts"])
