@@ -116,35 +116,39 @@ class Settings:
     layers: list | None = None
 
     def check(self, n_examples=None):
-        """Raise ValueError with a clear message for a setting out of range."""
+        """Raise ValueError with a clear message for a setting out of range (in the current language:
+        the Train page shows it, e.g. for a lesson link asking for a batch bigger than the training set)."""
+        def bad(message, **values):
+            raise ValueError(_(message).format(**values))
         if len(self.sizes) < 2 or min(self.sizes) < 1:
-            raise ValueError("every layer needs at least 1 unit (got sizes %s)" % "-".join(map(str, self.sizes)))
+            bad(N_("every layer needs at least 1 unit (got sizes {sizes})"), sizes="-".join(map(str, self.sizes)))
         if not (0 < self.lr <= 100):
-            raise ValueError(f"learning rate must be above 0 and at most 100 (got {self.lr:g})")
+            bad(N_("learning rate must be above 0 and at most 100 (got {value})"), value=num(self.lr))
         if not (0 < self.lr_decay <= 1):
-            raise ValueError(f"learning-rate decay must be above 0 and at most 1 (got {self.lr_decay:g})")
+            bad(N_("learning-rate decay must be above 0 and at most 1 (got {value})"), value=num(self.lr_decay))
         if not (0 <= self.momentum < 1):
-            raise ValueError(f"momentum must be in [0, 1) (got {self.momentum:g})")
+            bad(N_("momentum must be at least 0 and below 1 (got {value})"), value=num(self.momentum))
         if not (0 <= self.l2 <= 10):
-            raise ValueError(f"L2 must be between 0 and 10 (got {self.l2:g})")
+            bad(N_("L2 must be between 0 and 10 (got {value})"), value=num(self.l2))
         if self.epochs < 1:
-            raise ValueError(f"epochs must be at least 1 (got {self.epochs})")
+            bad(N_("epochs must be at least 1 (got {value})"), value=num(self.epochs))
         if self.batch_size < 1:
-            raise ValueError(f"batch size must be at least 1 (got {self.batch_size})")
+            bad(N_("batch size must be at least 1 (got {value})"), value=num(self.batch_size))
         if not (0 <= self.val_fraction < 0.9):
-            raise ValueError(f"validation fraction must be in [0, 0.9) (got {self.val_fraction:g})")
+            bad(N_("validation fraction must be at least 0 and below 0.9 (got {value})"), value=num(self.val_fraction))
         if not (0 <= self.augment <= 1):
-            raise ValueError(f"augment must be between 0 and 1 (got {self.augment:g})")
+            bad(N_("augmentation must be between 0 and 1 (got {value})"), value=num(self.augment))
         if self.init_scale <= 0:
-            raise ValueError(f"init scale must be above 0 (got {self.init_scale:g})")
+            bad(N_("initial weight scale must be above 0 (got {value})"), value=num(self.init_scale))
         if self.layers is not None:
             if not isinstance(self.layers, (list, tuple)):
-                raise ValueError(f"layers must be a list of layer descriptions (got {type(self.layers).__name__})")
+                bad(N_("layers must be a list of layer descriptions (got {kind})"), kind=type(self.layers).__name__)
             self.new_net()                # ConvNet's ValueError says what is wrong with the stack
         if n_examples is not None:
             n_train = n_examples - int(round(n_examples * self.val_fraction))
             if self.batch_size > n_train:
-                raise ValueError(f"batch size {self.batch_size} is bigger than the {n_train} training examples")
+                bad(N_("batch size {batch} is bigger than the {n} training examples"),
+                    batch=num(self.batch_size), n=num(n_train))
 
     def new_net(self):
         """A fresh network for these settings: the ConvNet of `layers` if set, else the MLP of `sizes`.

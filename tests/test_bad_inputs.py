@@ -244,6 +244,26 @@ def test_out_of_range_setting_is_refused_with_a_clear_message(settings_page, cas
     assert_still_answers(at, TRAIN)
 
 
+def test_a_refused_setting_is_said_in_the_pages_language():
+    """In Italian, the engine's sentence for a batch bigger than the training set is Italian too, its numbers
+    written as Italian writes them (it was English inside the Italian "Impossibile avviare")."""
+    import i18n
+    at = open_page(TRAIN, {"lang": "it"})
+    try:
+        n = n_train(at)
+        at.number_input(key="train_batch_size").set_value(n + 1).run()
+        at.button(key="train_start").click().run()
+        assert not at.exception, at.exception
+        message = texts(at.error)
+        italian = lambda k: f"{k:,}".replace(",", ".")            # noqa: E731  (9.001: a dot between thousands)
+        assert (f"la dimensione del mini-batch, {italian(n + 1)}, è maggiore dei {italian(n)} esempi di "
+                "addestramento") in message, message
+        assert "bigger" not in message and "training examples" not in message, message
+        assert at.session_state["train_status"] == "idle" and "trainer" not in at.session_state
+    finally:
+        i18n.use(i18n.SOURCE)           # AppTest runs the page in this thread's context: English for the next test
+
+
 @pytest.mark.parametrize("key,value,words", [
     ("train_lr", 1e6, "learning rate must be above 0 and at most 100"),
     ("train_epochs", 0, "epochs must be at least 1"),
