@@ -50,7 +50,7 @@ def test_page_with_torch_compares_every_gradient():
     ours, theirs, _, _ = result["race"]
     assert 1 <= len(ours) == len(theirs) <= 5
     assert max(abs(a - b) for a, b in zip(ours, theirs)) < 1e-3
-    assert f"Both trained {len(ours)} steps" in texts(at.markdown)
+    assert f"Both trained {len(ours)} step{'s' if len(ours) > 1 else ''}" in texts(at.markdown)
     assert at.get("download_button")
 
 
@@ -63,10 +63,11 @@ def test_page_compares_the_sessions_language_model():
     builtin = load_language_model(BUILTIN_PATH)[0]
     at = open_page(PAGE)
     at.radio(key="lmpt_which").set_value("mine").run()
-    at.number_input(key="lmpt_steps").set_value(2)
+    at.number_input(key="lmpt_steps").set_value(1)
     at.button(key="lmpt_run").click().run(timeout=180)
     assert not at.exception, at.exception
     result = get(at, "lm_pytorch_result")
+    assert "**Both trained 1 step** of" in texts(at.markdown)        # one step: the singular
     assert result["n_params"] == builtin.n_params() and not result["fresh"]
     check = result["check"]
     assert len(check.grads) == len(builtin.params()) and check.worst < 1e-4

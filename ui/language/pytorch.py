@@ -17,7 +17,7 @@ from bridge import language_notebook, language_twin
 from engine.language import layers
 from engine.language.models import build_model
 from engine.language.trainer import LMSettings
-from i18n import N_, _, as_is, num
+from i18n import N_, _, as_is, ngettext, num
 from ui import charts
 from ui.chart_cache import show as show_chart
 from ui.code import source_of
@@ -174,12 +174,17 @@ def show(result):
                    icon="✅")
     ours, theirs, t_ours, t_theirs = result["race"]
     n = len(ours)
-    st.markdown((_("**Both trained {n} steps** (of the {asked} asked: the race stops after {seconds} s) of {batch} "
-                   "windows from the same weights, on the same windows (AdamW, lr {lr} with warm-up and cosine decay, "
-                   "gradients clipped at {clip}):") if n < s.steps else
-                 _("**Both trained {n} steps** of {batch} windows from the same weights, on the same windows (AdamW, "
-                   "lr {lr} with warm-up and cosine decay, gradients clipped at {clip}):")).format(
-        n=n, asked=s.steps, seconds=num(SECONDS), batch=BATCH, lr=num(s.lr), clip=num(s.grad_clip)))
+    st.markdown((ngettext("**Both trained {n} step** (of the {asked} asked: the race stops after {seconds} s) of "
+                          "{batch} windows from the same weights, on the same windows (AdamW, lr {lr} with warm-up "
+                          "and cosine decay, gradients clipped at {clip}):",
+                          "**Both trained {n} steps** (of the {asked} asked: the race stops after {seconds} s) of "
+                          "{batch} windows from the same weights, on the same windows (AdamW, lr {lr} with warm-up "
+                          "and cosine decay, gradients clipped at {clip}):", n) if n < s.steps else
+                 ngettext("**Both trained {n} step** of {batch} windows from the same weights, on the same windows "
+                          "(AdamW, lr {lr} with warm-up and cosine decay, gradients clipped at {clip}):",
+                          "**Both trained {n} steps** of {batch} windows from the same weights, on the same windows "
+                          "(AdamW, lr {lr} with warm-up and cosine decay, gradients clipped at {clip}):", n)).format(
+        n=num(n), asked=num(s.steps), seconds=num(SECONDS), batch=num(BATCH), lr=num(s.lr), clip=num(s.grad_clip)))
     gap = max(abs(a - b) for a, b in zip(ours, theirs))
     c1, c2, c3 = st.columns(3)
     c1.metric(_("NumPy engine"), f"{num(t_ours, 2)} s")
