@@ -10,11 +10,14 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+from school_server import free_port  # noqa: E402  (the school launcher's own port finder)
 
 
 def bin_dir():
@@ -36,12 +39,6 @@ def missing_reason():
         except KeyError:
             return "running as root and there is no 'postgres' user to run the server as"
     return None
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 _servers = {}      # url -> (start it again, its postmaster.pid file): for the tests that stop a server
@@ -78,7 +75,7 @@ def postgres(fsync=False):
         user = pwd.getpwnam("postgres")
         os.chown(folder, user.pw_uid, user.pw_gid)
         prefix = ["runuser", "-u", "postgres", "--"]
-    data, log, port = f"{folder}/data", f"{folder}/log", _free_port()
+    data, log, port = f"{folder}/data", f"{folder}/log", free_port()
     run = lambda *cmd: subprocess.run([*prefix, *map(str, cmd)], check=True, capture_output=True,  # noqa: E731
                                       text=True, timeout=120, cwd=folder)
     try:

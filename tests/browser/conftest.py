@@ -14,17 +14,17 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 
 import pytest
 
 from browser_utils import CHROMIUM, CHROMIUM_ARGS, ROOT, SCREENSHOTS, SERVER_PIDS, VIEWPORT
+
+sys.path.insert(0, str(ROOT / "scripts"))
+from school_server import free_port, healthy  # noqa: E402  (the launcher's own: one port finder, one health check)
 
 SCRATCH = ROOT / "screenshots-tmp"      # git-ignored
 FAILURES = SCRATCH / "failures"         # what the browser showed when a test failed
@@ -46,20 +46,6 @@ def _missing():
     except ImportError:
         return "playwright (python) is not installed: pip install -r requirements-dev.txt"
     return ""
-
-
-def _free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _healthy(url):
-    try:
-        with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-            return r.status == 200 and r.read().strip() == b"ok"
-    except (urllib.error.URLError, OSError):
-        return False
 
 
 @pytest.fixture(scope="session")
@@ -91,7 +77,7 @@ def serve_app(log_name="server.log", address="127.0.0.1", **extra_env):
     env["DIGITS_CACHE_DIR"] = cache              # and no cached full MNIST either
     env["PYTHONUNBUFFERED"] = "1"
     env.update(extra_env)
-    port = _free_port()
+    port = free_port()
     url = f"http://{address}:{port}"
     SCRATCH.mkdir(parents=True, exist_ok=True)
     log = open(SCRATCH / log_name, "w+b")         # kept after the run, for a failed test's story
@@ -102,7 +88,7 @@ def serve_app(log_name="server.log", address="127.0.0.1", **extra_env):
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while not _healthy(url):
+        while not healthy(url):
             if proc.poll() is not None:
                 log.seek(0)
                 pytest.fail(f"streamlit exited with code {proc.returncode}:\n{log.read().decode(errors='replace')}")

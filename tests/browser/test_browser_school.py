@@ -27,13 +27,10 @@ from playwright.sync_api import expect  # noqa: E402
 from browser_utils import ROOT, WAIT, button, key, no_exception, open_page, wait_for_app, wait_visible  # noqa: E402
 from test_browser_class import add_to_class_set  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "scripts"))
+from school_server import free_port  # noqa: E402
+
 START_TIMEOUT = 240       # seconds: PostgreSQL, two Streamlit servers and the proxy on a busy 2-core machine
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -47,16 +44,16 @@ def school(tmp_path_factory):
         pytest.skip(reason)
     folder = tmp_path_factory.mktemp("school")
     state = folder / "school.json"
-    first = _free_port()
+    first = free_port()
     while any(_port_taken(first + i) for i in range(2)):
-        first = _free_port()
+        first = free_port()
     env = dict(os.environ, DIGITS_CACHE_DIR=str(folder / "cache"))
     env.pop("MNIST_DIR", None)                  # the built-in sample, as in the other browser tests
     env.pop("DIGITS_DB", None)                  # the launcher's own PostgreSQL
     log = open(ROOT / "screenshots-tmp" / "school-launcher.log", "w+b") if (ROOT / "screenshots-tmp").is_dir() \
         else open(folder / "launcher.log", "w+b")
     launcher = subprocess.Popen(
-        [sys.executable, "scripts/school_server.py", "start", "--apps", "2", "--port", str(_free_port()),
+        [sys.executable, "scripts/school_server.py", "start", "--apps", "2", "--port", str(free_port()),
          "--address", "127.0.0.1", "--first-app-port", str(first), "--state", str(state),
          "--logs", str(folder / "logs")],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
