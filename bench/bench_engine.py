@@ -167,7 +167,7 @@ def main():
     print(f"   one epoch: {epoch_wall:.3f} s = {flops / epoch_wall / 1e9:.1f} GFLOP/s achieved (CPU time {epoch_cpu:.3f} s)")
     print(f"   its matrix multiplies alone: {mm_wall:.3f} s ({flops / mm_wall / 1e9:.1f} GFLOP/s; CPU time {mm_cpu:.3f} s)")
     print(f"   -> epoch / matmuls = {epoch_wall / mm_wall:.2f}x wall time, {epoch_cpu / mm_cpu:.2f}x CPU time "
-          f"(target within 1.5x; best of three each)")
+          f"(issue 25's goal: within 1.3x; best of three each)")
     try:
         import torch  # noqa: F401  (optional comparison, only when installed)
         print("   (PyTorch is installed: the side-by-side comparison is bench/bench_speed.py, docs/speed.md)")

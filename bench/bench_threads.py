@@ -12,13 +12,18 @@ other thread holds it, it waits to be woken. This script shows where that costs:
      them), and next to a thread doing the same slice (it needs the lock between every operation);
   2. short operations (20 additions on 1,000 numbers) and long ones (a 2048 x 400 by 400 x 64 product)
      alone and with a second thread doing the same at once;
-  3. the MLP (784-128-10, batch 128): its biggest product (128 x 784 by 784 x 128) whole, and cut in two
-     halves computed by two threads (handing half over to a thread of a pool, as trick 1 does).
+  3. the CNN's batch of 64 as the Trainer works it (fast.in_threads: two slices of 32), on one thread and on
+     two, and how long each slice takes when the two run at once (they start together and do the same
+     operations in step, so their short operations meet);
+  4. the MLP (784-128-10, batch 128): its biggest product (128 x 784 by 784 x 128) whole, and cut in two
+     halves computed by two threads (handing half over to a thread of a pool, as trick 1 does); and an
+     epoch's matrix products alone (bench_engine.py section 4) with OpenBLAS on 1 thread and on 2.
 Each figure is the median of --repeats timings, in milliseconds, with the load average.
 BLAS runs on one thread (OPENBLAS_NUM_THREADS=1, as the app runs it): the threads are ours.
 """
 import argparse
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -26,7 +31,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 os.environ["OPENBLAS_NUM_THREADS"] = "1"
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from engine.convnet import ConvNet, cnn_spec  # noqa: E402
@@ -110,6 +116,24 @@ def main():
         one, two = median_ms(fn, n * 5), beside(fn, fn, n * 5)
         print(f"   {name}: alone {one:.3f}, two at once {two:.3f} ({two / one:.2f}x)")
 
+    from engine import fast
+    nets = [net, other_net]
+    cut = {"most_rows": fast.cache_rows(net), "fewest": fast.fewest_rows(net)}
+    took = {}
+
+    def timed(part_net, xs, ys):
+        start = time.perf_counter()
+        out = part_net.gradients(xs, ys)
+        took.setdefault(threading.current_thread().name, []).append(time.perf_counter() - start)
+        return out
+    one = median_ms(lambda: fast.in_threads(timed, nets[:1], x, y, **cut), n)
+    took.clear()
+    two = median_ms(lambda: fast.in_threads(timed, nets, x, y, **cut), n)
+    each = 1e3 * float(np.median([t for times in took.values() for t in times]))
+    print("3. The CNN's batch of 64 in the Trainer's two slices of 32 (fast.in_threads), ms:")
+    print(f"   on one thread {one:.2f}; on two {two:.2f} ({one / two:.2f}x faster); each slice, the two at once, "
+          f"{each:.2f} (alone, 1.: {alone:.2f})   ({load()})")
+
     xb = rng.random((128, 784), dtype=np.float32)
     W = rng.random((128, 784), dtype=np.float32)
     pool = ThreadPoolExecutor(1)
@@ -125,10 +149,20 @@ def main():
         return out
     assert np.array_equal(whole(), halves())
     one, two = median_ms(whole, n * 10), median_ms(halves, n * 10)
-    print("3. The MLP's biggest product (128x784 by 784x128), ms:")
+    print("4. The MLP's biggest product (128x784 by 784x128), ms:")
     print(f"   whole on one thread {one:.3f}; in two halves on two threads {two:.3f} ({two / one:.2f}x)   "
           f"({load()})")
     pool.shutdown()
+    code = ("import sys; sys.path.insert(0, 'bench'); from bench_engine import epoch_matmul_time; "
+            "print(epoch_matmul_time(60000, (784, 128, 10), 128)[0])")
+    seconds = {}
+    for threads in (1, 2):           # OpenBLAS reads its thread count when it starts: a process each
+        env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads))
+        out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                             check=True)
+        seconds[threads] = float(out.stdout.split()[-1])
+    print(f"   an epoch's matrix products alone (bench_engine.py section 4): OpenBLAS on 1 thread {seconds[1]:.3f} s, "
+          f"on 2 threads {seconds[2]:.3f} s   ({load()})")
     return 0
 
 
