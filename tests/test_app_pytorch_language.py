@@ -68,6 +68,9 @@ def test_page_compares_the_sessions_language_model():
     assert not at.exception, at.exception
     result = get(at, "lm_pytorch_result")
     assert "**Both trained 1 step** of" in texts(at.markdown)        # one step: the singular
+    from ui.formats import seconds_text
+    _, _, t_ours, t_theirs = result["race"]                          # a quick step is not "0.00 s"
+    assert [m.value for m in at.metric][:2] == [f"{seconds_text(t_ours)} s", f"{seconds_text(t_theirs)} s"]
     assert result["n_params"] == builtin.n_params() and not result["fresh"]
     check = result["check"]
     assert len(check.grads) == len(builtin.params()) and check.worst < 1e-4

@@ -8,6 +8,7 @@ side by side.
 
 The words are English, marked N_() (i18n): a page shows them through _(), e.g. _(STATUS_LABELS[status]).
 """
+import math
 import re
 
 import numpy as np
@@ -75,6 +76,12 @@ def output_text(value, is_probability):
     """One output of the network: a probability as sure_text, the score of a sigmoid
     output (MSE models, whose outputs need not add up to 1) as 'output 0.87'."""
     return sure_text(value) if is_probability else i18n._("output {value}").format(value=i18n.num(value, 2))
+
+
+def seconds_text(t):
+    """A time in seconds to 2 decimals, or to 2 significant digits where that would read 0.00 (one quick batch
+    took 0.0021 s, not "0.00 s"), in the language's way of writing numbers."""
+    return i18n.num(t, 2 if t >= 0.005 or t <= 0 else 1 - math.floor(math.log10(t)))
 
 
 def duration_text(seconds):

@@ -22,6 +22,7 @@ from ui import charts
 from ui.chart_cache import show as show_chart
 from ui.code import source_of
 from ui.language.model import current_language_model
+from ui.formats import seconds_text
 
 KEY = "lm_pytorch_result"
 FLAG = 1e-5           # a difference above this is more than float32 rounding
@@ -187,12 +188,12 @@ def show(result):
         n=num(n), asked=num(s.steps), seconds=num(SECONDS), batch=num(BATCH), lr=num(s.lr), clip=num(s.grad_clip)))
     gap = max(abs(a - b) for a, b in zip(ours, theirs))
     c1, c2, c3 = st.columns(3)
-    c1.metric(_("NumPy engine"), f"{num(t_ours, 2)} s")
-    c2.metric(as_is("PyTorch"), f"{num(t_theirs, 2)} s")
+    c1.metric(_("NumPy engine"), _("{seconds} s").format(seconds=seconds_text(t_ours)))
+    c2.metric(as_is("PyTorch"), _("{seconds} s").format(seconds=seconds_text(t_theirs)))
     c3.metric(_("Largest loss difference"), f"{gap:.1e}",
               help=_("Rounding differences grow a little with every step: AdamW divides by each gradient's size."))
-    show_chart(st, charts.twin_loss_chart, ours, theirs, _("NumPy engine ({seconds} s)").format(seconds=num(t_ours, 2)),
-               _("PyTorch ({seconds} s)").format(seconds=num(t_theirs, 2)))
+    show_chart(st, charts.twin_loss_chart, ours, theirs, _("NumPy engine ({seconds} s)").format(seconds=seconds_text(t_ours)),
+               _("PyTorch ({seconds} s)").format(seconds=seconds_text(t_theirs)))
     st.caption(_("Training loss (nats per character) at each step. The dashed PyTorch curve runs inside the "
                  "engine's wide pale one; largest gap between them: {gap:.1e}.").format(gap=gap))
 
