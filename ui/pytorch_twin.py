@@ -6,7 +6,6 @@ run() computes and keeps the result in the session; show() draws it. torch is on
 import re
 
 import pandas as pd
-
 import streamlit as st
 
 from bridge import twin
@@ -14,7 +13,6 @@ from engine.data import to_float
 from engine.linework import within
 from i18n import _, as_is, ngettext, num
 from ui import charts, formats, linework, state
-from ui.formats import seconds_text
 from ui.chart_cache import show as show_chart
 
 KEY = "pytorch_result"
@@ -132,8 +130,8 @@ def show(result):
                          "**Both trained {n} mini-batches** of {size} from the same weights, on the same batches ({how}, "
                          "one thread each):", n).format(n=n, size=s.batch_size, how=how))
     c1, c2, c3 = st.columns(3)
-    c1.metric(_("NumPy engine"), _("{seconds} s").format(seconds=seconds_text(race.engine_seconds)))
-    c2.metric(_("PyTorch"), _("{seconds} s").format(seconds=seconds_text(race.torch_seconds)))
+    c1.metric(_("NumPy engine"), _("{seconds} s").format(seconds=formats.seconds_text(race.engine_seconds)))
+    c2.metric(_("PyTorch"), _("{seconds} s").format(seconds=formats.seconds_text(race.torch_seconds)))
     c3.metric(_("Largest loss difference"), _sci(race.loss_diff),
               help=_("The weights at the end differ by at most {diff}. Rounding differences grow a little with every "
                      "step, fastest with Adam, which divides by each gradient's size.").format(
@@ -141,7 +139,7 @@ def show(result):
     if race.note:
         st.warning(race.note)
     show_chart(st, charts.twin_loss_chart, race.engine_losses, race.torch_losses,
-               _("NumPy engine ({seconds} s)").format(seconds=seconds_text(race.engine_seconds)),
-               _("PyTorch ({seconds} s)").format(seconds=seconds_text(race.torch_seconds)))
+               _("NumPy engine ({seconds} s)").format(seconds=formats.seconds_text(race.engine_seconds)),
+               _("PyTorch ({seconds} s)").format(seconds=formats.seconds_text(race.torch_seconds)))
     st.caption(_("The dashed PyTorch curve runs inside the engine's wide pale one: the same numbers, step after step. "
                  "Largest gap between them: {gap}.").format(gap=_sci(race.loss_diff)))

@@ -21,8 +21,8 @@ from i18n import N_, _, as_is, ngettext, num
 from ui import charts
 from ui.chart_cache import show as show_chart
 from ui.code import source_of
-from ui.language.model import current_language_model
 from ui.formats import seconds_text
+from ui.language.model import current_language_model
 
 KEY = "lm_pytorch_result"
 FLAG = 1e-5           # a difference above this is more than float32 rounding
