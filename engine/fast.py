@@ -44,6 +44,18 @@ numbers as the plain math (tests/test_fast.py holds each against it, within floa
    to memory before the matrix product reads it. So trick 1's slices are also cut small enough that the
    busiest layer's numbers (ConvNet.peak_values) fit in CACHE_VALUES, one thread or more: 2 slices of 32
    for that CNN, about 16% less time a batch on one core; an MLP's batch stays whole.
+7. No subnormal numbers in an optimiser's memory (flush_tiny).
+   A velocity (momentum, Adam's m and s) that gets no more gradient shrinks by its factor every step
+   (0.9 v, 0.9 v, ...): for an input pixel that is almost never ink, after some hundreds of steps it
+   falls under float32's smallest normal number, 1.2e-38, into the "subnormal" numbers, which the CPU
+   multiplies and adds many times slower (measured: v *= 0.9 over the 784-128 layer took 65 µs instead
+   of 9 µs once 4% of it was subnormal, after 3 epochs; the optimiser's step grew from 111 to 179 µs).
+   So every FLUSH_EVERY steps the values under FLUSH_BELOW are set to exactly 0 before they get there.
+   A value that small changes no weight (a weight of 1e-20 or more plus 1e-30 is the same float32) and
+   no later velocity (0.9 * 1e-30 + a gradient of 1e-22 or more is that gradient's share), so a run
+   ends on the same weights (measured: bit for bit after 3 MNIST epochs of the 784-128-10 net;
+   tests/test_fast.py checks a fading memory). Adam's s is flushed below 1.2e-38 only: sqrt(s) is
+   added to eps = 1e-8 and must stay too small to change it.
 """
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -56,6 +68,9 @@ MIN_SLICE_FLOPS = 2e8   # trick 1: nor one of less arithmetic (an MLP's batch of
 SHARES = 2              # trick 1: slices come in twos (this project's machine has 2 cores), on any number of threads
 CACHE_VALUES = 2 ** 20  # trick 6: numbers that fit in a core's cache (4 MB of L2 on this project's machine)
 FEW_CHANNELS = 4        # trick 2: inputs with at most this many channels are copied a kernel offset at a time
+FLUSH_EVERY = 32        # trick 7: steps between two flushes (a velocity shrinking 0.9x a step needs ~170 steps
+FLUSH_BELOW = 1e-30     #          to go from FLUSH_BELOW to a subnormal number, far more than 32)
+SMALLEST_NORMAL = float(np.finfo(np.float32).tiny)   # trick 7: 1.2e-38, float32's smallest normal number
 
 _POOLS = {}             # trick 1: one pool of worker threads per thread count, made when first needed
 
@@ -180,3 +195,14 @@ def route_to_winners(x, y, dy, where):
                 left ^= won
         np.multiply(dy, won, out=dx[sl])
     return dx
+
+
+# ---------------------------------------------------------------- 7. no subnormal numbers in an optimiser's memory
+
+def flush_tiny(arrays, step, below=FLUSH_BELOW):
+    """Every FLUSH_EVERY-th step (step = 1, 2, ...): the values of each array with |value| < below set to 0,
+    in place (trick 7)."""
+    if step % FLUSH_EVERY:
+        return
+    for a in arrays:
+        np.copyto(a, 0, where=np.abs(a) < below)

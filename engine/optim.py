@@ -4,29 +4,52 @@ Each optimiser gets the network's parameters and the gradients from
 backpropagation and moves every parameter a little downhill. Hyper-parameters
 (lr, momentum) are plain attributes, so they may change between steps.
 Parameters are updated in place, so the network sees the new values.
+
+A step is two halves: changes(params, grads) works out how much each parameter
+moves (arrays d shaped like them, nothing changed yet), apply(params, d) moves
+them (p += d). step() does both; the Trainer looks at d in between, so that a
+step that would blow the weights up is never made (trainer.guarded_step).
 """
 import numpy as np
+
+from . import fast
 
 OPTIMIZERS = ("sgd", "momentum", "adam")
 # Language models (engine/language) train with AdamW; the digits' pages list OPTIMIZERS only.
 LM_OPTIMIZERS = OPTIMIZERS + ("adamw",)
 
 
-class SGD:
+class Optimizer:
+    """What every optimiser shares: step = changes, then apply."""
+
+    def step(self, params, grads):
+        self.apply(params, self.changes(params, grads))
+
+    def apply(self, params, changes):
+        """Move every parameter by its change: p = p + d."""
+        for p, d in zip(params, changes):
+            p += d
+
+
+class SGD(Optimizer):
     """Plain gradient descent: w = w - lr * grad."""
 
     def __init__(self, lr=0.1):
         self.lr = lr
+        self.reset()
 
-    def step(self, params, grads):
-        for p, g in zip(params, grads):
-            p -= self.lr * g
+    def changes(self, params, grads):
+        if self._d is None:
+            self._d = [np.empty_like(p) for p in params]
+        for g, d in zip(grads, self._d):
+            np.multiply(g, -self.lr, out=d)            # d = -lr grad
+        return self._d
 
     def reset(self):
-        pass
+        self._d = None
 
 
-class Momentum:
+class Momentum(Optimizer):
     """SGD with momentum: a velocity that remembers past steps.
 
     v = momentum * v - lr * grad;  w = w + v
@@ -35,23 +58,26 @@ class Momentum:
 
     def __init__(self, lr=0.1, momentum=0.9):
         self.lr, self.momentum = lr, momentum
-        self.velocity = None
+        self.reset()
 
-    def step(self, params, grads):
+    def changes(self, params, grads):
         if self.velocity is None:
             self.velocity = [np.zeros_like(p) for p in params]
             self._scratch = [np.empty_like(p) for p in params]   # lr * grad, without a new array each step
-        for p, g, v, tmp in zip(params, grads, self.velocity, self._scratch):
+        self.t += 1
+        for g, v, tmp in zip(grads, self.velocity, self._scratch):
             v *= self.momentum
             np.multiply(g, self.lr, out=tmp)
             v -= tmp
-            p += v
+        fast.flush_tiny(self.velocity, self.t)                    # no subnormal numbers: engine/fast.py trick 7
+        return self.velocity                                      # w = w + v
 
     def reset(self):
         self.velocity = None
+        self.t = 0
 
 
-class Adam:
+class Adam(Optimizer):
     """Adam: momentum plus a per-weight step size from the gradient's recent size.
 
     m = b1 m + (1-b1) g;  s = b2 s + (1-b2) g^2
@@ -67,7 +93,7 @@ class Adam:
         self.m = self.s = None
         self.t = 0
 
-    def step(self, params, grads):
+    def changes(self, params, grads):
         if self.m is None:
             self.m = [np.zeros_like(p) for p in params]
             self.s = [np.zeros_like(p) for p in params]
@@ -78,7 +104,7 @@ class Adam:
         # lr m_hat / (sqrt(s_hat) + eps) = step_size m / (sqrt(s) / root_fix + eps), as PyTorch computes it
         step_size = self.lr / (1 - b1 ** self.t)
         root_fix = np.sqrt(1 - b2 ** self.t)
-        for p, g, m, s, tmp in zip(params, grads, self.m, self.s, self._tmp):
+        for g, m, s, tmp in zip(grads, self.m, self.s, self._tmp):
             m *= b1
             np.multiply(g, 1 - b1, out=tmp)     # (every step in place, into tmp: engine/fast.py trick 5)
             m += tmp
@@ -90,8 +116,10 @@ class Adam:
             tmp /= root_fix
             tmp += self.eps
             np.divide(m, tmp, out=tmp)
-            tmp *= step_size
-            p -= tmp
+            tmp *= -step_size                   # the change: w = w - step_size m / (sqrt(s) / root_fix + eps)
+        fast.flush_tiny(self.m, self.t)                                      # engine/fast.py trick 7
+        fast.flush_tiny(self.s, self.t, below=fast.SMALLEST_NORMAL)
+        return self._tmp
 
 
 class AdamW(Adam):
@@ -107,13 +135,13 @@ class AdamW(Adam):
         super().__init__(lr, beta1, beta2, eps)
         self.weight_decay, self.decays = weight_decay, decays
 
-    def step(self, params, grads):
+    def apply(self, params, changes):
         decays = self.decays or [True] * len(params)
         if self.weight_decay:
             for p, decay in zip(params, decays):
                 if decay:
                     p *= 1 - self.lr * self.weight_decay
-        super().step(params, grads)                           # then Adam's step, from the gradient alone
+        super().apply(params, changes)                        # then Adam's step, from the gradient alone
 
 
 def make_optimizer(name, lr, momentum=0.9):

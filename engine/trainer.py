@@ -72,17 +72,29 @@ def until(steps, stop=None):
         steps.close()
 
 
-def guarded_step(optimizer, net, grads, backup):
-    """The optimiser's step on net's weights, after keeping the last good ones in `backup` (arrays
-    shaped like net.params()); FloatingPointError if a weight of net.weights then passes MAX_WEIGHT
-    (the caller puts the backup back: training diverged)."""
+def largest(a):
+    """max |a| (nan if a holds a nan), from two passes that only read a: no |a| array is made."""
+    hi, lo = float(a.max()), float(a.min())
+    return hi if hi != hi else max(hi, -lo)
+
+
+def guarded_step(optimizer, net, grads):
+    """The optimiser's step on net's weights, made only if no weight of net.weights would pass
+    MAX_WEIGHT: otherwise FloatingPointError, and the weights are as they were (training diverged;
+    the optimiser's memory is not, the caller resets it).
+    The check is made on the change d before it is applied, since |w + d| <= |w| + |d|; only a step
+    that could come near the limit is tried out on copies first."""
     params = net.params()
-    for keep, p in zip(backup, params):
-        np.copyto(keep, p)                            # last good weights
-    optimizer.step(params, grads)
-    biggest = max(float(np.abs(W).max()) for W in net.weights)
-    if not np.isfinite(biggest) or biggest > MAX_WEIGHT:
-        raise FloatingPointError(N_("a weight reached {value}"), {"value": f"{biggest:.3g}"})
+    changes = optimizer.changes(params, grads)
+    checked = {id(W) for W in net.weights}
+    bound = max(largest(p) + largest(d) for p, d in zip(params, changes) if id(p) in checked)
+    if not bound <= MAX_WEIGHT:                        # (also when bound is nan)
+        trial = [p.copy() for p in params]
+        optimizer.apply(trial, changes)
+        biggest = max(largest(t) for p, t in zip(params, trial) if id(p) in checked)
+        if not biggest <= MAX_WEIGHT:
+            raise FloatingPointError(N_("a weight reached {value}"), {"value": f"{biggest:.3g}"})
+    optimizer.apply(params, changes)
 
 
 def diverged_because(err):
@@ -224,7 +236,8 @@ class History:
         if len(self._pending) < self._stride:
             return
         self.batch_step.append(step)
-        self.batch_loss.append(float(np.mean(self._pending)))
+        # (one loss is its own mean: np.mean's call costs more than a small batch's whole update)
+        self.batch_loss.append(float(loss) if self._stride == 1 else float(np.mean(self._pending)))
         self._pending = []
         if len(self.batch_loss) >= self.max_batch_points:
             # Keep memory bounded on long runs: average neighbouring pairs.
@@ -274,7 +287,6 @@ class Trainer:
         self._language = contextvars.copy_context()   # its messages, written in the run's thread, in this language
         self.train_seconds = 0.0
         self._sum_loss = self._sum_correct = self._seen = 0.0
-        self._backup = [p.copy() for p in net.params()]
         self.part = parts_of(net)   # examples per part of a big batch
         # how a part is cut into slices (fast.py tricks 1 and 6): fixed by the network, so worked out once
         self._slicing = {"most_rows": fast.cache_rows(net), "fewest": fast.fewest_rows(net)}
@@ -364,13 +376,13 @@ class Trainer:
             if start:
                 yield start / len(idx)
             part = idx[start:start + step]
-            x = to_float(self.x[part])                    # (b, 784) float32 in [0, 1]
+            x = to_float(np.take(self.x, part, axis=0))   # (b, 784) float32 in [0, 1] (take: x[part], faster)
+            labels = self.labels[part]
             if s.augment and self.augmenter is not None:
-                x = self.augmenter(x, self.labels[part], self.aug_rng, s.augment)
+                x = self.augmenter(x, labels, self.aug_rng, s.augment)
             elif s.augment:
                 x = augment(x, self.aug_rng, s.augment)
-            y = one_hot(self.labels[part], self.n_classes)   # (b, 10)
-            labels = self.labels[part]
+            y = one_hot(labels, self.n_classes)           # (b, 10)
             # Slices of the part that fit the cache, shared out among the threads: fast.py tricks 1 and 6
             for rows, (part_loss, grad_w, grad_b, out) in fast.in_threads(self._gradients, nets, x, y,
                                                                           **self._slicing):
@@ -381,7 +393,7 @@ class Trainer:
         if not np.isfinite(loss):
             raise FloatingPointError(N_("the loss became {loss}"), {"loss": loss})
         with np.errstate(over="ignore", invalid="ignore"):
-            guarded_step(self.optimizer, self.net, grads, self._backup)
+            guarded_step(self.optimizer, self.net, grads)
         self._sum_loss += loss * len(idx)
         self._sum_correct += correct
         self._seen += len(idx)
@@ -410,10 +422,8 @@ class Trainer:
         return loss
 
     def _diverge(self, why):
-        # Put back the weights from before the step that blew up; the
-        # optimiser's memory (velocity, Adam moments) is tainted, so reset it.
-        for keep, p in zip(self._backup, self.net.params()):
-            np.copyto(p, keep)
+        # The step that blew up was not made (guarded_step), so the weights are the last good ones;
+        # the optimiser's memory (velocity, Adam moments) is tainted, so reset it.
         self.optimizer.reset()
         self.diverged = True
         self.message = self._language.run(lambda: _(

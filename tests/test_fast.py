@@ -10,8 +10,8 @@ from engine.convnet import ConvNet, cnn_spec
 from engine.data import load_sample, to_float
 from engine.layers import Activation, Conv2D, MaxPool2D, im2col, windows
 from engine.network import Network, one_hot
-from engine.optim import Adam
-from engine.trainer import Settings, Trainer
+from engine.optim import SGD, Adam, Momentum
+from engine.trainer import Settings, Trainer, guarded_step
 from engine.worker import BackgroundRun, Slots
 
 
@@ -237,3 +237,55 @@ def test_a_small_batch_is_not_worth_two_threads(monkeypatch):
     monkeypatch.setattr(fast, "MIN_SLICE_FLOPS", 2e8)
     assert fast.fewest_rows(Network([784, 128, 10])) > 64               # the MLP's batch of 128: one slice
     assert fast.fewest_rows(ConvNet(cnn_spec((16, 64)))) <= 32          # the CNN's: two of 32
+
+
+# ---------------------------------------------------------------- 7. no subnormal numbers in an optimiser's memory
+
+def _subnormals(arrays):
+    return sum(int(((a != 0) & (np.abs(a) < fast.SMALLEST_NORMAL)).sum()) for a in arrays)
+
+
+def _fading_steps(optimizer, steps=1200):
+    """A gradient once, then none for `steps` steps (a pixel that was ink in one batch only): the
+    optimiser's memory of it fades, 0.9x a step. Returns the weights at the end."""
+    rng = np.random.default_rng(0)
+    w = [rng.standard_normal((40, 30)).astype(np.float32), rng.standard_normal(30).astype(np.float32)]
+    g = [rng.standard_normal(p.shape).astype(np.float32) * 1e-3 for p in w]
+    zero = [np.zeros_like(p) for p in w]
+    optimizer.step(w, g)
+    for _ in range(steps):
+        optimizer.step(w, zero)
+    return w
+
+
+@pytest.mark.parametrize("make, memory", [(lambda: Momentum(0.1, 0.9), lambda o: o.velocity),
+                                          (lambda: Adam(0.01), lambda o: o.m)])
+def test_a_fading_memory_never_becomes_subnormal_and_moves_no_weight(monkeypatch, make, memory):
+    flushed = make()
+    w_flushed = _fading_steps(flushed)
+    assert _subnormals(memory(flushed)) == 0
+    monkeypatch.setattr(fast, "FLUSH_EVERY", 10 ** 9)           # the same steps without trick 7
+    plain = make()
+    w_plain = _fading_steps(plain)
+    assert _subnormals(memory(plain)) > 0                       # (so the case is really met)
+    for a, b in zip(w_flushed, w_plain):
+        np.testing.assert_array_equal(a, b)                     # bit for bit: the flushed values moved nothing
+
+
+def test_a_step_that_would_blow_a_weight_up_is_not_made():
+    net = Network([4, 3, 2], seed=0)
+    before = [p.copy() for p in net.params()]
+    grads = [np.zeros_like(p) for p in net.params()]
+    grads[0][0, 0] = -1e6                                       # lr 0.1: the weight would move by 1e5
+    with pytest.raises(FloatingPointError):
+        guarded_step(SGD(0.1), net, grads)
+    for p, b in zip(net.params(), before):
+        np.testing.assert_array_equal(p, b)                     # the last good weights, untouched
+    grads[0][0, 0] = np.nan
+    with pytest.raises(FloatingPointError):
+        guarded_step(SGD(0.1), net, grads)
+    for p, b in zip(net.params(), before):
+        np.testing.assert_array_equal(p, b)
+    grads[0][0, 0] = -1.0                                       # a normal step is made, as SGD makes it
+    guarded_step(SGD(0.1), net, grads)
+    assert net.weights[0][0, 0] == before[0][0, 0] - np.float32(0.1) * np.float32(-1.0)

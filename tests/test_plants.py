@@ -75,16 +75,20 @@ def spy_steps(trainer):
     the parameters before and after, and the gradients."""
     steps = []
     opt = trainer.optimizer
-    original = opt.step
+    changes, apply = opt.changes, opt.apply          # a step is changes, then apply (engine/optim.py)
 
-    def spy(params, grads):
-        before = [np.array(p, dtype=np.float64) for p in params]
-        g = [np.array(x, dtype=np.float64) for x in grads]
-        original(params, grads)
-        steps.append({"epoch": trainer.epoch, "lr_attr": getattr(opt, "lr", None), "before": before,
-                      "after": [np.array(p, dtype=np.float64) for p in params], "grads": g})
+    def spy_changes(params, grads):
+        steps.append({"before": [np.array(p, dtype=np.float64) for p in params],
+                      "grads": [np.array(x, dtype=np.float64) for x in grads]})
+        return changes(params, grads)
 
-    opt.step = spy
+    def spy_apply(params, d):
+        apply(params, d)
+        if params[0] is trainer.net.params()[0]:     # the net's own weights (not a trial copy)
+            steps[-1].update(epoch=trainer.epoch, lr_attr=getattr(opt, "lr", None),
+                             after=[np.array(p, dtype=np.float64) for p in params])
+
+    opt.changes, opt.apply = spy_changes, spy_apply
     return steps
 
 

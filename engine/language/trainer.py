@@ -164,7 +164,6 @@ class LMTrainer:
         self.diverged, self.message = False, ""
         self.train_seconds = 0.0
         self._sum_loss = self._seen = 0
-        self._backup = [p.copy() for p in model.params()]
         self.part = max(1, int(PART_FLOPS // (model.flops_per_token() * settings.sequence)))   # windows per part
 
     def _optimizer(self):
@@ -224,13 +223,11 @@ class LMTrainer:
             raise FloatingPointError(N_("the loss became {loss}"), {"loss": loss})
         clip_gradients(grads, self.settings.grad_clip)
         self.optimizer.lr = learning_rate(self.settings, self.step)
-        guarded_step(self.optimizer, self.model, grads, self._backup)
+        guarded_step(self.optimizer, self.model, grads)
         return loss
 
     def _diverge(self, why):
-        for keep, p in zip(self._backup, self.model.params()):
-            np.copyto(p, keep)
-        self.optimizer.reset()
+        self.optimizer.reset()                  # the step that blew up was not made (guarded_step)
         self.diverged = True
         self.message = self._language.run(lambda: _(
             "Training diverged at step {step}: {why}. The learning rate {lr} is too high for this model; the last "
