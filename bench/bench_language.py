@@ -13,9 +13,12 @@ on tiny Shakespeare (the app's copy, 10% held out). PyTorch runs the same model 
 weights (bridge/language_twin.py), eager (no torch.compile).
 
 Threads, honestly: OpenBLAS reads OPENBLAS_NUM_THREADS once, when NumPy is imported, so every
-thread count runs in a subprocess of its own started with OPENBLAS_NUM_THREADS = OMP_NUM_THREADS =
-MKL_NUM_THREADS = n, and torch.set_num_threads(n) in it; both frameworks then get n threads, each
-with its own default settings (nothing is tuned for either side).
+thread count runs in a subprocess of its own started with OMP_NUM_THREADS = MKL_NUM_THREADS = n and
+torch.set_num_threads(n) in it. Ours runs as the app runs it: BLAS on one thread (OPENBLAS_NUM_THREADS=1)
+and the trainer's batch cut into slices worked on in n threads (LMTrainer.threads = n, engine/fast.py
+trick 1). --blas: ours the old way instead, BLAS and speed trick 9's blocks on n threads
+(OPENBLAS_NUM_THREADS=n), one thread of slices. Generating (--part cache) has one sequence and no slices:
+BLAS on --threads threads.
 
 Side by side, fairly. Both sides run in one process, so that a busy moment of the shared machine hits
 both. They do NOT take turns step by step: with 2 threads that is unfair. A thread pool that has just
@@ -54,6 +57,7 @@ def load():
 
 
 def setup(schedule=None):
+    """(numpy, vocabulary, settings, an LMTrainer of the baby GPT) with LMTrainer.threads from BENCH_THREADS."""
     import numpy as np
     from engine.language.models import build_model
     from engine.language.text import Vocabulary, load_corpus
@@ -64,7 +68,9 @@ def setup(schedule=None):
     if schedule:
         s.steps = schedule                # the cosine decay's length (nanoGPT's: 2000 steps)
     model = build_model(s.spec(vocab.size), seed=0)
-    return np, vocab, s, LMTrainer(model, vocab.encode(text), s, vocab)
+    run = LMTrainer(model, vocab.encode(text), s, vocab)
+    run.threads = int(os.environ.get("BENCH_THREADS", "1"))     # slices in threads (1 with --blas)
+    return np, vocab, s, run
 
 
 # ---------------------------------------------------------------- 1. a step, in alternating blocks
@@ -215,9 +221,11 @@ def worker_cache():
 
 
 # ---------------------------------------------------------------- the parent
-def in_subprocess(threads, *args):
-    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
-               MKL_NUM_THREADS=str(threads))
+def in_subprocess(threads, *args, blas=False):
+    """A job in a process of its own with n threads: PyTorch's, and ours in slices (BLAS on one thread), or
+    with blas=True ours on n BLAS threads and one thread of slices."""
+    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads if blas else 1), OMP_NUM_THREADS=str(threads),
+               MKL_NUM_THREADS=str(threads), BENCH_THREADS=str(1 if blas else threads))
     out = subprocess.run([sys.executable, __file__, "--worker", str(threads), *args], env=env, stdout=subprocess.PIPE,
                          text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -235,6 +243,8 @@ def main():
     p.add_argument("--seconds", type=float, default=120.0, help="train: seconds of training")
     p.add_argument("--max-steps", type=int, default=2000, help="train: at most this many steps")
     p.add_argument("--threads", type=int, default=2, help="train and cache: threads")
+    p.add_argument("--blas", action="store_true",
+                   help="ours with BLAS threads instead of slices of the batch in threads (the old way)")
     p.add_argument("--schedule", type=int, default=2000,
                    help="train: steps of the cosine learning-rate decay (nanoGPT's baby GPT: 2000)")
     p.add_argument("--worker", type=int, default=None, help=argparse.SUPPRESS)
@@ -248,32 +258,35 @@ def main():
                "train": lambda: worker_train(a.seconds, a.max_steps, a.schedule), "cache": worker_cache}[a.job]
         print(json.dumps(job()))
         return
-    print(f"baby GPT on tiny Shakespeare; {os.cpu_count()} cores; {load()} at the start")
+    print(f"baby GPT on tiny Shakespeare; {os.cpu_count()} cores; ours "
+          f"{'with BLAS threads' if a.blas else 'in slices of each batch, one thread each, BLAS on one'}; "
+          f"{load()} at the start")
     if a.part in ("all", "speed"):
         how = (f"in alternating blocks of {BLOCK} steps, each after {PAUSE:g} s of rest" if a.method == "blocks"
                else "in step-by-step turns")
         print(f"\n1. one training step (forward, backward, clipping, AdamW), ours and PyTorch eager's {how}")
         for threads in (1, 2):
-            r = in_subprocess(threads, "--job", "speed", "--rounds", str(a.rounds), "--method", a.method)
+            r = in_subprocess(threads, "--job", "speed", "--rounds", str(a.rounds), "--method", a.method,
+                              blas=a.blas)
             print(f"   {threads} thread{'s' * (threads > 1)}: ours {r['ours_ms']:.1f} ms, "
                   f"PyTorch {r['torch_ms']:.1f} ms (medians of {r['rounds']} steps each): {r['ratio']:.2f} x; "
                   f"median of the rounds' ratios {r['round_ratio']:.2f} x  ({r['load']})")
             if a.alone:
                 for side in ("ours", "torch"):
-                    r = in_subprocess(threads, "--job", side, "--rounds", str(a.rounds))
+                    r = in_subprocess(threads, "--job", side, "--rounds", str(a.rounds), blas=a.blas)
                     print(f"      {side} alone in its process: {r['ms']:.1f} ms (median of {r['rounds']})  "
                           f"({r['load']})")
     if a.part == "idle":
         print("\n0. CPU time burned while resting 0.3 s right after a step of each side, 2 threads (idle threads "
               "spinning)")
-        r = in_subprocess(2, "--job", "idle")
+        r = in_subprocess(2, "--job", "idle", blas=True)
         print(f"   after ours (OpenBLAS) {r['ours'] * 1e3:.0f} ms, after PyTorch's (OpenMP) {r['torch'] * 1e3:.0f} ms  "
               f"({r['load']})")
     if a.part in ("all", "train"):
         print(f"\n2. training for {a.seconds:g} s (at most {a.max_steps} steps, learning rate decaying over "
               f"{a.schedule} steps), {a.threads} threads")
         r = in_subprocess(a.threads, "--job", "train", "--seconds", str(a.seconds), "--max-steps", str(a.max_steps),
-                          "--schedule", str(a.schedule))
+                          "--schedule", str(a.schedule), blas=a.blas)
         for step, sec, loss in r["evals"]:
             print(f"   step {step:5d}  {sec:6.1f} s  held-out loss {loss:.4f} (15,360 characters)")
         print(f"   after {r['steps']} steps, {r['seconds']} s of training: held-out loss {r['val_loss_all']:.4f} nats "
@@ -283,7 +296,7 @@ def main():
         print("   sample: " + r["sample"][:300].replace("\n", "\n           "))
         print_cache(r)
     elif a.part == "cache":
-        print_cache(in_subprocess(a.threads, "--job", "cache"), note=" (untrained weights)")
+        print_cache(in_subprocess(a.threads, "--job", "cache", blas=True), note=" (untrained weights)")
 
 
 def print_cache(r, note=""):

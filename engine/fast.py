@@ -39,11 +39,13 @@ numbers as the plain math (tests/test_fast.py holds each against it, within floa
 5. Adam's step in place (optim.Adam): the same formula as PyTorch's, every intermediate written into
    one scratch array per parameter instead of a new array for each of its ten operations.
 6. Slices that fit the cache (cache_rows).
-   A convolution's im2col matrix for a batch of 64 is 6.5 MB (64 x 8 x 8 rows of 400 numbers for the
-   second conv of conv 16 - conv 64), more than a core's cache (4 MB of L2 here): written, it falls out
-   to memory before the matrix product reads it. So trick 1's slices are also cut small enough that the
-   busiest layer's numbers (ConvNet.peak_values) fit in CACHE_VALUES, one thread or more: 2 slices of 32
-   for that CNN, about 16% less time a batch on one core; an MLP's batch stays whole.
+   A convolution's im2col matrix is big: 64 x 8 x 8 rows of 400 numbers, 6.5 MB, for a batch of 64 in the
+   second conv of conv 16 - conv 64, more than a core's caches (2 MB of L2 here, and a share of the L3):
+   written, much of it has left them before the matrix product reads it. So trick 1's slices are also cut
+   small enough that the busiest layer's numbers (ConvNet.peak_values) fit in CACHE_VALUES, one thread or
+   more: slices of 32 for that CNN. Measured on one core, a batch of 256 in 8 slices: 13.4-13.6 ms per 64
+   images, against 15.2-15.6 ms as one slice (13% less); a batch of 64 is cut in 2 by trick 1 anyway (one
+   slice of 64 measured no faster or slower). An MLP's batch stays whole.
 7. No subnormal numbers in an optimiser's memory (flush_tiny).
    A velocity (momentum, Adam's m and s) that gets no more gradient shrinks by its factor every step
    (0.9 v, 0.9 v, ...): for an input pixel that is almost never ink, after some hundreds of steps it
@@ -66,7 +68,7 @@ MIN_ROWS = 8            # trick 1: a slice of fewer rows than this costs more to
 MIN_SLICE_FLOPS = 2e8   # trick 1: nor one of less arithmetic (an MLP's batch of 128: 0.08 GFLOP, kept whole:
                         # its many small steps hold Python's lock, and two threads would only take turns)
 SHARES = 2              # trick 1: slices come in twos (this project's machine has 2 cores), on any number of threads
-CACHE_VALUES = 2 ** 20  # trick 6: numbers that fit in a core's cache (4 MB of L2 on this project's machine)
+CACHE_VALUES = 2 ** 20  # trick 6: numbers (4 MB) a slice may hold in its busiest layer (2 MB of L2 a core here)
 FEW_CHANNELS = 4        # trick 2: inputs with at most this many channels are copied a kernel offset at a time
 FLUSH_EVERY = 32        # trick 7: steps between two flushes (a velocity shrinking 0.9x a step needs ~170 steps
 FLUSH_BELOW = 1e-30     #          to go from FLUSH_BELOW to a subnormal number, far more than 32)
@@ -82,10 +84,11 @@ def cores():
 
 # ---------------------------------------------------------------- 1. threads for the parts of a batch
 
-def slices(n, most_rows=None, fewest=MIN_ROWS, shares=SHARES):
+def slices(n, most_rows=None, fewest=MIN_ROWS, shares=SHARES, smallest=MIN_ROWS):
     """Row ranges cutting n rows into slices of nearly equal size, [slice(0, n1), slice(n1, n2), ...]:
     one slice, or `shares` of them if each would still hold `fewest` rows, or more (a multiple of
-    shares) if that many would hold more than most_rows rows each; never a slice under MIN_ROWS rows.
+    shares) if that many would hold more than most_rows rows each; never a slice under `smallest` rows
+    (MIN_ROWS images; a language model's row is a whole window of characters, worth a slice alone).
     The cut never depends on how many threads work on it: the slices' gradients are added in the
     same order on one thread or two, so a run's numbers are the same whatever share of the cores it
     gets (float32 addition is not associative: another cut would end a run on other numbers)."""
@@ -94,7 +97,7 @@ def slices(n, most_rows=None, fewest=MIN_ROWS, shares=SHARES):
         k = max(k, shares)
     if k > 1:
         k = -(-k // shares) * shares                      # two threads: the same number of slices each
-    k = max(1, min(k, n // MIN_ROWS))
+    k = max(1, min(k, n // smallest))
     cuts = [n * i // k for i in range(k + 1)]
     return [slice(a, b) for a, b in zip(cuts, cuts[1:])]
 
@@ -109,13 +112,13 @@ def cache_rows(net):
     return max(MIN_ROWS, CACHE_VALUES // max(1, net.peak_values()))
 
 
-def in_threads(work, nets, *arrays, most_rows=None, fewest=MIN_ROWS):
+def in_threads(work, nets, *arrays, most_rows=None, fewest=MIN_ROWS, smallest=MIN_ROWS):
     """work(net, *row slices of arrays) for every slice of the rows (fast.slices: at most most_rows
     rows each), the slices shared out among len(nets) threads, each thread with a net of its own (the
     calling thread works too: it takes the first share, a pool of threads the others).
     Returns [(row range, what work returned)] in the order of the rows; an exception in any slice is
     raised here."""
-    cuts = slices(len(arrays[0]), most_rows, fewest)
+    cuts = slices(len(arrays[0]), most_rows, fewest, smallest=smallest)
     threads = min(len(nets), len(cuts))
 
     def share(net, mine):

@@ -2,13 +2,15 @@
 torch's AdamW, generation with the key/value cache writes the same text as without, and the
 digits' line of runs (engine/worker.py) trains a language model like any run."""
 import importlib.util
+import threading
 
 import numpy as np
 import pytest
 
 from engine.language.generate import generate, sample
 from engine.language.kvcache import KVCache
-from engine.language.models import build_model, spec_params
+from engine import fast
+from engine.language.models import LanguageModel, build_model, spec_params
 from engine.language.text import Vocabulary, load_corpus
 from engine.language.trainer import LMSettings, LMTrainer, learning_rate, new_lm_run
 from engine.optim import Adam, AdamW
@@ -277,3 +279,53 @@ def test_a_runs_divergence_is_told_in_the_language_of_the_session_that_started_i
     thread.join(30)
     assert run.diverged
     assert run.message.startswith("L'addestramento è divergente al passo 1: la perdita è diventata nan."), run.message
+
+
+# ---------------------------------------------------------------- threads (engine/fast.py trick 1)
+
+def small_lm_run(threads, steps=6):
+    vocab, ids = names_ids(20_000)
+    s = LMSettings(context=16, width=32, blocks=2, heads=2, batch_size=10, steps=steps, eval_every=steps, lr=3e-3,
+                   warmup=2)
+    run = new_lm_run(ids, s, vocab.size, vocab)
+    run.threads = threads
+    run.run()
+    return run
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_a_language_model_in_threads_learns_what_one_thread_learns(monkeypatch, threads):
+    """The very same numbers: the batch is cut into the same slices on any number of threads."""
+    monkeypatch.setattr(fast, "MIN_SLICE_FLOPS", 1.0)             # this small model: slices of 1 window and up
+    one, many = small_lm_run(1), small_lm_run(threads)
+    assert fast.slices(10, fewest=1, smallest=1) == [slice(0, 5), slice(5, 10)]
+    for p, q in zip(one.model.params(), many.model.params()):
+        np.testing.assert_array_equal(p, q)
+    assert one.history.batch_loss == many.history.batch_loss
+
+
+def test_a_language_model_works_on_two_threads_at_once(monkeypatch):
+    seen, lock, both = set(), threading.Lock(), threading.Barrier(2, timeout=10)
+    plain = LanguageModel.gradients
+
+    def spy(model, ids, targets):
+        with lock:
+            seen.add((threading.get_ident(), id(model.layers[0])))
+        both.wait()                              # both slices are in gradients() at the same moment
+        return plain(model, ids, targets)
+
+    monkeypatch.setattr(fast, "MIN_SLICE_FLOPS", 1.0)
+    monkeypatch.setattr(LanguageModel, "gradients", spy)
+    small_lm_run(2, steps=1)
+    assert len({t for t, _ in seen}) == 2 and len({layer for _, layer in seen}) == 2
+
+
+def test_a_language_models_replica_shares_the_weights_not_the_memory():
+    model = build_model({"kind": "transformer", "vocab": 11, "context": 16, "width": 16, "blocks": 2, "heads": 2})
+    twin = model.replica()
+    assert all(p is q for p, q in zip(model.params(), twin.params()))
+    assert all(a is not b for a, b in zip(model.layers, twin.layers))
+    ids = np.random.default_rng(0).integers(0, 11, (3, 8))
+    before = [vars(layer).copy() for layer in model.layers]
+    twin.gradients(ids, ids)
+    assert [vars(layer).keys() for layer in model.layers] == [b.keys() for b in before]   # nothing kept on the original

@@ -22,6 +22,8 @@ A model is rebuilt from its spec, a small dict, e.g.
     {"kind": "bigram", "vocab": 27}
 """
 
+import copy
+
 import numpy as np
 
 from i18n import _, ngettext, num
@@ -90,6 +92,12 @@ class LanguageModel:
 
     def grads(self):
         return [g for layer in self.layers for g in layer.grads()]
+
+    def replica(self):
+        """A model sharing this one's weights (the very same arrays: an optimiser's step is seen by both)
+        with layers of its own, for another thread to run forward and backward at the same time
+        (each layer keeps what its backward needs: engine/fast.py trick 1)."""
+        return copy.deepcopy(self, {id(p): p for p in self.params()})
 
     def n_params(self):
         return sum(p.size for p in self.params())

@@ -19,6 +19,7 @@ import numpy as np
 
 from i18n import N_, _, num
 
+from .. import fast
 from ..optim import LM_OPTIMIZERS, AdamW, make_optimizer
 from ..trainer import PART_FLOPS, History, StepReport, add_part, diverged_because, guarded_step
 from .layers import sequence_cross_entropy
@@ -165,6 +166,14 @@ class LMTrainer:
         self.train_seconds = 0.0
         self._sum_loss = self._seen = 0
         self.part = max(1, int(PART_FLOPS // (model.flops_per_token() * settings.sequence)))   # windows per part
+        # Threads for the slices of a part (engine/fast.py trick 1), 1 unless whoever runs the trainer gives
+        # more (the line of runs: its place's share of the cores). A window is worth a slice of its own once
+        # it holds MIN_SLICE_FLOPS of arithmetic (the baby GPT's 64 characters: 0.3 GFLOP), and the cut
+        # never depends on the threads: a run ends on the same numbers with one core or two.
+        self.threads = 1
+        window_flops = model.flops_per_token() * settings.sequence
+        self._slicing = {"fewest": max(1, math.ceil(fast.MIN_SLICE_FLOPS / window_flops)), "smallest": 1}
+        self._replicas = []
 
     def _optimizer(self):
         s = self.settings
@@ -212,13 +221,19 @@ class LMTrainer:
         """One step on windows x, y: forward, backward, clip, update. Returns the loss (before the update),
         or None if stop() said True between two parts (nothing changed)."""
         loss, grads = 0.0, None
+        threads = max(1, int(self.threads))
+        while len(self._replicas) < threads - 1:              # made once: they share the model's weights
+            self._replicas.append(self.model.replica())
+        models = [self.model] + self._replicas[:threads - 1]
         for start in range(0, len(x), self.part):
             if start and stop is not None and stop():
                 return None
-            part_loss, part_grads = self.model.gradients(x[start:start + self.part], y[start:start + self.part])
-            share = len(x[start:start + self.part]) / len(x)
-            grads = add_part(grads, part_grads, share)
-            loss += share * part_loss
+            for rows, (part_loss, part_grads) in fast.in_threads(
+                    lambda model, xs, ys: model.gradients(xs, ys), models,
+                    x[start:start + self.part], y[start:start + self.part], **self._slicing):
+                share = (rows.stop - rows.start) / len(x)
+                grads = add_part(grads, part_grads, share)
+                loss += share * part_loss
         if not np.isfinite(loss):
             raise FloatingPointError(N_("the loss became {loss}"), {"loss": loss})
         clip_gradients(grads, self.settings.grad_clip)
