@@ -19,6 +19,8 @@ import copy
 
 import numpy as np
 
+from i18n import N_, _, as_is, num
+
 from . import fast
 from .budget import ELEMENTWISE_FLOPS
 from .layers import DTYPE, LAYERS, Activation, Conv2D, Dense, Flatten, MaxPool2D
@@ -63,8 +65,12 @@ def _whole(d, key, low, where, default=None):
     """d[key] as an int of at least `low` (a spec may come from a file: no floats, texts or booleans)."""
     value = d.get(key, default)
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{where}: {key} must be a whole number of at least {low} (got {value!r})")
+        raise ValueError(_("{where}: {key} must be a whole number of at least {low} (got {value})").format(
+            where=where, key=as_is(key), low=low, value=as_is(repr(value)[:40])))
     return int(value)
+
+
+SIZE_WORDS = {"padding": N_("padding"), "stride": N_("stride"), "pooling": N_("pooling window")}
 
 
 def _fits(where, shape, **sizes):
@@ -75,7 +81,8 @@ def _fits(where, shape, **sizes):
     side = max(shape[1:])
     for name, value in sizes.items():
         if value > side:
-            raise ValueError(f"{where}: its {name} {value:,} is larger than its {shape[1]}×{shape[2]} input")
+            raise ValueError(_("{where}: its {what} {value} is larger than its {h}×{w} input").format(
+                where=where, what=_(SIZE_WORDS[name]), value=num(value), h=shape[1], w=shape[2]))
 
 
 def build_layers(spec, input_shape=INPUT_SHAPE, seed=0, init_scale=1.0, max_params=None):
@@ -88,27 +95,31 @@ def build_layers(spec, input_shape=INPUT_SHAPE, seed=0, init_scale=1.0, max_para
     rng = np.random.default_rng(seed)
     shape, layers, n_params = tuple(input_shape), [], 0
     for i, d in enumerate(spec):
-        where = f"layer {i + 1}"
+        where = _("layer {n}").format(n=i + 1)
         kind = d.get("kind") if isinstance(d, dict) else None
         if kind not in LAYERS:
-            raise ValueError(f"{where}: unknown kind {kind!r}; choose one of {', '.join(LAYERS)}")
+            raise ValueError(_("{where}: unknown kind {kind}; choose one of {kinds}").format(
+                where=where, kind=as_is(repr(kind)[:40]), kinds=as_is(", ".join(LAYERS))))
         if kind in ("conv2d", "maxpool2d") and len(shape) != 3:
-            raise ValueError(f"{where}: {kind} needs images (c, h, w), not {shape}")
+            raise ValueError(_("{where}: {kind} needs images (c, h, w), not {shape}").format(
+                where=where, kind=as_is(kind), shape=shape))
         if kind == "dense" and len(shape) != 1:
-            raise ValueError(f"{where}: a dense layer needs flat rows; put a flatten before it")
+            raise ValueError(_("{where}: a dense layer needs flat rows; put a flatten before it").format(where=where))
         after = _following_activation(spec, i)
         if kind == "conv2d":
             c, f, k = shape[0], _whole(d, "filters", 1, where), _whole(d, "k", 1, where)
             p, s = _whole(d, "p", 0, where, 0), _whole(d, "s", 1, where, 1)
             if p >= k:
-                raise ValueError(f"{where}: padding {p} must be smaller than the kernel size {k}")
+                raise ValueError(_("{where}: padding {p} must be smaller than the kernel size {k}").format(
+                    where=where, p=p, k=k))
             _fits(where, shape, padding=p, stride=s)
             n_params += f * c * k * k + f
         elif kind == "dense":
             units = _whole(d, "units", 1, where)
             n_params += units * shape[0] + units
         if max_params is not None and n_params > max_params:
-            raise ValueError(f"{where}: the model would have more than {max_params:,} weights")
+            raise ValueError(_("{where}: the model would have more than {most} weights").format(
+                where=where, most=num(max_params)))
         if kind == "conv2d":
             layer = Conv2D(c, f, k, p, s, init_std(after, c * k * k, f * k * k) * init_scale, rng)
         elif kind == "dense":
@@ -122,12 +133,14 @@ def build_layers(spec, input_shape=INPUT_SHAPE, seed=0, init_scale=1.0, max_para
             layer = Activation(d.get("name"))
         else:
             layer = Flatten()
-        shape = layer.out_shape(shape)
+        before, shape = shape, layer.out_shape(shape)
         if min(shape) < 1:
-            raise ValueError(f"{where} ({layer!r}) has nothing left to work on: its output would be {shape}")
+            raise ValueError(_("{where} ({layer}) has nothing left to work on: its input is only {size} pixels "
+                               "(the layers before it made the image that small)").format(
+                where=where, layer=as_is(repr(layer)), size="×".join(map(str, before[1:]))))
         layers.append(layer)
     if not layers or not isinstance(layers[-1], Dense):
-        raise ValueError("the last layer must be a dense layer with one output per class")
+        raise ValueError(_("the last layer must be a dense layer with one output per class"))
     return layers
 
 

@@ -116,7 +116,8 @@ def _peek(source, n):
 def _text(files, key, name):
     arr = files[key]
     if arr.dtype.kind != "U" or arr.shape != ():
-        raise ModelFileError(f"{name}: '{key}' should be a text value, found {arr.dtype} array of shape {arr.shape}")
+        raise ModelFileError(_("{name}: '{key}' should be a text value, found a {dtype} array of shape {shape}").format(
+            name=as_is(name), key=key, dtype=arr.dtype, shape=arr.shape))
     return str(arr)
 
 
@@ -250,32 +251,39 @@ def _from_arrays(files, name):
                 name=as_is(name), key=key))
     sizes = files["sizes"]
     if sizes.ndim != 1 or sizes.dtype.kind not in "iu" or not (2 <= len(sizes) <= MAX_LAYERS + 1):
-        raise ModelFileError(f"{name}: 'sizes' must be a list of 2 to {MAX_LAYERS + 1} integers")
+        raise ModelFileError(_("{name}: 'sizes' must be a list of 2 to {most} whole numbers").format(
+            name=as_is(name), most=MAX_LAYERS + 1))
     sizes = [int(s) for s in sizes]
     if min(sizes) < 1 or max(sizes) > MAX_UNITS:
-        raise ModelFileError(f"{name}: layer sizes {sizes} must be between 1 and {MAX_UNITS}")
+        raise ModelFileError(_("{name}: layer sizes {sizes} must be between 1 and {most}").format(
+            name=as_is(name), sizes=as_is("-".join(map(str, sizes))), most=num(MAX_UNITS)))
     n_params = sum((n_in + 1) * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
     if n_params > MAX_PARAMS:     # checked before Network() allocates anything
-        raise ModelFileError(f"{name} is too big: layer sizes {'-'.join(map(str, sizes))} make {n_params:,} "
-                             f"weights and biases; a model may have at most {MAX_PARAMS:,}")
+        raise ModelFileError(_("{name} is too big: layer sizes {sizes} make {n} weights and biases; a model may "
+                               "have at most {most}").format(name=as_is(name), sizes=as_is("-".join(map(str, sizes))),
+                                                             n=num(n_params), most=num(MAX_PARAMS)))
     activation, loss = _text(files, "activation", name), _text(files, "loss", name)
     if activation not in ACTIVATIONS:
-        raise ModelFileError(f"{name}: unknown activation '{activation}'")
+        raise ModelFileError(_("{name}: unknown activation '{activation}'").format(
+            name=as_is(name), activation=as_is(activation)))
     if loss not in LOSSES:
-        raise ModelFileError(f"{name}: unknown loss '{loss}'")
+        raise ModelFileError(_("{name}: unknown loss '{loss}'").format(name=as_is(name), loss=as_is(loss)))
     settings, notes = clean_settings(_settings(files, name))
     net = Network(sizes, activation, loss, seed=0)
     _within_budget(net, name)
     for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         for key, shape in ((f"W{l}", (n_out, n_in)), (f"b{l}", (n_out,))):
             if key not in files:
-                raise ModelFileError(f"{name}: '{key}' is missing for layer {l + 1} of {len(sizes) - 1}")
-            arr = _weights(files, key, shape, name, f"for layer sizes {'-'.join(map(str, sizes))}")
+                raise ModelFileError(_("{name}: '{key}' is missing for layer {l} of {n}").format(
+                    name=as_is(name), key=key, l=l + 1, n=len(sizes) - 1))
+            arr = _weights(files, key, shape, name, _("for layer sizes {sizes}").format(
+                sizes=as_is("-".join(map(str, sizes)))))
             (net.weights if key[0] == "W" else net.biases)[l] = arr
     extra = sorted(set(files) - {"format_version", "kind", "sizes", "activation", "loss", "settings"}
                    - {f"{c}{l}" for l in range(len(sizes) - 1) for c in "Wb"})
     if extra:
-        raise ModelFileError(f"{name}: unexpected arrays {', '.join(extra)} (more layers than 'sizes' says?)")
+        raise ModelFileError(_("{name}: unexpected arrays {arrays} (more layers than 'sizes' says?)").format(
+            name=as_is(name), arrays=as_is(", ".join(extra))))
     return net, settings, notes
 
 
@@ -284,7 +292,7 @@ def _within_budget(net, name):
     try:
         check_model(net)
     except ValueError as err:
-        raise ModelFileError(f"{name} is too big for this app: {err}") from None
+        raise ModelFileError(_("{name} is too big for this app: {why}").format(name=as_is(name), why=err)) from None
 
 
 def _settings(files, name):
@@ -293,16 +301,17 @@ def _settings(files, name):
         return {}
     text = _text(files, "settings", name)
     if len(text) > MAX_SETTINGS_CHARS:
-        raise ModelFileError(f"{name}: 'settings' is {len(text):,} characters long; "
-                             f"at most {MAX_SETTINGS_CHARS:,} are read")
+        raise ModelFileError(_("{name}: '{key}' is {n} characters long; at most {most} are read").format(
+            name=as_is(name), key="settings", n=num(len(text)), most=num(MAX_SETTINGS_CHARS)))
     try:
         settings = json.loads(text)
     except RecursionError:
-        raise ModelFileError(f"{name}: 'settings' is nested too deeply to read") from None
+        raise ModelFileError(_("{name}: '{key}' is nested too deeply to read").format(
+            name=as_is(name), key="settings")) from None
     except ValueError:      # not JSON, or a number with thousands of digits
-        raise ModelFileError(f"{name}: 'settings' is not valid JSON") from None
+        raise ModelFileError(_("{name}: '{key}' is not valid JSON").format(name=as_is(name), key="settings")) from None
     if not isinstance(settings, dict):
-        raise ModelFileError(f"{name}: 'settings' must be a JSON object")
+        raise ModelFileError(_("{name}: 'settings' must be a JSON object").format(name=as_is(name)))
     return settings
 
 
@@ -310,17 +319,20 @@ def _weights(files, key, shape, name, why):
     """files[key] as float32 of the given shape, finite and at most MAX_ABS_PARAM, else ModelFileError."""
     arr = files[key]
     if arr.dtype.kind != "f":
-        raise ModelFileError(f"{name}: '{key}' has dtype {arr.dtype}, expected floating point")
+        raise ModelFileError(_("{name}: '{key}' has dtype {dtype}, expected floating point").format(
+            name=as_is(name), key=key, dtype=arr.dtype))
     if arr.shape != shape:
-        raise ModelFileError(f"{name}: '{key}' has shape {arr.shape}, expected {shape} {why}")
+        raise ModelFileError(_("{name}: '{key}' has shape {shape}, expected {expected} {why}").format(
+            name=as_is(name), key=key, shape=arr.shape, expected=shape, why=why))
     with np.errstate(over="ignore", invalid="ignore"):
         arr = arr.astype(DTYPE)       # checked after the cast: 1e300 as float64 becomes inf
     if not np.isfinite(arr).all():
-        raise ModelFileError(f"{name}: '{key}' contains NaN or infinite values "
-                             f"(or values too large for float32)")
+        raise ModelFileError(_("{name}: '{key}' contains NaN or infinite values (or values too large for "
+                               "float32)").format(name=as_is(name), key=key))
     if arr.size and np.abs(arr).max() > MAX_ABS_PARAM:
-        raise ModelFileError(f"{name}: '{key}' holds values up to {np.abs(arr).max():.3g}; "
-                             f"weights and biases above {MAX_ABS_PARAM:g} are refused")
+        raise ModelFileError(_("{name}: '{key}' holds values up to {value}; weights and biases above {most} are "
+                               "refused").format(name=as_is(name), key=key, value=as_is(f"{np.abs(arr).max():.3g}"),
+                                                 most=num(int(MAX_ABS_PARAM))))
     return arr
 
 
@@ -345,49 +357,57 @@ def _cnn_from_arrays(files, name):
             raise ModelFileError(_("{name} is not a Digits-from-Scratch model: key '{key}' is missing").format(
                 name=as_is(name), key=key))
     if _text(files, "kind", name) != CNN_KIND:
-        raise ModelFileError(f"{name}: a version {CNN_FORMAT_VERSION} model must be of kind '{CNN_KIND}'")
+        raise ModelFileError(_("{name}: a version {version} model must be of kind '{kind}'").format(
+            name=as_is(name), version=CNN_FORMAT_VERSION, kind=CNN_KIND))
     loss = _text(files, "loss", name)
     if loss not in LOSSES:
-        raise ModelFileError(f"{name}: unknown loss '{loss}'")
+        raise ModelFileError(_("{name}: unknown loss '{loss}'").format(name=as_is(name), loss=as_is(loss)))
     shape = files["input_shape"]
     if shape.shape != (3,) or shape.dtype.kind not in "iu":
-        raise ModelFileError(f"{name}: 'input_shape' must be 3 whole numbers (channels, height, width)")
+        raise ModelFileError(_("{name}: 'input_shape' must be 3 whole numbers (channels, height, width)").format(
+            name=as_is(name)))
     shape = tuple(int(n) for n in shape)
     if min(shape) < 1 or math.prod(shape) > MAX_INPUT_VALUES:
-        raise ModelFileError(f"{name}: input shape {shape} must be at least 1 on every side "
-                             f"and hold at most {MAX_INPUT_VALUES:,} numbers")
+        raise ModelFileError(_("{name}: input shape {shape} must be at least 1 on every side and hold at most "
+                               "{most} numbers").format(name=as_is(name), shape=shape, most=num(MAX_INPUT_VALUES)))
     text = _text(files, "layers", name)
     if len(text) > MAX_SPEC_CHARS:
-        raise ModelFileError(f"{name}: 'layers' is {len(text):,} characters long; at most {MAX_SPEC_CHARS:,} are read")
+        raise ModelFileError(_("{name}: '{key}' is {n} characters long; at most {most} are read").format(
+            name=as_is(name), key="layers", n=num(len(text)), most=num(MAX_SPEC_CHARS)))
     try:
         spec = json.loads(text)
     except RecursionError:
-        raise ModelFileError(f"{name}: 'layers' is nested too deeply to read") from None
+        raise ModelFileError(_("{name}: '{key}' is nested too deeply to read").format(
+            name=as_is(name), key="layers")) from None
     except ValueError:
-        raise ModelFileError(f"{name}: 'layers' is not valid JSON") from None
+        raise ModelFileError(_("{name}: '{key}' is not valid JSON").format(name=as_is(name), key="layers")) from None
     if not _spec_is_plain(spec):
-        raise ModelFileError(f"{name}: 'layers' must be a list of 1 to {MAX_SPEC_LAYERS} layers, each an object "
-                             f"of {', '.join(sorted(SPEC_KEYS))} with whole numbers or short texts")
+        raise ModelFileError(_("{name}: 'layers' must be a list of 1 to {most} layers, each an object of {keys} "
+                               "with whole numbers or short texts").format(
+            name=as_is(name), most=MAX_SPEC_LAYERS, keys=as_is(", ".join(sorted(SPEC_KEYS)))))
     settings, notes = clean_settings(_settings(files, name))
     try:
         # max_params: ConvNet refuses before it allocates a layer that would pass the limit.
         net = ConvNet(spec, loss, seed=0, input_shape=shape, max_params=MAX_PARAMS)
     except ValueError as err:
-        raise ModelFileError(f"{name}: its layers cannot make a model: {err}") from None
+        raise ModelFileError(_("{name}: its layers cannot make a model: {why}").format(
+            name=as_is(name), why=err)) from None
     if net.sizes[-1] != 10:
-        raise ModelFileError(f"{name}: the last layer has {net.sizes[-1]:,} outputs; a digit model has 10")
+        raise ModelFileError(_("{name}: the last layer has {n} outputs; a digit model has 10").format(
+            name=as_is(name), n=num(net.sizes[-1])))
     _within_budget(net, name)
     arrays = []
     for l, layer in enumerate(net.weighted):
         for key, want in ((f"W{l}", layer.W.shape), (f"b{l}", layer.b.shape)):
             if key not in files:
-                raise ModelFileError(f"{name}: '{key}' is missing for {layer!r} "
-                                     f"(layer {l + 1} of {net.n_layers} with weights)")
-            arrays.append(_weights(files, key, want, name, f"for {layer!r}"))
+                raise ModelFileError(_("{name}: '{key}' is missing for {layer} (layer {l} of {n} with weights)").format(
+                    name=as_is(name), key=key, layer=as_is(repr(layer)), l=l + 1, n=net.n_layers))
+            arrays.append(_weights(files, key, want, name, _("for {layer}").format(layer=as_is(repr(layer)))))
     extra = sorted(set(files) - {"format_version", "kind", "layers", "input_shape", "loss", "settings"}
                    - {f"{c}{l}" for l in range(net.n_layers) for c in "Wb"})
     if extra:
-        raise ModelFileError(f"{name}: unexpected arrays {', '.join(extra)} (more layers than 'layers' says?)")
+        raise ModelFileError(_("{name}: unexpected arrays {arrays} (more layers than 'layers' says?)").format(
+            name=as_is(name), arrays=as_is(", ".join(extra))))
     net.set_params(arrays)       # shapes checked above (set_params checks them again)
     return net, settings, notes
 

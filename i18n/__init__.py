@@ -178,7 +178,9 @@ def _babel_locale():
 def num(x, decimals=None):
     """A number as this language writes it: 12,345.6 in English, 12.345,6 in Italian. `decimals` fixed digits
     after the point (None: an integer keeps none, a float as Python would show it)."""
-    from babel.numbers import format_decimal
+    from babel.numbers import format_decimal, get_group_symbol
+    if isinstance(x, int) and abs(x) >= 10 ** 15 and decimals is None:   # past babel's 28 digits of precision
+        return f"{x:,}".replace(",", get_group_symbol(_babel_locale()))     # (a stride of 10^30 in a hostile file)
     if decimals is None:
         if isinstance(x, int) or float(x).is_integer():
             return format_decimal(int(round(float(x))), locale=_babel_locale())

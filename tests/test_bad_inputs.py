@@ -150,7 +150,7 @@ UPLOADS = {
                     ["'W1' contains NaN or infinite values"]),
     "wrong input size": ("small.npz", model_to_bytes(Network([100, 8, 10])), ["needs 784 inputs and 10 outputs"]),
     "100,001 units": ("wide.npz", changed(sizes=np.array([784, 100_001, 10])),
-                      ["layer sizes", "must be between 1 and 100000"]),
+                      ["layer sizes", "must be between 1 and 100,000"]),
     "huge sizes, no weights": ("huge.npz", huge_sizes(), ["huge.npz is too big", f"at most {MAX_PARAMS:,}"]),
     "zip bomb": ("bomb.npz", zip_bomb(), ["bomb.npz is too big", "256 MB once loaded"]),
 }
@@ -198,7 +198,7 @@ def test_upload_size_limit_is_set_and_the_engine_refuses_big_arrays_without_read
     assert peak < 20e6, f"{peak / 1e6:.0f} MB allocated while refusing the file"
     with pytest.raises(ModelFileError, match="too big"):
         load_model(huge_sizes(), name="huge.npz")     # would need 80 GB if built
-    with pytest.raises(ModelFileError, match="between 1 and 100000"):
+    with pytest.raises(ModelFileError, match="between 1 and 100,000"):
         load_model(changed(sizes=np.array([784, 100_001, 10])), name="wide.npz")
     load_model(GOOD)                                   # a normal file still loads
 
@@ -262,6 +262,22 @@ def test_a_refused_setting_is_said_in_the_pages_language():
         assert at.session_state["train_status"] == "idle" and "trainer" not in at.session_state
     finally:
         i18n.use(i18n.SOURCE)           # AppTest runs the page in this thread's context: English for the next test
+
+
+def test_a_cnn_that_cannot_be_built_is_said_in_the_pages_language():
+    """Three 9x9 convolutions with 4x4 pooling leave the third one a 5x5 input: Start says so, in Italian
+    (it was English, and ended on "its output would be (8, -3, -3)")."""
+    import i18n
+    at = open_page(TRAIN, {"lang": "it", "kind": "cnn", "filters": "8-8-8", "kernel": "9", "pool": "4"})
+    try:
+        at.button(key="train_start").click().run()
+        assert not at.exception, at.exception
+        message = texts(at.error)
+        assert ("Impossibile avviare: strato 4 (conv 8@9x9) non ha più niente su cui lavorare: il suo ingresso è "
+                "di soli 5×5 pixel") in message, message
+        assert at.session_state["train_status"] == "idle" and "trainer" not in at.session_state
+    finally:
+        i18n.use(i18n.SOURCE)
 
 
 @pytest.mark.parametrize("key,value,words", [

@@ -111,7 +111,7 @@ W_WRONG = np.zeros((2, 1, 5, 5), np.float32)
     (with_layers([{"kind": "conv2d", "filters": 2, "k": 3}, {"kind": "maxpool2d", "size": 2, "stride": 27}]
                  + cnn_spec(filters=())), "stride 27 is larger than its 26×26 input"),
     (with_layers([{"kind": "maxpool2d", "size": 29, "stride": 1}] + cnn_spec(filters=())),
-     "pooling 29 is larger than its 28×28 input"),
+     "pooling window 29 is larger than its 28×28 input"),
     # Issue 21, item 3: the file at the old loader's limit (a conv 170@30x30 with padding 29, then a
     # 29x29 max-pool) loaded, and took 20-60 s in every explanation panel.
     (with_layers([{"kind": "conv2d", "filters": 170, "k": 30, "p": 29, "s": 1},
@@ -125,7 +125,7 @@ W_WRONG = np.zeros((2, 1, 5, 5), np.float32)
      r"too big for this app: one image would take [\d,]+ million operations \(MFLOP\); at most 40 are"),
     (arrays(W0=W_WRONG), "'W0' has shape"),
     (arrays(W0=np.full((2, 1, 3, 3), np.nan, np.float32)), "NaN"),
-    (arrays(b1=np.full(3, 1e30)), "above 1e"),
+    (arrays(b1=np.full(3, 1e30)), "above 1,000,000"),
     (arrays(b1=np.full(3, 1e300)), "NaN or infinite"),
     (arrays(W2=np.zeros((10, 12), np.int64)), "dtype int64"),
     (arrays(W2=None), "'W2' is missing"),
@@ -165,3 +165,23 @@ def test_corrupted_cnn_files_load_cleanly_or_raise_model_file_error():
         for p in net.params():
             assert p.dtype == np.float32 and np.isfinite(p).all() and np.abs(p).max(initial=0) <= MAX_ABS_PARAM
         assert net.predict(X[:2]).shape == (2,) and net.sizes[-1] == 10
+
+
+@pytest.mark.parametrize("content, words", [
+    (with_layers(cnn_spec(filters=(8, 8, 8), k=9, pool=4)),
+     "strato 4 (conv 8@9x9) non ha più niente su cui lavorare: il suo ingresso è di soli 5×5 pixel"),
+    (with_layers([{"kind": "conv2d", "filters": 2, "k": 3, "s": 29}] + cnn_spec(filters=())),
+     "il suo valore di passo (stride), 29, è più grande del suo ingresso di 28×28"),
+    (with_layers([{"kind": "conv2d", "filters": 10 ** 9, "k": 5}] + cnn_spec(filters=())), "più di 20.000.000 pesi"),
+    (arrays(b1=np.full(3, 1e30)), "pesi e bias oltre 1.000.000 sono rifiutati"),
+    (arrays(W2=None), "manca 'W2' per dense 10"),
+])
+def test_a_broken_cnn_file_is_refused_in_the_pages_language(content, words):
+    """A student on an Italian page who uploads a broken file reads why in Italian (these sentences were English)."""
+    import i18n
+    i18n.use("it")
+    try:
+        message = refused(npz(content))
+    finally:
+        i18n.use(i18n.SOURCE)
+    assert words in message, message
