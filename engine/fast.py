@@ -17,6 +17,8 @@ numbers as the plain math (tests/test_fast.py holds each against it, within floa
    runs gets its place's share of the cores (worker.Slots.threads); the app runs BLAS on one
    thread (dashboard.py), so a run never uses more cores than its place. The cut into slices is the
    same on any number of threads (slices): a run ends on the same numbers with one core or two.
+   The language models' trainer cuts its windows the same way (engine/language/trainer.py, with
+   LanguageModel.replica); a window of characters is worth a slice on its own (slices' `smallest`).
 2. im2col by kernel offset, for inputs with few channels (im2col_by_offset).
    layers.im2col copies every window into a row: for a grey image (1 channel) each row is k*k
    numbers gathered from k rows of the image, a slow copy of short pieces. Here the matrix is
