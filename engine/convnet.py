@@ -159,7 +159,7 @@ class ConvNet:
         spec = cnn_spec() if spec is None else spec
         self.input_shape, self.loss = tuple(input_shape), loss
         self.layers = build_layers(spec, self.input_shape, seed, init_scale, max_params)
-        self.stack = fast.pool_first(self.layers)   # what training runs: the layers, relu + pooling swapped (fast.py 3)
+        self.stack = fast.pool_first(self.layers)   # what training runs: relu + pooling swapped (fast.py 3, 8)
         # The image needs no gradient: the first layer skips computing dx (a whole matrix multiply).
         if hasattr(self.layers[0], "need_dx"):
             self.layers[0].need_dx = False
@@ -362,14 +362,14 @@ class ConvNet:
         """d(out)/dx for image rows x (n, 784), as network.Network.input_gradient: blame(z, a) gives
         d(out)/dz (n, n_classes), sent down the whole stack, the first layer's dx too. Returns (z, a, dx).
         Like gradients(), it keeps values on the layers: one call at a time per model (copy a shared one)."""
-        z = self._up(x, keep=True)
-        a = self.output(z)
-        delta = blame(z, a)
         first = self.layers[0]
         skipped = getattr(first, "need_dx", True) is False     # training skips the image's dx: here it is the answer
         if skipped:
-            first.need_dx = True
+            first.need_dx = True                               # (before the forward pass: fast.py trick 8 reads it)
         try:
+            z = self._up(x, keep=True)
+            a = self.output(z)
+            delta = blame(z, a)
             for layer in reversed(self.stack):
                 delta = layer.backward(delta)
         finally:

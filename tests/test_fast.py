@@ -289,3 +289,39 @@ def test_a_step_that_would_blow_a_weight_up_is_not_made():
     grads[0][0, 0] = -1.0                                       # a normal step is made, as SGD makes it
     guarded_step(SGD(0.1), net, grads)
     assert net.weights[0][0, 0] == before[0][0, 0] - np.float32(0.1) * np.float32(-1.0)
+
+
+# ---------------------------------------------------------------- 8. the first convolution's rows in window order
+
+def plain_twin(net):
+    """A replica of net that trains its first conv, relu and pooling as separate layers (no trick 8)."""
+    twin = net.replica()
+    assert isinstance(twin.stack[0], fast.WindowOrder)
+    twin.stack[:1] = [twin.stack[0].conv, twin.stack[0].pair]
+    return twin
+
+
+@pytest.mark.parametrize("spec, used", [(cnn_spec((16, 64), k=5), True), (cnn_spec((8, 16), k=5, p=2), True),
+                                        (cnn_spec((6, 8), k=3, p=1), True), (cnn_spec((4,), k=3, pool=3), False)],
+                         ids=["conv16-conv64", "padding 2", "3x3 padding 1", "pool 3 (26 = 3 x 8 + 2): not used"])
+def test_window_order_gives_the_same_output_and_gradients(sample, spec, used):
+    net = ConvNet(spec, seed=1)
+    x, y = sample.x_train[:20].astype(np.float32) / 255, one_hot(sample.y_train[:20])
+    loss, gw, gb, out = net.gradients(x, y)
+    assert net.stack[0].plain is (not used)
+    loss2, gw2, gb2, out2 = plain_twin(net).gradients(x, y)
+    np.testing.assert_array_equal(out, out2)                     # the same forward pass, bit for bit
+    assert loss == loss2
+    for a, b in zip(gw + gb, gw2 + gb2):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)   # the same sums, in another order
+
+
+def test_window_order_leaves_the_image_gradient_to_the_plain_layers(sample):
+    """input_gradient needs the first layer's dx (explanations): trick 8 steps aside for it."""
+    net = ConvNet(cnn_spec((8, 16), k=5), seed=1)
+    x = sample.x_train[:3].astype(np.float32) / 255
+    blame = lambda z, a: np.eye(10, dtype=np.float32)[[1, 2, 3]]    # noqa: E731
+    _, _, dx = net.input_gradient(x, blame)
+    _, _, dx2 = plain_twin(net).input_gradient(x, blame)
+    np.testing.assert_array_equal(dx, dx2)
+    assert net.layers[0].need_dx is False                        # put back for training
