@@ -30,6 +30,7 @@ MAX_BATCH_POINTS = 2000  # per-batch loss history is halved when it grows past t
 # A big mini-batch is worked through in parts of at most this much arithmetic
 # (about 0.1 s on one core), so a request to stop is seen between two parts.
 PART_FLOPS = 4e9
+CUT_SHORT = object()    # Trainer.run: a mini-batch stopped between two of its parts, carried on next time
 
 
 def part_size(sizes, flops=PART_FLOPS):
@@ -209,7 +210,7 @@ class StepReport:
     """What one call of Trainer.run did."""
     batches: int = 0          # mini-batches done in this call
     examples: int = 0         # examples seen in this call
-    parts: int = 0            # parts of a validation pass done in this call (Evaluation.step)
+    parts: int = 0            # parts done in this call: of mini-batches (a big one has several) and of validation passes
     seconds: float = 0.0      # wall time of this call
     epochs_finished: list = field(default_factory=list)  # epoch records completed in this call
     finished: bool = False    # all epochs done
@@ -294,6 +295,7 @@ class Trainer:
         # trainer gives it more (a run in the line of runs: its place's share of the cores).
         self.threads = 1
         self.checking = None        # the validation pass under way (an Evaluation), between two parts
+        self._batch = None          # the mini-batch under way (batch_steps), between two of its parts
 
     # ------------------------------------------------------------ settings
 
@@ -434,8 +436,10 @@ class Trainer:
 
     def run(self, batches=None, seconds=None, stop=None):
         """Train for `batches` mini-batches (None = to the end), or until `seconds` pass,
-        or until stop() says True (asked between batches and between the parts of a
-        big one: a batch that is cut short is dropped and done again next time).
+        or until stop() says True. Both are asked between batches and between the parts
+        of a big one: a batch cut short between two parts is kept as it is (nothing has
+        changed yet) and carried on from there at the next call, so a Pause, or a turn in
+        the line of runs, waits for one part, not a whole mini-batch, and no part is done twice.
         An epoch's validation pass goes a part at a time too, asking stop() and the
         clock between parts (a batch limit does not cut it short); it carries on from
         where it was at the next call.
@@ -466,14 +470,31 @@ class Trainer:
             if stop is not None and stop():
                 break
             before = self.pos if self.order is not None else 0
-            if until(self.batch_steps(), stop) is None:
-                break                             # stopped (the batch is dropped) or diverged
+            loss = self._carry_on(report, start, seconds, stop)
+            if loss is CUT_SHORT or loss is None:
+                break                             # stopped between two parts (kept for next time), or diverged
             report.batches += 1
             report.examples += self.pos - before
         report.seconds = time.perf_counter() - start
         self.train_seconds += report.seconds
         report.finished, report.diverged, report.message = self.finished, self.diverged, self.message
         return report
+
+    def _carry_on(self, report, start, seconds, stop):
+        """The mini-batch under way (self._batch; the epoch's next one if there is none), a part at a time:
+        its loss once done (None if it diverged), or CUT_SHORT when stop() or the clock said so between two
+        of its parts: it stays under way, and the next call carries on with its next part."""
+        if self._batch is None:
+            self._batch = self.batch_steps()
+        while True:
+            try:
+                next(self._batch)
+            except StopIteration as end:
+                self._batch = None
+                return end.value
+            report.parts += 1
+            if (stop is not None and stop()) or (seconds is not None and time.perf_counter() - start >= seconds):
+                return CUT_SHORT
 
     def _end_epoch(self, seconds):
         record = {"epoch": self.epoch + 1,

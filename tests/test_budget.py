@@ -153,15 +153,15 @@ def test_the_validation_pass_goes_in_parts_and_carries_on_where_it_was():
     run, _, _ = heavy_run()
     calls, seen = 0, []
     while not run.finished:
-        report = run.run(seconds=0)         # one batch, or one validation part, per call
+        report = run.run(seconds=0)         # one part (of a batch or of the validation pass) per call
         calls += 1
-        assert calls < 100, "the validation pass never ends (started again at every call?)"
+        assert calls < 200, "the validation pass never ends (started again at every call?)"
         assert report.batches + report.parts <= 1
         if run.checking is not None:
             seen.append(run.checking.seen)
     assert run.history.epochs[0]["val_acc"] is not None
     assert seen == list(range(0, 60, 6))        # 60 validation images, carried on 6 at a time, never redone
-    assert calls == 8 + 10                       # 240 training images: 8 batches; 10 validation parts
+    assert calls == 8 * 15 + 10                  # 240 training images: 8 batches of 15 parts; 10 validation parts
 
 
 def test_the_closing_test_pass_runs_in_the_line_in_parts_and_answers_pause_and_cancel():
@@ -252,3 +252,26 @@ def test_a_test_pass_waits_in_line_and_gives_its_place_after_its_turn():
     assert job.testing.seen == seen          # no part of it runs outside the line
     slots.release(other)
     assert job.join(30) and job.result is not None
+
+
+def test_a_training_run_gives_its_place_between_two_parts_of_a_mini_batch_and_carries_it_on(monkeypatch):
+    from engine import worker
+    monkeypatch.setattr(worker, "SLICE_SECONDS", 0.0)     # a slice of training is one part
+    calls, gradients = [], ConvNet.gradients
+    monkeypatch.setattr(ConvNet, "gradients", lambda self, *a, **k: calls.append(1) or gradients(self, *a, **k))
+    slots = Slots(size=1, turn_seconds=0.0)
+    run, x_test, y_test = heavy_run()                      # mini-batches of 15 parts
+    holder, other, got = object(), object(), []
+    assert slots.acquire(holder)                           # the run lines up first, then the other one
+    job = BackgroundRun(run, slots, x_test, y_test)
+    wait(lambda: slots.counts() == (1, 1))
+    taker = threading.Thread(target=lambda: got.append((slots.acquire(other, poll=0.01), run.step, len(calls))))
+    taker.start()
+    wait(lambda: slots.counts() == (1, 2))
+    slots.release(holder)
+    taker.join(30)
+    assert got == [(True, 0, 1)]                           # its place came after one part of the first mini-batch
+    slots.release(other)
+    wait(lambda: run.epoch >= 1)
+    assert job.cancel(5)
+    assert len(calls) == 8 * 15                            # 8 mini-batches of 15 parts: none done twice

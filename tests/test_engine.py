@@ -155,6 +155,33 @@ def test_stop_and_resume_equals_uninterrupted():
     assert a.history.batch_loss == b.history.batch_loss
 
 
+def test_a_batch_stopped_between_its_parts_is_carried_on_not_done_again(monkeypatch):
+    # A Pause, or the end of a turn in the line of runs, comes between two parts of a big mini-batch:
+    # the parts done are kept (the weights have not changed yet) and the next call does the rest.
+    x, labels = blobs(203)
+    s = Settings(sizes=(8, 12, 3), optimizer="adam", lr=0.01, batch_size=40, epochs=1, seed=5, augment=0.0)
+    a, b = new_run(x, labels, s), new_run(x, labels, s)
+    a.part = b.part = 10                                     # 4 parts a mini-batch
+    calls, gradients = [], Network.gradients
+    monkeypatch.setattr(Network, "gradients", lambda self, *args, **kw: calls.append(len(args[0])) or
+                        gradients(self, *args, **kw))
+    a.run(batches=2)
+    assert calls == [10] * 8
+    calls.clear()
+    start = [p.copy() for p in b.net.params()]
+    asked = []
+    report = b.run(batches=2, stop=lambda: asked.append(1) or len(asked) == 3)   # before the batch, after 2 parts
+    assert (report.batches, report.parts, b.step, len(calls)) == (0, 2, 0, 2)
+    for p, q in zip(start, b.net.params()):
+        np.testing.assert_array_equal(p, q)                  # half a batch changes nothing
+    report = b.run(batches=2)
+    assert (report.batches, b.step) == (2, 2)
+    assert calls == [10] * 8                                 # each part once: 2 before the stop, 6 after
+    for p, q in zip(a.net.params(), b.net.params()):
+        np.testing.assert_array_equal(p, q)
+    assert a.history.batch_loss == b.history.batch_loss
+
+
 def test_uint8_images_train_exactly_like_their_float_copy():
     # The trainer turns each mini-batch of uint8 pixels into floats itself, so
     # the app never keeps a float32 copy of the whole training set.
