@@ -5,7 +5,7 @@ import streamlit as st
 
 import i18n
 from i18n import _, ngettext, num, pct
-from ui import pages, presenter, training
+from ui import formats, pages, presenter, training
 from ui.chart_cache import show
 from ui.language import charts, texts
 from ui.language import train as lm
@@ -118,7 +118,7 @@ with st.expander(_("Settings (during a run only the learning rate, batch size, s
             mb=num(round(cost.memory_bytes / 2**20)), ops=num(round(cost.batch_flops / 1e6)),
             seconds=num(round(step_seconds))))
     except ValueError as err:
-        st.caption(_("⚠️ Can't train this: {reason}.").format(reason=err))
+        st.warning(formats.cannot_train_text(err))
     st.button(_("Back to defaults"), key="lmt_defaults", on_click=lm.reset_widgets, disabled=busy)
 lm.save_widgets()
 link_params = lm.LINK.write_url()

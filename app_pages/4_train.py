@@ -168,7 +168,7 @@ with st.expander(_("Settings (during a run only the learning rate, momentum, L2 
             batch=training.duration_text(batch_seconds) if batch_seconds >= 1 else _("under a second"),
             passes=training.passes_text(cost, len(data.y_test), int(round(len(data.x_train) * chosen.val_fraction)))))
     except ValueError as err:
-        st.caption(f"⚠️ {err}")
+        st.warning(formats.cannot_train_text(err))
     st.button(_("Back to defaults"), key="train_defaults", on_click=training.reset_widgets, disabled=busy)
 training.save_widgets()
 link_params = lesson.write_url()      # the address follows the settings, so it can be shared

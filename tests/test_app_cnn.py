@@ -55,7 +55,7 @@ def test_the_cnn_knobs_replace_the_hidden_layers_and_say_what_the_network_is():
     assert "weights and biases" in caption and "per mini-batch" in caption    # the cost check before Start
     # A padding as big as the kernel is refused with words, before Start and at Start.
     at.number_input(key="train_padding").set_value(3).run()
-    assert "the padding (3) must be smaller than the kernel size (3)" in caption + texts(at.caption)
+    assert "Can't train this: the padding (3) must be smaller than the kernel size (3)." in texts(at.warning)
     at.button(key="train_start").click().run()
     assert "Can't start: the padding (3) must be smaller" in texts(at.error)
     assert get(at, "trainer") is None

@@ -86,7 +86,7 @@ def test_too_big_a_model_is_refused_before_start_with_what_to_change():
     for k, v in (("lmt_width", 512), ("lmt_blocks", 4), ("lmt_context", 256), ("lmt_batch_size", 512)):
         at.number_input(key=k).set_value(v)
     at.run()
-    assert "⚠️ Can't train this: one mini-batch of 512 windows of 256 characters would take about" in texts(at.caption)
+    assert "Can't train this: one mini-batch of 512 windows of 256 characters would take about" in texts(at.warning)
     at.button(key="lmt_start").click().run()
     (error,) = at.error
     assert error.value.startswith("Can't start: one mini-batch") and "use a batch size of at most" in error.value

@@ -270,6 +270,8 @@ def test_a_cnn_that_cannot_be_built_is_said_in_the_pages_language():
     import i18n
     at = open_page(TRAIN, {"lang": "it", "kind": "cnn", "filters": "8-8-8", "kernel": "9", "pool": "4"})
     try:
+        before = texts(at.warning)                    # before Start, in a box of its own (it was a grey caption)
+        assert "Questo non si può addestrare: strato 4 (conv 8@9x9) non ha più niente su cui lavorare" in before
         at.button(key="train_start").click().run()
         assert not at.exception, at.exception
         message = texts(at.error)

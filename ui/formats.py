@@ -84,6 +84,12 @@ def seconds_text(t):
     return i18n.num(t, 2 if t >= 0.005 or t <= 0 else 1 - math.floor(math.log10(t)))
 
 
+def cannot_train_text(reason):
+    """What a Train page says before Start when its settings cannot train (a stack that leaves nothing to work
+    on, a model over the budget): the same reason Start would give, in a box the eye finds."""
+    return _("⚠️ Can't train this: {reason}.").format(reason=reason)
+
+
 def duration_text(seconds):
     """12 s, 5 min, 2 h 10 min: a duration as a person says it."""
     if seconds < 90:
