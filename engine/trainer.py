@@ -30,7 +30,7 @@ MAX_BATCH_POINTS = 2000  # per-batch loss history is halved when it grows past t
 # A big mini-batch is worked through in parts of at most this much arithmetic
 # (about 0.1 s on one core), so a request to stop is seen between two parts.
 PART_FLOPS = 4e9
-CUT_SHORT = object()    # Trainer.run: a mini-batch stopped between two of its parts, carried on next time
+CUT_SHORT = object()    # carry_on: work stopped between two of its parts, carried on from there next time
 
 
 def part_size(sizes, flops=PART_FLOPS):
@@ -57,6 +57,21 @@ def add_part(grads, part_grads, share):
     for total, g in zip(grads, part_grads):
         total += share * g
     return grads
+
+
+def carry_on(steps, cut, report):
+    """Drive the generator `steps` (one part of work per next()) until it returns: its value. Or, when cut()
+    says True between two of its parts, CUT_SHORT: the generator stays where it is, and the caller carries it
+    on later with its next part (Trainer.run's mini-batches, the language models' steps and checks).
+    Counts the parts in report.parts."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as end:
+            return end.value
+        report.parts += 1
+        if cut():
+            return CUT_SHORT
 
 
 def until(steps, stop=None):
@@ -470,31 +485,21 @@ class Trainer:
             if stop is not None and stop():
                 break
             before = self.pos if self.order is not None else 0
-            loss = self._carry_on(report, start, seconds, stop)
-            if loss is CUT_SHORT or loss is None:
-                break                             # stopped between two parts (kept for next time), or diverged
+            if self._batch is None:
+                self._batch = self.batch_steps()
+            loss = carry_on(self._batch, lambda: (stop is not None and stop()) or (
+                seconds is not None and time.perf_counter() - start >= seconds), report)
+            if loss is CUT_SHORT:
+                break                             # stopped between two parts: carried on from there next time
+            self._batch = None
+            if loss is None:
+                break                             # diverged
             report.batches += 1
             report.examples += self.pos - before
         report.seconds = time.perf_counter() - start
         self.train_seconds += report.seconds
         report.finished, report.diverged, report.message = self.finished, self.diverged, self.message
         return report
-
-    def _carry_on(self, report, start, seconds, stop):
-        """The mini-batch under way (self._batch; the epoch's next one if there is none), a part at a time:
-        its loss once done (None if it diverged), or CUT_SHORT when stop() or the clock said so between two
-        of its parts: it stays under way, and the next call carries on with its next part."""
-        if self._batch is None:
-            self._batch = self.batch_steps()
-        while True:
-            try:
-                next(self._batch)
-            except StopIteration as end:
-                self._batch = None
-                return end.value
-            report.parts += 1
-            if (stop is not None and stop()) or (seconds is not None and time.perf_counter() - start >= seconds):
-                return CUT_SHORT
 
     def _end_epoch(self, seconds):
         record = {"epoch": self.epoch + 1,

@@ -329,3 +329,38 @@ def test_a_language_models_replica_shares_the_weights_not_the_memory():
     before = [vars(layer).copy() for layer in model.layers]
     twin.gradients(ids, ids)
     assert [vars(layer).keys() for layer in model.layers] == [b.keys() for b in before]   # nothing kept on the original
+
+
+# ---------------------------------------------------------------- a step and an evaluation cut short
+
+def test_a_step_or_an_evaluation_stopped_between_its_parts_is_carried_on_not_lost_or_redone(monkeypatch):
+    """A Pause, or the end of a turn in the line of runs, comes between two parts of a step or of the held-out
+    check: the next call carries on from there. The run ends on the numbers of a run never stopped (the same
+    windows, no part twice) and keeps every check (the last one too: it was lost, the run being 'finished')."""
+    vocab, ids = names_ids(20_000)
+    s = LMSettings(kind="mlp", context=3, batch_size=8, steps=6, eval_every=3, eval_tokens=240, window=8,
+                   sample_chars=20)
+
+    def make():
+        run = new_lm_run(ids, s, vocab.size, vocab)
+        run.part = 2                                       # 4 parts a step, 10 parts a check (3 * part windows)
+        return run
+    calls, gradients = [], LanguageModel.gradients
+    monkeypatch.setattr(LanguageModel, "gradients", lambda self, *a, **k: calls.append(1) or gradients(self, *a, **k))
+    alone = make()
+    alone.run()
+    assert len(calls) == 6 * 4 and [e["step"] for e in alone.history.epochs] == [3, 6]
+    calls.clear()
+    run, asked, calls_made = make(), [0], 0
+    while not run.finished:
+        run.run(stop=lambda: asked.__setitem__(0, asked[0] + 1) or asked[0] % 3 == 0)   # cut every few parts
+        calls_made += 1
+        assert calls_made < 200
+    assert calls_made > 10                                 # (so it was really cut, steps and checks)
+    assert len(calls) == 6 * 4                             # each part of each step once
+    for p, q in zip(alone.model.params(), run.model.params()):
+        np.testing.assert_array_equal(p, q)
+    assert alone.history.batch_loss == run.history.batch_loss
+    assert ([(e["step"], e["val_loss"]) for e in run.history.epochs]
+            == [(e["step"], e["val_loss"]) for e in alone.history.epochs])
+    assert run.history.samples == alone.history.samples

@@ -21,7 +21,8 @@ from i18n import N_, _, num
 
 from .. import fast
 from ..optim import LM_OPTIMIZERS, AdamW, make_optimizer
-from ..trainer import PART_FLOPS, History, StepReport, add_part, diverged_because, guarded_step
+from ..trainer import (CUT_SHORT, PART_FLOPS, History, StepReport, add_part, carry_on, diverged_because,
+                       guarded_step, until)
 from .layers import sequence_cross_entropy
 from .models import KINDS, build_model
 from .text import split
@@ -174,6 +175,8 @@ class LMTrainer:
         window_flops = model.flops_per_token() * settings.sequence
         self._slicing = {"fewest": max(1, math.ceil(fast.MIN_SLICE_FLOPS / window_flops)), "smallest": 1}
         self._replicas = []
+        self._stepping = None         # the step under way (step_parts), between two of its parts
+        self._checking = None         # the held-out check under way (evaluation_steps), between two of its parts
 
     def _optimizer(self):
         s = self.settings
@@ -184,7 +187,8 @@ class LMTrainer:
     # ------------------------------------------------------------ progress
     @property
     def finished(self):
-        return self.step >= self.settings.steps
+        """Every step done, and the last held-out check too."""
+        return self.step >= self.settings.steps and self._checking is None
 
     @property
     def done_fraction(self):
@@ -220,14 +224,20 @@ class LMTrainer:
     def train_batch(self, x, y, stop=None):
         """One step on windows x, y: forward, backward, clip, update. Returns the loss (before the update),
         or None if stop() said True between two parts (nothing changed)."""
+        return until(self.step_parts(x, y), stop)
+
+    def step_parts(self, x, y):
+        """train_batch(x, y) as a generator: it yields the fraction of the windows done between two parts
+        (nothing is changed until the last part is done) and returns the loss; whoever drives it may stop
+        between two parts and carry on later (run)."""
         loss, grads = 0.0, None
         threads = max(1, int(self.threads))
         while len(self._replicas) < threads - 1:              # made once: they share the model's weights
             self._replicas.append(self.model.replica())
         models = [self.model] + self._replicas[:threads - 1]
         for start in range(0, len(x), self.part):
-            if start and stop is not None and stop():
-                return None
+            if start:
+                yield start / len(x)
             for rows, (part_loss, part_grads) in fast.in_threads(
                     lambda model, xs, ys: model.gradients(xs, ys), models,
                     x[start:start + self.part], y[start:start + self.part], **self._slicing):
@@ -251,44 +261,59 @@ class LMTrainer:
 
     def run(self, batches=None, seconds=None, stop=None):
         """Train `batches` steps (None = to the end), or until `seconds` pass, or stop() says True.
+        Both are asked between steps and between the parts of a step or of a held-out check: a step or a
+        check cut short there is kept as it is and carried on from its next part at the next call (nothing
+        is done twice, the run's windows are the same as if it had never stopped).
         Returns a StepReport (epochs_finished: the evaluation records made in this call)."""
         report = StepReport()
         start = time.perf_counter()
-        while not self.diverged and not self.finished:
+
+        def cut():
+            return (stop is not None and stop()) or (seconds is not None and time.perf_counter() - start >= seconds)
+        while not self.diverged:
+            if self._checking is not None:                      # a held-out check under way: it comes first
+                checked = carry_on(self._checking, cut, report)
+                if checked is CUT_SHORT:
+                    break
+                self._checking = None
+                report.epochs_finished.append(self._record(checked, time.perf_counter() - start))
+            if self.finished:
+                break
             if batches is not None and report.batches >= batches:
                 break
             if seconds is not None and report.batches and time.perf_counter() - start >= seconds:
                 break
             if stop is not None and stop():
                 break
-            x, y = self.batch(self.train_ids, self.settings.batch_size, self.rng)
+            if self._stepping is None:
+                x, y = self.batch(self.train_ids, self.settings.batch_size, self.rng)
+                self._stepping = self.step_parts(x, y)
             try:
                 with np.errstate(over="ignore", invalid="ignore"):
-                    loss = self.train_batch(x, y, stop)
+                    loss = carry_on(self._stepping, cut, report)
             except FloatingPointError as err:
+                self._stepping = None
                 self._diverge(err)
                 break
-            if loss is None:
+            if loss is CUT_SHORT:
                 break
+            self._stepping = None
             self.step += 1
             report.batches += 1
-            report.examples += x.size
+            report.examples += self.settings.batch_size * self.settings.sequence
             self._sum_loss += loss
             self._seen += 1
             self.history.add_batch(self.step, loss)
-            if self.step % self.settings.eval_every == 0 or self.finished:
-                record = self._checkpoint(time.perf_counter() - start, stop)
-                if record is not None:
-                    report.epochs_finished.append(record)
+            if self.step % self.settings.eval_every == 0 or self.step >= self.settings.steps:
+                self._checking = evaluation_steps(self.model, self.val_ids, self.settings.sequence,
+                                                  self.settings.eval_tokens, part=3 * self.part)
         report.seconds = time.perf_counter() - start
         self.train_seconds += report.seconds
         report.finished, report.diverged, report.message = self.finished, self.diverged, self.message
         return report
 
-    def _checkpoint(self, seconds, stop):
-        checked = self.evaluate(stop=stop)
-        if checked is None:
-            return None
+    def _record(self, checked, seconds):
+        """The record of a held-out check (checked: loss, accuracy) made `seconds` into this call of run()."""
         record = {"epoch": self.epoch + 1, "step": self.step, "train_loss": self._sum_loss / max(1, self._seen),
                   "val_loss": checked[0], "val_acc": checked[1], "seconds": self.train_seconds + seconds}
         self._sum_loss = self._seen = 0
@@ -314,7 +339,14 @@ class LMTrainer:
 
 def evaluate(model, ids, window, max_tokens=0, part=64, stop=None):
     """(loss in nats per character, top-1 accuracy) of `model` on ids, as back-to-back windows of
-    `window` characters (each position predicted from the characters before it in its window)."""
+    `window` characters (each position predicted from the characters before it in its window), at most
+    max_tokens characters of them (0 = all), `part` windows at a time; None if stop() said True between
+    two parts."""
+    return until(evaluation_steps(model, ids, window, max_tokens, part), stop)
+
+
+def evaluation_steps(model, ids, window, max_tokens=0, part=64):
+    """evaluate() as a generator: yields the fraction done between two parts, returns (loss, accuracy)."""
     n_windows = (len(ids) - 1) // window
     if max_tokens:
         n_windows = min(n_windows, max(1, max_tokens // window))
@@ -324,8 +356,8 @@ def evaluate(model, ids, window, max_tokens=0, part=64, stop=None):
     rows = np.arange(n_windows)[:, None] * window + np.arange(window + 1)
     total = correct = 0.0
     for i in range(0, n_windows, part):
-        if i and stop is not None and stop():
-            return None
+        if i:
+            yield i / n_windows
         w = ids[rows[i:i + part]]
         z = model.forward(w[:, :-1])
         loss, _dz = sequence_cross_entropy(z, w[:, 1:])
