@@ -186,9 +186,7 @@ class BackgroundRun:
             self._take_turns("training", lambda: self.state in ("stopped", "cancelled") or run.finished
                              or run.diverged, self._train_some)
             if self.state != "cancelled" and self.alive():   # nobody left to show the test accuracy to: skip it
-                self.testing = run.evaluation(self.x_test, self.y_test) if hasattr(run, "evaluation") \
-                    else _WholePass(run, self.x_test, self.y_test, stop=lambda: self.state == "cancelled"
-                                    or not self.alive())
+                self.testing = run.evaluation(self.x_test, self.y_test)
                 self._take_turns("testing", lambda: self.state == "cancelled" or self.testing.done,
                                  self.testing.step)
                 self.result = self.testing.result
@@ -246,24 +244,6 @@ class BackgroundRun:
         else:
             self._pace.reset()
             run.run(seconds=SLICE_SECONDS, stop=self._interrupted)
-
-
-class _WholePass:
-    """The test pass of a trainer that has no Evaluation (the language models' LMTrainer): its own
-    evaluate() as one step, in the line, which asks stop() between its parts (it is bounded by
-    the run's eval_tokens)."""
-
-    def __init__(self, run, x, y, stop):
-        self.run, self.x, self.y, self.stop = run, x, y, stop
-        self.seen, self.total, self.parts, self.result = 0, 1, 0, None
-
-    @property
-    def done(self):
-        return self.seen >= self.total
-
-    def step(self):
-        self.result = self.run.evaluate(self.x, self.y, stop=self.stop)
-        self.seen, self.parts = 1, 1
 
 
 _ALL = set()                 # every run whose thread is still going (for stop_all)

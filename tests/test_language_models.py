@@ -364,3 +364,36 @@ def test_a_step_or_an_evaluation_stopped_between_its_parts_is_carried_on_not_los
     assert ([(e["step"], e["val_loss"]) for e in run.history.epochs]
             == [(e["step"], e["val_loss"]) for e in alone.history.epochs])
     assert run.history.samples == alone.history.samples
+
+
+def test_a_language_models_closing_check_goes_in_parts_that_answer_pause():
+    """The worker's closing check of a language model was one whole evaluate(): Pause waited for all of it
+    (15,360 characters by default, minutes for the biggest model the budget allows) and the run held its
+    place in the line meanwhile. Now it is a HeldOutCheck, a part per step, like the digits' test pass."""
+    vocab, ids = names_ids(20_000)
+    run = new_lm_run(ids, LMSettings(kind="mlp", context=3, batch_size=8, steps=2, eval_every=2, eval_tokens=480,
+                                     window=8), vocab.size, vocab)
+    run.part = 2                                           # the check: 60 windows, 6 a part: 10 parts
+    slots, hold_at, box = Slots(1), [3], []
+
+    def alive():                     # between two parts the worker waits here once the check has done hold_at
+        testing = box[0].testing if box else None
+        while testing is not None and testing.parts >= hold_at[0]:
+            threading.Event().wait(0.001)
+        return True
+    job = BackgroundRun(run, slots, None, None, alive=alive)
+    box.append(job)
+    for _ in range(5000):
+        if job.testing is not None and job.testing.parts >= 3:
+            break
+        job.join(0.002)
+    assert job.phase == "testing" and (job.testing.seen, job.testing.total) == (3 * 6 * 8, 480)
+    job.pause(wait=0)
+    hold_at[0] = 10 ** 9
+    assert job.pause(wait=5) and job.phase == "paused" and slots.counts() == (0, 0)   # its place given back
+    seen = job.testing.seen
+    job.join(0.2)
+    assert job.testing.seen == seen
+    job.resume()
+    assert job.join(10) and job.error is None
+    assert job.testing.parts == 10 and job.result == run.evaluate()     # carried on, nothing done twice

@@ -326,6 +326,11 @@ class LMTrainer:
             self.history.samples.append((self.step, self.vocab.decode(text)))
         return record
 
+    def evaluation(self, ids=None, labels=None):
+        """evaluate(ids) as a HeldOutCheck, a part per step() (the worker's closing test pass). labels: unused."""
+        ids = self.val_ids if ids is None else np.asarray(ids)
+        return HeldOutCheck(self.model, ids, self.settings.sequence, self.settings.eval_tokens, part=3 * self.part)
+
     def evaluate(self, ids=None, labels=None, stop=None, max_tokens=None):
         """Loss (mean nats per character) and top-1 accuracy of the next character on held-out text
         (ids; None = this run's held-out part), read as back-to-back windows, at most max_tokens
@@ -345,19 +350,27 @@ def evaluate(model, ids, window, max_tokens=0, part=64, stop=None):
     return until(evaluation_steps(model, ids, window, max_tokens, part), stop)
 
 
-def evaluation_steps(model, ids, window, max_tokens=0, part=64):
-    """evaluate() as a generator: yields the fraction done between two parts, returns (loss, accuracy)."""
+def windows_checked(ids, window, max_tokens=0):
+    """How many back-to-back windows of `window` characters a check of ids reads (at most max_tokens characters
+    of them; 0 = all): ValueError in one sentence when the text is too short for one."""
     n_windows = (len(ids) - 1) // window
     if max_tokens:
         n_windows = min(n_windows, max(1, max_tokens // window))
     if n_windows < 1:
         raise ValueError(_("the text has {n} characters; at least {least} are needed").format(
             n=num(len(ids)), least=num(window + 1)))
+    return n_windows
+
+
+def evaluation_steps(model, ids, window, max_tokens=0, part=64):
+    """evaluate() as a generator: yields the characters checked so far between two parts, returns
+    (loss, accuracy)."""
+    n_windows = windows_checked(ids, window, max_tokens)
     rows = np.arange(n_windows)[:, None] * window + np.arange(window + 1)
     total = correct = 0.0
     for i in range(0, n_windows, part):
         if i:
-            yield i / n_windows
+            yield i * window
         w = ids[rows[i:i + part]]
         z = model.forward(w[:, :-1])
         loss, _dz = sequence_cross_entropy(z, w[:, 1:])
@@ -365,6 +378,30 @@ def evaluation_steps(model, ids, window, max_tokens=0, part=64):
         correct += float((z.argmax(-1) == w[:, 1:]).sum())
     n = n_windows * window
     return total / n, correct / n
+
+
+class HeldOutCheck:
+    """A check of held-out text a part per step(), read as worker.BackgroundRun reads the digits' closing test
+    pass (trainer.Evaluation): so it answers Pause, Stop and the line of runs between two parts, and carries on
+    where it was. `seen` of `total` characters, parts, done, result = (loss, accuracy)."""
+
+    def __init__(self, model, ids, window, max_tokens=0, part=64):
+        self.total = windows_checked(ids, window, max_tokens) * window
+        self.seen = self.parts = 0
+        self.result = None
+        self._steps = evaluation_steps(model, ids, window, max_tokens, part)
+
+    @property
+    def done(self):
+        return self.result is not None
+
+    def step(self):
+        """Check the next part of the windows."""
+        try:
+            self.seen = next(self._steps)
+        except StopIteration as end:
+            self.result, self.seen = end.value, self.total
+        self.parts += 1
 
 
 def new_lm_run(ids, settings, vocab_size, vocab=None):
