@@ -168,3 +168,39 @@ def test_on_other_pages_the_run_shows_in_the_sidebar_and_pauses_from_there():
     if get(at, "lmt_status") == "stopping":
         finish(at)
     assert get(at, "lmt_status") == "stopped"
+
+
+def test_the_progress_line_says_how_far_a_held_out_check_is(monkeypatch):
+    """A check of the held-out text goes in parts (between two of them Pause is heard): the progress line says
+    how far it is, during the run's checks and during the closing one, in the page's language."""
+    import i18n
+    from engine.language.text import Vocabulary, load_corpus
+    from engine.language.trainer import LMSettings, new_lm_run
+    from engine.worker import BackgroundRun, Slots
+    text = load_corpus("names")[:20_000]
+    vocab = Vocabulary.of(text)
+    run = new_lm_run(vocab.encode(text), LMSettings(kind="mlp", context=3, batch_size=8, steps=4, eval_every=2,
+                                                   eval_tokens=480, window=8), vocab.size, vocab)
+    run.part = 2                                           # a check: 60 windows of 8 characters, 48 characters a part
+    monkeypatch.setattr(lm, "trainer", lambda: run)
+    monkeypatch.setattr(lm, "job", lambda: None)
+    monkeypatch.setattr(lm, "status", lambda: "paused")
+    words = []
+    while not run.finished:
+        run.run(stop=lambda: bool(words.append(lm.progress_text())))
+    assert "**Paused** step 2/4 · 0 characters/s · checking the held-out text: 96 of 480 characters" in words, words
+    assert not [w for w in words if "step 1/4" in w and "checking" in w]          # only while a check goes on
+    slots, other = Slots(1), object()
+    assert slots.acquire(other)                            # the closing check waits in line ...
+    job = BackgroundRun(run, slots, None, None)
+    monkeypatch.setattr(lm, "job", lambda: job)
+    wait_for(lambda: job.testing is not None, 30, "the closing check")
+    job.pause(wait=0)                                      # ... and is paused there, before its first part
+    slots.release(other)
+    assert job.pause(wait=10)
+    i18n.use("it")
+    try:
+        assert lm.progress_text().endswith("controllo del testo di validazione: 0 di 480 caratteri")
+    finally:
+        i18n.use(i18n.SOURCE)
+    job.cancel(wait=10)

@@ -176,7 +176,7 @@ class LMTrainer:
         self._slicing = {"fewest": max(1, math.ceil(fast.MIN_SLICE_FLOPS / window_flops)), "smallest": 1}
         self._replicas = []
         self._stepping = None         # the step under way (step_parts), between two of its parts
-        self._checking = None         # the held-out check under way (evaluation_steps), between two of its parts
+        self.checking = None          # the held-out check under way (a HeldOutCheck), between two of its parts
 
     def _optimizer(self):
         s = self.settings
@@ -188,7 +188,7 @@ class LMTrainer:
     @property
     def finished(self):
         """Every step done, and the last held-out check too."""
-        return self.step >= self.settings.steps and self._checking is None
+        return self.step >= self.settings.steps and self.checking is None
 
     @property
     def done_fraction(self):
@@ -271,12 +271,16 @@ class LMTrainer:
         def cut():
             return (stop is not None and stop()) or (seconds is not None and time.perf_counter() - start >= seconds)
         while not self.diverged:
-            if self._checking is not None:                      # a held-out check under way: it comes first
-                checked = carry_on(self._checking, cut, report)
-                if checked is CUT_SHORT:
-                    break
-                self._checking = None
-                report.epochs_finished.append(self._record(checked, time.perf_counter() - start))
+            if self.checking is not None:             # a held-out check under way comes first, a part at a time
+                if not self.checking.done:
+                    if (stop is not None and stop()) or (seconds is not None and (report.batches or report.parts)
+                                                         and time.perf_counter() - start >= seconds):
+                        break                         # carried on from here next time
+                    self.checking.step()
+                    report.parts += 1
+                    continue
+                report.epochs_finished.append(self._record(self.checking.result, time.perf_counter() - start))
+                self.checking = None
             if self.finished:
                 break
             if batches is not None and report.batches >= batches:
@@ -305,8 +309,7 @@ class LMTrainer:
             self._seen += 1
             self.history.add_batch(self.step, loss)
             if self.step % self.settings.eval_every == 0 or self.step >= self.settings.steps:
-                self._checking = evaluation_steps(self.model, self.val_ids, self.settings.sequence,
-                                                  self.settings.eval_tokens, part=3 * self.part)
+                self.checking = self.evaluation()
         report.seconds = time.perf_counter() - start
         self.train_seconds += report.seconds
         report.finished, report.diverged, report.message = self.finished, self.diverged, self.message

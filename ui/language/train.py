@@ -350,6 +350,11 @@ def progress_text():
             time=training.duration_text(run.train_seconds / run.step * (run.settings.steps - run.step))))
     if job() is not None and job().batch_seconds:
         parts.append(_("🐢 slow motion"))
+    worker = job()
+    check = worker.testing if worker is not None and worker.testing is not None else run.checking
+    if check is not None and not check.done and not (worker is not None and worker.done):   # a check in parts
+        parts.append(_("checking the held-out text: {seen} of {total} characters").format(
+            seen=num(check.seen), total=num(check.total)))
     return " · ".join(parts)
 
 
