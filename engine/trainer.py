@@ -311,6 +311,7 @@ class Trainer:
         self.threads = 1
         self.checking = None        # the validation pass under way (an Evaluation), between two parts
         self._batch = None          # the mini-batch under way (batch_steps), between two of its parts
+        self.under_way = None       # (examples done, examples) of a mini-batch of several parts, between two of them
 
     # ------------------------------------------------------------ settings
 
@@ -389,32 +390,36 @@ class Trainer:
         threads = max(1, int(self.threads))
         nets = [self.net] + [self.net.replica() for _ in range(threads - 1)]
         step = self.part                                  # the threads share each part (fast.py trick 1)
-        for start in range(0, len(idx), step):
-            if start:
-                yield start / len(idx)
-            part = idx[start:start + step]
-            x = to_float(np.take(self.x, part, axis=0))   # (b, 784) float32 in [0, 1] (take: x[part], faster)
-            labels = self.labels[part]
-            if s.augment and self.augmenter is not None:
-                x = self.augmenter(x, labels, self.aug_rng, s.augment)
-            elif s.augment:
-                x = augment(x, self.aug_rng, s.augment)
-            y = one_hot(labels, self.n_classes)           # (b, 10)
-            # Slices of the part that fit the cache, shared out among the threads: fast.py tricks 1 and 6
-            for rows, (part_loss, grad_w, grad_b, out) in fast.in_threads(self._gradients, nets, x, y,
-                                                                          **self._slicing):
-                share = (rows.stop - rows.start) / len(idx)
-                grads = add_part(grads, [g for gb in zip(grad_w, grad_b) for g in gb], share)
-                loss += share * part_loss
-                correct += float((out.argmax(axis=1) == labels[rows]).sum())
-        if not np.isfinite(loss):
-            raise FloatingPointError(N_("the loss became {loss}"), {"loss": loss})
-        with np.errstate(over="ignore", invalid="ignore"):
-            guarded_step(self.optimizer, self.net, grads)
-        self._sum_loss += loss * len(idx)
-        self._sum_correct += correct
-        self._seen += len(idx)
-        return loss
+        try:
+            for start in range(0, len(idx), step):
+                if start:
+                    self.under_way = (start, len(idx))        # the progress line reads it between two parts
+                    yield start / len(idx)
+                part = idx[start:start + step]
+                x = to_float(np.take(self.x, part, axis=0))   # (b, 784) float32 in [0, 1] (take: x[part], faster)
+                labels = self.labels[part]
+                if s.augment and self.augmenter is not None:
+                    x = self.augmenter(x, labels, self.aug_rng, s.augment)
+                elif s.augment:
+                    x = augment(x, self.aug_rng, s.augment)
+                y = one_hot(labels, self.n_classes)           # (b, 10)
+                # Slices of the part that fit the cache, shared out among the threads: fast.py tricks 1 and 6
+                for rows, (part_loss, grad_w, grad_b, out) in fast.in_threads(self._gradients, nets, x, y,
+                                                                              **self._slicing):
+                    share = (rows.stop - rows.start) / len(idx)
+                    grads = add_part(grads, [g for gb in zip(grad_w, grad_b) for g in gb], share)
+                    loss += share * part_loss
+                    correct += float((out.argmax(axis=1) == labels[rows]).sum())
+            if not np.isfinite(loss):
+                raise FloatingPointError(N_("the loss became {loss}"), {"loss": loss})
+            with np.errstate(over="ignore", invalid="ignore"):
+                guarded_step(self.optimizer, self.net, grads)
+            self._sum_loss += loss * len(idx)
+            self._sum_correct += correct
+            self._seen += len(idx)
+            return loss
+        finally:
+            self.under_way = None
 
     def _gradients(self, net, x, y):
         """net.gradients(x, y) with the settings' L2; overflow shows as a loss that is not finite."""

@@ -204,3 +204,20 @@ def test_the_progress_line_says_how_far_a_held_out_check_is(monkeypatch):
     finally:
         i18n.use(i18n.SOURCE)
     job.cancel(wait=10)
+
+
+def test_the_progress_line_says_how_far_a_step_in_parts_is(monkeypatch):
+    from engine.language.text import Vocabulary, load_corpus
+    from engine.language.trainer import LMSettings, new_lm_run
+    text = load_corpus("names")[:20_000]
+    vocab = Vocabulary.of(text)
+    run = new_lm_run(vocab.encode(text), LMSettings(kind="mlp", context=3, batch_size=8, steps=4, eval_every=10,
+                                                   window=8), vocab.size, vocab)
+    run.part = 3                                           # a step: windows in parts of 3, 3 and 2
+    for name, value in (("trainer", run), ("job", None), ("status", "paused")):
+        monkeypatch.setattr(lm, name, lambda value=value: value)
+    words = []
+    run.run(batches=1, stop=lambda: bool(words.append(lm.progress_text())))
+    assert [w.split(" · ")[-1] for w in words] == ["0 characters/s", "step 1: 3 of its 8 windows done",
+                                                   "step 1: 6 of its 8 windows done"]
+    assert run.under_way is None and not lm.progress_text().endswith("windows done")     # the step is done

@@ -61,3 +61,26 @@ def test_the_progress_line_names_the_validation_and_test_passes(monkeypatch):
     assert job.pause(wait=10)
     assert training.passes_progress() == f" · testing: {job.testing.seen:,} of 200 test images"
     job.cancel(wait=10)
+
+
+def test_the_progress_line_says_how_far_a_mini_batch_in_parts_is(monkeypatch):
+    """A big mini-batch is worked through in parts (a Pause keeps the parts done): between two of them the
+    progress line says how far it is, so a long mini-batch does not look stuck; a stopped run says nothing of it."""
+    from ui import training
+    data = load_sample()
+    s = Settings(sizes=(784, 16, 10), batch_size=100, val_fraction=0.0, epochs=1)
+    run = Trainer(Network(s.sizes, s.activation, s.loss, seed=0), data.x_train[:500],
+                  data.y_train[:500].astype(np.int64), s)
+    run.part = 30                                   # parts of 30, 30, 30 and 10 examples
+    for name, value in (("trainer", run), ("job", None), ("status", "paused")):
+        monkeypatch.setattr(training, name, lambda value=value: value)
+    words = []
+    run.run(batches=2, stop=lambda: bool(words.append(training.passes_progress())))
+    assert words == ["", " · mini-batch 1: 30 of its 100 examples done", " · mini-batch 1: 60 of its 100 examples done",
+                     " · mini-batch 1: 90 of its 100 examples done", "", " · mini-batch 2: 30 of its 100 examples done",
+                     " · mini-batch 2: 60 of its 100 examples done", " · mini-batch 2: 90 of its 100 examples done"]
+    asked = []
+    run.run(batches=1, stop=lambda: len(asked) > 1 or bool(asked.append(1)))     # paused after its second part
+    assert training.passes_progress() == " · mini-batch 3: 60 of its 100 examples done"
+    monkeypatch.setattr(training, "status", lambda: "stopped")
+    assert training.passes_progress() == ""

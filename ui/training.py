@@ -490,7 +490,8 @@ def progress_text(short=False):
 
 def passes_progress():
     """' · checking the validation images: 300 of 1,000' while the run checks them (after an
-    epoch), ' · testing: 800 of 2,000 test images' during its closing test pass, else ''."""
+    epoch), ' · testing: 800 of 2,000 test images' during its closing test pass, ' · mini-batch 3: 1,800 of its
+    9,000 examples done' in the middle of a mini-batch worked through in parts, else ''."""
     worker, run = job(), trainer()
     if worker is not None and worker.testing is not None and not worker.done:
         return " · " + _("testing: {seen} of {total} test images").format(seen=num(worker.testing.seen),
@@ -499,6 +500,10 @@ def passes_progress():
     if checking is not None and not checking.done:
         return " · " + _("checking the validation images: {seen} of {total}").format(seen=num(checking.seen),
                                                                                     total=num(checking.total))
+    under_way = getattr(run, "under_way", None) if status() in ("running", "paused") else None
+    if under_way:                         # a mini-batch of several parts, between two of them (kept when paused)
+        return " · " + _("mini-batch {batch}: {done} of its {size} examples done").format(
+            batch=num(run.pos // run.settings.batch_size + 1), done=num(under_way[0]), size=num(under_way[1]))
     return ""
 
 

@@ -176,6 +176,7 @@ class LMTrainer:
         self._slicing = {"fewest": max(1, math.ceil(fast.MIN_SLICE_FLOPS / window_flops)), "smallest": 1}
         self._replicas = []
         self._stepping = None         # the step under way (step_parts), between two of its parts
+        self.under_way = None         # (windows done, windows) of a step of several parts, between two of them
         self.checking = None          # the held-out check under way (a HeldOutCheck), between two of its parts
 
     def _optimizer(self):
@@ -235,21 +236,25 @@ class LMTrainer:
         while len(self._replicas) < threads - 1:              # made once: they share the model's weights
             self._replicas.append(self.model.replica())
         models = [self.model] + self._replicas[:threads - 1]
-        for start in range(0, len(x), self.part):
-            if start:
-                yield start / len(x)
-            for rows, (part_loss, part_grads) in fast.in_threads(
-                    lambda model, xs, ys: model.gradients(xs, ys), models,
-                    x[start:start + self.part], y[start:start + self.part], **self._slicing):
-                share = (rows.stop - rows.start) / len(x)
-                grads = add_part(grads, part_grads, share)
-                loss += share * part_loss
-        if not np.isfinite(loss):
-            raise FloatingPointError(N_("the loss became {loss}"), {"loss": loss})
-        clip_gradients(grads, self.settings.grad_clip)
-        self.optimizer.lr = learning_rate(self.settings, self.step)
-        guarded_step(self.optimizer, self.model, grads)
-        return loss
+        try:
+            for start in range(0, len(x), self.part):
+                if start:
+                    self.under_way = (start, len(x))          # the progress line reads it between two parts
+                    yield start / len(x)
+                for rows, (part_loss, part_grads) in fast.in_threads(
+                        lambda model, xs, ys: model.gradients(xs, ys), models,
+                        x[start:start + self.part], y[start:start + self.part], **self._slicing):
+                    share = (rows.stop - rows.start) / len(x)
+                    grads = add_part(grads, part_grads, share)
+                    loss += share * part_loss
+            if not np.isfinite(loss):
+                raise FloatingPointError(N_("the loss became {loss}"), {"loss": loss})
+            clip_gradients(grads, self.settings.grad_clip)
+            self.optimizer.lr = learning_rate(self.settings, self.step)
+            guarded_step(self.optimizer, self.model, grads)
+            return loss
+        finally:
+            self.under_way = None
 
     def _diverge(self, why):
         self.optimizer.reset()                  # the step that blew up was not made (guarded_step)

@@ -355,6 +355,9 @@ def progress_text():
     if check is not None and not check.done and not (worker is not None and worker.done):   # a check in parts
         parts.append(_("checking the held-out text: {seen} of {total} characters").format(
             seen=num(check.seen), total=num(check.total)))
+    elif run.under_way and now in ("running", "paused"):          # a step of several parts, between two of them
+        parts.append(_("step {step}: {done} of its {size} windows done").format(
+            step=num(run.step + 1), done=num(run.under_way[0]), size=num(run.under_way[1])))
     return " · ".join(parts)
 
 
