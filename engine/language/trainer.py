@@ -175,7 +175,7 @@ class LMTrainer:
         window_flops = model.flops_per_token() * settings.sequence
         self._slicing = {"fewest": max(1, math.ceil(fast.MIN_SLICE_FLOPS / window_flops)), "smallest": 1}
         self._replicas = []
-        self._stepping = None         # the step under way (step_parts), between two of its parts
+        self._stepping = None         # the step under way (step_parts, its characters), between two of its parts
         self.under_way = None         # (windows done, windows) of a step of several parts, between two of them
         self.checking = None          # the held-out check under way (a HeldOutCheck), between two of its parts
 
@@ -296,10 +296,11 @@ class LMTrainer:
                 break
             if self._stepping is None:
                 x, y = self.batch(self.train_ids, self.settings.batch_size, self.rng)
-                self._stepping = self.step_parts(x, y)
+                self._stepping = (self.step_parts(x, y), x.size)
+            steps, characters = self._stepping
             try:
                 with np.errstate(over="ignore", invalid="ignore"):
-                    loss = carry_on(self._stepping, cut, report)
+                    loss = carry_on(steps, cut, report)
             except FloatingPointError as err:
                 self._stepping = None
                 self._diverge(err)
@@ -309,7 +310,7 @@ class LMTrainer:
             self._stepping = None
             self.step += 1
             report.batches += 1
-            report.examples += self.settings.batch_size * self.settings.sequence
+            report.examples += characters          # (a batch size steered mid-step applies from the next step)
             self._sum_loss += loss
             self._seen += 1
             self.history.add_batch(self.step, loss)
