@@ -310,8 +310,10 @@ def test_window_order_gives_the_same_output_and_gradients(sample, spec, used):
     loss, gw, gb, out = net.gradients(x, y)
     assert net.stack[0].plain is (not used)
     loss2, gw2, gb2, out2 = plain_twin(net).gradients(x, y)
-    np.testing.assert_array_equal(out, out2)                     # the same forward pass, bit for bit
-    assert loss == loss2
+    # The same forward pass: bit for bit with OpenBLAS's AVX-512 kernels; its AVX2 ones (OPENBLAS_CORETYPE=Haswell)
+    # may round a row of the product by where it sits in the matrix, and the rows are in another order here.
+    np.testing.assert_allclose(out, out2, rtol=1e-6, atol=1e-7)
+    assert loss == pytest.approx(loss2, rel=1e-6)
     for a, b in zip(gw + gb, gw2 + gb2):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)   # the same sums, in another order
 

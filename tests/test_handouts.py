@@ -39,6 +39,22 @@ def table_pct(fraction):
     return f"{Decimal(100 * fraction).quantize(Decimal('0.1'), ROUND_HALF_UP)}%"
 
 
+# A training run's figures are the same on the same computer, run after run; another kind of processor
+# rounds its floats in another order (its BLAS kernels sum a matrix product otherwise), and after a few epochs
+# a few test images can tip either way: measured 2026-12-07 with OPENBLAS_CORETYPE=Haswell against the
+# handouts' figures (OpenBLAS's AVX-512 kernels), at most 0.4 points apart. The handouts say so (SAMPLE_NOTE).
+POINTS = 1.0
+
+
+def close(handout, sentence, *fractions):
+    """The handout says `sentence`, each {} in it a percentage within POINTS of the app's fraction."""
+    pattern = re.escape(sentence).replace(r"\{\}", r"(\d+\.\d+)%")
+    found = re.search(pattern, handout)
+    assert found, sentence
+    for said, fraction in zip(found.groups(), fractions, strict=True):
+        assert abs(float(said) - 100 * fraction) <= POINTS, (sentence, said, f"{fraction:.2%}")
+
+
 @functools.cache
 def data():
     return load_sample()
@@ -79,13 +95,13 @@ def test_the_handouts_numbers_are_the_apps():
     assert f"{d.x_train.shape[1]} numbers a digit" in mlp and int(d.x_train.max()) == 255
     assert f"has {load_pretrained()[0].n_params():,} weights and biases" in mlp
 
+    assert POINTS == 1 and "up to one percentage point apart" in mlp       # the handouts say how close (SAMPLE_NOTE)
     run = trained("")                                       # Train with the defaults
     last = run.history.epochs[-1]
-    said = (f"{run.settings.epochs} epochs: {accuracy(run.net.predict(d.test_float()), d.y_test):.2%} of the "
-            f"{len(d.y_test):,} test images right")
-    assert said in mlp and said in cnn
-    said = f"training accuracy {last['train_acc']:.1%}, validation accuracy {last['val_acc']:.1%}"
-    assert said in mlp and said in cnn
+    for handout in (mlp, cnn):
+        close(handout, f"{run.settings.epochs} epochs: {{}} of the {len(d.y_test):,} test images right",
+              accuracy(run.net.predict(d.test_float()), d.y_test))
+        close(handout, "training accuracy {}, validation accuracy {}", last["train_acc"], last["val_acc"])
 
     run = trained("lr=10&epochs=3")
     assert run.diverged
@@ -94,14 +110,14 @@ def test_the_handouts_numbers_are_the_apps():
 
     five, wide = (accuracy(trained(q).net.predict(d.test_float()), d.y_test)
                   for q in ("hidden=5&epochs=5", "hidden=128&epochs=5"))
-    assert f"After 5 epochs: {five:.2%} of the test images with 5 units, {wide:.2%} with 128." in mlp
+    close(mlp, "After 5 epochs: {} of the test images with 5 units, {} with 128.", five, wide)
 
     mse, ce = trained("activation=sigmoid&loss=mse&optimizer=sgd&lr=0.5&batch=100&epochs=5"), \
         trained("optimizer=sgd&lr=0.5&batch=100&epochs=5")
-    assert (f"Validation accuracy after epoch 1: {mse.history.epochs[0]['val_acc']:.1%} (MSE) against "
-            f"{ce.history.epochs[0]['val_acc']:.1%} (cross-entropy)") in cnn
-    assert (f"After 5 epochs: {accuracy(mse.net.predict(d.test_float()), d.y_test):.2%} against "
-            f"{accuracy(ce.net.predict(d.test_float()), d.y_test):.2%} of the test images") in cnn
+    close(cnn, "Validation accuracy after epoch 1: {} (MSE) against {} (cross-entropy)",
+          mse.history.epochs[0]["val_acc"], ce.history.epochs[0]["val_acc"])
+    close(cnn, "After 5 epochs: {} against {} of the test images",
+          accuracy(mse.net.predict(d.test_float()), d.y_test), accuracy(ce.net.predict(d.test_float()), d.y_test))
 
     x500, y500 = d.test_float()[:500], d.y_test[:500]         # what Why convolutions? moves (N_SHIFT)
     b_mlp, b_cnn = (analysis.accuracy_under_shift(m, x500, y500, [2, 4])
@@ -113,11 +129,10 @@ def test_the_handouts_numbers_are_the_apps():
     assert f"(28 + 2·0 − 5)/1 + 1 = {n}: a {n}×{n} map, from 25 weights and 1 bias" in cnn
 
     mlp5, cnn5 = trained("epochs=5"), trained("epochs=5&kind=cnn")
-    assert (f"Weights: {mlp5.net.n_params():,} (MLP) against {cnn5.net.n_params():,} (CNN). Test accuracy: "
-            f"{accuracy(mlp5.net.predict(d.test_float()), d.y_test):.2%} against "
-            f"{accuracy(cnn5.net.predict(d.test_float()), d.y_test):.2%}") in cnn
+    close(cnn, f"Weights: {mlp5.net.n_params():,} (MLP) against {cnn5.net.n_params():,} (CNN). Test accuracy: "
+               "{} against {}", *(accuracy(r.net.predict(d.test_float()), d.y_test) for r in (mlp5, cnn5)))
     moved = [analysis.accuracy_under_shift(r.net, x500, y500, [2])[0] for r in (mlp5, cnn5)]
-    assert f"moved 2 px: your MLP {table_pct(moved[0])}, your CNN {table_pct(moved[1])}" in cnn
+    close(cnn, "moved 2 px: your MLP {}, your CNN {}", *moved)
 
     builtin = accuracy(load_pretrained()[0].predict(d.test_float()), d.y_test)
     assert f"On the {len(d.y_test):,} MNIST test digits the built-in MLP reads {table_pct(builtin)}" in cnn
@@ -128,8 +143,8 @@ def test_the_train_page_gives_the_number_the_handout_gives(downloads):
     at = open_page("app_pages/4_train.py", {"hidden": "5", "epochs": "5"})
     at.button(key="train_start").click().run()
     run_until_done(at)
-    shown = re.search(r"\*\*(\d+\.\d\d%)\*\* of the", texts(at.success)).group(1)
-    assert f"{shown} of the test images with 5 units" in text("mlp")
+    shown = re.search(r"\*\*(\d+\.\d\d)%\*\* of the", texts(at.success)).group(1)
+    close(text("mlp"), "{} of the test images with 5 units", float(shown) / 100)
 
 
 def test_every_address_in_the_teachers_guide_opens_its_page():

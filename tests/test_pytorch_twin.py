@@ -65,7 +65,12 @@ def test_mlp_training_stays_together(data, optimizer, activation, loss):
                  l2=1e-4, batch_size=32, seed=4)
     race = twin.train_both(net, data.x_train, data.y_train, s, batches=6)
     assert len(race.engine_losses) == len(race.torch_losses) == 6
-    assert race.loss_diff < 1e-5 and race.weight_diff < 1e-5, (race.loss_diff, race.weight_diff)
+    # Adam divides each gradient by its own running size: where a gradient is nearly 0, the two sides' float
+    # rounding (their matrix products sum in another order, as the CPU's BLAS kernels do it) moves that weight's
+    # step by a visible part of lr. Measured after these 6 steps: 1e-05 with OpenBLAS's AVX-512 kernels, 4.4e-05
+    # with OPENBLAS_CORETYPE=Haswell (momentum: 3e-08 with either); a wrong step would be off by lr itself.
+    room = 0.05 * LR["adam"] if optimizer == "adam" else 1e-5
+    assert race.loss_diff < 1e-5 and race.weight_diff < room, (race.loss_diff, race.weight_diff)
     assert race.engine_losses[0] != race.engine_losses[-1]       # it did learn: the weights moved
 
 

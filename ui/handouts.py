@@ -32,9 +32,10 @@ class Lesson(NamedTuple):
     steps: tuple
 
 
-SAMPLE_NOTE = N_("Numbers measured with the app's built-in sample (10,000 training and 2,000 test digits) and its "
-                 "fixed seed: pressing Start with the same settings gives the same numbers. If Home says the full "
-                 "MNIST is loaded, the numbers differ: your runs' accuracies come out higher.")
+SAMPLE_NOTE = N_("Numbers from the app's built-in sample (10,000 training and 2,000 test digits) and its fixed seed: "
+                 "Start with the same settings gives them again, or up to one percentage point apart on another "
+                 "kind of processor (it rounds in another order). If Home says the full MNIST is loaded, your "
+                 "runs' accuracies come out higher.")
 
 _DATASET = Step("dataset", (), (
     N_("How many numbers describe one digit? Which number is blank paper, which is full ink?"),

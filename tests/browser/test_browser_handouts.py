@@ -10,6 +10,7 @@ pytestmark = pytest.mark.browser
 from playwright.sync_api import expect  # noqa: E402
 
 from browser_utils import WAIT, key, open_page, wait_for_app  # noqa: E402
+import i18n  # noqa: E402
 from ui import handouts  # noqa: E402
 
 
@@ -39,3 +40,18 @@ def test_each_handout_downloads_from_home_and_prints_on_one_page(page, app_url, 
                 assert pages_printed(sheet, paper) == 1, (x.id, paper)
         finally:
             sheet.close()
+
+
+@pytest.mark.parametrize("code", i18n.LANGUAGES)
+def test_each_handout_prints_on_one_page_in_every_language(browser, code):
+    """A translation is often longer than the English: each handout still prints on one sheet."""
+    sheet = browser.new_page()
+    token = i18n._current.set(code)
+    try:
+        for x in handouts.LESSONS:
+            sheet.set_content(handouts.handout_html(x.id))
+            for paper in ("A4", "Letter"):
+                assert pages_printed(sheet, paper) == 1, (code, x.id, paper)
+    finally:
+        i18n._current.reset(token)
+        sheet.close()
