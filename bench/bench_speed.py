@@ -45,6 +45,25 @@ def load():
     return "load average %.2f %.2f %.2f" % os.getloadavg()
 
 
+def blas_kernels():
+    """The kernels NumPy's OpenBLAS runs in this process (its core name: Haswell = AVX2, SkylakeX = AVX-512, ...),
+    and whether OPENBLAS_CORETYPE chose them. Our matrix products are OpenBLAS's, so the ratios depend on it."""
+    import ctypes
+    import numpy  # noqa: F401  (loads OpenBLAS)
+    name = "unknown"
+    with open("/proc/self/maps") as maps:
+        paths = sorted({line.split()[-1] for line in maps if "openblas" in line.lower() and "/" in line})
+    for path in paths:
+        lib = ctypes.CDLL(path)
+        for symbol in ("scipy_openblas_get_corename64_", "scipy_openblas_get_corename", "openblas_get_corename"):
+            if hasattr(lib, symbol):
+                getattr(lib, symbol).restype = ctypes.c_char_p
+                name = getattr(lib, symbol)().decode()
+                break
+    forced = os.environ.get("OPENBLAS_CORETYPE")
+    return f"OpenBLAS kernels {name}" + (f" (OPENBLAS_CORETYPE={forced} in the environment)" if forced else "")
+
+
 # ---------------------------------------------------------------- in the subprocess
 
 def setup(kind, threads, blas):
@@ -180,7 +199,8 @@ def main():
         print("This benchmark needs the full MNIST: set MNIST_DIR (e.g. MNIST_DIR=../shared/mnist).")
         return
     print(f"ours (numpy {np.__version__}) against PyTorch {torch.__version__} eager; {os.cpu_count()} cores; "
-          f"ours {'with BLAS threads' if a.blas else 'in slices of each batch, one thread each'}; {load()} at the start")
+          f"ours {'with BLAS threads' if a.blas else 'in slices of each batch, one thread each'}; {blas_kernels()}; "
+          f"{load()} at the start")
     print("command: " + " ".join(["MNIST_DIR=" + os.environ.get("MNIST_DIR", ""), "python", "bench/bench_speed.py"]
                                  + sys.argv[1:]))
     for kind in ("cnn", "mlp"):
