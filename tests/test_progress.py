@@ -84,3 +84,22 @@ def test_the_progress_line_says_how_far_a_mini_batch_in_parts_is(monkeypatch):
     assert training.passes_progress() == " · mini-batch 3: 60 of its 100 examples done"
     monkeypatch.setattr(training, "status", lambda: "stopped")
     assert training.passes_progress() == ""
+
+
+def test_the_progress_line_gives_no_rate_before_a_mini_batch_is_done(monkeypatch):
+    """Before the first mini-batch is done there is no rate to give: the line does not call a run at work
+    '0 examples/s'; after it, the rate is there."""
+    from ui import training
+    data = load_sample()
+    s = Settings(sizes=(784, 16, 10), batch_size=100, val_fraction=0.0, epochs=1)
+    run = Trainer(Network(s.sizes, s.activation, s.loss, seed=0), data.x_train[:500],
+                  data.y_train[:500].astype(np.int64), s)
+    run.part = 30
+    for name, value in (("trainer", run), ("job", None), ("status", "running")):
+        monkeypatch.setattr(training, name, lambda value=value: value)
+    words = []
+    run.run(batches=1, stop=lambda: bool(words.append(training.progress_text())))
+    assert words[0] == "**Training…** epoch 1/1 · batch 0/5"
+    assert words[1] == "**Training…** epoch 1/1 · batch 0/5 · mini-batch 1: 30 of its 100 examples done"
+    run.train_seconds = 0.5                          # (the worker counts the training time)
+    assert training.progress_text() == "**Training…** epoch 1/1 · batch 1/5 · 200 examples/s · about 2 s left"

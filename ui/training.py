@@ -484,8 +484,8 @@ def progress_text(short=False):
     if now in ("stopped", "diverged"):
         where = _("after epoch {epoch}/{epochs} · batch {batch}/{batches}").format(**p)
     pace = " · " + _("🐢 slow motion") if job() is not None and job().batch_seconds else ""
-    return (f"**{label}** {where} · " + _("{speed} examples/s").format(speed=num(p["speed"], 0))
-            + f"{left}{pace}{passes_progress()}")
+    rate = " · " + _("{speed} examples/s").format(speed=num(p["speed"], 0)) if p["speed"] > 0 else ""  # none yet
+    return f"**{label}** {where}{rate}{left}{pace}{passes_progress()}"
 
 
 def passes_progress():

@@ -343,8 +343,9 @@ def progress_text():
     if waiting:
         return f"{waiting} · {where}"
     speed = run.step * run.settings.batch_size * run.settings.sequence / run.train_seconds if run.train_seconds else 0
-    parts = [f"**{_(training.formats.STATUS_LABELS[now])}** {where}",
-             _("{speed} characters/s").format(speed=num(round(speed)))]
+    parts = [f"**{_(training.formats.STATUS_LABELS[now])}** {where}"]
+    if speed > 0:                                          # no rate before a step is done
+        parts.append(_("{speed} characters/s").format(speed=num(round(speed))))
     if now == "running" and run.step and not job().batch_seconds:
         parts.append(_("about {time} left").format(
             time=training.duration_text(run.train_seconds / run.step * (run.settings.steps - run.step))))
