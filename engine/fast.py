@@ -73,7 +73,30 @@ numbers as the plain math (tests/test_fast.py holds each against it, within floa
    except dW and db summed over the rows in another order (float32 rounding: within 1e-5 of the plain sum).
    Measured (scratch, one slice of 32, conv 16@5x5 - relu - pool 2, forward and backward, 19:34 UTC):
    2.14 ms plain, 1.63-1.77 ms in window order.
+9. The weight guard from a bound it carries (WeightBound, carried_bound).
+   Before every step the trainer makes sure no weight will pass MAX_WEIGHT (trainer.guarded_step): with
+   |w + d| <= |w| + |d|, it is enough that max |w| + max |d| stays under it. Read every time, max |w| and
+   max |d| are four passes over each weight matrix (a max and a min each), as long as the optimiser's
+   step itself. But no weight can grow by more than the step's largest |d|, so a bound of max |w|
+   known after one step, plus max |d|, bounds max |w| after the next: the step returns that bound and
+   the next one starts from it, without reading the weights. And max |d| is at most the length of d,
+   sqrt(sum d^2), one pass (a BLAS dot product). The bound only grows (by the length of each step), so
+   when it comes near the limit the weights are read again, exactly, as without this trick; a bound
+   for other weight arrays than the net's own (a net loaded in between) is not used. Not one step made
+   or refused differs: a step is made when max |w| + max |d| <= MAX_WEIGHT in both (the carried
+   bound is never under it), and refused only after the exact check. Measured (784-128-10, batch 128,
+   one core, AVX2 kernels): the guard took 9 µs a mini-batch instead of 28 µs (scratch timing of
+   guarded_step), and the whole step 70-85 µs instead of 93-110 µs inside an epoch.
+10. The cross-entropy's log p from p itself (no_tiny), when no p is tiny.
+   The loss -sum y log p / n needs log p, and p = softmax(z) is already there from the forward pass. While
+   every p is at least TINY_P (1e-30, far above float32's smallest normal number, 1.2e-38), p carries its
+   full precision and log p is one pass over it; only when some p is smaller (it may have underflowed to
+   0, and log 0 = -inf) is log p worked out from the logits: log_softmax(z) = z - max z - log sum exp(z -
+   max z), exact there but six passes, two of them slow reductions along rows of 10 numbers. The same loss
+   within float32 rounding (tests/test_fast.py). Measured (784-128-10, batch 128, one core, AVX2 kernels):
+   Network.loss_value 4.5 µs instead of 20.5 µs.
 """
+import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -88,6 +111,7 @@ CACHE_VALUES = 2 ** 20  # trick 6: numbers (4 MB) a slice may hold in its busies
 FEW_CHANNELS = 4        # trick 2: inputs with at most this many channels are copied a kernel offset at a time
 FLUSH_EVERY = 32        # trick 7: steps between two flushes (a velocity shrinking 0.9x a step needs ~170 steps
 FLUSH_BELOW = 1e-30     #          to go from FLUSH_BELOW to a subnormal number, far more than 32)
+TINY_P = 1e-30          # trick 10: a probability at least this big is a normal float32, its log as exact as can be
 SMALLEST_NORMAL = float(np.finfo(np.float32).tiny)   # trick 7: 1.2e-38, float32's smallest normal number
 
 _POOLS = {}             # trick 1: one pool of worker threads per thread count, made when first needed
@@ -291,3 +315,38 @@ def flush_tiny(arrays, step, below=FLUSH_BELOW):
         return
     for a in arrays:
         np.copyto(a, 0, where=np.abs(a) < below)
+
+
+# ---------------------------------------------------------------- 9. the weight guard from a bound it carries
+
+class WeightBound:
+    """What a guarded step leaves for the next one (trick 9): `value` >= every |w| of `weights`."""
+
+    def __init__(self, weights, value):
+        self.weights, self.value = weights, value
+
+
+def length(d):
+    """sqrt(sum of d^2) >= max |d|, from one pass over d (a BLAS dot product); inf or nan when d holds one,
+    or when the sum passes float32's range."""
+    flat = d.reshape(-1)
+    return math.sqrt(float(np.dot(flat, flat)))
+
+
+def carried_bound(known, weights, steps, limit):
+    """Trick 9: a bound of max |w + d| over the weights and their steps d, from the bound `known` that the
+    last step left (a WeightBound), without reading the weights; None when there is none for these
+    weights, or when it would pass `limit` (then the caller reads the weights)."""
+    if known is None or len(known.weights) != len(weights) or any(a is not b for a, b in zip(known.weights, weights)):
+        return None
+    # (1 + 1e-6: room for the rounding of the dot product and of w + d, at most 6e-8 of a weight)
+    bound = (known.value + max((length(d) for d in steps), default=0.0)) * (1 + 1e-6)
+    return bound if bound <= limit else None
+
+
+# ---------------------------------------------------------------- 10. the cross-entropy's log p from p itself
+
+def no_tiny(p, tiny=TINY_P):
+    """Trick 10: True when every probability in p is at least `tiny` (False for a nan): log p may then be
+    taken of p itself."""
+    return bool(p.min() >= tiny)

@@ -94,23 +94,31 @@ def largest(a):
     return hi if hi != hi else max(hi, -lo)
 
 
-def guarded_step(optimizer, net, grads):
+def guarded_step(optimizer, net, grads, known=None):
     """The optimiser's step on net's weights, made only if no weight of net.weights would pass
     MAX_WEIGHT: otherwise FloatingPointError, and the weights are as they were (training diverged;
     the optimiser's memory is not, the caller resets it).
     The check is made on the change d before it is applied, since |w + d| <= |w| + |d|; only a step
-    that could come near the limit is tried out on copies first."""
+    that could come near the limit is tried out on copies first.
+    known: what the last call returned for this net (None at first, or after the weights were changed
+    by anything else). Returns a bound of every |w| after the step, for the next call: fast.py trick 9
+    (the weights themselves are read only when that bound comes near the limit)."""
     params = net.params()
     changes = optimizer.changes(params, grads)
     checked = {id(W) for W in net.weights}
-    bound = max(largest(p) + largest(d) for p, d in zip(params, changes) if id(p) in checked)
+    steps = [d for p, d in zip(params, changes) if id(p) in checked]
+    bound = fast.carried_bound(known, net.weights, steps, MAX_WEIGHT)
+    if bound is None:                                  # not known, or near the limit: look at every weight
+        bound = max(largest(p) + largest(d) for p, d in zip(params, changes) if id(p) in checked)
     if not bound <= MAX_WEIGHT:                        # (also when bound is nan)
         trial = [p.copy() for p in params]
         optimizer.apply(trial, changes)
         biggest = max(largest(t) for p, t in zip(params, trial) if id(p) in checked)
         if not biggest <= MAX_WEIGHT:
             raise FloatingPointError(N_("a weight reached {value}"), {"value": f"{biggest:.3g}"})
+        bound = biggest
     optimizer.apply(params, changes)
+    return fast.WeightBound(list(net.weights), bound)
 
 
 def diverged_because(err):
@@ -311,6 +319,7 @@ class Trainer:
         self.threads = 1
         self.checking = None        # the validation pass under way (an Evaluation), between two parts
         self._batch = None          # the mini-batch under way (batch_steps), between two of its parts
+        self._bound = None          # a bound of every |weight| after the last step (guarded_step, fast.py trick 9)
         self.under_way = None       # (examples done, examples) of a mini-batch of several parts, between two of them
 
     # ------------------------------------------------------------ settings
@@ -413,7 +422,8 @@ class Trainer:
             if not np.isfinite(loss):
                 raise FloatingPointError(N_("the loss became {loss}"), {"loss": loss})
             with np.errstate(over="ignore", invalid="ignore"):
-                guarded_step(self.optimizer, self.net, grads)
+                known, self._bound = self._bound, None     # (if the step raises, nothing is known)
+                self._bound = guarded_step(self.optimizer, self.net, grads, known)
             self._sum_loss += loss * len(idx)
             self._sum_correct += correct
             self._seen += len(idx)

@@ -291,6 +291,66 @@ def test_a_step_that_would_blow_a_weight_up_is_not_made():
     assert net.weights[0][0, 0] == before[0][0, 0] - np.float32(0.1) * np.float32(-1.0)
 
 
+def test_a_carried_bound_refuses_the_same_step_as_reading_the_weights():
+    """Trick 9: weights walking up to MAX_WEIGHT by 1 a step are stopped at the same step with the bound
+    carried from step to step as when every step reads the weights."""
+    from engine.trainer import MAX_WEIGHT
+
+    def walk(carry):
+        net = Network([4, 3, 2], seed=0)
+        net.weights[0][0, 0] = MAX_WEIGHT - 10.5
+        grads = [np.zeros_like(p) for p in net.params()]
+        grads[0][0, 0] = -10.0                                  # lr 0.1: +1 a step
+        known = None
+        for step in range(1, 30):
+            try:
+                known = guarded_step(SGD(0.1), net, grads, known if carry else None)
+            except FloatingPointError:
+                return step, float(net.weights[0][0, 0])
+            assert known.value >= np.abs(net.weights[0]).max()   # the bound it leaves bounds every weight
+        return None, float(net.weights[0][0, 0])
+
+    assert walk(carry=True) == walk(carry=False) == (11, MAX_WEIGHT - 0.5)
+
+
+def test_a_bound_carried_from_other_weights_is_not_used():
+    """Trick 9: a bound left by another net's step (or before the net's weights were swapped) says
+    nothing of these weights: the step that would blow them up is still refused."""
+    from engine.trainer import MAX_WEIGHT
+    small, big = Network([4, 3, 2], seed=0), Network([4, 3, 2], seed=1)
+    grads = [np.zeros_like(p) for p in small.params()]
+    known = guarded_step(SGD(0.1), small, grads)                 # small weights: a bound under 10
+    big.weights[0][0, 0] = MAX_WEIGHT - 0.1
+    grads[0][0, 0] = -10.0                                      # +1: past the limit
+    with pytest.raises(FloatingPointError):
+        guarded_step(SGD(0.1), big, grads, known)
+    grads[0][0, 0] = np.nan                                     # and a nan step, with a bound of its own weights
+    known = guarded_step(SGD(0.1), small, [np.zeros_like(p) for p in small.params()])
+    with pytest.raises(FloatingPointError):
+        guarded_step(SGD(0.1), small, grads, known)
+
+
+def test_the_loss_from_p_is_the_loss_from_the_logits():
+    """Trick 10: the cross-entropy read from p itself is log_softmax's within float32 rounding, and where
+    a p underflows to 0 it is still the finite loss of the logits."""
+    net = Network([4, 3, 10], seed=0)
+    rng = np.random.default_rng(0)
+    z = (rng.standard_normal((64, 10)) * 4).astype(np.float32)
+    y = one_hot(rng.integers(0, 10, 64))
+    p = net.output(z)
+    exact = float(-(y * np.log(np.exp(z.astype(np.float64)) / np.exp(z.astype(np.float64)).sum(1, keepdims=True))).sum()) / 64
+    assert fast.no_tiny(p)
+    assert net.loss_value(z, p, y) == pytest.approx(exact, rel=1e-6)
+    z[0] = 0.0
+    z[0, 3] = 200.0                                             # p of every other class: exp(-200), 0 in float32
+    y[0] = one_hot(np.array([5]))[0]
+    p = net.output(z)
+    assert not fast.no_tiny(p)
+    exact = float(-(y * (z.astype(np.float64) - np.log(np.exp(z.astype(np.float64)).sum(1, keepdims=True)))).sum()) / 64
+    loss = net.loss_value(z, p, y)
+    assert np.isfinite(loss) and loss == pytest.approx(exact, rel=1e-6) and loss > 200 / 64
+
+
 # ---------------------------------------------------------------- 8. the first convolution's rows in window order
 
 def plain_twin(net):

@@ -177,6 +177,7 @@ class LMTrainer:
         self._replicas = []
         self._stepping = None         # the step under way (step_parts, its characters), between two of its parts
         self.under_way = None         # (windows done, windows) of a step of several parts, between two of them
+        self._bound = None            # a bound of every |weight| after the last step (guarded_step, fast.py trick 9)
         self.checking = None          # the held-out check under way (a HeldOutCheck), between two of its parts
 
     def _optimizer(self):
@@ -251,7 +252,8 @@ class LMTrainer:
                 raise FloatingPointError(N_("the loss became {loss}"), {"loss": loss})
             clip_gradients(grads, self.settings.grad_clip)
             self.optimizer.lr = learning_rate(self.settings, self.step)
-            guarded_step(self.optimizer, self.model, grads)
+            known, self._bound = self._bound, None         # (if the step raises, nothing is known)
+            self._bound = guarded_step(self.optimizer, self.model, grads, known)
             return loss
         finally:
             self.under_way = None
