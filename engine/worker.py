@@ -22,6 +22,11 @@ from . import fast
 SLICE_SECONDS = 0.25     # the worker trains this long between two looks at the line
 
 
+def mid_way(trainer):
+    """True while a trainer has a mini-batch (a step) or a check cut short between two of its parts."""
+    return getattr(trainer, "under_way", None) is not None or getattr(trainer, "checking", None) is not None
+
+
 class Pace:
     """Slow motion: mini-batch n starts no earlier than start + n * batch_seconds.
 
@@ -231,16 +236,19 @@ class BackgroundRun:
         return self.state != "running" or not self.alive()
 
     def _train_some(self):
-        """A slice of training (or in slow motion a rest, cut short by a click, then one batch);
-        stops at a request."""
+        """A slice of training (or in slow motion a rest, cut short by a click, then one batch, a big one
+        SLICE_SECONDS at a time, with no rest inside it); stops at a request."""
         run = self.trainer
         if self.batch_seconds:      # slow motion: batch n starts no earlier than its place in the schedule
-            started = time.monotonic()
-            if self._wake.wait(self._pace.rest(started, self.batch_seconds)) and self.state == "running":
-                self._wake.clear()      # a stale wake-up (a resume long ago), not a request
-            self.rested += time.monotonic() - started
+            if not mid_way(run):    # (the rest of a batch, or of a check, cut short between two parts: at once)
+                started = time.monotonic()
+                if self._wake.wait(self._pace.rest(started, self.batch_seconds)) and self.state == "running":
+                    self._wake.clear()      # a stale wake-up (a resume long ago), not a request
+                self.rested += time.monotonic() - started
             if not self._interrupted():
-                run.run(batches=1, stop=self._interrupted)
+                # one batch, but a big one (of several parts) only for SLICE_SECONDS at a time, so that
+                # runs waiting in line get their turn between two of its parts, as at full speed
+                run.run(batches=1, seconds=SLICE_SECONDS, stop=self._interrupted)
         else:
             self._pace.reset()
             run.run(seconds=SLICE_SECONDS, stop=self._interrupted)

@@ -6,6 +6,7 @@ share after each batch": a batch that computes longer than its share (a CNN's, a
 made up for, and a run whose every batch computes nearly its share barely slows at all.
 """
 import threading
+import time
 import types
 
 import pytest
@@ -150,3 +151,83 @@ def test_pause_cuts_a_slow_motion_rest_short():
         assert run.done <= 1
     finally:
         job.stop(wait=5.0)
+
+
+def within(condition, seconds=10.0):
+    """Wait (real time) until condition() is True, for at most `seconds`; its last answer."""
+    end = time.monotonic() + seconds
+    while not condition() and time.monotonic() < end:
+        threading.Event().wait(0.005)
+    return condition()
+
+
+class PartedRun(FakeRun):
+    """A Trainer whose mini-batches are `parts` parts of `part_seconds` each on the fake clock; like
+    Trainer.run, a call with `seconds` stops between two parts once they have passed, and the batch
+    is carried on from its next part at the next call (under_way says how far it is meanwhile)."""
+
+    def __init__(self, batches, parts, part_seconds, clock):
+        super().__init__([parts * part_seconds] * batches, clock)
+        self.parts, self.part_seconds, self.part = parts, part_seconds, 0
+        self.under_way, self.checking = None, None
+        self.go = threading.Event()                 # the test lets the first part start
+        self.rests_mid_batch = 0
+
+    def run(self, batches=None, seconds=None, stop=None):
+        self.go.wait(10)
+        start = self.clock.now
+        while True:
+            self.clock.advance(self.part_seconds)
+            self.part += 1
+            if self.part == self.parts:
+                self.part, self.under_way = 0, None
+                self.done += 1
+                return
+            self.under_way = (self.part, self.parts)
+            if (stop is not None and stop()) or (seconds is not None and self.clock.now - start >= seconds):
+                return
+
+
+class CountingWake(Wake):
+    """Wake, counting the rests taken while a batch of `run` was only part done."""
+
+    def __init__(self, clock, run):
+        super().__init__(clock)
+        self.run = run
+
+    def wait(self, timeout=None):
+        if timeout and self.run.under_way is not None:
+            self.run.rests_mid_batch += 1
+        return super().wait(timeout)
+
+
+def test_a_big_batch_in_slow_motion_gives_its_place_between_two_parts(monkeypatch):
+    """A run in slow motion whose mini-batches have 10 parts, and another run waiting for the one place:
+    the waiting run gets it after a turn and one part, not after the whole batch; the batch is then carried
+    on where it was (no part done twice) and slow motion rests only before a batch, never inside one."""
+    clock = FakeClock()
+    monkeypatch.setattr(worker, "time", types.SimpleNamespace(monotonic=clock.monotonic, sleep=lambda s: None))
+    run = PartedRun(batches=3, parts=10, part_seconds=1.0, clock=clock)
+    slots = Slots(1, turn_seconds=1.0)
+    assert slots.acquire("holder")              # the place is taken while slow motion is switched on
+    job = BackgroundRun(run, slots, None, None)
+    job._wake, job.batch_seconds = CountingWake(clock, run), 20.0
+    slots.release("holder")
+    assert within(lambda: slots.position(job) == 0), "the run never got its place"
+    got = {}
+
+    def other():
+        assert slots.acquire("other")
+        got["parts"], got["batches"] = run.part, run.done       # where the slow-motion run was when it gave way
+        slots.release("other")
+    waiting = threading.Thread(target=other)
+    waiting.start()
+    assert within(lambda: slots.counts() == (1, 1)), "the other run never got in line"
+    run.go.set()
+    waiting.join(10)
+    assert got == {"parts": 1, "batches": 0}, f"the waiting run got the place only at {got}"
+    assert job.join(30), "the worker did not finish"
+    assert job.error is None and run.done == 3 and run.part == 0
+    # 30 s of parts, and one rest of 10 s: after its wait in line the schedule starts afresh (Pace.reset),
+    # so batch 2 starts at once (t = 10 s) and batch 3 at its place, 20 s later
+    assert run.rests_mid_batch == 0 and job.rested == pytest.approx(10.0) and clock.now == pytest.approx(40.0)
